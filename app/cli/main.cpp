@@ -1,0 +1,30 @@
+// featurescope-cli: the headless front end (GPU servers, scripts, benchmarks).
+
+#include "app/cli/commands.h"
+#include "core/util/runtime.h"
+
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char **argv)
+{
+    using namespace fscope::cli;
+    Args args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        printUsage();
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        std::printf("featurescope-cli %s\n", FEATURESCOPE_VERSION);
+        return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    fscope::core::initComputeRuntime();
+    if (command == "inspect")
+        return runInspect(args);
+    if (command == "bench")
+        return runBench(args);
+    std::fprintf(stderr, "featurescope-cli: unknown command '%s' (see --help)\n", command.c_str());
+    return 2;
+}

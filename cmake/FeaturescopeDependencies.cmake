@@ -1,0 +1,30 @@
+# Finds the third-party libraries. Core needs no Qt; the ui and the tests do.
+
+find_package(Torch REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+
+# LibTorch's config sets its flags in TORCH_CXX_FLAGS and its libraries in TORCH_LIBRARIES;
+# wrap them in one imported target so nothing is set globally.
+add_library(fs_torch INTERFACE)
+target_link_libraries(fs_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(fs_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+separate_arguments(_fs_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+target_compile_options(fs_torch INTERFACE ${_fs_torch_flags})
+
+set(FEATURESCOPE_HAVE_QT_TEST OFF)
+if(FEATURESCOPE_GUI)
+  find_package(Qt6 6.2 REQUIRED COMPONENTS Core Gui Widgets Concurrent PrintSupport Test)
+  find_package(QCustomPlotQt6 REQUIRED)
+  set(FEATURESCOPE_HAVE_QT_TEST ON)
+  set(CMAKE_AUTOMOC ON)
+  set(CMAKE_AUTORCC ON)
+elseif(FEATURESCOPE_BUILD_TESTS)
+  # Headless servers may still have QtCore + QtTest for the core tests.
+  find_package(Qt6 6.2 QUIET COMPONENTS Core Test)
+  if(Qt6Test_FOUND)
+    set(FEATURESCOPE_HAVE_QT_TEST ON)
+    set(CMAKE_AUTOMOC ON)
+  endif()
+endif()

@@ -1,0 +1,24 @@
+# Tiny wrappers that keep every CMakeLists.txt short (fs_add_library, fs_add_test, ...).
+
+# fs_add_library(NAME SOURCES... [LINK libs...])
+function(fs_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LINK;PRIVATE_LINK" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC fs_build_flags ${ARG_LINK} PRIVATE ${ARG_PRIVATE_LINK})
+endfunction()
+
+# fs_add_test(NAME SOURCES... LINK libs... LABELS labels... [GUI])
+# One Qt Test executable per area; GUI tests run on the offscreen platform.
+function(fs_add_test name)
+  cmake_parse_arguments(ARG "GUI" "" "SOURCES;LINK;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE fs_build_flags Qt6::Test fs_test_support ${ARG_LINK})
+  add_test(NAME ${name} COMMAND ${name})
+  set(env "FEATURESCOPE_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/fixtures"
+          "FEATURESCOPE_SHARED_DATA=${PROJECT_SOURCE_DIR}/tests/data")
+  if(ARG_GUI)
+    list(APPEND env "QT_QPA_PLATFORM=offscreen")
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${env}")
+endfunction()

@@ -1,0 +1,108 @@
+#include "core/io/checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace fscope::core::io {
+
+const CheckpointTensor *Checkpoint::find(const std::string &name) const
+{
+    const auto it = m_tensors.find(name);
+    return it == m_tensors.end() ? nullptr : &it->second;
+}
+
+uint64_t Checkpoint::totalBytes() const
+{
+    uint64_t total = 0;
+    for (const auto &[name, t] : m_tensors)
+        total += t.entry->byteCount();
+    return total;
+}
+
+void Checkpoint::addFile(SafetensorsFile file)
+{
+    m_files.push_back(std::move(file));
+}
+
+Result<Checkpoint> Checkpoint::open(const std::string &path)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        const fs::path dir(path);
+        if (fs::exists(dir / "model.safetensors.index.json"))
+            return openIndex((dir / "model.safetensors.index.json").string());
+        if (fs::exists(dir / "model.safetensors"))
+            return open((dir / "model.safetensors").string());
+        return fileError(path, "directory holds neither model.safetensors nor "
+                               "model.safetensors.index.json");
+    }
+    if (fs::path(path).extension() == ".json")
+        return openIndex(path);
+
+    auto file = SafetensorsFile::open(path);
+    if (!file)
+        return file.error();
+    Checkpoint c;
+    c.m_path = path;
+    c.m_files.reserve(1);
+    c.addFile(std::move(file).value());
+    for (const auto &t : c.m_files.front().tensors())
+        c.m_tensors[t.name] = {&c.m_files.front(), &t};
+    return c;
+}
+
+Result<Checkpoint> Checkpoint::openIndex(const std::string &indexPath)
+{
+    std::ifstream in(indexPath, std::ios::binary);
+    if (!in)
+        return fileError(indexPath, "cannot open");
+    nlohmann::json index;
+    try {
+        index = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception &e) {
+        return fileError(indexPath, std::string("not valid JSON (") + e.what() + ")");
+    }
+    const auto map = index.find("weight_map");
+    if (!index.is_object() || map == index.end() || !map->is_object())
+        return fileError(indexPath, "no \"weight_map\" object (not a sharded checkpoint index)");
+
+    // Shard file name -> tensors it must hold.
+    std::map<std::string, std::vector<std::string>> byShard;
+    for (const auto &[name, shard] : map->items()) {
+        if (!shard.is_string())
+            return fileError(indexPath, "weight_map entry '" + name + "' is not a file name");
+        const std::string shardName = shard.get<std::string>();
+        if (fs::path(shardName).filename().string() != shardName)
+            return fileError(indexPath, "shard name '" + shardName + "' is not a plain file name");
+        byShard[shardName].push_back(name);
+    }
+
+    Checkpoint c;
+    c.m_path = indexPath;
+    // Entries point into m_files: reserve so the vector never reallocates.
+    c.m_files.reserve(byShard.size());
+    const fs::path dir = fs::path(indexPath).parent_path();
+    for (const auto &[shardName, names] : byShard) {
+        auto file = SafetensorsFile::open((dir / shardName).string());
+        if (!file)
+            return file.error();
+        c.addFile(std::move(file).value());
+        const SafetensorsFile &f = c.m_files.back();
+        for (const auto &name : names) {
+            const TensorEntry *entry = f.find(name);
+            if (!entry)
+                return fileError(f.path(), "index " + fs::path(indexPath).filename().string()
+                                               + " lists tensor '" + name
+                                               + "' but this shard does not hold it");
+            c.m_tensors[name] = {&f, entry};
+        }
+    }
+    return c;
+}
+
+} // namespace fscope::core::io
