@@ -1,0 +1,141 @@
+#include "ui/workspaceactions.h"
+
+#include "core/io/inspect.h"
+#include "core/store/database.h"
+#include "ui/jobrunner.h"
+
+#include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QKeySequence>
+#include <QMessageBox>
+
+namespace fscope::ui {
+
+namespace {
+
+const QString kWorkspaceFilter = QObject::tr("Featurescope workspaces (*.fsdb)");
+
+// Window-modal and non-blocking: no nested event loop while jobs are running.
+void showError(QWidget *parent, const QString &title, const QString &text)
+{
+    auto *box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, parent);
+    box->setObjectName(QStringLiteral("errorMessage"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+} // namespace
+
+WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
+    : QObject(dialogParent), m_runner(runner), m_dialogParent(dialogParent),
+      m_new(new QAction(tr("&New Workspace..."), this)),
+      m_open(new QAction(tr("&Open Workspace..."), this)),
+      m_openModel(new QAction(tr("Open &Model..."), this)),
+      m_addSae(new QAction(tr("Add &SAE..."), this))
+{
+    m_new->setObjectName(QStringLiteral("actionNewWorkspace"));
+    m_open->setObjectName(QStringLiteral("actionOpenWorkspace"));
+    m_openModel->setObjectName(QStringLiteral("actionOpenModel"));
+    m_addSae->setObjectName(QStringLiteral("actionAddSae"));
+    m_new->setShortcut(QKeySequence::New);
+    m_open->setShortcut(QKeySequence::Open);
+    m_openModel->setStatusTip(tr("Open a Hugging Face model directory (config.json + safetensors)"));
+    m_addSae->setStatusTip(tr("Add an SAE: SAELens folder, Gemma Scope params.npz or sparsify folder"));
+
+    connect(m_new, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(m_dialogParent, tr("New Workspace"),
+                                                          QString(), kWorkspaceFilter);
+        if (!path.isEmpty())
+            openWorkspaceAt(path.endsWith(QLatin1String(".fsdb")) ? path : path + ".fsdb");
+    });
+    connect(m_open, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(m_dialogParent, tr("Open Workspace"),
+                                                          QString(), kWorkspaceFilter);
+        if (!path.isEmpty())
+            openWorkspaceAt(path);
+    });
+    connect(m_openModel, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(m_dialogParent, tr("Open Model Directory"));
+        if (!dir.isEmpty())
+            inspectModelAt(dir);
+    });
+    connect(m_addSae, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            m_dialogParent, tr("Add SAE"), QString(),
+            tr("SAE weights (*.safetensors *.npz);;All files (*)"));
+        if (!path.isEmpty())
+            inspectSaeAt(path);
+    });
+}
+
+WorkspaceActions::~WorkspaceActions() = default;
+
+QString WorkspaceActions::workspacePath() const
+{
+    return m_database ? QString::fromStdString(m_database->path()) : QString();
+}
+
+int WorkspaceActions::openWorkspaceAt(const QString &path)
+{
+    auto opened = std::make_shared<std::unique_ptr<core::store::Database>>();
+    const int id = m_runner->run(tr("Open workspace %1").arg(QFileInfo(path).fileName()),
+                                 [opened, file = path.toStdString()](core::jobs::Progress &progress)
+                                     -> core::Result<std::string> {
+                                     progress.begin(0, "Opening " + file);
+                                     auto db = core::store::Database::open(file);
+                                     if (!db)
+                                         return db.error();
+                                     *opened = std::move(db).value();
+                                     return "Opened " + file + " (schema version "
+                                            + std::to_string((*opened)->schemaVersion()) + ")";
+                                 },
+                                 [this, opened, path](const JobState &job) {
+                                     if (job.succeeded && *opened) {
+                                         m_database = std::move(*opened);
+                                         Q_EMIT workspaceChanged(path);
+                                         Q_EMIT message(job.outcome);
+                                     } else {
+                                         // The workspace open before stays open.
+                                         showError(m_dialogParent, tr("Cannot open workspace"),
+                                                   job.outcome);
+                                     }
+                                 });
+    return id;
+}
+
+int WorkspaceActions::inspectModelAt(const QString &path)
+{
+    return inspectTensorsAt(path, tr("model"));
+}
+
+int WorkspaceActions::inspectSaeAt(const QString &path)
+{
+    return inspectTensorsAt(path, tr("SAE"));
+}
+
+int WorkspaceActions::inspectTensorsAt(const QString &path, const QString &what)
+{
+    // Until the model runtime and SAE loaders land, opening reads and validates the tensor
+    // files and says what it found.
+    return m_runner->run(tr("Read %1 %2").arg(what, QFileInfo(path).fileName()),
+                                 [file = path.toStdString(), kind = what.toStdString()](
+                                     core::jobs::Progress &progress) -> core::Result<std::string> {
+                                     progress.begin(0, "Reading " + file);
+                                     auto report = core::io::inspectFile(file);
+                                     if (!report)
+                                         return report.error();
+                                     return "Read " + std::to_string(report->tensors.size())
+                                            + " tensors (" + report->format + ") from " + file
+                                            + "; loading a " + kind
+                                            + " for analysis is not yet supported";
+                                 },
+                                 [this](const JobState &job) {
+                                     if (job.succeeded)
+                                         Q_EMIT message(job.outcome);
+                                     else
+                                         showError(m_dialogParent, tr("Cannot open file"), job.outcome);
+                                 });
+}
+
+} // namespace fscope::ui

@@ -1,0 +1,58 @@
+#pragma once
+// The File menu's work: create/open a workspace database, open a model, add an SAE. Each runs
+// through the job runner; results and errors reach the user in plain words with the file name.
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+class QAction;
+class QWidget;
+
+namespace fscope::core::store {
+class Database;
+}
+
+namespace fscope::ui {
+
+class JobRunner;
+
+class WorkspaceActions : public QObject {
+    Q_OBJECT
+public:
+    WorkspaceActions(JobRunner *runner, QWidget *dialogParent);
+    ~WorkspaceActions() override;
+
+    QAction *newWorkspace() const { return m_new; }
+    QAction *openWorkspace() const { return m_open; }
+    QAction *openModel() const { return m_openModel; }
+    QAction *addSae() const { return m_addSae; }
+
+    // The workspace open now, or null.
+    core::store::Database *database() const { return m_database.get(); }
+    QString workspacePath() const;
+
+    // Direct entry points (the actions ask for a path first). Return the job id.
+    int openWorkspaceAt(const QString &path);
+    int inspectModelAt(const QString &path);
+    int inspectSaeAt(const QString &path);
+
+Q_SIGNALS:
+    void workspaceChanged(const QString &path);
+    // One line for the status bar.
+    void message(const QString &text);
+
+private:
+    int inspectTensorsAt(const QString &path, const QString &what);
+
+    JobRunner *m_runner;
+    QWidget *m_dialogParent;
+    QAction *m_new;
+    QAction *m_open;
+    QAction *m_openModel;
+    QAction *m_addSae;
+    std::shared_ptr<core::store::Database> m_database;
+};
+
+} // namespace fscope::ui
