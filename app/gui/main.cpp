@@ -5,7 +5,9 @@
 #include "ui/workspaceactions.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
 #include <QIcon>
+#include <QTimer>
 
 int main(int argc, char **argv)
 {
@@ -15,13 +17,31 @@ int main(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("Featurescope"));
     QApplication::setApplicationVersion(QStringLiteral(FEATURESCOPE_VERSION));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/featurescope.png")));
-    fscope::core::initComputeRuntime();
 
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Sparse-autoencoder interpretability workbench for language models."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("workspace"),
+                                 QStringLiteral("Workspace (.fsdb) to open or create."), QStringLiteral("[workspace]"));
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the main window once it is up, then quit (for docs and checks)."),
+        QStringLiteral("file"));
+    parser.addOption(screenshot);
+    parser.process(app);
+
+    fscope::core::initComputeRuntime();
     fscope::ui::MainWindow window;
     window.show();
-    // A workspace given on the command line opens at start.
-    const QStringList args = QApplication::arguments();
-    if (args.size() > 1)
-        window.workspaceActions()->openWorkspaceAt(args.at(1));
+    if (!parser.positionalArguments().isEmpty())
+        window.workspaceActions()->openWorkspaceAt(parser.positionalArguments().first());
+    if (parser.isSet(screenshot)) {
+        QTimer::singleShot(1500, &window, [&window, file = parser.value(screenshot)] {
+            const bool saved = window.grab().save(file);
+            QApplication::exit(saved ? 0 : 1);
+        });
+    }
     return QApplication::exec();
 }
