@@ -38,6 +38,12 @@ Result<Checkpoint> Checkpoint::open(const std::string &path)
             return openIndex((dir / "model.safetensors.index.json").string());
         if (fs::exists(dir / "model.safetensors"))
             return open((dir / "model.safetensors").string());
+        for (const char *pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt"})
+            if (fs::exists(dir / pickle))
+                return fileError(path, std::string("holds only a pickle checkpoint (") + pickle
+                                           + "); Featurescope never loads pickles because they can "
+                                             "run code. Save the model as safetensors (e.g. "
+                                             "model.save_pretrained(dir, safe_serialization=True)).");
         return fileError(path, "directory holds neither model.safetensors nor "
                                "model.safetensors.index.json");
     }

@@ -1,0 +1,190 @@
+#include "core/model/model_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace fscope::core::model {
+
+using nlohmann::json;
+
+std::string ModelConfig::familyName() const
+{
+    switch (family) {
+    case Family::Gpt2: return "gpt2";
+    case Family::Gemma2: return "gemma2";
+    case Family::Llama: return "llama";
+    case Family::Qwen2: return "qwen2";
+    }
+    return "?";
+}
+
+namespace {
+
+template <typename T>
+T get(const json &j, const char *key, T fallback)
+{
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    return it->get<T>();
+}
+
+int64_t firstId(const json &j, const char *key)
+{
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return -1;
+    if (it->is_array())
+        return it->empty() ? -1 : (*it)[0].get<int64_t>();
+    return it->get<int64_t>();
+}
+
+void readRope(const json &j, ModelConfig &c)
+{
+    // transformers v5 moved rope_theta and rope_scaling into rope_parameters.
+    const json *params = nullptr;
+    if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object())
+        params = &*it;
+    else if (auto s = j.find("rope_scaling"); s != j.end() && s->is_object())
+        params = &*s;
+    c.ropeTheta = get<double>(j, "rope_theta", 10000.0);
+    if (!params)
+        return;
+    c.ropeTheta = get<double>(*params, "rope_theta", c.ropeTheta);
+    c.ropeScaling.type = get<std::string>(*params, "rope_type", get<std::string>(*params, "type", "default"));
+    c.ropeScaling.factor = get<double>(*params, "factor", 1.0);
+    c.ropeScaling.lowFreqFactor = get<double>(*params, "low_freq_factor", 1.0);
+    c.ropeScaling.highFreqFactor = get<double>(*params, "high_freq_factor", 4.0);
+    c.ropeScaling.originalMaxPositions = get<int64_t>(*params, "original_max_position_embeddings", 8192);
+}
+
+} // namespace
+
+Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::string &file)
+{
+    json j;
+    try {
+        j = json::parse(jsonText);
+    } catch (const json::exception &e) {
+        return fileError(file, std::string("not valid JSON (") + e.what() + ")");
+    }
+    if (!j.is_object())
+        return fileError(file, "not a JSON object");
+    ModelConfig c;
+    try {
+        c.modelType = get<std::string>(j, "model_type", "");
+        if (c.modelType == "gpt2") {
+            c.family = Family::Gpt2;
+            c.vocabSize = get<int64_t>(j, "vocab_size", 50257);
+            c.hidden = get<int64_t>(j, "n_embd", 768);
+            c.layers = get<int64_t>(j, "n_layer", 12);
+            c.heads = get<int64_t>(j, "n_head", 12);
+            c.kvHeads = c.heads;
+            c.headDim = c.hidden / c.heads;
+            c.intermediate = get<int64_t>(j, "n_inner", 4 * c.hidden);
+            c.maxPositions = get<int64_t>(j, "n_positions", 1024);
+            c.normEps = get<double>(j, "layer_norm_epsilon", 1e-5);
+            c.norm = NormKind::LayerNorm;
+            c.mlp = MlpKind::GeluNew;
+            c.learnedPositions = true;
+            c.qkvBias = c.outputBias = c.mlpBias = true;
+            c.attentionScale = get<bool>(j, "scale_attn_weights", true) ? 1.0 / std::sqrt(double(c.headDim)) : 1.0;
+            c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", true);
+            const std::string act = get<std::string>(j, "activation_function", "gelu_new");
+            if (act != "gelu_new")
+                return fileError(file, "GPT-2 activation '" + act + "' is not supported (gelu_new only)");
+            if (get<bool>(j, "scale_attn_by_inverse_layer_idx", false))
+                return fileError(file, "scale_attn_by_inverse_layer_idx is not supported");
+        } else if (c.modelType == "gemma2" || c.modelType == "llama" || c.modelType == "qwen2") {
+            c.family = c.modelType == "gemma2" ? Family::Gemma2
+                       : c.modelType == "llama" ? Family::Llama
+                                                : Family::Qwen2;
+            c.vocabSize = get<int64_t>(j, "vocab_size", 0);
+            c.hidden = get<int64_t>(j, "hidden_size", 0);
+            c.layers = get<int64_t>(j, "num_hidden_layers", 0);
+            c.heads = get<int64_t>(j, "num_attention_heads", 0);
+            c.kvHeads = get<int64_t>(j, "num_key_value_heads", c.heads);
+            c.headDim = get<int64_t>(j, "head_dim", c.heads ? c.hidden / c.heads : 0);
+            c.intermediate = get<int64_t>(j, "intermediate_size", 0);
+            c.maxPositions = get<int64_t>(j, "max_position_embeddings", 8192);
+            c.normEps = get<double>(j, "rms_norm_eps", 1e-6);
+            readRope(j, c);
+            c.attentionScale = 1.0 / std::sqrt(double(c.headDim));
+            if (c.family == Family::Gemma2) {
+                c.norm = NormKind::RmsNormPlusOne;
+                c.mlp = MlpKind::GatedGeluTanh;
+                c.scaleEmbeddings = true;
+                c.sandwichNorms = true;
+                c.attentionScale = 1.0 / std::sqrt(get<double>(j, "query_pre_attn_scalar", double(c.headDim)));
+                c.attnSoftcap = get<double>(j, "attn_logit_softcapping", 0.0);
+                c.finalSoftcap = get<double>(j, "final_logit_softcapping", 0.0);
+                c.slidingWindow = get<int64_t>(j, "sliding_window", 4096);
+                c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", true);
+                c.qkvBias = c.outputBias = get<bool>(j, "attention_bias", false);
+                // HF: layer i is sliding when (i + 1) % 2, i.e. layers 0, 2, 4, ...
+                for (int64_t i = 0; i < c.layers; ++i)
+                    c.slidingLayers.push_back((i + 1) % 2 != 0);
+            } else {
+                c.norm = NormKind::RmsNorm;
+                c.mlp = MlpKind::GatedSilu;
+                c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", false);
+                if (c.family == Family::Llama) {
+                    c.qkvBias = c.outputBias = get<bool>(j, "attention_bias", false);
+                    c.mlpBias = get<bool>(j, "mlp_bias", false);
+                } else {
+                    c.qkvBias = true; // Qwen2: q/k/v biased, o_proj not
+                    if (get<bool>(j, "use_sliding_window", false)) {
+                        c.slidingWindow = get<int64_t>(j, "sliding_window", 4096);
+                        const int64_t from = get<int64_t>(j, "max_window_layers", c.layers);
+                        for (int64_t i = 0; i < c.layers; ++i)
+                            c.slidingLayers.push_back(i >= from);
+                    }
+                }
+                const std::string act = get<std::string>(j, "hidden_act", "silu");
+                if (act != "silu")
+                    return fileError(file, "activation '" + act + "' is not supported (silu only)");
+            }
+            if (auto lt = j.find("layer_types"); lt != j.end() && lt->is_array()) {
+                c.slidingLayers.clear();
+                for (const auto &t : *lt)
+                    c.slidingLayers.push_back(t.get<std::string>() == "sliding_attention");
+            }
+        } else {
+            return fileError(file, "model_type '" + c.modelType
+                                       + "' is not supported (gpt2, gemma2, llama, qwen2)");
+        }
+        if (c.slidingLayers.empty())
+            c.slidingLayers.assign(static_cast<size_t>(std::max<int64_t>(c.layers, 0)), false);
+        c.bosTokenId = firstId(j, "bos_token_id");
+        c.eosTokenId = firstId(j, "eos_token_id");
+    } catch (const json::exception &e) {
+        return fileError(file, std::string("unexpected value type (") + e.what() + ")");
+    }
+    if (c.vocabSize <= 0 || c.hidden <= 0 || c.layers <= 0 || c.heads <= 0 || c.kvHeads <= 0
+        || c.headDim <= 0 || c.intermediate <= 0 || c.heads % c.kvHeads != 0)
+        return fileError(file, "inconsistent sizes (vocab, hidden, layers, heads, kv heads, head "
+                               "dim and intermediate must be positive; heads a multiple of kv heads)");
+    if (static_cast<int64_t>(c.slidingLayers.size()) != c.layers)
+        return fileError(file, "layer_types has " + std::to_string(c.slidingLayers.size())
+                                   + " entries for " + std::to_string(c.layers) + " layers");
+    const std::string &rope = c.ropeScaling.type;
+    if (!c.learnedPositions && rope != "default" && rope != "linear" && rope != "llama3")
+        return fileError(file, "RoPE scaling '" + rope + "' is not supported (default, linear, llama3)");
+    return c;
+}
+
+Result<ModelConfig> readModelConfig(const std::string &modelDir)
+{
+    const std::string path = modelDir + "/config.json";
+    std::ifstream in(path);
+    if (!in)
+        return fileError(path, "cannot open (is this a Hugging Face model directory?)");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parseModelConfig(text.str(), path);
+}
+
+} // namespace fscope::core::model
