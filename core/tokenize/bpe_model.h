@@ -1,0 +1,39 @@
+#pragma once
+// The BPE merge loop shared by byte-level (GPT-2, Llama 3, Qwen 2) and SentencePiece-style
+// (Gemma) tokenizers: repeatedly merge the adjacent pair with the lowest merge rank, leftmost
+// first (HF tokenizers bpe/word.rs, Merge::cmp).
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace fscope::core::tokenize {
+
+struct Symbol {
+    std::string text; // in the vocabulary's alphabet
+    size_t begin = 0; // byte span in the original text
+    size_t end = 0;
+};
+
+class BpeModel {
+public:
+    void addToken(const std::string &text, int64_t id);
+    void addMerge(const std::string &left, const std::string &right);
+
+    // Merges in place; returns the merged symbols.
+    std::vector<Symbol> merge(std::vector<Symbol> symbols) const;
+
+    const std::unordered_map<std::string, int64_t> &vocab() const { return m_vocab; }
+    const std::vector<std::string> &names() const { return m_names; }
+    int64_t find(const std::string &text) const;
+    size_t mergeCount() const { return m_ranks.size(); }
+
+private:
+    static std::string key(const std::string &a, const std::string &b) { return a + '\x1f' + b; }
+    std::unordered_map<std::string, int64_t> m_vocab;
+    std::vector<std::string> m_names; // id -> text
+    std::unordered_map<std::string, int64_t> m_ranks;
+};
+
+} // namespace fscope::core::tokenize

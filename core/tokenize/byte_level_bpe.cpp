@@ -1,0 +1,189 @@
+#include "core/tokenize/byte_level_bpe.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace fscope::core::tokenize {
+
+namespace {
+
+std::string utf8(uint32_t cp)
+{
+    std::string s;
+    if (cp < 0x80) {
+        s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        s += static_cast<char>(0xC0 | (cp >> 6));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        s += static_cast<char>(0xE0 | (cp >> 12));
+        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return s;
+}
+
+// Inverse of byteToUnicode, keyed by the stand-in's UTF-8 text.
+const std::unordered_map<std::string, uint8_t> &unicodeToByte()
+{
+    static const auto table = [] {
+        std::unordered_map<std::string, uint8_t> t;
+        const auto &forward = byteToUnicode();
+        for (int b = 0; b < 256; ++b)
+            t[forward[b]] = static_cast<uint8_t>(b);
+        return t;
+    }();
+    return table;
+}
+
+} // namespace
+
+const std::vector<std::string> &byteToUnicode()
+{
+    // Printable Latin-1 bytes stand for themselves; the rest map to U+0100 + n in byte order.
+    static const std::vector<std::string> table = [] {
+        std::vector<std::string> t(256);
+        int n = 0;
+        for (int b = 0; b < 256; ++b) {
+            const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            t[b] = utf8(printable ? static_cast<uint32_t>(b) : 256u + n++);
+        }
+        return t;
+    }();
+    return table;
+}
+
+std::vector<TextSegment> splitAddedTokens(std::string_view text, const std::vector<AddedToken> &added)
+{
+    std::vector<TextSegment> segments;
+    size_t pos = 0, plainStart = 0;
+    while (pos < text.size()) {
+        const AddedToken *hit = nullptr;
+        for (const auto &a : added) // longest first, so "<|im_start|>" beats "<"
+            if (!a.content.empty() && text.substr(pos, a.content.size()) == a.content) {
+                hit = &a;
+                break;
+            }
+        if (!hit) {
+            ++pos;
+            continue;
+        }
+        if (pos > plainStart)
+            segments.push_back({plainStart, pos, -1});
+        segments.push_back({pos, pos + hit->content.size(), hit->id});
+        pos += hit->content.size();
+        plainStart = pos;
+    }
+    if (plainStart < text.size())
+        segments.push_back({plainStart, text.size(), -1});
+    return segments;
+}
+
+ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
+                                             std::vector<AddedToken> added, bool ignoreMerges)
+    : m_model(std::move(model)), m_splitter(std::move(splitter)), m_added(std::move(added)),
+      m_ignoreMerges(ignoreMerges)
+{
+    std::sort(m_added.begin(), m_added.end(),
+              [](const AddedToken &a, const AddedToken &b) { return a.content.size() > b.content.size(); });
+    for (const auto &a : m_added) {
+        if (a.id >= static_cast<int64_t>(m_addedById.size()))
+            m_addedById.resize(a.id + 1);
+        m_addedById[a.id] = a.content;
+    }
+}
+
+int64_t ByteLevelBpeTokenizer::vocabSize() const
+{
+    return std::max<int64_t>(static_cast<int64_t>(m_model.names().size()), static_cast<int64_t>(m_addedById.size()));
+}
+
+std::optional<int64_t> ByteLevelBpeTokenizer::tokenId(const std::string &name) const
+{
+    for (const auto &a : m_added)
+        if (a.content == name)
+            return a.id;
+    const int64_t id = m_model.find(name);
+    return id < 0 ? std::nullopt : std::optional<int64_t>(id);
+}
+
+std::string ByteLevelBpeTokenizer::tokenName(int64_t id) const
+{
+    if (id >= 0 && id < static_cast<int64_t>(m_addedById.size()) && !m_addedById[id].empty())
+        return m_addedById[id];
+    if (id >= 0 && id < static_cast<int64_t>(m_model.names().size()))
+        return m_model.names()[id];
+    return {};
+}
+
+std::string ByteLevelBpeTokenizer::tokenBytes(int64_t id) const
+{
+    if (id >= 0 && id < static_cast<int64_t>(m_addedById.size()) && !m_addedById[id].empty())
+        return m_addedById[id];
+    const std::string name = tokenName(id);
+    std::string bytes;
+    const auto &inverse = unicodeToByte();
+    for (size_t i = 0; i < name.size();) {
+        const unsigned char c = static_cast<unsigned char>(name[i]);
+        const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        const auto it = inverse.find(name.substr(i, len));
+        if (it != inverse.end())
+            bytes += static_cast<char>(it->second);
+        else
+            bytes += name.substr(i, len); // not a stand-in: keep as written
+        i += len;
+    }
+    return bytes;
+}
+
+std::string ByteLevelBpeTokenizer::decode(const std::vector<int64_t> &ids) const
+{
+    std::string bytes;
+    for (int64_t id : ids)
+        bytes += tokenBytes(id);
+    return sanitizeUtf8(bytes);
+}
+
+void ByteLevelBpeTokenizer::encodePiece(std::string_view text, size_t offset, Encoding &out) const
+{
+    const auto &table = byteToUnicode();
+    std::string mapped;
+    std::vector<Symbol> symbols;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const std::string &s = table[static_cast<unsigned char>(text[i])];
+        mapped += s;
+        symbols.push_back({s, offset + i, offset + i + 1});
+    }
+    if (m_ignoreMerges) { // Llama 3: a whole piece found in the vocabulary is one token
+        if (const int64_t id = m_model.find(mapped); id >= 0) {
+            out.ids.push_back(id);
+            out.spans.emplace_back(offset, offset + text.size());
+            return;
+        }
+    }
+    for (const Symbol &s : m_model.merge(std::move(symbols))) {
+        const int64_t id = m_model.find(s.text);
+        if (id < 0)
+            continue; // cannot happen with a complete byte alphabet
+        out.ids.push_back(id);
+        out.spans.emplace_back(s.begin, s.end);
+    }
+}
+
+Encoding ByteLevelBpeTokenizer::encode(std::string_view text) const
+{
+    Encoding out;
+    for (const TextSegment &seg : splitAddedTokens(text, m_added)) {
+        if (seg.addedId >= 0) {
+            out.ids.push_back(seg.addedId);
+            out.spans.emplace_back(seg.begin, seg.end);
+            continue;
+        }
+        const std::string_view plain = text.substr(seg.begin, seg.end - seg.begin);
+        for (const auto &[b, e] : m_splitter->split(plain))
+            encodePiece(plain.substr(b, e - b), seg.begin + b, out);
+    }
+    return out;
+}
+
+} // namespace fscope::core::tokenize

@@ -1,0 +1,48 @@
+#pragma once
+// Byte-level BPE (GPT-2, Llama 3, Qwen 2): split by the pre-tokenizer regex, map each UTF-8
+// byte to its printable stand-in (bytes_to_unicode), merge, look up ids. Added/special tokens
+// are matched literally first.
+
+#include "core/tokenize/bpe_model.h"
+#include "core/tokenize/regex_splitter.h"
+#include "core/tokenize/tokenizer.h"
+
+namespace fscope::core::tokenize {
+
+struct AddedToken {
+    std::string content;
+    int64_t id;
+};
+
+class ByteLevelBpeTokenizer : public Tokenizer {
+public:
+    ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
+                          std::vector<AddedToken> added, bool ignoreMerges);
+
+    Encoding encode(std::string_view text) const override;
+    std::string decode(const std::vector<int64_t> &ids) const override;
+    std::string tokenBytes(int64_t id) const override;
+    std::string tokenName(int64_t id) const override;
+    int64_t vocabSize() const override;
+    std::optional<int64_t> tokenId(const std::string &name) const override;
+
+private:
+    void encodePiece(std::string_view text, size_t offset, Encoding &out) const;
+    BpeModel m_model;
+    std::unique_ptr<RegexSplitter> m_splitter;
+    std::vector<AddedToken> m_added; // longest first
+    std::vector<std::string> m_addedById;
+    bool m_ignoreMerges;
+};
+
+// bytes_to_unicode() of GPT-2: the UTF-8 text of the stand-in for each byte value.
+const std::vector<std::string> &byteToUnicode();
+
+// Splits `text` at literal occurrences of added tokens: (begin, end, id or -1 for plain text).
+struct TextSegment {
+    size_t begin, end;
+    int64_t addedId;
+};
+std::vector<TextSegment> splitAddedTokens(std::string_view text, const std::vector<AddedToken> &added);
+
+} // namespace fscope::core::tokenize

@@ -1,0 +1,237 @@
+#include "core/tokenize/tokenizer.h"
+
+#include "core/tokenize/byte_level_bpe.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace fscope::core::tokenize {
+
+Encoding Tokenizer::encodeForModel(std::string_view text, std::optional<bool> bos) const
+{
+    Encoding e = encode(text);
+    if (bos.value_or(m_addBos) && m_bos) {
+        e.ids.insert(e.ids.begin(), *m_bos);
+        e.spans.insert(e.spans.begin(), {0, 0});
+    }
+    return e;
+}
+
+std::string sanitizeUtf8(std::string_view b)
+{
+    std::string out;
+    for (size_t i = 0; i < b.size();) {
+        const unsigned char c = static_cast<unsigned char>(b[i]);
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool valid = len > 0 && i + len <= b.size();
+        for (size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(b[i + k]) & 0xC0) == 0x80;
+        if (valid) {
+            out.append(b.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+Result<json> readJson(const fs::path &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return fileError(path.string(), "cannot open");
+    try {
+        return json::parse(in);
+    } catch (const json::exception &e) {
+        return fileError(path.string(), std::string("not valid JSON (") + e.what() + ")");
+    }
+}
+
+// The regex and the ignore_merges flag of a byte-level tokenizer.json, or an error.
+Result<std::pair<std::string, bool>> byteLevelSettings(const json &doc, const std::string &file)
+{
+    std::string pattern;
+    bool byteLevel = false;
+    std::function<void(const json &)> visit = [&](const json &p) {
+        if (!p.is_object())
+            return;
+        const std::string type = p.value("type", "");
+        if (type == "Sequence")
+            for (const auto &child : p.value("pretokenizers", json::array()))
+                visit(child);
+        else if (type == "ByteLevel") {
+            byteLevel = true;
+            if (p.value("use_regex", true) && pattern.empty())
+                pattern = kGpt2Pattern;
+        } else if (type == "Split" && p.contains("pattern") && p["pattern"].contains("Regex"))
+            pattern = p["pattern"]["Regex"].get<std::string>();
+    };
+    visit(doc.value("pre_tokenizer", json()));
+    if (!byteLevel)
+        return fileError(file, "only byte-level BPE tokenizer.json files are supported so far "
+                               "(GPT-2, Llama 3, Qwen 2)");
+    if (pattern.empty())
+        pattern = kGpt2Pattern;
+    return std::make_pair(pattern, doc["model"].value("ignore_merges", false));
+}
+
+Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
+{
+    auto doc = readJson(path);
+    if (!doc)
+        return doc.error();
+    const std::string file = path.string();
+    try {
+        const json &model = (*doc)["model"];
+        if (model.value("type", "BPE") != "BPE")
+            return fileError(file, "tokenizer model '" + model.value("type", "") + "' is not supported (BPE only)");
+        auto settings = byteLevelSettings(*doc, file);
+        if (!settings)
+            return settings.error();
+        BpeModel bpe;
+        for (const auto &[text, id] : model.at("vocab").items())
+            bpe.addToken(text, id.get<int64_t>());
+        for (const auto &m : model.at("merges")) {
+            if (m.is_array()) { // newer ["a", "b"] form
+                bpe.addMerge(m.at(0).get<std::string>(), m.at(1).get<std::string>());
+            } else { // legacy "a b"
+                const std::string s = m.get<std::string>();
+                const size_t space = s.find(' ');
+                if (space == std::string::npos)
+                    return fileError(file, "merge '" + s + "' is not two tokens");
+                bpe.addMerge(s.substr(0, space), s.substr(space + 1));
+            }
+        }
+        std::vector<AddedToken> added;
+        for (const auto &a : doc->value("added_tokens", json::array()))
+            added.push_back({a.at("content").get<std::string>(), a.at("id").get<int64_t>()});
+        auto splitter = RegexSplitter::compile(settings->first);
+        if (!splitter)
+            return fileError(file, splitter.errorMessage());
+        return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(std::move(bpe), std::move(splitter).value(),
+                                                                    std::move(added), settings->second));
+    } catch (const json::exception &e) {
+        return fileError(file, std::string("unexpected structure (") + e.what() + ")");
+    }
+}
+
+Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(const fs::path &vocabPath, const fs::path &mergesPath)
+{
+    auto vocab = readJson(vocabPath);
+    if (!vocab)
+        return vocab.error();
+    BpeModel bpe;
+    std::vector<AddedToken> added;
+    for (const auto &[text, id] : vocab->items()) {
+        bpe.addToken(text, id.get<int64_t>());
+        if (text == "<|endoftext|>")
+            added.push_back({text, id.get<int64_t>()});
+    }
+    std::ifstream merges(mergesPath);
+    if (!merges)
+        return fileError(mergesPath.string(), "cannot open");
+    std::string line;
+    while (std::getline(merges, line)) {
+        if (line.rfind("#version", 0) == 0 || line.empty())
+            continue;
+        const size_t space = line.find(' ');
+        if (space == std::string::npos)
+            return fileError(mergesPath.string(), "line '" + line + "' is not a merge of two tokens");
+        bpe.addMerge(line.substr(0, space), line.substr(space + 1));
+    }
+    auto splitter = RegexSplitter::compile(kGpt2Pattern);
+    if (!splitter)
+        return splitter.error();
+    return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(std::move(bpe), std::move(splitter).value(),
+                                                                std::move(added), false));
+}
+
+std::optional<std::string> tokenString(const json &v)
+{
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_object() && v.contains("content"))
+        return v["content"].get<std::string>();
+    return std::nullopt;
+}
+
+// BOS/EOS ids and whether BOS is added by default, from tokenizer_config.json, the
+// tokenizer.json post-processor and config.json.
+void applySpecialTokens(Tokenizer &t, const fs::path &dir)
+{
+    std::optional<int64_t> bos, eos;
+    std::optional<bool> addBos;
+    if (auto cfg = readJson(dir / "tokenizer_config.json")) {
+        if (auto s = tokenString(cfg->value("bos_token", json())))
+            bos = t.tokenId(*s);
+        if (auto s = tokenString(cfg->value("eos_token", json())))
+            eos = t.tokenId(*s);
+        if (cfg->contains("add_bos_token") && (*cfg)["add_bos_token"].is_boolean())
+            addBos = (*cfg)["add_bos_token"].get<bool>();
+    }
+    if (auto model = readJson(dir / "config.json")) {
+        auto id = [](const json &v) -> std::optional<int64_t> {
+            if (v.is_number_integer())
+                return v.get<int64_t>();
+            if (v.is_array() && !v.empty() && v[0].is_number_integer())
+                return v[0].get<int64_t>();
+            return std::nullopt;
+        };
+        if (!bos)
+            bos = id(model->value("bos_token_id", json()));
+        if (!eos)
+            eos = id(model->value("eos_token_id", json()));
+    }
+    if (!addBos) {
+        // A TemplateProcessing post-processor that starts with the BOS token adds it.
+        addBos = false;
+        if (auto doc = readJson(dir / "tokenizer.json")) {
+            const json pp = doc->value("post_processor", json());
+            std::function<void(const json &)> visit = [&](const json &p) {
+                if (!p.is_object())
+                    return;
+                if (p.value("type", "") == "Sequence")
+                    for (const auto &c : p.value("processors", json::array()))
+                        visit(c);
+                if (p.value("type", "") == "TemplateProcessing" && p.contains("single") && !p["single"].empty()
+                    && p["single"][0].contains("SpecialToken"))
+                    addBos = true;
+            };
+            visit(pp);
+        }
+    }
+    if (!bos) // GPT-2 style vocabularies: <|endoftext|> doubles as BOS for SAE work
+        bos = t.tokenId("<|endoftext|>");
+    t.setSpecialTokens(bos, eos, *addBos);
+}
+
+} // namespace
+
+Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
+{
+    const fs::path dir(modelDir);
+    Result<std::unique_ptr<Tokenizer>> t = Error{};
+    if (fs::exists(dir / "tokenizer.json"))
+        t = fromTokenizerJson(dir / "tokenizer.json");
+    else if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
+        t = fromVocabAndMerges(dir / "vocab.json", dir / "merges.txt");
+    else
+        return fileError(modelDir, "no tokenizer found (tokenizer.json, or vocab.json + merges.txt)");
+    if (!t)
+        return t;
+    applySpecialTokens(**t, dir);
+    return t;
+}
+
+} // namespace fscope::core::tokenize

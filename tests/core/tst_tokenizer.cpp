@@ -1,0 +1,162 @@
+// Tokenizers: GPT-2 ids against the reference implementation (gpt-3-encoder) on hard strings,
+// byte spans that tile the input, decode round trips, special tokens and the BOS policy.
+
+#include "core/tokenize/tokenizer.h"
+#include "tests/support/testsupport.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace fscope::core::tokenize;
+using nlohmann::json;
+
+namespace {
+
+const Tokenizer &gpt2()
+{
+    static auto t = loadTokenizer(fscope::test::fixture(QStringLiteral("tokenizers/gpt2")));
+    if (!t)
+        qFatal("%s", t.errorMessage().c_str());
+    return **t;
+}
+
+json expectedCases()
+{
+    return json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/gpt2_expected.json"))));
+}
+
+void verifySpans(const std::string &text, const Encoding &e, const Tokenizer &t)
+{
+    QCOMPARE(e.spans.size(), e.ids.size());
+    size_t cursor = 0;
+    for (size_t i = 0; i < e.ids.size(); ++i) {
+        QCOMPARE(e.spans[i].first, cursor); // contiguous, no gap or overlap
+        QVERIFY(e.spans[i].second > e.spans[i].first);
+        // Each token's bytes are exactly the text it covers.
+        QCOMPARE(t.tokenBytes(e.ids[i]), text.substr(e.spans[i].first, e.spans[i].second - e.spans[i].first));
+        cursor = e.spans[i].second;
+    }
+    QCOMPARE(cursor, text.size());
+}
+
+} // namespace
+
+class TestTokenizer : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void gpt2MatchesReference_data();
+    void gpt2MatchesReference();
+    void multiByteCharacterSplitAcrossTokens();
+    void specialTokensAndBos();
+    void tokenizerJsonGivesSameIds();
+    void decodeReplacesBrokenUtf8();
+    void missingTokenizerIsAnError();
+};
+
+void TestTokenizer::gpt2MatchesReference_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QList<qint64>>("ids");
+    for (const auto &c : expectedCases()) {
+        QList<qint64> ids;
+        for (const auto &id : c["ids"])
+            ids.append(id.get<qint64>());
+        const QString text = QString::fromStdString(c["text"].get<std::string>());
+        QTest::newRow(qPrintable(text.left(30).replace(QLatin1Char('\n'), QLatin1String("\\n")))) << text << ids;
+    }
+}
+
+void TestTokenizer::gpt2MatchesReference()
+{
+    QFETCH(QString, text);
+    QFETCH(QList<qint64>, ids);
+    const std::string utf8 = text.toStdString();
+    const Encoding e = gpt2().encode(utf8);
+    QCOMPARE(QList<qint64>(e.ids.begin(), e.ids.end()), ids);
+    verifySpans(utf8, e, gpt2());
+    QCOMPARE(gpt2().decode(e.ids), utf8);
+}
+
+void TestTokenizer::multiByteCharacterSplitAcrossTokens()
+{
+    // A rare CJK character is split into byte tokens: spans cover parts of one character.
+    const std::string text = "\xe9\xbe\x98"; // U+9F98
+    const Encoding e = gpt2().encode(text);
+    QVERIFY(e.ids.size() > 1);
+    verifySpans(text, e, gpt2());
+    QVERIFY(gpt2().tokenBytes(e.ids[0]).size() < 3);
+}
+
+void TestTokenizer::specialTokensAndBos()
+{
+    const Tokenizer &t = gpt2();
+    const Encoding e = t.encode("a<|endoftext|>b");
+    QCOMPARE(e.ids, (std::vector<int64_t>{64, 50256, 65}));
+    QCOMPARE(e.spans[1], (std::pair<size_t, size_t>{1, 14}));
+    QCOMPARE(t.bosId().value(), int64_t{50256});
+    QVERIFY(!t.addsBosByDefault()); // HF GPT-2 adds none
+    const Encoding withBos = t.encodeForModel("Hello", true);
+    QCOMPARE(withBos.ids, (std::vector<int64_t>{50256, 15496}));
+    QCOMPARE(withBos.spans[0], (std::pair<size_t, size_t>{0, 0}));
+    QCOMPARE(t.encodeForModel("Hello").ids, (std::vector<int64_t>{15496}));
+    QCOMPARE(t.tokenName(15496), std::string("Hello"));
+    QCOMPARE(t.tokenName(995), std::string("\xc4\xa0world")); // "Ġworld"
+    QCOMPARE(t.vocabSize(), int64_t{50257});
+}
+
+void TestTokenizer::tokenizerJsonGivesSameIds()
+{
+    // The same vocabulary as an HF tokenizer.json (tuple-form merges), with a BOS template.
+    QTemporaryDir dir;
+    const std::string base = fscope::test::fixture(QStringLiteral("tokenizers/gpt2"));
+    json vocab = json::parse(fscope::test::readFile(base + "/vocab.json"));
+    json merges = json::array();
+    std::ifstream in(base + "/merges.txt");
+    std::string line;
+    while (std::getline(in, line))
+        if (!line.empty() && line[0] != '#')
+            merges.push_back({line.substr(0, line.find(' ')), line.substr(line.find(' ') + 1)});
+    json doc = {{"version", "1.0"},
+                {"added_tokens", {{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}}}},
+                {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+                {"post_processor", {{"type", "TemplateProcessing"},
+                                    {"single", {{{"SpecialToken", {{"id", "<|endoftext|>"}}}}, {{"Sequence", {{"id", "A"}}}}}}}},
+                {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
+    fscope::test::writeFile(dir.filePath("tokenizer.json").toStdString(), doc.dump());
+    auto t = loadTokenizer(dir.path().toStdString());
+    QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
+    QVERIFY((*t)->addsBosByDefault());
+    for (const auto &c : expectedCases()) {
+        const auto ids = (*t)->encode(c["text"].get<std::string>()).ids;
+        QVERIFY(ids == c["ids"].get<std::vector<int64_t>>());
+    }
+    QCOMPARE((*t)->encodeForModel("Hello").ids.front(), int64_t{50256});
+}
+
+void TestTokenizer::decodeReplacesBrokenUtf8()
+{
+    const Encoding e = gpt2().encode("\xe9\xbe\x98");
+    const std::string partial = gpt2().decode({e.ids[0]});
+    QVERIFY(partial.find("\xEF\xBF\xBD") != std::string::npos);
+    QCOMPARE(sanitizeUtf8("ok\xff"), std::string("ok\xEF\xBF\xBD"));
+}
+
+void TestTokenizer::missingTokenizerIsAnError()
+{
+    QTemporaryDir dir;
+    auto t = loadTokenizer(dir.path().toStdString());
+    QVERIFY(!t.ok());
+    QVERIFY(t.errorMessage().find("no tokenizer found") != std::string::npos);
+    fscope::test::writeFile(dir.filePath("tokenizer.json").toStdString(), "{\"model\": 3");
+    t = loadTokenizer(dir.path().toStdString());
+    QVERIFY(!t.ok());
+    QVERIFY(t.errorMessage().find("tokenizer.json") != std::string::npos);
+}
+
+QTEST_GUILESS_MAIN(TestTokenizer)
+#include "tst_tokenizer.moc"
