@@ -40,14 +40,24 @@ double readWholeFile(const std::string &path)
 
 } // namespace
 
-// bench io: reading tensors from our containers against a plain read of the same file
-// (baseline = 1.0), all in this process, so the ratios hold across machines.
+int benchForward(const Args &args);
+int benchIo(const Args &args);
+
 int runBench(const Args &args)
 {
+    if (!args.empty() && args[0] == "forward")
+        return benchForward(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
-        std::fprintf(stderr, "usage: featurescope-cli bench io [--mb N]\n");
+        std::fprintf(stderr, "usage: featurescope-cli bench io|forward ...\n");
         return 2;
     }
+    return benchIo(args);
+}
+
+// bench io: reading tensors from our containers against a plain read of the same file
+// (baseline = 1.0), all in this process, so the ratios hold across machines.
+int benchIo(const Args &args)
+{
     int mb = 256;
     for (size_t i = 1; i + 1 < args.size(); ++i)
         if (args[i] == "--mb")

@@ -10,6 +10,9 @@ using Args = std::vector<std::string>;
 
 int runInspect(const Args &args);
 int runBench(const Args &args);
+int runRun(const Args &args);
+int runTokenize(const Args &args);
+int runGenerate(const Args &args);
 
 void printUsage();
 

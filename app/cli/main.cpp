@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 int main(int argc, char **argv)
 {
@@ -21,10 +22,24 @@ int main(int argc, char **argv)
     const std::string command = args[0];
     args.erase(args.begin());
     fscope::core::initComputeRuntime();
-    if (command == "inspect")
-        return runInspect(args);
-    if (command == "bench")
-        return runBench(args);
+    try {
+        if (command == "inspect")
+            return runInspect(args);
+        if (command == "bench")
+            return runBench(args);
+        if (command == "run")
+            return runRun(args);
+        if (command == "tokenize")
+            return runTokenize(args);
+        if (command == "generate")
+            return runGenerate(args);
+    } catch (const std::invalid_argument &) {
+        std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
+        return 2;
+    } catch (const std::out_of_range &) {
+        std::fprintf(stderr, "featurescope-cli: a number is out of range\n");
+        return 2;
+    }
     std::fprintf(stderr, "featurescope-cli: unknown command '%s' (see --help)\n", command.c_str());
     return 2;
 }

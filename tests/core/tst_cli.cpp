@@ -2,7 +2,12 @@
 
 #include "tests/support/testsupport.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 class TestCli : public QObject {
@@ -13,6 +18,9 @@ private Q_SLOTS:
     void inspect();
     void errors_data();
     void errors();
+    void runJsonInterface();
+    void tokenizeJsonInterface();
+    void generateGreedy();
 
 private:
     struct Run {
@@ -89,6 +97,70 @@ void TestCli::errors()
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(expected), qPrintable(r.err));
     QVERIFY2(r.err.contains(path), qPrintable(r.err));
+}
+
+void TestCli::runJsonInterface()
+{
+    const QString model = QString::fromStdString(fscope::test::fixture(QStringLiteral("models/qwen2")));
+    const Run r = cli({QStringLiteral("run"), QStringLiteral("--model"), model, QStringLiteral("--ids"),
+                       QStringLiteral("5,17,3"), QStringLiteral("--json"), QStringLiteral("--device"), QStringLiteral("cpu")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o.value(QLatin1String("ids")).toArray().size(), 3);
+    const QJsonArray logits = o.value(QLatin1String("logits_last")).toArray();
+    QCOMPARE(logits.size(), 96); // the fixture's vocabulary
+    // The golden logits of the same ids at the same position (first row of the fixture
+    // starts 5, 17, 3 and causal attention ignores what follows).
+    const QString goldenPath = QString::fromStdString(fscope::test::fixture(QStringLiteral("models/qwen2/golden.safetensors")));
+    QProcess python;
+    python.start(QStringLiteral("/usr/bin/python3"),
+                 {QStringLiteral("-c"),
+                  QStringLiteral("import json,struct,sys\n"
+                                 "f=open(sys.argv[1],'rb');n=struct.unpack('<Q',f.read(8))[0];h=json.loads(f.read(n))\n"
+                                 "b,e=h['logits']['data_offsets'];f.seek(8+n+b);raw=f.read(e-b)\n"
+                                 "v=struct.unpack('<%df'%(len(raw)//4),raw)\n"
+                                 "print(json.dumps(list(v[2*96:3*96])))"),
+                  goldenPath});
+    QVERIFY(python.waitForFinished(30000));
+    const QJsonArray expected = QJsonDocument::fromJson(python.readAllStandardOutput()).array();
+    QCOMPARE(expected.size(), 96);
+    for (int i = 0; i < 96; ++i)
+        QVERIFY(std::abs(logits[i].toDouble() - expected[i].toDouble()) < 1e-4);
+}
+
+void TestCli::tokenizeJsonInterface()
+{
+    const QString model = QString::fromStdString(fscope::test::fixture(QStringLiteral("tokenizers/gpt2")));
+    const Run r = cli({QStringLiteral("tokenize"), QStringLiteral("--model"), model, QStringLiteral("--json"),
+                       QStringLiteral("Hello world")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.trimmed(), QStringLiteral(R"({"ids":[15496,995],"spans":[[0,5],[5,11]]})"));
+    const Run bos = cli({QStringLiteral("tokenize"), QStringLiteral("--model"), model, QStringLiteral("--json"),
+                         QStringLiteral("--bos"), QStringLiteral("Hello")});
+    QCOMPARE(bos.out.trimmed(), QStringLiteral(R"({"ids":[50256,15496],"spans":[[0,0],[0,5]]})"));
+}
+
+void TestCli::generateGreedy()
+{
+    // A model directory with the GPT-2 tokenizer: generation prints prompt + continuation.
+    QTemporaryDir dir;
+    const std::string gpt2 = fscope::test::fixture(QStringLiteral("tokenizers/gpt2"));
+    QVERIFY(QFile::copy(QString::fromStdString(gpt2 + "/vocab.json"), dir.filePath(QStringLiteral("vocab.json"))));
+    QVERIFY(QFile::copy(QString::fromStdString(gpt2 + "/merges.txt"), dir.filePath(QStringLiteral("merges.txt"))));
+    // A tiny random model whose vocabulary is the first 96 GPT-2 tokens.
+    const std::string model = fscope::test::fixture(QStringLiteral("models/gpt2"));
+    QVERIFY(QFile::copy(QString::fromStdString(model + "/config.json"), dir.filePath(QStringLiteral("config.json"))));
+    QVERIFY(QFile::copy(QString::fromStdString(model + "/model.safetensors"), dir.filePath(QStringLiteral("model.safetensors"))));
+    const Run r = cli({QStringLiteral("generate"), QStringLiteral("--model"), dir.path(), QStringLiteral("--prompt"),
+                       QStringLiteral("A"), QStringLiteral("--max-tokens"), QStringLiteral("5"), QStringLiteral("--device"),
+                       QStringLiteral("cpu")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith(QLatin1String("A")), qPrintable(r.out));
+    QVERIFY(r.out.trimmed().size() > 1);
+    const Run again = cli({QStringLiteral("generate"), QStringLiteral("--model"), dir.path(), QStringLiteral("--prompt"),
+                           QStringLiteral("A"), QStringLiteral("--max-tokens"), QStringLiteral("5"), QStringLiteral("--device"),
+                           QStringLiteral("cpu")});
+    QCOMPARE(again.out, r.out);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
