@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -56,6 +57,7 @@ private Q_SLOTS:
     void tokenizerJsonGivesSameIds();
     void decodeReplacesBrokenUtf8();
     void missingTokenizerIsAnError();
+    void llama3MatchesReference();
 };
 
 void TestTokenizer::gpt2MatchesReference_data()
@@ -156,6 +158,30 @@ void TestTokenizer::missingTokenizerIsAnError()
     t = loadTokenizer(dir.path().toStdString());
     QVERIFY(!t.ok());
     QVERIFY(t.errorMessage().find("tokenizer.json") != std::string::npos);
+}
+
+void TestTokenizer::llama3MatchesReference()
+{
+    // Llama 3: its own regex (\\p{N}{1,3}, case-insensitive contractions) and ignore_merges.
+    QTemporaryDir dir;
+    const std::string base = fscope::test::fixture(QStringLiteral("tokenizers/llama3"));
+    QVERIFY(fscope::test::gunzip(base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
+    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"), dir.filePath("tokenizer_config.json")));
+    auto t = loadTokenizer(dir.path().toStdString());
+    QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
+    QCOMPARE((*t)->bosId().value(), int64_t{128000}); // <|begin_of_text|>
+    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/llama3_expected.json"))));
+    int checked = 0;
+    for (const auto &c : cases) {
+        const std::string text = c["text"].get<std::string>();
+        const Encoding e = (*t)->encode(text);
+        const auto expected = c["ids"].get<std::vector<int64_t>>();
+        QVERIFY2(e.ids == expected, text.c_str());
+        verifySpans(text, e, **t);
+        ++checked;
+    }
+    QCOMPARE(checked, 22);
+    QCOMPARE((*t)->encode("<|begin_of_text|>hi").ids.front(), int64_t{128000});
 }
 
 QTEST_GUILESS_MAIN(TestTokenizer)

@@ -2,6 +2,8 @@
 
 #include <QtGlobal>
 
+#include <zlib.h>
+
 #include <fstream>
 #include <iterator>
 #include <unistd.h>
@@ -26,6 +28,20 @@ std::string readFile(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool gunzip(const std::string &from, const std::string &to)
+{
+    gzFile in = gzopen(from.c_str(), "rb");
+    if (!in)
+        return false;
+    std::ofstream out(to, std::ios::binary | std::ios::trunc);
+    char buffer[1 << 16];
+    int n = 0;
+    while ((n = gzread(in, buffer, sizeof buffer)) > 0)
+        out.write(buffer, n);
+    gzclose(in);
+    return n == 0 && out.good();
 }
 
 uint64_t residentBytes()

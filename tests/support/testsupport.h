@@ -14,6 +14,9 @@ std::string fixture(const QString &relative);
 void writeFile(const std::string &path, const std::string &bytes);
 std::string readFile(const std::string &path);
 
+// Decompresses a .gz file (fixtures too large to commit uncompressed).
+bool gunzip(const std::string &from, const std::string &to);
+
 // Resident set size of this process in bytes (from /proc/self/statm).
 uint64_t residentBytes();
 
