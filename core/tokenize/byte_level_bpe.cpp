@@ -53,64 +53,30 @@ const std::vector<std::string> &byteToUnicode()
     return table;
 }
 
-std::vector<TextSegment> splitAddedTokens(std::string_view text, const std::vector<AddedToken> &added)
-{
-    std::vector<TextSegment> segments;
-    size_t pos = 0, plainStart = 0;
-    while (pos < text.size()) {
-        const AddedToken *hit = nullptr;
-        for (const auto &a : added) // longest first, so "<|im_start|>" beats "<"
-            if (!a.content.empty() && text.substr(pos, a.content.size()) == a.content) {
-                hit = &a;
-                break;
-            }
-        if (!hit) {
-            ++pos;
-            continue;
-        }
-        if (pos > plainStart)
-            segments.push_back({plainStart, pos, -1});
-        segments.push_back({pos, pos + hit->content.size(), hit->id});
-        pos += hit->content.size();
-        plainStart = pos;
-    }
-    if (plainStart < text.size())
-        segments.push_back({plainStart, text.size(), -1});
-    return segments;
-}
-
 ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
                                              std::vector<AddedToken> added, bool ignoreMerges)
     : m_model(std::move(model)), m_splitter(std::move(splitter)), m_added(std::move(added)),
       m_ignoreMerges(ignoreMerges)
 {
-    std::sort(m_added.begin(), m_added.end(),
-              [](const AddedToken &a, const AddedToken &b) { return a.content.size() > b.content.size(); });
-    for (const auto &a : m_added) {
-        if (a.id >= static_cast<int64_t>(m_addedById.size()))
-            m_addedById.resize(a.id + 1);
-        m_addedById[a.id] = a.content;
-    }
 }
 
 int64_t ByteLevelBpeTokenizer::vocabSize() const
 {
-    return std::max<int64_t>(static_cast<int64_t>(m_model.names().size()), static_cast<int64_t>(m_addedById.size()));
+    return std::max<int64_t>(static_cast<int64_t>(m_model.names().size()), m_added.maxId());
 }
 
 std::optional<int64_t> ByteLevelBpeTokenizer::tokenId(const std::string &name) const
 {
-    for (const auto &a : m_added)
-        if (a.content == name)
-            return a.id;
+    if (auto added = m_added.find(name))
+        return added;
     const int64_t id = m_model.find(name);
     return id < 0 ? std::nullopt : std::optional<int64_t>(id);
 }
 
 std::string ByteLevelBpeTokenizer::tokenName(int64_t id) const
 {
-    if (id >= 0 && id < static_cast<int64_t>(m_addedById.size()) && !m_addedById[id].empty())
-        return m_addedById[id];
+    if (const std::string *added = m_added.content(id))
+        return *added;
     if (id >= 0 && id < static_cast<int64_t>(m_model.names().size()))
         return m_model.names()[id];
     return {};
@@ -118,8 +84,8 @@ std::string ByteLevelBpeTokenizer::tokenName(int64_t id) const
 
 std::string ByteLevelBpeTokenizer::tokenBytes(int64_t id) const
 {
-    if (id >= 0 && id < static_cast<int64_t>(m_addedById.size()) && !m_addedById[id].empty())
-        return m_addedById[id];
+    if (const std::string *added = m_added.content(id))
+        return *added;
     const std::string name = tokenName(id);
     std::string bytes;
     const auto &inverse = unicodeToByte();
@@ -173,7 +139,7 @@ void ByteLevelBpeTokenizer::encodePiece(std::string_view text, size_t offset, En
 Encoding ByteLevelBpeTokenizer::encode(std::string_view text) const
 {
     Encoding out;
-    for (const TextSegment &seg : splitAddedTokens(text, m_added)) {
+    for (const TextSegment &seg : m_added.split(text)) {
         if (seg.addedId >= 0) {
             out.ids.push_back(seg.addedId);
             out.spans.emplace_back(seg.begin, seg.end);

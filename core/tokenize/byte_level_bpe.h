@@ -3,16 +3,14 @@
 // byte to its printable stand-in (bytes_to_unicode), merge, look up ids. Added/special tokens
 // are matched literally first.
 
+#include "core/tokenize/added_tokens.h"
 #include "core/tokenize/bpe_model.h"
 #include "core/tokenize/regex_splitter.h"
 #include "core/tokenize/tokenizer.h"
 
 namespace fscope::core::tokenize {
 
-struct AddedToken {
-    std::string content;
-    int64_t id;
-};
+
 
 class ByteLevelBpeTokenizer : public Tokenizer {
 public:
@@ -30,19 +28,13 @@ private:
     void encodePiece(std::string_view text, size_t offset, Encoding &out) const;
     BpeModel m_model;
     std::unique_ptr<RegexSplitter> m_splitter;
-    std::vector<AddedToken> m_added; // longest first
-    std::vector<std::string> m_addedById;
+    AddedTokenMatcher m_added;
     bool m_ignoreMerges;
 };
 
 // bytes_to_unicode() of GPT-2: the UTF-8 text of the stand-in for each byte value.
 const std::vector<std::string> &byteToUnicode();
 
-// Splits `text` at literal occurrences of added tokens: (begin, end, id or -1 for plain text).
-struct TextSegment {
-    size_t begin, end;
-    int64_t addedId;
-};
-std::vector<TextSegment> splitAddedTokens(std::string_view text, const std::vector<AddedToken> &added);
+
 
 } // namespace fscope::core::tokenize

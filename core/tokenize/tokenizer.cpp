@@ -1,6 +1,7 @@
 #include "core/tokenize/tokenizer.h"
 
 #include "core/tokenize/byte_level_bpe.h"
+#include "core/tokenize/sentencepiece_bpe.h"
 
 #include <nlohmann/json.hpp>
 
@@ -79,11 +80,34 @@ Result<std::pair<std::string, bool>> byteLevelSettings(const json &doc, const st
     };
     visit(doc.value("pre_tokenizer", json()));
     if (!byteLevel)
-        return fileError(file, "only byte-level BPE tokenizer.json files are supported so far "
-                               "(GPT-2, Llama 3, Qwen 2)");
+        return fileError(file, "only byte-level (GPT-2, Llama 3, Qwen 2) and SentencePiece-style "
+                               "(Gemma) BPE tokenizer.json files are supported");
     if (pattern.empty())
         pattern = kGpt2Pattern;
     return std::make_pair(pattern, doc["model"].value("ignore_merges", false));
+}
+
+// SentencePiece-style normalizers: Replace(" " -> "▁"), possibly after Prepend("▁").
+// Returns nullopt when the normalizer is not of that kind, else whether a space is prepended.
+std::optional<bool> sentencePieceNormalizer(const json &n)
+{
+    bool replace = false, prepend = false;
+    std::function<void(const json &)> visit = [&](const json &p) {
+        if (!p.is_object())
+            return;
+        const std::string type = p.value("type", "");
+        if (type == "Sequence")
+            for (const auto &c : p.value("normalizers", json::array()))
+                visit(c);
+        else if (type == "Replace" && p.value("content", "") == "\xe2\x96\x81")
+            replace = true;
+        else if (type == "Prepend" && p.value("prepend", "") == "\xe2\x96\x81")
+            prepend = true;
+    };
+    visit(n);
+    if (!replace)
+        return std::nullopt;
+    return prepend;
 }
 
 Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
@@ -96,9 +120,13 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
         const json &model = (*doc)["model"];
         if (model.value("type", "BPE") != "BPE")
             return fileError(file, "tokenizer model '" + model.value("type", "") + "' is not supported (BPE only)");
-        auto settings = byteLevelSettings(*doc, file);
-        if (!settings)
-            return settings.error();
+        const auto sentencePiece = sentencePieceNormalizer(doc->value("normalizer", json()));
+        Result<std::pair<std::string, bool>> settings = std::make_pair(std::string(), false);
+        if (!sentencePiece) {
+            settings = byteLevelSettings(*doc, file);
+            if (!settings)
+                return settings.error();
+        }
         BpeModel bpe;
         for (const auto &[text, id] : model.at("vocab").items())
             bpe.addToken(text, id.get<int64_t>());
@@ -116,6 +144,14 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
         std::vector<AddedToken> added;
         for (const auto &a : doc->value("added_tokens", json::array()))
             added.push_back({a.at("content").get<std::string>(), a.at("id").get<int64_t>()});
+        if (sentencePiece) {
+            std::optional<int64_t> unk;
+            if (model.contains("unk_token") && model["unk_token"].is_string())
+                if (const int64_t id = bpe.find(model["unk_token"].get<std::string>()); id >= 0)
+                    unk = id;
+            return std::unique_ptr<Tokenizer>(new SentencePieceBpeTokenizer(
+                std::move(bpe), std::move(added), *sentencePiece, model.value("byte_fallback", false), unk));
+        }
         auto splitter = RegexSplitter::compile(settings->first);
         if (!splitter)
             return fileError(file, splitter.errorMessage());

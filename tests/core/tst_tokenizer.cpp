@@ -58,6 +58,7 @@ private Q_SLOTS:
     void decodeReplacesBrokenUtf8();
     void missingTokenizerIsAnError();
     void llama3MatchesReference();
+    void gemmaMatchesReference();
 };
 
 void TestTokenizer::gpt2MatchesReference_data()
@@ -182,6 +183,28 @@ void TestTokenizer::llama3MatchesReference()
     }
     QCOMPARE(checked, 22);
     QCOMPARE((*t)->encode("<|begin_of_text|>hi").ids.front(), int64_t{128000});
+}
+
+void TestTokenizer::gemmaMatchesReference()
+{
+    // SentencePiece-style BPE from tokenizer.json: "▁" spaces, byte fallback, BOS by default.
+    QTemporaryDir dir;
+    const std::string base = fscope::test::fixture(QStringLiteral("tokenizers/gemma3"));
+    QVERIFY(fscope::test::gunzip(base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
+    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"), dir.filePath("tokenizer_config.json")));
+    auto t = loadTokenizer(dir.path().toStdString());
+    QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
+    QVERIFY((*t)->addsBosByDefault());
+    // The example of HF's GemmaTokenizerFast documentation.
+    QCOMPARE((*t)->encodeForModel("Hello this is a test").ids, (std::vector<int64_t>{2, 9259, 672, 563, 496, 1594}));
+    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/gemma3_expected.json"))));
+    for (const auto &c : cases) {
+        const std::string text = c["text"].get<std::string>();
+        const Encoding e = (*t)->encode(text);
+        QVERIFY2(e.ids == c["ids"].get<std::vector<int64_t>>(), text.c_str());
+        verifySpans(text, e, **t);
+        QCOMPARE((*t)->decode(e.ids), text);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTokenizer)
