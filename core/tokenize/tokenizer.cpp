@@ -262,6 +262,11 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
         t = fromTokenizerJson(dir / "tokenizer.json");
     else if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
         t = fromVocabAndMerges(dir / "vocab.json", dir / "merges.txt");
+    else if (fs::exists(dir / "tokenizer.model"))
+        // libsentencepiece links protobuf-lite, which crashes at load next to LibTorch's full
+        // protobuf; until a native reader exists, ask for the tokenizer.json every HF model has.
+        return fileError((dir / "tokenizer.model").string(),
+                         "SentencePiece .model files are not read yet; use the model's tokenizer.json");
     else
         return fileError(modelDir, "no tokenizer found (tokenizer.json, or vocab.json + merges.txt)");
     if (!t)
