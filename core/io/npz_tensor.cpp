@@ -41,6 +41,20 @@ Result<at::Tensor> npyToTensor(const NpyArray &array, const std::string &name)
     }
 }
 
+Result<at::Tensor> loadNpy(const std::string &path)
+{
+    auto mapped = MappedFile::open(path);
+    if (!mapped)
+        return mapped.error();
+    const uint8_t *data = (*mapped)->data();
+    const uint64_t size = (*mapped)->size();
+    auto header = parseNpyHeader(data, size, path);
+    if (!header)
+        return header.error();
+    NpyArray array{std::move(header).value(), std::vector<uint8_t>(data, data + size)};
+    return npyToTensor(array, path);
+}
+
 Result<NamedTensors> loadNpz(const std::string &path)
 {
     auto npz = NpzFile::open(path);

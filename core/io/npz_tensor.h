@@ -10,6 +10,9 @@ namespace fscope::core::io {
 // arrays are converted).
 Result<at::Tensor> npyToTensor(const NpyArray &array, const std::string &name);
 
+// One .npy file.
+Result<at::Tensor> loadNpy(const std::string &path);
+
 // Every array of an .npz file, in archive order.
 Result<NamedTensors> loadNpz(const std::string &path);
 

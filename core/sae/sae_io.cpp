@@ -1,0 +1,362 @@
+#include "core/sae/sae_io.h"
+
+#include "core/io/npz_tensor.h"
+#include "core/io/torch_tensor.h"
+#include "core/model/decoder.h"
+#include "core/model/hooks.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace fscope::core::sae {
+
+namespace {
+
+Result<json> readJson(const fs::path &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return fileError(path.string(), "cannot open");
+    try {
+        return json::parse(in);
+    } catch (const json::exception &e) {
+        return fileError(path.string(), std::string("not valid JSON (") + e.what() + ")");
+    }
+}
+
+// Looks tensors up in a name -> tensor list, checking shapes, into float tensors on a device.
+struct TensorSet {
+    std::string file;
+    io::NamedTensors tensors;
+
+    const at::Tensor *find(const std::string &name) const
+    {
+        for (const auto &[n, t] : tensors)
+            if (n == name)
+                return &t;
+        return nullptr;
+    }
+    Result<at::Tensor> take(const std::string &name, std::vector<int64_t> shape, bool required = true) const
+    {
+        const at::Tensor *t = find(name);
+        if (!t) {
+            if (!required)
+                return at::Tensor();
+            return fileError(file, "missing tensor '" + name + "'");
+        }
+        if (t->sizes().vec() != shape)
+            return fileError(file, "tensor '" + name + "' has shape " + io::formatShape(t->sizes().vec())
+                                       + ", expected " + io::formatShape(shape));
+        if (!at::isFloatingType(t->scalar_type()))
+            return fileError(file, "tensor '" + name + "' is not floating point");
+        return t->clone();
+    }
+};
+
+Result<TensorSet> readSafetensors(const std::string &path)
+{
+    auto c = io::Checkpoint::open(path);
+    if (!c)
+        return c.error();
+    TensorSet set{path, {}};
+    for (const auto &[name, t] : c->tensors()) {
+        auto tensor = io::loadTensor(*c, name);
+        if (!tensor)
+            return tensor.error();
+        set.tensors.emplace_back(name, std::move(tensor).value());
+    }
+    return set;
+}
+
+#define FS_TRY(target, expr)                                                                       \
+    do {                                                                                           \
+        auto r_ = (expr);                                                                          \
+        if (!r_)                                                                                   \
+            return r_.error();                                                                     \
+        (target) = std::move(r_).value();                                                          \
+    } while (0)
+
+Result<Sae> loadSaeLens(const fs::path &dir)
+{
+    auto cfgDoc = readJson(dir / "cfg.json");
+    if (!cfgDoc)
+        return cfgDoc.error();
+    const json &j = *cfgDoc;
+    const json meta = j.value("metadata", json::object());
+    const std::string cfgFile = (dir / "cfg.json").string();
+    SaeConfig c;
+    c.sourceFormat = "saelens";
+    c.sourcePath = dir.string();
+    try {
+        c.dIn = j.at("d_in").get<int64_t>();
+        c.dSae = j.at("d_sae").get<int64_t>();
+        std::string arch = j.value("architecture", "standard");
+        // Pre-6.0 configs name TopK through the activation function.
+        const std::string fn = j.value("activation_fn_str", j.value("activation_fn", std::string()));
+        if (fn == "topk") {
+            arch = "topk";
+            c.k = j.value("activation_fn_kwargs", json::object()).value("k", int64_t{0});
+        }
+        if (arch == "standard")
+            c.architecture = Architecture::Relu;
+        else if (arch == "jumprelu" || arch == "batchtopk") // BatchTopK is saved as JumpReLU
+            c.architecture = Architecture::JumpRelu;
+        else if (arch == "topk")
+            c.architecture = Architecture::TopK;
+        else if (arch == "abstopk")
+            c.architecture = Architecture::AbsTopK;
+        else if (arch == "gated")
+            c.architecture = Architecture::Gated;
+        else
+            return fileError(cfgFile, "architecture '" + arch + "' is not supported");
+        if (j.contains("k") && j["k"].is_number_integer())
+            c.k = j["k"].get<int64_t>();
+        c.rescaleActsByDecoderNorm = j.value("rescale_acts_by_decoder_norm", false);
+        c.applyBDecToInput = j.value("apply_b_dec_to_input", true);
+        c.hookName = meta.value("hook_name", j.value("hook_name", j.value("hook_point", std::string())));
+        c.modelName = meta.value("model_name", j.value("model_name", std::string()));
+        c.prependBos = meta.value("prepend_bos", j.value("prepend_bos", true));
+        c.dtype = j.value("dtype", std::string("float32"));
+        const json kwargs = meta.value("model_from_pretrained_kwargs", j.value("model_from_pretrained_kwargs", json::object()));
+        c.centerInput = kwargs.is_object() && kwargs.value("center_writing_weights", false);
+        std::string norm = "none";
+        if (j.contains("normalize_activations")) {
+            const json &n = j["normalize_activations"];
+            norm = n.is_boolean() ? (n.get<bool>() ? "expected_average_only_in" : "none") : n.get<std::string>();
+        }
+        if (norm == "constant_norm_rescale")
+            c.normalization = Normalization::ConstantNormRescale;
+        else if (norm == "layer_norm")
+            c.normalization = Normalization::LayerNorm;
+        else if (norm != "none" && norm != "expected_average_only_in")
+            return fileError(cfgFile, "normalize_activations '" + norm + "' is not supported");
+        if ((c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK) && c.k <= 0)
+            return fileError(cfgFile, "a TopK SAE needs k > 0");
+
+        TensorSet w;
+        FS_TRY(w, readSafetensors((dir / "sae_weights.safetensors").string()));
+        SaeWeights weights;
+        FS_TRY(weights.W_enc, w.take("W_enc", {c.dIn, c.dSae}));
+        FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
+        FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
+        if (c.architecture == Architecture::Gated) {
+            FS_TRY(weights.b_gate, w.take("b_gate", {c.dSae}));
+            FS_TRY(weights.r_mag, w.take("r_mag", {c.dSae}));
+            FS_TRY(weights.b_mag, w.take("b_mag", {c.dSae}));
+        } else {
+            FS_TRY(weights.b_enc, w.take("b_enc", {c.dSae}));
+        }
+        if (c.architecture == Architecture::JumpRelu) {
+            FS_TRY(weights.threshold, w.take("threshold", {c.dSae}, false));
+            if (!weights.threshold.defined()) { // older SAELens training checkpoints
+                at::Tensor log;
+                FS_TRY(log, w.take("log_threshold", {c.dSae}));
+                weights.threshold = log.exp();
+            }
+        }
+        if (norm == "expected_average_only_in") {
+            // SAELens folds the dataset scaling factor s into the weights (x' = s x).
+            auto scaler = readJson(dir / "activation_scaler.json");
+            if (!scaler)
+                return fileError(cfgFile, "normalize_activations 'expected_average_only_in' needs its "
+                                          "scaling factor (activation_scaler.json missing)");
+            const double s = scaler->value("scaling_factor", 1.0);
+            weights.W_enc = weights.W_enc * s;
+            weights.W_dec = weights.W_dec / s;
+            weights.b_dec = weights.b_dec / s;
+        }
+        return Sae(c, weights);
+    } catch (const json::exception &e) {
+        return fileError(cfgFile, std::string("missing or mistyped key (") + e.what() + ")");
+    }
+}
+
+// Gemma Scope release paths: ".../gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82/params.npz".
+std::string gemmaScopeHook(const std::string &path)
+{
+    std::smatch m;
+    if (!std::regex_search(path, m, std::regex(R"(layer_(\d+))")))
+        return {};
+    const std::string layer = m[1].str();
+    if (path.find("-mlp") != std::string::npos)
+        return "blocks." + layer + ".hook_mlp_out";
+    if (path.find("-att") != std::string::npos)
+        return "blocks." + layer + ".attn.hook_z";
+    return "blocks." + layer + ".hook_resid_post";
+}
+
+Result<Sae> loadGemmaScope(const fs::path &file)
+{
+    auto arrays = io::loadNpz(file.string());
+    if (!arrays)
+        return arrays.error();
+    TensorSet w{file.string(), std::move(arrays).value()};
+    const at::Tensor *enc = w.find("W_enc");
+    if (!enc || enc->dim() != 2)
+        return fileError(file.string(), "missing tensor 'W_enc' (not a Gemma Scope params.npz?)");
+    SaeConfig c;
+    c.architecture = Architecture::JumpRelu;
+    c.dIn = enc->size(0);
+    c.dSae = enc->size(1);
+    c.applyBDecToInput = false; // Gemma Scope encodes x directly
+    c.hookName = gemmaScopeHook(fs::absolute(file).string());
+    c.sourceFormat = "gemma-scope";
+    c.sourcePath = file.string();
+    SaeWeights weights;
+    FS_TRY(weights.W_enc, w.take("W_enc", {c.dIn, c.dSae}));
+    FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
+    FS_TRY(weights.b_enc, w.take("b_enc", {c.dSae}));
+    FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
+    FS_TRY(weights.threshold, w.take("threshold", {c.dSae}));
+    return Sae(c, weights);
+}
+
+Result<Sae> loadSparsify(const fs::path &dir)
+{
+    auto cfgDoc = readJson(dir / "cfg.json");
+    if (!cfgDoc)
+        return cfgDoc.error();
+    const std::string cfgFile = (dir / "cfg.json").string();
+    if (cfgDoc->value("activation", std::string("topk")) != "topk")
+        return fileError(cfgFile, "sparsify activation '" + cfgDoc->value("activation", std::string()) + "' is not supported (topk only)");
+    if (cfgDoc->value("transcode", false) || cfgDoc->value("skip_connection", false))
+        return fileError(cfgFile, "sparsify transcoders and skip connections are not supported");
+    TensorSet w;
+    FS_TRY(w, readSafetensors((dir / "sae.safetensors").string()));
+    const at::Tensor *enc = w.find("encoder.weight");
+    if (!enc || enc->dim() != 2)
+        return fileError(w.file, "missing tensor 'encoder.weight'");
+    SaeConfig c;
+    c.architecture = Architecture::TopK;
+    c.dSae = enc->size(0);
+    c.dIn = enc->size(1);
+    c.k = cfgDoc->value("k", int64_t{32});
+    c.applyBDecToInput = true; // sparsify always subtracts b_dec for SAEs
+    c.sourceFormat = "sparsify";
+    c.sourcePath = dir.string();
+    const std::string folder = dir.filename().string();
+    std::smatch m;
+    if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+))")))
+        c.hookName = "blocks." + m[1].str() + ".hook_resid_post";
+    else if (folder == "embed_tokens")
+        c.hookName = "hook_embed";
+    SaeWeights weights;
+    FS_TRY(weights.W_enc, w.take("encoder.weight", {c.dSae, c.dIn}));
+    weights.W_enc = weights.W_enc.t().contiguous();
+    FS_TRY(weights.b_enc, w.take("encoder.bias", {c.dSae}));
+    // Orientation from the shape: row per latent is sparsify's own layout.
+    const at::Tensor *dec = w.find("W_dec");
+    if (dec && dec->sizes().vec() == std::vector<int64_t>{c.dIn, c.dSae} && c.dIn != c.dSae) {
+        FS_TRY(weights.W_dec, w.take("W_dec", {c.dIn, c.dSae}));
+        weights.W_dec = weights.W_dec.t().contiguous();
+    } else {
+        FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
+    }
+    FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
+    return Sae(c, weights);
+}
+
+} // namespace
+
+Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
+{
+    std::error_code ec;
+    const fs::path p(path);
+    Result<Sae> sae = Error{};
+    if (fs::is_regular_file(p, ec) && p.extension() == ".npz")
+        sae = loadGemmaScope(p);
+    else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
+        sae = loadSaeLens(p.parent_path());
+    else if (fs::is_directory(p, ec) && fs::exists(p / "params.npz", ec))
+        sae = loadGemmaScope(p / "params.npz");
+    else if (fs::is_directory(p, ec) && fs::exists(p / "sae_weights.safetensors", ec))
+        sae = loadSaeLens(p);
+    else if (fs::is_directory(p, ec) && fs::exists(p / "sae.safetensors", ec))
+        sae = loadSparsify(p);
+    else if (!fs::exists(p, ec))
+        return fileError(path, "no such file or directory");
+    else
+        return fileError(path, "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
+                               "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
+    if (!sae)
+        return sae;
+    SaeConfig config = sae->config();
+    if (!options.hookName.empty())
+        config.hookName = options.hookName;
+    if (config.hookName.empty())
+        return fileError(path, "the SAE does not say which hook it reads; give one (e.g. blocks.6.hook_resid_post)");
+    if (!model::parseHookName(config.hookName))
+        return fileError(path, "hook '" + config.hookName + "' is not a known hook point");
+    Sae out(config, sae->weights());
+    if (auto finite = out.checkFinite(); !finite)
+        return fileError(path, finite.errorMessage());
+    auto device = model::resolveDevice(options.device);
+    if (!device)
+        return device.error();
+    return out.to(*device, out.dtype());
+}
+
+Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)
+{
+    const auto hook = model::parseHookName(sae.config().hookName);
+    if (!hook)
+        return Error{"SAE hook '" + sae.config().hookName + "' is not a known hook point"};
+    if (hook->layer >= model.layers)
+        return Error{"SAE hook '" + sae.config().hookName + "' needs layer " + std::to_string(hook->layer)
+                     + " but the model has " + std::to_string(model.layers) + " layers"};
+    const int64_t width = hook->point == "attn.hook_z" ? model.heads * model.headDim
+                          : hook->point == "mlp.hook_post" ? model.intermediate
+                                                            : model.hidden;
+    if (sae.config().dIn != width)
+        return Error{sae.config().sourcePath + ": SAE d_in " + std::to_string(sae.config().dIn) + " does not match the "
+                     + std::to_string(width) + "-wide hook " + sae.config().hookName + " of this model"};
+    return {};
+}
+
+Status saveSaeLens(const Sae &sae, const std::string &dir)
+{
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        return fileError(dir, "cannot create directory: " + ec.message());
+    const SaeConfig &c = sae.config();
+    const SaeWeights &w = sae.weights();
+    json cfg = {{"d_in", c.dIn},
+                {"d_sae", c.dSae},
+                {"architecture", architectureName(c.architecture)},
+                {"apply_b_dec_to_input", c.applyBDecToInput},
+                {"normalize_activations", normalizationName(c.normalization)},
+                {"dtype", c.dtype},
+                {"device", "cpu"},
+                {"reshape_activations", c.hookName.find("hook_z") != std::string::npos ? "hook_z" : "none"},
+                {"metadata",
+                 {{"sae_lens_version", "6.0.0"},
+                  {"hook_name", c.hookName},
+                  {"model_name", c.modelName},
+                  {"prepend_bos", c.prependBos},
+                  {"model_from_pretrained_kwargs", {{"center_writing_weights", c.centerInput}}}}}};
+    if (c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK) {
+        cfg["k"] = c.k;
+        cfg["rescale_acts_by_decoder_norm"] = c.rescaleActsByDecoderNorm;
+    }
+    io::NamedTensors tensors = {{"W_enc", w.W_enc}, {"W_dec", w.W_dec}, {"b_dec", w.b_dec}};
+    for (const auto &[name, t] : {std::pair{"b_enc", w.b_enc}, {"threshold", w.threshold}, {"b_gate", w.b_gate},
+                                  {"r_mag", w.r_mag}, {"b_mag", w.b_mag}})
+        if (t.defined())
+            tensors.emplace_back(name, t);
+    if (auto s = io::writeSafetensors((fs::path(dir) / "sae_weights.safetensors").string(), tensors); !s)
+        return s;
+    std::ofstream out(fs::path(dir) / "cfg.json");
+    out << cfg.dump(2) << "\n";
+    if (!out)
+        return fileError((fs::path(dir) / "cfg.json").string(), "write failed");
+    return {};
+}
+
+} // namespace fscope::core::sae

@@ -1,0 +1,23 @@
+#pragma once
+// SAE files: SAELens (cfg.json + sae_weights.safetensors), Gemma Scope (params.npz) and
+// EleutherAI sparsify (cfg.json + sae.safetensors), detected from the path; and SAELens output.
+
+#include "core/model/model_config.h"
+#include "core/sae/sae.h"
+
+namespace fscope::core::sae {
+
+struct LoadSaeOptions {
+    std::string hookName;        // overrides the file's (Gemma Scope paths may not say)
+    std::string device = "cpu";  // cpu | cuda | auto
+};
+
+Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options = {});
+
+// d_in matches the hook's width, the hook exists in the model, weights are finite.
+Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model);
+
+// Writes cfg.json (SAELens v6 keys) + sae_weights.safetensors into `dir` (created).
+Status saveSaeLens(const Sae &sae, const std::string &dir);
+
+} // namespace fscope::core::sae
