@@ -92,9 +92,11 @@ at::Tensor Sae::activate(const at::Tensor &pre, const at::Tensor &normalized) co
     return pre;
 }
 
-at::Tensor Sae::encode(const at::Tensor &x) const
+at::Tensor Sae::encode(const at::Tensor &x, InputState *state) const
 {
-    const auto [normalized, state] = normalizeInput(x);
+    auto [normalized, inputState] = normalizeInput(x);
+    if (state)
+        *state = std::move(inputState);
     return activate(preActivations(normalized), normalized);
 }
 
@@ -113,8 +115,9 @@ at::Tensor Sae::decode(const at::Tensor &features, const InputState &state) cons
 
 at::Tensor Sae::reconstruct(const at::Tensor &x) const
 {
-    const auto [normalized, state] = normalizeInput(x);
-    return decode(activate(preActivations(normalized), normalized), state);
+    InputState state;
+    const at::Tensor f = encode(x, &state);
+    return decode(f, state);
 }
 
 Sae Sae::to(at::Device device, at::ScalarType dtype) const

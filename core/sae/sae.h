@@ -36,8 +36,9 @@ public:
     at::Device device() const { return m_weights.W_dec.device(); }
     at::ScalarType dtype() const { return m_weights.W_dec.scalar_type(); }
 
-    // x [..., d_in] -> f [..., d_sae] (in the SAE dtype).
-    at::Tensor encode(const at::Tensor &x) const;
+    // x [..., d_in] -> f [..., d_sae] (in the SAE dtype); `state` receives how x was
+    // normalised, for decode().
+    at::Tensor encode(const at::Tensor &x, InputState *state = nullptr) const;
     // f -> x_hat in the input's frame; `state` from the same input undoes normalisation.
     at::Tensor decode(const at::Tensor &features, const InputState &state = {}) const;
     // decode(encode(x)) with normalisation undone.

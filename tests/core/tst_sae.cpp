@@ -4,7 +4,9 @@
 
 #include "core/io/npz_tensor.h"
 #include "core/io/torch_tensor.h"
+#include "core/model/decoder.h"
 #include "core/model/model_config.h"
+#include "core/sae/sae_metrics.h"
 #include "core/sae/sae_io.h"
 #include "tests/support/testsupport.h"
 
@@ -70,6 +72,7 @@ private Q_SLOTS:
     void rejected_data();
     void rejected();
     void mismatchWithModel();
+    void metricsPerfectAndZero();
 };
 
 void TestSae::encodeByHand_data()
@@ -310,6 +313,60 @@ void TestSae::mismatchWithModel()
     QVERIFY(s.errorMessage().find("the model has 2 layers") != std::string::npos);
     c.hookName = "blocks.1.hook_resid_post";
     QVERIFY(validateSaeForModel(Sae(c, wrongWidth.weights()), *model).ok());
+}
+
+void TestSae::metricsPerfectAndZero()
+{
+    auto decoder = model::Decoder::load(fscope::test::fixture(QStringLiteral("models/gpt2")), {"cpu", "f32"});
+    QVERIFY(decoder.ok());
+    const int64_t d = 32;
+    SaeConfig c;
+    c.dIn = d;
+    c.dSae = 2 * d;
+    c.hookName = "blocks.0.hook_resid_post";
+    const at::Tensor eye = at::eye(d);
+    SaeWeights perfect;
+    perfect.W_enc = at::cat({eye, -eye}, 1);
+    perfect.b_enc = at::zeros({2 * d});
+    perfect.W_dec = at::cat({eye, -eye}, 0);
+    perfect.b_dec = at::zeros({d});
+    std::vector<std::vector<int64_t>> contexts;
+    for (int i = 0; i < 6; ++i) {
+        std::vector<int64_t> ctx = {95}; // BOS-like special token first
+        for (int t = 1; t < 10; ++t)
+            ctx.push_back((i * 13 + t * 7) % 95);
+        contexts.push_back(ctx);
+    }
+    EvalOptions options;
+    options.specialTokens = {95};
+    options.batchSize = 4;
+    auto good = evaluateSae(**decoder, Sae(c, perfect), contexts, options);
+    QVERIFY2(good.ok(), good.ok() ? "" : good.errorMessage().c_str());
+    QCOMPARE(good->tokens, int64_t{6 * 9}); // the special token is left out
+    QVERIFY(std::abs(good->value("explained_variance") - 1) < 1e-9);
+    QVERIFY(std::abs(good->value("ce_loss_recovered") - 1) < 1e-6);
+    QVERIFY(good->value("mse") < 1e-10);
+    QVERIFY(std::abs(good->value("cosine") - 1) < 1e-9);
+    QVERIFY(std::abs(good->value("ce_with_sae") - good->value("ce_clean")) < 1e-9);
+    QVERIFY(std::abs(good->value("ce_zero_ablation") - good->value("ce_clean")) > 1e-3);
+    QVERIFY(good->value("l0") > 20 && good->value("l0") <= 32);
+
+    SaeWeights zero = perfect;
+    zero.W_enc = at::zeros_like(perfect.W_enc);
+    zero.W_dec = at::zeros_like(perfect.W_dec);
+    auto bad = evaluateSae(**decoder, Sae(c, zero), contexts, options);
+    QVERIFY(bad.ok());
+    // The zero SAE writes zeros except at the special token, where it keeps the activation,
+    // so it recovers only what that one position carries.
+    QVERIFY2(bad->value("ce_loss_recovered") < 0.9, qPrintable(QString::number(bad->value("ce_loss_recovered"))));
+    QCOMPARE(bad->value("l0"), 0.0);
+    QCOMPARE(bad->value("dead_fraction"), 1.0);
+    QVERIFY(bad->value("explained_variance") < 0);
+
+    // With no special tokens the zero SAE is exactly zero ablation.
+    options.specialTokens.clear();
+    auto exact = evaluateSae(**decoder, Sae(c, zero), contexts, options);
+    QVERIFY(std::abs(exact->value("ce_loss_recovered")) < 1e-9);
 }
 
 QTEST_GUILESS_MAIN(TestSae)
