@@ -13,6 +13,7 @@ int runBench(const Args &args);
 int runRun(const Args &args);
 int runTokenize(const Args &args);
 int runGenerate(const Args &args);
+int runSae(const Args &args);
 
 void printUsage();
 

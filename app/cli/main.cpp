@@ -33,6 +33,8 @@ int main(int argc, char **argv)
             return runTokenize(args);
         if (command == "generate")
             return runGenerate(args);
+        if (command == "sae")
+            return runSae(args);
     } catch (const std::invalid_argument &) {
         std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
         return 2;

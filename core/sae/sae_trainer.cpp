@@ -46,8 +46,24 @@ at::Tensor rectangle(const at::Tensor &u)
 
 } // namespace
 
+Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
+                      TrainReport *report);
+
 Result<Sae> trainSae(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
                      TrainReport *report)
+{
+    // The stream and LibTorch report failures by exceptions; they become error values here.
+    try {
+        return trainLoop(source, dIn, o, progress, report);
+    } catch (const c10::Error &e) {
+        return Error{std::string("training failed: ") + e.what_without_backtrace()};
+    } catch (const std::exception &e) {
+        return Error{std::string("training failed: ") + e.what()};
+    }
+}
+
+Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
+                      TrainReport *report)
 {
     if (o.architecture != Architecture::TopK && o.architecture != Architecture::JumpRelu)
         return Error{"training supports TopK and JumpReLU SAEs"};

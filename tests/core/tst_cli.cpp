@@ -21,6 +21,7 @@ private Q_SLOTS:
     void runJsonInterface();
     void tokenizeJsonInterface();
     void generateGreedy();
+    void saeJsonInterface();
 
 private:
     struct Run {
@@ -161,6 +162,36 @@ void TestCli::generateGreedy()
                            QStringLiteral("A"), QStringLiteral("--max-tokens"), QStringLiteral("5"), QStringLiteral("--device"),
                            QStringLiteral("cpu")});
     QCOMPARE(again.out, r.out);
+}
+
+void TestCli::saeJsonInterface()
+{
+    const QString sae = QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v5_topk")));
+    const Run info = cli({QStringLiteral("sae"), QStringLiteral("info"), QStringLiteral("--sae"), sae, QStringLiteral("--json")});
+    QCOMPARE(info.code, 0);
+    const QJsonObject i = QJsonDocument::fromJson(info.out.toUtf8()).object();
+    QCOMPARE(i.value(QLatin1String("architecture")).toString(), QStringLiteral("topk"));
+    QCOMPARE(i.value(QLatin1String("d_in")).toInt(), 8);
+    QCOMPARE(i.value(QLatin1String("d_sae")).toInt(), 24);
+    QCOMPARE(i.value(QLatin1String("hook_name")).toString(), QStringLiteral("blocks.0.hook_mlp_out"));
+    QCOMPARE(i.value(QLatin1String("dtype")).toString(), QStringLiteral("float32"));
+
+    const Run enc = cli({QStringLiteral("sae"), QStringLiteral("encode"), QStringLiteral("--sae"), sae, QStringLiteral("--input"),
+                         QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v5_topk_x.npy"))),
+                         QStringLiteral("--json")});
+    QCOMPARE(enc.code, 0);
+    const QJsonObject e = QJsonDocument::fromJson(enc.out.toUtf8()).object();
+    QCOMPARE(e.value(QLatin1String("shape")).toArray(), (QJsonArray{10, 24}));
+    const QJsonArray nonzero = e.value(QLatin1String("nonzero")).toArray();
+    QVERIFY(nonzero.size() <= 10 * 4 && nonzero.size() >= 10); // TopK k = 4 per row
+    for (const auto &entry : nonzero) {
+        const QJsonArray t = entry.toArray();
+        QCOMPARE(t.size(), 3);
+        QVERIFY(t[2].toDouble() > 0);
+    }
+    const Run bad = cli({QStringLiteral("sae"), QStringLiteral("info"), QStringLiteral("--sae"), QStringLiteral("/nonexistent")});
+    QCOMPARE(bad.code, 1);
+    QVERIFY(bad.err.contains(QLatin1String("/nonexistent: no such file")));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,0 +1,257 @@
+// featurescope-cli sae info|encode|eval|train|convert.
+
+#include "app/cli/commands.h"
+#include "app/cli/options.h"
+
+#include "core/io/npz_tensor.h"
+#include "core/jobs/terminal_progress.h"
+#include "core/model/model_locator.h"
+#include "core/sae/model_activations.h"
+#include "core/sae/sae_io.h"
+#include "core/sae/sae_metrics.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace fscope::cli {
+
+namespace {
+
+using nlohmann::json;
+
+int fail(const std::string &message)
+{
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return 1;
+}
+
+json describe(const core::sae::Sae &sae)
+{
+    const auto &c = sae.config();
+    json j = {{"architecture", core::sae::architectureName(c.architecture)},
+              {"d_in", c.dIn},
+              {"d_sae", c.dSae},
+              {"hook_name", c.hookName},
+              {"dtype", c.dtype},
+              {"format", c.sourceFormat},
+              {"apply_b_dec_to_input", c.applyBDecToInput},
+              {"normalize_activations", core::sae::normalizationName(c.normalization)},
+              {"center_input", c.centerInput}};
+    if (c.k > 0)
+        j["k"] = c.k;
+    return j;
+}
+
+struct ModelAndText {
+    std::unique_ptr<core::model::Decoder> decoder;
+    std::unique_ptr<core::tokenize::Tokenizer> tokenizer;
+    std::vector<std::vector<int64_t>> contexts;
+    std::set<int64_t> special;
+};
+
+// Loads the model and cuts the text file into contexts of `length` tokens, each starting
+// with BOS when the tokenizer has one (the SAE convention for every supported family).
+core::Result<ModelAndText> loadModelAndText(const Options &o)
+{
+    auto path = core::model::resolveModelPath(o.value("model"));
+    if (!path)
+        return path.error();
+    ModelAndText m;
+    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "f32")});
+    if (!decoder)
+        return decoder.error();
+    m.decoder = std::move(decoder).value();
+    auto tokenizer = core::tokenize::loadTokenizer(*path);
+    if (!tokenizer)
+        return tokenizer.error();
+    m.tokenizer = std::move(tokenizer).value();
+    std::ifstream in(o.value("text"));
+    if (!in)
+        return core::fileError(o.value("text"), "cannot open the text file");
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto bos = m.tokenizer->bosId();
+    const auto ids = m.tokenizer->encode(text.str()).ids;
+    const int64_t length = o.integer("context", 64);
+    const int64_t body = length - (bos ? 1 : 0);
+    const int64_t maxContexts = o.integer("contexts", 1 << 30);
+    for (size_t start = 0; start + body <= ids.size() && static_cast<int64_t>(m.contexts.size()) < maxContexts; start += body) {
+        std::vector<int64_t> ctx(static_cast<size_t>(length));
+        size_t out = 0;
+        if (bos)
+            ctx[out++] = *bos;
+        for (int64_t i = 0; i < body; ++i)
+            ctx[out++] = ids[start + static_cast<size_t>(i)];
+        m.contexts.push_back(std::move(ctx));
+    }
+    if (m.contexts.empty())
+        return core::fileError(o.value("text"), "too short for one context of " + std::to_string(length) + " tokens");
+    for (auto id : {m.tokenizer->bosId(), m.tokenizer->eosId()})
+        if (id)
+            m.special.insert(*id);
+    return m;
+}
+
+int saeInfo(const Options &o)
+{
+    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    if (!sae)
+        return fail(sae.errorMessage());
+    const json j = describe(*sae);
+    if (o.has("json")) {
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    for (const auto &[k, v] : j.items())
+        std::printf("%-22s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    return 0;
+}
+
+int saeEncode(const Options &o)
+{
+    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    if (!sae)
+        return fail(sae.errorMessage());
+    auto x = core::io::loadNpy(o.value("input"));
+    if (!x)
+        return fail(x.errorMessage());
+    if (x->dim() != 2 || x->size(1) != sae->config().dIn)
+        return fail(o.value("input") + ": expected [n, " + std::to_string(sae->config().dIn) + "] activations");
+    const at::Tensor f = sae->encode(x->to(at::kFloat)).to(at::kFloat);
+    const at::Tensor nz = f.nonzero();
+    json nonzero = json::array();
+    for (int64_t i = 0; i < nz.size(0); ++i) {
+        const int64_t row = nz[i][0].item<int64_t>(), feature = nz[i][1].item<int64_t>();
+        nonzero.push_back({row, feature, f[row][feature].item<float>()});
+    }
+    std::printf("%s\n", json{{"shape", f.sizes().vec()}, {"nonzero", nonzero}}.dump().c_str());
+    return 0;
+}
+
+int saeConvert(const Options &o)
+{
+    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    if (!sae)
+        return fail(sae.errorMessage());
+    if (auto s = core::sae::saveSaeLens(*sae, o.value("out")); !s)
+        return fail(s.errorMessage());
+    std::printf("wrote SAELens SAE to %s\n", o.value("out").c_str());
+    return 0;
+}
+
+int saeEval(const Options &o)
+{
+    auto m = loadModelAndText(o);
+    if (!m)
+        return fail(m.errorMessage());
+    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), m->decoder->device().str()});
+    if (!sae)
+        return fail(sae.errorMessage());
+    if (auto s = core::sae::validateSaeForModel(*sae, m->decoder->config()); !s)
+        return fail(s.errorMessage());
+    core::sae::EvalOptions eo;
+    eo.specialTokens = m->special;
+    eo.batchSize = o.integer("batch", 8);
+    core::jobs::TerminalProgress progress("contexts");
+    auto metrics = core::sae::evaluateSae(*m->decoder, *sae, m->contexts, eo, &progress);
+    progress.finish();
+    if (!metrics)
+        return fail(metrics.errorMessage());
+    if (o.has("json")) {
+        json j = {{"tokens", metrics->tokens}};
+        for (const auto &v : metrics->values)
+            j[v.name] = v.value;
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    std::printf("%lld tokens (special tokens excluded)\n", static_cast<long long>(metrics->tokens));
+    for (const auto &v : metrics->values)
+        std::printf("%-22s %12.6f   %s\n", v.name.c_str(), v.value, v.definition.c_str());
+    return 0;
+}
+
+int saeTrain(const Options &o)
+{
+    auto m = loadModelAndText(o);
+    if (!m)
+        return fail(m.errorMessage());
+    const std::string hook = o.value("hook");
+    if (hook.empty() || !core::model::parseHookName(hook))
+        return fail("--hook must name a hook point, e.g. blocks.1.hook_resid_post");
+    core::sae::TrainOptions t;
+    const std::string arch = o.value("arch", "topk");
+    if (arch != "topk" && arch != "jumprelu")
+        return fail("--arch must be topk or jumprelu");
+    t.architecture = arch == "topk" ? core::sae::Architecture::TopK : core::sae::Architecture::JumpRelu;
+    t.dSae = o.integer("d-sae", 4 * m->decoder->config().hidden);
+    t.k = o.integer("k", 32);
+    t.steps = o.integer("steps", 1000);
+    t.batchSize = o.integer("batch", 256);
+    t.learningRate = o.number("lr", 4e-4);
+    t.l0Coefficient = o.number("l0-coeff", 1e-3);
+    t.hookName = hook;
+    t.checkpointEvery = o.integer("checkpoint-every", 0);
+    t.checkpointDir = o.value("out");
+    core::sae::ActivationStreamOptions so;
+    so.hookName = hook;
+    so.specialTokens = m->special;
+    const auto source = core::sae::activationsFromModel(*m->decoder, m->contexts, so);
+    core::jobs::TerminalProgress progress("steps");
+    core::sae::TrainReport report;
+    const int64_t width = m->decoder->config().hidden;
+    auto sae = core::sae::trainSae(source, width, t, &progress, &report);
+    progress.finish();
+    if (!sae)
+        return fail(sae.errorMessage());
+    core::sae::SaeConfig c = sae->config();
+    c.modelName = o.value("model");
+    if (auto s = core::sae::saveSaeLens(core::sae::Sae(c, sae->weights()), o.value("out")); !s)
+        return fail(s.errorMessage());
+    std::printf("trained %s SAE: %lld steps, L0 %.2f, %lld dead latents; saved to %s\n", arch.c_str(),
+                static_cast<long long>(report.steps), report.finalL0, static_cast<long long>(report.deadLatents),
+                o.value("out").c_str());
+    return 0;
+}
+
+} // namespace
+
+int runSae(const Args &args)
+{
+    if (args.empty()) {
+        std::fprintf(stderr, "usage: featurescope-cli sae info|encode|eval|train|convert ...\n");
+        return 2;
+    }
+    const std::string sub = args[0];
+    const Args rest(args.begin() + 1, args.end());
+    const Options o(rest,
+                    {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "batch", "device", "dtype",
+                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every"},
+                    {"json"});
+    if (!o.ok())
+        return fail(o.error());
+    auto need = [&](std::initializer_list<const char *> names) {
+        for (const char *n : names)
+            if (!o.has(n)) {
+                std::fprintf(stderr, "error: sae %s needs --%s\n", sub.c_str(), n);
+                return false;
+            }
+        return true;
+    };
+    if (sub == "info")
+        return need({"sae"}) ? saeInfo(o) : 2;
+    if (sub == "encode")
+        return need({"sae", "input"}) ? saeEncode(o) : 2;
+    if (sub == "convert")
+        return need({"sae", "out"}) ? saeConvert(o) : 2;
+    if (sub == "eval")
+        return need({"model", "sae", "text"}) ? saeEval(o) : 2;
+    if (sub == "train")
+        return need({"model", "text", "hook", "out"}) ? saeTrain(o) : 2;
+    return fail("unknown sae command '" + sub + "'");
+}
+
+} // namespace fscope::cli
