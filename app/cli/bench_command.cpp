@@ -42,13 +42,16 @@ double readWholeFile(const std::string &path)
 
 int benchForward(const Args &args);
 int benchIo(const Args &args);
+int benchSae(const Args &args);
 
 int runBench(const Args &args)
 {
     if (!args.empty() && args[0] == "forward")
         return benchForward(Args(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "sae")
+        return benchSae(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
-        std::fprintf(stderr, "usage: featurescope-cli bench io|forward ...\n");
+        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae ...\n");
         return 2;
     }
     return benchIo(args);

@@ -43,6 +43,8 @@ void printUsage()
         "  bench io [--mb N]      time safetensors/npz reading against a plain read baseline\n"
         "  bench forward --model M [--batch B] [--seq T] [--iters N]\n"
         "                         forward throughput (tokens/s) and peak memory\n"
+        "  bench sae [--d-in 2304] [--d-sae 16384] [--tokens 1024] [--k 64]\n"
+        "                         SAE encode/decode throughput against the plain matmul\n"
         "\n"
         "Model options: --device auto|cuda|cpu, --dtype auto|bf16|f16|f32. M is a model\n"
         "directory (config.json + safetensors) or a hub id found in the Hugging Face cache\n"
