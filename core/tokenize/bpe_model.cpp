@@ -18,6 +18,11 @@ void BpeModel::addMerge(const std::string &left, const std::string &right)
     m_ranks.emplace(key(left, right), static_cast<int64_t>(m_ranks.size()));
 }
 
+void BpeModel::addMerge(const std::string &left, const std::string &right, int64_t rank)
+{
+    m_ranks.emplace(key(left, right), rank);
+}
+
 int64_t BpeModel::find(const std::string &text) const
 {
     const auto it = m_vocab.find(text);

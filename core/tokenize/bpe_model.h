@@ -19,7 +19,10 @@ struct Symbol {
 class BpeModel {
 public:
     void addToken(const std::string &text, int64_t id);
+    // Merges rank in the order added, unless given a rank (SentencePiece: several pairs that
+    // form the same piece share its rank).
     void addMerge(const std::string &left, const std::string &right);
+    void addMerge(const std::string &left, const std::string &right, int64_t rank);
 
     // Merges in place; returns the merged symbols.
     std::vector<Symbol> merge(std::vector<Symbol> symbols) const;

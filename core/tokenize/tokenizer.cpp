@@ -2,6 +2,7 @@
 
 #include "core/tokenize/byte_level_bpe.h"
 #include "core/tokenize/sentencepiece_bpe.h"
+#include "core/tokenize/sentencepiece_model.h"
 
 #include <nlohmann/json.hpp>
 
@@ -203,10 +204,11 @@ std::optional<std::string> tokenString(const json &v)
 }
 
 // BOS/EOS ids and whether BOS is added by default, from tokenizer_config.json, the
-// tokenizer.json post-processor and config.json.
+// tokenizer.json post-processor and config.json, over what the tokenizer file itself says
+// (a SentencePiece model carries its own ids).
 void applySpecialTokens(Tokenizer &t, const fs::path &dir)
 {
-    std::optional<int64_t> bos, eos;
+    std::optional<int64_t> bos = t.bosId(), eos = t.eosId();
     std::optional<bool> addBos;
     if (auto cfg = readJson(dir / "tokenizer_config.json")) {
         if (auto s = tokenString(cfg->value("bos_token", json())))
@@ -231,7 +233,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
     }
     if (!addBos) {
         // A TemplateProcessing post-processor that starts with the BOS token adds it.
-        addBos = false;
+        addBos = t.addsBosByDefault();
         if (auto doc = readJson(dir / "tokenizer.json")) {
             const json pp = doc->value("post_processor", json());
             std::function<void(const json &)> visit = [&](const json &p) {
@@ -263,12 +265,9 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
     else if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
         t = fromVocabAndMerges(dir / "vocab.json", dir / "merges.txt");
     else if (fs::exists(dir / "tokenizer.model"))
-        // libsentencepiece links protobuf-lite, which crashes at load next to LibTorch's full
-        // protobuf; until a native reader exists, ask for the tokenizer.json every HF model has.
-        return fileError((dir / "tokenizer.model").string(),
-                         "SentencePiece .model files are not read yet; use the model's tokenizer.json");
+        t = loadSentencePieceModel((dir / "tokenizer.model").string());
     else
-        return fileError(modelDir, "no tokenizer found (tokenizer.json, or vocab.json + merges.txt)");
+        return fileError(modelDir, "no tokenizer found (tokenizer.json, vocab.json + merges.txt, or tokenizer.model)");
     if (!t)
         return t;
     applySpecialTokens(**t, dir);

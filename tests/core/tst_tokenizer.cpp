@@ -59,6 +59,7 @@ private Q_SLOTS:
     void missingTokenizerIsAnError();
     void llama3MatchesReference();
     void gemmaMatchesReference();
+    void sentencePieceModelMatchesReference();
 };
 
 void TestTokenizer::gpt2MatchesReference_data()
@@ -205,6 +206,31 @@ void TestTokenizer::gemmaMatchesReference()
         verifySpans(text, e, **t);
         QCOMPARE((*t)->decode(e.ids), text);
     }
+}
+
+void TestTokenizer::sentencePieceModelMatchesReference()
+{
+    // tokenizer.model read natively; ids as the reference spm_encode gives them.
+    const std::string dir = fscope::test::fixture(QStringLiteral("tokenizers/sentencepiece"));
+    auto t = loadTokenizer(dir);
+    QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
+    QVERIFY((*t)->addsBosByDefault());
+    QCOMPARE((*t)->bosId().value(), int64_t{1});
+    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/sentencepiece_expected.json"))));
+    QCOMPARE(cases.size(), size_t{7});
+    for (const auto &c : cases) {
+        const std::string text = c["text"].get<std::string>();
+        const Encoding e = (*t)->encode(text);
+        QVERIFY2(e.ids == c["ids"].get<std::vector<int64_t>>(), text.c_str());
+        QCOMPARE((*t)->decode(e.ids), text);
+        QCOMPARE(e.spans.back().second, text.size());
+    }
+    // A damaged model file is refused with its name.
+    QTemporaryDir broken;
+    fscope::test::writeFile(broken.filePath("tokenizer.model").toStdString(), std::string("\x0a\xff\xff\xff", 4));
+    auto bad = loadTokenizer(broken.path().toStdString());
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.errorMessage().find("tokenizer.model: not a SentencePiece model") != std::string::npos, bad.errorMessage().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestTokenizer)
