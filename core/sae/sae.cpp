@@ -124,7 +124,8 @@ Sae Sae::to(at::Device device, at::ScalarType dtype) const
 {
     auto move = [&](const at::Tensor &t) { return t.defined() ? t.to(device, dtype) : t; };
     SaeWeights w{move(m_weights.W_enc), move(m_weights.b_enc), move(m_weights.W_dec), move(m_weights.b_dec),
-                 move(m_weights.threshold), move(m_weights.b_gate), move(m_weights.r_mag), move(m_weights.b_mag)};
+                 move(m_weights.threshold), move(m_weights.b_gate), move(m_weights.r_mag), move(m_weights.b_mag),
+                 m_weights.logDensity};
     SaeConfig c = m_config;
     c.dtype = dtype == at::kBFloat16 ? "bfloat16" : dtype == at::kHalf ? "float16" : dtype == at::kDouble ? "float64" : "float32";
     return Sae(c, w);

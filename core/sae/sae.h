@@ -14,6 +14,9 @@ struct SaeWeights {
     at::Tensor W_enc, b_enc, W_dec, b_dec;
     at::Tensor threshold;            // JumpReLU [d_sae]
     at::Tensor b_gate, r_mag, b_mag; // Gated
+    // SAELens sparsity.safetensors: log10 feature density from training, a prior for views
+    // before a corpus is indexed. Optional.
+    at::Tensor logDensity;
 };
 
 // How an input was normalised, to undo it on the reconstruction.

@@ -160,6 +160,12 @@ Result<Sae> loadSaeLens(const fs::path &dir)
                 weights.threshold = log.exp();
             }
         }
+        std::error_code ec;
+        if (fs::exists(dir / "sparsity.safetensors", ec)) {
+            TensorSet sparsity;
+            FS_TRY(sparsity, readSafetensors((dir / "sparsity.safetensors").string()));
+            FS_TRY(weights.logDensity, sparsity.take("sparsity", {c.dSae}));
+        }
         if (norm == "expected_average_only_in") {
             // SAELens folds the dataset scaling factor s into the weights (x' = s x).
             auto scaler = readJson(dir / "activation_scaler.json");
@@ -352,6 +358,9 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
             tensors.emplace_back(name, t);
     if (auto s = io::writeSafetensors((fs::path(dir) / "sae_weights.safetensors").string(), tensors); !s)
         return s;
+    if (w.logDensity.defined())
+        if (auto s = io::writeSafetensors((fs::path(dir) / "sparsity.safetensors").string(), {{"sparsity", w.logDensity}}); !s)
+            return s;
     std::ofstream out(fs::path(dir) / "cfg.json");
     out << cfg.dump(2) << "\n";
     if (!out)

@@ -192,7 +192,10 @@ void TestSae::saveLoadRoundTrip_data()
 void TestSae::saveLoadRoundTrip()
 {
     QFETCH(int, arch);
-    const Sae sae = tiny(static_cast<Architecture>(arch), 2, at::tensor({0.5f, -0.5f}));
+    Sae sae = tiny(static_cast<Architecture>(arch), 2, at::tensor({0.5f, -0.5f}));
+    SaeWeights withPrior = sae.weights();
+    withPrior.logDensity = at::tensor({-1.f, -2.5f, -4.f});
+    sae = Sae(sae.config(), withPrior);
     QTemporaryDir dir;
     QVERIFY(saveSaeLens(sae, dir.path().toStdString()).ok());
     auto back = loadSae(dir.path().toStdString());
@@ -203,6 +206,8 @@ void TestSae::saveLoadRoundTrip()
     const at::Tensor x = at::randn({7, 2}) * 2;
     QVERIFY(close(back->encode(x), sae.encode(x)));
     QVERIFY(close(back->reconstruct(x), sae.reconstruct(x)));
+    QVERIFY(back->weights().logDensity.defined()); // sparsity.safetensors travels along
+    QVERIFY(close(back->weights().logDensity, withPrior.logDensity));
 }
 
 void TestSae::gemmaScope()
