@@ -11,7 +11,7 @@ Options::Options(const std::vector<std::string> &args, const std::set<std::strin
             m_positional.push_back(a);
             continue;
         }
-        const std::string name = a.substr(2);
+        const std::string name(a.begin() + 2, a.end());
         if (flags.count(name)) {
             m_values[name] = "1";
         } else if (valued.count(name)) {
