@@ -13,7 +13,7 @@ Options::Options(const std::vector<std::string> &args, const std::set<std::strin
         }
         const std::string name(a.begin() + 2, a.end());
         if (flags.count(name)) {
-            m_values[name] = "1";
+            m_values.insert_or_assign(name, std::string(1, '1'));
         } else if (valued.count(name)) {
             if (i + 1 >= args.size()) {
                 m_error = "--" + name + " needs a value";
