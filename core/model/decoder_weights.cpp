@@ -39,14 +39,6 @@ private:
     std::string m_prefix;
 };
 
-#define FS_TAKE(target, expr)                                                                      \
-    do {                                                                                           \
-        auto r_ = (expr);                                                                          \
-        if (!r_)                                                                                   \
-            return r_.error();                                                                     \
-        (target) = std::move(r_).value();                                                          \
-    } while (0)
-
 Result<std::unique_ptr<Decoder::Weights>> loadGpt2(const io::Checkpoint &checkpoint, const ModelConfig &c,
                                                    at::Device device, at::ScalarType dtype)
 {
@@ -56,39 +48,39 @@ Result<std::unique_ptr<Decoder::Weights>> loadGpt2(const io::Checkpoint &checkpo
     auto weights = std::make_unique<Decoder::Weights>();
     const int64_t d = c.hidden, f = c.intermediate;
     const auto f32 = at::kFloat;
-    FS_TAKE(weights->embed, w.take("wte.weight", {c.vocabSize, d}));
-    FS_TAKE(weights->positions, w.take("wpe.weight", {c.maxPositions, d}));
+    FS_TRY(weights->embed, w.take("wte.weight", {c.vocabSize, d}));
+    FS_TRY(weights->positions, w.take("wpe.weight", {c.maxPositions, d}));
     for (int64_t l = 0; l < c.layers; ++l) {
         const std::string p = "h." + std::to_string(l) + ".";
         LayerWeights L;
-        FS_TAKE(L.inputNorm.weight, w.take(p + "ln_1.weight", {d}, f32));
-        FS_TAKE(L.inputNorm.bias, w.take(p + "ln_1.bias", {d}, f32));
+        FS_TRY(L.inputNorm.weight, w.take(p + "ln_1.weight", {d}, f32));
+        FS_TRY(L.inputNorm.bias, w.take(p + "ln_1.bias", {d}, f32));
         at::Tensor qkv, qkvBias;
         // Conv1D stores [in, out]: transpose to the [out, in] of every other family.
-        FS_TAKE(qkv, w.take(p + "attn.c_attn.weight", {d, 3 * d}));
-        FS_TAKE(qkvBias, w.take(p + "attn.c_attn.bias", {3 * d}));
+        FS_TRY(qkv, w.take(p + "attn.c_attn.weight", {d, 3 * d}));
+        FS_TRY(qkvBias, w.take(p + "attn.c_attn.bias", {3 * d}));
         auto parts = qkv.t().contiguous().chunk(3, 0);
         auto biases = qkvBias.chunk(3, 0);
         L.q = parts[0], L.k = parts[1], L.v = parts[2];
         L.qBias = biases[0], L.kBias = biases[1], L.vBias = biases[2];
-        FS_TAKE(L.o, w.take(p + "attn.c_proj.weight", {d, d}));
+        FS_TRY(L.o, w.take(p + "attn.c_proj.weight", {d, d}));
         L.o = L.o.t().contiguous();
-        FS_TAKE(L.oBias, w.take(p + "attn.c_proj.bias", {d}));
-        FS_TAKE(L.preMlpNorm.weight, w.take(p + "ln_2.weight", {d}, f32));
-        FS_TAKE(L.preMlpNorm.bias, w.take(p + "ln_2.bias", {d}, f32));
-        FS_TAKE(L.up, w.take(p + "mlp.c_fc.weight", {d, f}));
+        FS_TRY(L.oBias, w.take(p + "attn.c_proj.bias", {d}));
+        FS_TRY(L.preMlpNorm.weight, w.take(p + "ln_2.weight", {d}, f32));
+        FS_TRY(L.preMlpNorm.bias, w.take(p + "ln_2.bias", {d}, f32));
+        FS_TRY(L.up, w.take(p + "mlp.c_fc.weight", {d, f}));
         L.up = L.up.t().contiguous();
-        FS_TAKE(L.upBias, w.take(p + "mlp.c_fc.bias", {f}));
-        FS_TAKE(L.down, w.take(p + "mlp.c_proj.weight", {f, d}));
+        FS_TRY(L.upBias, w.take(p + "mlp.c_fc.bias", {f}));
+        FS_TRY(L.down, w.take(p + "mlp.c_proj.weight", {f, d}));
         L.down = L.down.t().contiguous();
-        FS_TAKE(L.downBias, w.take(p + "mlp.c_proj.bias", {d}));
+        FS_TRY(L.downBias, w.take(p + "mlp.c_proj.bias", {d}));
         weights->layers.push_back(std::move(L));
     }
-    FS_TAKE(weights->finalNorm.weight, w.take("ln_f.weight", {d}, f32));
-    FS_TAKE(weights->finalNorm.bias, w.take("ln_f.bias", {d}, f32));
+    FS_TRY(weights->finalNorm.weight, w.take("ln_f.weight", {d}, f32));
+    FS_TRY(weights->finalNorm.bias, w.take("ln_f.bias", {d}, f32));
     weights->lmHead = weights->embed;
     if (!c.tiedEmbeddings && checkpoint.find("lm_head.weight"))
-        FS_TAKE(weights->lmHead, WeightReader(checkpoint, device, dtype, "").take("lm_head.weight", {c.vocabSize, d}));
+        FS_TRY(weights->lmHead, WeightReader(checkpoint, device, dtype, "").take("lm_head.weight", {c.vocabSize, d}));
     return weights;
 }
 
@@ -102,46 +94,46 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(const io::Checkpoint &ch
     const bool gemma = c.family == Family::Gemma2;
     // Gemma's (1 + w) norm runs in float32 (HF Gemma2RMSNorm); Llama's multiplies in the dtype.
     const auto normType = gemma ? at::kFloat : dtype;
-    FS_TAKE(weights->embed, w.take("model.embed_tokens.weight", {c.vocabSize, d}));
+    FS_TRY(weights->embed, w.take("model.embed_tokens.weight", {c.vocabSize, d}));
     for (int64_t l = 0; l < c.layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         LayerWeights L;
-        FS_TAKE(L.inputNorm.weight, w.take(p + "input_layernorm.weight", {d}, normType));
-        FS_TAKE(L.q, w.take(p + "self_attn.q_proj.weight", {qd, d}));
-        FS_TAKE(L.k, w.take(p + "self_attn.k_proj.weight", {kvd, d}));
-        FS_TAKE(L.v, w.take(p + "self_attn.v_proj.weight", {kvd, d}));
-        FS_TAKE(L.o, w.take(p + "self_attn.o_proj.weight", {d, qd}));
+        FS_TRY(L.inputNorm.weight, w.take(p + "input_layernorm.weight", {d}, normType));
+        FS_TRY(L.q, w.take(p + "self_attn.q_proj.weight", {qd, d}));
+        FS_TRY(L.k, w.take(p + "self_attn.k_proj.weight", {kvd, d}));
+        FS_TRY(L.v, w.take(p + "self_attn.v_proj.weight", {kvd, d}));
+        FS_TRY(L.o, w.take(p + "self_attn.o_proj.weight", {d, qd}));
         if (c.qkvBias) {
-            FS_TAKE(L.qBias, w.take(p + "self_attn.q_proj.bias", {qd}));
-            FS_TAKE(L.kBias, w.take(p + "self_attn.k_proj.bias", {kvd}));
-            FS_TAKE(L.vBias, w.take(p + "self_attn.v_proj.bias", {kvd}));
+            FS_TRY(L.qBias, w.take(p + "self_attn.q_proj.bias", {qd}));
+            FS_TRY(L.kBias, w.take(p + "self_attn.k_proj.bias", {kvd}));
+            FS_TRY(L.vBias, w.take(p + "self_attn.v_proj.bias", {kvd}));
         }
         if (c.outputBias)
-            FS_TAKE(L.oBias, w.take(p + "self_attn.o_proj.bias", {d}));
+            FS_TRY(L.oBias, w.take(p + "self_attn.o_proj.bias", {d}));
         if (gemma) {
             // Gemma 2's "post_attention_layernorm" normalises the attention output; its MLP
             // has its own pre and post norms.
-            FS_TAKE(L.postAttentionNorm.weight, w.take(p + "post_attention_layernorm.weight", {d}, normType));
-            FS_TAKE(L.preMlpNorm.weight, w.take(p + "pre_feedforward_layernorm.weight", {d}, normType));
-            FS_TAKE(L.postMlpNorm.weight, w.take(p + "post_feedforward_layernorm.weight", {d}, normType));
+            FS_TRY(L.postAttentionNorm.weight, w.take(p + "post_attention_layernorm.weight", {d}, normType));
+            FS_TRY(L.preMlpNorm.weight, w.take(p + "pre_feedforward_layernorm.weight", {d}, normType));
+            FS_TRY(L.postMlpNorm.weight, w.take(p + "post_feedforward_layernorm.weight", {d}, normType));
         } else {
             // In Llama/Qwen the same name is the pre-MLP norm.
-            FS_TAKE(L.preMlpNorm.weight, w.take(p + "post_attention_layernorm.weight", {d}, normType));
+            FS_TRY(L.preMlpNorm.weight, w.take(p + "post_attention_layernorm.weight", {d}, normType));
         }
-        FS_TAKE(L.gate, w.take(p + "mlp.gate_proj.weight", {f, d}));
-        FS_TAKE(L.up, w.take(p + "mlp.up_proj.weight", {f, d}));
-        FS_TAKE(L.down, w.take(p + "mlp.down_proj.weight", {d, f}));
+        FS_TRY(L.gate, w.take(p + "mlp.gate_proj.weight", {f, d}));
+        FS_TRY(L.up, w.take(p + "mlp.up_proj.weight", {f, d}));
+        FS_TRY(L.down, w.take(p + "mlp.down_proj.weight", {d, f}));
         if (c.mlpBias) {
-            FS_TAKE(L.upBias, w.take(p + "mlp.up_proj.bias", {f}));
-            FS_TAKE(L.downBias, w.take(p + "mlp.down_proj.bias", {d}));
+            FS_TRY(L.upBias, w.take(p + "mlp.up_proj.bias", {f}));
+            FS_TRY(L.downBias, w.take(p + "mlp.down_proj.bias", {d}));
         }
         weights->layers.push_back(std::move(L));
     }
-    FS_TAKE(weights->finalNorm.weight, w.take("model.norm.weight", {d}, normType));
+    FS_TRY(weights->finalNorm.weight, w.take("model.norm.weight", {d}, normType));
     if (c.tiedEmbeddings || !w.has("lm_head.weight"))
         weights->lmHead = weights->embed;
     else
-        FS_TAKE(weights->lmHead, w.take("lm_head.weight", {c.vocabSize, d}));
+        FS_TRY(weights->lmHead, w.take("lm_head.weight", {c.vocabSize, d}));
     if (!c.tiedEmbeddings && !w.has("lm_head.weight"))
         return fileError(checkpoint.path(), "lm_head.weight is missing and tie_word_embeddings is false");
     return weights;

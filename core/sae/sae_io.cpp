@@ -5,6 +5,8 @@
 #include "core/model/decoder.h"
 #include "core/model/hooks.h"
 
+#include "core/util/json_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -17,18 +19,6 @@ using nlohmann::json;
 namespace fscope::core::sae {
 
 namespace {
-
-Result<json> readJson(const fs::path &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        return fileError(path.string(), "cannot open");
-    try {
-        return json::parse(in);
-    } catch (const json::exception &e) {
-        return fileError(path.string(), std::string("not valid JSON (") + e.what() + ")");
-    }
-}
 
 // Looks tensors up in a name -> tensor list, checking shapes, into float tensors on a device.
 struct TensorSet {
@@ -74,17 +64,9 @@ Result<TensorSet> readSafetensors(const std::string &path)
     return set;
 }
 
-#define FS_TRY(target, expr)                                                                       \
-    do {                                                                                           \
-        auto r_ = (expr);                                                                          \
-        if (!r_)                                                                                   \
-            return r_.error();                                                                     \
-        (target) = std::move(r_).value();                                                          \
-    } while (0)
-
 Result<Sae> loadSaeLens(const fs::path &dir)
 {
-    auto cfgDoc = readJson(dir / "cfg.json");
+    auto cfgDoc = readJsonFile((dir / "cfg.json").string());
     if (!cfgDoc)
         return cfgDoc.error();
     const json &j = *cfgDoc;
@@ -168,7 +150,7 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         }
         if (norm == "expected_average_only_in") {
             // SAELens folds the dataset scaling factor s into the weights (x' = s x).
-            auto scaler = readJson(dir / "activation_scaler.json");
+            auto scaler = readJsonFile((dir / "activation_scaler.json").string());
             if (!scaler)
                 return fileError(cfgFile, "normalize_activations 'expected_average_only_in' needs its "
                                           "scaling factor (activation_scaler.json missing)");
@@ -225,7 +207,7 @@ Result<Sae> loadGemmaScope(const fs::path &file)
 
 Result<Sae> loadSparsify(const fs::path &dir)
 {
-    auto cfgDoc = readJson(dir / "cfg.json");
+    auto cfgDoc = readJsonFile((dir / "cfg.json").string());
     if (!cfgDoc)
         return cfgDoc.error();
     const std::string cfgFile = (dir / "cfg.json").string();

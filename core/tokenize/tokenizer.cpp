@@ -4,6 +4,8 @@
 #include "core/tokenize/sentencepiece_bpe.h"
 #include "core/tokenize/sentencepiece_model.h"
 
+#include "core/util/json_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -47,18 +49,6 @@ std::string sanitizeUtf8(std::string_view b)
 }
 
 namespace {
-
-Result<json> readJson(const fs::path &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        return fileError(path.string(), "cannot open");
-    try {
-        return json::parse(in);
-    } catch (const json::exception &e) {
-        return fileError(path.string(), std::string("not valid JSON (") + e.what() + ")");
-    }
-}
 
 // The regex and the ignore_merges flag of a byte-level tokenizer.json, or an error.
 Result<std::pair<std::string, bool>> byteLevelSettings(const json &doc, const std::string &file)
@@ -113,7 +103,7 @@ std::optional<bool> sentencePieceNormalizer(const json &n)
 
 Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
 {
-    auto doc = readJson(path);
+    auto doc = readJsonFile(path.string());
     if (!doc)
         return doc.error();
     const std::string file = path.string();
@@ -165,7 +155,7 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
 
 Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(const fs::path &vocabPath, const fs::path &mergesPath)
 {
-    auto vocab = readJson(vocabPath);
+    auto vocab = readJsonFile(vocabPath.string());
     if (!vocab)
         return vocab.error();
     BpeModel bpe;
@@ -210,7 +200,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
 {
     std::optional<int64_t> bos = t.bosId(), eos = t.eosId();
     std::optional<bool> addBos;
-    if (auto cfg = readJson(dir / "tokenizer_config.json")) {
+    if (auto cfg = readJsonFile((dir / "tokenizer_config.json").string())) {
         if (auto s = tokenString(cfg->value("bos_token", json())))
             bos = t.tokenId(*s);
         if (auto s = tokenString(cfg->value("eos_token", json())))
@@ -218,7 +208,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
         if (cfg->contains("add_bos_token") && (*cfg)["add_bos_token"].is_boolean())
             addBos = (*cfg)["add_bos_token"].get<bool>();
     }
-    if (auto model = readJson(dir / "config.json")) {
+    if (auto model = readJsonFile((dir / "config.json").string())) {
         auto id = [](const json &v) -> std::optional<int64_t> {
             if (v.is_number_integer())
                 return v.get<int64_t>();
@@ -234,7 +224,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
     if (!addBos) {
         // A TemplateProcessing post-processor that starts with the BOS token adds it.
         addBos = t.addsBosByDefault();
-        if (auto doc = readJson(dir / "tokenizer.json")) {
+        if (auto doc = readJsonFile((dir / "tokenizer.json").string())) {
             const json pp = doc->value("post_processor", json());
             std::function<void(const json &)> visit = [&](const json &p) {
                 if (!p.is_object())

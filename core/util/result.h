@@ -53,6 +53,16 @@ private:
     bool m_failed = false;
 };
 
+// Assigns the value of a Result expression to `target`, or returns its error from the
+// enclosing function.
+#define FS_TRY(target, expr)                                                                       \
+    do {                                                                                           \
+        auto fsTryResult_ = (expr);                                                                \
+        if (!fsTryResult_)                                                                         \
+            return fsTryResult_.error();                                                           \
+        (target) = std::move(fsTryResult_).value();                                                \
+    } while (0)
+
 // Builds "FILE: problem", the one shape every file error has.
 inline Error fileError(const std::string &file, const std::string &problem)
 {
