@@ -1,6 +1,9 @@
 #include "ui/workspaceactions.h"
 
 #include "core/io/inspect.h"
+#include "core/model/model_config.h"
+#include "core/sae/sae_io.h"
+#include "core/tokenize/tokenizer.h"
 #include "core/store/database.h"
 #include "ui/jobrunner.h"
 
@@ -42,6 +45,8 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
     m_open->setShortcut(QKeySequence::Open);
     m_openModel->setStatusTip(tr("Open a Hugging Face model directory (config.json + safetensors)"));
     m_addSae->setStatusTip(tr("Add an SAE: SAELens folder, Gemma Scope params.npz or sparsify folder"));
+    m_openModel->setToolTip(m_openModel->statusTip());
+    m_addSae->setToolTip(m_addSae->statusTip());
 
     connect(m_new, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getSaveFileName(m_dialogParent, tr("New Workspace"),
@@ -61,11 +66,14 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
             inspectModelAt(dir);
     });
     connect(m_addSae, &QAction::triggered, this, [this] {
+        // SAELens and sparsify SAEs are folders; Gemma Scope's is a params.npz file.
         const QString path = QFileDialog::getOpenFileName(
             m_dialogParent, tr("Add SAE"), QString(),
-            tr("SAE weights (*.safetensors *.npz);;All files (*)"));
-        if (!path.isEmpty())
-            inspectSaeAt(path);
+            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors);;All files (*)"));
+        if (path.isEmpty())
+            return;
+        const QFileInfo info(path);
+        inspectSaeAt(info.suffix() == QLatin1String("npz") ? path : info.absolutePath());
     });
 }
 
@@ -106,36 +114,48 @@ int WorkspaceActions::openWorkspaceAt(const QString &path)
 
 int WorkspaceActions::inspectModelAt(const QString &path)
 {
-    return inspectTensorsAt(path, tr("model"));
+    // Reads and validates the model's config, weights' headers and tokenizer, and says what
+    // it found; the model itself is loaded by the panels that run it.
+    return m_runner->run(tr("Read model %1").arg(QFileInfo(path).fileName()),
+                         [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+                             progress.begin(0, "Reading " + file);
+                             auto config = core::model::readModelConfig(file);
+                             if (!config)
+                                 return config.error();
+                             auto report = core::io::inspectFile(file);
+                             if (!report)
+                                 return report.error();
+                             auto tokenizer = core::tokenize::loadTokenizer(file);
+                             return "Model " + config->familyName() + ": " + std::to_string(config->layers) + " layers, d_model "
+                                    + std::to_string(config->hidden) + ", vocabulary " + std::to_string(config->vocabSize) + ", "
+                                    + std::to_string(report->tensors.size()) + " tensors"
+                                    + (tokenizer ? "" : " (no usable tokenizer: " + tokenizer.errorMessage() + ")");
+                         },
+                         [this](const JobState &job) { reportOutcome(job, tr("Cannot open model")); });
 }
 
 int WorkspaceActions::inspectSaeAt(const QString &path)
 {
-    return inspectTensorsAt(path, tr("SAE"));
+    return m_runner->run(tr("Read SAE %1").arg(QFileInfo(path).fileName()),
+                         [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+                             progress.begin(0, "Reading " + file);
+                             auto sae = core::sae::loadSae(file);
+                             if (!sae)
+                                 return sae.error();
+                             const auto &c = sae->config();
+                             return core::sae::architectureName(c.architecture) + " SAE (" + c.sourceFormat + "): "
+                                    + std::to_string(c.dSae) + " features on " + c.hookName + ", d_in "
+                                    + std::to_string(c.dIn);
+                         },
+                         [this](const JobState &job) { reportOutcome(job, tr("Cannot open SAE")); });
 }
 
-int WorkspaceActions::inspectTensorsAt(const QString &path, const QString &what)
+void WorkspaceActions::reportOutcome(const JobState &job, const QString &failureTitle)
 {
-    // Until the model runtime and SAE loaders land, opening reads and validates the tensor
-    // files and says what it found.
-    return m_runner->run(tr("Read %1 %2").arg(what, QFileInfo(path).fileName()),
-                                 [file = path.toStdString(), kind = what.toStdString()](
-                                     core::jobs::Progress &progress) -> core::Result<std::string> {
-                                     progress.begin(0, "Reading " + file);
-                                     auto report = core::io::inspectFile(file);
-                                     if (!report)
-                                         return report.error();
-                                     return "Read " + std::to_string(report->tensors.size())
-                                            + " tensors (" + report->format + ") from " + file
-                                            + "; loading a " + kind
-                                            + " for analysis is not yet supported";
-                                 },
-                                 [this](const JobState &job) {
-                                     if (job.succeeded)
-                                         Q_EMIT message(job.outcome);
-                                     else
-                                         showError(m_dialogParent, tr("Cannot open file"), job.outcome);
-                                 });
+    if (job.succeeded)
+        Q_EMIT message(job.outcome);
+    else
+        showError(m_dialogParent, failureTitle, job.outcome);
 }
 
 } // namespace fscope::ui

@@ -17,6 +17,7 @@ class Database;
 namespace fscope::ui {
 
 class JobRunner;
+struct JobState;
 
 class WorkspaceActions : public QObject {
     Q_OBJECT
@@ -44,7 +45,7 @@ Q_SIGNALS:
     void message(const QString &text);
 
 private:
-    int inspectTensorsAt(const QString &path, const QString &what);
+    void reportOutcome(const JobState &job, const QString &failureTitle);
 
     JobRunner *m_runner;
     QWidget *m_dialogParent;

@@ -36,6 +36,7 @@ private Q_SLOTS:
     void openWorkspaceCreatesDatabase();
     void badWorkspaceKeepsCurrent();
     void geometryPersists();
+    void openModelAndSaeReport();
 };
 
 void TestMainWindow::initTestCase()
@@ -185,6 +186,30 @@ void TestMainWindow::geometryPersists()
     QVERIFY(QTest::qWaitForWindowExposed(&again));
     QCOMPARE(again.size(), QSize(1000, 700));
     QVERIFY(!again.dock(QStringLiteral("features"))->isVisible());
+}
+
+void TestMainWindow::openModelAndSaeReport()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy messages(w.workspaceActions(), &WorkspaceActions::message);
+    w.workspaceActions()->inspectModelAt(QString::fromStdString(fscope::test::fixture(QStringLiteral("models/llama"))));
+    QTRY_COMPARE(messages.count(), 1);
+    const QString model = messages.at(0).at(0).toString();
+    QVERIFY2(model.contains(QLatin1String("Model llama: 3 layers, d_model 32, vocabulary 96")), qPrintable(model));
+    w.workspaceActions()->inspectSaeAt(QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v6_jumprelu"))));
+    QTRY_COMPARE(messages.count(), 2);
+    QCOMPARE(messages.at(1).at(0).toString(),
+             QStringLiteral("jumprelu SAE (saelens): 24 features on blocks.1.hook_resid_post, d_in 8"));
+    // A folder that is not an SAE: a plain-words error naming it.
+    QTemporaryDir empty;
+    QSignalSpy finished(w.jobRunner(), &JobRunner::jobFinished);
+    w.workspaceActions()->inspectSaeAt(empty.path());
+    QTRY_COMPARE(finished.count(), 1);
+    auto *box = w.findChild<QMessageBox *>(QStringLiteral("errorMessage"));
+    QVERIFY(box);
+    QVERIFY2(box->text().contains(empty.path()) && box->text().contains(QLatin1String("not an SAE")), qPrintable(box->text()));
+    box->close();
 }
 
 QTEST_MAIN(TestMainWindow)
