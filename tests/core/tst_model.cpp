@@ -5,6 +5,7 @@
 #include "core/io/torch_tensor.h"
 #include "core/model/decoder.h"
 #include "core/model/generation.h"
+#include "core/model/position_policy.h"
 #include "tests/support/testsupport.h"
 
 #include <QTemporaryDir>
@@ -57,6 +58,8 @@ private Q_SLOTS:
     void configErrors();
     void refusesPickleDirectory();
     void hookNamesParse();
+    void positionPolicyUnderKvCache_data();
+    void positionPolicyUnderKvCache();
 };
 
 void TestModel::matchesGolden_data()
@@ -299,6 +302,50 @@ void TestModel::hookNamesParse()
     auto r = d->forward({golden(QStringLiteral("gpt2"), "ids")}, o);
     QVERIFY(!r.ok());
     QVERIFY(r.errorMessage().find("unknown hook point 'blocks.9.hook_resid_post'") != std::string::npos);
+}
+
+void TestModel::positionPolicyUnderKvCache_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::newRow("all") << int(PositionPolicy::All);
+    QTest::newRow("prompt only") << int(PositionPolicy::PromptOnly);
+    QTest::newRow("generated only") << int(PositionPolicy::GeneratedOnly);
+    QTest::newRow("listed") << int(PositionPolicy::Listed);
+}
+
+void TestModel::positionPolicyUnderKvCache()
+{
+    // Steering during cached generation must equal steering the same positions in a full
+    // recompute of the final sequence (a cached step must never be silently skipped).
+    QFETCH(int, kind);
+    auto d = loadFixture(QStringLiteral("llama"));
+    const std::vector<int64_t> prompt = {5, 17, 3, 40};
+    PositionPolicy policy;
+    policy.kind = static_cast<PositionPolicy::Kind>(kind);
+    policy.promptLength = static_cast<int64_t>(prompt.size());
+    policy.positions = {1, 5};
+    const at::Tensor direction = at::linspace(-2, 2, d->config().hidden);
+    ForwardOptions steer;
+    steer.interventions.emplace("blocks.1.hook_resid_post",
+                                atPositions(policy, [&](const at::Tensor &h, const HookContext &) { return h + 4.0 * direction; }));
+    GenerateOptions g;
+    g.maxNewTokens = 4;
+    auto steered = generate(*d, {prompt}, g, steer);
+    auto plain = generate(*d, {prompt}, g);
+    QVERIFY(steered.ok() && plain.ok());
+    std::vector<int64_t> sequence = prompt;
+    sequence.insert(sequence.end(), steered->tokens[0].begin(), steered->tokens[0].end());
+    // Recompute: logits at every generated step under the same policy, no cache.
+    const at::Tensor full = d->forward({at::tensor(sequence).unsqueeze(0)}, steer)->logits[0];
+    for (size_t n = 0; n < steered->tokens[0].size(); ++n)
+        QCOMPARE(full[static_cast<int64_t>(prompt.size() + n - 1)].argmax().item<int64_t>(), steered->tokens[0][n]);
+    QVERIFY(relativeError(steered->firstLogits[0], full[static_cast<int64_t>(prompt.size()) - 1]) < 1e-5);
+    // Generated-only leaves the prompt's next-token distribution untouched; the others change it.
+    const double change = relativeError(steered->firstLogits, plain->firstLogits);
+    if (policy.kind == PositionPolicy::GeneratedOnly)
+        QCOMPARE(change, 0.0);
+    else
+        QVERIFY(change > 1e-4);
 }
 
 QTEST_GUILESS_MAIN(TestModel)
