@@ -1,11 +1,12 @@
 # Compiler set-up shared by every target: warnings, ccache, sanitizers.
 # Flags are attached to the interface target fs_build_flags, never set globally.
 
-find_program(FEATURESCOPE_CCACHE ccache)
 if(FEATURESCOPE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
-  # Precompiled headers are only cacheable with these sloppiness settings.
+  # BASEDIR + NOHASHDIR: clones in other directories (CI) share the cache; the sloppiness
+  # settings let ccache cache files when FEATURESCOPE_PCH is forced on.
   set(CMAKE_CXX_COMPILER_LAUNCHER
-      ${CMAKE_COMMAND} -E env CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+      ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR} CCACHE_NOHASHDIR=1
+      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
       ${FEATURESCOPE_CCACHE})
   set(CMAKE_C_COMPILER_LAUNCHER ${CMAKE_CXX_COMPILER_LAUNCHER})
 endif()
