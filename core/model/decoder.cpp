@@ -106,6 +106,8 @@ at::Tensor affine(const at::Tensor &normalized, const Norm &n, NormKind kind, at
 
 at::Tensor norm(const at::Tensor &x, const Norm &n, const ModelConfig &c, at::ScalarType dtype)
 {
+    if (c.norm == NormKind::LayerNorm) // fused kernel, in float32 as normalize() would be
+        return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, n.weight, n.bias, c.normEps).to(dtype);
     return affine(normalize(x, c.norm, c.normEps), n, c.norm, dtype);
 }
 
@@ -215,9 +217,11 @@ ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &op
         x = hook(p + "hook_resid_pre", x);
 
         const at::Tensor a = norm(x, L.inputNorm, c, m_dtype);
-        at::Tensor q = linear(a, L.q, L.qBias).view({B, T, c.heads, c.headDim}).transpose(1, 2);
-        at::Tensor k = linear(a, L.k, L.kBias).view({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
-        at::Tensor v = linear(a, L.v, L.vBias).view({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
+        const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
+        const auto qkv = linear(a, L.qkv, L.qkvBias).split_with_sizes({qWidth, kvWidth, kvWidth}, -1);
+        at::Tensor q = qkv[0].reshape({B, T, c.heads, c.headDim}).transpose(1, 2);
+        at::Tensor k = qkv[1].reshape({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
+        at::Tensor v = qkv[2].reshape({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
         if (!c.learnedPositions) {
             q = applyRope(q, cos, sin);
             k = applyRope(k, cos, sin);

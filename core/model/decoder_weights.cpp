@@ -29,7 +29,10 @@ public:
                                                       + ", the config implies " + io::formatShape(shape));
         if (!at::isFloatingType(t->scalar_type()))
             return fileError(m_checkpoint.path(), "weight '" + m_prefix + name + "' is not floating point");
-        return t->to(m_device, dtype.value_or(m_dtype));
+        // A fresh, aligned copy: BLAS runs ~12% slower on weights left in the 8-byte-aligned
+        // file mapping (bench forward).
+        at::Tensor out = t->to(m_device, dtype.value_or(m_dtype));
+        return out.data_ptr() == t->data_ptr() ? out.clone() : out;
     }
 
 private:
@@ -141,14 +144,26 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(const io::Checkpoint &ch
 
 } // namespace
 
+void fuseAttention(Decoder::Weights &weights)
+{
+    for (LayerWeights &L : weights.layers) {
+        L.qkv = at::cat({L.q, L.k, L.v}, 0);
+        if (L.qBias.defined())
+            L.qkvBias = at::cat({L.qBias, L.kBias, L.vBias}, 0);
+        L.q = L.k = L.v = L.qBias = L.kBias = L.vBias = at::Tensor();
+    }
+}
+
 Result<std::unique_ptr<Decoder::Weights>> loadDecoderWeights(const io::Checkpoint &checkpoint,
                                                               const ModelConfig &config,
                                                               at::Device device, at::ScalarType dtype)
 {
     try {
-        if (config.family == Family::Gpt2)
-            return loadGpt2(checkpoint, config, device, dtype);
-        return loadLlamaLike(checkpoint, config, device, dtype);
+        auto weights = config.family == Family::Gpt2 ? loadGpt2(checkpoint, config, device, dtype)
+                                                     : loadLlamaLike(checkpoint, config, device, dtype);
+        if (weights)
+            fuseAttention(**weights);
+        return weights;
     } catch (const c10::Error &e) {
         return fileError(checkpoint.path(), std::string("cannot load weights: ") + e.what_without_backtrace());
     }

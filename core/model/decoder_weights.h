@@ -15,6 +15,8 @@ struct Norm {
 struct LayerWeights {
     Norm inputNorm, postAttentionNorm, preMlpNorm, postMlpNorm;
     at::Tensor q, k, v, o, qBias, kBias, vBias, oBias;
+    // q, k and v stacked [q rows; k rows; v rows] for one GEMM (set by fuseAttention).
+    at::Tensor qkv, qkvBias;
     at::Tensor up, upBias, gate, down, downBias; // GPT-2: up = c_fc, down = c_proj
 };
 
@@ -25,6 +27,10 @@ struct Decoder::Weights {
     Norm finalNorm;
     at::Tensor lmHead; // [vocab, hidden]
 };
+
+// Stacks each layer's q/k/v into one matrix (one GEMM instead of three, as GPT-2's c_attn),
+// then drops the separate ones.
+void fuseAttention(Decoder::Weights &weights);
 
 Result<std::unique_ptr<Decoder::Weights>> loadDecoderWeights(const io::Checkpoint &checkpoint,
                                                               const ModelConfig &config,
