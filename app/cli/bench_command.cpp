@@ -15,18 +15,6 @@ namespace fscope::cli {
 
 namespace {
 
-// Best of `repeats` wall-clock runs, in seconds.
-double timeBest(int repeats, const std::function<void()> &fn)
-{
-    double best = 1e300;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        fn();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
-}
-
 double readWholeFile(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -78,13 +66,13 @@ int benchIo(const Args &args)
     }
     const int repeats = 5;
     volatile double sink = 0;
-    const double baseline = timeBest(repeats, [&] { sink = sink + readWholeFile(st); });
-    const double openOnly = timeBest(repeats, [&] { sink = sink + core::io::Checkpoint::open(st).ok(); });
-    const double stFull = timeBest(repeats, [&] {
+    const double baseline = bestSeconds(repeats, [&] { sink = sink + readWholeFile(st); });
+    const double openOnly = bestSeconds(repeats, [&] { sink = sink + core::io::Checkpoint::open(st).ok(); });
+    const double stFull = bestSeconds(repeats, [&] {
         auto c = core::io::Checkpoint::open(st);
         sink = sink + core::io::loadTensor(*c, "w")->sum().item<double>();
     });
-    const double npzFull = timeBest(repeats, [&] {
+    const double npzFull = bestSeconds(repeats, [&] {
         sink = sink + core::io::loadNpz(npz).value()[0].second.sum().item<double>();
     });
     std::printf("bench io: %d MiB float32, best of %d\n", mb, repeats);

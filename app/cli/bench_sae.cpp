@@ -17,13 +17,7 @@ namespace {
 double bestOf(int repeats, const std::function<void()> &fn)
 {
     fn(); // warm-up
-    double best = 1e300;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        fn();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
+    return bestSeconds(repeats, fn);
 }
 
 } // namespace

@@ -21,12 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-int fail(const std::string &message)
-{
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-    return 1;
-}
-
 std::vector<int64_t> parseIds(const std::string &text)
 {
     std::vector<int64_t> ids;
@@ -60,6 +54,18 @@ std::string printable(const std::string &bytes)
             out += static_cast<char>(c);
     }
     return out;
+}
+
+// --model resolved (directory or HF cache) and loaded with --device / --dtype.
+core::Result<std::pair<std::string, std::unique_ptr<core::model::Decoder>>> loadModel(const Options &o)
+{
+    auto path = core::model::resolveModelPath(o.value("model"));
+    if (!path)
+        return path.error();
+    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "auto")});
+    if (!decoder)
+        return decoder.error();
+    return std::make_pair(*path, std::move(decoder).value());
 }
 
 } // namespace
@@ -98,26 +104,25 @@ int runRun(const Args &args)
     const Options o(args, {"model", "prompt", "ids", "top", "device", "dtype"}, {"json", "bos", "no-bos"});
     if (!o.ok() || !o.has("model") || (o.has("prompt") == o.has("ids")))
         return fail(o.ok() ? "usage: featurescope-cli run --model M (--prompt TEXT | --ids 1,2,3) [--json]" : o.error());
-    auto path = core::model::resolveModelPath(o.value("model"));
-    if (!path)
-        return fail(path.errorMessage());
-    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "auto")});
-    if (!decoder)
-        return fail(decoder.errorMessage());
+    auto loaded = loadModel(o);
+    if (!loaded)
+        return fail(loaded.errorMessage());
+    const std::string &path = loaded->first;
+    const core::model::Decoder &decoder = *loaded->second;
     std::unique_ptr<core::tokenize::Tokenizer> tokenizer;
-    if (auto t = core::tokenize::loadTokenizer(*path))
+    if (auto t = core::tokenize::loadTokenizer(path))
         tokenizer = std::move(t).value();
     std::vector<int64_t> ids;
     if (o.has("ids")) {
         ids = parseIds(o.value("ids")); // exactly as given: no BOS added
     } else {
         if (!tokenizer)
-            return fail(*path + ": no tokenizer to encode --prompt (use --ids)");
+            return fail(path + ": no tokenizer to encode --prompt (use --ids)");
         ids = tokenizer->encodeForModel(o.value("prompt"), bosChoice(o)).ids;
     }
     if (ids.empty())
         return fail("no tokens to run");
-    auto result = (*decoder)->forward({at::tensor(ids).unsqueeze(0)});
+    auto result = decoder.forward({at::tensor(ids).unsqueeze(0)});
     if (!result)
         return fail(result.errorMessage());
     const at::Tensor last = result->logits[0][-1].contiguous().to(at::kCPU);
@@ -126,9 +131,9 @@ int runRun(const Args &args)
         std::printf("%s\n", json{{"ids", ids}, {"logits_last", std::vector<float>(p, p + last.numel())}}.dump().c_str());
         return 0;
     }
-    std::printf("model %s (%s, %lld layers, d_model %lld) on %s\n", path->c_str(),
-                (*decoder)->config().familyName().c_str(), static_cast<long long>((*decoder)->config().layers),
-                static_cast<long long>((*decoder)->config().hidden), (*decoder)->device().str().c_str());
+    std::printf("model %s (%s, %lld layers, d_model %lld) on %s\n", path.c_str(),
+                decoder.config().familyName().c_str(), static_cast<long long>(decoder.config().layers),
+                static_cast<long long>(decoder.config().hidden), decoder.device().str().c_str());
     std::printf("tokens:");
     for (int64_t id : ids)
         std::printf(" %lld%s", static_cast<long long>(id),
@@ -151,13 +156,12 @@ int runGenerate(const Args &args)
                     {"bos", "no-bos"});
     if (!o.ok() || !o.has("model") || !o.has("prompt"))
         return fail(o.ok() ? "usage: featurescope-cli generate --model M --prompt TEXT [--max-tokens N]" : o.error());
-    auto path = core::model::resolveModelPath(o.value("model"));
-    if (!path)
-        return fail(path.errorMessage());
-    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "auto")});
-    if (!decoder)
-        return fail(decoder.errorMessage());
-    auto tokenizer = core::tokenize::loadTokenizer(*path);
+    auto loaded = loadModel(o);
+    if (!loaded)
+        return fail(loaded.errorMessage());
+    const std::string &path = loaded->first;
+    const core::model::Decoder &decoder = *loaded->second;
+    auto tokenizer = core::tokenize::loadTokenizer(path);
     if (!tokenizer)
         return fail(tokenizer.errorMessage());
     core::model::GenerateOptions g;
@@ -170,7 +174,7 @@ int runGenerate(const Args &args)
         g.stopTokens.push_back(*eos);
     const auto prompt = (*tokenizer)->encodeForModel(o.value("prompt"), bosChoice(o));
     core::jobs::TerminalProgress progress("tokens");
-    auto out = core::model::generate(**decoder, {prompt.ids}, g, {}, &progress);
+    auto out = core::model::generate(decoder, {prompt.ids}, g, {}, &progress);
     progress.finish();
     if (!out)
         return fail(out.errorMessage());

@@ -23,12 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-int fail(const std::string &message)
-{
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-    return 1;
-}
-
 json describe(const core::sae::Sae &sae)
 {
     const auto &c = sae.config();
