@@ -55,32 +55,13 @@ const std::vector<std::string> &byteToUnicode()
 
 ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
                                              std::vector<AddedToken> added, bool ignoreMerges)
-    : m_model(std::move(model)), m_splitter(std::move(splitter)), m_added(std::move(added)),
+    : BpeTokenizer(std::move(model), std::move(added)), m_splitter(std::move(splitter)),
       m_ignoreMerges(ignoreMerges)
 {
 }
 
-int64_t ByteLevelBpeTokenizer::vocabSize() const
-{
-    return std::max<int64_t>(static_cast<int64_t>(m_model.names().size()), m_added.maxId());
-}
 
-std::optional<int64_t> ByteLevelBpeTokenizer::tokenId(const std::string &name) const
-{
-    if (auto added = m_added.find(name))
-        return added;
-    const int64_t id = m_model.find(name);
-    return id < 0 ? std::nullopt : std::optional<int64_t>(id);
-}
 
-std::string ByteLevelBpeTokenizer::tokenName(int64_t id) const
-{
-    if (const std::string *added = m_added.content(id))
-        return *added;
-    if (id >= 0 && id < static_cast<int64_t>(m_model.names().size()))
-        return m_model.names()[id];
-    return {};
-}
 
 std::string ByteLevelBpeTokenizer::tokenBytes(int64_t id) const
 {
@@ -104,10 +85,7 @@ std::string ByteLevelBpeTokenizer::tokenBytes(int64_t id) const
 
 std::string ByteLevelBpeTokenizer::decode(const std::vector<int64_t> &ids) const
 {
-    std::string bytes;
-    for (int64_t id : ids)
-        bytes += tokenBytes(id);
-    return sanitizeUtf8(bytes);
+    return sanitizeUtf8(joinedBytes(ids));
 }
 
 void ByteLevelBpeTokenizer::encodePiece(std::string_view text, size_t offset, Encoding &out) const

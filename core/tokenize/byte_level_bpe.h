@@ -3,8 +3,7 @@
 // byte to its printable stand-in (bytes_to_unicode), merge, look up ids. Added/special tokens
 // are matched literally first.
 
-#include "core/tokenize/added_tokens.h"
-#include "core/tokenize/bpe_model.h"
+#include "core/tokenize/bpe_tokenizer.h"
 #include "core/tokenize/regex_splitter.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -12,7 +11,7 @@ namespace fscope::core::tokenize {
 
 
 
-class ByteLevelBpeTokenizer : public Tokenizer {
+class ByteLevelBpeTokenizer : public BpeTokenizer {
 public:
     ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
                           std::vector<AddedToken> added, bool ignoreMerges);
@@ -20,15 +19,10 @@ public:
     Encoding encode(std::string_view text) const override;
     std::string decode(const std::vector<int64_t> &ids) const override;
     std::string tokenBytes(int64_t id) const override;
-    std::string tokenName(int64_t id) const override;
-    int64_t vocabSize() const override;
-    std::optional<int64_t> tokenId(const std::string &name) const override;
 
 private:
     void encodePiece(std::string_view text, size_t offset, Encoding &out) const;
-    BpeModel m_model;
     std::unique_ptr<RegexSplitter> m_splitter;
-    AddedTokenMatcher m_added;
     bool m_ignoreMerges;
 };
 

@@ -28,7 +28,7 @@ int byteTokenValue(const std::string &name)
 SentencePieceBpeTokenizer::SentencePieceBpeTokenizer(BpeModel model, std::vector<AddedToken> added,
                                                      bool prependSpace, bool byteFallback,
                                                      std::optional<int64_t> unk)
-    : m_model(std::move(model)), m_added(std::move(added)), m_prependSpace(prependSpace),
+    : BpeTokenizer(std::move(model), std::move(added)), m_prependSpace(prependSpace),
       m_byteFallback(byteFallback), m_unk(unk), m_byteTokens(256, -1)
 {
     char name[8];
@@ -38,27 +38,8 @@ SentencePieceBpeTokenizer::SentencePieceBpeTokenizer(BpeModel model, std::vector
     }
 }
 
-int64_t SentencePieceBpeTokenizer::vocabSize() const
-{
-    return std::max<int64_t>(static_cast<int64_t>(m_model.names().size()), m_added.maxId());
-}
 
-std::optional<int64_t> SentencePieceBpeTokenizer::tokenId(const std::string &name) const
-{
-    if (auto added = m_added.find(name))
-        return added;
-    const int64_t id = m_model.find(name);
-    return id < 0 ? std::nullopt : std::optional<int64_t>(id);
-}
 
-std::string SentencePieceBpeTokenizer::tokenName(int64_t id) const
-{
-    if (const std::string *added = m_added.content(id))
-        return *added;
-    if (id >= 0 && id < static_cast<int64_t>(m_model.names().size()))
-        return m_model.names()[id];
-    return {};
-}
 
 std::string SentencePieceBpeTokenizer::tokenBytes(int64_t id) const
 {
@@ -80,9 +61,7 @@ std::string SentencePieceBpeTokenizer::tokenBytes(int64_t id) const
 
 std::string SentencePieceBpeTokenizer::decode(const std::vector<int64_t> &ids) const
 {
-    std::string bytes;
-    for (int64_t id : ids)
-        bytes += tokenBytes(id);
+    std::string bytes = joinedBytes(ids);
     if (m_prependSpace && !bytes.empty() && bytes[0] == ' ') // decoder Strip(start=1)
         bytes.erase(0, 1);
     return sanitizeUtf8(bytes);

@@ -4,13 +4,11 @@
 // merges by rank, and characters outside the vocabulary fall back to <0xNN> byte tokens
 // (byte_fallback) or <unk>. Spans map back to the original text's bytes.
 
-#include "core/tokenize/bpe_model.h"
-#include "core/tokenize/byte_level_bpe.h"
-#include "core/tokenize/tokenizer.h"
+#include "core/tokenize/bpe_tokenizer.h"
 
 namespace fscope::core::tokenize {
 
-class SentencePieceBpeTokenizer : public Tokenizer {
+class SentencePieceBpeTokenizer : public BpeTokenizer {
 public:
     SentencePieceBpeTokenizer(BpeModel model, std::vector<AddedToken> added, bool prependSpace,
                               bool byteFallback, std::optional<int64_t> unk);
@@ -18,14 +16,9 @@ public:
     Encoding encode(std::string_view text) const override;
     std::string decode(const std::vector<int64_t> &ids) const override;
     std::string tokenBytes(int64_t id) const override;
-    std::string tokenName(int64_t id) const override;
-    int64_t vocabSize() const override;
-    std::optional<int64_t> tokenId(const std::string &name) const override;
 
 private:
     void encodePlain(std::string_view text, size_t offset, bool first, Encoding &out) const;
-    BpeModel m_model;
-    AddedTokenMatcher m_added;
     bool m_prependSpace;
     bool m_byteFallback;
     std::optional<int64_t> m_unk;

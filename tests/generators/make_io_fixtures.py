@@ -11,10 +11,11 @@ Run: /usr/bin/python3 tests/generators/make_io_fixtures.py tests/fixtures/io
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
+
+from safetensors_writer import write_safetensors
 
 
 def pattern(dtype, shape):
@@ -45,20 +46,6 @@ SAFETENSORS_DTYPES = [
 ]
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: list of (name, st_dtype, shape, raw bytes) in the order to lay them out."""
-    header, offset, blob = {}, 0, b""
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, st_dtype, shape, raw in tensors:
-        header[name] = {"dtype": st_dtype, "shape": list(shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        blob += raw
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob)
 
 
 def main(out):

@@ -13,30 +13,25 @@ Run: /usr/bin/python3 tests/generators/make_model_fixtures.py tests/fixtures/mod
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
+
+from safetensors_writer import write_safetensors
 
 torch.manual_seed(0)
 VOCAB = 96
 
 
 def save_safetensors(path, tensors, metadata=None):
-    header, blob, offset = {}, b"", 0
-    if metadata:
-        header["__metadata__"] = metadata
+    """torch tensors by name, laid out in name order."""
+    dtypes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+    entries = []
     for name in sorted(tensors):
         t = tensors[name].contiguous()
-        dt = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}[t.dtype]
         raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        blob += raw
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob)
+        entries.append((name, dtypes[t.dtype], t.shape, raw))
+    write_safetensors(path, entries, metadata)
 
 
 def rand(*shape, scale=0.2):

@@ -6,25 +6,18 @@ Run: /usr/bin/python3 tests/generators/make_sae_fixtures.py tests/fixtures/sae
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
+
+from safetensors_writer import write_safetensors
 
 rng = np.random.default_rng(3)
 
 
 def save_safetensors(path, tensors):
-    header, blob, offset = {}, b"", 0
-    for name in sorted(tensors):
-        raw = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        blob += raw
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob)
+    write_safetensors(path, [(name, "F32", tensors[name].shape, np.ascontiguousarray(tensors[name], dtype="<f4").tobytes())
+                             for name in sorted(tensors)])
 
 
 def write(out, name, cfg, W, x, f):
