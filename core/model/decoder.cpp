@@ -146,7 +146,7 @@ Result<ForwardResult> Decoder::forward(const ForwardInputs &inputs, const Forwar
         && (inputs.ids.min().item<int64_t>() < 0 || inputs.ids.max().item<int64_t>() >= m_config.vocabSize))
         return Error{"forward: token id outside the vocabulary of " + std::to_string(m_config.vocabSize)};
     for (const auto &name : options.capture)
-        if (!parseHookName(name) || (parseHookName(name)->layer >= m_config.layers))
+        if (const auto hook = parseHookName(name); !hook || hook->layer >= m_config.layers)
             return Error{"unknown hook point '" + name + "'"};
     if (cache && !options.computeLogits)
         return Error{"forward: a KV cache needs the full forward (computeLogits)"};

@@ -62,10 +62,8 @@ Result<std::unique_ptr<Decoder::Weights>> loadGpt2(const io::Checkpoint &checkpo
         // Conv1D stores [in, out]: transpose to the [out, in] of every other family.
         FS_TRY(qkv, w.take(p + "attn.c_attn.weight", {d, 3 * d}));
         FS_TRY(qkvBias, w.take(p + "attn.c_attn.bias", {3 * d}));
-        auto parts = qkv.t().contiguous().chunk(3, 0);
-        auto biases = qkvBias.chunk(3, 0);
-        L.q = parts[0], L.k = parts[1], L.v = parts[2];
-        L.qBias = biases[0], L.kBias = biases[1], L.vBias = biases[2];
+        L.qkv = qkv.t().contiguous(); // already the fused [q; k; v] the forward uses
+        L.qkvBias = qkvBias;
         FS_TRY(L.o, w.take(p + "attn.c_proj.weight", {d, d}));
         L.o = L.o.t().contiguous();
         FS_TRY(L.oBias, w.take(p + "attn.c_proj.bias", {d}));
@@ -147,6 +145,8 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(const io::Checkpoint &ch
 void fuseAttention(Decoder::Weights &weights)
 {
     for (LayerWeights &L : weights.layers) {
+        if (L.qkv.defined())
+            continue; // GPT-2's c_attn comes fused
         L.qkv = at::cat({L.q, L.k, L.v}, 0);
         if (L.qBias.defined())
             L.qkvBias = at::cat({L.qBias, L.kBias, L.vBias}, 0);
