@@ -31,6 +31,7 @@ double readWholeFile(const std::string &path)
 int benchForward(const Args &args);
 int benchIo(const Args &args);
 int benchSae(const Args &args);
+int benchIndex(const Args &args);
 
 int runBench(const Args &args)
 {
@@ -38,8 +39,10 @@ int runBench(const Args &args)
         return benchForward(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "sae")
         return benchSae(Args(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "index")
+        return benchIndex(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
-        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae ...\n");
+        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae|index ...\n");
         return 2;
     }
     return benchIo(args);

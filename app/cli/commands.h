@@ -18,6 +18,8 @@ int runRun(const Args &args);
 int runTokenize(const Args &args);
 int runGenerate(const Args &args);
 int runSae(const Args &args);
+int runIndex(const Args &args);
+int runFeature(const Args &args);
 
 void printUsage();
 

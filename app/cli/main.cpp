@@ -35,6 +35,10 @@ int main(int argc, char **argv)
             return runGenerate(args);
         if (command == "sae")
             return runSae(args);
+        if (command == "index")
+            return runIndex(args);
+        if (command == "feature")
+            return runFeature(args);
     } catch (const std::invalid_argument &) {
         std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
         return 2;

@@ -20,6 +20,7 @@ Options::Options(const std::vector<std::string> &args, const std::set<std::strin
                 return;
             }
             m_values[name] = args[++i];
+            m_all[name].push_back(args[i]);
         } else {
             m_error = "unknown option --" + name;
             return;
@@ -31,6 +32,12 @@ std::string Options::value(const std::string &name, const std::string &fallback)
 {
     const auto it = m_values.find(name);
     return it == m_values.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Options::values(const std::string &name) const
+{
+    const auto it = m_all.find(name);
+    return it == m_all.end() ? std::vector<std::string>() : it->second;
 }
 
 long long Options::integer(const std::string &name, long long fallback) const

@@ -22,9 +22,12 @@ public:
     long long integer(const std::string &name, long long fallback) const;
     double number(const std::string &name, double fallback) const;
     const std::vector<std::string> &positional() const { return m_positional; }
+    // Every value of an option given several times (--sae A --sae B), in order.
+    std::vector<std::string> values(const std::string &name) const;
 
 private:
     std::map<std::string, std::string> m_values;
+    std::map<std::string, std::vector<std::string>> m_all;
     std::vector<std::string> m_positional;
     std::string m_error;
 };

@@ -75,6 +75,12 @@ at::Tensor Decoder::unembedding() const
     return m_weights->lmHead;
 }
 
+at::Tensor Decoder::finalNormScale() const
+{
+    const at::Tensor w = m_weights->finalNorm.weight.to(at::kFloat);
+    return m_config.norm == NormKind::RmsNormPlusOne ? 1.0 + w : w;
+}
+
 namespace {
 
 at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)

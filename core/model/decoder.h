@@ -49,8 +49,11 @@ public:
     Result<ForwardResult> forward(const ForwardInputs &inputs, const ForwardOptions &options = {},
                                   KvCache *cache = nullptr) const;
 
-    // The unembedding [vocab, hidden] and the final norm's weight (for logit effects).
+    // The unembedding [vocab, hidden] (for logit effects).
     at::Tensor unembedding() const;
+    // The final norm's effective per-channel scale [hidden]: LayerNorm and Llama RMSNorm w,
+    // Gemma's RMSNorm 1 + w (float32).
+    at::Tensor finalNormScale() const;
 
     struct Weights; // defined in decoder_weights.h
 

@@ -23,6 +23,129 @@ CREATE TABLE artifacts (
 );
 CREATE INDEX artifacts_kind ON artifacts(kind);
 )sql",
+        // 1 -> 2: the feature index (DESIGN section 4). Blob layouts, all little-endian:
+        //   contexts.ids           int32 token ids of one context
+        //   histograms.counts      uint32 per bin; bins split [lo, hi] into equal widths
+        //   examples.acts          IEEE binary16 activation of the feature on each token of the
+        //                          window contexts.ids[start .. start + n)
+        //   logit_effects.top/bottom  k records of (int32 token id, float32 effect)
+        // index_checkpoints.state is private to the indexer (versioned inside the blob).
+        R"sql(
+CREATE TABLE models (
+    artifact_id INTEGER PRIMARY KEY REFERENCES artifacts(id) ON DELETE CASCADE,
+    family      TEXT NOT NULL,
+    layers      INTEGER NOT NULL,
+    d_model     INTEGER NOT NULL,
+    vocab       INTEGER NOT NULL
+);
+CREATE TABLE saes (
+    artifact_id  INTEGER PRIMARY KEY REFERENCES artifacts(id) ON DELETE CASCADE,
+    hook         TEXT NOT NULL,
+    layer        INTEGER NOT NULL,
+    d_in         INTEGER NOT NULL,
+    d_sae        INTEGER NOT NULL,
+    architecture TEXT NOT NULL
+);
+CREATE TABLE corpora (
+    artifact_id    INTEGER PRIMARY KEY REFERENCES artifacts(id) ON DELETE CASCADE,
+    context_length INTEGER NOT NULL,
+    contexts       INTEGER NOT NULL,
+    tokens         INTEGER NOT NULL,
+    complete       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE contexts (
+    corpus_id INTEGER NOT NULL REFERENCES corpora(artifact_id) ON DELETE CASCADE,
+    idx       INTEGER NOT NULL,
+    ids       BLOB NOT NULL,
+    PRIMARY KEY (corpus_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE feature_indexes (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    model_id    INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    sae_id      INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    corpus_id   INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    params_json TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'done')),
+    tokens      INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    finished_at TEXT
+);
+CREATE INDEX feature_indexes_sae ON feature_indexes(sae_id);
+CREATE TABLE index_checkpoints (
+    index_id   INTEGER PRIMARY KEY REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    next_batch INTEGER NOT NULL,
+    state      BLOB NOT NULL
+);
+CREATE TABLE feature_stats (
+    index_id INTEGER NOT NULL REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    feature  INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    density  REAL NOT NULL,
+    max      REAL NOT NULL,
+    mean     REAL NOT NULL,
+    PRIMARY KEY (index_id, feature)
+) WITHOUT ROWID;
+CREATE TABLE histograms (
+    index_id INTEGER NOT NULL REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    feature  INTEGER NOT NULL,
+    lo       REAL NOT NULL,
+    hi       REAL NOT NULL,
+    counts   BLOB NOT NULL,
+    PRIMARY KEY (index_id, feature)
+) WITHOUT ROWID;
+CREATE TABLE quantile_bands (
+    index_id INTEGER NOT NULL REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    feature  INTEGER NOT NULL,
+    band     INTEGER NOT NULL,
+    lo       REAL NOT NULL,
+    hi       REAL NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (index_id, feature, band)
+) WITHOUT ROWID;
+CREATE TABLE examples (
+    index_id INTEGER NOT NULL REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    feature  INTEGER NOT NULL,
+    kind     INTEGER NOT NULL CHECK (kind IN (0, 1)),
+    rank     INTEGER NOT NULL,
+    band     INTEGER NOT NULL,
+    value    REAL NOT NULL,
+    context  INTEGER NOT NULL,
+    max_pos  INTEGER NOT NULL,
+    start    INTEGER NOT NULL,
+    acts     BLOB NOT NULL,
+    PRIMARY KEY (index_id, feature, kind, rank)
+) WITHOUT ROWID;
+CREATE TABLE logit_effects (
+    model_id INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    sae_id   INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    folded   INTEGER NOT NULL,
+    feature  INTEGER NOT NULL,
+    top      BLOB NOT NULL,
+    bottom   BLOB NOT NULL,
+    PRIMARY KEY (model_id, sae_id, folded, feature)
+) WITHOUT ROWID;
+CREATE TABLE labels (
+    id         INTEGER PRIMARY KEY,
+    sae_id     INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    feature    INTEGER NOT NULL,
+    label      TEXT NOT NULL DEFAULT '',
+    notes      TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (sae_id, feature)
+);
+CREATE VIRTUAL TABLE labels_fts USING fts5(label, notes, content='labels', content_rowid='id');
+CREATE TRIGGER labels_ai AFTER INSERT ON labels BEGIN
+    INSERT INTO labels_fts(rowid, label, notes) VALUES (new.id, new.label, new.notes);
+END;
+CREATE TRIGGER labels_ad AFTER DELETE ON labels BEGIN
+    INSERT INTO labels_fts(labels_fts, rowid, label, notes) VALUES ('delete', old.id, old.label, old.notes);
+END;
+CREATE TRIGGER labels_au AFTER UPDATE ON labels BEGIN
+    INSERT INTO labels_fts(labels_fts, rowid, label, notes) VALUES ('delete', old.id, old.label, old.notes);
+    INSERT INTO labels_fts(rowid, label, notes) VALUES (new.id, new.label, new.notes);
+END;
+)sql",
     };
     return migrations;
 }

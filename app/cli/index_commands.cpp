@@ -1,0 +1,264 @@
+// featurescope-cli index / feature: build a workspace's feature index and read one feature's
+// dashboard data back (text for people, --json as a stable interface).
+
+#include "app/cli/commands.h"
+#include "app/cli/options.h"
+
+#include "core/analysis/index_job.h"
+#include "core/analysis/index_store.h"
+#include "core/jobs/terminal_progress.h"
+#include "core/model/model_locator.h"
+#include "core/store/database.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+namespace fscope::cli {
+
+using nlohmann::json;
+
+int runIndex(const Args &args)
+{
+    const Options o(args,
+                    {"model", "sae", "corpus", "tokens", "out", "context", "batch-size", "device", "dtype", "seed",
+                     "split", "field", "hook", "commit-every", "top", "window"},
+                    {"json"});
+    if (!o.ok())
+        return fail(o.error());
+    if (!o.has("model") || !o.has("sae") || !o.has("corpus") || !o.has("out"))
+        return fail("usage: featurescope-cli index --model M --sae S [--sae S2 ...] --corpus C [--corpus C2 ...] "
+                    "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8] [--device auto] [--dtype auto] "
+                    "[--seed 0] [--split lines|files] [--field text]");
+    core::analysis::IndexRequest r;
+    r.model = o.value("model");
+    r.device = o.value("device", "auto");
+    r.dtype = o.value("dtype", "auto");
+    r.saes = o.values("sae");
+    r.hook = o.value("hook");
+    r.corpus.paths = o.values("corpus");
+    r.corpus.contextLength = o.integer("context", 128);
+    auto budget = core::corpus::parseTokenCount(o.value("tokens", "1M"));
+    if (!budget)
+        return fail(budget.errorMessage());
+    r.corpus.tokenBudget = *budget;
+    r.corpus.seed = static_cast<uint64_t>(o.integer("seed", 0));
+    r.corpus.textField = o.value("field", "text");
+    const std::string split = o.value("split", "lines");
+    if (split != "lines" && split != "files")
+        return fail("--split must be 'lines' or 'files'");
+    r.corpus.split = split == "lines" ? core::corpus::Split::Lines : core::corpus::Split::Files;
+    r.options.batchContexts = o.integer("batch-size", 8);
+    r.options.commitEveryBatches = o.integer("commit-every", 0);
+    r.options.accumulator.topExamples = o.integer("top", 20);
+    r.options.accumulator.windowRadius = o.integer("window", 12);
+    r.options.accumulator.seed = r.corpus.seed;
+
+    auto db = core::store::Database::open(o.value("out"));
+    if (!db)
+        return fail(db.errorMessage());
+    core::jobs::TerminalProgress progress("tokens");
+    auto result = core::analysis::runIndexJob(**db, r, &progress);
+    progress.finish();
+    if (!result)
+        return fail(result.errorMessage());
+    const auto &out = result->outcome;
+    if (o.has("json")) {
+        json j = {{"workspace", o.value("out")}, {"contexts", result->contexts}, {"tokens", out.tokens},
+                  {"batches_run", out.batchesRun}, {"seconds", out.seconds}, {"corpus_cached", result->corpusFromCache}};
+        for (size_t i = 0; i < out.indexIds.size(); ++i)
+            j["indexes"].push_back({{"id", out.indexIds[i]}, {"sae", result->saeLabels[i]}, {"computed", bool(out.computed[i])}});
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    std::printf("%s: %lld contexts, %lld tokens%s\n", o.value("out").c_str(), static_cast<long long>(result->contexts),
+                static_cast<long long>(out.tokens), result->corpusFromCache ? " (corpus from the workspace)" : "");
+    for (size_t i = 0; i < out.indexIds.size(); ++i)
+        std::printf("  index %lld  %s  %s\n", static_cast<long long>(out.indexIds[i]), result->saeLabels[i].c_str(),
+                    out.computed[i] ? "computed" : "already indexed (cached)");
+    if (out.batchesRun > 0)
+        std::printf("  %lld batches in %.1f s: %.0f tokens/s\n", static_cast<long long>(out.batchesRun), out.seconds,
+                    static_cast<double>(out.tokens) / std::max(out.seconds, 1e-9));
+    return 0;
+}
+
+namespace {
+
+// The index a --sae argument names: an index id, an SAE path or label, or a hook name; the
+// newest finished one when several match.
+core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &sae)
+{
+    std::vector<core::analysis::IndexInfo> all;
+    FS_TRY(all, core::analysis::listIndexes(db));
+    std::error_code ec;
+    const std::string canonical = std::filesystem::weakly_canonical(sae, ec).string();
+    for (const auto &info : all) {
+        if (info.status != "done")
+            continue;
+        const bool byId = !sae.empty() && sae.find_first_not_of("0123456789") == std::string::npos && std::stoll(sae) == info.id;
+        const bool byPath = info.saePath == sae || (!canonical.empty() && std::filesystem::weakly_canonical(info.saePath, ec).string() == canonical);
+        if (byId || byPath || info.saeLabel == sae || info.hook == sae)
+            return info;
+    }
+    std::string known;
+    for (const auto &info : all)
+        known += "\n  " + std::to_string(info.id) + "  " + info.saeLabel + "  " + info.hook + "  [" + info.status + "]";
+    return core::fileError(db.path(), "no finished index for SAE '" + sae + "'" + (known.empty() ? " (the workspace has no index)" : "; indexes:" + known));
+}
+
+std::string tokenText(const core::tokenize::Tokenizer *tok, int32_t id)
+{
+    if (!tok)
+        return "#" + std::to_string(id);
+    return core::tokenize::sanitizeUtf8(tok->tokenBytes(id));
+}
+
+json tokenValues(const core::analysis::TokenValues &list, const core::tokenize::Tokenizer *tok)
+{
+    json out = json::array();
+    for (const auto &[id, v] : list)
+        out.push_back({tokenText(tok, id), v});
+    return out;
+}
+
+json tokenIds(const core::analysis::TokenValues &list)
+{
+    json out = json::array();
+    for (const auto &p : list)
+        out.push_back(p.first);
+    return out;
+}
+
+json exampleJson(const core::analysis::ExampleView &e, const core::tokenize::Tokenizer *tok)
+{
+    json tokens = json::array();
+    for (int32_t id : e.ids)
+        tokens.push_back(tokenText(tok, id));
+    json j = {{"ids", e.ids}, {"tokens", tokens}, {"activations", e.activations}, {"max_pos", e.maxPos},
+              {"value", e.value}, {"context", e.context}, {"start", e.start}};
+    if (e.band >= 0)
+        j["band"] = e.band;
+    return j;
+}
+
+// One example as a line of text: the activating tokens shaded (TTY) or bracketed with values.
+void printExample(const core::analysis::ExampleView &e, const core::tokenize::Tokenizer *tok, float scale, bool tty)
+{
+    std::string line;
+    for (size_t t = 0; t < e.ids.size(); ++t) {
+        std::string text = tokenText(tok, e.ids[t]);
+        for (char &c : text)
+            if (c == '\n' || c == '\r' || c == '\t')
+                c = ' ';
+        const float a = e.activations[t];
+        if (a <= 0) {
+            line += text;
+        } else if (tty) {
+            static const int shades[] = {230, 229, 222, 215, 208, 202, 196};
+            const int level = std::clamp(static_cast<int>(std::lround(a / scale * 6)), 0, 6);
+            line += "\x1b[48;5;" + std::to_string(shades[level]) + ";38;5;16m" + text + "\x1b[0m";
+        } else {
+            char value[32];
+            std::snprintf(value, sizeof value, "%.2f", a);
+            line += "[" + text + "|" + value + "]";
+        }
+        if (static_cast<int>(t) == e.maxPos && tty)
+            line += "\x1b[1m*\x1b[0m";
+    }
+    std::printf("  %8.3f  ctx %-6lld %s\n", e.value, static_cast<long long>(e.context), line.c_str());
+}
+
+} // namespace
+
+int runFeature(const Args &args)
+{
+    const Options o(args, {"sae", "id"}, {"json"});
+    if (!o.ok())
+        return fail(o.error());
+    if (o.positional().size() != 1 || !o.has("sae") || !o.has("id"))
+        return fail("usage: featurescope-cli feature WORKSPACE.fsdb --sae S --id F [--json]");
+    const std::string path = o.positional()[0];
+    if (!std::filesystem::exists(path))
+        return fail(path + ": no such workspace");
+    auto db = core::store::Database::open(path);
+    if (!db)
+        return fail(db.errorMessage());
+    auto index = findIndex(**db, o.value("sae"));
+    if (!index)
+        return fail(index.errorMessage());
+    auto d = core::analysis::loadFeatureDashboard(**db, index->id, o.integer("id", 0));
+    if (!d)
+        return fail(d.errorMessage());
+    std::unique_ptr<core::tokenize::Tokenizer> tokenizer;
+    if (auto t = core::tokenize::loadTokenizer(index->modelPath))
+        tokenizer = std::move(t).value();
+    const auto *tok = tokenizer.get();
+
+    std::vector<double> edges;
+    for (size_t i = 0; i <= d->histogram.size(); ++i)
+        edges.push_back(d->histLo + (static_cast<double>(d->histHi) - d->histLo) * static_cast<double>(i) / static_cast<double>(d->histogram.size()));
+    if (o.has("json")) {
+        json j = {{"workspace", path}, {"index", d->index.id}, {"sae", d->index.saeLabel}, {"hook", d->index.hook},
+                  {"feature", d->feature}, {"label", d->label}, {"notes", d->notes}, {"density", d->density},
+                  {"count", d->count}, {"tokens", d->index.tokens}, {"max", d->max}, {"mean", d->mean}, {"dead", d->dead()},
+                  {"histogram", {{"edges", d->count ? edges : std::vector<double>()}, {"counts", d->count ? d->histogram : std::vector<uint32_t>()}}},
+                  {"logits", {{"top", tokenValues(d->logitTop, tok)}, {"bottom", tokenValues(d->logitBottom, tok)},
+                              {"top_ids", tokenIds(d->logitTop)}, {"bottom_ids", tokenIds(d->logitBottom)}}},
+                  {"logits_final_norm_folded", {{"top", tokenValues(d->foldedLogitTop, tok)}, {"bottom", tokenValues(d->foldedLogitBottom, tok)}}}};
+        j["examples"] = json::array();
+        for (const auto &e : d->top)
+            j["examples"].push_back(exampleJson(e, tok));
+        j["quantiles"] = json::array();
+        for (size_t b = 0; b < d->bands.size(); ++b) {
+            json band = {{"band", b}, {"lo", d->bands[b].lo}, {"hi", d->bands[b].hi}, {"count", d->bands[b].count}, {"examples", json::array()}};
+            for (const auto &e : d->quantiles)
+                if (e.band == static_cast<int>(b))
+                    band["examples"].push_back(exampleJson(e, tok));
+            j["quantiles"].push_back(band);
+        }
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    const bool tty = isatty(STDOUT_FILENO);
+    std::printf("%s  feature %lld%s%s\n", d->index.saeLabel.c_str(), static_cast<long long>(d->feature),
+                d->label.empty() ? "" : "  — ", d->label.c_str());
+    if (d->dead()) {
+        std::printf("  dead: never fired on %lld tokens\n", static_cast<long long>(d->index.tokens));
+        return 0;
+    }
+    std::printf("  density %.3g%% (%lld of %lld tokens), max %.4g, mean %.4g\n", 100 * d->density,
+                static_cast<long long>(d->count), static_cast<long long>(d->index.tokens), d->max, d->mean);
+    uint32_t peak = 1;
+    for (uint32_t c : d->histogram)
+        peak = std::max(peak, c);
+    std::printf("  histogram of non-zero activations (%zu bins, %.4g .. %.4g):\n", d->histogram.size(), d->histLo, d->histHi);
+    for (size_t i = 0; i < d->histogram.size(); i += 1) {
+        if (d->histogram[i] == 0)
+            continue;
+        std::printf("    %8.4g %s %u\n", edges[i], std::string(static_cast<size_t>(40.0 * d->histogram[i] / peak) + 1, '#').c_str(), d->histogram[i]);
+    }
+    auto printLogits = [&](const char *title, const core::analysis::TokenValues &list) {
+        std::printf("  %s:", title);
+        for (const auto &[id, v] : list)
+            std::printf("  %s %+.3f", tokenText(tok, id).c_str(), v);
+        std::printf("\n");
+    };
+    printLogits("top logits", d->logitTop);
+    printLogits("bottom logits", d->logitBottom);
+    std::printf("  top examples:\n");
+    for (const auto &e : d->top)
+        printExample(e, tok, d->max, tty);
+    for (size_t b = d->bands.size(); b-- > 0;) {
+        std::printf("  quantile band %zu [%.4g, %.4g], %lld tokens:\n", b, d->bands[b].lo, d->bands[b].hi,
+                    static_cast<long long>(d->bands[b].count));
+        for (const auto &e : d->quantiles)
+            if (e.band == static_cast<int>(b))
+                printExample(e, tok, d->max, tty);
+    }
+    return 0;
+}
+
+} // namespace fscope::cli

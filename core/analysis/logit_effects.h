@@ -1,0 +1,25 @@
+#pragma once
+// Direct logit effects of SAE features: each decoder direction through the unembedding,
+// W_dec[f] . W_U (SAEDashboard's definition, no final norm), and the same with the final
+// norm's per-channel scale folded in, (W_dec[f] * g) . W_U, which is what the model applies to
+// a direction added just before the unembedding (ignoring the norm's centring and rescaling
+// by the token's norm). Gemma's final logit soft-capping is not applied.
+
+#include "core/model/decoder.h"
+#include "core/sae/sae.h"
+
+#include <utility>
+#include <vector>
+
+namespace fscope::core::analysis {
+
+struct LogitEffects {
+    // Per feature, k (token id, effect) pairs: highest first / lowest first.
+    std::vector<std::vector<std::pair<int32_t, float>>> top, bottom;
+};
+
+// Blockwise over features so the [features, vocab] product never exists whole.
+LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae, bool foldFinalNorm, int64_t k,
+                                 int64_t blockFeatures = 1024);
+
+} // namespace fscope::core::analysis

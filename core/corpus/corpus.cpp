@@ -1,0 +1,307 @@
+#include "core/corpus/corpus.h"
+
+#include "core/io/mapped_file.h"
+#include "core/store/fingerprint.h"
+#include "core/store/sha256.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string_view>
+
+namespace fs = std::filesystem;
+
+namespace fscope::core::corpus {
+
+namespace {
+
+bool isJsonl(const std::string &path)
+{
+    const std::string ext = fs::path(path).extension().string();
+    return ext == ".jsonl" || ext == ".ndjson";
+}
+
+bool isCorpusFile(const fs::path &p)
+{
+    const std::string ext = p.extension().string();
+    return ext == ".txt" || ext == ".text" || ext == ".md" || ext == ".jsonl" || ext == ".ndjson";
+}
+
+// Length of the valid UTF-8 prefix of `s` (s.size() when it is all valid).
+size_t validUtf8Prefix(std::string_view s)
+{
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int len = 0;
+        uint32_t cp = 0;
+        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        else return i;
+        if (i + static_cast<size_t>(len) > n)
+            return i;
+        for (int k = 1; k < len; ++k) {
+            const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+            if ((d & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
+            || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return i;
+        i += static_cast<size_t>(len);
+    }
+    return n;
+}
+
+struct Document {
+    uint32_t file;
+    uint64_t begin, end; // byte range in the file (a JSONL document is its whole line)
+    uint32_t line;       // 1-based, for error messages
+};
+
+std::string where(const std::string &file, uint32_t line)
+{
+    return file + ":" + std::to_string(line);
+}
+
+// Splits one file into documents, validating as it goes.
+Status scanFile(const std::string &path, uint32_t fileIndex, const io::MappedFile &file,
+                const CorpusSpec &spec, std::vector<Document> &docs)
+{
+    const std::string_view text(reinterpret_cast<const char *>(file.data()), file.size());
+    if (const size_t valid = validUtf8Prefix(text); valid != text.size()) {
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(valid), '\n');
+        return fileError(where(path, static_cast<uint32_t>(line)),
+                         "not valid UTF-8 (byte offset " + std::to_string(valid) + ")");
+    }
+    const bool jsonl = isJsonl(path);
+    if (!jsonl && spec.split == Split::Files) {
+        if (text.find_first_not_of(" \t\r\n") != std::string_view::npos)
+            docs.push_back({fileIndex, 0, text.size(), 1});
+        return {};
+    }
+    uint32_t line = 0;
+    for (size_t begin = 0; begin < text.size();) {
+        size_t end = text.find('\n', begin);
+        if (end == std::string_view::npos)
+            end = text.size();
+        ++line;
+        const std::string_view row = text.substr(begin, end - begin);
+        if (row.find_first_not_of(" \t\r") != std::string_view::npos) {
+            if (jsonl) {
+                nlohmann::json j = nlohmann::json::parse(row, nullptr, false);
+                if (j.is_discarded())
+                    return fileError(where(path, line), "not a JSON object");
+                if (!j.is_object() || !j.contains(spec.textField))
+                    return fileError(where(path, line), "no \"" + spec.textField + "\" field");
+                if (!j[spec.textField].is_string())
+                    return fileError(where(path, line), "field \"" + spec.textField + "\" is not a string");
+            }
+            docs.push_back({fileIndex, begin, end, line});
+        }
+        begin = end + 1;
+    }
+    return {};
+}
+
+std::string documentText(const io::MappedFile &file, const Document &d, bool jsonl, const std::string &field)
+{
+    const std::string_view row(reinterpret_cast<const char *>(file.data()) + d.begin, d.end - d.begin);
+    if (!jsonl)
+        return std::string(row);
+    return nlohmann::json::parse(row)[field].get<std::string>();
+}
+
+} // namespace
+
+uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
+{
+    if (spec.paths.empty())
+        return Error{"no corpus given"};
+    std::vector<std::string> files;
+    for (const auto &p : spec.paths) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<std::string> found;
+            for (const auto &entry : fs::recursive_directory_iterator(p, ec))
+                if (entry.is_regular_file() && isCorpusFile(entry.path()))
+                    found.push_back(entry.path().string());
+            std::sort(found.begin(), found.end());
+            if (found.empty())
+                return fileError(p, "no corpus files (.txt, .text, .md, .jsonl, .ndjson) in this directory");
+            files.insert(files.end(), found.begin(), found.end());
+        } else if (fs::is_regular_file(p, ec)) {
+            files.push_back(p);
+        } else {
+            return fileError(p, "no such corpus file or directory");
+        }
+    }
+    return files;
+}
+
+Result<std::string> corpusFingerprint(const CorpusSpec &spec, const std::string &tokenizerFingerprint)
+{
+    std::vector<std::string> parts = {"corpus-v1", tokenizerFingerprint,
+                                      spec.split == Split::Lines ? "lines" : "files", spec.textField,
+                                      std::to_string(spec.contextLength), std::to_string(spec.tokenBudget),
+                                      std::to_string(spec.seed)};
+    std::vector<std::string> files;
+    FS_TRY(files, corpusFiles(spec));
+    for (const auto &f : files) {
+        std::string h;
+        FS_TRY(h, store::fingerprintFile(f));
+        parts.push_back(h);
+    }
+    return store::combineFingerprints(parts);
+}
+
+std::set<int64_t> specialTokens(const tokenize::Tokenizer &tokenizer)
+{
+    std::set<int64_t> special;
+    for (auto id : {tokenizer.bosId(), tokenizer.eosId()})
+        if (id)
+            special.insert(*id);
+    for (const char *name : {"<pad>", "[PAD]", "<|pad|>"})
+        if (auto id = tokenizer.tokenId(name))
+            special.insert(*id);
+    return special;
+}
+
+Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &tokenizer,
+                           const std::string &tokenizerFingerprint, jobs::Progress *progress)
+{
+    if (spec.contextLength < 2)
+        return Error{"context length must be at least 2 tokens"};
+    if (spec.tokenBudget < spec.contextLength)
+        return Error{"token budget " + std::to_string(spec.tokenBudget) + " is smaller than one context ("
+                     + std::to_string(spec.contextLength) + " tokens)"};
+    std::vector<std::string> files;
+    FS_TRY(files, corpusFiles(spec));
+
+    Corpus corpus;
+    corpus.contextLength = spec.contextLength;
+    corpus.files = static_cast<int64_t>(files.size());
+    FS_TRY(corpus.fingerprint, corpusFingerprint(spec, tokenizerFingerprint));
+
+    std::vector<std::shared_ptr<io::MappedFile>> mapped;
+    std::vector<Document> docs;
+    if (progress)
+        progress->begin(static_cast<int64_t>(files.size()), "reading the corpus");
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::shared_ptr<io::MappedFile> file;
+        FS_TRY(file, io::MappedFile::open(files[i]));
+        if (auto s = scanFile(files[i], static_cast<uint32_t>(i), *file, spec, docs); !s)
+            return s.error();
+        mapped.push_back(std::move(file));
+        if (progress)
+            progress->advance();
+    }
+    if (docs.empty())
+        return fileError(files.size() == 1 ? files[0] : spec.paths[0], "the corpus is empty (no documents)");
+    corpus.documents = static_cast<int64_t>(docs.size());
+
+    // Fisher-Yates with our own generator: the order must not depend on the C++ library.
+    uint64_t state = mix64(spec.seed ^ 0x636F72707573ULL);
+    for (size_t i = docs.size(); i > 1; --i) {
+        state = mix64(state);
+        std::swap(docs[i - 1], docs[state % i]);
+    }
+
+    const auto bos = tokenizer.bosId();
+    const auto separator = bos ? bos : tokenizer.eosId();
+    const int64_t T = spec.contextLength, body = T - (bos ? 1 : 0);
+    const int64_t wanted = std::max<int64_t>(1, spec.tokenBudget / T);
+    corpus.ids.reserve(static_cast<size_t>(wanted * T));
+    std::vector<int32_t> pending; // stream tokens not yet in a context
+    size_t pendingStart = 0;
+    if (progress)
+        progress->begin(wanted, "tokenizing the corpus");
+    for (size_t d = 0; d < docs.size() && corpus.contexts() < wanted; ++d) {
+        if (progress && progress->cancelled())
+            return Error{"cancelled"};
+        const Document &doc = docs[d];
+        const auto enc = tokenizer.encode(documentText(*mapped[doc.file], doc, isJsonl(files[doc.file]), spec.textField));
+        if (d > 0 && separator)
+            pending.push_back(static_cast<int32_t>(*separator));
+        for (int64_t id : enc.ids)
+            pending.push_back(static_cast<int32_t>(id));
+        while (static_cast<int64_t>(pending.size() - pendingStart) >= body && corpus.contexts() < wanted) {
+            if (bos)
+                corpus.ids.push_back(static_cast<int32_t>(*bos));
+            corpus.ids.insert(corpus.ids.end(), pending.begin() + static_cast<std::ptrdiff_t>(pendingStart),
+                              pending.begin() + static_cast<std::ptrdiff_t>(pendingStart + static_cast<size_t>(body)));
+            pendingStart += static_cast<size_t>(body);
+            if (progress)
+                progress->advance();
+        }
+        if (pendingStart > (1u << 20)) { // drop the consumed prefix now and then
+            pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pendingStart));
+            pendingStart = 0;
+        }
+    }
+    if (corpus.contexts() == 0)
+        return fileError(files.size() == 1 ? files[0] : spec.paths[0],
+                         "too short for one context of " + std::to_string(T) + " tokens");
+    return corpus;
+}
+
+Result<std::string> fingerprintTokenizer(const std::string &modelDir)
+{
+    std::vector<std::string> parts = {"tokenizer-v1"};
+    for (const char *name : {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model",
+                             "tokenizer_config.json", "special_tokens_map.json"}) {
+        const fs::path p = fs::path(modelDir) / name;
+        if (!fs::exists(p))
+            continue;
+        std::string h;
+        FS_TRY(h, store::fingerprintFile(p.string()));
+        parts.push_back(std::string(name) + "=" + h);
+    }
+    return store::combineFingerprints(parts);
+}
+
+Result<int64_t> parseTokenCount(const std::string &text)
+{
+    if (text.empty())
+        return Error{"empty token count"};
+    size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (...) {
+        return Error{"not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)"};
+    }
+    const std::string suffix = text.substr(used);
+    double scale = 1;
+    if (suffix == "k" || suffix == "K")
+        scale = 1e3;
+    else if (suffix == "m" || suffix == "M")
+        scale = 1e6;
+    else if (suffix == "g" || suffix == "G" || suffix == "b" || suffix == "B")
+        scale = 1e9;
+    else if (!suffix.empty())
+        return Error{"not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)"};
+    if (!(value > 0) || !std::isfinite(value))
+        return Error{"token count must be positive: '" + text + "'"};
+    return static_cast<int64_t>(std::llround(value * scale));
+}
+
+} // namespace fscope::core::corpus

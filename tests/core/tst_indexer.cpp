@@ -1,0 +1,524 @@
+// The feature indexer against cases whose answers are known: a planted model + SAE where
+// feature j fires exactly on token t_j with activation 1 + 0.01 * position; multi-SAE passes
+// equal single passes; cancelled and killed runs resume to the uninterrupted result; the cache
+// answers a repeated request without a forward.
+
+#include "core/analysis/index_store.h"
+#include "core/analysis/indexer.h"
+#include "core/model/synthetic_model.h"
+#include "core/sae/sae_io.h"
+#include "core/store/statement.h"
+#include "tests/support/testsupport.h"
+
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace fscope::core;
+using fscope::test::fixture;
+
+namespace {
+
+constexpr int64_t kVocab = 40, kHidden = 48, kT = 32, kContexts = 60, kFeatures = 8, kPosDim = 40;
+
+int64_t plantedToken(int64_t j)
+{
+    return 5 + j;
+}
+
+// Random ids in [1, vocab) after a BOS (0) in every context.
+corpus::Corpus randomCorpus(int64_t contexts, int64_t T, int64_t vocab, int32_t bos, uint64_t seed)
+{
+    corpus::Corpus c;
+    c.contextLength = T;
+    c.fingerprint = "test-corpus-" + std::to_string(seed) + "-" + std::to_string(contexts);
+    uint64_t s = seed;
+    for (int64_t i = 0; i < contexts * T; ++i) {
+        s = corpus::mix64(s);
+        int32_t id = static_cast<int32_t>(s % static_cast<uint64_t>(vocab - 1));
+        id = id >= bos ? id + 1 : id; // never the BOS inside a context
+        c.ids.push_back(i % T == 0 ? bos : id);
+    }
+    return c;
+}
+
+sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Architecture arch, uint64_t seed,
+                   double bias = -0.4)
+{
+    at::manual_seed(seed);
+    sae::SaeConfig cfg;
+    cfg.architecture = arch;
+    cfg.dIn = dIn;
+    cfg.dSae = dSae;
+    cfg.hookName = hook;
+    cfg.sourcePath = "random-" + hook;
+    sae::SaeWeights w;
+    w.W_enc = at::randn({dIn, dSae}) / std::sqrt(double(dIn));
+    w.b_enc = at::full({dSae}, bias);
+    w.W_dec = at::randn({dSae, dIn}) / std::sqrt(double(dIn));
+    w.b_dec = at::zeros({dIn});
+    if (arch == sae::Architecture::JumpRelu) {
+        w.b_enc = at::zeros({dSae});
+        w.threshold = at::full({dSae}, 0.3);
+    }
+    return sae::Sae(cfg, w);
+}
+
+// Every stored result of an index, as text, for exact comparison between runs.
+QString dumpIndex(store::Database &db, int64_t indexId)
+{
+    QString out;
+    const char *queries[] = {
+        "SELECT feature, count, density, max, mean FROM feature_stats WHERE index_id = ?1 ORDER BY feature",
+        "SELECT feature, lo, hi, hex(counts) FROM histograms WHERE index_id = ?1 ORDER BY feature",
+        "SELECT feature, band, lo, hi, count FROM quantile_bands WHERE index_id = ?1 ORDER BY feature, band",
+        "SELECT feature, kind, rank, band, value, context, max_pos, start, hex(acts) FROM examples WHERE index_id = ?1 "
+        "ORDER BY feature, kind, rank",
+        "SELECT status, tokens FROM feature_indexes WHERE id = ?1"};
+    for (const char *q : queries) {
+        auto st = store::Statement::prepare(db, q);
+        if (!st)
+            return QString::fromStdString(st.errorMessage());
+        st->bind(0, indexId);
+        const int columns = QString(q).section(" FROM", 0, 0).count(',') + 1;
+        while (st->step().value()) {
+            for (int c = 0; c < columns; ++c)
+                out += QString::fromStdString(st->text(c)) + '|';
+            out += '\n';
+        }
+    }
+    return out;
+}
+
+// Cancels the job once `limit` tokens are done.
+class CancelAt : public jobs::Progress {
+public:
+    explicit CancelAt(int64_t limit) : m_limit(limit) {}
+
+protected:
+    void changed() override
+    {
+        if (snapshot().total > 0 && snapshot().done >= m_limit && snapshot().message.rfind("indexing", 0) == 0)
+            cancel();
+    }
+
+private:
+    int64_t m_limit;
+};
+
+} // namespace
+
+class TestIndexer : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    std::unique_ptr<model::Decoder> m_planted;
+
+    std::string path(const char *name) const { return (m_tmp.path() + "/" + name).toStdString(); }
+
+private Q_SLOTS:
+    void initTestCase();
+    void plantedFeatures();
+    void multiSaeEqualsSingle();
+    void cancelledRunResumesExactly();
+    void killedProcessResumesExactly();
+    void labelsAreSearchable();
+};
+
+void TestIndexer::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    // One-hot token embeddings in dims [0, vocab) and the position * 0.01 in dim kPosDim:
+    // blocks.0.hook_resid_pre = onehot(token) + 0.01 * position * e_kPosDim.
+    at::Tensor wte = at::zeros({kVocab, kHidden});
+    for (int64_t t = 0; t < kVocab; ++t)
+        wte[t][t] = 1.0;
+    at::Tensor wpe = at::zeros({64, kHidden});
+    for (int64_t p = 0; p < 64; ++p)
+        wpe[p][kPosDim] = 0.01 * double(p);
+    model::Gpt2Shape shape{kVocab, kHidden, 1, 4, 64, 0};
+    QVERIFY(model::writeRandomGpt2(path("planted"), shape, 3, {{"wte.weight", wte}, {"wpe.weight", wpe}}).ok());
+    auto d = model::Decoder::load(path("planted"), {"cpu", "f32"});
+    QVERIFY2(d.ok(), d.ok() ? "" : d.errorMessage().c_str());
+    m_planted = std::move(d).value();
+}
+
+void TestIndexer::plantedFeatures()
+{
+    // f_j = relu(2 [token == t_j] + 0.01 p - 1): exactly 1 + 0.01 p on t_j, 0 elsewhere (p < 64).
+    sae::SaeConfig cfg;
+    cfg.architecture = sae::Architecture::Relu;
+    cfg.dIn = kHidden;
+    cfg.dSae = kFeatures;
+    cfg.hookName = "blocks.0.hook_resid_pre";
+    cfg.sourcePath = "planted-sae";
+    sae::SaeWeights w;
+    w.W_enc = at::zeros({kHidden, kFeatures});
+    w.b_enc = at::full({kFeatures}, -1.0);
+    w.W_dec = at::zeros({kFeatures, kHidden});
+    w.b_dec = at::zeros({kHidden});
+    for (int64_t j = 0; j + 1 < kFeatures; ++j) { // the last feature stays dead
+        w.W_enc[plantedToken(j)][j] = 2.0;
+        w.W_enc[kPosDim][j] = 1.0;
+        w.W_dec[j][plantedToken(j)] = 1.0; // its logit effect is token t_j
+    }
+    const sae::Sae sae(cfg, w);
+    const corpus::Corpus corpus = randomCorpus(kContexts, kT, kVocab, 0, 11);
+
+    auto db = store::Database::open(path("planted.fsdb"));
+    QVERIFY(db.ok());
+    analysis::IndexInputs in;
+    in.decoder = m_planted.get();
+    in.modelFingerprint = "planted-model";
+    in.corpus = &corpus;
+    in.corpusLabel = "planted";
+    in.saes = {{&sae, "planted"}};
+    analysis::IndexOptions o;
+    o.batchContexts = 7; // batches that do not divide the corpus
+    o.specialTokens = {0};
+    o.accumulator.windowRadius = 4;
+    o.accumulator.reservoir = 100;
+    o.logitK = 3;
+    auto run = analysis::indexCorpus(**db, in, o);
+    QVERIFY2(run.ok(), run.ok() ? "" : run.errorMessage().c_str());
+    const int64_t indexId = run->indexIds[0];
+    const int64_t counted = kContexts * (kT - 1); // BOS excluded
+
+    for (int64_t j = 0; j < kFeatures; ++j) {
+        auto d = analysis::loadFeatureDashboard(**db, indexId, j);
+        QVERIFY2(d.ok(), d.ok() ? "" : d.errorMessage().c_str());
+        if (j == kFeatures - 1) {
+            QVERIFY(d->dead());
+            QVERIFY(d->top.empty() && d->quantiles.empty());
+            continue;
+        }
+        // Every occurrence of t_j and the per-context last one (the context's max).
+        std::vector<float> values;
+        std::vector<std::tuple<float, int64_t, int>> perContext; // (value, context, pos)
+        for (int64_t c = 0; c < kContexts; ++c) {
+            int last = -1;
+            for (int p = 1; p < kT; ++p)
+                if (corpus.context(c)[p] == plantedToken(j)) {
+                    values.push_back(1.0f + 0.01f * float(p));
+                    last = p;
+                }
+            if (last >= 0)
+                perContext.emplace_back(1.0f + 0.01f * float(last), c, last);
+        }
+        QVERIFY(!values.empty());
+        QCOMPARE(d->count, int64_t(values.size()));
+        QCOMPARE(d->density, double(values.size()) / double(counted));
+        QCOMPARE(d->index.tokens, counted);
+        QVERIFY(std::abs(d->max - *std::max_element(values.begin(), values.end())) < 1e-5);
+        double sum = 0;
+        for (float v : values)
+            sum += v;
+        QVERIFY(std::abs(d->mean - sum / double(values.size())) < 1e-5);
+
+        // Histogram: counts sum to the count, and every edge splits the values where it should.
+        QCOMPARE(d->histogram.size(), size_t(50));
+        uint64_t total = 0;
+        for (uint32_t c : d->histogram)
+            total += c;
+        QCOMPARE(int64_t(total), d->count);
+        QVERIFY(d->histLo <= *std::min_element(values.begin(), values.end()) + 1e-5f && d->histHi >= d->max - 1e-5f);
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < 50; ++b) {
+            const double edge = d->histLo + (double(d->histHi) - d->histLo) * double(b) / 50.0;
+            const double eps = 1e-4 * (double(d->histHi) - d->histLo) / 50.0;
+            int64_t below = 0, belowLoose = 0;
+            for (float v : values) {
+                below += v < edge - eps;
+                belowLoose += v < edge + eps;
+            }
+            QVERIFY2(int64_t(cumulative) >= below && int64_t(cumulative) <= belowLoose, qPrintable(QString("feature %1 bin %2").arg(j).arg(b)));
+            cumulative += d->histogram[b];
+        }
+
+        // Top examples: contexts containing t_j by their max, highest first (earlier context
+        // first among equals), each window centred on the max token.
+        std::sort(perContext.begin(), perContext.end(), [](const auto &a, const auto &b) {
+            return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b) : std::get<1>(a) < std::get<1>(b);
+        });
+        QCOMPARE(d->top.size(), std::min<size_t>(20, perContext.size()));
+        for (size_t i = 0; i < d->top.size(); ++i) {
+            const auto &e = d->top[i];
+            const auto [value, context, pos] = perContext[i];
+            QCOMPARE(e.context, context);
+            QCOMPARE(e.start + e.maxPos, pos);
+            QVERIFY(std::abs(e.value - value) < 1e-5);
+            QCOMPARE(e.start, std::clamp(pos - 4, 0, int(kT) - 9));
+            QCOMPARE(e.ids.size(), size_t(9));
+            QCOMPARE(int64_t(e.ids[size_t(e.maxPos)]), plantedToken(j));
+            for (size_t t = 0; t < e.ids.size(); ++t) {
+                const int p = e.start + int(t);
+                const float expected = e.ids[t] == plantedToken(j) && p > 0 ? 1.0f + 0.01f * float(p) : 0.0f;
+                QVERIFY2(std::abs(e.activations[t] - expected) < 2e-3f, qPrintable(QString("feature %1 example %2 token %3").arg(j).arg(i).arg(t)));
+            }
+        }
+
+        // Quantile bands: equal-count bands whose counts add up; samples inside their band.
+        QVERIFY(!d->bands.empty());
+        int64_t bandTotal = 0;
+        for (const auto &b : d->bands)
+            bandTotal += b.count;
+        QCOMPARE(bandTotal, d->count);
+        std::map<int, int> perBand;
+        for (const auto &e : d->quantiles) {
+            QVERIFY(e.band >= 0 && e.band < int(d->bands.size()));
+            const auto &b = d->bands[size_t(e.band)];
+            QVERIFY2(e.value >= b.lo - 1e-5f && e.value <= b.hi + 1e-5f, qPrintable(QString("feature %1 sample %2 outside [%3, %4]").arg(j).arg(e.value).arg(b.lo).arg(b.hi)));
+            QCOMPARE(int64_t(e.ids[size_t(e.maxPos)]), plantedToken(j));
+            QVERIFY(std::abs(e.value - (1.0f + 0.01f * float(e.start + e.maxPos))) < 1e-5);
+            QVERIFY(++perBand[e.band] <= 5);
+        }
+        // With at least 5 occurrences per band and a 100-token sample of them, bands get samples.
+        QVERIFY(!d->quantiles.empty());
+
+        // Logit effects: the decoder direction e_{t_j} through the tied unembedding.
+        QCOMPARE(int64_t(d->logitTop.at(0).first), plantedToken(j));
+        QCOMPARE(int64_t(d->foldedLogitTop.at(0).first), plantedToken(j));
+        QVERIFY(std::abs(d->logitTop.at(0).second - 1.0f) < 1e-6);
+    }
+    auto table = analysis::loadFeatureTable(**db, indexId);
+    QVERIFY(table.ok());
+    QCOMPARE(table->size(), size_t(kFeatures));
+    QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+}
+
+void TestIndexer::multiSaeEqualsSingle()
+{
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "f32"});
+    QVERIFY(decoder.ok());
+    const sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
+    const sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    const corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
+    auto index = [&](const std::string &db, std::vector<const sae::Sae *> saes, jobs::Progress *progress) {
+        auto opened = store::Database::open(db);
+        analysis::IndexInputs in;
+        in.decoder = decoder->get();
+        in.modelFingerprint = "gpt2-fixture";
+        in.corpus = &corpus;
+        in.corpusLabel = "random";
+        for (const auto *s : saes)
+            in.saes.push_back({s, s->config().hookName});
+        analysis::IndexOptions o;
+        o.batchContexts = 4;
+        o.commitEveryBatches = 1;
+        o.specialTokens = {95};
+        return analysis::indexCorpus(**opened, in, o, progress);
+    };
+    auto both = index(path("both.fsdb"), {&a, &b}, nullptr);
+    QVERIFY2(both.ok(), both.ok() ? "" : both.errorMessage().c_str());
+    QCOMPARE(both->batchesRun, int64_t(10));
+    auto onlyA = index(path("a.fsdb"), {&a}, nullptr);
+    auto onlyB = index(path("b.fsdb"), {&b}, nullptr);
+    QVERIFY(onlyA.ok() && onlyB.ok());
+    auto dbBoth = store::Database::open(path("both.fsdb"));
+    auto dbA = store::Database::open(path("a.fsdb"));
+    auto dbB = store::Database::open(path("b.fsdb"));
+    const QString dumpA = dumpIndex(**dbBoth, both->indexIds[0]), dumpB = dumpIndex(**dbBoth, both->indexIds[1]);
+    QVERIFY(dumpA.count('\n') > 48 * 3);
+    // Both SAEs fire (the comparison is not between empty indexes).
+    for (int64_t id : both->indexIds)
+        QVERIFY(std::stoi((*dbBoth)->queryText("SELECT count(*) FROM examples WHERE index_id = " + std::to_string(id)).value()) > 100);
+    QCOMPARE(dumpIndex(**dbA, onlyA->indexIds[0]), dumpA);
+    QCOMPARE(dumpIndex(**dbB, onlyB->indexIds[0]), dumpB);
+
+    // The same request again: served from the cache, no forward at all.
+    auto again = index(path("both.fsdb"), {&a, &b}, nullptr);
+    QVERIFY(again.ok());
+    QCOMPARE(again->batchesRun, int64_t(0));
+    QVERIFY(!again->computed[0] && !again->computed[1]);
+    QCOMPARE(again->indexIds, both->indexIds);
+}
+
+void TestIndexer::cancelledRunResumesExactly()
+{
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "f32"});
+    QVERIFY(decoder.ok());
+    const sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
+    const sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    const corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
+    const int stopBatch = 1 + int(QRandomGenerator::global()->bounded(8));
+    qInfo("cancelling after batch %d of 10", stopBatch);
+    auto opened = store::Database::open(path("cancel.fsdb"));
+    analysis::IndexInputs in;
+    in.decoder = decoder->get();
+    in.modelFingerprint = "gpt2-fixture";
+    in.corpus = &corpus;
+    in.corpusLabel = "random";
+    in.saes = {{&a, a.config().hookName}, {&b, b.config().hookName}};
+    analysis::IndexOptions o;
+    o.batchContexts = 4;
+    o.commitEveryBatches = 1;
+    o.specialTokens = {95};
+    CancelAt cancel(int64_t(stopBatch) * 4 * 24);
+    auto first = analysis::indexCorpus(**opened, in, o, &cancel);
+    QVERIFY(!first.ok());
+    QVERIFY2(QString::fromStdString(first.errorMessage()).contains("cancelled"), first.errorMessage().c_str());
+    QCOMPARE((*opened)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(), std::string("0"));
+    QCOMPARE((*opened)->queryText("SELECT min(next_batch) FROM index_checkpoints").value(), std::to_string(stopBatch));
+
+    auto resumed = analysis::indexCorpus(**opened, in, o, nullptr);
+    QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.errorMessage().c_str());
+    QCOMPARE(resumed->batchesRun, int64_t(10 - stopBatch));
+    QCOMPARE((*opened)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+    QCOMPARE((*opened)->queryText("SELECT count(*) FROM index_checkpoints").value(), std::string("0"));
+
+    // The uninterrupted run of the same request (multiSaeEqualsSingle wrote it).
+    auto reference = store::Database::open(path("both.fsdb"));
+    QVERIFY(reference.ok());
+    auto refIds = analysis::listIndexes(**reference);
+    QVERIFY(refIds.ok() && refIds->size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+        const int64_t refId = (*refIds)[1 - i].id; // newest first
+        QCOMPARE(dumpIndex(**opened, resumed->indexIds[i]), dumpIndex(**reference, refId));
+    }
+}
+
+void TestIndexer::killedProcessResumesExactly()
+{
+    // A real model directory with GPT-2's tokenizer, an SAE on disk and a text corpus, indexed by
+    // the CLI, killed (SIGKILL) after a checkpoint, then run again to the end.
+    model::Gpt2Shape shape{50257, 32, 2, 4, 64, 50256};
+    const std::string modelDir = path("cli-model");
+    QVERIFY(model::writeRandomGpt2(modelDir, shape, 9).ok());
+    for (const char *f : {"vocab.json", "merges.txt"})
+        std::filesystem::copy_file(fixture(QString("tokenizers/gpt2/") + f), modelDir + "/" + f);
+    // The random model's residual stream is small (weights ~ 0.02): no bias, so features fire.
+    const sae::Sae sae = randomSae("blocks.1.hook_resid_post", 32, 64, sae::Architecture::Relu, 4, 0.0);
+    QVERIFY(sae::saveSaeLens(sae, path("cli-sae")).ok());
+    {
+        std::ofstream text(path("corpus.txt"));
+        const char *words[] = {"the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "from", "home", "today"};
+        uint64_t s = 3;
+        for (int line = 0; line < 4000; ++line) {
+            for (int w = 0; w < 12; ++w) {
+                s = corpus::mix64(s);
+                text << words[s % 14] << (w == 11 ? ".\n" : " ");
+            }
+        }
+    }
+    auto args = [&](const char *out) {
+        return QStringList{"index", "--model", QString::fromStdString(modelDir), "--sae", QString::fromStdString(path("cli-sae")),
+                           "--corpus", QString::fromStdString(path("corpus.txt")), "--tokens", "48k", "--context", "32",
+                           "--batch-size", "1", "--commit-every", "1", "--out", QString::fromStdString(path(out))};
+    };
+    QProcess reference;
+    reference.start(QStringLiteral(FEATURESCOPE_CLI), args("cli-reference.fsdb"));
+    QVERIFY(reference.waitForFinished(180000));
+    QVERIFY2(reference.exitCode() == 0, reference.readAllStandardError().constData());
+
+    QProcess victim;
+    victim.start(QStringLiteral(FEATURESCOPE_CLI), args("cli-killed.fsdb"));
+    QVERIFY(victim.waitForStarted());
+    // Wait for the first checkpoints, then a random moment later, and kill.
+    bool checkpointed = false;
+    for (int i = 0; i < 3000 && !checkpointed && victim.state() == QProcess::Running; ++i) {
+        QTest::qWait(10);
+        if (auto db = store::Database::open(path("cli-killed.fsdb")); db.ok()) {
+            auto n = (*db)->queryText("SELECT count(*) FROM index_checkpoints");
+            checkpointed = n.ok() && *n != "0";
+        }
+    }
+    QVERIFY2(checkpointed, "the run finished or failed before its first checkpoint");
+    QTest::qWait(int(QRandomGenerator::global()->bounded(300)));
+    victim.kill();
+    QVERIFY(victim.waitForFinished(10000));
+    QCOMPARE(victim.exitStatus(), QProcess::CrashExit);
+    {
+        auto db = store::Database::open(path("cli-killed.fsdb"));
+        QVERIFY(db.ok());
+        QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+        QCOMPARE((*db)->queryText("SELECT status FROM feature_indexes").value(), std::string("running"));
+        qInfo("killed at checkpoint batch %s", (*db)->queryText("SELECT next_batch FROM index_checkpoints").value().c_str());
+    }
+
+    QProcess resume;
+    resume.start(QStringLiteral(FEATURESCOPE_CLI), args("cli-killed.fsdb") << "--json");
+    QVERIFY(resume.waitForFinished(180000));
+    QVERIFY2(resume.exitCode() == 0, resume.readAllStandardError().constData());
+    const auto json = QJsonDocument::fromJson(resume.readAllStandardOutput()).object();
+    QVERIFY(json["batches_run"].toInt() < 1500);
+    QVERIFY(json["corpus_cached"].toBool());
+
+    auto killed = store::Database::open(path("cli-killed.fsdb"));
+    auto ref = store::Database::open(path("cli-reference.fsdb"));
+    QVERIFY(killed.ok() && ref.ok());
+    QCOMPARE((*killed)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+    const QString expected = dumpIndex(**ref, 1);
+    QVERIFY(expected.count('\n') > 64);
+    QVERIFY(std::stoi((*ref)->queryText("SELECT count(*) FROM examples").value()) > 1000);
+    QCOMPARE(dumpIndex(**killed, 1), expected);
+
+    // The stable interface of `feature --json` on the most active feature.
+    const std::string busiest = (*killed)->queryText("SELECT feature FROM feature_stats ORDER BY count DESC LIMIT 1").value();
+    QProcess feature;
+    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
+                                                     QString::fromStdString(path("cli-sae")), "--id", QString::fromStdString(busiest), "--json"});
+    QVERIFY(feature.waitForFinished(60000));
+    QVERIFY2(feature.exitCode() == 0, feature.readAllStandardError().constData());
+    const QByteArray output = feature.readAllStandardOutput();
+    const auto f = QJsonDocument::fromJson(output).object();
+    const qint64 count = f["count"].toInteger();
+    QVERIFY2(count > 0, output.left(2000).constData());
+    QVERIFY(f["density"].toDouble() > 0 && f["density"].toDouble() <= 1);
+    const auto counts = f["histogram"].toObject()["counts"].toArray();
+    QCOMPARE(f["histogram"].toObject()["edges"].toArray().size(), counts.size() + 1);
+    qint64 sum = 0;
+    for (const auto &c : counts)
+        sum += c.toInteger();
+    QCOMPARE(sum, count);
+    QCOMPARE(f["logits"].toObject()["top"].toArray().size(), 10);
+    QVERIFY(f["logits"].toObject()["top"].toArray()[0].toArray()[0].isString());
+    const auto examples = f["examples"].toArray();
+    QVERIFY(!examples.isEmpty());
+    double previous = 1e30;
+    for (const auto &e : examples) {
+        const auto o = e.toObject();
+        const auto acts = o["activations"].toArray();
+        QCOMPARE(o["ids"].toArray().size(), acts.size());
+        const double top = acts[o["max_pos"].toInt()].toDouble();
+        QVERIFY(std::abs(top - o["value"].toDouble()) <= 1e-3 * std::max(1.0, top));
+        QVERIFY(o["value"].toDouble() <= previous);
+        QVERIFY(std::abs(f["max"].toDouble() - examples[0].toObject()["value"].toDouble()) < 1e-6);
+        previous = o["value"].toDouble();
+    }
+    // A bad id and an unknown SAE are clear errors.
+    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
+                                                     QString::fromStdString(path("cli-sae")), "--id", "64"});
+    QVERIFY(feature.waitForFinished(60000));
+    QCOMPARE(feature.exitCode(), 1);
+    QVERIFY(feature.readAllStandardError().contains("out of range"));
+    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae", "nope", "--id", "0"});
+    QVERIFY(feature.waitForFinished(60000));
+    QVERIFY(feature.readAllStandardError().contains("no finished index for SAE 'nope'"));
+}
+
+void TestIndexer::labelsAreSearchable()
+{
+    auto db = store::Database::open(path("planted.fsdb"));
+    QVERIFY(db.ok());
+    auto indexes = analysis::listIndexes(**db);
+    QVERIFY(indexes.ok() && !indexes->empty());
+    const int64_t sae = indexes->front().saeId;
+    QVERIFY(analysis::setLabel(**db, sae, 2, "French words", "fires on \"le\" and \"la\"").ok());
+    QVERIFY(analysis::setLabel(**db, sae, 4, "closing brackets", "").ok());
+    QCOMPARE(analysis::searchLabels(**db, sae, "fren").value(), std::vector<int64_t>{2});
+    QCOMPARE(analysis::searchLabels(**db, sae, "brack").value(), std::vector<int64_t>{4});
+    QCOMPARE(analysis::searchLabels(**db, sae, "\"la\" fires(").value(), std::vector<int64_t>{2}); // no FTS syntax leaks
+    QVERIFY(analysis::setLabel(**db, sae, 2, "Romance articles", "").ok());
+    QVERIFY(analysis::searchLabels(**db, sae, "french").value().empty());
+    auto d = analysis::loadFeatureDashboard(**db, indexes->front().id, 2);
+    QVERIFY(d.ok());
+    QCOMPARE(d->label, std::string("Romance articles"));
+}
+
+QTEST_GUILESS_MAIN(TestIndexer)
+#include "tst_indexer.moc"
