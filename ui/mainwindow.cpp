@@ -1,11 +1,21 @@
 #include "ui/mainwindow.h"
 
+#include "core/analysis/index_job.h"
+#include "core/store/database.h"
 #include "ui/aboutdialog.h"
 #include "ui/emptystatepanel.h"
+#include "ui/featurebrowser.h"
+#include "ui/featuredashboard.h"
+#include "ui/indexdialog.h"
 #include "ui/jobrunner.h"
 #include "ui/jobspanel.h"
 #include "ui/progresssurface.h"
+#include "ui/promptinspector.h"
+#include "ui/workbench.h"
 #include "ui/workspaceactions.h"
+
+#include <QMessageBox>
+#include <QShowEvent>
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -19,19 +29,15 @@ namespace fscope::ui {
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_runner(new JobRunner(this)),
-      m_workspace(new WorkspaceActions(m_runner, this)), m_progress(new ProgressSurface(m_runner, this))
+      m_workspace(new WorkspaceActions(m_runner, this)), m_progress(new ProgressSurface(m_runner, this)),
+      m_workbench(new Workbench(m_runner, m_workspace, this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/featurescope.png")));
     setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
 
-    auto *dashboard = new EmptyStatePanel(
-        tr("Feature dashboard"),
-        tr("A feature's statistics, activation histogram, logit effects and top-activating "
-           "contexts appear here."),
-        tr("Open a workspace, add a model and an SAE, then index a corpus."), this);
-    dashboard->setObjectName(QStringLiteral("dashboardPanel"));
-    setCentralWidget(dashboard);
+    m_dashboard = new FeatureDashboardView(m_workbench, this);
+    setCentralWidget(m_dashboard);
 
     createDocks();
     createMenus();
@@ -41,6 +47,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_workspace, &WorkspaceActions::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, 10000); });
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::updateTitle);
+    connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::rememberWorkspace);
     updateTitle(QString());
     restoreSettings();
 }
@@ -64,38 +71,29 @@ QDockWidget *MainWindow::dock(const QString &role) const
 
 void MainWindow::createDocks()
 {
-    const QString needsIndex = tr("Open a workspace and index a corpus to fill this panel.");
-    addPanelDock(QStringLiteral("features"), tr("Features"),
-                 new EmptyStatePanel(tr("Feature browser"),
-                                     tr("Every feature of the selected SAE with its label, "
-                                        "density and maximum activation."),
-                                     needsIndex),
-                 Qt::LeftDockWidgetArea);
-    auto *prompt = addPanelDock(
-        QStringLiteral("prompt"), tr("Prompt Inspector"),
-        new EmptyStatePanel(tr("Prompt inspector"),
-                            tr("Type a prompt to see its tokens and the features active on each."),
-                            tr("Needs a model and an SAE.")),
-        Qt::RightDockWidgetArea);
+    m_browser = new FeatureBrowser(m_workbench);
+    addPanelDock(QStringLiteral("features"), tr("Features"), m_browser, Qt::LeftDockWidgetArea);
+    m_inspector = new PromptInspector(m_workbench);
+    auto *prompt = addPanelDock(QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
     auto *steering = addPanelDock(
         QStringLiteral("steering"), tr("Steering"),
         new EmptyStatePanel(tr("Steering and ablation"),
                             tr("Steer or ablate features and compare generations side by side."),
-                            tr("Choose \"Steer with this feature\" on a dashboard.")),
+                            tr("Not available in this version yet.")),
         Qt::RightDockWidgetArea);
     auto *decomposition = addPanelDock(
         QStringLiteral("decomposition"), tr("Decomposition"),
         new EmptyStatePanel(tr("Steering-vector decomposition"),
                             tr("Decompose a steering vector into SAE features with several "
                                "methods side by side."),
-                            tr("Build or load a steering vector.")),
+                            tr("Not available in this version yet.")),
         Qt::BottomDockWidgetArea);
     auto *match = addPanelDock(
         QStringLiteral("saeMatch"), tr("SAE Match"),
         new EmptyStatePanel(tr("SAE Match"),
                             tr("Align features across layers without data and follow feature "
                                "chains through the model."),
-                            tr("Add SAEs of consecutive layers.")),
+                            tr("Not available in this version yet.")),
         Qt::BottomDockWidgetArea);
     auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),
                               Qt::BottomDockWidgetArea);
@@ -103,9 +101,7 @@ void MainWindow::createDocks()
     prompt->raise();
     tabifyDockWidget(decomposition, match);
     tabifyDockWidget(match, jobs);
-    decomposition->raise();
-    resizeDocks({dock(QStringLiteral("features")), prompt}, {300, 340}, Qt::Horizontal);
-    resizeDocks({decomposition}, {220}, Qt::Vertical);
+    jobs->raise();
 }
 
 void MainWindow::createMenus()
@@ -113,13 +109,31 @@ void MainWindow::createMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_workspace->newWorkspace());
     file->addAction(m_workspace->openWorkspace());
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("menuRecent"));
+    rebuildRecentMenu();
     file->addSeparator();
     file->addAction(m_workspace->openModel());
     file->addAction(m_workspace->addSae());
+    m_indexAction = file->addAction(tr("&Index Corpus..."), this, &MainWindow::showIndexDialog);
+    m_indexAction->setObjectName(QStringLiteral("actionIndexCorpus"));
+    m_indexAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    m_indexAction->setStatusTip(tr("Index a corpus with a model and SAEs into the workspace"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setObjectName(QStringLiteral("actionQuit"));
+
+    QMenu *go = menuBar()->addMenu(tr("&Go"));
+    go->addAction(m_workbench->backAction());
+    go->addAction(m_workbench->forwardAction());
+    QAction *find = go->addAction(tr("&Find Feature..."), this, [this] {
+        dock(QStringLiteral("features"))->show();
+        dock(QStringLiteral("features"))->raise();
+        m_browser->focusSearch();
+    });
+    find->setObjectName(QStringLiteral("actionFindFeature"));
+    find->setShortcut(QKeySequence::Find);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *d : findChildren<QDockWidget *>()) {
@@ -150,7 +164,110 @@ void MainWindow::restoreSettings()
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 800);
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_stateRestored = restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    if (m_shown)
+        return;
+    m_shown = true;
+    // First start: dock sizes only take once the window has its real size.
+    if (!m_stateRestored) {
+        resizeDocks({dock(QStringLiteral("features")), dock(QStringLiteral("prompt"))}, {width() / 4, width() / 4}, Qt::Horizontal);
+        resizeDocks({dock(QStringLiteral("decomposition"))}, {height() / 5}, Qt::Vertical);
+    }
+}
+
+void MainWindow::rememberWorkspace(const QString &path)
+{
+    if (path.isEmpty())
+        return;
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentWorkspaces")).toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > 8)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recentWorkspaces"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentWorkspaces")).toStringList();
+    for (const QString &path : recent) {
+        QAction *a = m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { m_workspace->openWorkspaceAt(path); });
+        a->setStatusTip(path);
+        a->setEnabled(QFileInfo::exists(path));
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::showIndexDialog()
+{
+    if (!m_workspace->database()) {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("Index Corpus"),
+                                    tr("Open or create a workspace first (File > New Workspace): the index is stored in it."),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return;
+    }
+    auto *dialog = new IndexDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { indexCorpus(dialog->settings()); });
+    dialog->open();
+}
+
+int MainWindow::indexCorpus(const IndexSettings &s)
+{
+    core::analysis::IndexRequest request;
+    request.model = s.model.toStdString();
+    request.device = s.device.toStdString();
+    for (const QString &sae : s.saes)
+        request.saes.push_back(sae.toStdString());
+    for (const QString &c : s.corpus)
+        request.corpus.paths.push_back(c.toStdString());
+    request.corpus.contextLength = s.contextLength;
+    request.corpus.split = s.wholeFiles ? core::corpus::Split::Files : core::corpus::Split::Lines;
+    if (auto n = core::corpus::parseTokenCount(s.tokens.toStdString()))
+        request.corpus.tokenBudget = *n;
+    request.options.batchContexts = s.batchSize;
+    const std::string path = m_workspace->workspacePath().toStdString();
+    return m_runner->run(
+        tr("Index %1").arg(s.corpus.join(QStringLiteral(", "))),
+        [request, path](core::jobs::Progress &progress) -> core::Result<std::string> {
+            // The job's own connection: the UI keeps reading through its own meanwhile.
+            auto db = core::store::Database::open(path);
+            if (!db)
+                return db.error();
+            auto r = core::analysis::runIndexJob(**db, request, &progress);
+            if (!r)
+                return r.error();
+            int computed = 0;
+            for (bool c : r->outcome.computed)
+                computed += c ? 1 : 0;
+            return "Indexed " + std::to_string(r->outcome.tokens) + " tokens for " + std::to_string(r->saeLabels.size())
+                   + " SAE(s) (" + std::to_string(computed) + " computed, "
+                   + std::to_string(r->saeLabels.size() - size_t(computed)) + " from the cache)";
+        },
+        [this](const JobState &job) {
+            if (job.succeeded) {
+                statusBar()->showMessage(job.outcome, 10000);
+                m_workbench->refresh();
+            } else if (!job.outcome.startsWith(QLatin1String("cancelled"))) {
+                auto *box = new QMessageBox(QMessageBox::Warning, tr("Indexing failed"), job.outcome, QMessageBox::Ok, this);
+                box->setObjectName(QStringLiteral("errorMessage"));
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();
+            } else {
+                statusBar()->showMessage(tr("Indexing cancelled; running it again resumes where it stopped."), 10000);
+            }
+        });
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -9,9 +9,14 @@ class QDockWidget;
 
 namespace fscope::ui {
 
+class FeatureBrowser;
+class FeatureDashboardView;
 class JobRunner;
 class ProgressSurface;
+class PromptInspector;
+class Workbench;
 class WorkspaceActions;
+struct IndexSettings;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -22,11 +27,18 @@ public:
     JobRunner *jobRunner() const { return m_runner; }
     WorkspaceActions *workspaceActions() const { return m_workspace; }
     ProgressSurface *progressSurface() const { return m_progress; }
+    Workbench *workbench() const { return m_workbench; }
+    FeatureBrowser *featureBrowser() const { return m_browser; }
+    FeatureDashboardView *dashboard() const { return m_dashboard; }
+    PromptInspector *promptInspector() const { return m_inspector; }
+    // Indexes a corpus into the open workspace (File > Index Corpus); returns the job id.
+    int indexCorpus(const IndexSettings &settings);
     // The docks by role: "features", "prompt", "steering", "decomposition", "saeMatch", "jobs".
     QDockWidget *dock(const QString &role) const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
 
 private:
     QDockWidget *addPanelDock(const QString &role, const QString &title, QWidget *panel,
@@ -35,11 +47,22 @@ private:
     void createMenus();
     void restoreSettings();
     void updateTitle(const QString &workspacePath);
+    void rememberWorkspace(const QString &path);
+    void rebuildRecentMenu();
+    void showIndexDialog();
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;
     ProgressSurface *m_progress;
+    Workbench *m_workbench;
+    FeatureBrowser *m_browser = nullptr;
+    FeatureDashboardView *m_dashboard = nullptr;
+    PromptInspector *m_inspector = nullptr;
     QMenu *m_viewMenu = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QAction *m_indexAction = nullptr;
+    bool m_stateRestored = false;
+    bool m_shown = false;
 };
 
 } // namespace fscope::ui

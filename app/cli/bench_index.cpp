@@ -62,13 +62,19 @@ core::corpus::Corpus randomCorpus(int64_t tokens, int64_t T, int64_t vocab, int6
 
 int benchIndex(const Args &args)
 {
-    const Options o(args, {"model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device"}, {"json"});
+    const Options o(args, {"model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device", "commit-every"}, {"json"});
     if (!o.ok())
         return fail(o.error());
     auto tokens = core::corpus::parseTokenCount(o.value("tokens", "100k"));
-    auto rssTokens = core::corpus::parseTokenCount(o.value("rss-tokens", "0"));
     if (!tokens)
         return fail(tokens.errorMessage());
+    int64_t rssTokens = 0;
+    if (o.has("rss-tokens")) {
+        auto n = core::corpus::parseTokenCount(o.value("rss-tokens"));
+        if (!n)
+            return fail(n.errorMessage());
+        rssTokens = *n;
+    }
     const int64_t F = o.integer("features", 24576), layer = o.integer("layer", 8), B = o.integer("batch-size", 8),
                   T = o.integer("context", 128);
     const std::string tmp = (std::filesystem::temp_directory_path() / ("fs-bench-index-" + std::to_string(getpid()))).string();
@@ -147,6 +153,7 @@ int benchIndex(const Args &args)
         in.saes = {{&sae, "bench"}};
         core::analysis::IndexOptions io;
         io.batchContexts = B;
+        io.commitEveryBatches = o.integer("commit-every", 0);
         io.specialTokens = {bos};
         return core::analysis::indexCorpus(**db, in, io);
     };
@@ -157,8 +164,8 @@ int benchIndex(const Args &args)
     const double peakSmall = peakMiB();
     const double pass = full->seconds - full->logitSeconds;
     double peakLarge = 0;
-    if (*rssTokens > 0) {
-        const auto large = randomCorpus(*rssTokens, T, d.config().vocabSize, bos);
+    if (rssTokens > 0) {
+        const auto large = randomCorpus(rssTokens, T, d.config().vocabSize, bos);
         resetPeak();
         auto r = runIndex(large, tmp + "/bench-large.fsdb");
         if (!r)
@@ -175,7 +182,7 @@ int benchIndex(const Args &args)
                             {"logit_effect_seconds", full->logitSeconds}, {"write_seconds", full->writeSeconds},
                             {"tokens_per_second", tps}, {"peak_rss_mib", peakSmall}, {"device", d.device().str()}};
         if (peakLarge > 0)
-            j.update({{"rss_tokens", *rssTokens}, {"peak_rss_large_mib", peakLarge}, {"rss_ratio", peakLarge / peakSmall}});
+            j.update({{"rss_tokens", rssTokens}, {"peak_rss_large_mib", peakLarge}, {"rss_ratio", peakLarge / peakSmall}});
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
@@ -188,7 +195,7 @@ int benchIndex(const Args &args)
     std::printf("  logit effects (once per model+SAE, not per corpus): %.2f s\n", full->logitSeconds);
     std::printf("  peak RSS %.0f MiB", peakSmall);
     if (peakLarge > 0)
-        std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(*rssTokens), peakLarge, peakLarge / peakSmall);
+        std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(rssTokens), peakLarge, peakLarge / peakSmall);
     std::printf("\n");
     return 0;
 }

@@ -1,0 +1,105 @@
+#include "core/analysis/prompt_analysis.h"
+
+#include "core/corpus/corpus.h"
+#include "core/sae/sae_io.h"
+
+#include <algorithm>
+
+namespace fscope::core::analysis {
+
+Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
+                                     const sae::Sae &sae, const std::string &text, int64_t topPerToken, int64_t topPrompt)
+{
+    PromptAnalysis out;
+    const auto enc = tokenizer.encodeForModel(text, tokenizer.bosId().has_value());
+    out.ids = enc.ids;
+    if (out.ids.empty())
+        return Error{"the prompt is empty"};
+    const auto special = corpus::specialTokens(tokenizer);
+    for (int64_t id : out.ids) {
+        if (id < 0 || id >= decoder.config().vocabSize)
+            return Error{"token id " + std::to_string(id) + " is outside the model's vocabulary"};
+        out.tokens.push_back(tokenize::sanitizeUtf8(tokenizer.tokenBytes(id)));
+        out.special.push_back(special.count(id) > 0);
+    }
+    at::NoGradGuard noGrad;
+    const std::string &hook = sae.config().hookName;
+    model::ForwardOptions fo;
+    fo.capture = {hook};
+    fo.computeLogits = false;
+    const at::Tensor ids = at::tensor(out.ids, at::kLong).unsqueeze(0).to(decoder.device());
+    auto r = decoder.forward({ids}, fo);
+    if (!r)
+        return r.error();
+    const int64_t T = static_cast<int64_t>(out.ids.size());
+    at::Tensor f = sae.encode(r->activations.at(hook).reshape({T, -1}).to(sae.device())).to(at::kCPU, at::kFloat);
+    if (sae.config().architecture == sae::Architecture::AbsTopK)
+        f = f.abs();
+    for (int64_t t = 0; t < T; ++t)
+        if (out.special[static_cast<size_t>(t)])
+            f[t].zero_();
+    f = f.contiguous();
+    const int64_t F = f.size(1);
+    const float *data = f.data_ptr<float>();
+    std::set<int64_t> shown;
+    auto topOf = [](const at::Tensor &row, int64_t k) {
+        std::vector<FeatureActivation> list;
+        auto [values, indices] = row.topk(std::min(k, row.size(0)));
+        for (int64_t i = 0; i < values.size(0); ++i)
+            if (values[i].item<float>() > 0)
+                list.push_back({indices[i].item<int64_t>(), values[i].item<float>()});
+        return list;
+    };
+    for (int64_t t = 0; t < T; ++t) {
+        out.perToken.push_back(topOf(f[t], topPerToken));
+        for (const auto &fa : out.perToken.back())
+            shown.insert(fa.feature);
+    }
+    out.prompt = topOf(std::get<0>(f.max(0)), topPrompt);
+    for (const auto &fa : out.prompt)
+        shown.insert(fa.feature);
+    for (int64_t j : shown) {
+        std::vector<float> column(static_cast<size_t>(T));
+        for (int64_t t = 0; t < T; ++t)
+            column[static_cast<size_t>(t)] = data[t * F + j];
+        out.activations[j] = std::move(column);
+    }
+    return out;
+}
+
+Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::string &device)
+{
+    std::lock_guard lock(m_mutex);
+    const std::string key = path + "|" + device;
+    if (auto it = m_models.find(key); it != m_models.end())
+        return it->second;
+    auto decoder = model::Decoder::load(path, {device, "auto"});
+    if (!decoder)
+        return decoder.error();
+    auto tokenizer = tokenize::loadTokenizer(path);
+    if (!tokenizer)
+        return tokenizer.error();
+    Model m{std::shared_ptr<model::Decoder>(std::move(decoder).value()),
+            std::shared_ptr<tokenize::Tokenizer>(std::move(tokenizer).value())};
+    m_models[key] = m;
+    return m;
+}
+
+Result<std::shared_ptr<sae::Sae>> ModelCache::sae(const std::string &path, const std::string &hook, at::Device device)
+{
+    std::lock_guard lock(m_mutex);
+    const std::string key = path + "|" + hook + "|" + device.str();
+    if (auto it = m_saes.find(key); it != m_saes.end())
+        return it->second;
+    sae::LoadSaeOptions o;
+    o.hookName = hook;
+    o.device = device.is_cuda() ? "cuda" : "cpu";
+    auto s = sae::loadSae(path, o);
+    if (!s)
+        return s.error();
+    auto shared = std::make_shared<sae::Sae>(std::move(s).value());
+    m_saes[key] = shared;
+    return shared;
+}
+
+} // namespace fscope::core::analysis

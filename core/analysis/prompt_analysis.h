@@ -1,0 +1,52 @@
+#pragma once
+// One prompt through the model and an SAE: its tokens, the top features of every token and of
+// the whole prompt, and each of those features' activation on every token (for heatmaps).
+// Plain data out, so views never touch tensors.
+
+#include "core/model/decoder.h"
+#include "core/sae/sae.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace fscope::core::analysis {
+
+struct FeatureActivation {
+    int64_t feature = 0;
+    float value = 0;
+};
+
+struct PromptAnalysis {
+    std::vector<int64_t> ids;
+    std::vector<std::string> tokens;                       // display text of each token
+    std::vector<bool> special;                             // BOS/EOS: not analysed
+    std::vector<std::vector<FeatureActivation>> perToken;  // top features of each token
+    std::vector<FeatureActivation> prompt;                 // top features by max over tokens
+    std::map<int64_t, std::vector<float>> activations;     // feature -> value per token
+};
+
+// Runs the prompt (with the tokenizer's BOS policy) up to the SAE's hook and encodes it.
+Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
+                                     const sae::Sae &sae, const std::string &text, int64_t topPerToken = 8,
+                                     int64_t topPrompt = 32);
+
+// Loaded models, tokenizers and SAEs shared by the views' jobs, loaded once per path.
+class ModelCache {
+public:
+    struct Model {
+        std::shared_ptr<model::Decoder> decoder;
+        std::shared_ptr<tokenize::Tokenizer> tokenizer;
+    };
+    Result<Model> model(const std::string &path, const std::string &device = "auto");
+    Result<std::shared_ptr<sae::Sae>> sae(const std::string &path, const std::string &hook, at::Device device);
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, Model> m_models;
+    std::map<std::string, std::shared_ptr<sae::Sae>> m_saes;
+};
+
+} // namespace fscope::core::analysis

@@ -1,0 +1,277 @@
+// The workbench on a workspace indexed in the test from a planted model and SAE (feature k
+// fires exactly on the k-th planted word with 1 + 0.01 * position): the browser's rows,
+// sorting and filtering; the dashboard's numbers and highlighted examples; labels and search;
+// history; the prompt inspector finding the planted feature on the planted token; and
+// screenshots of the whole window for people to look at.
+
+#include "core/analysis/index_store.h"
+#include "core/store/database.h"
+#include "tests/support/planted.h"
+#include "ui/featurebrowser.h"
+#include "ui/examplelist.h"
+#include "ui/featuredashboard.h"
+#include "ui/featuretablemodel.h"
+#include "ui/indexdialog.h"
+#include "ui/jobrunner.h"
+#include "ui/mainwindow.h"
+#include "ui/promptinspector.h"
+#include "ui/tokenhtml.h"
+#include "ui/workbench.h"
+#include "ui/workspaceactions.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QLineEdit>
+#include <QSettings>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fscope;
+
+namespace {
+const std::vector<std::string> kWords = {" cat", " dog", " moon", " river"};
+}
+
+class TestWorkbench : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    test::PlantedSetup m_setup;
+    std::unique_ptr<ui::MainWindow> m_window;
+    qint64 m_indexId = 0;
+
+    QString path(const char *name) const { return m_tmp.path() + "/" + name; }
+    void waitForJobs() { QTRY_VERIFY_WITH_TIMEOUT(!m_window->jobRunner()->busy(), 120000); }
+
+private Q_SLOTS:
+    void initTestCase();
+    void browserRowsSortAndFilter();
+    void dashboardShowsPlantedFeature();
+    void labelsSearchAndHistory();
+    void promptInspectorFindsPlantedFeature();
+    void screenshots();
+    void cleanupTestCase();
+};
+
+void TestWorkbench::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    QSettings().clear();
+    std::string error;
+    m_setup = test::writePlantedSetup(m_tmp.path().toStdString(), kWords, &error);
+    QVERIFY2(!m_setup.modelDir.empty(), error.c_str());
+    test::writePlantedCorpus(path("corpus.txt").toStdString(), kWords, 400, 1);
+
+    m_window = std::make_unique<ui::MainWindow>();
+    m_window->resize(1400, 900);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window->workspaceActions()->openWorkspaceAt(path("planted.fsdb"));
+    waitForJobs();
+    QVERIFY(m_window->workspaceActions()->database());
+
+    ui::IndexSettings s;
+    s.model = QString::fromStdString(m_setup.modelDir);
+    s.saes = {QString::fromStdString(m_setup.saeDir)};
+    s.corpus = {path("corpus.txt")};
+    s.tokens = QStringLiteral("8k");
+    s.contextLength = 64;
+    s.batchSize = 8;
+    s.device = QStringLiteral("cpu");
+    const int job = m_window->indexCorpus(s);
+    QVERIFY(job > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    // The browser picks the new index up and loads its features.
+    QTRY_COMPARE(m_window->featureBrowser()->model()->totalFeatures(), m_setup.features);
+    m_indexId = m_window->featureBrowser()->indexId();
+    QVERIFY(m_indexId > 0);
+}
+
+void TestWorkbench::browserRowsSortAndFilter()
+{
+    auto *model = m_window->featureBrowser()->model();
+    QCOMPARE(model->rowCount(), int(m_setup.features));
+    // Sort by density, highest first: non-increasing down the column.
+    model->sort(ui::FeatureTableModel::DensityCol, Qt::DescendingOrder);
+    core::analysis::FeatureTable table = core::analysis::loadFeatureTable(*m_window->workspaceActions()->database(), m_indexId).value();
+    std::map<qint64, float> density;
+    for (size_t i = 0; i < table.size(); ++i)
+        density[table.feature[i]] = table.density[i];
+    for (int r = 1; r < model->rowCount(); ++r)
+        QVERIFY(density[model->featureAt(r - 1)] >= density[model->featureAt(r)]);
+    QVERIFY(density[model->featureAt(0)] > 0);
+    // Dead / live filters: the four features past the planted words never fire.
+    auto *show = m_window->featureBrowser()->findChild<QComboBox *>(QStringLiteral("showFilter"));
+    show->setCurrentIndex(2); // Dead
+    QCOMPARE(model->rowCount(), int(m_setup.features - qint64(kWords.size())));
+    for (int r = 0; r < model->rowCount(); ++r)
+        QVERIFY(model->featureAt(r) >= qint64(kWords.size()));
+    show->setCurrentIndex(1); // Live
+    QCOMPARE(model->rowCount(), int(kWords.size()));
+    show->setCurrentIndex(0);
+    QCOMPARE(model->rowCount(), int(m_setup.features));
+    model->sort(ui::FeatureTableModel::FeatureCol, Qt::AscendingOrder);
+    QCOMPARE(model->featureAt(0), qint64(0));
+}
+
+void TestWorkbench::dashboardShowsPlantedFeature()
+{
+    auto *db = m_window->workspaceActions()->database();
+    auto info = core::analysis::indexInfo(*db, m_indexId).value();
+    // Expected numbers straight from the stored contexts.
+    const int k = 2; // " moon"
+    auto corpusRow = db->queryText("SELECT fingerprint FROM artifacts WHERE id = " + std::to_string(info.corpusId)).value();
+    auto corpus = core::analysis::loadCorpus(*db, corpusRow).value();
+    QVERIFY(corpus.has_value());
+    qint64 count = 0;
+    float max = 0;
+    for (qint64 i = 0; i < corpus->tokens(); ++i)
+        if (corpus->ids[size_t(i)] == m_setup.tokens[k] && i % corpus->contextLength != 0) {
+            ++count;
+            max = std::max(max, 1.0f + 0.01f * float(i % corpus->contextLength));
+        }
+    QVERIFY(count > 5);
+
+    // Selecting the row in the browser opens the dashboard.
+    auto *view = m_window->featureBrowser()->view();
+    view->selectRow(m_window->featureBrowser()->model()->rowOf(k));
+    QTRY_COMPARE(m_window->workbench()->current().feature, qint64(k));
+    auto *dash = m_window->dashboard();
+    QVERIFY(dash->data());
+    QCOMPARE(dash->data()->count, count);
+    QVERIFY(std::abs(dash->data()->max - max) < 1e-5);
+    const QString header = dash->headerText();
+    QVERIFY2(header.contains(QStringLiteral("feature %1").arg(k)), qPrintable(header));
+    QVERIFY2(header.contains(QStringLiteral("(%1 of %2 tokens)").arg(count).arg(info.tokens)), qPrintable(header));
+    QVERIFY2(header.contains(ui::formatDensity(double(count) / double(info.tokens))), qPrintable(header));
+
+    // The top example's max token is " moon", drawn at full intensity and marked; other tokens
+    // of the window without the word carry no highlight.
+    const auto &top = dash->data()->top.at(0);
+    QCOMPARE(qint64(top.ids[size_t(top.maxPos)]), m_setup.tokens[k]);
+    auto *list = dash->examples();
+    QVERIFY(!list->rows().at(0).heading.isEmpty()); // "Top activations"
+    const auto &row = list->rows().at(1);
+    QCOMPARE(row.tokens.size(), top.ids.size());
+    QVERIFY(row.tokens[size_t(top.maxPos)].marked);
+    QCOMPARE(row.tokens[size_t(top.maxPos)].text, QStringLiteral(" moon"));
+    QCOMPARE(list->tokenBackground(1, top.maxPos).name(), ui::highlightColor(1.0).name());
+    int moons = 0;
+    for (size_t t = 0; t < top.ids.size(); ++t) {
+        const bool isMoon = top.ids[t] == m_setup.tokens[k];
+        moons += isMoon;
+        // Highlighted exactly where the word is, with intensity activation / max.
+        QCOMPARE(list->tokenBackground(1, int(t)).isValid(), isMoon && top.start + int(t) > 0);
+        if (isMoon)
+            QCOMPARE(list->tokenBackground(1, int(t)).name(), ui::highlightColor(double(top.activations[t]) / double(dash->data()->max)).name());
+    }
+    QVERIFY(moons >= 1);
+    // Hovering the max token names it: the hit test finds it at the centre column.
+    const QRect vp = list->viewport()->rect();
+    const int rowHeight = list->fontMetrics().height() + 6;
+    QCOMPARE(list->tokenAt(QPoint(vp.width() / 2 + (list->fontMetrics().horizontalAdvance(QStringLiteral("00000.000")) + 8) / 2, rowHeight + rowHeight / 2)),
+             std::make_pair(1, top.maxPos));
+    // Logit effects: the planted token on top.
+    QCOMPARE(qint64(dash->data()->logitTop.at(0).first), m_setup.tokens[k]);
+}
+
+void TestWorkbench::labelsSearchAndHistory()
+{
+    auto *wb = m_window->workbench();
+    wb->showFeature(m_indexId, 0);
+    auto *label = m_window->dashboard()->findChild<QLineEdit *>(QStringLiteral("labelEdit"));
+    label->setText(QStringLiteral("cats and kittens"));
+    Q_EMIT label->editingFinished();
+    // The browser's label column follows, and the label is searchable.
+    auto *model = m_window->featureBrowser()->model();
+    QCOMPARE(model->data(model->index(model->rowOf(0), ui::FeatureTableModel::LabelCol)).toString(), QStringLiteral("cats and kittens"));
+    auto *search = m_window->featureBrowser()->findChild<QLineEdit *>(QStringLiteral("featureSearch"));
+    search->setText(QStringLiteral("kitt"));
+    Q_EMIT search->returnPressed();
+    QCOMPARE(model->rowCount(), 1);
+    QCOMPARE(model->featureAt(0), qint64(0));
+    search->clear();
+    QCOMPARE(model->rowCount(), int(m_setup.features));
+    // Jump to an id.
+    search->setText(QStringLiteral("3"));
+    Q_EMIT search->returnPressed();
+    QTRY_COMPARE(wb->current().feature, qint64(3));
+
+    // History: 0 -> 3 -> back -> forward.
+    QVERIFY(wb->backAction()->isEnabled());
+    wb->backAction()->trigger();
+    QCOMPARE(wb->current().feature, qint64(0));
+    wb->forwardAction()->trigger();
+    QCOMPARE(wb->current().feature, qint64(3));
+    // The label survives reopening the workspace.
+    auto l = core::analysis::label(*m_window->workspaceActions()->database(), core::analysis::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
+    QCOMPARE(l->first, std::string("cats and kittens"));
+}
+
+void TestWorkbench::promptInspectorFindsPlantedFeature()
+{
+    auto *inspector = m_window->promptInspector();
+    const QString prompt = QStringLiteral("Once upon a time the dog saw the river");
+    const int job = inspector->inspect(prompt, m_indexId);
+    QVERIFY(job > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    const QStringList tokens = inspector->tokens();
+    const int dog = int(tokens.indexOf(QStringLiteral(" dog")));
+    const int river = int(tokens.indexOf(QStringLiteral(" river")));
+    QVERIFY2(dog > 0 && river > dog, qPrintable(tokens.join(QLatin1Char('|'))));
+    auto top = inspector->topFeaturesOfToken(dog);
+    QCOMPARE(top.size(), size_t(1)); // nothing else fires there
+    QCOMPARE(top[0].first, qint64(1));
+    QVERIFY(std::abs(top[0].second - (1.0f + 0.01f * float(dog))) < 1e-5);
+    QCOMPARE(inspector->topFeaturesOfToken(river).at(0).first, qint64(3));
+    QVERIFY(inspector->topFeaturesOfToken(1).empty()); // "Once" fires nothing
+    // Whole prompt: both planted features, the later (larger position) first.
+    auto whole = inspector->topFeaturesOfPrompt();
+    QCOMPARE(whole.size(), size_t(2));
+    QCOMPARE(whole[0].first, qint64(3));
+    // Heatmap of feature 1: exactly one highlighted token.
+    inspector->selectFeature(1);
+    QCOMPARE(inspector->tokensHtml().count(ui::highlightColor(1.0).name(), Qt::CaseInsensitive), 1);
+    // The same prompt again comes from the cache: no job.
+    QCOMPARE(inspector->inspect(prompt, m_indexId), 0);
+}
+
+void TestWorkbench::screenshots()
+{
+    const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
+    QVERIFY(QDir().mkpath(dir));
+    m_window->workbench()->showFeature(m_indexId, 2);
+    m_window->promptInspector()->setPrompt(QStringLiteral("Once upon a time the dog saw the river"));
+    m_window->promptInspector()->selectToken(6);
+    QTest::qWait(200);
+    const QImage shot = m_window->grab().toImage();
+    QVERIFY(!shot.isNull());
+    QVERIFY(shot.save(dir + "/workbench.png"));
+    QVERIFY(m_window->dashboard()->grab().save(dir + "/dashboard.png"));
+    QVERIFY(m_window->promptInspector()->grab().save(dir + "/prompt-inspector.png"));
+    qInfo("screenshots in %s", qPrintable(dir));
+    // Opening a dashboard from the cache: time the query + render (reported, not asserted).
+    QElapsedTimer timer;
+    std::vector<qint64> ms;
+    for (int i = 0; i < 20; ++i) {
+        timer.restart();
+        m_window->dashboard()->showFeature({m_indexId, i % 4});
+        m_window->dashboard()->repaint(); // painted, not just queued
+        ms.push_back(timer.nsecsElapsed() / 1000);
+    }
+    std::sort(ms.begin(), ms.end());
+    qInfo("dashboard open (query + render): median %lld us, p95 %lld us", ms[10], ms[18]);
+}
+
+void TestWorkbench::cleanupTestCase()
+{
+    m_window->close();
+    m_window.reset();
+}
+
+QTEST_MAIN(TestWorkbench)
+#include "tst_workbench.moc"

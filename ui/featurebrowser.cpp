@@ -1,0 +1,247 @@
+#include "ui/featurebrowser.h"
+
+#include "core/analysis/index_store.h"
+#include "core/store/database.h"
+#include "ui/featuretablemodel.h"
+#include "ui/jobrunner.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QShortcut>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace fscope::ui {
+
+FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
+    : QWidget(parent), m_workbench(workbench), m_model(new FeatureTableModel(this)), m_indexCombo(new QComboBox(this)),
+      m_search(new QLineEdit(this)), m_show(new QComboBox(this)), m_minDensity(new QDoubleSpinBox(this)),
+      m_maxDensity(new QDoubleSpinBox(this)), m_view(new QTableView(this)), m_count(new QLabel(this))
+{
+    setObjectName(QStringLiteral("featureBrowser"));
+    m_indexCombo->setObjectName(QStringLiteral("indexCombo"));
+    m_indexCombo->setToolTip(tr("The SAE and corpus whose index is browsed"));
+    m_indexCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_search->setObjectName(QStringLiteral("featureSearch"));
+    m_search->setPlaceholderText(tr("Search labels and notes, or a feature id"));
+    m_search->setClearButtonEnabled(true);
+    m_show->setObjectName(QStringLiteral("showFilter"));
+    m_show->addItems({tr("All features"), tr("Live"), tr("Dead"), tr("Labelled")});
+    for (QDoubleSpinBox *box : {m_minDensity, m_maxDensity}) {
+        box->setRange(0, 100);
+        box->setDecimals(4);
+        box->setSuffix(QStringLiteral("%"));
+        box->setSingleStep(0.01);
+        box->setKeyboardTracking(false);
+    }
+    m_minDensity->setObjectName(QStringLiteral("minDensity"));
+    m_maxDensity->setObjectName(QStringLiteral("maxDensity"));
+    m_minDensity->setToolTip(tr("Lowest density shown (live features)"));
+    m_maxDensity->setToolTip(tr("Highest density shown (live features)"));
+    m_maxDensity->setValue(100);
+
+    m_view->setObjectName(QStringLiteral("featureTable"));
+    m_view->setModel(m_model);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(FeatureTableModel::FeatureCol, Qt::AscendingOrder);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setAlternatingRowColors(true);
+    m_view->verticalHeader()->hide();
+    // Fixed row heights: the view never measures a million rows.
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setSectionResizeMode(FeatureTableModel::LabelCol, QHeaderView::Stretch);
+    m_view->horizontalHeader()->setHighlightSections(false);
+    for (int c : {int(FeatureTableModel::FeatureCol), int(FeatureTableModel::DensityCol), int(FeatureTableModel::MaxCol),
+                  int(FeatureTableModel::MeanCol), int(FeatureTableModel::CountCol)})
+        m_view->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    // Mean and count are a right-click on the header away; the dock stays narrow.
+    m_view->setColumnHidden(FeatureTableModel::MeanCol, true);
+    m_view->setColumnHidden(FeatureTableModel::CountCol, true);
+    m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        QMenu menu(this);
+        for (int c = 0; c < m_model->columnCount(); ++c) {
+            QAction *a = menu.addAction(m_model->headerData(c, Qt::Horizontal).toString());
+            a->setCheckable(true);
+            a->setChecked(!m_view->isColumnHidden(c));
+            a->setEnabled(c != FeatureTableModel::FeatureCol);
+            connect(a, &QAction::toggled, this, [this, c](bool on) { m_view->setColumnHidden(c, !on); });
+        }
+        menu.exec(m_view->horizontalHeader()->mapToGlobal(pos));
+    });
+    m_count->setObjectName(QStringLiteral("featureCount"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(m_indexCombo);
+    layout->addWidget(m_search);
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(m_show, 1);
+    filters->addWidget(m_minDensity);
+    filters->addWidget(new QLabel(QStringLiteral("–"), this));
+    filters->addWidget(m_maxDensity);
+    layout->addLayout(filters);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_count);
+
+    auto *find = new QShortcut(QKeySequence::Find, this, [this] { focusSearch(); });
+    find->setContext(Qt::WindowShortcut);
+
+    connect(m_indexCombo, &QComboBox::activated, this, [this](int i) { selectIndex(m_indexCombo->itemData(i).toLongLong()); });
+    connect(m_search, &QLineEdit::returnPressed, this, &FeatureBrowser::applyFilter);
+    connect(m_search, &QLineEdit::textChanged, this, [this](const QString &t) {
+        if (t.isEmpty())
+            applyFilter();
+    });
+    connect(m_show, &QComboBox::currentIndexChanged, this, &FeatureBrowser::applyFilter);
+    connect(m_minDensity, &QDoubleSpinBox::valueChanged, this, &FeatureBrowser::applyFilter);
+    connect(m_maxDensity, &QDoubleSpinBox::valueChanged, this, &FeatureBrowser::applyFilter);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
+        if (m_syncing || !current.isValid())
+            return;
+        m_workbench->showFeature(m_indexId, m_model->featureAt(current.row()));
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, &FeatureBrowser::updateCount);
+    connect(m_workbench, &Workbench::indexesChanged, this, &FeatureBrowser::reloadIndexes);
+    connect(m_workbench, &Workbench::currentFeatureChanged, this, &FeatureBrowser::onCurrentFeature);
+    connect(m_workbench, &Workbench::labelChanged, this, [this](qint64 saeId, qint64 feature, const QString &label) {
+        if (saeId == m_saeId)
+            m_model->setLabel(feature, label);
+    });
+    updateCount();
+}
+
+void FeatureBrowser::focusSearch()
+{
+    m_search->setFocus(Qt::ShortcutFocusReason);
+    m_search->selectAll();
+}
+
+void FeatureBrowser::reloadIndexes()
+{
+    m_indexCombo->clear();
+    core::store::Database *db = m_workbench->database();
+    if (!db) {
+        m_model->setFeatures({}, {});
+        return;
+    }
+    auto indexes = core::analysis::listIndexes(*db);
+    if (!indexes)
+        return;
+    for (const auto &info : *indexes) {
+        if (info.status != "done")
+            continue;
+        m_indexCombo->addItem(QString::fromStdString(info.saeLabel + "  ·  " + info.corpusLabel), QVariant::fromValue<qint64>(info.id));
+    }
+    const int keep = m_indexCombo->findData(QVariant::fromValue<qint64>(m_indexId));
+    if (keep >= 0)
+        m_indexCombo->setCurrentIndex(keep);
+    else if (m_indexCombo->count() > 0)
+        selectIndex(m_indexCombo->itemData(0).toLongLong());
+    else
+        m_model->setFeatures({}, {});
+}
+
+int FeatureBrowser::selectIndex(qint64 indexId)
+{
+    const int comboRow = m_indexCombo->findData(QVariant::fromValue<qint64>(indexId));
+    if (comboRow >= 0)
+        m_indexCombo->setCurrentIndex(comboRow);
+    m_indexId = indexId;
+    const QString path = m_workbench->workspacePath();
+    struct Loaded {
+        FeatureColumns columns;
+        std::unordered_map<qint64, QString> labels;
+        qint64 saeId = 0;
+    };
+    auto loaded = std::make_shared<Loaded>();
+    // Its own connection: the UI thread's stays free for the dashboard meanwhile.
+    return m_workbench->runner()->run(
+        tr("Load features"),
+        [loaded, path = path.toStdString(), indexId](core::jobs::Progress &progress) -> core::Result<std::string> {
+            progress.begin(0, "Loading the feature table");
+            auto db = core::store::Database::open(path);
+            if (!db)
+                return db.error();
+            core::analysis::IndexInfo info;
+            FS_TRY(info, core::analysis::indexInfo(**db, indexId));
+            core::analysis::FeatureTable table;
+            FS_TRY(table, core::analysis::loadFeatureTable(**db, indexId));
+            std::vector<std::pair<int64_t, std::string>> labels;
+            FS_TRY(labels, core::analysis::allLabels(**db, info.saeId));
+            loaded->saeId = info.saeId;
+            loaded->columns.feature = std::move(table.feature);
+            loaded->columns.count = std::vector<qint64>(table.count.begin(), table.count.end());
+            loaded->columns.density = std::move(table.density);
+            loaded->columns.max = std::move(table.max);
+            loaded->columns.mean = std::move(table.mean);
+            for (auto &[f, l] : labels)
+                loaded->labels[f] = QString::fromStdString(l);
+            return std::to_string(loaded->columns.feature.size()) + " features of " + info.saeLabel;
+        },
+        [this, loaded, indexId](const JobState &job) {
+            if (!job.succeeded || indexId != m_indexId)
+                return;
+            m_saeId = loaded->saeId;
+            m_model->setFeatures(std::move(loaded->columns), std::move(loaded->labels));
+            applyFilter();
+            if (m_workbench->current().indexId != indexId && m_model->rowCount() > 0)
+                m_view->selectRow(0);
+        });
+}
+
+void FeatureBrowser::applyFilter()
+{
+    FeatureFilter f;
+    f.show = static_cast<FeatureFilter::Show>(m_show->currentIndex());
+    f.minDensity = m_minDensity->value() / 100.0;
+    f.maxDensity = m_maxDensity->value() / 100.0;
+    const QString text = m_search->text().trimmed();
+    bool isId = false;
+    const qint64 id = text.toLongLong(&isId);
+    if (!text.isEmpty() && !isId && m_workbench->database()) {
+        auto hits = core::analysis::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
+        f.only = std::set<qint64>();
+        if (hits)
+            f.only->insert(hits->begin(), hits->end());
+    }
+    m_model->setFilter(f);
+    if (isId && id >= 0 && id < m_model->totalFeatures()) {
+        // Jump to an id: shown even when the filters would hide it.
+        if (m_model->rowOf(id) < 0)
+            m_model->setFilter({});
+        m_view->selectRow(m_model->rowOf(id));
+        m_view->scrollTo(m_model->index(m_model->rowOf(id), 0), QAbstractItemView::PositionAtCenter);
+        return;
+    }
+    onCurrentFeature(m_workbench->current());
+}
+
+void FeatureBrowser::onCurrentFeature(FeatureRef ref)
+{
+    if (ref.indexId != m_indexId || !ref.valid())
+        return;
+    const int row = m_model->rowOf(ref.feature);
+    if (row < 0)
+        return;
+    m_syncing = true;
+    m_view->selectRow(row);
+    m_view->scrollTo(m_model->index(row, 0));
+    m_syncing = false;
+}
+
+void FeatureBrowser::updateCount()
+{
+    m_count->setText(m_model->totalFeatures() == 0
+                         ? tr("No feature index yet: File > Index Corpus...")
+                         : tr("%1 of %2 features").arg(m_model->rowCount()).arg(m_model->totalFeatures()));
+}
+
+} // namespace fscope::ui

@@ -1,0 +1,395 @@
+#include "ui/featuredashboard.h"
+
+#include "core/analysis/index_store.h"
+#include "core/store/database.h"
+#include "core/store/statement.h"
+#include "core/tokenize/tokenizer.h"
+#include "ui/emptystatepanel.h"
+#include "ui/examplelist.h"
+#include "ui/featuretablemodel.h"
+#include "ui/plotstyle.h"
+#include "ui/tokenhtml.h"
+
+#include "ui/qcustomplot_include.h"
+
+#include <QCursor>
+#include <QGridLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace fscope::ui {
+
+namespace {
+
+// Token display text through the model's tokenizer, loaded once per model path.
+class TokenNames {
+public:
+    QString operator()(const std::string &modelPath, int32_t id)
+    {
+        if (modelPath != m_path) {
+            m_path = modelPath;
+            auto t = core::tokenize::loadTokenizer(modelPath);
+            m_tokenizer = t ? std::move(t).value() : nullptr;
+        }
+        if (!m_tokenizer)
+            return QStringLiteral("#%1").arg(id);
+        if (id == m_tokenizer->bosId() || id == m_tokenizer->eosId())
+            return QStringLiteral("\u00b6"); // a document boundary
+        return displayToken(core::tokenize::sanitizeUtf8(m_tokenizer->tokenBytes(id)));
+    }
+
+private:
+    std::string m_path;
+    std::unique_ptr<core::tokenize::Tokenizer> m_tokenizer;
+};
+
+TokenNames &tokenNames()
+{
+    static TokenNames names;
+    return names;
+}
+
+QCustomPlot *makePlot(const QString &name, const QString &title, QWidget *parent)
+{
+    auto *plot = new QCustomPlot(parent);
+    plot->setObjectName(name);
+    plot->setMinimumHeight(220);
+    applyPlotStyle(plot);
+    plot->plotLayout()->insertRow(0);
+    QFont bold = parent->font();
+    bold.setBold(true);
+    auto *heading = new QCPTextElement(plot, title, bold);
+    heading->setTextColor(parent->palette().color(QPalette::WindowText));
+    plot->plotLayout()->addElement(0, 0, heading);
+    return plot;
+}
+
+} // namespace
+
+FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent)
+    : QWidget(parent), m_workbench(workbench), m_stack(new QStackedWidget(this)), m_title(new QLabel(this)),
+      m_stats(new QLabel(this)), m_label(new QLineEdit(this)), m_notes(new QPlainTextEdit(this)),
+      m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this)),
+      m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this)),
+      m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this)), m_examples(new ExampleList(this)), m_error(new QLabel(this))
+{
+    setObjectName(QStringLiteral("dashboardPanel"));
+    auto *empty = new EmptyStatePanel(tr("Feature dashboard"),
+                                      tr("A feature's statistics, activation histogram, logit effects and "
+                                         "top-activating contexts appear here."),
+                                      tr("Open a workspace and index a corpus (File > Index Corpus...), then "
+                                         "pick a feature in the browser."),
+                                      this);
+
+    auto *page = new QWidget(this);
+    m_title->setObjectName(QStringLiteral("dashboardTitle"));
+    QFont titleFont = m_title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.4);
+    titleFont.setBold(true);
+    m_title->setFont(titleFont);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stats->setObjectName(QStringLiteral("dashboardStats"));
+    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stats->setWordWrap(true);
+    m_label->setObjectName(QStringLiteral("labelEdit"));
+    m_label->setPlaceholderText(tr("Label this feature (Enter to save)"));
+    m_notes->setObjectName(QStringLiteral("notesEdit"));
+    m_notes->setPlaceholderText(tr("Notes"));
+    m_notes->setMaximumHeight(m_notes->fontMetrics().height() * 4);
+    m_error->setWordWrap(true);
+
+    auto *back = new QToolButton(this);
+    back->setDefaultAction(m_workbench->backAction());
+    auto *forward = new QToolButton(this);
+    forward->setDefaultAction(m_workbench->forwardAction());
+    auto *saveNotes = new QPushButton(tr("Save notes"), this);
+    saveNotes->setObjectName(QStringLiteral("saveNotes"));
+
+    auto *header = new QGridLayout;
+    header->addWidget(back, 0, 0);
+    header->addWidget(forward, 0, 1);
+    header->addWidget(m_title, 0, 2);
+    header->addWidget(m_stats, 1, 2, 1, 2);
+    header->addWidget(m_label, 2, 2);
+    header->addWidget(saveNotes, 2, 3);
+    header->addWidget(m_notes, 3, 2, 1, 2);
+    header->setColumnStretch(2, 1);
+
+    auto *plots = new QHBoxLayout;
+    plots->addWidget(m_histogram, 3);
+    plots->addWidget(m_logits, 3);
+    plots->addWidget(m_density, 2);
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    auto *top = new QWidget(splitter);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->addLayout(header);
+    topLayout->addLayout(plots, 1);
+    topLayout->addWidget(m_error);
+    splitter->addWidget(top);
+    splitter->addWidget(m_examples);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
+
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(8, 8, 8, 8);
+    layout->addWidget(splitter);
+    m_stack->addWidget(empty);
+    m_stack->addWidget(page);
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(m_stack);
+
+    connect(m_label, &QLineEdit::editingFinished, this, &FeatureDashboardView::saveLabel);
+    connect(saveNotes, &QPushButton::clicked, this, &FeatureDashboardView::saveLabel);
+    connect(m_workbench, &Workbench::currentFeatureChanged, this, [this](FeatureRef ref) {
+        if (!ref.valid()) {
+            m_data.reset();
+            m_stack->setCurrentIndex(0);
+            return;
+        }
+        showFeature(ref);
+    });
+}
+
+FeatureDashboardView::~FeatureDashboardView() = default;
+
+bool FeatureDashboardView::showFeature(FeatureRef ref)
+{
+    core::store::Database *db = m_workbench->database();
+    if (!db)
+        return false;
+    auto d = core::analysis::loadFeatureDashboard(*db, ref.indexId, ref.feature);
+    m_stack->setCurrentIndex(1);
+    if (!d) {
+        m_data.reset();
+        m_title->setText(tr("Feature %1").arg(ref.feature));
+        m_stats->clear();
+        m_error->setText(QString::fromStdString(d.errorMessage()));
+        m_examples->setRows({});
+        return false;
+    }
+    m_error->clear();
+    m_data = std::make_unique<core::analysis::FeatureDashboard>(std::move(d).value());
+    if (m_densityIndex != ref.indexId) {
+        m_densityIndex = ref.indexId;
+        m_allDensities.clear();
+        if (auto t = core::analysis::loadFeatureTable(*db, ref.indexId))
+            m_allDensities = std::move(t->density);
+    }
+    render();
+    return true;
+}
+
+QString FeatureDashboardView::headerText() const
+{
+    return m_title->text() + QLatin1Char('\n') + m_stats->text();
+}
+
+void FeatureDashboardView::render()
+{
+    const auto &d = *m_data;
+    m_title->setText(tr("%1  ·  feature %2").arg(QString::fromStdString(d.index.saeLabel)).arg(d.feature));
+    if (d.dead()) {
+        m_stats->setText(tr("Dead: never fired on the %1 indexed tokens of %2.")
+                             .arg(d.index.tokens)
+                             .arg(QString::fromStdString(d.index.corpusLabel)));
+    } else {
+        m_stats->setText(tr("Density %1 (%2 of %3 tokens)  ·  max %4  ·  mean %5")
+                             .arg(formatDensity(d.density))
+                             .arg(d.count)
+                             .arg(d.index.tokens)
+                             .arg(double(d.max), 0, 'g', 4)
+                             .arg(d.mean, 0, 'g', 4));
+    }
+    m_label->setText(QString::fromStdString(d.label));
+    m_notes->setPlainText(QString::fromStdString(d.notes));
+    renderHistogram();
+    renderLogits();
+    renderDensityContext();
+    renderExamples();
+}
+
+void FeatureDashboardView::renderHistogram()
+{
+    const auto &d = *m_data;
+    m_histogram->clearPlottables();
+    m_histogram->xAxis->setLabel(tr("activation (non-zero)"));
+    m_histogram->yAxis->setLabel(tr("tokens"));
+    if (d.dead() || d.histogram.empty()) {
+        m_histogram->replot();
+        return;
+    }
+    auto *bars = new QCPBars(m_histogram->xAxis, m_histogram->yAxis);
+    const double width = (double(d.histHi) - d.histLo) / double(d.histogram.size());
+    QVector<double> keys, values;
+    QStringList tips;
+    double peak = 0;
+    for (size_t i = 0; i < d.histogram.size(); ++i) {
+        const double lo = d.histLo + width * double(i);
+        keys << lo + width / 2;
+        values << d.histogram[i];
+        peak = std::max(peak, double(d.histogram[i]));
+        tips << tr("%1 – %2: %3 tokens").arg(lo, 0, 'g', 4).arg(lo + width, 0, 'g', 4).arg(d.histogram[i]);
+    }
+    bars->setData(keys, values, true);
+    bars->setWidth(width * 0.95);
+    bars->setPen(Qt::NoPen);
+    bars->setBrush(activationColor());
+    m_histogram->xAxis->setRange(d.histLo, d.histHi);
+    m_histogram->yAxis->setRange(0, peak * 1.08 + 1);
+    installBarTooltips(m_histogram, bars, tips);
+    m_histogram->replot();
+}
+
+void FeatureDashboardView::renderLogits()
+{
+    const auto &d = *m_data;
+    m_logits->clearPlottables();
+    m_logits->xAxis->setLabel(tr("direct effect on the logit"));
+    // Positive effects on top, negative below, as horizontal bars with the tokens as labels.
+    QVector<double> keys, positive, negative;
+    QVector<QString> names;
+    QStringList tips;
+    const size_t n = std::min<size_t>(6, d.logitTop.size());
+    const size_t m = std::min<size_t>(6, d.logitBottom.size());
+    double k = 0, extent = 0;
+    for (size_t i = m; i-- > 0;) {
+        const auto &[id, v] = d.logitBottom[m - 1 - i];
+        keys << ++k;
+        negative << v;
+        positive << 0;
+        names << tokenNames()(d.index.modelPath, id);
+        tips << tr("'%1': %2").arg(names.back()).arg(double(v), 0, 'g', 4);
+        extent = std::max(extent, std::abs(double(v)));
+    }
+    for (size_t i = n; i-- > 0;) {
+        const auto &[id, v] = d.logitTop[i];
+        keys << ++k;
+        positive << v;
+        negative << 0;
+        names << tokenNames()(d.index.modelPath, id);
+        tips << tr("'%1': %2").arg(names.back()).arg(double(v), 0, 'g', 4);
+        extent = std::max(extent, std::abs(double(v)));
+    }
+    for (auto [values, color] : {std::pair{positive, positiveColor()}, std::pair{negative, negativeColor()}}) {
+        auto *bars = new QCPBars(m_logits->yAxis, m_logits->xAxis);
+        bars->setData(keys, values, true);
+        bars->setPen(Qt::NoPen);
+        bars->setBrush(color);
+        bars->setWidth(0.7);
+        if (color == positiveColor())
+            installBarTooltips(m_logits, bars, tips);
+    }
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    ticker->addTicks(keys, names);
+    m_logits->yAxis->setTicker(ticker);
+    m_logits->yAxis->setRange(0.3, k + 0.7);
+    m_logits->xAxis->setRange(-extent * 1.1 - 1e-9, extent * 1.1 + 1e-9);
+    m_logits->replot();
+}
+
+void FeatureDashboardView::renderDensityContext()
+{
+    // Where this feature sits among all features of the SAE, on a log10 density axis.
+    const auto &d = *m_data;
+    m_density->clearPlottables();
+    m_density->clearItems();
+    m_density->xAxis->setLabel(tr("log10 density (all features)"));
+    m_density->yAxis->setLabel(tr("features"));
+    const int bins = 30;
+    const double lo = -7, hi = 0;
+    QVector<double> keys(bins), counts(bins, 0);
+    for (int i = 0; i < bins; ++i)
+        keys[i] = lo + (hi - lo) * (i + 0.5) / bins;
+    for (float density : m_allDensities) {
+        if (density <= 0)
+            continue;
+        const int b = std::clamp(int((std::log10(double(density)) - lo) / (hi - lo) * bins), 0, bins - 1);
+        counts[b] += 1;
+    }
+    auto *bars = new QCPBars(m_density->xAxis, m_density->yAxis);
+    bars->setData(keys, counts, true);
+    bars->setWidth((hi - lo) / bins * 0.9);
+    bars->setPen(Qt::NoPen);
+    QColor muted = palette().color(QPalette::WindowText);
+    muted.setAlpha(90);
+    bars->setBrush(muted);
+    const double peak = *std::max_element(counts.begin(), counts.end());
+    m_density->xAxis->setRange(lo, hi);
+    m_density->yAxis->setRange(0, peak * 1.1 + 1);
+    if (!d.dead()) {
+        auto *line = new QCPItemStraightLine(m_density);
+        const double x = std::log10(d.density);
+        line->point1->setCoords(x, 0);
+        line->point2->setCoords(x, 1);
+        line->setPen(QPen(activationColor(), 2));
+    }
+    m_density->replot();
+}
+
+void FeatureDashboardView::renderExamples()
+{
+    const auto &d = *m_data;
+    std::vector<ExampleRow> rows;
+    auto addExamples = [&](const std::vector<core::analysis::ExampleView> &list, int band) {
+        for (const auto &e : list) {
+            if (band >= 0 && e.band != band)
+                continue;
+            ExampleRow row;
+            row.caption = QString::number(double(e.value), 'f', 3);
+            row.scale = d.max;
+            for (size_t t = 0; t < e.ids.size(); ++t)
+                row.tokens.push_back({tokenNames()(d.index.modelPath, e.ids[t]), e.activations[t], int(t) == e.maxPos});
+            rows.push_back(std::move(row));
+        }
+    };
+    if (d.dead())
+        rows.push_back({{}, tr("This feature never fired on the indexed corpus: no examples."), {}, 1});
+    if (!d.top.empty()) {
+        rows.push_back({{}, tr("Top activations (one per context)"), {}, 1});
+        addExamples(d.top, -1);
+    }
+    for (size_t b = d.bands.size(); b-- > 0;) {
+        const auto &band = d.bands[b];
+        rows.push_back({{},
+                        tr("Quantile band %1 of %2:  %3 – %4,  %5 tokens")
+                            .arg(b + 1)
+                            .arg(d.bands.size())
+                            .arg(double(band.lo), 0, 'g', 4)
+                            .arg(double(band.hi), 0, 'g', 4)
+                            .arg(band.count),
+                        {},
+                        1});
+        addExamples(d.quantiles, int(b));
+    }
+    m_examples->setRows(std::move(rows));
+}
+
+void FeatureDashboardView::saveLabel()
+{
+    if (!m_data || !m_workbench->database())
+        return;
+    const std::string label = m_label->text().trimmed().toStdString();
+    const std::string notes = m_notes->toPlainText().toStdString();
+    if (label == m_data->label && notes == m_data->notes)
+        return;
+    if (core::analysis::setLabel(*m_workbench->database(), m_data->index.saeId, m_data->feature, label, notes)) {
+        m_data->label = label;
+        m_data->notes = notes;
+        Q_EMIT m_workbench->labelChanged(m_data->index.saeId, m_data->feature, QString::fromStdString(label));
+    }
+}
+
+} // namespace fscope::ui

@@ -1,0 +1,64 @@
+#pragma once
+// The feature dashboard (central): header with the numbers, editable label and notes, the
+// activation histogram, the logit effects, where the feature's density sits among all the
+// SAE's features, and the top-activating and quantile examples with per-token highlighting.
+
+#include "ui/workbench.h"
+
+#include <QWidget>
+
+#include <map>
+#include <memory>
+
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QToolButton;
+class QStackedWidget;
+
+namespace fscope::core::analysis {
+struct FeatureDashboard;
+}
+
+namespace fscope::ui {
+
+class ExampleList;
+
+class FeatureDashboardView : public QWidget {
+    Q_OBJECT
+public:
+    explicit FeatureDashboardView(Workbench *workbench, QWidget *parent = nullptr);
+    ~FeatureDashboardView() override;
+
+    // Loads and renders a feature from the workspace (synchronous: a few indexed queries).
+    bool showFeature(FeatureRef ref);
+    QString headerText() const;
+    ExampleList *examples() const { return m_examples; }
+    const core::analysis::FeatureDashboard *data() const { return m_data.get(); }
+
+private:
+    void render();
+    void renderHistogram();
+    void renderLogits();
+    void renderDensityContext();
+    void renderExamples();
+    void saveLabel();
+
+    Workbench *m_workbench;
+    std::unique_ptr<core::analysis::FeatureDashboard> m_data;
+    std::vector<float> m_allDensities; // of the index on screen, for the density context
+    qint64 m_densityIndex = 0;
+    QStackedWidget *m_stack;
+    QLabel *m_title;
+    QLabel *m_stats;
+    QLineEdit *m_label;
+    QPlainTextEdit *m_notes;
+    QCustomPlot *m_histogram;
+    QCustomPlot *m_logits;
+    QCustomPlot *m_density;
+    ExampleList *m_examples;
+    QLabel *m_error;
+};
+
+} // namespace fscope::ui

@@ -1,0 +1,172 @@
+#include "ui/indexdialog.h"
+
+#include "core/corpus/corpus.h"
+#include "core/model/model_locator.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace fscope::ui {
+
+IndexDialog::IndexDialog(QWidget *parent)
+    : QDialog(parent), m_model(new QComboBox(this)), m_saes(new QListWidget(this)), m_corpus(new QLineEdit(this)),
+      m_tokens(new QLineEdit(this)), m_context(new QSpinBox(this)), m_batch(new QSpinBox(this)),
+      m_device(new QComboBox(this)), m_split(new QComboBox(this))
+{
+    setObjectName(QStringLiteral("indexDialog"));
+    setWindowTitle(tr("Index Corpus"));
+    m_model->setEditable(true);
+    m_model->setObjectName(QStringLiteral("indexModel"));
+    m_model->setToolTip(tr("A model directory, or a model found in the Hugging Face cache"));
+    for (const auto &cached : core::model::listCachedModels())
+        m_model->addItem(QString::fromStdString(cached.repoId));
+    m_model->setCurrentText(QString());
+    auto *browseModel = new QPushButton(tr("Browse..."), this);
+    m_saes->setObjectName(QStringLiteral("indexSaes"));
+    m_saes->setMaximumHeight(m_saes->fontMetrics().height() * 6);
+    auto *addSae = new QPushButton(tr("Add SAE..."), this);
+    auto *removeSae = new QPushButton(tr("Remove"), this);
+    m_corpus->setObjectName(QStringLiteral("indexCorpus"));
+    m_corpus->setPlaceholderText(tr("text / JSONL file, or a directory of them"));
+    auto *browseCorpus = new QPushButton(tr("File..."), this);
+    auto *browseCorpusDir = new QPushButton(tr("Folder..."), this);
+    m_tokens->setObjectName(QStringLiteral("indexTokens"));
+    m_tokens->setText(QStringLiteral("1M"));
+    m_tokens->setToolTip(tr("Token budget, e.g. 100k, 3M"));
+    m_context->setRange(8, 8192);
+    m_context->setValue(128);
+    m_batch->setRange(1, 1024);
+    m_batch->setValue(8);
+    m_batch->setToolTip(tr("Contexts per forward pass"));
+    m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+    m_split->addItems({tr("one document per line"), tr("one document per file")});
+
+    auto row = [this](QWidget *main, std::initializer_list<QWidget *> extra) {
+        auto *w = new QWidget(this);
+        auto *l = new QHBoxLayout(w);
+        l->setContentsMargins(0, 0, 0, 0);
+        l->addWidget(main, 1);
+        for (QWidget *e : extra)
+            l->addWidget(e);
+        return w;
+    };
+    auto *saeButtons = new QWidget(this);
+    auto *saeButtonLayout = new QVBoxLayout(saeButtons);
+    saeButtonLayout->setContentsMargins(0, 0, 0, 0);
+    saeButtonLayout->addWidget(addSae);
+    saeButtonLayout->addWidget(removeSae);
+    saeButtonLayout->addStretch();
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Model:"), row(m_model, {browseModel}));
+    form->addRow(tr("SAEs:"), row(m_saes, {saeButtons}));
+    form->addRow(tr("Corpus:"), row(m_corpus, {browseCorpus, browseCorpusDir}));
+    form->addRow(tr("Text files:"), m_split);
+    form->addRow(tr("Tokens:"), m_tokens);
+    form->addRow(tr("Context length:"), m_context);
+    form->addRow(tr("Batch size:"), m_batch);
+    form->addRow(tr("Device:"), m_device);
+    auto *note = new QLabel(tr("One pass over the corpus feeds every SAE. Results are cached in the workspace: "
+                               "indexing the same inputs again is instant, and a cancelled run resumes."),
+                            this);
+    note->setWordWrap(true);
+    auto *problemLabel = new QLabel(this);
+    problemLabel->setObjectName(QStringLiteral("indexProblem"));
+    QPalette warn = problemLabel->palette();
+    warn.setColor(QPalette::WindowText, QColor(200, 60, 60));
+    problemLabel->setPalette(warn);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Index"));
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(problemLabel);
+    layout->addWidget(buttons);
+
+    connect(browseModel, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Model Directory"));
+        if (!dir.isEmpty())
+            m_model->setCurrentText(dir);
+    });
+    connect(addSae, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Add SAE"), QString(), tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors)"));
+        if (path.isEmpty())
+            return;
+        const QFileInfo info(path);
+        m_saes->addItem(info.suffix() == QLatin1String("npz") ? path : info.absolutePath());
+    });
+    connect(removeSae, &QPushButton::clicked, this, [this] { delete m_saes->currentItem(); });
+    connect(browseCorpus, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Corpus File"), QString(), tr("Text or JSONL (*.txt *.text *.md *.jsonl *.ndjson);;All files (*)"));
+        if (!f.isEmpty())
+            m_corpus->setText(f);
+    });
+    connect(browseCorpusDir, &QPushButton::clicked, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Corpus Folder"));
+        if (!d.isEmpty())
+            m_corpus->setText(d);
+    });
+    connect(buttons, &QDialogButtonBox::accepted, this, [this, problemLabel] {
+        problemLabel->setText(problem());
+        if (problem().isEmpty())
+            accept();
+    });
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+}
+
+IndexSettings IndexDialog::settings() const
+{
+    IndexSettings s;
+    s.model = m_model->currentText().trimmed();
+    for (int i = 0; i < m_saes->count(); ++i)
+        s.saes << m_saes->item(i)->text();
+    if (!m_corpus->text().trimmed().isEmpty())
+        s.corpus << m_corpus->text().trimmed();
+    s.tokens = m_tokens->text().trimmed();
+    s.contextLength = m_context->value();
+    s.batchSize = m_batch->value();
+    s.device = m_device->currentText();
+    s.wholeFiles = m_split->currentIndex() == 1;
+    return s;
+}
+
+void IndexDialog::setSettings(const IndexSettings &s)
+{
+    m_model->setCurrentText(s.model);
+    m_saes->clear();
+    m_saes->addItems(s.saes);
+    m_corpus->setText(s.corpus.join(QLatin1Char(';')));
+    m_tokens->setText(s.tokens);
+    m_context->setValue(s.contextLength);
+    m_batch->setValue(s.batchSize);
+    m_device->setCurrentText(s.device);
+    m_split->setCurrentIndex(s.wholeFiles ? 1 : 0);
+}
+
+QString IndexDialog::problem() const
+{
+    const IndexSettings s = settings();
+    if (s.model.isEmpty())
+        return tr("Choose a model.");
+    if (s.saes.isEmpty())
+        return tr("Add at least one SAE.");
+    if (s.corpus.isEmpty())
+        return tr("Choose a corpus.");
+    if (auto n = core::corpus::parseTokenCount(s.tokens.toStdString()); !n)
+        return QString::fromStdString(n.errorMessage());
+    return {};
+}
+
+} // namespace fscope::ui

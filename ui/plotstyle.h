@@ -1,0 +1,26 @@
+#pragma once
+// One look for every plot: palette-aware colours (light and dark themes), the same fonts, bar
+// colours and margins, and hover tooltips for bar charts.
+
+#include <QColor>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+class QCustomPlot;
+class QCPBars;
+
+namespace fscope::ui {
+
+// Background, axes, grid and labels from the application palette.
+void applyPlotStyle(QCustomPlot *plot);
+
+// The accent colours: activations (warm), positive and negative effects.
+QColor activationColor();
+QColor positiveColor();
+QColor negativeColor();
+
+// Shows a tooltip with `labels[i]` while the mouse is over bar i of `bars`.
+void installBarTooltips(QCustomPlot *plot, QCPBars *bars, const QStringList &labels);
+
+} // namespace fscope::ui

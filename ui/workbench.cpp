@@ -1,0 +1,97 @@
+#include "ui/workbench.h"
+
+#include "core/analysis/prompt_analysis.h"
+#include "ui/workspaceactions.h"
+
+#include <QAction>
+#include <QKeySequence>
+
+namespace fscope::ui {
+
+Workbench::Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *parent)
+    : QObject(parent), m_runner(runner), m_workspace(workspace), m_models(std::make_unique<core::analysis::ModelCache>()),
+      m_back(new QAction(tr("&Back"), this)), m_forward(new QAction(tr("&Forward"), this))
+{
+    m_back->setObjectName(QStringLiteral("actionBack"));
+    m_forward->setObjectName(QStringLiteral("actionForward"));
+    m_back->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
+    m_forward->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
+    m_back->setToolTip(tr("Previous feature (Alt+Left)"));
+    m_forward->setToolTip(tr("Next feature (Alt+Right)"));
+    m_back->setIcon(QIcon::fromTheme(QStringLiteral("go-previous")));
+    m_forward->setIcon(QIcon::fromTheme(QStringLiteral("go-next")));
+    connect(m_back, &QAction::triggered, this, &Workbench::back);
+    connect(m_forward, &QAction::triggered, this, &Workbench::forward);
+    connect(m_workspace, &WorkspaceActions::workspaceChanged, this, [this] {
+        m_backStack.clear();
+        m_forwardStack.clear();
+        m_current = {};
+        updateActions();
+        refresh();
+        Q_EMIT currentFeatureChanged(m_current);
+    });
+    updateActions();
+}
+
+Workbench::~Workbench() = default;
+
+core::store::Database *Workbench::database() const
+{
+    return m_workspace->database();
+}
+
+QString Workbench::workspacePath() const
+{
+    return m_workspace->workspacePath();
+}
+
+void Workbench::showFeature(qint64 indexId, qint64 feature)
+{
+    const FeatureRef target{indexId, feature};
+    if (target == m_current || !target.valid())
+        return;
+    if (m_current.valid())
+        m_backStack.push_back(m_current);
+    m_forwardStack.clear();
+    go(target);
+}
+
+void Workbench::back()
+{
+    if (m_backStack.empty())
+        return;
+    m_forwardStack.push_back(m_current);
+    const FeatureRef target = m_backStack.back();
+    m_backStack.pop_back();
+    go(target);
+}
+
+void Workbench::forward()
+{
+    if (m_forwardStack.empty())
+        return;
+    m_backStack.push_back(m_current);
+    const FeatureRef target = m_forwardStack.back();
+    m_forwardStack.pop_back();
+    go(target);
+}
+
+void Workbench::go(FeatureRef target)
+{
+    m_current = target;
+    updateActions();
+    Q_EMIT currentFeatureChanged(m_current);
+}
+
+void Workbench::updateActions()
+{
+    m_back->setEnabled(!m_backStack.empty());
+    m_forward->setEnabled(!m_forwardStack.empty());
+}
+
+void Workbench::refresh()
+{
+    Q_EMIT indexesChanged();
+}
+
+} // namespace fscope::ui

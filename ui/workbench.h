@@ -1,0 +1,76 @@
+#pragma once
+// The state the workbench's panels share: the open workspace's feature indexes, the feature
+// on screen with its back/forward history, and the models and SAEs loaded for prompt work.
+// Panels talk to each other only through this object's signals.
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+class QAction;
+
+namespace fscope::core::analysis {
+class ModelCache;
+}
+namespace fscope::core::store {
+class Database;
+}
+
+namespace fscope::ui {
+
+class JobRunner;
+class WorkspaceActions;
+
+struct FeatureRef {
+    qint64 indexId = 0;
+    qint64 feature = -1;
+    bool valid() const { return indexId > 0 && feature >= 0; }
+    bool operator==(const FeatureRef &o) const { return indexId == o.indexId && feature == o.feature; }
+};
+
+class Workbench : public QObject {
+    Q_OBJECT
+public:
+    Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *parent = nullptr);
+    ~Workbench() override;
+
+    JobRunner *runner() const { return m_runner; }
+    WorkspaceActions *workspace() const { return m_workspace; }
+    core::store::Database *database() const;
+    QString workspacePath() const;
+    core::analysis::ModelCache &models() const { return *m_models; }
+
+    FeatureRef current() const { return m_current; }
+    QAction *backAction() const { return m_back; }
+    QAction *forwardAction() const { return m_forward; }
+
+public Q_SLOTS:
+    // Shows a feature (the dashboard follows); records it in the history.
+    void showFeature(qint64 indexId, qint64 feature);
+    void back();
+    void forward();
+    // The workspace's indexes changed (an index job finished, a workspace opened).
+    void refresh();
+
+Q_SIGNALS:
+    void currentFeatureChanged(fscope::ui::FeatureRef feature);
+    void indexesChanged();
+    // A label or note was edited (the browser updates its label column).
+    void labelChanged(qint64 saeId, qint64 feature, const QString &label);
+
+private:
+    void go(FeatureRef target);
+    void updateActions();
+
+    JobRunner *m_runner;
+    WorkspaceActions *m_workspace;
+    std::unique_ptr<core::analysis::ModelCache> m_models;
+    FeatureRef m_current;
+    std::vector<FeatureRef> m_backStack, m_forwardStack;
+    QAction *m_back;
+    QAction *m_forward;
+};
+
+} // namespace fscope::ui
