@@ -1,5 +1,6 @@
 #include "ui/featurebrowser.h"
 
+#include "core/analysis/feature_lists.h"
 #include "core/analysis/index_store.h"
 #include "core/store/database.h"
 #include "ui/featuretablemodel.h"
@@ -35,6 +36,7 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     for (QDoubleSpinBox *box : {m_minDensity, m_maxDensity}) {
         box->setRange(0, 100);
         box->setDecimals(4);
+        box->setButtonSymbols(QAbstractSpinBox::NoButtons); // narrow: the dock stays slim
         box->setSuffix(QStringLiteral("%"));
         box->setSingleStep(0.01);
         box->setKeyboardTracking(false);
@@ -82,12 +84,13 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_indexCombo);
     layout->addWidget(m_search);
-    auto *filters = new QHBoxLayout;
-    filters->addWidget(m_show, 1);
-    filters->addWidget(m_minDensity);
-    filters->addWidget(new QLabel(QStringLiteral("–"), this));
-    filters->addWidget(m_maxDensity);
-    layout->addLayout(filters);
+    layout->addWidget(m_show);
+    auto *densityRow = new QHBoxLayout;
+    densityRow->addWidget(new QLabel(tr("Density"), this));
+    densityRow->addWidget(m_minDensity, 1);
+    densityRow->addWidget(new QLabel(QStringLiteral("–"), this));
+    densityRow->addWidget(m_maxDensity, 1);
+    layout->addLayout(densityRow);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_count);
 
@@ -110,6 +113,12 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     });
     connect(m_model, &QAbstractItemModel::modelReset, this, &FeatureBrowser::updateCount);
     connect(m_workbench, &Workbench::indexesChanged, this, &FeatureBrowser::reloadIndexes);
+    connect(m_workbench, &Workbench::indexesChanged, this, &FeatureBrowser::reloadLists);
+    connect(m_workbench, &Workbench::listsChanged, this, [this] {
+        reloadLists();
+        if (m_show->currentIndex() >= 4)
+            applyFilter();
+    });
     connect(m_workbench, &Workbench::currentFeatureChanged, this, &FeatureBrowser::onCurrentFeature);
     connect(m_workbench, &Workbench::labelChanged, this, [this](qint64 saeId, qint64 feature, const QString &label) {
         if (saeId == m_saeId)
@@ -122,6 +131,21 @@ void FeatureBrowser::focusSearch()
 {
     m_search->setFocus(Qt::ShortcutFocusReason);
     m_search->selectAll();
+}
+
+void FeatureBrowser::reloadLists()
+{
+    // Entries past the four fixed ones are the workspace's lists ("In list: Bookmarks").
+    QSignalBlocker block(m_show);
+    const QVariant keep = m_show->currentData();
+    while (m_show->count() > 4)
+        m_show->removeItem(4);
+    if (m_workbench->database())
+        if (auto lists = core::analysis::featureLists(*m_workbench->database()))
+            for (const auto &l : *lists)
+                m_show->addItem(tr("In list: %1").arg(QString::fromStdString(l.name)), QVariant::fromValue<qint64>(l.id));
+    const int row = keep.isValid() ? m_show->findData(keep) : -1;
+    m_show->setCurrentIndex(row >= 0 ? row : std::min(m_show->currentIndex(), 3));
 }
 
 void FeatureBrowser::reloadIndexes()
@@ -200,7 +224,13 @@ int FeatureBrowser::selectIndex(qint64 indexId)
 void FeatureBrowser::applyFilter()
 {
     FeatureFilter f;
-    f.show = static_cast<FeatureFilter::Show>(m_show->currentIndex());
+    const bool byList = m_show->currentIndex() >= 4;
+    f.show = byList ? FeatureFilter::Show::All : static_cast<FeatureFilter::Show>(m_show->currentIndex());
+    if (byList && m_workbench->database()) {
+        f.only = std::set<qint64>();
+        if (auto items = core::analysis::featureListItems(*m_workbench->database(), m_show->currentData().toLongLong(), m_saeId))
+            f.only->insert(items->begin(), items->end());
+    }
     f.minDensity = m_minDensity->value() / 100.0;
     f.maxDensity = m_maxDensity->value() / 100.0;
     const QString text = m_search->text().trimmed();
@@ -208,9 +238,17 @@ void FeatureBrowser::applyFilter()
     const qint64 id = text.toLongLong(&isId);
     if (!text.isEmpty() && !isId && m_workbench->database()) {
         auto hits = core::analysis::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
-        f.only = std::set<qint64>();
+        std::set<qint64> found;
         if (hits)
-            f.only->insert(hits->begin(), hits->end());
+            found.insert(hits->begin(), hits->end());
+        if (f.only) { // both a list and a search: their intersection
+            std::set<qint64> both;
+            for (qint64 x : found)
+                if (f.only->count(x))
+                    both.insert(x);
+            found = std::move(both);
+        }
+        f.only = std::move(found);
     }
     m_model->setFilter(f);
     if (isId && id >= 0 && id < m_model->totalFeatures()) {

@@ -30,6 +30,7 @@ public:
 
 private:
     void reloadIndexes();
+    void reloadLists();
     void applyFilter();
     void onCurrentFeature(FeatureRef ref);
     void updateCount();

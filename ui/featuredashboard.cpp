@@ -1,5 +1,6 @@
 #include "ui/featuredashboard.h"
 
+#include "core/analysis/feature_lists.h"
 #include "core/analysis/index_store.h"
 #include "core/store/database.h"
 #include "core/store/statement.h"
@@ -12,10 +13,13 @@
 
 #include "ui/qcustomplot_include.h"
 
+#include <QCheckBox>
 #include <QCursor>
 #include <QGridLayout>
 #include <QLabel>
+#include <QInputDialog>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
@@ -63,7 +67,7 @@ QCustomPlot *makePlot(const QString &name, const QString &title, QWidget *parent
 {
     auto *plot = new QCustomPlot(parent);
     plot->setObjectName(name);
-    plot->setMinimumHeight(220);
+    plot->setMinimumSize(110, 220); // the title's width must not set the window's minimum
     applyPlotStyle(plot);
     plot->plotLayout()->insertRow(0);
     QFont bold = parent->font();
@@ -81,7 +85,9 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
       m_stats(new QLabel(this)), m_label(new QLineEdit(this)), m_notes(new QPlainTextEdit(this)),
       m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this)),
       m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this)),
-      m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this)), m_examples(new ExampleList(this)), m_error(new QLabel(this))
+      m_foldNorm(new QCheckBox(tr("Final norm folded in"), this)),
+      m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this)), m_examples(new ExampleList(this)), m_error(new QLabel(this)),
+      m_bookmark(new QToolButton(this)), m_lists(new QToolButton(this)), m_listMenu(new QMenu(this))
 {
     setObjectName(QStringLiteral("dashboardPanel"));
     auto *empty = new EmptyStatePanel(tr("Feature dashboard"),
@@ -110,10 +116,36 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
 
     auto *back = new QToolButton(this);
     back->setDefaultAction(m_workbench->backAction());
+    back->setArrowType(Qt::LeftArrow);
+    back->setToolButtonStyle(Qt::ToolButtonIconOnly);
     auto *forward = new QToolButton(this);
     forward->setDefaultAction(m_workbench->forwardAction());
+    forward->setArrowType(Qt::RightArrow);
+    forward->setToolButtonStyle(Qt::ToolButtonIconOnly);
     auto *saveNotes = new QPushButton(tr("Save notes"), this);
     saveNotes->setObjectName(QStringLiteral("saveNotes"));
+
+    m_bookmark->setObjectName(QStringLiteral("bookmarkButton"));
+    m_bookmark->setCheckable(true);
+    m_bookmark->setText(tr("Bookmark"));
+    m_bookmark->setToolTip(tr("Add this feature to the Bookmarks list (Ctrl+D)"));
+    m_bookmark->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    m_lists->setObjectName(QStringLiteral("addToListButton"));
+    m_lists->setText(tr("Lists"));
+    m_lists->setToolTip(tr("Add this feature to a named list"));
+    m_lists->setPopupMode(QToolButton::InstantPopup);
+    m_lists->setMenu(m_listMenu);
+    connect(m_listMenu, &QMenu::aboutToShow, this, &FeatureDashboardView::updateListButtons);
+    connect(m_bookmark, &QToolButton::clicked, this, [this](bool on) {
+        if (!m_workbench->database())
+            return;
+        if (auto id = core::analysis::createFeatureList(*m_workbench->database(), "Bookmarks"))
+            setInList(*id, on);
+    });
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_bookmark);
+    buttons->addWidget(m_lists);
+    buttons->addWidget(saveNotes);
 
     auto *header = new QGridLayout;
     header->addWidget(back, 0, 0);
@@ -121,13 +153,20 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     header->addWidget(m_title, 0, 2);
     header->addWidget(m_stats, 1, 2, 1, 2);
     header->addWidget(m_label, 2, 2);
-    header->addWidget(saveNotes, 2, 3);
+    header->addLayout(buttons, 2, 3);
     header->addWidget(m_notes, 3, 2, 1, 2);
     header->setColumnStretch(2, 1);
 
+    m_foldNorm->setObjectName(QStringLiteral("foldNorm"));
+    m_foldNorm->setToolTip(tr("Off: W_dec[f] · W_U, as SAEDashboard and Neuronpedia show it.\n"
+                              "On: (W_dec[f] * g) · W_U with the final norm's per-channel scale g."));
+    auto *logitColumn = new QVBoxLayout;
+    logitColumn->setContentsMargins(0, 0, 0, 0);
+    logitColumn->addWidget(m_logits, 1);
+    logitColumn->addWidget(m_foldNorm);
     auto *plots = new QHBoxLayout;
     plots->addWidget(m_histogram, 3);
-    plots->addWidget(m_logits, 3);
+    plots->addLayout(logitColumn, 3);
     plots->addWidget(m_density, 2);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
@@ -152,6 +191,10 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     outer->addWidget(m_stack);
 
     connect(m_label, &QLineEdit::editingFinished, this, &FeatureDashboardView::saveLabel);
+    connect(m_foldNorm, &QCheckBox::toggled, this, [this] {
+        if (m_data)
+            renderLogits();
+    });
     connect(saveNotes, &QPushButton::clicked, this, &FeatureDashboardView::saveLabel);
     connect(m_workbench, &Workbench::currentFeatureChanged, this, [this](FeatureRef ref) {
         if (!ref.valid()) {
@@ -214,6 +257,7 @@ void FeatureDashboardView::render()
                              .arg(d.mean, 0, 'g', 4));
     }
     m_label->setText(QString::fromStdString(d.label));
+    updateListButtons();
     m_notes->setPlainText(QString::fromStdString(d.notes));
     renderHistogram();
     renderLogits();
@@ -257,16 +301,21 @@ void FeatureDashboardView::renderLogits()
 {
     const auto &d = *m_data;
     m_logits->clearPlottables();
+    const bool folded = m_foldNorm->isChecked();
+    const auto &topList = folded ? d.foldedLogitTop : d.logitTop;
+    const auto &bottomList = folded ? d.foldedLogitBottom : d.logitBottom;
+    if (auto *heading = qobject_cast<QCPTextElement *>(m_logits->plotLayout()->element(0, 0)))
+        heading->setText(folded ? tr("Logit effects ((W_dec * g) · W_U)") : tr("Logit effects (W_dec · W_U)"));
     m_logits->xAxis->setLabel(tr("direct effect on the logit"));
     // Positive effects on top, negative below, as horizontal bars with the tokens as labels.
     QVector<double> keys, positive, negative;
     QVector<QString> names;
     QStringList tips;
-    const size_t n = std::min<size_t>(6, d.logitTop.size());
-    const size_t m = std::min<size_t>(6, d.logitBottom.size());
+    const size_t n = std::min<size_t>(6, topList.size());
+    const size_t m = std::min<size_t>(6, bottomList.size());
     double k = 0, extent = 0;
     for (size_t i = m; i-- > 0;) {
-        const auto &[id, v] = d.logitBottom[m - 1 - i];
+        const auto &[id, v] = bottomList[m - 1 - i];
         keys << ++k;
         negative << v;
         positive << 0;
@@ -275,7 +324,7 @@ void FeatureDashboardView::renderLogits()
         extent = std::max(extent, std::abs(double(v)));
     }
     for (size_t i = n; i-- > 0;) {
-        const auto &[id, v] = d.logitTop[i];
+        const auto &[id, v] = topList[i];
         keys << ++k;
         positive << v;
         negative << 0;
@@ -375,6 +424,50 @@ void FeatureDashboardView::renderExamples()
         addExamples(d.quantiles, int(b));
     }
     m_examples->setRows(std::move(rows));
+}
+
+void FeatureDashboardView::updateListButtons()
+{
+    m_listMenu->clear();
+    core::store::Database *db = m_workbench->database();
+    if (!m_data || !db)
+        return;
+    auto lists = core::analysis::featureLists(*db);
+    auto member = core::analysis::listsContaining(*db, m_data->index.saeId, m_data->feature);
+    if (!lists || !member)
+        return;
+    for (const auto &list : *lists) {
+        const bool in = std::find(member->begin(), member->end(), list.id) != member->end();
+        if (list.name == "Bookmarks") {
+            m_bookmark->setChecked(in);
+            m_bookmark->setText(in ? tr("Bookmarked") : tr("Bookmark"));
+        }
+        QAction *a = m_listMenu->addAction(QString::fromStdString(list.name));
+        a->setCheckable(true);
+        a->setChecked(in);
+        connect(a, &QAction::toggled, this, [this, id = list.id](bool on) { setInList(id, on); });
+    }
+    m_listMenu->addSeparator();
+    m_listMenu->addAction(tr("New List..."), this, [this] {
+        bool ok = false;
+        const QString name = QInputDialog::getText(this, tr("New List"), tr("Name:"), QLineEdit::Normal, QString(), &ok).trimmed();
+        if (!ok || name.isEmpty() || !m_workbench->database())
+            return;
+        if (auto id = core::analysis::createFeatureList(*m_workbench->database(), name.toStdString()))
+            setInList(*id, true);
+    });
+}
+
+void FeatureDashboardView::setInList(qint64 listId, bool member)
+{
+    core::store::Database *db = m_workbench->database();
+    if (!m_data || !db)
+        return;
+    const auto s = member ? core::analysis::addToFeatureList(*db, listId, m_data->index.saeId, m_data->feature)
+                          : core::analysis::removeFromFeatureList(*db, listId, m_data->index.saeId, m_data->feature);
+    if (s)
+        Q_EMIT m_workbench->listsChanged();
+    updateListButtons();
 }
 
 void FeatureDashboardView::saveLabel()

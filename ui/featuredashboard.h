@@ -11,11 +11,13 @@
 #include <memory>
 
 class QCustomPlot;
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QToolButton;
 class QStackedWidget;
+class QMenu;
 
 namespace fscope::core::analysis {
 struct FeatureDashboard;
@@ -36,6 +38,7 @@ public:
     QString headerText() const;
     ExampleList *examples() const { return m_examples; }
     const core::analysis::FeatureDashboard *data() const { return m_data.get(); }
+    QToolButton *bookmarkButton() const { return m_bookmark; }
 
 private:
     void render();
@@ -44,6 +47,8 @@ private:
     void renderDensityContext();
     void renderExamples();
     void saveLabel();
+    void updateListButtons();
+    void setInList(qint64 listId, bool member);
 
     Workbench *m_workbench;
     std::unique_ptr<core::analysis::FeatureDashboard> m_data;
@@ -56,9 +61,13 @@ private:
     QPlainTextEdit *m_notes;
     QCustomPlot *m_histogram;
     QCustomPlot *m_logits;
+    QCheckBox *m_foldNorm;
     QCustomPlot *m_density;
     ExampleList *m_examples;
     QLabel *m_error;
+    QToolButton *m_bookmark;
+    QToolButton *m_lists;
+    QMenu *m_listMenu;
 };
 
 } // namespace fscope::ui

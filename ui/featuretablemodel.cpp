@@ -5,9 +5,45 @@
 #include <QPalette>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 namespace fscope::ui {
+
+namespace {
+
+// Stable LSD radix sort of rows by a float key (11-bit digits, three passes): O(n), so a
+// million features sort in a few milliseconds. Floats map to unsigned integers that order the
+// same way; descending flips the bits, which keeps ties in row order.
+void radixSortRows(std::vector<qint32> &rows, const std::vector<float> &column, bool ascending)
+{
+    const size_t n = rows.size();
+    std::vector<uint32_t> keys(n), keysTmp(n);
+    std::vector<qint32> rowsTmp(n);
+    for (size_t k = 0; k < n; ++k) {
+        uint32_t bits;
+        const float v = column[size_t(rows[k])];
+        std::memcpy(&bits, &v, 4);
+        bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+        keys[k] = ascending ? bits : ~bits;
+    }
+    for (int shift = 0; shift < 33; shift += 11) {
+        std::vector<size_t> counts(2049, 0);
+        for (uint32_t key : keys)
+            ++counts[((key >> shift) & 2047u) + 1];
+        for (size_t d = 1; d < counts.size(); ++d)
+            counts[d] += counts[d - 1];
+        for (size_t k = 0; k < n; ++k) {
+            const size_t to = counts[(keys[k] >> shift) & 2047u]++;
+            keysTmp[to] = keys[k];
+            rowsTmp[to] = rows[k];
+        }
+        keys.swap(keysTmp);
+        rows.swap(rowsTmp);
+    }
+}
+
+} // namespace
 
 QString formatDensity(double density)
 {
@@ -82,35 +118,54 @@ void FeatureTableModel::rebuild()
             continue;
         m_rows.push_back(static_cast<qint32>(i));
     }
-    // Keep the current sort.
-    const int column = m_sortColumn;
-    const Qt::SortOrder order = m_sortOrder;
+    // Keep the current sort. Keys are copied next to their row first: sorting contiguous
+    // (key, row) pairs is several times faster than comparing through the column arrays.
+    const bool ascending = m_sortOrder == Qt::AscendingOrder;
     auto by = [&](auto key) {
-        if (order == Qt::AscendingOrder)
-            std::stable_sort(m_rows.begin(), m_rows.end(), [&](qint32 a, qint32 b) { return key(a) < key(b); });
-        else
-            std::stable_sort(m_rows.begin(), m_rows.end(), [&](qint32 a, qint32 b) { return key(b) < key(a); });
-    };
-    switch (column) {
-    case FeatureCol: by([&](qint32 i) { return m_columns.feature[size_t(i)]; }); break;
-    case DensityCol: by([&](qint32 i) { return m_columns.density[size_t(i)]; }); break;
-    case MaxCol: by([&](qint32 i) { return m_columns.max[size_t(i)]; }); break;
-    case MeanCol: by([&](qint32 i) { return m_columns.mean[size_t(i)]; }); break;
-    case CountCol: by([&](qint32 i) { return m_columns.count[size_t(i)]; }); break;
-    case LabelCol: {
-        // Labelled features first (by label), then the rest by id.
-        std::vector<std::pair<QString, qint32>> keyed;
+        using Key = decltype(key(0));
+        std::vector<std::pair<Key, qint32>> keyed;
         keyed.reserve(m_rows.size());
         for (qint32 i : m_rows)
-            keyed.emplace_back(labelOf(size_t(i)), i);
-        std::stable_sort(keyed.begin(), keyed.end(), [&](const auto &a, const auto &b) {
-            if (a.first.isEmpty() != b.first.isEmpty())
-                return b.first.isEmpty();
-            const int c = QString::localeAwareCompare(a.first, b.first);
-            return order == Qt::AscendingOrder ? c < 0 : c > 0;
-        });
+            keyed.emplace_back(key(i), i);
+        // Ties go by row (= feature order) either way, so the order is fully determined.
+        if (ascending)
+            std::sort(keyed.begin(), keyed.end());
+        else
+            std::sort(keyed.begin(), keyed.end(), [](const auto &a, const auto &b) {
+                return a.first != b.first ? a.first > b.first : a.second < b.second;
+            });
         for (size_t k = 0; k < keyed.size(); ++k)
             m_rows[k] = keyed[k].second;
+    };
+    switch (m_sortColumn) {
+    case FeatureCol:
+        if (!ascending)
+            std::reverse(m_rows.begin(), m_rows.end()); // rows are built in feature order
+        break;
+    case DensityCol: radixSortRows(m_rows, m_columns.density, ascending); break;
+    case MaxCol: radixSortRows(m_rows, m_columns.max, ascending); break;
+    case MeanCol: radixSortRows(m_rows, m_columns.mean, ascending); break;
+    case CountCol: by([&](qint32 i) { return m_columns.count[size_t(i)]; }); break;
+    case LabelCol: {
+        // Labelled features first (by label), then the rest in feature order.
+        std::vector<std::pair<QString, qint32>> labelled;
+        std::vector<qint32> rest;
+        for (qint32 i : m_rows) {
+            const auto it = m_labels.find(m_columns.feature[size_t(i)]);
+            if (it != m_labels.end())
+                labelled.emplace_back(it->second, i);
+            else
+                rest.push_back(i);
+        }
+        std::stable_sort(labelled.begin(), labelled.end(), [&](const auto &a, const auto &b) {
+            const int c = QString::localeAwareCompare(a.first, b.first);
+            return ascending ? c < 0 : c > 0;
+        });
+        size_t k = 0;
+        for (const auto &l : labelled)
+            m_rows[k++] = l.second;
+        for (qint32 i : rest)
+            m_rows[k++] = i;
         break;
     }
     default: break;

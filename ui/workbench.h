@@ -59,6 +59,8 @@ Q_SIGNALS:
     void indexesChanged();
     // A label or note was edited (the browser updates its label column).
     void labelChanged(qint64 saeId, qint64 feature, const QString &label);
+    // A feature list was created or its items changed.
+    void listsChanged();
 
 private:
     void go(FeatureRef target);

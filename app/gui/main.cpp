@@ -8,9 +8,14 @@
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QTimer>
+#include <QElapsedTimer>
+
+#include <cstdio>
 
 int main(int argc, char **argv)
 {
+    QElapsedTimer sinceStart;
+    sinceStart.start();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Featurescope"));
     QApplication::setOrganizationDomain(QStringLiteral("featurescope.org"));
@@ -30,6 +35,10 @@ int main(int argc, char **argv)
         QStringLiteral("Save a PNG of the main window once it is up, then quit (for docs and checks)."),
         QStringLiteral("file"));
     parser.addOption(screenshot);
+    const QCommandLineOption startupCheck(
+        QStringLiteral("startup-check"),
+        QStringLiteral("Quit as soon as the window is up and idle, printing the milliseconds since start."));
+    parser.addOption(startupCheck);
     parser.process(app);
 
     fscope::core::initComputeRuntime();
@@ -37,6 +46,13 @@ int main(int argc, char **argv)
     window.show();
     if (!parser.positionalArguments().isEmpty())
         window.workspaceActions()->openWorkspaceAt(parser.positionalArguments().first());
+    if (parser.isSet(startupCheck)) {
+        // A zero timer fires once the event loop has processed the first show and paint.
+        QTimer::singleShot(0, &window, [&sinceStart] {
+            std::printf("window ready after %lld ms\n", static_cast<long long>(sinceStart.elapsed()));
+            QApplication::exit(0);
+        });
+    }
     if (parser.isSet(screenshot)) {
         QTimer::singleShot(1500, &window, [&window, file = parser.value(screenshot)] {
             const bool saved = window.grab().save(file);

@@ -146,6 +146,22 @@ CREATE TRIGGER labels_au AFTER UPDATE ON labels BEGIN
     INSERT INTO labels_fts(rowid, label, notes) VALUES (new.id, new.label, new.notes);
 END;
 )sql",
+        // 2 -> 3: named feature lists; "Bookmarks" always exists.
+        R"sql(
+CREATE TABLE feature_lists (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE feature_list_items (
+    list_id  INTEGER NOT NULL REFERENCES feature_lists(id) ON DELETE CASCADE,
+    sae_id   INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    feature  INTEGER NOT NULL,
+    added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (list_id, sae_id, feature)
+) WITHOUT ROWID;
+INSERT INTO feature_lists(name) VALUES ('Bookmarks');
+)sql",
     };
     return migrations;
 }

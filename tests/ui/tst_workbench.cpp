@@ -20,6 +20,7 @@
 #include "ui/workspaceactions.h"
 
 #include <QComboBox>
+#include <QToolButton>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLineEdit>
@@ -206,6 +207,19 @@ void TestWorkbench::labelsSearchAndHistory()
     QCOMPARE(wb->current().feature, qint64(0));
     wb->forwardAction()->trigger();
     QCOMPARE(wb->current().feature, qint64(3));
+    // Bookmarks: the dashboard's button puts the feature in the list; the browser filters by it.
+    auto *bookmark = m_window->dashboard()->bookmarkButton();
+    QVERIFY(!bookmark->isChecked());
+    bookmark->click();
+    QVERIFY(bookmark->isChecked());
+    auto *show = m_window->featureBrowser()->findChild<QComboBox *>(QStringLiteral("showFilter"));
+    const int listRow = show->findText(QStringLiteral("In list: Bookmarks"));
+    QVERIFY(listRow >= 4);
+    show->setCurrentIndex(listRow);
+    QCOMPARE(model->rowCount(), 1);
+    QCOMPARE(model->featureAt(0), qint64(3));
+    show->setCurrentIndex(0);
+    QCOMPARE(model->rowCount(), int(m_setup.features));
     // The label survives reopening the workspace.
     auto l = core::analysis::label(*m_window->workspaceActions()->database(), core::analysis::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
     QCOMPARE(l->first, std::string("cats and kittens"));
