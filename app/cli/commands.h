@@ -20,6 +20,9 @@ int runGenerate(const Args &args);
 int runSae(const Args &args);
 int runIndex(const Args &args);
 int runFeature(const Args &args);
+int runSteer(const Args &args);
+int runSweep(const Args &args);
+int runAblation(const Args &args);
 
 void printUsage();
 

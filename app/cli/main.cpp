@@ -39,6 +39,12 @@ int main(int argc, char **argv)
             return runIndex(args);
         if (command == "feature")
             return runFeature(args);
+        if (command == "steer")
+            return runSteer(args);
+        if (command == "sweep")
+            return runSweep(args);
+        if (command == "ablation")
+            return runAblation(args);
     } catch (const std::invalid_argument &) {
         std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
         return 2;

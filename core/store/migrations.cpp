@@ -146,7 +146,7 @@ CREATE TRIGGER labels_au AFTER UPDATE ON labels BEGIN
     INSERT INTO labels_fts(rowid, label, notes) VALUES (new.id, new.label, new.notes);
 END;
 )sql",
-        // 2 -> 3: named feature lists; "Bookmarks" always exists.
+        // 2 -> 3: named feature lists ("Bookmarks" always exists) and cached analysis results.
         R"sql(
 CREATE TABLE feature_lists (
     id         INTEGER PRIMARY KEY,
@@ -161,6 +161,13 @@ CREATE TABLE feature_list_items (
     PRIMARY KEY (list_id, sae_id, feature)
 ) WITHOUT ROWID;
 INSERT INTO feature_lists(name) VALUES ('Bookmarks');
+-- Results of steering, decompositions and matches, keyed by their full parameter set.
+CREATE TABLE cached_results (
+    key        TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
 )sql",
     };
     return migrations;
