@@ -142,7 +142,20 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
         if (auto id = core::analysis::createFeatureList(*m_workbench->database(), "Bookmarks"))
             setInList(*id, on);
     });
+    auto *steer = new QPushButton(tr("Steer..."), this);
+    steer->setObjectName(QStringLiteral("steerButton"));
+    steer->setToolTip(tr("Open the steering panel with this feature (add its decoder direction)"));
+    auto *ablate = new QPushButton(tr("Ablate..."), this);
+    ablate->setObjectName(QStringLiteral("ablateButton"));
+    ablate->setToolTip(tr("Open the steering panel to ablate this feature (clamp it to 0)"));
+    for (auto [button, mode] : {std::pair{steer, QStringLiteral("add")}, std::pair{ablate, QStringLiteral("ablate")}})
+        connect(button, &QPushButton::clicked, this, [this, mode] {
+            if (m_data)
+                Q_EMIT m_workbench->steerRequested(m_data->index.id, m_data->feature, mode);
+        });
     auto *buttons = new QHBoxLayout;
+    buttons->addWidget(steer);
+    buttons->addWidget(ablate);
     buttons->addWidget(m_bookmark);
     buttons->addWidget(m_lists);
     buttons->addWidget(saveNotes);

@@ -11,6 +11,7 @@
 #include "ui/jobspanel.h"
 #include "ui/progresssurface.h"
 #include "ui/promptinspector.h"
+#include "ui/steeringpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
@@ -75,12 +76,14 @@ void MainWindow::createDocks()
     addPanelDock(QStringLiteral("features"), tr("Features"), m_browser, Qt::LeftDockWidgetArea);
     m_inspector = new PromptInspector(m_workbench);
     auto *prompt = addPanelDock(QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
-    auto *steering = addPanelDock(
-        QStringLiteral("steering"), tr("Steering"),
-        new EmptyStatePanel(tr("Steering and ablation"),
-                            tr("Steer or ablate features and compare generations side by side."),
-                            tr("Not available in this version yet.")),
-        Qt::RightDockWidgetArea);
+    m_steering = new SteeringPanel(m_workbench);
+    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), m_steering, Qt::RightDockWidgetArea);
+    connect(m_steering, &SteeringPanel::openFeature, m_workbench, &Workbench::showFeature);
+    connect(m_workbench, &Workbench::steerRequested, this, [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
+        m_steering->setFeature(indexId, feature, mode);
+        steering->show();
+        steering->raise();
+    });
     auto *decomposition = addPanelDock(
         QStringLiteral("decomposition"), tr("Decomposition"),
         new EmptyStatePanel(tr("Steering-vector decomposition"),

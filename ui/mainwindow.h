@@ -14,6 +14,7 @@ class FeatureDashboardView;
 class JobRunner;
 class ProgressSurface;
 class PromptInspector;
+class SteeringPanel;
 class Workbench;
 class WorkspaceActions;
 struct IndexSettings;
@@ -31,6 +32,7 @@ public:
     FeatureBrowser *featureBrowser() const { return m_browser; }
     FeatureDashboardView *dashboard() const { return m_dashboard; }
     PromptInspector *promptInspector() const { return m_inspector; }
+    SteeringPanel *steeringPanel() const { return m_steering; }
     // Indexes a corpus into the open workspace (File > Index Corpus); returns the job id.
     int indexCorpus(const IndexSettings &settings);
     // The docks by role: "features", "prompt", "steering", "decomposition", "saeMatch", "jobs".
@@ -58,6 +60,7 @@ private:
     FeatureBrowser *m_browser = nullptr;
     FeatureDashboardView *m_dashboard = nullptr;
     PromptInspector *m_inspector = nullptr;
+    SteeringPanel *m_steering = nullptr;
     QMenu *m_viewMenu = nullptr;
     QMenu *m_recentMenu = nullptr;
     QAction *m_indexAction = nullptr;

@@ -61,6 +61,8 @@ Q_SIGNALS:
     void labelChanged(qint64 saeId, qint64 feature, const QString &label);
     // A feature list was created or its items changed.
     void listsChanged();
+    // "Steer with this feature" / "Ablate" (mode "add" or "ablate") from a view.
+    void steerRequested(qint64 indexId, qint64 feature, const QString &mode);
 
 private:
     void go(FeatureRef target);

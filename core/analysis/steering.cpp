@@ -264,3 +264,63 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
 }
 
 } // namespace fscope::core::analysis
+
+#include "core/store/fingerprint.h"
+
+#include <nlohmann/json.hpp>
+
+namespace fscope::core::analysis {
+
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &r)
+{
+    nlohmann::json edits = nlohmann::json::array();
+    for (const auto &e : r.edits) {
+        std::vector<float> vector;
+        if (e.vector.defined()) {
+            const at::Tensor v = e.vector.to(at::kCPU, at::kFloat).contiguous().flatten();
+            vector.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+        }
+        edits.push_back({{"kind", editKindName(e.kind)}, {"feature", e.feature}, {"value", e.value}, {"hook", e.hook},
+                         {"vector", vector}, {"positions", int(e.positions.kind)}, {"prompt_length", e.positions.promptLength},
+                         {"listed", e.positions.positions}, {"sae", e.sae ? e.sae->config().hookName : std::string()}});
+    }
+    const auto &g = r.generation;
+    const nlohmann::json params = {{"prompt", r.prompt}, {"edits", edits}, {"targets", r.targets}, {"top", r.topTokens},
+                                   {"max_new", g.maxNewTokens}, {"temperature", g.temperature}, {"top_k", g.topK},
+                                   {"top_p", g.topP}, {"seed", g.seed}, {"stop", g.stopTokens}};
+    return store::combineFingerprints({"steer-v2", modelFingerprint, saeFingerprint, params.dump()});
+}
+
+std::string steerResultToJson(const SteerResult &r)
+{
+    nlohmann::json next = nlohmann::json::array();
+    for (const auto &t : r.nextToken)
+        next.push_back({t.token, t.base, t.steered});
+    return nlohmann::json{{"base_ids", r.baseTokens}, {"steered_ids", r.steeredTokens}, {"kl", r.kl}, {"kl_mean", r.klMean},
+                          {"next", next}, {"target_delta", r.targetLogProbDelta}, {"base_target", r.baseTarget},
+                          {"steered_target", r.steeredTarget}, {"ppl", r.steeredPerplexityUnderBase}}
+        .dump();
+}
+
+Result<SteerResult> steerResultFromJson(const std::string &text)
+{
+    try {
+        const auto j = nlohmann::json::parse(text);
+        SteerResult r;
+        r.baseTokens = j.at("base_ids").get<std::vector<int64_t>>();
+        r.steeredTokens = j.at("steered_ids").get<std::vector<int64_t>>();
+        r.kl = j.at("kl").get<std::vector<double>>();
+        r.klMean = j.at("kl_mean").get<double>();
+        for (const auto &t : j.at("next"))
+            r.nextToken.push_back({t[0].get<int64_t>(), t[1].get<double>(), t[2].get<double>()});
+        r.targetLogProbDelta = j.at("target_delta").get<std::vector<double>>();
+        r.baseTarget = j.at("base_target").get<std::vector<double>>();
+        r.steeredTarget = j.at("steered_target").get<std::vector<double>>();
+        r.steeredPerplexityUnderBase = j.at("ppl").get<double>();
+        return r;
+    } catch (const std::exception &e) {
+        return Error{std::string("cached steering result is unreadable: ") + e.what()};
+    }
+}
+
+} // namespace fscope::core::analysis

@@ -84,3 +84,14 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
                                                   std::optional<int64_t> target, jobs::Progress *progress = nullptr);
 
 } // namespace fscope::core::analysis
+
+namespace fscope::core::analysis {
+
+// The workspace cache key of a steering run: model, SAE, prompt, edits, generation settings,
+// targets (everything that decides the result).
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &request);
+// A result as JSON (the shape `steer --json` prints, without token texts) and back.
+std::string steerResultToJson(const SteerResult &result);
+Result<SteerResult> steerResultFromJson(const std::string &json);
+
+} // namespace fscope::core::analysis

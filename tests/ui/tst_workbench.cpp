@@ -15,11 +15,14 @@
 #include "ui/jobrunner.h"
 #include "ui/mainwindow.h"
 #include "ui/promptinspector.h"
+#include "ui/steeringpanel.h"
 #include "ui/tokenhtml.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
 #include <QComboBox>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QToolButton>
 #include <QDir>
 #include <QElapsedTimer>
@@ -52,6 +55,7 @@ private Q_SLOTS:
     void dashboardShowsPlantedFeature();
     void labelsSearchAndHistory();
     void promptInspectorFindsPlantedFeature();
+    void steeringPanelComparesAndCaches();
     void screenshots();
     void cleanupTestCase();
 };
@@ -252,6 +256,34 @@ void TestWorkbench::promptInspectorFindsPlantedFeature()
     QCOMPARE(inspector->tokensHtml().count(ui::highlightColor(1.0).name(), Qt::CaseInsensitive), 1);
     // The same prompt again comes from the cache: no job.
     QCOMPARE(inspector->inspect(prompt, m_indexId), 0);
+}
+
+void TestWorkbench::steeringPanelComparesAndCaches()
+{
+    // "Steer..." on the dashboard of feature 1 (" dog") fills the steering panel.
+    m_window->workbench()->showFeature(m_indexId, 1);
+    auto *steerButton = m_window->dashboard()->findChild<QPushButton *>(QStringLiteral("steerButton"));
+    QVERIFY(steerButton);
+    steerButton->click();
+    auto *panel = m_window->steeringPanel();
+    QCOMPARE(panel->findChild<QSpinBox *>(QStringLiteral("steerFeature"))->value(), 1);
+    panel->setPrompt(QStringLiteral("Once upon a time the"));
+    panel->setStrength(16);
+    for (int run = 0; run < 2; ++run) {
+        const int job = panel->runComparison();
+        QVERIFY(job > 0);
+        waitForJobs();
+        QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+        // Adding W_dec[1] = the tied embedding direction of " dog" makes the model say " dog".
+        QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" dog")), qPrintable(panel->steeredText()));
+        QVERIFY(panel->klMean() > 0);
+        QCOMPARE(panel->lastFromCache(), run == 1); // the identical request comes from the workspace
+    }
+    const int sweep = panel->runSweep(16, 5);
+    waitForJobs();
+    QVERIFY(m_window->jobRunner()->job(sweep)->succeeded);
+    QCOMPARE(panel->sweepPoints().size(), size_t(5));
+    QCOMPARE(panel->sweepPoints()[2][1], 0.0); // strength 0: KL exactly 0
 }
 
 void TestWorkbench::screenshots()

@@ -1,0 +1,106 @@
+#pragma once
+// The steering dock: pick an SAE feature (or arrive from a dashboard's "Steer" / "Ablate"),
+// an edit (add, clamp, scale, ablate), a strength in raw units or as a multiple of the
+// feature's max activation, positions, and generation settings; then compare the base and
+// steered generations side by side, sweep the strength and plot the metrics, or rank the
+// prompt's features by the effect of ablating each. Runs through the job runner; results are
+// cached in the workspace by their full parameter set.
+
+#include "ui/workbench.h"
+
+#include <QWidget>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QCustomPlot;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QSpinBox;
+class QTabWidget;
+class QTableWidget;
+class QTextBrowser;
+
+namespace fscope::core {
+template <typename T>
+class Result;
+namespace analysis {
+class ModelCache;
+}
+namespace jobs {
+class Progress;
+}
+} // namespace fscope::core
+
+namespace fscope::ui {
+
+class SteeringPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SteeringPanel(Workbench *workbench, QWidget *parent = nullptr);
+    ~SteeringPanel() override;
+
+    // Prepares an edit of `feature` of index `indexId`: "add", "clamp", "scale" or "ablate".
+    void setFeature(qint64 indexId, qint64 feature, const QString &mode);
+    void setPrompt(const QString &text);
+    void setStrength(double value, bool timesMax = false);
+    // Each returns the job id.
+    int runComparison();
+    int runSweep(double limit, int points);
+    int runAblationStudy();
+
+    // After a comparison: the two continuations as text, the mean KL and whether it was cached.
+    QString baseText() const;
+    QString steeredText() const;
+    double klMean() const { return m_klMean; }
+    bool lastFromCache() const { return m_lastCached; }
+    // After a sweep: (strength, mean KL, target log-prob change) per point.
+    const std::vector<std::array<double, 3>> &sweepPoints() const { return m_sweep; }
+
+Q_SIGNALS:
+    void openFeature(qint64 indexId, qint64 feature);
+
+private:
+    struct Job;
+    std::shared_ptr<Job> prepare(QString *problem) const;
+    // Loads the model and SAE and runs job->strengths, each from the workspace cache when there.
+    static core::Result<std::string> runStrengths(core::analysis::ModelCache &models, const std::shared_ptr<Job> &job,
+                                                  core::jobs::Progress &progress);
+    void showComparison(const Job &job);
+    void reloadIndexes();
+
+    Workbench *m_workbench;
+    QComboBox *m_index;
+    QSpinBox *m_feature;
+    QComboBox *m_mode;
+    QDoubleSpinBox *m_strength;
+    QCheckBox *m_timesMax;
+    QComboBox *m_positions;
+    QPlainTextEdit *m_prompt;
+    QSpinBox *m_maxTokens;
+    QDoubleSpinBox *m_temperature;
+    QSpinBox *m_seed;
+    QLineEdit *m_target;
+    QLabel *m_status;
+    QTabWidget *m_tabs;
+    QTextBrowser *m_base;
+    QTextBrowser *m_steered;
+    QTableWidget *m_next;
+    QCustomPlot *m_sweepPlot;
+    QLabel *m_sweepDetail;
+    QCustomPlot *m_ablationPlot;
+    QTableWidget *m_ablation;
+    double m_klMean = 0;
+    bool m_lastCached = false;
+    QStringList m_baseTokens, m_steeredTokens;
+    std::vector<std::array<double, 3>> m_sweep;
+    QStringList m_sweepTexts;
+};
+
+} // namespace fscope::ui
