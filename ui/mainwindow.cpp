@@ -16,6 +16,7 @@
 #include "ui/workspaceactions.h"
 
 #include <QMessageBox>
+#include <QScrollArea>
 #include <QShowEvent>
 
 #include <QApplication>
@@ -77,7 +78,13 @@ void MainWindow::createDocks()
     m_inspector = new PromptInspector(m_workbench);
     auto *prompt = addPanelDock(QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
     m_steering = new SteeringPanel(m_workbench);
-    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), m_steering, Qt::RightDockWidgetArea);
+    // In a scroll area: its form must not set the window's minimum width.
+    auto *steeringScroll = new QScrollArea;
+    steeringScroll->setWidget(m_steering);
+    steeringScroll->setWidgetResizable(true);
+    steeringScroll->setFrameShape(QFrame::NoFrame);
+    steeringScroll->setMinimumWidth(200);
+    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), steeringScroll, Qt::RightDockWidgetArea);
     connect(m_steering, &SteeringPanel::openFeature, m_workbench, &Workbench::showFeature);
     connect(m_workbench, &Workbench::steerRequested, this, [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
         m_steering->setFeature(indexId, feature, mode);
