@@ -142,19 +142,6 @@ IndexSettings IndexDialog::settings() const
     return s;
 }
 
-void IndexDialog::setSettings(const IndexSettings &s)
-{
-    m_model->setCurrentText(s.model);
-    m_saes->clear();
-    m_saes->addItems(s.saes);
-    m_corpus->setText(s.corpus.join(QLatin1Char(';')));
-    m_tokens->setText(s.tokens);
-    m_context->setValue(s.contextLength);
-    m_batch->setValue(s.batchSize);
-    m_device->setCurrentText(s.device);
-    m_split->setCurrentIndex(s.wholeFiles ? 1 : 0);
-}
-
 QString IndexDialog::problem() const
 {
     const IndexSettings s = settings();

@@ -28,7 +28,6 @@ class IndexDialog : public QDialog {
 public:
     explicit IndexDialog(QWidget *parent = nullptr);
     IndexSettings settings() const;
-    void setSettings(const IndexSettings &s);
     // Why the settings cannot run yet (empty when they can).
     QString problem() const;
 

@@ -2,7 +2,6 @@
 
 #include "core/analysis/index_store.h"
 #include "core/analysis/prompt_analysis.h"
-#include "core/analysis/result_cache.h"
 #include "core/analysis/steering.h"
 #include "core/store/database.h"
 #include "core/store/statement.h"
@@ -326,10 +325,9 @@ core::Result<std::string> SteeringPanel::runStrengths(core::analysis::ModelCache
     r.prompt = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value()).ids;
     r.generation = job->generation;
     if (!job->target.empty()) {
-        const auto ids = model.tokenizer->encode(job->target).ids;
-        if (ids.size() != 1)
-            return core::Error{"the target '" + job->target + "' is " + std::to_string(ids.size()) + " tokens; give one token"};
-        r.targets = {ids[0]};
+        int64_t target = 0;
+        FS_TRY(target, core::analysis::singleToken(*model.tokenizer, job->target));
+        r.targets = {target};
     }
     core::analysis::SteeringEdit e;
     FS_TRY(e.kind, core::analysis::parseEditKind(job->mode));
@@ -341,18 +339,10 @@ core::Result<std::string> SteeringPanel::runStrengths(core::analysis::ModelCache
     for (double a : job->strengths) {
         e.value = a;
         r.edits = {e};
-        const std::string key = core::analysis::steerCacheKey(modelFp, saeFp, r);
-        std::optional<std::string> hit;
-        FS_TRY(hit, core::analysis::cachedResult(**db, key));
-        core::analysis::SteerResult result;
-        if (hit) {
-            FS_TRY(result, core::analysis::steerResultFromJson(*hit));
-        } else {
-            job->cached = false;
-            FS_TRY(result, core::analysis::steer(*model.decoder, r));
-            if (auto s = core::analysis::storeResult(**db, key, "steer", core::analysis::steerResultToJson(result)); !s)
-                return s.error();
-        }
+        core::analysis::CachedSteer run;
+        FS_TRY(run, core::analysis::steerCached(db->get(), *model.decoder, modelFp, saeFp, r));
+        job->cached = job->cached && run.cached;
+        core::analysis::SteerResult &result = run.result;
         job->steeredTexts.push_back(model.tokenizer->decode(result.steeredTokens));
         job->results.push_back(std::move(result));
         progress.advance();
@@ -496,13 +486,11 @@ int SteeringPanel::runAblationStudy()
         const auto prompt = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value()).ids;
         std::optional<int64_t> target;
         if (!job->target.empty()) {
-            const auto ids = model.tokenizer->encode(job->target).ids;
-            if (ids.size() != 1)
-                return core::Error{"the target '" + job->target + "' is " + std::to_string(ids.size()) + " tokens; give one token"};
-            target = ids[0];
+            int64_t id = 0;
+            FS_TRY(id, core::analysis::singleToken(*model.tokenizer, job->target));
+            target = id;
         }
         FS_TRY(job->ablation, core::analysis::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
-        job->cached = target.has_value();
         return std::to_string(job->ablation.size()) + " features ablated";
     };
     m_status->setText(tr("Ablating..."));
@@ -511,7 +499,7 @@ int SteeringPanel::runAblationStudy()
             m_status->setText(state.outcome);
             return;
         }
-        const bool byTarget = job->cached;
+        const bool byTarget = !job->target.empty();
         m_ablation->setRowCount(0);
         QVector<double> keys, values;
         QVector<QString> names;

@@ -6,7 +6,6 @@
 #include "app/cli/options.h"
 
 #include "core/analysis/index_store.h"
-#include "core/analysis/result_cache.h"
 #include "core/analysis/steering.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
@@ -56,10 +55,9 @@ core::Result<Loaded> load(const Options &o)
     // SAE work reads prompts with BOS first (the SAELens convention for every family).
     l.prompt = l.tokenizer->encodeForModel(o.value("prompt"), l.tokenizer->bosId().has_value()).ids;
     for (const std::string &t : o.values("target")) {
-        const auto ids = l.tokenizer->encode(t).ids;
-        if (ids.size() != 1)
-            return core::Error{"--target '" + t + "' is " + std::to_string(ids.size()) + " tokens; give a single token (e.g. ' Paris')"};
-        l.targets.push_back(ids[0]);
+        int64_t id = 0;
+        FS_TRY(id, core::analysis::singleToken(*l.tokenizer, t));
+        l.targets.push_back(id);
     }
     return l;
 }
@@ -127,7 +125,7 @@ json resultJson(const Loaded &l, const core::analysis::SteerResult &r)
 struct SteerSetup {
     core::analysis::SteerRequest request;
     std::unique_ptr<core::store::Database> workspace;
-    std::string cachePrefix;
+    std::string modelFingerprint, saeFingerprint;
 };
 
 core::Result<SteerSetup> setup(const Options &o, const Loaded &l)
@@ -148,14 +146,8 @@ core::Result<SteerSetup> setup(const Options &o, const Loaded &l)
     s.request.edits.push_back(e);
     if (o.has("workspace")) {
         FS_TRY(s.workspace, core::store::Database::open(o.value("workspace")));
-        std::string modelFp;
-        FS_TRY(modelFp, core::analysis::fingerprintModel(l.modelPath));
-        const json params = {{"prompt", l.prompt}, {"targets", l.targets}, {"mode", o.value("mode", "add")},
-                             {"feature", e.feature}, {"positions", o.value("positions", "all")},
-                             {"max_tokens", s.request.generation.maxNewTokens}, {"temperature", s.request.generation.temperature},
-                             {"top_k", s.request.generation.topK}, {"top_p", s.request.generation.topP},
-                             {"seed", s.request.generation.seed}, {"dtype", std::string(c10::toString(l.decoder->dtype()))}};
-        s.cachePrefix = core::store::combineFingerprints({"steer-v1", modelFp, core::analysis::fingerprintSae(*l.sae), params.dump()});
+        FS_TRY(s.modelFingerprint, core::analysis::fingerprintModel(l.modelPath));
+        s.saeFingerprint = core::analysis::fingerprintSae(*l.sae);
     }
     return s;
 }
@@ -164,25 +156,11 @@ core::Result<SteerSetup> setup(const Options &o, const Loaded &l)
 core::Result<json> runOne(const Loaded &l, SteerSetup &s, double strength)
 {
     s.request.edits[0].value = strength;
-    std::string key;
-    if (s.workspace) {
-        key = core::store::combineFingerprints({s.cachePrefix, std::to_string(strength)});
-        std::optional<std::string> hit;
-        FS_TRY(hit, core::analysis::cachedResult(*s.workspace, key));
-        if (hit) {
-            json j = json::parse(*hit);
-            j["cached"] = true;
-            return j;
-        }
-    }
-    core::analysis::SteerResult r;
-    FS_TRY(r, core::analysis::steer(*l.decoder, s.request));
-    json j = resultJson(l, r);
+    core::analysis::CachedSteer r;
+    FS_TRY(r, core::analysis::steerCached(s.workspace.get(), *l.decoder, s.modelFingerprint, s.saeFingerprint, s.request));
+    json j = resultJson(l, r.result);
     j["strength"] = strength;
-    if (s.workspace)
-        if (auto st = core::analysis::storeResult(*s.workspace, key, "steer", j.dump()); !st)
-            return st.error();
-    j["cached"] = false;
+    j["cached"] = r.cached;
     return j;
 }
 

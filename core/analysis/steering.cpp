@@ -265,13 +265,15 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
 
 } // namespace fscope::core::analysis
 
+#include "core/analysis/result_cache.h"
 #include "core/store/fingerprint.h"
 
 #include <nlohmann/json.hpp>
 
 namespace fscope::core::analysis {
 
-std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &r)
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &r,
+                          at::ScalarType dtype)
 {
     nlohmann::json edits = nlohmann::json::array();
     for (const auto &e : r.edits) {
@@ -287,7 +289,8 @@ std::string steerCacheKey(const std::string &modelFingerprint, const std::string
     const auto &g = r.generation;
     const nlohmann::json params = {{"prompt", r.prompt}, {"edits", edits}, {"targets", r.targets}, {"top", r.topTokens},
                                    {"max_new", g.maxNewTokens}, {"temperature", g.temperature}, {"top_k", g.topK},
-                                   {"top_p", g.topP}, {"seed", g.seed}, {"stop", g.stopTokens}};
+                                   {"top_p", g.topP}, {"seed", g.seed}, {"stop", g.stopTokens},
+                                   {"dtype", std::string(c10::toString(dtype))}};
     return store::combineFingerprints({"steer-v2", modelFingerprint, saeFingerprint, params.dump()});
 }
 
@@ -321,6 +324,36 @@ Result<SteerResult> steerResultFromJson(const std::string &text)
     } catch (const std::exception &e) {
         return Error{std::string("cached steering result is unreadable: ") + e.what()};
     }
+}
+
+Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder, const std::string &modelFingerprint,
+                                const std::string &saeFingerprint, const SteerRequest &request)
+{
+    CachedSteer out;
+    std::string key;
+    if (workspace) {
+        key = steerCacheKey(modelFingerprint, saeFingerprint, request, decoder.dtype());
+        std::optional<std::string> hit;
+        FS_TRY(hit, cachedResult(*workspace, key));
+        if (hit) {
+            FS_TRY(out.result, steerResultFromJson(*hit));
+            out.cached = true;
+            return out;
+        }
+    }
+    FS_TRY(out.result, steer(decoder, request));
+    if (workspace)
+        if (auto s = storeResult(*workspace, key, "steer", steerResultToJson(out.result)); !s)
+            return s.error();
+    return out;
+}
+
+Result<int64_t> singleToken(const tokenize::Tokenizer &tokenizer, const std::string &text)
+{
+    const auto ids = tokenizer.encode(text).ids;
+    if (ids.size() != 1)
+        return Error{"the target '" + text + "' is " + std::to_string(ids.size()) + " tokens; give a single token (e.g. ' Paris')"};
+    return ids[0];
 }
 
 } // namespace fscope::core::analysis

@@ -15,6 +15,8 @@
 #include "core/model/generation.h"
 #include "core/model/position_policy.h"
 #include "core/sae/sae.h"
+#include "core/store/database.h"
+#include "core/tokenize/tokenizer.h"
 
 #include <memory>
 #include <optional>
@@ -87,11 +89,24 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
 
 namespace fscope::core::analysis {
 
-// The workspace cache key of a steering run: model, SAE, prompt, edits, generation settings,
-// targets (everything that decides the result).
-std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &request);
+// The workspace cache key of a steering run: model (and the dtype it runs in), SAE, prompt,
+// edits, generation settings, targets (everything that decides the result).
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &request,
+                          at::ScalarType dtype);
 // A result as JSON (the shape `steer --json` prints, without token texts) and back.
 std::string steerResultToJson(const SteerResult &result);
 Result<SteerResult> steerResultFromJson(const std::string &json);
+
+struct CachedSteer {
+    SteerResult result;
+    bool cached = false; // answered from the workspace
+};
+// steer(), answered from `workspace` when it holds the identical request (then stored there).
+// A null workspace just runs it.
+Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder, const std::string &modelFingerprint,
+                                const std::string &saeFingerprint, const SteerRequest &request);
+
+// The id of `text` when it is exactly one token (target tokens such as " Paris").
+Result<int64_t> singleToken(const tokenize::Tokenizer &tokenizer, const std::string &text);
 
 } // namespace fscope::core::analysis
