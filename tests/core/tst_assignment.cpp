@@ -1,0 +1,193 @@
+// The assignment solver returns the optimum: brute force on small matrices, scipy's
+// linear_sum_assignment totals (tests/generators/make_assignment_fixtures.py) on random,
+// tied, shifted, low-rank, rectangular and +inf matrices, and an LP-duality certificate on
+// every solve.
+
+#include "core/analysis/assignment.h"
+#include "core/corpus/corpus.h"
+#include "core/util/json_file.h"
+#include "tests/support/testsupport.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <set>
+
+using namespace fscope::core;
+using fscope::test::fixture;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// u(seed, i, j), bit-identical to the generator's numpy version.
+double hashUniform(uint64_t seed, uint64_t i, uint64_t j)
+{
+    const uint64_t key = (seed * 1000003ULL) ^ (i << 32) ^ j;
+    return double(corpus::mix64(key) >> 11) * 0x1.0p-53;
+}
+
+std::vector<double> buildMatrix(const std::string &kind, uint64_t seed, int64_t n, int64_t m)
+{
+    std::vector<double> c(n * m);
+    for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < m; ++j) {
+            double &x = c[i * m + j];
+            const double u = hashUniform(seed, i, j);
+            if (kind == "uniform") {
+                x = u;
+            } else if (kind == "ties") {
+                x = std::floor(u * 8);
+            } else if (kind == "inf") {
+                x = (hashUniform(seed + 7, i, j) >= 0.4 || i == j) ? u : kInf;
+            } else if (kind == "scaled") {
+                x = u * 1e6 + 1e9 * double(i % 3);
+            } else if (kind == "lowrank") {
+                double s = 0;
+                for (int k = 0; k < 8; ++k) s = s - (hashUniform(seed, i, k) - 0.5) * (hashUniform(seed + 1, j, k) - 0.5);
+                x = s;
+            }
+        }
+    }
+    return c;
+}
+
+double bruteForce(const std::vector<double> &c, int64_t n)
+{
+    std::vector<int64_t> p(n);
+    std::iota(p.begin(), p.end(), 0);
+    double best = kInf;
+    do {
+        double s = 0;
+        for (int64_t i = 0; i < n; ++i) s += c[i * n + p[i]];
+        best = std::min(best, s);
+    } while (std::next_permutation(p.begin(), p.end()));
+    return best;
+}
+
+void checkConsistent(const analysis::Assignment &a, const std::vector<double> &c, int64_t n, int64_t m)
+{
+    std::set<int64_t> used;
+    int64_t pairs = 0;
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t j = a.rowToColumn[i];
+        if (j < 0) continue;
+        QVERIFY(j < m);
+        QVERIFY2(used.insert(j).second, "a column is used twice");
+        QCOMPARE(a.columnToRow[j], i);
+        total += c[i * m + j];
+        ++pairs;
+    }
+    QCOMPARE(pairs, std::min(n, m));
+    QCOMPARE(a.totalCost, total);
+    QVERIFY2(analysis::dualGap(c.data(), n, m, a) < 1e-9, "the duals do not certify optimality");
+}
+
+} // namespace
+
+class TestAssignment : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void bruteForceSmall();
+    void matchesScipy_data();
+    void matchesScipy();
+    void initialisationDoesNotChangeTheOptimum();
+    void forbiddenPairs();
+    void badInput();
+};
+
+void TestAssignment::bruteForceSmall()
+{
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+        const int64_t n = 1 + int64_t(seed % 7);
+        const std::string kind = seed % 3 == 0 ? "ties" : seed % 3 == 1 ? "uniform" : "lowrank";
+        const auto c = buildMatrix(kind, 100 + seed, n, n);
+        auto a = analysis::solveAssignment(c.data(), n, n);
+        QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
+        checkConsistent(*a, c, n, n);
+        QVERIFY2(std::abs(a->totalCost - bruteForce(c, n)) < 1e-12, qPrintable(QString("seed %1").arg(seed)));
+    }
+}
+
+void TestAssignment::matchesScipy_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<qint64>("seed");
+    QTest::addColumn<qint64>("rows");
+    QTest::addColumn<qint64>("columns");
+    QTest::addColumn<double>("total");
+    auto json = readJsonFile(fixture("assignment/expected.json"));
+    QVERIFY2(json.ok(), json.ok() ? "" : json.errorMessage().c_str());
+    for (const auto &c : (*json)["cases"]) {
+        const QString name = QString("%1-%2x%3").arg(QString::fromStdString(c["kind"].get<std::string>())).arg(c["rows"].get<int64_t>()).arg(c["columns"].get<int64_t>());
+        QTest::newRow(qPrintable(name)) << QString::fromStdString(c["kind"].get<std::string>()) << c["seed"].get<qint64>()
+                                        << c["rows"].get<qint64>() << c["columns"].get<qint64>() << c["total"].get<double>();
+    }
+}
+
+void TestAssignment::matchesScipy()
+{
+    QFETCH(QString, kind);
+    QFETCH(qint64, seed);
+    QFETCH(qint64, rows);
+    QFETCH(qint64, columns);
+    QFETCH(double, total);
+    const auto c = buildMatrix(kind.toStdString(), seed, rows, columns);
+    auto a = analysis::solveAssignment(c.data(), rows, columns);
+    QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
+    checkConsistent(*a, c, rows, columns);
+    const double tolerance = 1e-10 * std::max(1.0, std::abs(total));
+    QVERIFY2(std::abs(a->totalCost - total) <= tolerance,
+             qPrintable(QString("total %1, scipy %2").arg(a->totalCost, 0, 'g', 17).arg(total, 0, 'g', 17)));
+}
+
+void TestAssignment::initialisationDoesNotChangeTheOptimum()
+{
+    for (const char *kind : {"uniform", "ties", "lowrank", "scaled"}) {
+        const auto c = buildMatrix(kind, 42, 300, 300);
+        auto with = analysis::solveAssignment(c.data(), 300, 300, {true});
+        auto without = analysis::solveAssignment(c.data(), 300, 300, {false});
+        QVERIFY(with.ok() && without.ok());
+        QCOMPARE(without->freeRowsAfterInit, int64_t(300));
+        // The initialisation does real work: most rows are placed before any path search.
+        QVERIFY2(with->freeRowsAfterInit < 300, kind);
+        QVERIFY(std::abs(with->totalCost - without->totalCost) <= 1e-9 * std::max(1.0, std::abs(without->totalCost)));
+    }
+}
+
+void TestAssignment::forbiddenPairs()
+{
+    // Only the anti-diagonal is allowed: the unique assignment is forced.
+    const int64_t n = 5;
+    std::vector<double> c(n * n, kInf);
+    for (int64_t i = 0; i < n; ++i) c[i * n + (n - 1 - i)] = double(i);
+    auto a = analysis::solveAssignment(c.data(), n, n);
+    QVERIFY(a.ok());
+    for (int64_t i = 0; i < n; ++i) QCOMPARE(a->rowToColumn[i], n - 1 - i);
+    QCOMPARE(a->totalCost, 10.0);
+
+    // Two rows that can only use the same column: no complete assignment, and it says so.
+    std::vector<double> bad = {1, kInf, kInf, 2, kInf, kInf, 3, 4, 5};
+    auto b = analysis::solveAssignment(bad.data(), 3, 3);
+    QVERIFY(!b.ok());
+    QVERIFY2(b.errorMessage().find("no complete assignment") != std::string::npos, b.errorMessage().c_str());
+}
+
+void TestAssignment::badInput()
+{
+    std::vector<double> c = {1, 2, std::nan(""), 4};
+    auto a = analysis::solveAssignment(c.data(), 2, 2);
+    QVERIFY(!a.ok());
+    QVERIFY2(a.errorMessage().find("NaN") != std::string::npos, a.errorMessage().c_str());
+    auto empty = analysis::solveAssignment(nullptr, 0, 3);
+    QVERIFY(empty.ok());
+    QCOMPARE(empty->columnToRow.size(), size_t(3));
+}
+
+QTEST_GUILESS_MAIN(TestAssignment)
+#include "tst_assignment.moc"
