@@ -32,6 +32,7 @@ int benchForward(const Args &args);
 int benchIo(const Args &args);
 int benchSae(const Args &args);
 int benchIndex(const Args &args);
+int benchMatch(const Args &args);
 
 int runBench(const Args &args)
 {
@@ -41,8 +42,10 @@ int runBench(const Args &args)
         return benchSae(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "index")
         return benchIndex(Args(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "match")
+        return benchMatch(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
-        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae|index ...\n");
+        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae|index|match ...\n");
         return 2;
     }
     return benchIo(args);

@@ -1,6 +1,11 @@
 #include "core/analysis/assignment.h"
+#include "core/analysis/assignment_kernels.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -10,36 +15,86 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// Two threads relax one row: a helper takes the upper half of the columns. A path search
+// runs hundreds of thousands of relax steps of ~10 us each, too short for a thread pool's
+// wake-up, so the helper spins on an epoch counter for the duration of the search phase.
+template <typename T>
+class RelaxPair {
+public:
+    RelaxPair(int64_t m, double *w, double *key, int64_t *path) : m_half(m / 2), m_m(m), m_w(w), m_key(key), m_path(path) {
+        m_thread = std::thread([this] { loop(); });
+    }
+    ~RelaxPair() {
+        m_stop.store(true, std::memory_order_release);
+        m_epoch.fetch_add(1, std::memory_order_acq_rel);
+        m_thread.join();
+    }
+    double relax(const T *row, double base, int64_t label) {
+        m_row = row;
+        m_base = base;
+        m_label = label;
+        const int64_t e = m_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+        const double mine = kernels::relax(row, base, m_w, m_key, m_path, label, m_half);
+        while (m_done.load(std::memory_order_acquire) != e) pause();
+        return std::min(mine, m_helperLowest);
+    }
+
+private:
+    static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    void loop() {
+        int64_t seen = 0;
+        for (;;) {
+            int64_t e;
+            while ((e = m_epoch.load(std::memory_order_acquire)) == seen) pause();
+            seen = e;
+            if (m_stop.load(std::memory_order_acquire)) return;
+            m_helperLowest = kernels::relax(m_row + m_half, m_base, m_w + m_half, m_key + m_half, m_path + m_half, m_label,
+                                            m_m - m_half);
+            m_done.store(e, std::memory_order_release);
+        }
+    }
+    const int64_t m_half, m_m;
+    double *m_w, *m_key;
+    int64_t *m_path;
+    const T *m_row = nullptr;
+    double m_base = 0, m_helperLowest = 0;
+    int64_t m_label = 0;
+    std::atomic<int64_t> m_epoch{0}, m_done{0};
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+template <typename T>
 struct Solver {
-    const double *c;
-    int64_t n, m; // n <= m
+    const T *c = nullptr;
+    int64_t n = 0, m = 0; // n <= m
     std::vector<double> u, v;
     std::vector<int64_t> col4row, row4col;
 
-    double at(int64_t i, int64_t j) const { return c[i * m + j]; }
+    const T *row(int64_t i) const { return c + i * m; }
 
     // JV column reduction, reduction transfer and augmenting row reduction (square only).
     // Returns the rows still free. Keeps: an assigned row's column is a minimum of its
     // c_ij - v_j, so u_i = that minimum is dual feasible.
     std::vector<int64_t> initialize() {
         std::vector<int> matches(n, 0);
-        // Column reduction, scanning columns backwards as JV does so that ties go to the
-        // lowest column.
+        // Column reduction. JV scans each column for its minimum; on a row-major matrix that
+        // is a cache miss per entry, so the minima are gathered row by row (same result: the
+        // lowest row wins a tie), then columns are assigned backwards as JV does.
+        std::vector<double> colMin(m, kInf);
+        std::vector<int64_t> colArg(m, -1);
+        for (int64_t i = 0; i < n; ++i) kernels::columnMin(row(i), colMin.data(), colArg.data(), i, m);
         for (int64_t j = m - 1; j >= 0; --j) {
-            double best = kInf;
-            int64_t imin = -1;
-            for (int64_t i = 0; i < n; ++i) {
-                const double h = at(i, j);
-                if (h < best) {
-                    best = h;
-                    imin = i;
-                }
-            }
+            const int64_t imin = colArg[j];
             if (imin < 0) { // column of +inf: forbidden everywhere, the solve reports it
                 v[j] = 0;
                 continue;
             }
-            v[j] = best;
+            v[j] = colMin[j];
             if (++matches[imin] == 1) {
                 col4row[imin] = j;
                 row4col[j] = imin;
@@ -50,25 +105,21 @@ struct Solver {
                 row4col[j1] = -1;
             }
         }
-        // Reduction transfer: rows that won exactly one column hand the slack to it.
+        // Reduction transfer: a row that won exactly one column hands it the slack to its
+        // second-best column.
+        std::vector<double> h(m);
         std::vector<int64_t> freeRows;
         for (int64_t i = 0; i < n; ++i) {
             if (matches[i] == 0) {
                 freeRows.push_back(i);
-            } else if (matches[i] > 1) {
-                // Won several columns but kept one; it stays assigned (its column is its min).
-            } else {
+            } else if (matches[i] == 1) {
                 const int64_t j1 = col4row[i];
-                double best = kInf;
-                for (int64_t j = 0; j < m; ++j)
-                    if (j != j1) best = std::min(best, at(i, j) - v[j]);
+                kernels::reduce(row(i), v.data(), h.data(), m);
+                h[j1] = kInf;
+                const double best = kernels::minimum(h.data(), m);
                 if (std::isfinite(best)) v[j1] -= best;
             }
         }
-        // Rows that won columns but were moved off one keep only their final column; the
-        // columns they lost are free. A row with matches > 1 holds col4row; fix stale marks.
-        for (int64_t j = 0; j < m; ++j)
-            if (row4col[j] >= 0 && col4row[row4col[j]] != j) row4col[j] = -1;
 
         // Augmenting row reduction, twice (JV): each free row takes its cheapest column,
         // lowering that column's price to the second-cheapest so the displaced row (if any)
@@ -81,31 +132,24 @@ struct Solver {
             const int64_t stepLimit = 8 * n + 64;
             while (k < pending.size()) {
                 const int64_t i = pending[k++];
-                double umin = kInf, usub = kInf;
-                int64_t j1 = -1, j2 = -1;
-                for (int64_t j = 0; j < m; ++j) {
-                    const double h = at(i, j) - v[j];
-                    if (h < usub) {
-                        if (h >= umin) {
-                            usub = h;
-                            j2 = j;
-                        } else {
-                            usub = umin;
-                            j2 = j1;
-                            umin = h;
-                            j1 = j;
-                        }
-                    }
-                }
-                if (j1 < 0) { // a row of +inf: no assignment exists; the path search says so
+                double umin = 0, usub = 0;
+                kernels::twoSmallest(row(i), v.data(), m, umin, usub);
+                if (!std::isfinite(umin)) { // a row of +inf: the path search reports it
                     freeRows.push_back(i);
                     continue;
+                }
+                int64_t j1 = kernels::nextEqualDiff(row(i), v.data(), 0, m, umin);
+                int64_t j2 = -1;
+                if (std::isfinite(usub)) {
+                    j2 = kernels::nextEqualDiff(row(i), v.data(), usub == umin ? j1 + 1 : 0, m, usub);
+                    if (j2 == j1) j2 = kernels::nextEqualDiff(row(i), v.data(), j1 + 1, m, usub);
+                    if (j2 >= m) j2 = -1;
                 }
                 int64_t i0 = row4col[j1];
                 const bool strict = umin < usub && std::isfinite(usub);
                 if (strict) {
                     v[j1] -= usub - umin;
-                } else if (i0 >= 0 && j2 >= 0 && std::isfinite(usub)) {
+                } else if (i0 >= 0 && j2 >= 0) {
                     // A tie: take the second column instead of displacing anyone for free.
                     j1 = j2;
                     i0 = row4col[j1];
@@ -122,55 +166,60 @@ struct Solver {
             }
         }
         for (int64_t i = 0; i < n; ++i)
-            if (col4row[i] >= 0) u[i] = at(i, col4row[i]) - v[col4row[i]];
+            if (col4row[i] >= 0) u[i] = double(row(i)[col4row[i]]) - v[col4row[i]];
         return freeRows;
     }
 
-    // One shortest augmenting path from `start` (Crouse 2016 / scipy's augmenting_path, with
-    // the visited rows and columns kept as lists so the dual update touches only them).
-    bool augment(int64_t start, std::vector<double> &dist, std::vector<int64_t> &path, std::vector<int64_t> &remaining,
-                 std::vector<int64_t> &visitedRows, std::vector<int64_t> &visitedCols) {
-        int64_t left = m;
-        for (int64_t j = 0; j < m; ++j) {
-            remaining[j] = m - j - 1; // scipy's order: ties resolve like linear_sum_assignment
-            dist[j] = kInf;
-        }
+    // One shortest augmenting path from `start` (Crouse 2016 / scipy's augmenting_path).
+    // Every step relaxes a whole row with one vector pass: scanned columns are kept out by
+    // w_j = -inf (their distance is final) and key_j = +inf (never chosen again).
+    std::vector<double> key, w, dist;
+    std::vector<int64_t> path, visitedRows, scanned;
+    std::unique_ptr<RelaxPair<T>> pair; // set by startSearch() on wide problems
+
+    void startSearch(int64_t rowsToPlace) {
+        key.assign(m, kInf);
+        w.assign(m, 0.0);
+        dist.resize(m);
+        path.resize(m);
+        // Two threads only pay off on wide rows and with more than a handful of searches.
+        if (m >= 4096 && rowsToPlace >= 4 && std::thread::hardware_concurrency() >= 2)
+            pair = std::make_unique<RelaxPair<T>>(m, w.data(), key.data(), path.data());
+    }
+
+    bool augment(int64_t start) {
+        std::fill(key.begin(), key.end(), kInf);
+        std::copy(v.begin(), v.end(), w.begin());
         visitedRows.clear();
-        visitedCols.clear();
+        scanned.clear();
         double minVal = 0;
         int64_t i = start, sink = -1;
         while (sink < 0) {
             visitedRows.push_back(i);
-            const double *row = c + i * m;
-            const double base = minVal - u[i];
-            double lowest = kInf;
-            int64_t index = -1;
-            for (int64_t it = 0; it < left; ++it) {
-                const int64_t j = remaining[it];
-                const double r = base + row[j] - v[j];
-                if (r < dist[j]) {
-                    path[j] = i;
-                    dist[j] = r;
-                }
-                if (dist[j] < lowest || (dist[j] == lowest && row4col[j] < 0)) {
-                    lowest = dist[j];
-                    index = it;
-                }
-            }
+            const double lowest = pair ? pair->relax(row(i), minVal - u[i], i)
+                                       : kernels::relax(row(i), minVal - u[i], w.data(), key.data(), path.data(), i, m);
             if (!(lowest < kInf)) return false;
+            // Among columns at the lowest distance prefer a free one: the path ends there.
+            int64_t j = kernels::nextEqual(key.data(), 0, m, lowest);
+            for (int64_t f = j; f < m; f = kernels::nextEqual(key.data(), f + 1, m, lowest))
+                if (row4col[f] < 0) {
+                    j = f;
+                    break;
+                }
             minVal = lowest;
-            const int64_t j = remaining[index];
+            dist[j] = lowest;
+            scanned.push_back(j);
+            key[j] = kInf;
+            w[j] = -kInf;
             if (row4col[j] < 0)
                 sink = j;
             else
                 i = row4col[j];
-            visitedCols.push_back(j);
-            remaining[index] = remaining[--left];
         }
         u[start] += minVal;
         for (int64_t r : visitedRows)
             if (r != start) u[r] += minVal - dist[col4row[r]];
-        for (int64_t j : visitedCols) v[j] -= minVal - dist[j];
+        for (int64_t j : scanned) v[j] -= minVal - dist[j];
         for (int64_t j = sink;;) {
             const int64_t r = path[j];
             row4col[j] = r;
@@ -181,9 +230,8 @@ struct Solver {
     }
 };
 
-} // namespace
-
-Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
+template <typename T>
+Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
     if (rows < 0 || columns < 0) return Error{"assignment: negative matrix size"};
     Assignment out;
     if (rows == 0 || columns == 0) {
@@ -198,9 +246,9 @@ Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t col
                          std::to_string(k % columns) + ")"};
 
     // More rows than columns: solve the transpose, then read the pairs back.
-    std::vector<double> transposed;
+    std::vector<T> transposed;
     const bool transpose = rows > columns;
-    const double *c = cost;
+    const T *c = cost;
     int64_t n = rows, m = columns;
     if (transpose) {
         transposed.resize(rows * columns);
@@ -210,38 +258,49 @@ Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t col
         std::swap(n, m);
     }
 
-    Solver s{c, n, m, std::vector<double>(n, 0.0), std::vector<double>(m, 0.0), std::vector<int64_t>(n, -1),
-             std::vector<int64_t>(m, -1)};
+    Solver<T> s;
+    s.c = c;
+    s.n = n;
+    s.m = m;
+    s.u.assign(n, 0.0);
+    s.v.assign(m, 0.0);
+    s.col4row.assign(n, -1);
+    s.row4col.assign(m, -1);
     std::vector<int64_t> freeRows;
+    const auto t0 = std::chrono::steady_clock::now();
     if (options.initialize && n == m) {
         freeRows = s.initialize();
     } else {
         for (int64_t i = 0; i < n; ++i) freeRows.push_back(i);
     }
     out.freeRowsAfterInit = static_cast<int64_t>(freeRows.size());
+    const auto t1 = std::chrono::steady_clock::now();
+    out.initSeconds = std::chrono::duration<double>(t1 - t0).count();
 
-    std::vector<double> dist(m);
-    std::vector<int64_t> path(m, -1), remaining(m), visitedRows, visitedCols;
+    s.startSearch(int64_t(freeRows.size()));
     for (int64_t i : freeRows)
-        if (!s.augment(i, dist, path, remaining, visitedRows, visitedCols))
+        if (!s.augment(i))
             return Error{"assignment: no complete assignment exists (" + std::string(transpose ? "column " : "row ") +
                          std::to_string(i) + " cannot be placed: too many forbidden pairs)"};
 
+    s.pair.reset();
+    out.searchSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     // Solving the transpose swaps the roles: its rows are our columns.
     out.u = transpose ? s.v : s.u;
     out.v = transpose ? s.u : s.v;
     out.rowToColumn = transpose ? s.row4col : s.col4row;
     out.columnToRow = transpose ? s.col4row : s.row4col;
     for (int64_t i = 0; i < rows; ++i)
-        if (out.rowToColumn[i] >= 0) out.totalCost += cost[i * columns + out.rowToColumn[i]];
+        if (out.rowToColumn[i] >= 0) out.totalCost += double(cost[i * columns + out.rowToColumn[i]]);
     return out;
 }
 
-double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignment &a) {
+template <typename T>
+double gap(const T *cost, int64_t rows, int64_t columns, const Assignment &a) {
     double worst = 0;
     for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = 0; j < columns; ++j) {
-            const double cij = cost[i * columns + j];
+            const double cij = double(cost[i * columns + j]);
             if (!std::isfinite(cij)) continue;
             const double r = cij - a.u[i] - a.v[j];
             const double scale = std::max({1.0, std::abs(cij), std::abs(a.u[i]), std::abs(a.v[j])});
@@ -257,5 +316,16 @@ double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignme
         if (a.rowToColumn[i] < 0) worst = std::max(worst, a.u[i] / std::max(1.0, std::abs(a.u[i])));
     return worst;
 }
+
+} // namespace
+
+Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
+    return solve(cost, rows, columns, options);
+}
+Result<Assignment> solveAssignment(const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
+    return solve(cost, rows, columns, options);
+}
+double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignment &a) { return gap(cost, rows, columns, a); }
+double dualGap(const float *cost, int64_t rows, int64_t columns, const Assignment &a) { return gap(cost, rows, columns, a); }
 
 } // namespace fscope::core::analysis

@@ -26,6 +26,7 @@ struct Assignment {
     double totalCost = 0;
     std::vector<double> u, v;         // optimal duals: c_ij - u_i - v_j >= 0, == 0 on pairs
     int64_t freeRowsAfterInit = 0;    // rows the path search had to place
+    double initSeconds = 0, searchSeconds = 0;
 };
 
 // `cost` is row-major [rows, columns]; +inf marks a forbidden pair, NaN and -inf are errors.
@@ -33,10 +34,13 @@ struct Assignment {
 // column; a tall one is solved on its transpose and some rows stay free (-1). An error when
 // the forbidden pairs leave no complete assignment.
 Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
+// The same on float32 costs (half the memory of a 16k x 16k problem; duals stay double).
+Result<Assignment> solveAssignment(const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
 
 // The largest violation of dual feasibility (min over i,j of reduced cost, as a negative
 // number, or 0) and of complementary slackness on assigned pairs: an optimality certificate
 // that a test or a benchmark can check on any matrix.
 double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignment &assignment);
+double dualGap(const float *cost, int64_t rows, int64_t columns, const Assignment &assignment);
 
 } // namespace fscope::core::analysis

@@ -1,4 +1,5 @@
 #include "core/io/npz_tensor.h"
+#include "core/io/atomic_file.h"
 
 #include <algorithm>
 #include <cstring>
@@ -71,6 +72,19 @@ Result<NamedTensors> loadNpz(const std::string &path)
         out.emplace_back(name, std::move(t).value());
     }
     return out;
+}
+
+Status writeNpy(const std::string &path, const at::Tensor &tensor)
+{
+    const auto dtype = fromScalarType(tensor.scalar_type());
+    if (!dtype || npyDescr(*dtype).empty())
+        return fileError(path, "the array has a dtype numpy cannot hold");
+    const at::Tensor t = tensor.to(at::kCPU).contiguous();
+    AtomicFile file(path);
+    const std::string header = makeNpyHeader(*dtype, t.sizes().vec());
+    file.write(header.data(), header.size());
+    file.write(t.data_ptr(), size_t(t.numel()) * t.element_size());
+    return file.commit();
 }
 
 Status writeNpz(const std::string &path, const NamedTensors &tensors, bool compressed)

@@ -13,6 +13,9 @@ Result<at::Tensor> npyToTensor(const NpyArray &array, const std::string &name);
 // One .npy file.
 Result<at::Tensor> loadNpy(const std::string &path);
 
+// One tensor as an .npy file (written atomically).
+Status writeNpy(const std::string &path, const at::Tensor &tensor);
+
 // Every array of an .npz file, in archive order.
 Result<NamedTensors> loadNpz(const std::string &path);
 

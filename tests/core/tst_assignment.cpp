@@ -184,7 +184,7 @@ void TestAssignment::badInput()
     auto a = analysis::solveAssignment(c.data(), 2, 2);
     QVERIFY(!a.ok());
     QVERIFY2(a.errorMessage().find("NaN") != std::string::npos, a.errorMessage().c_str());
-    auto empty = analysis::solveAssignment(nullptr, 0, 3);
+    auto empty = analysis::solveAssignment(static_cast<const double *>(nullptr), 0, 3);
     QVERIFY(empty.ok());
     QCOMPARE(empty->columnToRow.size(), size_t(3));
 }
