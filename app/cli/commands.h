@@ -23,6 +23,7 @@ int runFeature(const Args &args);
 int runSteer(const Args &args);
 int runSweep(const Args &args);
 int runAblation(const Args &args);
+int runMatch(const Args &args);
 
 void printUsage();
 

@@ -45,6 +45,8 @@ int main(int argc, char **argv)
             return runSweep(args);
         if (command == "ablation")
             return runAblation(args);
+        if (command == "match")
+            return runMatch(args);
     } catch (const std::invalid_argument &) {
         std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
         return 2;

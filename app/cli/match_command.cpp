@@ -1,0 +1,138 @@
+// featurescope-cli match: SAE Match between two SAEs or along a series (one SAE per layer),
+// with the hidden-state approximation on a model's contexts when --model and --text are given.
+
+#include "app/cli/commands.h"
+#include "app/cli/options.h"
+
+#include "core/analysis/index_store.h"
+#include "core/analysis/match_series.h"
+#include "core/corpus/corpus.h"
+#include "core/model/model_locator.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace fscope::cli {
+
+namespace {
+
+core::Result<at::Tensor> evaluationContexts(const Options &o, const std::string &modelPath)
+{
+    std::unique_ptr<core::tokenize::Tokenizer> tok;
+    FS_TRY(tok, core::tokenize::loadTokenizer(modelPath));
+    std::string tokFp;
+    FS_TRY(tokFp, core::corpus::fingerprintTokenizer(modelPath));
+    core::corpus::CorpusSpec spec;
+    spec.paths = {o.value("text")};
+    spec.contextLength = o.integer("context", 64);
+    int64_t budget = 0;
+    FS_TRY(budget, core::corpus::parseTokenCount(o.value("tokens", "4096")));
+    spec.tokenBudget = budget;
+    core::corpus::Corpus c;
+    FS_TRY(c, core::corpus::buildCorpus(spec, *tok, tokFp));
+    return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
+}
+
+} // namespace
+
+int runMatch(const Args &args)
+{
+    const Options o(args, {"sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context", "device",
+                           "workspace"},
+                    {"no-fold", "json", "no-pairs"});
+    if (!o.ok())
+        return fail(o.error());
+    std::vector<std::string> paths = o.values("sae");
+    if (o.has("sae-dir")) {
+        auto found = core::analysis::saeDirectories(o.value("sae-dir"));
+        if (!found)
+            return fail(found.errorMessage());
+        paths.insert(paths.end(), found->begin(), found->end());
+    }
+    if (paths.size() < 2)
+        return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR [--no-fold] "
+                    "[--cost decoder|encoder|all|cosine] [--skip K] [--model M --text FILE] [--workspace W] [--json]");
+    core::analysis::MatchSeriesRequest req;
+    req.saePaths = paths;
+    req.options.fold = !o.has("no-fold");
+    auto cost = core::analysis::parseMatchCost(o.value("cost", "decoder"));
+    if (!cost)
+        return fail(cost.errorMessage());
+    req.options.cost = *cost;
+    req.options.goodThreshold = o.number("good-threshold", req.options.goodThreshold);
+    req.skip = o.integer("skip", 1);
+    req.device = o.value("device", "cpu");
+    std::unique_ptr<core::model::Decoder> decoder;
+    if (o.has("model") != o.has("text"))
+        return fail("the hidden-state approximation needs both --model and --text");
+    if (o.has("model")) {
+        auto path = core::model::resolveModelPath(o.value("model"));
+        if (!path)
+            return fail(path.errorMessage());
+        auto d = core::model::Decoder::load(*path, {req.device, "float32"});
+        if (!d)
+            return fail(d.errorMessage());
+        decoder = std::move(d).value();
+        auto ctx = evaluationContexts(o, *path);
+        if (!ctx)
+            return fail(ctx.errorMessage());
+        req.decoder = decoder.get();
+        req.contexts = *ctx;
+        auto fp = core::analysis::fingerprintModel(*path);
+        if (!fp)
+            return fail(fp.errorMessage());
+        req.modelFingerprint = *fp;
+    }
+    std::unique_ptr<core::store::Database> workspace;
+    if (o.has("workspace")) {
+        auto db = core::store::Database::open(o.value("workspace"));
+        if (!db)
+            return fail(db.errorMessage());
+        workspace = std::move(db).value();
+    }
+    auto series = core::analysis::runMatchSeriesCached(workspace.get(), req);
+    if (!series)
+        return fail(series.errorMessage());
+
+    if (o.has("json")) {
+        nlohmann::json j = nlohmann::json::parse(core::analysis::matchSeriesToJson(*series));
+        j["cached"] = series->cached;
+        if (o.has("no-pairs"))
+            for (auto &l : j["links"])
+                for (const char *k : {"pairs", "pair_mse", "pair_cosine", "pair_good"})
+                    l.erase(k);
+        // Two SAEs: the link's fields at the top level as well (pairs, total_cost, ...).
+        if (series->links.size() == 1)
+            for (auto it = j["links"][0].begin(); it != j["links"][0].end(); ++it)
+                if (!j.contains(it.key()))
+                    j[it.key()] = it.value();
+        if (series->links.size() == 1)
+            j["seconds"] = series->seconds;
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    std::printf("SAE Match (%s, %s cost) over %zu SAEs%s\n", series->folded ? "folded" : "unfolded",
+                core::analysis::matchCostName(req.options.cost).c_str(), series->saePaths.size(), series->cached ? " (cached)" : "");
+    std::printf("%-28s %12s %12s %8s %8s\n", "link", "total MSE", "mean MSE", "good", "seconds");
+    for (const auto &l : series->links) {
+        const std::string name = series->labels[l.from] + " -> " + series->labels[l.to];
+        std::printf("%-28s %12.5g %12.5g %7.1f%% %8.2f\n", name.c_str(), l.result.totalCost, l.result.meanMse, 100 * l.result.goodShare,
+                    l.result.seconds);
+        if (l.evaluation)
+            for (const auto &s : l.evaluation->scores)
+                std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f%s\n", s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
+                            s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
+    }
+    if (!series->chainLengths.empty()) {
+        std::printf("chains (layers spanned: count):");
+        for (size_t k = 0; k < series->chainLengths.size(); ++k)
+            if (series->chainLengths[k])
+                std::printf(" %zu:%lld", k + 1, (long long)series->chainLengths[k]);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+} // namespace fscope::cli

@@ -1,0 +1,224 @@
+#include "core/analysis/match_series.h"
+
+#include "core/analysis/index_store.h"
+#include "core/analysis/result_cache.h"
+#include "core/model/hooks.h"
+#include "core/sae/sae_io.h"
+#include "core/store/fingerprint.h"
+#include "core/store/sha256.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+namespace fscope::core::analysis {
+namespace {
+
+std::string hookLabel(const std::string &hook) {
+    const auto parsed = model::parseHookName(hook);
+    if (!parsed || parsed->layer < 0) return hook;
+    std::string point = parsed->point;
+    if (point.rfind("hook_", 0) == 0) point = point.substr(5);
+    return "L" + std::to_string(parsed->layer) + " " + point;
+}
+
+nlohmann::json evaluationJson(const SpliceEvaluation &e) {
+    nlohmann::json schemes = nlohmann::json::array();
+    for (const auto &s : e.scores)
+        schemes.push_back({{"name", s.name},
+                           {"explained_variance", s.explainedVariance},
+                           {"delta_ce", s.deltaCe},
+                           {"kl", s.kl},
+                           {"matching_score", s.matchingScore}});
+    return {{"base_ce", e.baseCe}, {"tokens", e.tokens}, {"schemes", schemes}};
+}
+
+SpliceEvaluation evaluationFromJson(const nlohmann::json &j) {
+    SpliceEvaluation e;
+    e.baseCe = j.at("base_ce").get<double>();
+    e.tokens = j.at("tokens").get<int64_t>();
+    for (const auto &s : j.at("schemes"))
+        e.scores.push_back({s.at("name").get<std::string>(), s.at("explained_variance").get<double>(), s.at("delta_ce").get<double>(),
+                            s.at("kl").get<double>(), s.at("matching_score").get<double>()});
+    return e;
+}
+
+} // namespace
+
+Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &paths) {
+    std::vector<std::pair<int64_t, std::string>> keyed;
+    for (const auto &p : paths) {
+        auto s = sae::loadSae(p);
+        if (!s.ok()) return s.error();
+        const auto parsed = model::parseHookName(s->config().hookName);
+        keyed.emplace_back(parsed ? parsed->layer : -1, p);
+    }
+    std::stable_sort(keyed.begin(), keyed.end());
+    std::vector<std::string> out;
+    for (auto &k : keyed) out.push_back(k.second);
+    return out;
+}
+
+Result<std::vector<std::string>> saeDirectories(const std::string &dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return fileError(dir, "not a directory of SAEs");
+    std::vector<std::string> found;
+    for (const auto &entry : fs::directory_iterator(dir, ec)) {
+        if (!entry.is_directory()) continue;
+        const fs::path p = entry.path();
+        if (fs::exists(p / "cfg.json") || fs::exists(p / "params.npz")) found.push_back(p.string());
+    }
+    std::sort(found.begin(), found.end());
+    if (found.size() < 2) return fileError(dir, "holds " + std::to_string(found.size()) + " SAE directories; matching needs two or more");
+    return orderByLayer(found);
+}
+
+Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t count = int64_t(request.saePaths.size());
+    if (count < 2) return Error{"match: give at least two SAEs"};
+    if (request.skip < 1 || request.skip >= count)
+        return Error{"match: --skip " + std::to_string(request.skip) + " needs more than " + std::to_string(request.skip) + " SAEs"};
+    MatchSeries out;
+    out.saePaths = request.saePaths;
+    out.folded = request.options.fold;
+    sae::LoadSaeOptions lo;
+    lo.device = request.device;
+    auto load = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
+    // Hooks and widths first, so a bad SAE fails before any long solve.
+    int64_t dIn = 0;
+    for (int64_t k = 0; k < count; ++k) {
+        auto s = load(k);
+        if (!s.ok()) return s.error();
+        out.hooks.push_back(s->config().hookName);
+        out.labels.push_back(hookLabel(s->config().hookName));
+        out.widths.push_back(s->config().dSae);
+        if (k == 0) dIn = s->config().dIn;
+        if (s->config().dIn != dIn)
+            return fileError(request.saePaths[k], "reads " + std::to_string(s->config().dIn) + " dimensions but " +
+                                                      request.saePaths[0] + " reads " + std::to_string(dIn));
+    }
+    const int64_t links = count - request.skip;
+    if (progress) progress->begin(links, "Matching SAEs");
+    for (int64_t l = 0; l < links; ++l) {
+        if (progress && progress->cancelled()) return Error{"match: cancelled"};
+        auto a = load(l);
+        if (!a.ok()) return a.error();
+        auto b = load(l + request.skip);
+        if (!b.ok()) return b.error();
+        if (progress) progress->setMessage("Matching " + out.labels[l] + " to " + out.labels[l + request.skip]);
+        MatchLink link;
+        link.from = l;
+        link.to = l + request.skip;
+        link.hookA = out.hooks[l];
+        link.hookB = out.hooks[l + request.skip];
+        FS_TRY(link.result, matchSaes(*a, *b, request.options));
+        if (request.decoder && request.contexts.defined()) {
+            std::vector<int64_t> unfolded;
+            if (request.options.fold) {
+                MatchOptions o = request.options;
+                o.fold = false;
+                MatchResult r;
+                FS_TRY(r, matchSaes(*a, *b, o));
+                unfolded = r.permutation();
+            }
+            const auto schemes =
+                standardSchemes(request.options.fold ? link.result.permutation() : std::vector<int64_t>{},
+                                request.options.fold ? unfolded : link.result.permutation(), a->config().dSae);
+            SpliceEvaluation e;
+            FS_TRY(e, evaluateSplices(*request.decoder, *a, *b, request.contexts, schemes));
+            link.evaluation = std::move(e);
+        }
+        out.links.push_back(std::move(link));
+        if (progress) progress->advance();
+    }
+    if (request.skip == 1) {
+        std::vector<MatchResult> results;
+        for (const auto &l : out.links) results.push_back(l.result);
+        out.chainLengths = chainLengthHistogram(results);
+    }
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
+}
+
+Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request, jobs::Progress *progress) {
+    if (!workspace) return runMatchSeries(request, progress);
+    std::vector<std::string> parts = {"match-series-v1"};
+    for (const auto &p : request.saePaths) {
+        auto s = sae::loadSae(p);
+        if (!s.ok()) return s.error();
+        parts.push_back(fingerprintSae(*s));
+    }
+    const auto &o = request.options;
+    parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|" + std::to_string(o.goodThreshold) + "|" +
+                    std::to_string(request.skip));
+    if (request.decoder && request.contexts.defined()) {
+        const at::Tensor ids = request.contexts.to(at::kCPU, at::kLong).contiguous();
+        parts.push_back(request.modelFingerprint);
+        parts.push_back(store::sha256Hex(std::string_view(static_cast<const char *>(ids.data_ptr()), size_t(ids.numel()) * 8)) + "|" +
+                        std::to_string(ids.size(0)) + "x" + std::to_string(ids.size(1)));
+    }
+    const std::string key = store::combineFingerprints(parts);
+    std::optional<std::string> hit;
+    FS_TRY(hit, cachedResult(*workspace, key));
+    if (hit) {
+        auto series = matchSeriesFromJson(*hit);
+        if (series.ok()) {
+            series->cached = true;
+            return series;
+        }
+    }
+    MatchSeries out;
+    FS_TRY(out, runMatchSeries(request, progress));
+    if (auto s = storeResult(*workspace, key, "match", matchSeriesToJson(out)); !s) return s.error();
+    return out;
+}
+
+std::string matchSeriesToJson(const MatchSeries &s) {
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto &l : s.links) {
+        nlohmann::json j = nlohmann::json::parse(matchResultToJson(l.result));
+        j["from"] = l.from;
+        j["to"] = l.to;
+        j["hook_a"] = l.hookA;
+        j["hook_b"] = l.hookB;
+        if (l.evaluation) j["evaluation"] = evaluationJson(*l.evaluation);
+        links.push_back(std::move(j));
+    }
+    return nlohmann::json{{"saes", s.saePaths}, {"hooks", s.hooks},     {"labels", s.labels},
+                          {"widths", s.widths}, {"links", links},        {"chain_lengths", s.chainLengths},
+                          {"folded", s.folded}, {"seconds", s.seconds}}
+        .dump();
+}
+
+Result<MatchSeries> matchSeriesFromJson(const std::string &text) {
+    try {
+        const auto j = nlohmann::json::parse(text);
+        MatchSeries s;
+        s.saePaths = j.at("saes").get<std::vector<std::string>>();
+        s.hooks = j.at("hooks").get<std::vector<std::string>>();
+        s.labels = j.at("labels").get<std::vector<std::string>>();
+        s.widths = j.at("widths").get<std::vector<int64_t>>();
+        s.chainLengths = j.at("chain_lengths").get<std::vector<int64_t>>();
+        s.folded = j.at("folded").get<bool>();
+        s.seconds = j.at("seconds").get<double>();
+        for (const auto &lj : j.at("links")) {
+            MatchLink l;
+            l.from = lj.at("from").get<int64_t>();
+            l.to = lj.at("to").get<int64_t>();
+            l.hookA = lj.at("hook_a").get<std::string>();
+            l.hookB = lj.at("hook_b").get<std::string>();
+            FS_TRY(l.result, matchResultFromJson(lj.dump()));
+            if (lj.contains("evaluation")) l.evaluation = evaluationFromJson(lj.at("evaluation"));
+            s.links.push_back(std::move(l));
+        }
+        return s;
+    } catch (const std::exception &e) {
+        return Error{std::string("match series: ") + e.what()};
+    }
+}
+
+} // namespace fscope::core::analysis

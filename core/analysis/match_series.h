@@ -1,0 +1,58 @@
+#pragma once
+// SAE Match over a series of SAEs (one per layer, in layer order): every link l -> l + skip
+// matched exactly, the chain-length distribution, and optionally each link's hidden-state
+// approximation on a batch of model contexts (folded vs unfolded vs unmatched). One job for
+// the CLI and the panel; the result is cached in the workspace by its full parameter set.
+
+#include "core/analysis/match_evaluation.h"
+#include "core/analysis/sae_match.h"
+#include "core/store/database.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fscope::core::analysis {
+
+struct MatchSeriesRequest {
+    std::vector<std::string> saePaths; // in layer order
+    MatchOptions options;
+    int64_t skip = 1;                  // link layer l to layer l + skip
+    std::string device = "cpu";
+    // Hidden-state approximation: a model and [batch, T] contexts (BOS first); none = skip.
+    const model::Decoder *decoder = nullptr;
+    std::string modelFingerprint;
+    at::Tensor contexts;
+};
+
+struct MatchLink {
+    int64_t from = 0, to = 1; // positions in saePaths
+    std::string hookA, hookB;
+    MatchResult result;
+    std::optional<SpliceEvaluation> evaluation;
+};
+
+struct MatchSeries {
+    std::vector<std::string> saePaths, hooks, labels; // labels: "L3 resid_post" style names
+    std::vector<int64_t> widths;
+    std::vector<MatchLink> links;
+    std::vector<int64_t> chainLengths; // histogram: [k] = chains spanning k + 1 layers (skip 1)
+    bool folded = true;
+    double seconds = 0;
+    bool cached = false;
+};
+
+// Sorts SAE paths by the layer in their hook names (then by path); errors name a bad SAE.
+Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &paths);
+// The SAE directories directly inside `dir` (those with cfg.json or params.npz), by layer.
+Result<std::vector<std::string>> saeDirectories(const std::string &dir);
+
+Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
+// The same, answered from `workspace` when it holds an identical request (then stored there).
+Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request,
+                                         jobs::Progress *progress = nullptr);
+
+std::string matchSeriesToJson(const MatchSeries &series);
+Result<MatchSeries> matchSeriesFromJson(const std::string &json);
+
+} // namespace fscope::core::analysis

@@ -1,0 +1,300 @@
+// SAE Match: folding is exact algebra; folded matching recovers a planted permutation where
+// unfolded matching (directions only) does measurably worse; the hidden-state approximation
+// equals the hand computation; chains; the CLI's stable JSON; the workspace cache.
+
+#include "core/analysis/match_evaluation.h"
+#include "core/analysis/match_series.h"
+#include "core/analysis/sae_match.h"
+#include "core/model/decoder.h"
+#include "core/sae/sae_io.h"
+#include "core/store/database.h"
+#include "tests/support/testsupport.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace fscope::core;
+using fscope::test::fixture;
+
+namespace {
+
+at::Tensor unitRows(const at::Tensor &x) { return x / x.norm(2, 1, true); }
+
+// A Gemma Scope-like JumpReLU SAE: unit-norm decoder rows, encoder = decoder^T, thresholds
+// carrying each feature's scale.
+sae::Sae jumpRelu(const std::string &hook, const at::Tensor &directions, const at::Tensor &theta, const at::Tensor &bDec)
+{
+    sae::SaeConfig cfg;
+    cfg.architecture = sae::Architecture::JumpRelu;
+    cfg.dIn = directions.size(1);
+    cfg.dSae = directions.size(0);
+    cfg.hookName = hook;
+    sae::SaeWeights w;
+    w.W_dec = directions.contiguous();
+    w.W_enc = directions.t().contiguous();
+    w.b_enc = at::full({cfg.dSae}, 0.01);
+    w.b_dec = bDec;
+    w.threshold = theta;
+    return sae::Sae(cfg, w);
+}
+
+// B = A's features permuted, directions perturbed, thresholds rescaled a little. The
+// directions come from few shared centres, so by direction alone many features look alike;
+// their thresholds (spread over an order of magnitude) tell them apart once folded in.
+struct Planted {
+    sae::Sae a, b;
+    std::vector<int64_t> truth;
+};
+Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
+{
+    at::manual_seed(seed);
+    const at::Tensor centres = at::randn({4, d});
+    const at::Tensor dirA = unitRows(centres.index_select(0, at::randint(4, {F}, at::kLong)) + 0.35 * at::randn({F, d}) / std::sqrt(double(d)) * 3);
+    const at::Tensor thetaA = at::exp(1.2 * at::randn({F}));
+    const at::Tensor perm = at::randperm(F, at::kLong);
+    const at::Tensor dirB0 = unitRows(dirA + 0.25 * unitRows(at::randn({F, d})));
+    const at::Tensor thetaB0 = thetaA * at::exp(0.03 * at::randn({F}));
+    at::Tensor dirB = at::empty_like(dirB0), thetaB = at::empty_like(thetaB0);
+    dirB.index_copy_(0, perm, dirB0);
+    thetaB.index_copy_(0, perm, thetaB0);
+    Planted p{jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({d})),
+              jumpRelu("blocks.1.hook_resid_post", dirB, thetaB, at::zeros({d})), {}};
+    p.truth.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + F);
+    return p;
+}
+
+double recovered(const analysis::MatchResult &r, const std::vector<int64_t> &truth)
+{
+    int64_t hits = 0;
+    for (const auto &p : r.pairs)
+        hits += p.b == truth[p.a];
+    return double(hits) / double(truth.size());
+}
+
+} // namespace
+
+class TestSaeMatch : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+
+private Q_SLOTS:
+    void foldingIsExact();
+    void foldedMatchingRecoversThePermutation();
+    void rectangularAndCosine();
+    void hiddenStateApproximationByHand();
+    void chains();
+    void cliJsonAndCache();
+};
+
+void TestSaeMatch::foldingIsExact()
+{
+    at::manual_seed(3);
+    const int64_t d = 24, F = 64;
+    sae::SaeConfig cfg;
+    cfg.architecture = sae::Architecture::JumpRelu;
+    cfg.dIn = d;
+    cfg.dSae = F;
+    sae::SaeWeights w;
+    w.W_enc = at::randn({d, F});
+    w.W_dec = at::randn({F, d});
+    w.b_enc = at::randn({F}) * 0.5;
+    w.b_dec = at::randn({d}) * 0.1;
+    w.threshold = at::rand({F}) * 2 + 0.05;
+    const sae::Sae s(cfg, w);
+    auto folded = analysis::foldThresholds(s);
+    QVERIFY2(folded.ok(), folded.ok() ? "" : folded.errorMessage().c_str());
+    const at::Tensor x = at::randn({200, d}) * 2;
+    const at::Tensor f = s.encode(x), ff = folded->encode(x);
+    QVERIFY(f.gt(0).sum().item<int64_t>() > 100); // the check exercises active features
+    QVERIFY(at::allclose(ff, f / w.threshold, 1e-5, 1e-6));
+    const double diff = (folded->reconstruct(x) - s.reconstruct(x)).abs().max().item<double>();
+    const double scale = s.reconstruct(x).abs().max().item<double>();
+    QVERIFY2(diff <= 1e-5 * scale, qPrintable(QString("reconstructions differ by %1 (scale %2)").arg(diff).arg(scale)));
+    QVERIFY(at::allclose(folded->weights().W_dec.norm(2, 1), w.W_dec.norm(2, 1) * w.threshold, 1e-5, 1e-6));
+    QVERIFY(at::allclose(folded->weights().threshold, at::ones({F})));
+    // Folding is defined for thresholds only: a ReLU SAE is refused with a reason.
+    cfg.architecture = sae::Architecture::Relu;
+    auto relu = analysis::foldThresholds(sae::Sae(cfg, w));
+    QVERIFY(!relu.ok());
+    QVERIFY(relu.errorMessage().find("JumpReLU") != std::string::npos);
+}
+
+void TestSaeMatch::foldedMatchingRecoversThePermutation()
+{
+    const auto p = plantedPair(512, 48, 11);
+    auto folded = analysis::matchSaes(p.a, p.b, {});
+    analysis::MatchOptions unfoldedOptions;
+    unfoldedOptions.fold = false;
+    auto unfolded = analysis::matchSaes(p.a, p.b, unfoldedOptions);
+    QVERIFY(folded.ok() && unfolded.ok());
+    const double rf = recovered(*folded, p.truth), ru = recovered(*unfolded, p.truth);
+    qInfo("planted permutation recovered: folded %.1f%%, unfolded %.1f%%", 100 * rf, 100 * ru);
+    QVERIFY2(rf >= 0.98, qPrintable(QString("folded recovered %1").arg(rf)));
+    QVERIFY2(ru <= rf - 0.05, qPrintable(QString("unfolded %1 vs folded %2").arg(ru).arg(rf)));
+    QCOMPARE(folded->fold, std::string("thresholds"));
+    // Both report the folded-decoder MSE, so the optimum of the folded problem is lowest.
+    QVERIFY(folded->totalCost < unfolded->totalCost);
+    double sum = 0;
+    for (const auto &pair : folded->pairs)
+        sum += pair.mse;
+    QVERIFY(std::abs(sum - folded->totalCost) < 1e-9 * sum);
+    QVERIFY(folded->goodShare > 0.9);
+    // The permutation is a bijection.
+    auto perm = folded->permutation();
+    std::sort(perm.begin(), perm.end());
+    for (int64_t i = 0; i < 512; ++i)
+        QCOMPARE(perm[i], i);
+}
+
+void TestSaeMatch::rectangularAndCosine()
+{
+    // Planted dictionaries through the shared generator: cost matrix equals the definition.
+    auto planted = analysis::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
+    const auto c = analysis::matchCostMatrix(planted.a, planted.b, analysis::MatchCost::Decoder);
+    const double direct = (planted.a.decoder[3] - planted.b.decoder[7]).pow(2).sum().item<double>();
+    QVERIFY(std::abs(c[3 * 64 + 7] - direct) < 1e-4 * std::max(1.0, direct));
+    auto r = analysis::matchParametersExact(planted.a, planted.b, {});
+    QVERIFY(r.ok());
+    QCOMPARE(recovered(*r, planted.truth), 1.0);
+    analysis::MatchOptions cosine;
+    cosine.cost = analysis::MatchCost::Cosine;
+    auto rc = analysis::matchParametersExact(planted.a, planted.b, cosine);
+    QVERIFY(rc.ok());
+    QCOMPARE(rc->cost, analysis::MatchCost::Cosine);
+    // A narrower B: every B feature gets a partner, the rest of A stays unmatched.
+    analysis::MatchParameters narrow = planted.b;
+    narrow.decoder = planted.b.decoder.slice(0, 0, 40);
+    narrow.encoder = planted.b.encoder.slice(0, 0, 40);
+    narrow.encoderBias = planted.b.encoderBias.slice(0, 0, 40);
+    auto rr = analysis::matchParametersExact(planted.a, narrow, {});
+    QVERIFY2(rr.ok(), rr.ok() ? "" : rr.errorMessage().c_str());
+    int64_t matched = 0;
+    for (const auto &p : rr->pairs)
+        matched += p.b >= 0;
+    QCOMPARE(matched, int64_t(40));
+}
+
+void TestSaeMatch::hiddenStateApproximationByHand()
+{
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "float32"});
+    QVERIFY2(decoder.ok(), decoder.ok() ? "" : decoder.errorMessage().c_str());
+    at::manual_seed(7);
+    const int64_t d = 32, F = 48;
+    const sae::Sae a = jumpRelu("blocks.0.hook_resid_post", unitRows(at::randn({F, d})), at::rand({F}) * 0.2 + 0.05, at::randn({d}) * 0.1);
+    const sae::Sae b = jumpRelu("blocks.1.hook_resid_post", unitRows(at::randn({F, d})), at::rand({F}) * 0.2 + 0.05, at::randn({d}) * 0.1);
+    std::vector<int64_t> perm(F);
+    for (int64_t i = 0; i < F; ++i)
+        perm[i] = (i * 7 + 3) % F;
+    at::Tensor ids = at::randint(0, 95, {3, 12}, at::kLong);
+    ids.select(1, 0).fill_(95); // BOS
+    auto e = analysis::evaluateSplices(**decoder, a, b, ids,
+                                       {{"perm", perm, analysis::SpliceScheme::Permute},
+                                        {"skip", {}, analysis::SpliceScheme::SkipLayer}});
+    QVERIFY2(e.ok(), e.ok() ? "" : e.errorMessage().c_str());
+
+    // By hand: JumpReLU encode of x_A, scatter feature i to perm[i], decode with B.
+    model::ForwardOptions cap;
+    cap.capture = {"blocks.0.hook_resid_post", "blocks.1.hook_resid_post"};
+    auto base = (*decoder)->forward(model::ForwardInputs(ids), cap);
+    QVERIFY(base.ok());
+    const at::Tensor xA = base->activations.at("blocks.0.hook_resid_post"), xB = base->activations.at("blocks.1.hook_resid_post");
+    const auto &wa = a.weights();
+    const at::Tensor pre = at::matmul(xA - wa.b_dec, wa.W_enc) + wa.b_enc;
+    const at::Tensor fA = at::relu(pre) * (pre > wa.threshold).to(at::kFloat);
+    at::Tensor fHat = at::zeros_like(fA);
+    for (int64_t i = 0; i < F; ++i)
+        fHat.select(-1, perm[i]).copy_(fA.select(-1, i));
+    const at::Tensor xHat = at::matmul(fHat, b.weights().W_dec) + b.weights().b_dec;
+    const at::Tensor truth = xB.slice(1, 1).reshape({-1, d}).to(at::kDouble);
+    const at::Tensor err = (xHat.slice(1, 1).reshape({-1, d}).to(at::kDouble) - truth).pow(2).sum();
+    const double ev = 1.0 - err.item<double>() / (truth - truth.mean(0)).pow(2).sum().item<double>();
+    QVERIFY2(std::abs(e->scores[0].explainedVariance - ev) < 1e-6, qPrintable(QString("%1 vs %2").arg(e->scores[0].explainedVariance).arg(ev)));
+    // CE of the unspliced model by hand, over positions 1..T-2.
+    const at::Tensor lp = at::log_softmax(base->logits.slice(1, 1, 11), -1);
+    const double ce = -lp.gather(-1, ids.slice(1, 2, 12).unsqueeze(-1)).mean().item<double>();
+    QVERIFY(std::abs(e->baseCe - ce) < 1e-6);
+    QCOMPARE(e->tokens, int64_t(3 * 10));
+    // A random SAE pair damages the model: positive KL and a CE change.
+    QVERIFY(e->scores[0].kl > 1e-4);
+    QVERIFY(std::abs(e->scores[0].deltaCe) > 1e-5);
+    QVERIFY(e->scores[0].matchingScore >= 0 && e->scores[0].matchingScore <= 1);
+
+    // Splicing a hidden state into its own hook changes nothing: delta CE and KL are 0.
+    auto same = analysis::evaluateSplices(**decoder, a, a, ids, {{"skip", {}, analysis::SpliceScheme::SkipLayer}});
+    QVERIFY(same.ok());
+    QVERIFY(std::abs(same->scores[0].deltaCe) < 1e-6);
+    QVERIFY(std::abs(same->scores[0].kl) < 1e-6);
+    QVERIFY(std::abs(same->scores[0].explainedVariance - 1.0) < 1e-9);
+}
+
+void TestSaeMatch::chains()
+{
+    // Three layers of 3 features. Link 0: 0->1 good, 1->0 bad, 2->2 good; link 1: 0->2 good,
+    // 1->0 good, 2->1 bad.
+    auto link = [](std::vector<std::pair<int64_t, bool>> pairs) {
+        analysis::MatchResult r;
+        for (size_t i = 0; i < pairs.size(); ++i)
+            r.pairs.push_back({int64_t(i), pairs[i].first, 0.1 * double(i + 1), 0, 0, pairs[i].second});
+        return r;
+    };
+    const std::vector<analysis::MatchResult> links = {link({{1, true}, {0, false}, {2, true}}), link({{2, true}, {0, true}, {1, false}})};
+    // Chains: L0f0 -> L1f1 -> L2f0 (3 layers); L0f1 alone (1); L0f2 -> L1f2 (2, bad link after);
+    // L1f0 -> L2f2 (2); L2f1 alone (1).
+    const auto hist = analysis::chainLengthHistogram(links);
+    QCOMPARE(hist, (std::vector<int64_t>{2, 2, 1}));
+    std::vector<double> mse;
+    std::vector<bool> good;
+    const auto chain = analysis::featureChain(links, 1, 1, &mse, &good);
+    QCOMPARE(chain[0].feature, int64_t(0));
+    QCOMPARE(chain[1].feature, int64_t(1));
+    QCOMPARE(chain[2].feature, int64_t(0));
+    QCOMPARE(mse[0], 0.1);
+    QCOMPARE(mse[1], 0.2);
+    QVERIFY(good[0] && good[1]);
+    QCOMPARE(analysis::composePermutations({1, 0, 2}, {2, 0, 1}), (std::vector<int64_t>{0, 2, 1}));
+}
+
+void TestSaeMatch::cliJsonAndCache()
+{
+    const auto p = plantedPair(96, 32, 21);
+    const std::string dirA = (m_tmp.path() + "/a").toStdString(), dirB = (m_tmp.path() + "/b").toStdString();
+    QVERIFY(sae::saveSaeLens(p.a, dirA).ok());
+    QVERIFY(sae::saveSaeLens(p.b, dirB).ok());
+    const QString ws = m_tmp.path() + "/ws.fscope";
+    auto run = [&](QStringList extra) {
+        QProcess proc;
+        proc.start(FEATURESCOPE_CLI, QStringList{"match", "--sae", QString::fromStdString(dirA), "--sae", QString::fromStdString(dirB),
+                                                 "--json", "--workspace", ws} + extra);
+        proc.waitForFinished(120000);
+        if (proc.exitCode() != 0)
+            qWarning("%s", proc.readAllStandardError().constData());
+        return nlohmann::json::parse(proc.readAllStandardOutput().toStdString());
+    };
+    const auto j = run({});
+    QCOMPARE(j["pairs"].size(), size_t(96));
+    QCOMPARE(j["folded"].get<bool>(), true);
+    QVERIFY(j.contains("seconds"));
+    double sum = 0;
+    int64_t hits = 0;
+    for (size_t k = 0; k < 96; ++k) {
+        sum += j["pair_mse"][k].get<double>();
+        hits += j["pairs"][k][1].get<int64_t>() == p.truth[j["pairs"][k][0].get<int64_t>()];
+    }
+    QVERIFY(std::abs(sum - j["total_cost"].get<double>()) < 1e-9 * sum);
+    QVERIFY(hits >= 90);
+    QCOMPARE(j["cached"].get<bool>(), false);
+    QCOMPARE(run({})["cached"].get<bool>(), true); // the identical request, from the workspace
+    const auto nf = run({"--no-fold"});
+    QCOMPARE(nf["folded"].get<bool>(), false);
+    QCOMPARE(nf["cached"].get<bool>(), false);
+    QVERIFY(nf["total_cost"].get<double>() >= j["total_cost"].get<double>() - 1e-9);
+}
+
+QTEST_GUILESS_MAIN(TestSaeMatch)
+#include "tst_sae_match.moc"
