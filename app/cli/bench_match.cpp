@@ -71,6 +71,12 @@ int benchMatch(const Args &args)
             if (auto s = core::io::writeNpy(path, matrix); !s)
                 return fail(s.errorMessage());
             row["matrix"] = path;
+            // The same problem as -a.b (the cross-Gram form, scipy's fastest: reference 5.2).
+            const at::Tensor gram = -at::matmul(planted.a.decoder, planted.b.decoder.t()).cpu();
+            const std::string gramPath = o.value("dump") + "/" + kind + "_gram.npy";
+            if (auto s = core::io::writeNpy(gramPath, gram); !s)
+                return fail(s.errorMessage());
+            row["gram_matrix"] = gramPath;
         }
         if (!o.has("json"))
             std::printf("%-9s n=%lld d=%lld  cost %.2f s  solve %.2f s (init %.2f, paths %.2f)  total %.6f  rows left after init %lld  "

@@ -24,6 +24,8 @@ int runSteer(const Args &args);
 int runSweep(const Args &args);
 int runAblation(const Args &args);
 int runMatch(const Args &args);
+int runDecompose(const Args &args);
+int runCaa(const Args &args);
 
 void printUsage();
 

@@ -47,6 +47,10 @@ int main(int argc, char **argv)
             return runAblation(args);
         if (command == "match")
             return runMatch(args);
+        if (command == "decompose")
+            return runDecompose(args);
+        if (command == "caa")
+            return runCaa(args);
     } catch (const std::invalid_argument &) {
         std::fprintf(stderr, "featurescope-cli: an option expects a number\n");
         return 2;

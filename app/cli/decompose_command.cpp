@@ -1,0 +1,199 @@
+// featurescope-cli decompose / caa: build a steering vector from prompt pairs, and decompose a
+// vector into SAE features with every method side by side.
+
+#include "app/cli/commands.h"
+#include "app/cli/options.h"
+
+#include "core/analysis/decomposition.h"
+#include "core/analysis/steering_vector.h"
+#include "core/corpus/corpus.h"
+#include "core/model/model_locator.h"
+#include "core/sae/sae_io.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace fscope::cli {
+
+namespace {
+
+struct ModelParts {
+    std::string path;
+    std::unique_ptr<core::model::Decoder> decoder;
+    std::unique_ptr<core::tokenize::Tokenizer> tokenizer;
+};
+
+core::Result<ModelParts> loadModel(const Options &o)
+{
+    ModelParts m;
+    FS_TRY(m.path, core::model::resolveModelPath(o.value("model")));
+    FS_TRY(m.decoder, core::model::Decoder::load(m.path, {o.value("device", "cpu"), "float32"}));
+    FS_TRY(m.tokenizer, core::tokenize::loadTokenizer(m.path));
+    return m;
+}
+
+// Contexts from a text file, for in-context / norm-matched methods.
+core::Result<at::Tensor> textActivations(const Options &o, const ModelParts &m, const std::string &hook)
+{
+    std::string tokFp;
+    FS_TRY(tokFp, core::corpus::fingerprintTokenizer(m.path));
+    core::corpus::CorpusSpec spec;
+    spec.paths = {o.value("text")};
+    spec.contextLength = o.integer("context", 64);
+    FS_TRY(spec.tokenBudget, core::corpus::parseTokenCount(o.value("tokens", "2048")));
+    core::corpus::Corpus c;
+    FS_TRY(c, core::corpus::buildCorpus(spec, *m.tokenizer, tokFp));
+    const at::Tensor ids = at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
+    return core::analysis::hookActivations(*m.decoder, ids, hook);
+}
+
+} // namespace
+
+int runCaa(const Args &args)
+{
+    const Options o(args, {"model", "pairs", "hook", "position", "out", "device"}, {"json"});
+    if (!o.ok())
+        return fail(o.error());
+    if (!o.has("model") || !o.has("pairs") || !o.has("hook") || !o.has("out"))
+        return fail("usage: featurescope-cli caa --model M --pairs PAIRS.jsonl --hook blocks.L.hook_resid_post "
+                    "[--position last|answer|mean] --out V.npy|V.safetensors [--json]");
+    auto m = loadModel(o);
+    if (!m)
+        return fail(m.errorMessage());
+    auto pairs = core::analysis::readContrastPairs(o.value("pairs"));
+    if (!pairs)
+        return fail(pairs.errorMessage());
+    auto pos = core::analysis::parseReadPosition(o.value("position", "answer"));
+    if (!pos)
+        return fail(pos.errorMessage());
+    auto caa = core::analysis::buildCaaVector(*m->decoder, *m->tokenizer, *pairs, o.value("hook"), *pos);
+    if (!caa)
+        return fail(caa.errorMessage());
+    if (auto s = core::analysis::saveSteeringVector(o.value("out"), caa->vector); !s)
+        return fail(s.errorMessage());
+    const double norm = caa->vector.norm().item<double>();
+    if (o.has("json"))
+        std::printf("%s\n", nlohmann::json{{"pairs", pairs->size()}, {"norm", norm}, {"out", o.value("out")}}.dump().c_str());
+    else
+        std::printf("CAA vector from %zu pairs at %s: norm %.4g, written to %s\n", pairs->size(), o.value("hook").c_str(), norm,
+                    o.value("out").c_str());
+    return 0;
+}
+
+int runDecompose(const Args &args)
+{
+    const Options o(args, {"sae", "vector", "pairs", "position", "method", "k", "lambda", "alpha", "model", "text", "tokens",
+                           "context", "device", "limit", "resteer-prompt", "strength"},
+                    {"json"});
+    if (!o.ok())
+        return fail(o.error());
+    if (!o.has("sae") || (!o.has("vector") && !o.has("pairs")))
+        return fail("usage: featurescope-cli decompose --sae PATH (--vector V.npy | --pairs P.jsonl --model M) "
+                    "--method NAME|all [--k 32] [--lambda 0.05] [--model M --text FILE] [--resteer-prompt TEXT] [--json]\n"
+                    "methods: encode, encode-minus-zero, encoder-projection, decoder-cosine, norm-matched, in-context, "
+                    "contrastive, mp, omp, nnls, nnls-signed, lasso");
+    auto sae = core::sae::loadSae(o.value("sae"));
+    if (!sae)
+        return fail(sae.errorMessage());
+    std::vector<core::analysis::DecompositionMethod> methods;
+    if (o.value("method", "all") == "all") {
+        methods = core::analysis::allDecompositionMethods();
+    } else {
+        auto m = core::analysis::parseDecompositionMethod(o.value("method"));
+        if (!m)
+            return fail(m.errorMessage());
+        methods = {*m};
+    }
+    core::analysis::DecomposeOptions opts;
+    opts.k = o.integer("k", 32);
+    opts.lassoLambda = o.number("lambda", 0.05);
+    opts.alpha = o.number("alpha", 1.0);
+    std::optional<ModelParts> model;
+    if (o.has("model")) {
+        auto m = loadModel(o);
+        if (!m)
+            return fail(m.errorMessage());
+        model = std::move(m).value();
+    }
+    const std::string hook = sae->config().hookName;
+    at::Tensor vector;
+    if (o.has("vector")) {
+        auto v = core::analysis::loadSteeringVector(o.value("vector"));
+        if (!v)
+            return fail(v.errorMessage());
+        vector = *v;
+    }
+    if (o.has("pairs")) {
+        if (!model)
+            return fail("--pairs needs --model (the pairs are run through it)");
+        auto pairs = core::analysis::readContrastPairs(o.value("pairs"));
+        if (!pairs)
+            return fail(pairs.errorMessage());
+        auto pos = core::analysis::parseReadPosition(o.value("position", "answer"));
+        if (!pos)
+            return fail(pos.errorMessage());
+        auto caa = core::analysis::buildCaaVector(*model->decoder, *model->tokenizer, *pairs, hook, *pos);
+        if (!caa)
+            return fail(caa.errorMessage());
+        opts.positives = caa->positives;
+        opts.negatives = caa->negatives;
+        if (!vector.defined())
+            vector = caa->vector;
+    }
+    if (model && o.has("text")) {
+        auto acts = textActivations(o, *model, hook);
+        if (!acts)
+            return fail(acts.errorMessage());
+        opts.activations = *acts;
+    }
+    const int64_t limit = o.integer("limit", 64);
+    nlohmann::json all = nlohmann::json::array();
+    for (auto method : methods) {
+        if (core::analysis::needsActivations(method) && o.value("method", "all") == "all" &&
+            (method == core::analysis::DecompositionMethod::Contrastive ? !opts.positives.defined() : !opts.activations.defined()))
+            continue; // "all" runs what the inputs allow
+        auto d = core::analysis::decompose(*sae, vector, method, opts);
+        if (!d)
+            return fail(d.errorMessage());
+        nlohmann::json j = nlohmann::json::parse(core::analysis::decompositionToJson(*d, limit));
+        if (model && o.has("resteer-prompt")) {
+            const auto prompt = model->tokenizer->encodeForModel(o.value("resteer-prompt"), model->tokenizer->bosId().has_value()).ids;
+            const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, *d, opts.k).to(at::kFloat);
+            auto c = core::analysis::compareResteer(*model->decoder, hook, prompt, vector, rebuilt, o.number("strength", 1.0));
+            if (!c)
+                return fail(c.errorMessage());
+            j["resteer"] = {{"k", opts.k},
+                            {"kl_rebuilt_vs_original", c->klRebuiltVsOriginal},
+                            {"kl_original_vs_base", c->klOriginalVsBase},
+                            {"kl_rebuilt_vs_base", c->klRebuiltVsBase}};
+        }
+        all.push_back(j);
+    }
+    const double norm = vector.norm().item<double>();
+    if (o.has("json")) {
+        if (methods.size() == 1) {
+            all[0]["vector_norm"] = norm;
+            std::printf("%s\n", all[0].dump().c_str());
+        } else {
+            std::printf("%s\n", nlohmann::json{{"vector_norm", norm}, {"methods", all}}.dump().c_str());
+        }
+        return 0;
+    }
+    std::printf("vector norm %.4g%s\n", norm,
+                opts.activations.defined()
+                    ? (", median activation norm at the hook " +
+                       std::to_string(opts.activations.norm(2, -1).median().item<double>())).c_str()
+                    : "");
+    for (const auto &j : all) {
+        std::printf("%-19s cosine %6.3f  FVE %7.3f  non-zero %5zu  top:", j["method"].get<std::string>().c_str(),
+                    j["cosine"].get<double>(), j["fve"].get<double>(), j["nonzero"].get<size_t>());
+        for (size_t i = 0; i < 5 && i < j["coefficients"].size(); ++i)
+            std::printf(" %lld:%+.3g", j["coefficients"][i][0].get<long long>(), j["coefficients"][i][1].get<double>());
+        std::printf("\n");
+    }
+    return 0;
+}
+
+} // namespace fscope::cli
