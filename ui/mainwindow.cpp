@@ -12,6 +12,7 @@
 #include "ui/progresssurface.h"
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
+#include "ui/matchpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
@@ -98,13 +99,7 @@ void MainWindow::createDocks()
                                "methods side by side."),
                             tr("Not available in this version yet.")),
         Qt::BottomDockWidgetArea);
-    auto *match = addPanelDock(
-        QStringLiteral("saeMatch"), tr("SAE Match"),
-        new EmptyStatePanel(tr("SAE Match"),
-                            tr("Align features across layers without data and follow feature "
-                               "chains through the model."),
-                            tr("Not available in this version yet.")),
-        Qt::BottomDockWidgetArea);
+    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), new MatchPanel(m_workbench), Qt::BottomDockWidgetArea);
     auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),
                               Qt::BottomDockWidgetArea);
     tabifyDockWidget(prompt, steering);

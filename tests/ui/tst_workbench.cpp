@@ -16,6 +16,10 @@
 #include "ui/mainwindow.h"
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
+#include "ui/matchpanel.h"
+#include "core/analysis/match_series.h"
+#include "core/sae/sae_io.h"
+#include <QDockWidget>
 #include "ui/tokenhtml.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
@@ -56,6 +60,7 @@ private Q_SLOTS:
     void labelsSearchAndHistory();
     void promptInspectorFindsPlantedFeature();
     void steeringPanelComparesAndCaches();
+    void matchPanelFollowsChains();
     void screenshots();
     void cleanupTestCase();
 };
@@ -284,6 +289,54 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     QVERIFY(m_window->jobRunner()->job(sweep)->succeeded);
     QCOMPARE(panel->sweepPoints().size(), size_t(5));
     QCOMPARE(panel->sweepPoints()[2][1], 0.0); // strength 0: KL exactly 0
+}
+
+void TestWorkbench::matchPanelFollowsChains()
+{
+    // Layer B = the planted SAE with its features reversed: matching must find the reversal,
+    // and the chain strip's first card opens the indexed SAE's dashboard.
+    auto a = core::sae::loadSae(m_setup.saeDir);
+    QVERIFY(a.ok());
+    auto w = a->weights();
+    const at::Tensor reversed = at::arange(a->config().dSae - 1, -1, -1, at::kLong);
+    w.W_enc = w.W_enc.index_select(1, reversed);
+    w.b_enc = w.b_enc.index_select(0, reversed);
+    w.W_dec = w.W_dec.index_select(0, reversed);
+    if (w.threshold.defined())
+        w.threshold = w.threshold.index_select(0, reversed);
+    const QString dirB = path("sae_reversed");
+    QVERIFY(core::sae::saveSaeLens(core::sae::Sae(a->config(), w), dirB.toStdString()).ok());
+
+    auto *panel = m_window->findChild<ui::MatchPanel *>();
+    QVERIFY(panel);
+    // The workspace's own SAE was offered by "Workspace SAEs" (one SAE: too few to match).
+    panel->setSaePaths({QString::fromStdString(m_setup.saeDir), dirB});
+    const int job = panel->run();
+    QVERIFY(job > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY(panel->result());
+    const auto &link = panel->result()->links.at(0);
+    const int64_t F = a->config().dSae;
+    for (int64_t k = 0; k < int64_t(kWords.size()); ++k) // the planted features (the rest are dead: ties)
+        QCOMPARE(link.result.pairs[size_t(k)].b, F - 1 - k);
+    QCOMPARE(panel->result()->chainLengths.size(), size_t(2));
+    const auto cards = panel->findChildren<QToolButton *>();
+    QVERIFY(cards.size() >= 2);
+    auto *first = cards.front();
+    QVERIFY(first->text().contains(QStringLiteral("#0")));
+    QVERIFY(first->isEnabled());
+    QVERIFY(!cards.back()->isEnabled()); // layer B is not indexed: no dashboard to open
+    first->click();
+    QTRY_COMPARE(m_window->workbench()->current().feature, qint64(0));
+    auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("saeMatchDock"));
+    QVERIFY(dock);
+    dock->show();
+    dock->raise();
+    QTest::qWait(100);
+    const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(dock->grab().save(dir + "/sae-match.png"));
 }
 
 void TestWorkbench::screenshots()

@@ -1,0 +1,327 @@
+#include "ui/matchpanel.h"
+
+#include "ui/jobrunner.h"
+#include "ui/plotstyle.h"
+#include "ui/qcustomplot_include.h"
+
+#include "core/analysis/index_store.h"
+#include "core/analysis/match_series.h"
+#include "core/model/hooks.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <map>
+
+namespace fscope::ui {
+
+MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent), m_workbench(workbench)
+{
+    auto *controls = new QWidget;
+    auto *form = new QVBoxLayout(controls);
+    form->setContentsMargins(0, 0, 0, 0);
+    form->addWidget(new QLabel(tr("SAEs, one per layer, in layer order:")));
+    m_saes = new QListWidget;
+    m_saes->setObjectName(QStringLiteral("matchSaes"));
+    m_saes->setMinimumHeight(80);
+    form->addWidget(m_saes, 1);
+    auto *buttons = new QHBoxLayout;
+    auto *fromWorkspace = new QPushButton(tr("Workspace SAEs"));
+    fromWorkspace->setToolTip(tr("The SAEs this workspace has indexed, ordered by layer"));
+    auto *add = new QPushButton(tr("Add..."));
+    auto *clear = new QPushButton(tr("Clear"));
+    buttons->addWidget(fromWorkspace);
+    buttons->addWidget(add);
+    buttons->addWidget(clear);
+    form->addLayout(buttons);
+    m_fold = new QCheckBox(tr("Fold JumpReLU thresholds (the paper's method)"));
+    m_fold->setChecked(true);
+    form->addWidget(m_fold);
+    m_cost = new QComboBox;
+    for (const char *c : {"decoder", "all", "encoder", "cosine"})
+        m_cost->addItem(QString::fromLatin1(c), QString::fromLatin1(c));
+    auto *costRow = new QFormLayout;
+    costRow->addRow(tr("Cost"), m_cost);
+    form->addLayout(costRow);
+    auto *runButton = new QPushButton(tr("Match"));
+    runButton->setObjectName(QStringLiteral("matchRun"));
+    form->addWidget(runButton);
+    m_status = new QLabel(tr("Choose two or more SAEs and press Match."));
+    m_status->setWordWrap(true);
+    form->addWidget(m_status);
+
+    m_linkPlot = new QCustomPlot;
+    m_linkPlot->setObjectName(QStringLiteral("matchLinkPlot"));
+    m_chainPlot = new QCustomPlot;
+    m_chainPlot->setObjectName(QStringLiteral("matchChainPlot"));
+    for (QCustomPlot *p : {m_linkPlot, m_chainPlot}) {
+        applyPlotStyle(p);
+        p->setMinimumSize(260, 180);
+    }
+    auto *chainControls = new QHBoxLayout;
+    m_chainLayer = new QComboBox;
+    m_chainFeature = new QSpinBox;
+    m_chainFeature->setRange(0, 1 << 30);
+    auto *follow = new QPushButton(tr("Follow chain"));
+    chainControls->addWidget(new QLabel(tr("Feature")));
+    chainControls->addWidget(m_chainFeature);
+    chainControls->addWidget(new QLabel(tr("at")));
+    chainControls->addWidget(m_chainLayer);
+    chainControls->addWidget(follow);
+    chainControls->addStretch(1);
+    auto *strip = new QWidget;
+    m_chainStrip = new QHBoxLayout(strip);
+    m_chainStrip->setContentsMargins(0, 0, 0, 0);
+
+    auto *results = new QWidget;
+    auto *rl = new QVBoxLayout(results);
+    rl->setContentsMargins(0, 0, 0, 0);
+    auto *plots = new QHBoxLayout;
+    plots->addWidget(m_linkPlot, 3);
+    plots->addWidget(m_chainPlot, 2);
+    rl->addLayout(plots, 1);
+    rl->addLayout(chainControls);
+    rl->addWidget(strip);
+
+    auto *split = new QSplitter(Qt::Horizontal);
+    split->addWidget(controls);
+    split->addWidget(results);
+    split->setStretchFactor(1, 3);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(split);
+
+    connect(fromWorkspace, &QPushButton::clicked, this, &MatchPanel::useWorkspaceSaes);
+    connect(add, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add an SAE directory"));
+        if (!dir.isEmpty())
+            m_saes->addItem(dir);
+    });
+    connect(clear, &QPushButton::clicked, m_saes, &QListWidget::clear);
+    connect(runButton, &QPushButton::clicked, this, &MatchPanel::run);
+    connect(follow, &QPushButton::clicked, this, [this] { showChain(m_chainLayer->currentIndex(), m_chainFeature->value()); });
+    connect(m_workbench, &Workbench::indexesChanged, this, [this] {
+        if (m_saes->count() == 0)
+            useWorkspaceSaes();
+    });
+    // Arriving at a feature elsewhere selects it here, so its chain is one click away.
+    connect(m_workbench, &Workbench::currentFeatureChanged, this, [this](FeatureRef ref) {
+        auto *db = m_workbench->database();
+        if (!db || !m_result || !ref.valid())
+            return;
+        const qint64 feature = ref.feature;
+        auto info = core::analysis::indexInfo(*db, ref.indexId);
+        if (!info)
+            return;
+        for (size_t k = 0; k < m_result->saePaths.size(); ++k)
+            if (m_result->saePaths[k] == info->saePath) {
+                m_chainLayer->setCurrentIndex(int(k));
+                m_chainFeature->setValue(int(feature));
+                showChain(int(k), feature);
+                return;
+            }
+    });
+    useWorkspaceSaes();
+}
+
+MatchPanel::~MatchPanel() = default;
+
+void MatchPanel::setSaePaths(const QStringList &paths)
+{
+    m_saes->clear();
+    m_saes->addItems(paths);
+}
+
+QStringList MatchPanel::saePaths() const
+{
+    QStringList out;
+    for (int i = 0; i < m_saes->count(); ++i)
+        out << m_saes->item(i)->text();
+    return out;
+}
+
+void MatchPanel::useWorkspaceSaes()
+{
+    auto *db = m_workbench->database();
+    if (!db)
+        return;
+    auto list = core::analysis::listIndexes(*db);
+    if (!list)
+        return;
+    std::map<std::pair<int64_t, std::string>, bool> byLayer; // layer, path
+    for (const auto &info : *list)
+        if (info.status == "done")
+            byLayer[{info.layer, info.saePath}] = true;
+    QStringList paths;
+    for (const auto &[key, unused] : byLayer)
+        paths << QString::fromStdString(key.second);
+    if (paths.size() >= 2)
+        setSaePaths(paths);
+}
+
+int MatchPanel::run()
+{
+    const QStringList paths = saePaths();
+    if (paths.size() < 2) {
+        m_status->setText(tr("Matching needs two or more SAEs."));
+        return 0;
+    }
+    auto request = std::make_shared<core::analysis::MatchSeriesRequest>();
+    for (const QString &p : paths)
+        request->saePaths.push_back(p.toStdString());
+    request->options.fold = m_fold->isChecked();
+    if (auto cost = core::analysis::parseMatchCost(m_cost->currentData().toString().toStdString()))
+        request->options.cost = *cost;
+    auto out = std::make_shared<core::analysis::MatchSeries>();
+    core::store::Database *db = m_workbench->database();
+    auto work = [request, out, db](core::jobs::Progress &progress) -> core::Result<std::string> {
+        core::analysis::MatchSeries s;
+        FS_TRY(s, core::analysis::runMatchSeriesCached(db, *request, &progress));
+        *out = std::move(s);
+        return std::string(out->cached ? "from the workspace" : "matched");
+    };
+    m_status->setText(tr("Matching %1 SAEs...").arg(paths.size()));
+    return m_workbench->runner()->run(tr("SAE Match over %1 SAEs").arg(paths.size()), work, [this, out](const JobState &state) {
+        if (!state.succeeded) {
+            m_status->setText(state.outcome);
+            return;
+        }
+        m_result = out;
+        showResult();
+    });
+}
+
+void MatchPanel::showResult()
+{
+    const auto &s = *m_result;
+    m_status->setText(tr("%1 links, %2 matching, %3 s%4")
+                          .arg(s.links.size())
+                          .arg(s.folded ? tr("folded") : tr("unfolded"))
+                          .arg(s.seconds, 0, 'f', 1)
+                          .arg(s.cached ? tr(" (from the workspace)") : QString()));
+    // Per link: mean folded-decoder MSE (bars, left) and share of good matches (line, right).
+    m_linkPlot->clearPlottables();
+    auto *bars = new QCPBars(m_linkPlot->xAxis, m_linkPlot->yAxis);
+    bars->setName(tr("mean folded-decoder MSE"));
+    bars->setBrush(activationColor());
+    bars->setPen(Qt::NoPen);
+    auto *good = m_linkPlot->addGraph(m_linkPlot->xAxis, m_linkPlot->yAxis2);
+    good->setName(tr("good matches"));
+    good->setPen(QPen(positiveColor(), 2));
+    good->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    QStringList tips;
+    double maxMse = 0;
+    for (size_t k = 0; k < s.links.size(); ++k) {
+        const auto &l = s.links[k];
+        bars->addData(double(k), l.result.meanMse);
+        good->addData(double(k), 100 * l.result.goodShare);
+        maxMse = std::max(maxMse, l.result.meanMse);
+        const QString name = QString::fromStdString(s.labels[size_t(l.from)] + "→" + s.labels[size_t(l.to)]);
+        ticker->addTick(double(k), name);
+        tips << tr("%1: mean MSE %2, %3% good, %4 s").arg(name).arg(l.result.meanMse, 0, 'g', 4).arg(100 * l.result.goodShare, 0, 'f', 1).arg(l.result.seconds, 0, 'f', 2);
+    }
+    installBarTooltips(m_linkPlot, bars, tips);
+    m_linkPlot->xAxis->setTicker(ticker);
+    m_linkPlot->xAxis->setTickLabelRotation(s.links.size() > 4 ? 30 : 0);
+    m_linkPlot->xAxis->setRange(-0.6, double(s.links.size()) - 0.4);
+    m_linkPlot->yAxis->setLabel(tr("mean folded-decoder MSE"));
+    m_linkPlot->yAxis->setRange(0, maxMse * 1.15 + 1e-12);
+    m_linkPlot->yAxis2->setVisible(true);
+    m_linkPlot->yAxis2->setLabel(tr("good matches (%)"));
+    m_linkPlot->yAxis2->setRange(0, 105);
+    m_linkPlot->legend->setVisible(true);
+    m_linkPlot->plotLayout()->insertRow(0);
+    m_linkPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_linkPlot, tr("Matching per layer pair"), QFont(font().family(), 10, QFont::Bold)));
+    m_linkPlot->replot();
+
+    // Chain lengths (layers a feature persists through good links).
+    m_chainPlot->clearPlottables();
+    auto *hist = new QCPBars(m_chainPlot->xAxis, m_chainPlot->yAxis);
+    hist->setBrush(positiveColor());
+    hist->setPen(Qt::NoPen);
+    double maxCount = 0;
+    for (size_t k = 0; k < s.chainLengths.size(); ++k) {
+        hist->addData(double(k + 1), double(s.chainLengths[k]));
+        maxCount = std::max(maxCount, double(s.chainLengths[k]));
+    }
+    QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
+    whole->setTickStep(1);
+    whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_chainPlot->xAxis->setTicker(whole);
+    m_chainPlot->xAxis->setLabel(tr("chain length (layers)"));
+    m_chainPlot->yAxis->setLabel(tr("chains"));
+    m_chainPlot->xAxis->setRange(0.4, double(s.chainLengths.size()) + 0.6);
+    m_chainPlot->yAxis->setRange(0, maxCount * 1.1 + 1);
+    if (m_chainPlot->plotLayout()->rowCount() == 1) {
+        m_chainPlot->plotLayout()->insertRow(0);
+        m_chainPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_chainPlot, tr("Feature chains"), QFont(font().family(), 10, QFont::Bold)));
+    }
+    m_chainPlot->replot();
+
+    m_chainLayer->clear();
+    for (const auto &l : s.labels)
+        m_chainLayer->addItem(QString::fromStdString(l));
+    showChain(0, m_chainFeature->value());
+}
+
+void MatchPanel::showChain(int layer, qint64 feature)
+{
+    while (QLayoutItem *item = m_chainStrip->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    if (!m_result || m_result->links.empty())
+        return;
+    std::vector<core::analysis::MatchResult> links;
+    for (const auto &l : m_result->links)
+        if (l.to == l.from + 1)
+            links.push_back(l.result);
+    if (links.size() != m_result->links.size())
+        return; // chains follow adjacent links only
+    std::vector<double> mse;
+    std::vector<bool> good;
+    const auto chain = core::analysis::featureChain(links, layer, feature, &mse, &good);
+    // Which index shows each layer's SAE (for the cards' dashboards).
+    std::map<std::string, qint64> indexOf;
+    if (auto *db = m_workbench->database())
+        if (auto list = core::analysis::listIndexes(*db))
+            for (const auto &info : *list)
+                if (info.status == "done" && !indexOf.count(info.saePath))
+                    indexOf[info.saePath] = info.id;
+    for (size_t k = 0; k < chain.size(); ++k) {
+        if (k > 0) {
+            auto *link = new QLabel(std::isnan(mse[k - 1]) ? QStringLiteral("–") : QStringLiteral("→\n%1").arg(mse[k - 1], 0, 'g', 3));
+            link->setAlignment(Qt::AlignCenter);
+            link->setToolTip(tr("folded-decoder MSE of this link (%1)").arg(good[k - 1] ? tr("good match") : tr("weak match")));
+            link->setStyleSheet(good[k - 1] ? QString() : QStringLiteral("color: gray"));
+            m_chainStrip->addWidget(link);
+        }
+        auto *card = new QToolButton;
+        const auto &step = chain[k];
+        card->setText(QStringLiteral("%1\n#%2").arg(QString::fromStdString(m_result->labels[k])).arg(step.feature));
+        card->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        card->setMinimumWidth(70);
+        const auto it = indexOf.find(m_result->saePaths[k]);
+        card->setEnabled(step.feature >= 0 && it != indexOf.end());
+        card->setToolTip(it == indexOf.end() ? tr("Index this SAE to open its dashboard") : tr("Open this feature's dashboard"));
+        if (it != indexOf.end()) {
+            const qint64 indexId = it->second, f = step.feature;
+            connect(card, &QToolButton::clicked, this, [this, indexId, f] { m_workbench->showFeature(indexId, f); });
+        }
+        m_chainStrip->addWidget(card);
+    }
+    m_chainStrip->addStretch(1);
+}
+
+} // namespace fscope::ui
