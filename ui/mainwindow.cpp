@@ -72,6 +72,20 @@ QDockWidget *MainWindow::dock(const QString &role) const
     return findChild<QDockWidget *>(role + QStringLiteral("Dock"));
 }
 
+namespace {
+// Panels with forms and plots sit in scroll areas: their content must not set the window's
+// minimum size.
+QScrollArea *scrollable(QWidget *panel)
+{
+    auto *scroll = new QScrollArea;
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setMinimumSize(200, 60);
+    return scroll;
+}
+} // namespace
+
 void MainWindow::createDocks()
 {
     m_browser = new FeatureBrowser(m_workbench);
@@ -79,13 +93,7 @@ void MainWindow::createDocks()
     m_inspector = new PromptInspector(m_workbench);
     auto *prompt = addPanelDock(QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
     m_steering = new SteeringPanel(m_workbench);
-    // In a scroll area: its form must not set the window's minimum width.
-    auto *steeringScroll = new QScrollArea;
-    steeringScroll->setWidget(m_steering);
-    steeringScroll->setWidgetResizable(true);
-    steeringScroll->setFrameShape(QFrame::NoFrame);
-    steeringScroll->setMinimumWidth(200);
-    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), steeringScroll, Qt::RightDockWidgetArea);
+    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), scrollable(m_steering), Qt::RightDockWidgetArea);
     connect(m_steering, &SteeringPanel::openFeature, m_workbench, &Workbench::showFeature);
     connect(m_workbench, &Workbench::steerRequested, this, [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
         m_steering->setFeature(indexId, feature, mode);
@@ -99,7 +107,8 @@ void MainWindow::createDocks()
                                "methods side by side."),
                             tr("Not available in this version yet.")),
         Qt::BottomDockWidgetArea);
-    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), new MatchPanel(m_workbench), Qt::BottomDockWidgetArea);
+    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(new MatchPanel(m_workbench)),
+                               Qt::BottomDockWidgetArea);
     auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),
                               Qt::BottomDockWidgetArea);
     tabifyDockWidget(prompt, steering);

@@ -333,6 +333,7 @@ void TestWorkbench::matchPanelFollowsChains()
     QVERIFY(dock);
     dock->show();
     dock->raise();
+    m_window->resizeDocks({dock}, {420}, Qt::Vertical);
     QTest::qWait(100);
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
