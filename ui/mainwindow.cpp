@@ -3,7 +3,6 @@
 #include "core/analysis/index_job.h"
 #include "core/store/database.h"
 #include "ui/aboutdialog.h"
-#include "ui/emptystatepanel.h"
 #include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
 #include "ui/indexdialog.h"
@@ -13,6 +12,7 @@
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
 #include "ui/matchpanel.h"
+#include "ui/decompositionpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
@@ -100,13 +100,10 @@ void MainWindow::createDocks()
         steering->show();
         steering->raise();
     });
-    auto *decomposition = addPanelDock(
-        QStringLiteral("decomposition"), tr("Decomposition"),
-        new EmptyStatePanel(tr("Steering-vector decomposition"),
-                            tr("Decompose a steering vector into SAE features with several "
-                               "methods side by side."),
-                            tr("Not available in this version yet.")),
-        Qt::BottomDockWidgetArea);
+    auto *decompositionPanel = new DecompositionPanel(m_workbench);
+    connect(decompositionPanel, &DecompositionPanel::openFeature, m_workbench, &Workbench::showFeature);
+    auto *decomposition = addPanelDock(QStringLiteral("decomposition"), tr("Decomposition"), scrollable(decompositionPanel),
+                                       Qt::BottomDockWidgetArea);
     auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(new MatchPanel(m_workbench)),
                                Qt::BottomDockWidgetArea);
     auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),

@@ -17,6 +17,9 @@
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
 #include "ui/matchpanel.h"
+#include "ui/decompositionpanel.h"
+#include "core/analysis/decomposition.h"
+#include <QLabel>
 #include "core/analysis/match_series.h"
 #include "core/sae/sae_io.h"
 #include <QDockWidget>
@@ -33,6 +36,7 @@
 #include <QLineEdit>
 #include <QSettings>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -61,6 +65,7 @@ private Q_SLOTS:
     void promptInspectorFindsPlantedFeature();
     void steeringPanelComparesAndCaches();
     void matchPanelFollowsChains();
+    void decompositionPanelFromPairs();
     void screenshots();
     void cleanupTestCase();
 };
@@ -338,6 +343,63 @@ void TestWorkbench::matchPanelFollowsChains()
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
     QVERIFY(dock->grab().save(dir + "/sae-match.png"));
+}
+
+void TestWorkbench::decompositionPanelFromPairs()
+{
+    // CAA from " cat" vs " dog" answers on the planted model gives e_cat - e_dog at the hook:
+    // OMP must read feature 0 up and feature 1 down; NNLS cannot give feature 1 a negative
+    // coefficient; the contrastive and in-context methods run on the pairs and the corpus.
+    {
+        QFile pairs(path("pairs.jsonl"));
+        QVERIFY(pairs.open(QIODevice::WriteOnly));
+        pairs.write("{\"prompt\": \"Once I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
+                    "{\"prompt\": \"The small\", \"positive\": \" cat\", \"negative\": \" dog\"}\n");
+    }
+    auto *panel = m_window->findChild<ui::DecompositionPanel *>();
+    QVERIFY(panel);
+    panel->setPairsFile(path("pairs.jsonl"));
+    panel->setMethods({"encode", "omp", "nnls", "contrastive", "in-context", "decoder-cosine"});
+    const int job = panel->run();
+    QVERIFY(job > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    const auto &results = panel->results();
+    QCOMPARE(results.size(), size_t(6));
+    auto find = [&](core::analysis::DecompositionMethod m) -> const core::analysis::Decomposition & {
+        for (const auto &d : results)
+            if (d.method == m)
+                return d;
+        qFatal("method missing");
+    };
+    const auto &omp = find(core::analysis::DecompositionMethod::OrthogonalMatchingPursuit);
+    QVERIFY(std::abs(omp.coefficients[0].item<double>() - 1.0) < 1e-3);
+    QVERIFY(std::abs(omp.coefficients[1].item<double>() + 1.0) < 1e-3);
+    QVERIFY(omp.fve > 0.999);
+    QCOMPARE(find(core::analysis::DecompositionMethod::Nnls).coefficients[1].item<double>(), 0.0);
+    const auto &contrastive = find(core::analysis::DecompositionMethod::Contrastive);
+    QVERIFY(contrastive.coefficients[0].item<double>() > 0.5);  // the cat feature fires on positives
+    QVERIFY(contrastive.coefficients[1].item<double>() < -0.5); // the dog feature on negatives
+    // The norm line compares the vector with the activation norms read from the corpus.
+    bool normShown = false;
+    for (auto *label : panel->findChildren<QLabel *>())
+        normShown |= label->text().contains(QStringLiteral("median"));
+    QVERIFY(normShown);
+    // The summary table lists the methods; double-clicking a coefficient row opens its dashboard.
+    panel->selectMethod(QStringLiteral("omp"));
+    auto *table = panel->findChild<QTableWidget *>(QStringLiteral("decompositionTable"));
+    QVERIFY(table);
+    QVERIFY(table->rowCount() >= 2);
+    QCOMPARE(table->item(0, 0)->text().toLongLong() + table->item(1, 0)->text().toLongLong(), 1LL); // features 0 and 1
+    Q_EMIT table->cellDoubleClicked(1, 0);
+    QTRY_COMPARE(m_window->workbench()->current().feature, table->item(1, 0)->text().toLongLong());
+    auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("decompositionDock"));
+    QVERIFY(dock);
+    dock->show();
+    dock->raise();
+    m_window->resizeDocks({dock}, {440}, Qt::Vertical);
+    QTest::qWait(100);
+    QVERIFY(dock->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/decomposition.png"));
 }
 
 void TestWorkbench::screenshots()

@@ -1,0 +1,467 @@
+#include "ui/decompositionpanel.h"
+
+#include "ui/jobrunner.h"
+#include "ui/plotstyle.h"
+#include "ui/qcustomplot_include.h"
+
+#include "core/analysis/decomposition.h"
+#include "core/analysis/index_store.h"
+#include "core/analysis/prompt_analysis.h"
+#include "core/analysis/steering_vector.h"
+#include "core/sae/sae_io.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace fscope::ui {
+
+struct DecompositionPanel::State {
+    qint64 indexId = 0;
+    std::vector<core::analysis::Decomposition> results;
+    double vectorNorm = 0, medianActivationNorm = 0;
+    std::vector<double> normQuantiles; // 5%, 50%, 95% of activation norms at the hook
+};
+
+namespace {
+
+// Methods run by default: those that need nothing but the vector and the SAE, plus the
+// in-context difference (activations come from the index's corpus).
+const QStringList kDefaultMethods = {"encode", "encode-minus-zero", "decoder-cosine", "mp", "omp", "nnls", "lasso"};
+
+QColor methodColor(int i)
+{
+    static const QColor palette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
+                                     QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
+                                     QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
+                                     QColor(0x17, 0xbe, 0xcf), QColor(0x39, 0x3b, 0x79), QColor(0x63, 0x79, 0x39)};
+    return palette[i % 12];
+}
+
+} // namespace
+
+DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
+    : QWidget(parent), m_workbench(workbench), m_state(std::make_shared<State>())
+{
+    auto *controls = new QWidget;
+    auto *form = new QFormLayout(controls);
+    form->setContentsMargins(0, 0, 0, 0);
+    m_index = new QComboBox;
+    m_index->setToolTip(tr("An indexed SAE: its model builds CAA vectors, its corpus supplies activations"));
+    form->addRow(tr("SAE"), m_index);
+    auto *vectorRow = new QHBoxLayout;
+    m_vector = new QLineEdit;
+    m_vector->setPlaceholderText(tr("steering vector .npy / .safetensors"));
+    auto *browse = new QPushButton(tr("..."));
+    vectorRow->addWidget(m_vector);
+    vectorRow->addWidget(browse);
+    form->addRow(tr("Vector"), vectorRow);
+    auto *pairsRow = new QHBoxLayout;
+    m_pairs = new QLineEdit;
+    m_pairs->setPlaceholderText(tr("or prompt pairs .jsonl (CAA)"));
+    auto *browsePairs = new QPushButton(tr("..."));
+    m_position = new QComboBox;
+    m_position->addItem(tr("answer token"), QStringLiteral("answer"));
+    m_position->addItem(tr("last token"), QStringLiteral("last"));
+    m_position->addItem(tr("completion mean"), QStringLiteral("mean"));
+    pairsRow->addWidget(m_pairs);
+    pairsRow->addWidget(browsePairs);
+    pairsRow->addWidget(m_position);
+    form->addRow(tr("Pairs"), pairsRow);
+    auto *grid = new QGridLayout;
+    int i = 0;
+    for (auto method : core::analysis::allDecompositionMethods()) {
+        const QString name = QString::fromStdString(core::analysis::decompositionMethodName(method));
+        auto *box = new QCheckBox(name);
+        box->setObjectName(QStringLiteral("method-") + name);
+        box->setChecked(kDefaultMethods.contains(name));
+        if (core::analysis::needsActivations(method))
+            box->setToolTip(name == QLatin1String("contrastive") ? tr("needs prompt pairs")
+                                                                   : tr("reads activations from the index's corpus"));
+        grid->addWidget(box, i / 3, i % 3);
+        m_methods.push_back(box);
+        ++i;
+    }
+    form->addRow(tr("Methods"), grid);
+    m_k = new QSpinBox;
+    m_k->setRange(1, 64);
+    m_k->setValue(32);
+    m_k->setToolTip(tr("Atoms for matching pursuit and OMP; terms of the re-steer rebuild"));
+    form->addRow(tr("k"), m_k);
+    auto *runButton = new QPushButton(tr("Decompose"));
+    form->addRow(runButton);
+    m_status = new QLabel(tr("Load a vector (or prompt pairs) and press Decompose."));
+    m_status->setWordWrap(true);
+    form->addRow(m_status);
+    m_norms = new QLabel;
+    m_norms->setWordWrap(true);
+    form->addRow(m_norms);
+
+    m_summary = new QTableWidget(0, 4);
+    m_summary->setHorizontalHeaderLabels({tr("Method"), tr("Cosine"), tr("FVE"), tr("Non-zero")});
+    m_summary->verticalHeader()->hide();
+    m_summary->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_summary->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_summary->horizontalHeader()->setStretchLastSection(true);
+    m_curves = new QCustomPlot;
+    m_curves->setObjectName(QStringLiteral("decompositionCurves"));
+    m_bars = new QCustomPlot;
+    m_bars->setObjectName(QStringLiteral("decompositionBars"));
+    for (QCustomPlot *p : {m_curves, m_bars}) {
+        applyPlotStyle(p);
+        p->setMinimumSize(240, 170);
+        p->plotLayout()->insertRow(0);
+    }
+    m_curves->plotLayout()->addElement(0, 0, new QCPTextElement(m_curves, tr("FVE of the top-k rebuild"), QFont(font().family(), 10, QFont::Bold)));
+    {
+        auto *legendRect = new QCPLayoutGrid;
+        m_curves->plotLayout()->addElement(1, 1, legendRect);
+        legendRect->addElement(0, 0, m_curves->legend); // moves the legend out of the axis rect
+        legendRect->setMargins(QMargins(0, 0, 0, 0));
+        m_curves->plotLayout()->setColumnStretchFactor(1, 0.001);
+    }
+    m_bars->plotLayout()->addElement(0, 0, new QCPTextElement(m_bars, tr("Top features"), QFont(font().family(), 10, QFont::Bold)));
+    m_method = new QComboBox;
+    m_table = new QTableWidget(0, 3);
+    m_table->setObjectName(QStringLiteral("decompositionTable"));
+    m_table->setHorizontalHeaderLabels({tr("Feature"), tr("Coefficient"), tr("Pre-activation at v = 0")});
+    m_table->verticalHeader()->hide();
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+
+    auto *middle = new QWidget;
+    auto *ml = new QVBoxLayout(middle);
+    ml->setContentsMargins(0, 0, 0, 0);
+    ml->addWidget(m_summary, 1);
+    ml->addWidget(m_curves, 2);
+    auto *right = new QWidget;
+    auto *rl = new QVBoxLayout(right);
+    rl->setContentsMargins(0, 0, 0, 0);
+    rl->addWidget(m_method);
+    rl->addWidget(m_bars, 2);
+    rl->addWidget(m_table, 1);
+    auto *split = new QSplitter(Qt::Horizontal);
+    split->addWidget(controls);
+    split->addWidget(middle);
+    split->addWidget(right);
+    split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 2);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(split);
+
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
+        if (!f.isEmpty())
+            m_vector->setText(f);
+    });
+    connect(browsePairs, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Prompt pairs"), {}, tr("JSON lines (*.jsonl *.json)"));
+        if (!f.isEmpty())
+            m_pairs->setText(f);
+    });
+    connect(runButton, &QPushButton::clicked, this, &DecompositionPanel::run);
+    connect(m_method, &QComboBox::currentIndexChanged, this, &DecompositionPanel::showMethod);
+    connect(m_summary, &QTableWidget::cellClicked, this, [this](int row) { m_method->setCurrentIndex(row); });
+    connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row) {
+        if (auto *item = m_table->item(row, 0))
+            Q_EMIT openFeature(m_state->indexId, item->text().toLongLong());
+    });
+    connect(m_bars, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int index, QMouseEvent *) {
+        const QVariant feature = p->property("features").toList().value(index);
+        if (feature.isValid())
+            Q_EMIT openFeature(m_state->indexId, feature.toLongLong());
+    });
+    connect(m_workbench, &Workbench::indexesChanged, this, &DecompositionPanel::reloadIndexes);
+    reloadIndexes();
+}
+
+DecompositionPanel::~DecompositionPanel() = default;
+
+const std::vector<core::analysis::Decomposition> &DecompositionPanel::results() const
+{
+    return m_state->results;
+}
+
+void DecompositionPanel::setVectorFile(const QString &path)
+{
+    m_vector->setText(path);
+}
+
+void DecompositionPanel::setPairsFile(const QString &path)
+{
+    m_pairs->setText(path);
+}
+
+void DecompositionPanel::setMethods(const QStringList &names)
+{
+    for (QCheckBox *box : m_methods)
+        box->setChecked(names.contains(box->text()));
+}
+
+void DecompositionPanel::selectMethod(const QString &name)
+{
+    m_method->setCurrentIndex(std::max(0, m_method->findText(name)));
+}
+
+void DecompositionPanel::reloadIndexes()
+{
+    const qint64 keep = m_index->currentData().toLongLong();
+    m_index->clear();
+    if (auto *db = m_workbench->database())
+        if (auto list = core::analysis::listIndexes(*db))
+            for (const auto &info : *list)
+                if (info.status == "done")
+                    m_index->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
+    const int row = m_index->findData(QVariant::fromValue<qint64>(keep));
+    if (row >= 0)
+        m_index->setCurrentIndex(row);
+}
+
+int DecompositionPanel::run()
+{
+    auto *db = m_workbench->database();
+    const qint64 indexId = m_index->currentData().toLongLong();
+    if (!db || indexId <= 0) {
+        m_status->setText(tr("Index an SAE first: decompositions are read against an indexed SAE."));
+        return 0;
+    }
+    auto info = core::analysis::indexInfo(*db, indexId);
+    if (!info) {
+        m_status->setText(QString::fromStdString(info.errorMessage()));
+        return 0;
+    }
+    if (m_vector->text().isEmpty() && m_pairs->text().isEmpty()) {
+        m_status->setText(tr("Choose a vector file or a prompt-pairs file."));
+        return 0;
+    }
+    std::vector<core::analysis::DecompositionMethod> methods;
+    for (QCheckBox *box : m_methods)
+        if (box->isChecked())
+            if (auto m = core::analysis::parseDecompositionMethod(box->text().toStdString()))
+                methods.push_back(*m);
+    if (methods.empty()) {
+        m_status->setText(tr("Tick at least one method."));
+        return 0;
+    }
+    // Activations from the index's own corpus (16 contexts), read here on the UI thread.
+    std::vector<std::vector<int32_t>> contexts;
+    for (int64_t c = 0; c < 16; ++c) {
+        auto ids = core::analysis::loadContext(*db, info->corpusId, c);
+        if (!ids || ids->empty())
+            break;
+        contexts.push_back(std::move(ids).value());
+    }
+    struct Request {
+        std::string modelPath, saePath, hook, vectorPath, pairsPath, position;
+        std::vector<std::vector<int32_t>> contexts;
+        std::vector<core::analysis::DecompositionMethod> methods;
+        int64_t k = 32;
+    };
+    auto req = std::make_shared<Request>();
+    req->modelPath = info->modelPath;
+    req->saePath = info->saePath;
+    req->hook = info->hook;
+    req->vectorPath = m_vector->text().toStdString();
+    req->pairsPath = m_pairs->text().toStdString();
+    req->position = m_position->currentData().toString().toStdString();
+    req->contexts = std::move(contexts);
+    req->methods = methods;
+    req->k = m_k->value();
+    auto out = std::make_shared<State>();
+    out->indexId = indexId;
+    core::analysis::ModelCache *models = &m_workbench->models();
+    auto work = [req, out, models](core::jobs::Progress &progress) -> core::Result<std::string> {
+        progress.begin(int64_t(req->methods.size()) + 1, "Preparing the vector");
+        core::analysis::ModelCache::Model model;
+        FS_TRY(model, models->model(req->modelPath, "cpu"));
+        std::shared_ptr<core::sae::Sae> sae;
+        FS_TRY(sae, models->sae(req->saePath, req->hook, at::Device(at::kCPU)));
+        core::analysis::DecomposeOptions opts;
+        opts.k = req->k;
+        at::Tensor vector;
+        if (!req->vectorPath.empty()) {
+            FS_TRY(vector, core::analysis::loadSteeringVector(req->vectorPath));
+        }
+        if (!req->pairsPath.empty()) {
+            std::vector<core::analysis::ContrastPair> pairs;
+            FS_TRY(pairs, core::analysis::readContrastPairs(req->pairsPath));
+            core::analysis::ReadPosition pos = core::analysis::ReadPosition::Answer;
+            FS_TRY(pos, core::analysis::parseReadPosition(req->position));
+            core::analysis::CaaVector caa;
+            FS_TRY(caa, core::analysis::buildCaaVector(*model.decoder, *model.tokenizer, pairs, req->hook, pos));
+            opts.positives = caa.positives;
+            opts.negatives = caa.negatives;
+            if (!vector.defined())
+                vector = caa.vector;
+        }
+        if (!req->contexts.empty()) {
+            std::vector<int64_t> flat;
+            for (const auto &c : req->contexts)
+                flat.insert(flat.end(), c.begin(), c.end());
+            const at::Tensor ids = at::tensor(flat, at::kLong).reshape({int64_t(req->contexts.size()), -1});
+            FS_TRY(opts.activations, core::analysis::hookActivations(*model.decoder, ids, req->hook));
+            const at::Tensor norms = opts.activations.norm(2, -1).to(at::kDouble);
+            for (double q : {0.05, 0.5, 0.95})
+                out->normQuantiles.push_back(at::quantile(norms, q).item<double>());
+        }
+        out->vectorNorm = vector.norm().item<double>();
+        progress.advance();
+        int skipped = 0;
+        for (auto method : req->methods) {
+            if (progress.cancelled())
+                return core::Error{"cancelled"};
+            progress.setMessage("Decomposing: " + core::analysis::decompositionMethodName(method));
+            if (method == core::analysis::DecompositionMethod::Contrastive && !opts.positives.defined()) {
+                ++skipped; // needs pairs
+                progress.advance();
+                continue;
+            }
+            core::analysis::Decomposition d;
+            FS_TRY(d, core::analysis::decompose(*sae, vector, method, opts));
+            out->results.push_back(std::move(d));
+            progress.advance();
+        }
+        return std::to_string(out->results.size()) + " decompositions" +
+               (skipped ? " (contrastive skipped: it needs prompt pairs)" : "");
+    };
+    m_status->setText(tr("Decomposing..."));
+    return m_workbench->runner()->run(tr("Decompose a steering vector"), work, [this, out](const JobState &state) {
+        if (!state.succeeded) {
+            m_status->setText(state.outcome);
+            return;
+        }
+        m_status->setText(state.outcome);
+        m_state = out;
+        showResults();
+    });
+}
+
+void DecompositionPanel::showResults()
+{
+    const State &s = *m_state;
+    if (s.normQuantiles.size() == 3) {
+        const bool outside = s.vectorNorm < s.normQuantiles[0] || s.vectorNorm > s.normQuantiles[2];
+        m_norms->setText(tr("Vector norm %1; activation norms at the hook: 5% %2, median %3, 95% %4.%5")
+                             .arg(s.vectorNorm, 0, 'g', 4)
+                             .arg(s.normQuantiles[0], 0, 'g', 4)
+                             .arg(s.normQuantiles[1], 0, 'g', 4)
+                             .arg(s.normQuantiles[2], 0, 'g', 4)
+                             .arg(outside ? tr(" The vector is out of that range: the SAE's encoder was never "
+                                               "trained on such inputs, so f(v) is unreliable.")
+                                          : QString()));
+    } else {
+        m_norms->setText(tr("Vector norm %1.").arg(s.vectorNorm, 0, 'g', 4));
+    }
+    m_summary->setRowCount(int(s.results.size()));
+    m_curves->clearGraphs();
+    int maxK = 1;
+    for (size_t i = 0; i < s.results.size(); ++i) {
+        const auto &d = s.results[i];
+        const QString name = QString::fromStdString(core::analysis::decompositionMethodName(d.method));
+        m_summary->setItem(int(i), 0, new QTableWidgetItem(name));
+        m_summary->setItem(int(i), 1, new QTableWidgetItem(QString::number(d.cosine, 'f', 3)));
+        m_summary->setItem(int(i), 2, new QTableWidgetItem(QString::number(d.fve, 'f', 3)));
+        m_summary->setItem(int(i), 3, new QTableWidgetItem(QString::number(d.top.size())));
+        auto *g = m_curves->addGraph();
+        g->setName(name);
+        g->setPen(QPen(methodColor(int(i)), 2));
+        for (size_t k = 0; k < d.fveCurve.size(); ++k)
+            g->addData(double(k + 1), d.fveCurve[k]);
+        maxK = std::max(maxK, int(d.fveCurve.size()));
+    }
+    m_summary->resizeColumnsToContents();
+    m_curves->xAxis->setLabel(tr("k (terms)"));
+    m_curves->yAxis->setLabel(tr("FVE"));
+    m_curves->xAxis->setRange(0.5, maxK + 0.5);
+    m_curves->yAxis->setRange(-0.1, 1.05);
+    QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
+    whole->setTickStep(1);
+    whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_curves->xAxis->setTicker(whole);
+    m_curves->legend->setVisible(true);
+    m_curves->legend->setFont(QFont(font().family(), 7));
+    m_curves->replot();
+    m_method->blockSignals(true);
+    m_method->clear();
+    for (const auto &d : s.results)
+        m_method->addItem(QString::fromStdString(core::analysis::decompositionMethodName(d.method)));
+    m_method->blockSignals(false);
+    showMethod(0);
+}
+
+void DecompositionPanel::showMethod(int row)
+{
+    const State &s = *m_state;
+    m_bars->clearPlottables();
+    m_table->setRowCount(0);
+    if (row < 0 || row >= int(s.results.size())) {
+        m_bars->replot();
+        return;
+    }
+    const auto &d = s.results[size_t(row)];
+    // The 10 largest positive and 10 largest negative terms, by coefficient.
+    std::vector<std::pair<int64_t, double>> pos, neg;
+    for (const auto &t : d.top) {
+        if (t.second > 0 && pos.size() < 10)
+            pos.push_back(t);
+        if (t.second < 0 && neg.size() < 10)
+            neg.push_back(t);
+    }
+    std::vector<std::pair<int64_t, double>> shown = pos;
+    shown.insert(shown.end(), neg.rbegin(), neg.rend());
+    auto *up = new QCPBars(m_bars->xAxis, m_bars->yAxis);
+    auto *down = new QCPBars(m_bars->xAxis, m_bars->yAxis);
+    up->setBrush(positiveColor());
+    down->setBrush(negativeColor());
+    up->setPen(Qt::NoPen);
+    down->setPen(Qt::NoPen);
+    QVariantList upFeatures, downFeatures;
+    QStringList upTips, downTips;
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    double extent = 1e-12;
+    for (size_t i = 0; i < shown.size(); ++i) {
+        const auto [f, c] = shown[i];
+        (c > 0 ? up : down)->addData(double(i), c);
+        (c > 0 ? upFeatures : downFeatures) << QVariant::fromValue<qint64>(f);
+        (c > 0 ? upTips : downTips) << tr("feature %1: %2 (click to open)").arg(f).arg(c, 0, 'g', 4);
+        ticker->addTick(double(i), QString::number(f));
+        extent = std::max(extent, std::abs(c));
+    }
+    up->setProperty("features", upFeatures);
+    down->setProperty("features", downFeatures);
+    installBarTooltips(m_bars, up, upTips);
+    installBarTooltips(m_bars, down, downTips);
+    m_bars->xAxis->setTicker(ticker);
+    m_bars->xAxis->setTickLabelRotation(60);
+    m_bars->xAxis->setRange(-0.6, std::max<double>(1, double(shown.size())) - 0.4);
+    m_bars->yAxis->setRange(neg.empty() ? 0 : -extent * 1.1, pos.empty() ? 0 : extent * 1.1);
+    m_bars->yAxis->setLabel(tr("coefficient"));
+    m_bars->xAxis->setLabel(tr("feature"));
+    m_bars->replot();
+
+    const bool bias = d.biasShare.defined();
+    m_table->setColumnHidden(2, !bias);
+    const int rows = int(std::min<size_t>(d.top.size(), 200));
+    m_table->setRowCount(rows);
+    for (int i = 0; i < rows; ++i) {
+        const auto [f, c] = d.top[size_t(i)];
+        m_table->setItem(i, 0, new QTableWidgetItem(QString::number(f)));
+        m_table->setItem(i, 1, new QTableWidgetItem(QString::number(c, 'g', 5)));
+        if (bias)
+            m_table->setItem(i, 2, new QTableWidgetItem(QString::number(d.biasShare[f].item<double>(), 'g', 4)));
+    }
+}
+
+} // namespace fscope::ui

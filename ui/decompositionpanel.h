@@ -1,0 +1,63 @@
+#pragma once
+// The decomposition dock: a steering vector (loaded from .npy / .safetensors, or built by CAA
+// from a JSONL file of prompt pairs with the index's model), an indexed SAE, and the methods to
+// compare; run as a job. Shows each method's cosine and FVE, the cumulative FVE-vs-k curves of
+// all methods on one chart, the selected method's top positive and negative features as bars
+// (click one to open its dashboard), and its coefficient table (with, for the naive encoding,
+// each feature's pre-activation at v = 0: the encoder-bias share of Mayne et al.'s first
+// failure mode). The vector's norm is shown against the activation norms at the SAE's hook.
+
+#include "ui/workbench.h"
+
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QTableWidget;
+
+namespace fscope::core::analysis {
+struct Decomposition;
+}
+
+namespace fscope::ui {
+
+class DecompositionPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit DecompositionPanel(Workbench *workbench, QWidget *parent = nullptr);
+    ~DecompositionPanel() override;
+
+    void setVectorFile(const QString &path);
+    void setPairsFile(const QString &path);
+    void setMethods(const QStringList &names);
+    int run(); // the job id, 0 when nothing could start
+    const std::vector<core::analysis::Decomposition> &results() const;
+    void selectMethod(const QString &name);
+
+Q_SIGNALS:
+    void openFeature(qint64 indexId, qint64 feature);
+
+private:
+    void reloadIndexes();
+    void showResults();
+    void showMethod(int row);
+    struct State;
+    Workbench *m_workbench;
+    QComboBox *m_index, *m_position, *m_method;
+    QLineEdit *m_vector, *m_pairs;
+    std::vector<QCheckBox *> m_methods;
+    QSpinBox *m_k;
+    QLabel *m_status, *m_norms;
+    QTableWidget *m_summary, *m_table;
+    QCustomPlot *m_curves, *m_bars;
+    std::shared_ptr<State> m_state;
+};
+
+} // namespace fscope::ui
