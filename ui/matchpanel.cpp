@@ -204,11 +204,27 @@ int MatchPanel::run()
 void MatchPanel::showResult()
 {
     const auto &s = *m_result;
-    m_status->setText(tr("%1 links, %2 matching, %3 s%4")
-                          .arg(s.links.size())
-                          .arg(s.folded ? tr("folded") : tr("unfolded"))
-                          .arg(s.seconds, 0, 'f', 1)
-                          .arg(s.cached ? tr(" (from the workspace)") : QString()));
+    QString status = tr("%1 links, %2 matching, %3 s%4")
+                         .arg(s.links.size())
+                         .arg(s.folded ? tr("folded") : tr("unfolded"))
+                         .arg(s.seconds, 0, 'f', 1)
+                         .arg(s.cached ? tr(" (from the workspace)") : QString());
+    // The data-based check, where both SAEs of a link are indexed on one corpus.
+    double matched = 0, unmatched = 0;
+    int checked = 0;
+    for (const auto &l : s.links)
+        if (l.overlap && l.overlap->pairs > 0) {
+            matched += l.overlap->matched;
+            unmatched += l.overlap->unmatched;
+            ++checked;
+        }
+    if (checked)
+        status += tr(". Data check on %1 indexed link(s): matched features share %2 of their top contexts "
+                     "(Jaccard; unmatched pairing %3).")
+                      .arg(checked)
+                      .arg(matched / checked, 0, 'f', 2)
+                      .arg(unmatched / checked, 0, 'f', 2);
+    m_status->setText(status);
     // Per link: mean folded-decoder MSE (bars, left) and share of good matches (line, right).
     m_linkPlot->clearPlottables();
     auto *bars = new QCPBars(m_linkPlot->xAxis, m_linkPlot->yAxis);
@@ -229,7 +245,14 @@ void MatchPanel::showResult()
         maxMse = std::max(maxMse, l.result.meanMse);
         const QString name = QString::fromStdString(s.labels[size_t(l.from)] + "→" + s.labels[size_t(l.to)]);
         ticker->addTick(double(k), name);
-        tips << tr("%1: mean MSE %2, %3% good, %4 s").arg(name).arg(l.result.meanMse, 0, 'g', 4).arg(100 * l.result.goodShare, 0, 'f', 1).arg(l.result.seconds, 0, 'f', 2);
+        QString tip = tr("%1: mean MSE %2, %3% good, %4 s").arg(name).arg(l.result.meanMse, 0, 'g', 4).arg(100 * l.result.goodShare, 0, 'f', 1).arg(l.result.seconds, 0, 'f', 2);
+        if (l.overlap)
+            tip += tr("\ntop-context Jaccard: matched %1 (good %2, weak %3) vs unmatched %4")
+                       .arg(l.overlap->matched, 0, 'f', 3)
+                       .arg(l.overlap->good, 0, 'f', 3)
+                       .arg(l.overlap->weak, 0, 'f', 3)
+                       .arg(l.overlap->unmatched, 0, 'f', 3);
+        tips << tip;
     }
     installBarTooltips(m_linkPlot, bars, tips);
     m_linkPlot->xAxis->setTicker(ticker);

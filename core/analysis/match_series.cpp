@@ -6,12 +6,15 @@
 #include "core/sae/sae_io.h"
 #include "core/store/fingerprint.h"
 #include "core/store/sha256.h"
+#include "core/store/statement.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <set>
 
 namespace fscope::core::analysis {
 namespace {
@@ -168,13 +171,87 @@ Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const Match
         auto series = matchSeriesFromJson(*hit);
         if (series.ok()) {
             series->cached = true;
+            if (auto s = addContextOverlap(*workspace, *series); !s) return s.error();
             return series;
         }
     }
     MatchSeries out;
     FS_TRY(out, runMatchSeries(request, progress));
     if (auto s = storeResult(*workspace, key, "match", matchSeriesToJson(out)); !s) return s.error();
+    if (auto s = addContextOverlap(*workspace, out); !s) return s.error();
     return out;
+}
+
+namespace {
+
+Result<std::map<int64_t, std::vector<int64_t>>> topContexts(store::Database &db, int64_t indexId) {
+    store::Statement st;
+    FS_TRY(st, store::Statement::prepare(db, "SELECT feature, context FROM examples WHERE index_id = ?1 AND kind = 0"));
+    st.bind(0, indexId);
+    std::map<int64_t, std::vector<int64_t>> out;
+    for (;;) {
+        bool row = false;
+        FS_TRY(row, st.step());
+        if (!row) break;
+        out[st.integer(0)].push_back(st.integer(1));
+    }
+    for (auto &[f, v] : out) std::sort(v.begin(), v.end());
+    return out;
+}
+
+double jaccard(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
+    std::vector<int64_t> both;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    const double uni = double(a.size() + b.size() - both.size());
+    return uni > 0 ? double(both.size()) / uni : 0.0;
+}
+
+} // namespace
+
+Status addContextOverlap(store::Database &db, MatchSeries &series) {
+    std::vector<IndexInfo> indexes;
+    FS_TRY(indexes, listIndexes(db));
+    // (SAE path, corpus) -> newest finished index.
+    std::map<std::pair<std::string, int64_t>, int64_t> byPath;
+    for (const auto &i : indexes)
+        if (i.status == "done" && !byPath.count({i.saePath, i.corpusId})) byPath[{i.saePath, i.corpusId}] = i.id;
+    for (auto &link : series.links) {
+        const std::string &pa = series.saePaths[size_t(link.from)], &pb = series.saePaths[size_t(link.to)];
+        for (const auto &[key, idA] : byPath) {
+            if (key.first != pa) continue;
+            const auto itB = byPath.find({pb, key.second});
+            if (itB == byPath.end()) continue;
+            std::map<int64_t, std::vector<int64_t>> ca, cb;
+            FS_TRY(ca, topContexts(db, idA));
+            FS_TRY(cb, topContexts(db, itB->second));
+            ContextOverlap o;
+            o.indexA = idA;
+            o.indexB = itB->second;
+            int64_t good = 0, weak = 0, unmatched = 0;
+            for (const auto &p : link.result.pairs) {
+                const auto a = ca.find(p.a);
+                if (a == ca.end()) continue;
+                if (const auto same = cb.find(p.a); same != cb.end()) {
+                    o.unmatched += jaccard(a->second, same->second);
+                    ++unmatched;
+                }
+                const auto b = cb.find(p.b);
+                if (p.b < 0 || b == cb.end()) continue;
+                const double j = jaccard(a->second, b->second);
+                o.matched += j;
+                ++o.pairs;
+                (p.good ? o.good : o.weak) += j;
+                ++(p.good ? good : weak);
+            }
+            if (o.pairs) o.matched /= double(o.pairs);
+            if (good) o.good /= double(good);
+            if (weak) o.weak /= double(weak);
+            if (unmatched) o.unmatched /= double(unmatched);
+            link.overlap = o;
+            break;
+        }
+    }
+    return {};
 }
 
 std::string matchSeriesToJson(const MatchSeries &s) {
@@ -186,6 +263,10 @@ std::string matchSeriesToJson(const MatchSeries &s) {
         j["hook_a"] = l.hookA;
         j["hook_b"] = l.hookB;
         if (l.evaluation) j["evaluation"] = evaluationJson(*l.evaluation);
+        if (l.overlap)
+            j["context_overlap"] = {{"index_a", l.overlap->indexA}, {"index_b", l.overlap->indexB}, {"pairs", l.overlap->pairs},
+                                    {"matched", l.overlap->matched}, {"good", l.overlap->good}, {"weak", l.overlap->weak},
+                                    {"unmatched", l.overlap->unmatched}};
         links.push_back(std::move(j));
     }
     return nlohmann::json{{"saes", s.saePaths}, {"hooks", s.hooks},     {"labels", s.labels},
@@ -213,6 +294,12 @@ Result<MatchSeries> matchSeriesFromJson(const std::string &text) {
             l.hookB = lj.at("hook_b").get<std::string>();
             FS_TRY(l.result, matchResultFromJson(lj.dump()));
             if (lj.contains("evaluation")) l.evaluation = evaluationFromJson(lj.at("evaluation"));
+            if (lj.contains("context_overlap")) {
+                const auto &o = lj.at("context_overlap");
+                l.overlap = ContextOverlap{o.at("index_a").get<int64_t>(), o.at("index_b").get<int64_t>(), o.at("pairs").get<int64_t>(),
+                                           o.at("matched").get<double>(), o.at("good").get<double>(), o.at("weak").get<double>(),
+                                           o.at("unmatched").get<double>()};
+            }
             s.links.push_back(std::move(l));
         }
         return s;

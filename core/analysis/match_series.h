@@ -25,11 +25,21 @@ struct MatchSeriesRequest {
     at::Tensor contexts;
 };
 
+// The data-based check the paper could not run at scale: do matched features fire on the
+// same contexts? Jaccard of the two features' top-activating context sets (from indexes of
+// both SAEs on one corpus), averaged over pairs where both have examples; for good and weak
+// matches apart, and for the unmatched pairing (feature i with feature i) as a baseline.
+struct ContextOverlap {
+    int64_t indexA = 0, indexB = 0, pairs = 0;
+    double matched = 0, good = 0, weak = 0, unmatched = 0;
+};
+
 struct MatchLink {
     int64_t from = 0, to = 1; // positions in saePaths
     std::string hookA, hookB;
     MatchResult result;
     std::optional<SpliceEvaluation> evaluation;
+    std::optional<ContextOverlap> overlap;
 };
 
 struct MatchSeries {
@@ -51,6 +61,10 @@ Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Prog
 // The same, answered from `workspace` when it holds an identical request (then stored there).
 Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request,
                                          jobs::Progress *progress = nullptr);
+
+// Fills each link's `overlap` where the workspace has finished indexes of both SAEs on the same
+// corpus (not cached: indexes change; a few indexed queries per link).
+Status addContextOverlap(store::Database &workspace, MatchSeries &series);
 
 std::string matchSeriesToJson(const MatchSeries &series);
 Result<MatchSeries> matchSeriesFromJson(const std::string &json);

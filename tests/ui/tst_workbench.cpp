@@ -64,8 +64,8 @@ private Q_SLOTS:
     void labelsSearchAndHistory();
     void promptInspectorFindsPlantedFeature();
     void steeringPanelComparesAndCaches();
-    void matchPanelFollowsChains();
     void decompositionPanelFromPairs();
+    void matchPanelFollowsChains();
     void screenshots();
     void cleanupTestCase();
 };
@@ -312,6 +312,20 @@ void TestWorkbench::matchPanelFollowsChains()
     const QString dirB = path("sae_reversed");
     QVERIFY(core::sae::saveSaeLens(core::sae::Sae(a->config(), w), dirB.toStdString()).ok());
 
+    // Index B on the same corpus: the data-based check compares the top contexts of matches.
+    ui::IndexSettings settings;
+    settings.model = QString::fromStdString(m_setup.modelDir);
+    settings.saes = {dirB};
+    settings.corpus = {path("corpus.txt")};
+    settings.tokens = QStringLiteral("8k");
+    settings.contextLength = 64;
+    settings.batchSize = 8;
+    settings.device = QStringLiteral("cpu");
+    const int indexJob = m_window->indexCorpus(settings);
+    QVERIFY(indexJob > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(indexJob)->succeeded, qPrintable(m_window->jobRunner()->job(indexJob)->outcome));
+
     auto *panel = m_window->findChild<ui::MatchPanel *>();
     QVERIFY(panel);
     // The workspace's own SAE was offered by "Workspace SAEs" (one SAE: too few to match).
@@ -326,12 +340,18 @@ void TestWorkbench::matchPanelFollowsChains()
     for (int64_t k = 0; k < int64_t(kWords.size()); ++k) // the planted features (the rest are dead: ties)
         QCOMPARE(link.result.pairs[size_t(k)].b, F - 1 - k);
     QCOMPARE(panel->result()->chainLengths.size(), size_t(2));
+    // Matched features fire on exactly the same contexts; feature i with feature i does not.
+    QVERIFY(link.overlap.has_value());
+    QCOMPARE(link.overlap->pairs, int64_t(kWords.size()));
+    QCOMPARE(link.overlap->matched, 1.0);
+    QVERIFY(link.overlap->unmatched < 0.5);
     const auto cards = panel->findChildren<QToolButton *>();
     QVERIFY(cards.size() >= 2);
     auto *first = cards.front();
     QVERIFY(first->text().contains(QStringLiteral("#0")));
     QVERIFY(first->isEnabled());
-    QVERIFY(!cards.back()->isEnabled()); // layer B is not indexed: no dashboard to open
+    QVERIFY(cards.back()->isEnabled()); // layer B is indexed too: its dashboard opens
+    QVERIFY(cards.back()->text().contains(QStringLiteral("#7")));
     first->click();
     QTRY_COMPARE(m_window->workbench()->current().feature, qint64(0));
     auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("saeMatchDock"));
