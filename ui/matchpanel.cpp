@@ -6,6 +6,7 @@
 
 #include "core/analysis/index_store.h"
 #include "core/analysis/match_series.h"
+#include "core/analysis/prompt_analysis.h"
 #include "core/model/hooks.h"
 
 #include <QCheckBox>
@@ -54,6 +55,12 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     auto *costRow = new QFormLayout;
     costRow->addRow(tr("Cost"), m_cost);
     form->addLayout(costRow);
+    m_evaluate = new QCheckBox(tr("Hidden-state approximation (the index's model)"));
+    m_evaluate->setObjectName(QStringLiteral("matchEvaluate"));
+    m_evaluate->setToolTip(tr("Decode layer A's permuted code with B's SAE, splice it in at B's hook and report EV, "
+                              "delta CE and KL on 16 contexts of an indexed corpus, against unfolded and unmatched "
+                              "permutations"));
+    form->addWidget(m_evaluate);
     auto *runButton = new QPushButton(tr("Match"));
     runButton->setObjectName(QStringLiteral("matchRun"));
     form->addWidget(runButton);
@@ -65,7 +72,10 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     m_linkPlot->setObjectName(QStringLiteral("matchLinkPlot"));
     m_chainPlot = new QCustomPlot;
     m_chainPlot->setObjectName(QStringLiteral("matchChainPlot"));
-    for (QCustomPlot *p : {m_linkPlot, m_chainPlot}) {
+    m_evPlot = new QCustomPlot;
+    m_evPlot->setObjectName(QStringLiteral("matchEvPlot"));
+    m_evPlot->hide();
+    for (QCustomPlot *p : {m_linkPlot, m_chainPlot, m_evPlot}) {
         applyPlotStyle(p);
         p->setMinimumSize(260, 180);
     }
@@ -89,6 +99,7 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     rl->setContentsMargins(0, 0, 0, 0);
     auto *plots = new QHBoxLayout;
     plots->addWidget(m_linkPlot, 3);
+    plots->addWidget(m_evPlot, 3);
     plots->addWidget(m_chainPlot, 2);
     rl->addLayout(plots, 1);
     rl->addLayout(chainControls);
@@ -184,7 +195,39 @@ int MatchPanel::run()
         request->options.cost = *cost;
     auto out = std::make_shared<core::analysis::MatchSeries>();
     core::store::Database *db = m_workbench->database();
-    auto work = [request, out, db](core::jobs::Progress &progress) -> core::Result<std::string> {
+    std::string modelPath;
+    std::vector<int64_t> contextIds;
+    int64_t contextLength = 0;
+    if (m_evaluate->isChecked()) {
+        // The model and 16 contexts of the first finished index (read here, on the UI thread).
+        if (db)
+            if (auto list = core::analysis::listIndexes(*db))
+                for (const auto &info : *list)
+                    if (info.status == "done") {
+                        modelPath = info.modelPath;
+                        for (int64_t c = 0; c < 16; ++c) {
+                            auto ids = core::analysis::loadContext(*db, info.corpusId, c);
+                            if (!ids || ids->empty())
+                                break;
+                            contextLength = int64_t(ids->size());
+                            contextIds.insert(contextIds.end(), ids->begin(), ids->end());
+                        }
+                        break;
+                    }
+        if (modelPath.empty() || contextIds.empty()) {
+            m_status->setText(tr("The hidden-state approximation needs an index in this workspace (its model and corpus)."));
+            return 0;
+        }
+    }
+    core::analysis::ModelCache *models = &m_workbench->models();
+    auto work = [request, out, db, modelPath, contextIds, contextLength, models](core::jobs::Progress &progress) -> core::Result<std::string> {
+        core::analysis::ModelCache::Model model;
+        if (!modelPath.empty()) {
+            FS_TRY(model, models->model(modelPath, "cpu"));
+            request->decoder = model.decoder.get();
+            FS_TRY(request->modelFingerprint, core::analysis::fingerprintModel(modelPath));
+            request->contexts = at::tensor(contextIds, at::kLong).reshape({-1, contextLength});
+        }
         core::analysis::MatchSeries s;
         FS_TRY(s, core::analysis::runMatchSeriesCached(db, *request, &progress));
         *out = std::move(s);
@@ -291,6 +334,39 @@ void MatchPanel::showResult()
         m_chainPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_chainPlot, tr("Feature chains"), QFont(font().family(), 10, QFont::Bold)));
     }
     m_chainPlot->replot();
+
+    // Hidden-state approximation per link and scheme (paper Fig. 11): EV of x_hat_B.
+    const bool evaluated = !s.links.empty() && s.links.front().evaluation.has_value();
+    m_evPlot->setVisible(evaluated);
+    if (evaluated) {
+        m_evPlot->clearGraphs();
+        const auto &schemes = s.links.front().evaluation->scores;
+        QStringList legend;
+        for (size_t k = 0; k < schemes.size(); ++k) {
+            auto *g = m_evPlot->addGraph();
+            g->setName(QString::fromStdString(schemes[k].name));
+            static const QColor colours[] = {QColor(0x2c, 0xa0, 0x2c), QColor(0xff, 0x7f, 0x0e), QColor(0x7f, 0x7f, 0x7f),
+                                             QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28)};
+            g->setPen(QPen(colours[k % 5], 2));
+            g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+            for (size_t li = 0; li < s.links.size(); ++li)
+                if (s.links[li].evaluation && k < s.links[li].evaluation->scores.size())
+                    g->addData(double(li), s.links[li].evaluation->scores[k].explainedVariance);
+        }
+        m_evPlot->xAxis->setTicker(ticker);
+        m_evPlot->xAxis->setRange(-0.6, double(s.links.size()) - 0.4);
+        m_evPlot->yAxis->setLabel(tr("explained variance of x_B"));
+        m_evPlot->rescaleAxes(true);
+        m_evPlot->xAxis->setRange(-0.6, double(s.links.size()) - 0.4);
+        m_evPlot->yAxis->setRangeUpper(1.05);
+        m_evPlot->legend->setVisible(true);
+        m_evPlot->legend->setFont(QFont(font().family(), 7));
+        if (m_evPlot->plotLayout()->rowCount() == 1) {
+            m_evPlot->plotLayout()->insertRow(0);
+            m_evPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_evPlot, tr("Hidden-state approximation"), QFont(font().family(), 10, QFont::Bold)));
+        }
+        m_evPlot->replot();
+    }
 
     m_chainLayer->clear();
     for (const auto &l : s.labels)

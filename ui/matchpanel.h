@@ -46,7 +46,8 @@ private:
     QCheckBox *m_fold;
     QComboBox *m_cost;
     QLabel *m_status;
-    QCustomPlot *m_linkPlot, *m_chainPlot;
+    QCheckBox *m_evaluate;
+    QCustomPlot *m_linkPlot, *m_chainPlot, *m_evPlot;
     QComboBox *m_chainLayer;
     QSpinBox *m_chainFeature;
     QHBoxLayout *m_chainStrip;

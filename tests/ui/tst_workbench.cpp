@@ -27,6 +27,7 @@
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QPushButton>
 #include <QSpinBox>
@@ -330,6 +331,9 @@ void TestWorkbench::matchPanelFollowsChains()
     QVERIFY(panel);
     // The workspace's own SAE was offered by "Workspace SAEs" (one SAE: too few to match).
     panel->setSaePaths({QString::fromStdString(m_setup.saeDir), dirB});
+    auto *evaluate = panel->findChild<QCheckBox *>(QStringLiteral("matchEvaluate"));
+    QVERIFY(evaluate);
+    evaluate->setChecked(true);
     const int job = panel->run();
     QVERIFY(job > 0);
     waitForJobs();
@@ -341,6 +345,15 @@ void TestWorkbench::matchPanelFollowsChains()
         QCOMPARE(link.result.pairs[size_t(k)].b, F - 1 - k);
     QCOMPARE(panel->result()->chainLengths.size(), size_t(2));
     // Matched features fire on exactly the same contexts; feature i with feature i does not.
+    // B is A reordered on the same hook: A's code permuted into B decodes exactly as B's own
+    // reconstruction; the unmatched pairing is worse; skipping zero layers is exact.
+    QVERIFY(link.evaluation.has_value());
+    const auto &scores = link.evaluation->scores;
+    QCOMPARE(scores.size(), size_t(5));
+    QCOMPARE(QString::fromStdString(scores[0].name), QStringLiteral("folded match"));
+    QVERIFY(std::abs(scores[0].explainedVariance - scores[3].explainedVariance) < 1e-6);
+    QVERIFY(scores[2].explainedVariance < scores[0].explainedVariance - 0.05);
+    QVERIFY(std::abs(scores[4].explainedVariance - 1.0) < 1e-9);
     QVERIFY(link.overlap.has_value());
     QCOMPARE(link.overlap->pairs, int64_t(kWords.size()));
     QCOMPARE(link.overlap->matched, 1.0);
