@@ -95,6 +95,7 @@ void MainWindow::createDocks()
     m_steering = new SteeringPanel(m_workbench);
     auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), scrollable(m_steering), Qt::RightDockWidgetArea);
     connect(m_steering, &SteeringPanel::openFeature, m_workbench, &Workbench::showFeature);
+    connect(m_inspector, &PromptInspector::steerPrompt, m_steering, &SteeringPanel::setPrompt);
     connect(m_workbench, &Workbench::steerRequested, this, [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
         m_steering->setFeature(indexId, feature, mode);
         steering->show();

@@ -56,7 +56,32 @@ PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
     lowerLayout->setContentsMargins(0, 0, 0, 0);
     lowerLayout->addWidget(m_caption);
     lowerLayout->addWidget(m_features, 1);
+    // The selected feature, straight into the steering panel with this prompt.
+    auto *actions = new QHBoxLayout;
+    auto *steerButton = new QPushButton(tr("Steer with this feature"));
+    steerButton->setObjectName(QStringLiteral("promptSteer"));
+    auto *ablateButton = new QPushButton(tr("Ablate it"));
+    ablateButton->setObjectName(QStringLiteral("promptAblate"));
+    for (QPushButton *b : {steerButton, ablateButton}) {
+        b->setEnabled(false);
+        actions->addWidget(b);
+    }
+    actions->addStretch(1);
+    lowerLayout->addLayout(actions);
     splitter->addWidget(lower);
+    auto request = [this](const QString &mode) {
+        if (m_feature < 0 || m_resultIndex <= 0)
+            return;
+        Q_EMIT steerPrompt(m_resultText); // the prompt the features were read from
+        Q_EMIT m_workbench->steerRequested(m_resultIndex, m_feature, mode);
+    };
+    connect(steerButton, &QPushButton::clicked, this, [request] { request(QStringLiteral("add")); });
+    connect(ablateButton, &QPushButton::clicked, this, [request] { request(QStringLiteral("ablate")); });
+    connect(m_features, &QTableWidget::currentCellChanged, this, [this, steerButton, ablateButton](int row) {
+        const bool any = row >= 0 && m_features->item(row, 0);
+        steerButton->setEnabled(any);
+        ablateButton->setEnabled(any);
+    });
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_prompt);
@@ -116,6 +141,7 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
     if (auto it = m_cache.find(key); it != m_cache.end()) {
         m_result = it->second;
         m_resultIndex = indexId;
+        m_resultText = text;
         showResult();
         return 0;
     }
@@ -149,6 +175,7 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
             m_cache[key] = result;
             m_result = result;
             m_resultIndex = indexId;
+            m_resultText = key.first;
             showResult();
         });
 }

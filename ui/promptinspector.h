@@ -42,6 +42,11 @@ public:
     qint64 selectedFeature() const { return m_feature; }
     QString tokensHtml() const;
 
+Q_SIGNALS:
+    // "Steer with this feature" / "Ablate it": the prompt goes to the steering panel along
+    // with Workbench::steerRequested.
+    void steerPrompt(const QString &text);
+
 private:
     void reloadSaes();
     void showResult();
@@ -58,6 +63,7 @@ private:
     std::map<std::pair<QString, qint64>, std::shared_ptr<core::analysis::PromptAnalysis>> m_cache;
     std::shared_ptr<core::analysis::PromptAnalysis> m_result;
     qint64 m_resultIndex = 0;
+    QString m_resultText;
     int m_token = -1;
     qint64 m_feature = -1;
 };

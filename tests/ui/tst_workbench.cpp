@@ -35,6 +35,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QSettings>
 #include <QTableView>
 #include <QTableWidget>
@@ -267,6 +268,18 @@ void TestWorkbench::promptInspectorFindsPlantedFeature()
     QCOMPARE(inspector->tokensHtml().count(ui::highlightColor(1.0).name(), Qt::CaseInsensitive), 1);
     // The same prompt again comes from the cache: no job.
     QCOMPARE(inspector->inspect(prompt, m_indexId), 0);
+    // "Ablate it" on the dog token's feature sends feature, mode and prompt to the steering panel.
+    inspector->selectToken(dog);
+    auto *features = inspector->findChild<QTableWidget *>(QStringLiteral("promptFeatures"));
+    QVERIFY(features && features->rowCount() == 1);
+    features->setCurrentCell(0, 0);
+    auto *ablate = inspector->findChild<QPushButton *>(QStringLiteral("promptAblate"));
+    QVERIFY(ablate && ablate->isEnabled());
+    ablate->click();
+    auto *steering = m_window->steeringPanel();
+    QCOMPARE(steering->findChild<QSpinBox *>(QStringLiteral("steerFeature"))->value(), 1);
+    QCOMPARE(steering->findChild<QComboBox *>(QStringLiteral("steerMode"))->currentData().toString(), QStringLiteral("ablate"));
+    QCOMPARE(steering->findChild<QPlainTextEdit *>(QStringLiteral("steerPrompt"))->toPlainText(), prompt);
 }
 
 void TestWorkbench::steeringPanelComparesAndCaches()
@@ -432,6 +445,7 @@ void TestWorkbench::decompositionPanelFromPairs()
     dock->raise();
     m_window->resizeDocks({dock}, {440}, Qt::Vertical);
     QTest::qWait(100);
+    QVERIFY(QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)));
     QVERIFY(dock->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/decomposition.png"));
 }
 
