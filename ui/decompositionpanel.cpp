@@ -282,7 +282,7 @@ int DecompositionPanel::run()
     auto out = std::make_shared<State>();
     out->indexId = indexId;
     core::analysis::ModelCache *models = &m_workbench->models();
-    auto work = [req, out, models](core::jobs::Progress &progress) -> core::Result<std::string> {
+    auto work = [req, out, models, db](core::jobs::Progress &progress) -> core::Result<std::string> {
         progress.begin(int64_t(req->methods.size()) + 1, "Preparing the vector");
         core::analysis::ModelCache::Model model;
         FS_TRY(model, models->model(req->modelPath, "cpu"));
@@ -318,7 +318,8 @@ int DecompositionPanel::run()
         }
         out->vectorNorm = vector.norm().item<double>();
         progress.advance();
-        int skipped = 0;
+        int skipped = 0, fromCache = 0;
+        const std::string saeFingerprint = core::analysis::fingerprintSae(*sae);
         for (auto method : req->methods) {
             if (progress.cancelled())
                 return core::Error{"cancelled"};
@@ -329,11 +330,14 @@ int DecompositionPanel::run()
                 continue;
             }
             core::analysis::Decomposition d;
-            FS_TRY(d, core::analysis::decompose(*sae, vector, method, opts));
+            bool cached = false;
+            FS_TRY(d, core::analysis::decomposeCached(db, *sae, saeFingerprint, vector, method, opts, &cached));
+            fromCache += cached;
             out->results.push_back(std::move(d));
             progress.advance();
         }
         return std::to_string(out->results.size()) + " decompositions" +
+               (fromCache ? " (" + std::to_string(fromCache) + " from the workspace)" : std::string()) +
                (skipped ? " (contrastive skipped: it needs prompt pairs)" : "");
     };
     m_status->setText(tr("Decomposing..."));

@@ -6,6 +6,7 @@
 // (click one to open its dashboard), and its coefficient table (with, for the naive encoding,
 // each feature's pre-activation at v = 0: the encoder-bias share of Mayne et al.'s first
 // failure mode). The vector's norm is shown against the activation norms at the SAE's hook.
+// Every decomposition is cached in the workspace by its full parameter set.
 
 #include "ui/workbench.h"
 

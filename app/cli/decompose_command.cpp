@@ -5,6 +5,7 @@
 #include "app/cli/options.h"
 
 #include "core/analysis/decomposition.h"
+#include "core/analysis/index_store.h"
 #include "core/analysis/steering_vector.h"
 #include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
@@ -85,7 +86,7 @@ int runCaa(const Args &args)
 int runDecompose(const Args &args)
 {
     const Options o(args, {"sae", "vector", "pairs", "position", "method", "k", "lambda", "alpha", "model", "text", "tokens",
-                           "context", "device", "limit", "resteer-prompt", "strength"},
+                           "context", "device", "limit", "resteer-prompt", "strength", "workspace"},
                     {"json"});
     if (!o.ok())
         return fail(o.error());
@@ -149,15 +150,25 @@ int runDecompose(const Args &args)
         opts.activations = *acts;
     }
     const int64_t limit = o.integer("limit", 64);
+    std::unique_ptr<core::store::Database> workspace;
+    if (o.has("workspace")) {
+        auto db = core::store::Database::open(o.value("workspace"));
+        if (!db)
+            return fail(db.errorMessage());
+        workspace = std::move(db).value();
+    }
+    const std::string saeFingerprint = workspace ? core::analysis::fingerprintSae(*sae) : std::string();
     nlohmann::json all = nlohmann::json::array();
     for (auto method : methods) {
         if (core::analysis::needsActivations(method) && o.value("method", "all") == "all" &&
             (method == core::analysis::DecompositionMethod::Contrastive ? !opts.positives.defined() : !opts.activations.defined()))
             continue; // "all" runs what the inputs allow
-        auto d = core::analysis::decompose(*sae, vector, method, opts);
+        bool cached = false;
+        auto d = core::analysis::decomposeCached(workspace.get(), *sae, saeFingerprint, vector, method, opts, &cached);
         if (!d)
             return fail(d.errorMessage());
         nlohmann::json j = nlohmann::json::parse(core::analysis::decompositionToJson(*d, limit));
+        j["cached"] = cached;
         if (model && o.has("resteer-prompt")) {
             const auto prompt = model->tokenizer->encodeForModel(o.value("resteer-prompt"), model->tokenizer->bosId().has_value()).ids;
             const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, *d, opts.k).to(at::kFloat);

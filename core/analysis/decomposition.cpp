@@ -1,5 +1,9 @@
 #include "core/analysis/decomposition.h"
 
+#include "core/analysis/result_cache.h"
+#include "core/store/fingerprint.h"
+#include "core/store/sha256.h"
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -311,6 +315,88 @@ std::string decompositionToJson(const Decomposition &d, int64_t limit) {
         j["lasso_sweep"] = sweep;
     }
     return j.dump();
+}
+
+namespace {
+
+std::vector<double> toVector(const at::Tensor &t) {
+    const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+std::string tensorHash(const at::Tensor &t) {
+    if (!t.defined()) return "-";
+    const at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
+    std::string shape;
+    for (auto s : c.sizes()) shape += std::to_string(s) + "x";
+    return shape + store::sha256Hex(std::string_view(static_cast<const char *>(c.data_ptr()), size_t(c.numel()) * 4));
+}
+
+} // namespace
+
+std::string decompositionToFullJson(const Decomposition &d) {
+    nlohmann::json j = nlohmann::json::parse(decompositionToJson(d));
+    j["features"] = d.coefficients.numel();
+    if (d.zeroCode.defined()) j["zero_code_all"] = toVector(d.zeroCode);
+    if (d.biasShare.defined()) j["bias_share_all"] = toVector(d.biasShare);
+    return j.dump();
+}
+
+Result<Decomposition> decompositionFromJson(const std::string &text) {
+    try {
+        const auto j = nlohmann::json::parse(text);
+        Decomposition d;
+        FS_TRY(d.method, parseDecompositionMethod(j.at("method").get<std::string>()));
+        const int64_t F = j.at("features").get<int64_t>();
+        d.coefficients = at::zeros({F}, at::kDouble);
+        for (const auto &c : j.at("coefficients")) {
+            const int64_t f = c[0].get<int64_t>();
+            const double v = c[1].get<double>();
+            if (f < 0 || f >= F) return Error{"decomposition: feature " + std::to_string(f) + " out of range"};
+            d.coefficients[f] = v;
+            d.top.emplace_back(f, v);
+        }
+        d.cosine = j.at("cosine").get<double>();
+        d.fve = j.at("fve").get<double>();
+        d.fveCurve = j.at("fve_curve").get<std::vector<double>>();
+        d.cosineCurve = j.at("cosine_curve").get<std::vector<double>>();
+        d.seconds = j.value("seconds", 0.0);
+        if (j.contains("zero_code_all")) d.zeroCode = at::tensor(j.at("zero_code_all").get<std::vector<double>>(), at::kDouble);
+        if (j.contains("bias_share_all")) d.biasShare = at::tensor(j.at("bias_share_all").get<std::vector<double>>(), at::kDouble);
+        if (j.contains("lasso_sweep"))
+            for (const auto &p : j.at("lasso_sweep"))
+                d.lassoSweep.push_back({p.at("lambda_fraction").get<double>(), p.at("l0").get<int64_t>(), p.at("fve").get<double>()});
+        return d;
+    } catch (const std::exception &e) {
+        return Error{std::string("decomposition: ") + e.what()};
+    }
+}
+
+Result<Decomposition> decomposeCached(store::Database *workspace, const sae::Sae &sae, const std::string &saeFingerprint,
+                                      const at::Tensor &vector, DecompositionMethod method, const DecomposeOptions &o,
+                                      bool *cached) {
+    if (cached) *cached = false;
+    if (!workspace) return decompose(sae, vector, method, o);
+    const bool acts = method == DecompositionMethod::InContext || method == DecompositionMethod::NormMatched;
+    const bool pairs = method == DecompositionMethod::Contrastive;
+    const std::string key = store::combineFingerprints(
+        {"decompose-v1", saeFingerprint, tensorHash(vector), decompositionMethodName(method),
+         std::to_string(o.k) + "|" + std::to_string(o.curveK) + "|" + std::to_string(o.iterations) + "|" + std::to_string(o.lassoLambda) +
+             "|" + std::to_string(o.alpha),
+         acts ? tensorHash(o.activations) : "-", pairs ? tensorHash(o.positives) + tensorHash(o.negatives) : "-"});
+    std::optional<std::string> hit;
+    FS_TRY(hit, cachedResult(*workspace, key));
+    if (hit) {
+        auto d = decompositionFromJson(*hit);
+        if (d.ok()) {
+            if (cached) *cached = true;
+            return d;
+        }
+    }
+    Decomposition d;
+    FS_TRY(d, decompose(sae, vector, method, o));
+    if (auto s = storeResult(*workspace, key, "decompose", decompositionToFullJson(d)); !s) return s.error();
+    return d;
 }
 
 } // namespace fscope::core::analysis

@@ -18,6 +18,7 @@
 //   lasso             min 1/2 ||v - c D||^2 + lambda ||c||_1 by FISTA, with a lambda sweep
 
 #include "core/sae/sae.h"
+#include "core/store/database.h"
 
 #include <string>
 #include <vector>
@@ -75,5 +76,16 @@ at::Tensor rebuildVector(const sae::Sae &sae, const Decomposition &d, int64_t k)
 // JSON in the `decompose --json` shape: method, coefficients [[feature, value], ...], cosine,
 // fve, curves, ...; `limit` caps the coefficient list (0 = all non-zero).
 std::string decompositionToJson(const Decomposition &d, int64_t limit = 0);
+// Every field (all non-zero coefficients, f(0) and the bias share for all features), and back:
+// the workspace cache's form.
+std::string decompositionToFullJson(const Decomposition &d);
+Result<Decomposition> decompositionFromJson(const std::string &json);
+
+// decompose(), answered from `workspace` when it holds the identical request (SAE fingerprint,
+// vector, method, options and the activations the method reads), then stored there. A null
+// workspace just runs it. `cached` says where the answer came from.
+Result<Decomposition> decomposeCached(store::Database *workspace, const sae::Sae &sae, const std::string &saeFingerprint,
+                                      const at::Tensor &vector, DecompositionMethod method, const DecomposeOptions &options,
+                                      bool *cached = nullptr);
 
 } // namespace fscope::core::analysis

@@ -8,6 +8,7 @@
 #include "core/analysis/steering_vector.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae_io.h"
+#include "core/store/database.h"
 #include "core/tokenize/tokenizer.h"
 #include "tests/support/planted.h"
 #include "tests/support/testsupport.h"
@@ -76,6 +77,7 @@ private Q_SLOTS:
     void lassoAndOtherMethods();
     void caaVectorByHand();
     void cliJson();
+    void workspaceCache();
 };
 
 void TestDecomposition::pursuitsRecoverThePlantedTerms()
@@ -291,6 +293,32 @@ void TestDecomposition::cliJson()
     QVERIFY(unknown.waitForFinished(60000));
     QVERIFY(unknown.exitCode() != 0);
     QVERIFY(unknown.readAllStandardError().contains("lasso")); // the error lists the methods
+}
+
+void TestDecomposition::workspaceCache()
+{
+    const sae::Sae s = fixtureSae(20);
+    const at::Tensor v = plantedVector(s);
+    auto db = store::Database::open((m_tmp.path() + "/cache.fsdb").toStdString());
+    QVERIFY2(db.ok(), db.ok() ? "" : db.errorMessage().c_str());
+    for (auto method : {analysis::DecompositionMethod::Encode, analysis::DecompositionMethod::Lasso}) {
+        bool cached = true;
+        auto first = analysis::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
+        QVERIFY(first.ok());
+        QVERIFY(!cached);
+        auto second = analysis::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
+        QVERIFY(second.ok());
+        QVERIFY(cached);
+        QVERIFY(at::equal(first->coefficients, second->coefficients));
+        QCOMPARE(second->top, first->top);
+        QCOMPARE(second->fveCurve, first->fveCurve);
+        QCOMPARE(second->biasShare.defined(), first->biasShare.defined());
+        if (first->biasShare.defined())
+            QVERIFY(at::equal(first->biasShare, second->biasShare));
+        // Another vector is another request.
+        analysis::decomposeCached(db->get(), s, "sae-fp", v * 2, method, {}, &cached).value();
+        QVERIFY(!cached);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDecomposition)

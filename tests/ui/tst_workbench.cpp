@@ -426,6 +426,11 @@ void TestWorkbench::decompositionPanelFromPairs()
     const auto &contrastive = find(core::analysis::DecompositionMethod::Contrastive);
     QVERIFY(contrastive.coefficients[0].item<double>() > 0.5);  // the cat feature fires on positives
     QVERIFY(contrastive.coefficients[1].item<double>() < -0.5); // the dog feature on negatives
+    // The same request again is answered from the workspace.
+    const int again = panel->run();
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(again)->outcome.contains(QStringLiteral("6 from the workspace")),
+             qPrintable(m_window->jobRunner()->job(again)->outcome));
     // The norm line compares the vector with the activation norms read from the corpus.
     bool normShown = false;
     for (auto *label : panel->findChildren<QLabel *>())
