@@ -3,6 +3,10 @@
 #include "ui/qcustomplot_include.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
 #include <QPalette>
 #include <QToolTip>
 
@@ -47,6 +51,40 @@ void applyPlotStyle(QCustomPlot *plot)
     plot->legend->setTextColor(text);
     plot->legend->setBorderPen(QPen(grid));
     plot->setAntialiasedElements(QCP::aeAll);
+    if (plot->contextMenuPolicy() != Qt::CustomContextMenu) {
+        plot->setContextMenuPolicy(Qt::CustomContextMenu);
+        QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint &pos) {
+            QMenu menu(plot);
+            menu.addAction(QObject::tr("Save Plot As..."), plot, [plot] {
+                const QString path = QFileDialog::getSaveFileName(plot, QObject::tr("Save plot"), QStringLiteral("plot.png"),
+                                                                  QObject::tr("PNG image (*.png);;PDF (*.pdf);;JPEG (*.jpg)"));
+                QString error;
+                if (!path.isEmpty() && !exportPlot(plot, path, 2.0, &error))
+                    QToolTip::showText(QCursor::pos(), error, plot);
+            });
+            menu.addAction(QObject::tr("Copy Plot"), plot, [plot] { QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0)); });
+            menu.exec(plot->mapToGlobal(pos));
+        });
+    }
+}
+
+bool exportPlot(QCustomPlot *plot, const QString &path, double scale, QString *error)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    bool ok = false;
+    if (suffix == QLatin1String("pdf"))
+        ok = plot->savePdf(path);
+    else if (suffix == QLatin1String("png"))
+        ok = plot->savePng(path, 0, 0, scale);
+    else if (suffix == QLatin1String("jpg") || suffix == QLatin1String("jpeg"))
+        ok = plot->saveJpg(path, 0, 0, scale);
+    else if (suffix == QLatin1String("bmp"))
+        ok = plot->saveBmp(path, 0, 0, scale);
+    else if (error)
+        *error = QObject::tr("%1: unknown image type (use .png, .pdf, .jpg or .bmp)").arg(path);
+    if (!ok && error && error->isEmpty())
+        *error = QObject::tr("%1: cannot be written").arg(path);
+    return ok;
 }
 
 void installBarTooltips(QCustomPlot *plot, QCPBars *bars, const QStringList &labels)

@@ -17,6 +17,8 @@
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
 #include "ui/matchpanel.h"
+#include "ui/plotstyle.h"
+#include "ui/qcustomplot_include.h"
 #include "ui/decompositionpanel.h"
 #include "core/analysis/decomposition.h"
 #include <QLabel>
@@ -389,6 +391,19 @@ void TestWorkbench::matchPanelFollowsChains()
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
     QVERIFY(dock->grab().save(dir + "/sae-match.png"));
+    // Every plot exports: PNG at twice its size, PDF.
+    auto *plot = panel->findChild<QCustomPlot *>(QStringLiteral("matchLinkPlot"));
+    QVERIFY(plot);
+    QVERIFY(ui::exportPlot(plot, dir + "/match-links.png", 2.0));
+    const QImage exported(dir + "/match-links.png");
+    QCOMPARE(exported.size(), plot->size() * 2);
+    QVERIFY(ui::exportPlot(plot, dir + "/match-links.pdf"));
+    QFile pdf(dir + "/match-links.pdf");
+    QVERIFY(pdf.open(QIODevice::ReadOnly));
+    QVERIFY(pdf.read(5) == "%PDF-");
+    QString error;
+    QVERIFY(!ui::exportPlot(plot, dir + "/match-links.xyz", 2.0, &error));
+    QVERIFY(error.contains(QStringLiteral("unknown image type")));
 }
 
 void TestWorkbench::decompositionPanelFromPairs()
