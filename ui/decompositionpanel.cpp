@@ -7,11 +7,13 @@
 #include "core/analysis/decomposition.h"
 #include "core/analysis/index_store.h"
 #include "core/analysis/prompt_analysis.h"
+#include "core/analysis/steering.h"
 #include "core/analysis/steering_vector.h"
 #include "core/sae/sae_io.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -32,6 +34,9 @@ struct DecompositionPanel::State {
     std::vector<core::analysis::Decomposition> results;
     double vectorNorm = 0, medianActivationNorm = 0;
     std::vector<double> normQuantiles; // 5%, 50%, 95% of activation norms at the hook
+    // Re-steer per method (when a prompt is given): the top-k rebuild against v itself.
+    std::vector<core::analysis::ResteerComparison> resteer;
+    bool hasTarget = false;
 };
 
 namespace {
@@ -99,6 +104,22 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     m_k->setValue(32);
     m_k->setToolTip(tr("Atoms for matching pursuit and OMP; terms of the re-steer rebuild"));
     form->addRow(tr("k"), m_k);
+    auto *resteerRow = new QHBoxLayout;
+    m_resteerPrompt = new QLineEdit;
+    m_resteerPrompt->setObjectName(QStringLiteral("resteerPrompt"));
+    m_resteerPrompt->setPlaceholderText(tr("prompt: steer with v and with each top-k rebuild"));
+    m_strength = new QDoubleSpinBox;
+    m_strength->setRange(-1000, 1000);
+    m_strength->setValue(1.0);
+    m_strength->setToolTip(tr("Multiple of the vector added at every position"));
+    m_target = new QLineEdit;
+    m_target->setObjectName(QStringLiteral("resteerTarget"));
+    m_target->setPlaceholderText(tr("target token"));
+    m_target->setMaximumWidth(110);
+    resteerRow->addWidget(m_resteerPrompt, 1);
+    resteerRow->addWidget(m_strength);
+    resteerRow->addWidget(m_target);
+    form->addRow(tr("Re-steer"), resteerRow);
     auto *runButton = new QPushButton(tr("Decompose"));
     form->addRow(runButton);
     m_status = new QLabel(tr("Load a vector (or prompt pairs) and press Decompose."));
@@ -108,8 +129,13 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     m_norms->setWordWrap(true);
     form->addRow(m_norms);
 
-    m_summary = new QTableWidget(0, 4);
-    m_summary->setHorizontalHeaderLabels({tr("Method"), tr("Cosine"), tr("FVE"), tr("Non-zero")});
+    m_summary = new QTableWidget(0, 6);
+    m_summary->setObjectName(QStringLiteral("decompositionSummary"));
+    m_summary->setHorizontalHeaderLabels({tr("Method"), tr("Cosine"), tr("FVE"), tr("Non-zero"), tr("KL(rebuilt || v)"), tr("Δ target")});
+    m_summary->horizontalHeaderItem(4)->setToolTip(tr("Mean KL between next-token distributions when steering with the top-k "
+                                                     "rebuild and with v itself: 0 means the rebuild steers the same way"));
+    m_summary->horizontalHeaderItem(5)->setToolTip(tr("Change of the target token's log-prob at the last position: "
+                                                     "rebuild / original"));
     m_summary->verticalHeader()->hide();
     m_summary->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_summary->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -268,6 +294,8 @@ int DecompositionPanel::run()
         std::vector<std::vector<int32_t>> contexts;
         std::vector<core::analysis::DecompositionMethod> methods;
         int64_t k = 32;
+        std::string resteerPrompt, target;
+        double strength = 1;
     };
     auto req = std::make_shared<Request>();
     req->modelPath = info->modelPath;
@@ -279,6 +307,9 @@ int DecompositionPanel::run()
     req->contexts = std::move(contexts);
     req->methods = methods;
     req->k = m_k->value();
+    req->resteerPrompt = m_resteerPrompt->text().toStdString();
+    req->target = m_target->text().toStdString();
+    req->strength = m_strength->value();
     auto out = std::make_shared<State>();
     out->indexId = indexId;
     core::analysis::ModelCache *models = &m_workbench->models();
@@ -333,6 +364,18 @@ int DecompositionPanel::run()
             bool cached = false;
             FS_TRY(d, core::analysis::decomposeCached(db, *sae, saeFingerprint, vector, method, opts, &cached));
             fromCache += cached;
+            if (!req->resteerPrompt.empty()) {
+                const auto ids = model.tokenizer->encodeForModel(req->resteerPrompt, model.tokenizer->bosId().has_value()).ids;
+                int64_t target = -1;
+                if (!req->target.empty()) {
+                    FS_TRY(target, core::analysis::singleToken(*model.tokenizer, req->target));
+                    out->hasTarget = true;
+                }
+                const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, d, req->k).to(at::kFloat);
+                core::analysis::ResteerComparison c;
+                FS_TRY(c, core::analysis::compareResteer(*model.decoder, req->hook, ids, vector, rebuilt, req->strength, target));
+                out->resteer.push_back(c);
+            }
             out->results.push_back(std::move(d));
             progress.advance();
         }
@@ -378,6 +421,14 @@ void DecompositionPanel::showResults()
         m_summary->setItem(int(i), 1, new QTableWidgetItem(QString::number(d.cosine, 'f', 3)));
         m_summary->setItem(int(i), 2, new QTableWidgetItem(QString::number(d.fve, 'f', 3)));
         m_summary->setItem(int(i), 3, new QTableWidgetItem(QString::number(d.top.size())));
+        if (i < s.resteer.size()) {
+            const auto &r = s.resteer[i];
+            m_summary->setItem(int(i), 4, new QTableWidgetItem(QString::number(r.klRebuiltVsOriginal, 'g', 3)));
+            if (s.hasTarget)
+                m_summary->setItem(int(i), 5, new QTableWidgetItem(QStringLiteral("%1 / %2")
+                                                                       .arg(r.targetDeltaRebuilt, 0, 'f', 3)
+                                                                       .arg(r.targetDeltaOriginal, 0, 'f', 3)));
+        }
         auto *g = m_curves->addGraph();
         g->setName(name);
         g->setPen(QPen(methodColor(int(i)), 2));
@@ -385,6 +436,8 @@ void DecompositionPanel::showResults()
             g->addData(double(k + 1), d.fveCurve[k]);
         maxK = std::max(maxK, int(d.fveCurve.size()));
     }
+    m_summary->setColumnHidden(4, s.resteer.empty());
+    m_summary->setColumnHidden(5, !s.hasTarget);
     m_summary->resizeColumnsToContents();
     m_curves->xAxis->setLabel(tr("k (terms)"));
     m_curves->yAxis->setLabel(tr("FVE"));

@@ -6,7 +6,9 @@
 // (click one to open its dashboard), and its coefficient table (with, for the naive encoding,
 // each feature's pre-activation at v = 0: the encoder-bias share of Mayne et al.'s first
 // failure mode). The vector's norm is shown against the activation norms at the SAE's hook.
-// Every decomposition is cached in the workspace by its full parameter set.
+// Every decomposition is cached in the workspace by its full parameter set. With a prompt,
+// each method's top-k rebuild re-steers the model next to v itself (KL between the two, and a
+// target token's log-prob change).
 
 #include "ui/workbench.h"
 
@@ -17,6 +19,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QCustomPlot;
 class QLabel;
 class QLineEdit;
@@ -52,7 +55,8 @@ private:
     struct State;
     Workbench *m_workbench;
     QComboBox *m_index, *m_position, *m_method;
-    QLineEdit *m_vector, *m_pairs;
+    QLineEdit *m_vector, *m_pairs, *m_resteerPrompt, *m_target;
+    QDoubleSpinBox *m_strength;
     std::vector<QCheckBox *> m_methods;
     QSpinBox *m_k;
     QLabel *m_status, *m_norms;

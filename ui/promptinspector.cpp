@@ -58,15 +58,18 @@ PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
     lowerLayout->addWidget(m_features, 1);
     // The selected feature, straight into the steering panel with this prompt.
     auto *actions = new QHBoxLayout;
-    auto *steerButton = new QPushButton(tr("Steer with this feature"));
+    auto *steerButton = new QPushButton(tr("Steer..."));
     steerButton->setObjectName(QStringLiteral("promptSteer"));
-    auto *ablateButton = new QPushButton(tr("Ablate it"));
+    steerButton->setToolTip(tr("Steer with the selected feature on this prompt"));
+    auto *ablateButton = new QPushButton(tr("Ablate..."));
     ablateButton->setObjectName(QStringLiteral("promptAblate"));
+    ablateButton->setToolTip(tr("Ablate the selected feature on this prompt"));
     for (QPushButton *b : {steerButton, ablateButton}) {
         b->setEnabled(false);
-        actions->addWidget(b);
+        // The dock may be narrow: the buttons shrink rather than widen the window.
+        b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        actions->addWidget(b, 1);
     }
-    actions->addStretch(1);
     lowerLayout->addLayout(actions);
     splitter->addWidget(lower);
     auto request = [this](const QString &mode) {

@@ -6,6 +6,7 @@
 
 #include "core/analysis/decomposition.h"
 #include "core/analysis/index_store.h"
+#include "core/analysis/steering.h"
 #include "core/analysis/steering_vector.h"
 #include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
@@ -86,7 +87,7 @@ int runCaa(const Args &args)
 int runDecompose(const Args &args)
 {
     const Options o(args, {"sae", "vector", "pairs", "position", "method", "k", "lambda", "alpha", "model", "text", "tokens",
-                           "context", "device", "limit", "resteer-prompt", "strength", "workspace"},
+                           "context", "device", "limit", "resteer-prompt", "strength", "workspace", "target"},
                     {"json"});
     if (!o.ok())
         return fail(o.error());
@@ -172,13 +173,24 @@ int runDecompose(const Args &args)
         if (model && o.has("resteer-prompt")) {
             const auto prompt = model->tokenizer->encodeForModel(o.value("resteer-prompt"), model->tokenizer->bosId().has_value()).ids;
             const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, *d, opts.k).to(at::kFloat);
-            auto c = core::analysis::compareResteer(*model->decoder, hook, prompt, vector, rebuilt, o.number("strength", 1.0));
+            int64_t target = -1;
+            if (o.has("target")) {
+                auto t = core::analysis::singleToken(*model->tokenizer, o.value("target"));
+                if (!t)
+                    return fail(t.errorMessage());
+                target = *t;
+            }
+            auto c = core::analysis::compareResteer(*model->decoder, hook, prompt, vector, rebuilt, o.number("strength", 1.0), target);
             if (!c)
                 return fail(c.errorMessage());
             j["resteer"] = {{"k", opts.k},
                             {"kl_rebuilt_vs_original", c->klRebuiltVsOriginal},
                             {"kl_original_vs_base", c->klOriginalVsBase},
                             {"kl_rebuilt_vs_base", c->klRebuiltVsBase}};
+            if (target >= 0) {
+                j["resteer"]["target_delta_original"] = c->targetDeltaOriginal;
+                j["resteer"]["target_delta_rebuilt"] = c->targetDeltaRebuilt;
+            }
         }
         all.push_back(j);
     }

@@ -86,7 +86,7 @@ void printUsage()
         "                         a(prompt + positive) - a(prompt + negative) at the position\n"
         "  decompose --sae PATH (--vector V.npy|.safetensors | --pairs P.jsonl --model M)\n"
         "        --method NAME|all [--k 32] [--lambda 0.05] [--model M --text FILE]\n"
-        "        [--resteer-prompt TEXT --strength A] [--limit 64] [--workspace W] [--json]\n"
+        "        [--resteer-prompt TEXT --strength A [--target TOKEN]] [--limit 64] [--workspace W] [--json]\n"
         "                         decompose a steering vector into SAE features. Methods: encode,\n"
         "                         encode-minus-zero, encoder-projection, decoder-cosine,\n"
         "                         norm-matched, in-context (need --model --text), contrastive\n"

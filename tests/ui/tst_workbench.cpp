@@ -421,6 +421,8 @@ void TestWorkbench::decompositionPanelFromPairs()
     QVERIFY(panel);
     panel->setPairsFile(path("pairs.jsonl"));
     panel->setMethods({"encode", "omp", "nnls", "contrastive", "in-context", "decoder-cosine"});
+    panel->findChild<QLineEdit *>(QStringLiteral("resteerPrompt"))->setText(QStringLiteral("Once upon a time the"));
+    panel->findChild<QLineEdit *>(QStringLiteral("resteerTarget"))->setText(QStringLiteral(" cat"));
     const int job = panel->run();
     QVERIFY(job > 0);
     waitForJobs();
@@ -441,6 +443,19 @@ void TestWorkbench::decompositionPanelFromPairs()
     const auto &contrastive = find(core::analysis::DecompositionMethod::Contrastive);
     QVERIFY(contrastive.coefficients[0].item<double>() > 0.5);  // the cat feature fires on positives
     QVERIFY(contrastive.coefficients[1].item<double>() < -0.5); // the dog feature on negatives
+    // Re-steer: OMP's rebuild is v itself (KL 0 against v); the naive encoding's rebuild, which
+    // lost the negative " dog" part, steers differently. Steering towards " cat" raises it.
+    auto *summary = panel->findChild<QTableWidget *>(QStringLiteral("decompositionSummary"));
+    QVERIFY(summary);
+    auto klOf = [&](const QString &method) {
+        for (int r = 0; r < summary->rowCount(); ++r)
+            if (summary->item(r, 0)->text() == method)
+                return summary->item(r, 4)->text().toDouble();
+        return -1.0;
+    };
+    QVERIFY(klOf(QStringLiteral("omp")) >= 0 && klOf(QStringLiteral("omp")) < 1e-6);
+    QVERIFY(klOf(QStringLiteral("encode")) > klOf(QStringLiteral("omp")));
+    QVERIFY(summary->item(0, 5)->text().section(QLatin1Char('/'), 1).toDouble() > 0);
     // The same request again is answered from the workspace.
     const int again = panel->run();
     waitForJobs();
