@@ -3,6 +3,7 @@
 #include "core/analysis/index_store.h"
 #include "core/analysis/prompt_analysis.h"
 #include "core/analysis/steering.h"
+#include "core/analysis/steering_vector.h"
 #include "core/store/database.h"
 #include "core/store/statement.h"
 #include "ui/jobrunner.h"
@@ -17,6 +18,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -32,6 +35,13 @@
 namespace fscope::ui {
 
 struct SteeringPanel::Job {
+    struct Extra {
+        std::string vectorPath; // a vector edit when set, else `feature`
+        int64_t feature = 0;
+        std::string mode;
+        double value = 0;
+    };
+    std::vector<Extra> extras;
     core::analysis::IndexInfo info;
     std::string workspace;
     std::string mode;
@@ -139,6 +149,40 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     strengthRow->addWidget(m_timesMax);
     form->addRow(tr("Strength:"), strengthRow);
     form->addRow(tr("Positions:"), m_positions);
+    // Several interventions at once: fixed edits applied with the main one.
+    m_extraEdits = new QTableWidget(0, 3, this);
+    m_extraEdits->setObjectName(QStringLiteral("steerExtraEdits"));
+    m_extraEdits->setHorizontalHeaderLabels({tr("Feature / vector"), tr("Edit"), tr("Value")});
+    m_extraEdits->verticalHeader()->hide();
+    m_extraEdits->horizontalHeader()->setStretchLastSection(true);
+    m_extraEdits->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_extraEdits->setMaximumHeight(90);
+    m_extraEdits->setToolTip(tr("Applied together with the edit above (which Sweep varies), at the same positions"));
+    auto *extraButtons = new QHBoxLayout;
+    auto *addCurrent = new QPushButton(tr("Add current"), this);
+    addCurrent->setToolTip(tr("Keep the feature, edit and strength above as a fixed edit"));
+    auto *addVector = new QPushButton(tr("Add vector..."), this);
+    auto *removeEdit = new QPushButton(tr("Remove"), this);
+    for (QPushButton *b : {addCurrent, addVector, removeEdit}) {
+        b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        extraButtons->addWidget(b, 1);
+    }
+    auto *extraBox = new QVBoxLayout;
+    extraBox->addWidget(m_extraEdits);
+    extraBox->addLayout(extraButtons);
+    form->addRow(tr("Also apply:"), extraBox);
+    connect(addCurrent, &QPushButton::clicked, this, [this] {
+        addExtraFeature(m_feature->value(), m_mode->currentData().toString(), m_strength->value());
+    });
+    connect(addVector, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
+        if (!f.isEmpty())
+            addExtraVector(f, m_strength->value());
+    });
+    connect(removeEdit, &QPushButton::clicked, this, [this] {
+        if (m_extraEdits->currentRow() >= 0)
+            m_extraEdits->removeRow(m_extraEdits->currentRow());
+    });
     form->addRow(tr("Prompt:"), m_prompt);
     auto *genRow = new QHBoxLayout;
     genRow->addWidget(new QLabel(tr("tokens"), this));
@@ -231,6 +275,34 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
 
 SteeringPanel::~SteeringPanel() = default;
 
+void SteeringPanel::addExtraFeature(qint64 feature, const QString &mode, double value)
+{
+    const int row = m_extraEdits->rowCount();
+    m_extraEdits->insertRow(row);
+    auto *source = item(QString::number(feature));
+    source->setData(Qt::UserRole, QVariant::fromValue<qint64>(feature));
+    m_extraEdits->setItem(row, 0, source);
+    m_extraEdits->setItem(row, 1, item(mode));
+    m_extraEdits->setItem(row, 2, item(QString::number(value), true));
+}
+
+void SteeringPanel::addExtraVector(const QString &path, double value)
+{
+    const int row = m_extraEdits->rowCount();
+    m_extraEdits->insertRow(row);
+    auto *source = item(QFileInfo(path).fileName());
+    source->setToolTip(path);
+    source->setData(Qt::UserRole + 1, path);
+    m_extraEdits->setItem(row, 0, source);
+    m_extraEdits->setItem(row, 1, item(QStringLiteral("add")));
+    m_extraEdits->setItem(row, 2, item(QString::number(value), true));
+}
+
+int SteeringPanel::extraEditCount() const
+{
+    return m_extraEdits->rowCount();
+}
+
 void SteeringPanel::reloadIndexes()
 {
     const qint64 keep = m_index->currentData().toLongLong();
@@ -304,6 +376,19 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     job->generation.maxNewTokens = m_maxTokens->value();
     job->generation.temperature = m_temperature->value();
     job->generation.seed = uint64_t(m_seed->value());
+    for (int row = 0; row < m_extraEdits->rowCount(); ++row) {
+        Job::Extra x;
+        const QTableWidgetItem *source = m_extraEdits->item(row, 0);
+        x.vectorPath = source->data(Qt::UserRole + 1).toString().toStdString();
+        x.feature = source->data(Qt::UserRole).toLongLong();
+        x.mode = m_extraEdits->item(row, 1)->text().toStdString();
+        x.value = m_extraEdits->item(row, 2)->text().toDouble();
+        if (x.vectorPath.empty() && x.feature >= info->dSae) {
+            *problem = tr("Feature %1 in the list is not in this SAE.").arg(x.feature);
+            return nullptr;
+        }
+        job->extras.push_back(x);
+    }
     return job;
 }
 
@@ -335,10 +420,32 @@ core::Result<std::string> SteeringPanel::runStrengths(core::analysis::ModelCache
     e.feature = job->feature;
     e.positions.kind = core::model::PositionPolicy::Kind(job->positions);
     e.positions.promptLength = int64_t(r.prompt.size());
+    // The fixed edits of the list, after the main one (applied in this order at the hook).
+    std::vector<core::analysis::SteeringEdit> extras;
+    for (const auto &x : job->extras) {
+        core::analysis::SteeringEdit xe;
+        xe.positions = e.positions;
+        xe.value = x.value;
+        if (!x.vectorPath.empty()) {
+            xe.kind = core::analysis::EditKind::Add;
+            xe.hook = job->info.hook;
+            FS_TRY(xe.vector, core::analysis::loadSteeringVector(x.vectorPath));
+            if (xe.vector.numel() != sae->config().dIn)
+                return core::fileError(x.vectorPath, "the vector has " + std::to_string(xe.vector.numel()) +
+                                                         " entries; the hook has " + std::to_string(sae->config().dIn));
+            xe.vector = xe.vector.to(model.decoder->device());
+        } else {
+            FS_TRY(xe.kind, core::analysis::parseEditKind(x.mode));
+            xe.sae = sae;
+            xe.feature = x.feature;
+        }
+        extras.push_back(xe);
+    }
     job->cached = true;
     for (double a : job->strengths) {
         e.value = a;
         r.edits = {e};
+        r.edits.insert(r.edits.end(), extras.begin(), extras.end());
         core::analysis::CachedSteer run;
         FS_TRY(run, core::analysis::steerCached(db->get(), *model.decoder, modelFp, saeFp, r));
         job->cached = job->cached && run.cached;
@@ -401,12 +508,13 @@ void SteeringPanel::showComparison(const Job &job)
         m_next->setItem(row, 1, item(QString::number(p.first, 'f', 4), true));
         m_next->setItem(row, 2, item(QString::number(p.second, 'f', 4), true));
     }
-    QString status = tr("%1 feature %2 by %3: mean KL(steered || base) %4 nats; steered text perplexity under the base model %5")
+    QString status = tr("%1 feature %2 by %3%6: mean KL(steered || base) %4 nats; steered text perplexity under the base model %5")
                          .arg(QString::fromStdString(job.mode))
                          .arg(job.feature)
                          .arg(job.strengths.front(), 0, 'g', 4)
                          .arg(r.klMean, 0, 'g', 4)
-                         .arg(r.steeredPerplexityUnderBase, 0, 'f', 2);
+                         .arg(r.steeredPerplexityUnderBase, 0, 'f', 2)
+                         .arg(job.extras.empty() ? QString() : tr(" with %n more edit(s) from the list", nullptr, int(job.extras.size())));
     if (!r.targetLogProbDelta.empty())
         status += tr("; target log-prob %1 → %2").arg(r.baseTarget[0], 0, 'f', 3).arg(r.steeredTarget[0], 0, 'f', 3);
     if (job.cached)

@@ -54,6 +54,11 @@ public:
     int runComparison();
     int runSweep(double limit, int points);
     int runAblationStudy();
+    // Adds a fixed edit to the list applied with the main one: an SAE feature of the panel's
+    // SAE, or a steering vector file (.npy / .safetensors) added with `value` as strength.
+    void addExtraFeature(qint64 feature, const QString &mode, double value);
+    void addExtraVector(const QString &path, double value);
+    int extraEditCount() const;
 
     // After a comparison: the two continuations as text, the mean KL and whether it was cached.
     QString baseText() const;
@@ -96,6 +101,8 @@ private:
     QLabel *m_sweepDetail;
     QCustomPlot *m_ablationPlot;
     QTableWidget *m_ablation;
+    // Edits applied together with the main (swept) one: features at fixed values, vectors.
+    QTableWidget *m_extraEdits;
     double m_klMean = 0;
     bool m_lastCached = false;
     QStringList m_baseTokens, m_steeredTokens;

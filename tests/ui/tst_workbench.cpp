@@ -21,6 +21,7 @@
 #include "ui/qcustomplot_include.h"
 #include "ui/decompositionpanel.h"
 #include "core/analysis/decomposition.h"
+#include "core/analysis/steering_vector.h"
 #include <QLabel>
 #include "core/analysis/match_series.h"
 #include "core/sae/sae_io.h"
@@ -310,6 +311,28 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     QVERIFY(m_window->jobRunner()->job(sweep)->succeeded);
     QCOMPARE(panel->sweepPoints().size(), size_t(5));
     QCOMPARE(panel->sweepPoints()[2][1], 0.0); // strength 0: KL exactly 0
+
+    // Several interventions: ablate the dog edit's effect back with a stronger " river" edit
+    // (feature 3) from the list, then a user vector along " moon" (W_dec[2]) on top.
+    panel->addExtraFeature(3, QStringLiteral("add"), 40);
+    QCOMPARE(panel->extraEditCount(), 1);
+    int job = panel->runComparison();
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" river")), qPrintable(panel->steeredText()));
+    QVERIFY(!panel->lastFromCache()); // another edit list is another request
+    auto sae = core::sae::loadSae(m_setup.saeDir);
+    QVERIFY(sae.ok());
+    const QString vectorPath = path("moon.npy");
+    QVERIFY(core::analysis::saveSteeringVector(vectorPath.toStdString(), sae->weights().W_dec[2] * 10).ok());
+    panel->addExtraVector(vectorPath, 10); // 100 x the moon direction outweighs river's 40
+    QCOMPARE(panel->extraEditCount(), 2);
+    job = panel->runComparison();
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" moon")), qPrintable(panel->steeredText()));
+    QVERIFY(QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)));
+    QVERIFY(panel->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/steering.png"));
 }
 
 void TestWorkbench::matchPanelFollowsChains()
