@@ -228,6 +228,12 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     auto *sweepPage = new QWidget(this);
     auto *sweepLayout = new QVBoxLayout(sweepPage);
     sweepLayout->setContentsMargins(0, 0, 0, 0);
+    m_sweepMetric = new QComboBox(this);
+    m_sweepMetric->setObjectName(QStringLiteral("sweepMetric"));
+    m_sweepMetric->addItem(tr("Right axis: Δ log p(target)"), 2);
+    m_sweepMetric->addItem(tr("Right axis: steered text perplexity under the base model"), 3);
+    sweepLayout->addWidget(m_sweepMetric);
+    connect(m_sweepMetric, &QComboBox::currentIndexChanged, this, [this] { plotSweep(); });
     sweepLayout->addWidget(m_sweepPlot, 1);
     m_sweepDetail->setWordWrap(true);
     m_sweepDetail->setText(tr("Click a point for its generation."));
@@ -268,7 +274,12 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     });
     connect(m_sweepPlot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *, int index, QMouseEvent *) {
         if (index >= 0 && index < m_sweepTexts.size())
-            m_sweepDetail->setText(tr("strength %1: %2").arg(m_sweep[size_t(index)][0]).arg(m_sweepTexts[index]));
+            m_sweepDetail->setText(tr("strength %1 (KL %2, Δ log p(target) %3, perplexity %4): %5")
+                                       .arg(m_sweep[size_t(index)][0])
+                                       .arg(m_sweep[size_t(index)][1], 0, 'g', 3)
+                                       .arg(m_sweep[size_t(index)][2], 0, 'f', 3)
+                                       .arg(m_sweep[size_t(index)][3], 0, 'f', 2)
+                                       .arg(m_sweepTexts[index]));
     });
     connect(m_workbench, &Workbench::indexesChanged, this, &SteeringPanel::reloadIndexes);
 }
@@ -547,34 +558,44 @@ int SteeringPanel::runSweep(double limit, int points)
         }
         m_sweep.clear();
         m_sweepTexts.clear();
-        QVector<double> x, kl, delta;
         for (size_t i = 0; i < job->results.size(); ++i) {
             const auto &r = job->results[i];
             const double d = r.targetLogProbDelta.empty() ? 0.0 : r.targetLogProbDelta[0];
-            m_sweep.push_back({job->strengths[i], r.klMean, d});
+            m_sweep.push_back({job->strengths[i], r.klMean, d, r.steeredPerplexityUnderBase});
             m_sweepTexts << QString::fromStdString(job->steeredTexts[i]).toHtmlEscaped();
-            x << job->strengths[i];
-            kl << r.klMean;
-            delta << d;
         }
-        m_sweepPlot->clearGraphs();
-        auto *klGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis);
-        klGraph->setName(tr("mean KL"));
-        klGraph->setData(x, kl);
-        klGraph->setPen(QPen(activationColor(), 2));
-        klGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
-        if (!job->target.empty()) {
-            auto *deltaGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis2);
-            deltaGraph->setName(tr("Δ log p(target)"));
-            deltaGraph->setData(x, delta);
-            deltaGraph->setPen(QPen(positiveColor(), 2));
-            deltaGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 6));
-        }
-        m_sweepPlot->rescaleAxes();
-        m_sweepPlot->replot();
+        // Without a target the right axis shows the fluency proxy.
+        m_sweepMetric->setCurrentIndex(job->target.empty() ? 1 : 0);
+        plotSweep();
         m_status->setText(state.outcome);
         m_tabs->setCurrentIndex(1);
     });
+}
+
+void SteeringPanel::plotSweep()
+{
+    const int metric = m_sweepMetric->currentData().toInt();
+    QVector<double> x, kl, right;
+    for (const auto &p : m_sweep) {
+        x << p[0];
+        kl << p[1];
+        right << p[size_t(metric)];
+    }
+    m_sweepPlot->clearGraphs();
+    auto *klGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis);
+    klGraph->setName(tr("mean KL"));
+    klGraph->setData(x, kl);
+    klGraph->setPen(QPen(activationColor(), 2));
+    klGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
+    const QString rightName = metric == 2 ? tr("Δ log p(target)") : tr("perplexity under base");
+    auto *rightGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis2);
+    rightGraph->setName(rightName);
+    rightGraph->setData(x, right);
+    rightGraph->setPen(QPen(positiveColor(), 2));
+    rightGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 6));
+    m_sweepPlot->yAxis2->setLabel(rightName);
+    m_sweepPlot->rescaleAxes();
+    m_sweepPlot->replot();
 }
 
 int SteeringPanel::runAblationStudy()

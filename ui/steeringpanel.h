@@ -66,7 +66,8 @@ public:
     double klMean() const { return m_klMean; }
     bool lastFromCache() const { return m_lastCached; }
     // After a sweep: (strength, mean KL, target log-prob change) per point.
-    const std::vector<std::array<double, 3>> &sweepPoints() const { return m_sweep; }
+    // Per sweep point: strength, mean KL, target log-prob change, steered perplexity under base.
+    const std::vector<std::array<double, 4>> &sweepPoints() const { return m_sweep; }
 
 Q_SIGNALS:
     void openFeature(qint64 indexId, qint64 feature);
@@ -106,7 +107,9 @@ private:
     double m_klMean = 0;
     bool m_lastCached = false;
     QStringList m_baseTokens, m_steeredTokens;
-    std::vector<std::array<double, 3>> m_sweep;
+    std::vector<std::array<double, 4>> m_sweep;
+    QComboBox *m_sweepMetric = nullptr; // the right axis: target log-prob change or perplexity
+    void plotSweep();
     QStringList m_sweepTexts;
 };
 

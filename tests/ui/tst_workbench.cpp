@@ -311,6 +311,11 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     QVERIFY(m_window->jobRunner()->job(sweep)->succeeded);
     QCOMPARE(panel->sweepPoints().size(), size_t(5));
     QCOMPARE(panel->sweepPoints()[2][1], 0.0); // strength 0: KL exactly 0
+    // No target: the right axis shows the fluency proxy, a perplexity (> 1) at every point.
+    QCOMPARE(panel->findChild<QComboBox *>(QStringLiteral("sweepMetric"))->currentIndex(), 1);
+    for (const auto &point : panel->sweepPoints())
+        QVERIFY(point[3] > 1.0);
+    QCOMPARE(panel->findChild<QCustomPlot *>(QStringLiteral("sweepPlot"))->graph(1)->dataCount(), 5);
 
     // Several interventions: ablate the dog edit's effect back with a stronger " river" edit
     // (feature 3) from the list, then a user vector along " moon" (W_dec[2]) on top.
