@@ -32,7 +32,7 @@ namespace fscope::ui {
 struct DecompositionPanel::State {
     qint64 indexId = 0;
     std::vector<core::analysis::Decomposition> results;
-    double vectorNorm = 0, medianActivationNorm = 0;
+    double vectorNorm = 0;
     std::vector<double> normQuantiles; // 5%, 50%, 95% of activation norms at the hook
     // Re-steer per method (when a prompt is given): the top-k rebuild against v itself.
     std::vector<core::analysis::ResteerComparison> resteer;
@@ -243,16 +243,7 @@ void DecompositionPanel::selectMethod(const QString &name)
 
 void DecompositionPanel::reloadIndexes()
 {
-    const qint64 keep = m_index->currentData().toLongLong();
-    m_index->clear();
-    if (auto *db = m_workbench->database())
-        if (auto list = core::analysis::listIndexes(*db))
-            for (const auto &info : *list)
-                if (info.status == "done")
-                    m_index->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
-    const int row = m_index->findData(QVariant::fromValue<qint64>(keep));
-    if (row >= 0)
-        m_index->setCurrentIndex(row);
+    m_workbench->fillIndexChoice(m_index);
 }
 
 int DecompositionPanel::run()

@@ -118,19 +118,7 @@ void PromptInspector::setPrompt(const QString &text)
 
 void PromptInspector::reloadSaes()
 {
-    const qint64 keep = m_sae->currentData().toLongLong();
-    m_sae->clear();
-    if (!m_workbench->database())
-        return;
-    auto indexes = core::analysis::listIndexes(*m_workbench->database());
-    if (!indexes)
-        return;
-    for (const auto &info : *indexes)
-        if (info.status == "done")
-            m_sae->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
-    const int row = m_sae->findData(QVariant::fromValue<qint64>(keep));
-    if (row >= 0)
-        m_sae->setCurrentIndex(row);
+    m_workbench->fillIndexChoice(m_sae);
 }
 
 int PromptInspector::inspect(const QString &text, qint64 indexId)

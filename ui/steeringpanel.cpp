@@ -316,17 +316,7 @@ int SteeringPanel::extraEditCount() const
 
 void SteeringPanel::reloadIndexes()
 {
-    const qint64 keep = m_index->currentData().toLongLong();
-    m_index->clear();
-    if (!m_workbench->database())
-        return;
-    if (auto list = core::analysis::listIndexes(*m_workbench->database()))
-        for (const auto &info : *list)
-            if (info.status == "done")
-                m_index->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
-    const int row = m_index->findData(QVariant::fromValue<qint64>(keep));
-    if (row >= 0)
-        m_index->setCurrentIndex(row);
+    m_workbench->fillIndexChoice(m_index);
 }
 
 void SteeringPanel::setFeature(qint64 indexId, qint64 feature, const QString &mode)

@@ -1,9 +1,11 @@
 #include "ui/workbench.h"
 
+#include "core/analysis/index_store.h"
 #include "core/analysis/prompt_analysis.h"
 #include "ui/workspaceactions.h"
 
 #include <QAction>
+#include <QComboBox>
 #include <QKeySequence>
 
 namespace fscope::ui {
@@ -34,6 +36,20 @@ Workbench::Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *pa
 }
 
 Workbench::~Workbench() = default;
+
+void Workbench::fillIndexChoice(QComboBox *combo) const
+{
+    const qint64 keep = combo->currentData().toLongLong();
+    combo->clear();
+    if (auto *db = database())
+        if (auto list = core::analysis::listIndexes(*db))
+            for (const auto &info : *list)
+                if (info.status == "done")
+                    combo->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
+    const int row = combo->findData(QVariant::fromValue<qint64>(keep));
+    if (row >= 0)
+        combo->setCurrentIndex(row);
+}
 
 core::store::Database *Workbench::database() const
 {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+class QComboBox;
+
 class QAction;
 
 namespace fscope::core::analysis {
@@ -41,6 +43,9 @@ public:
     core::store::Database *database() const;
     QString workspacePath() const;
     core::analysis::ModelCache &models() const { return *m_models; }
+    // Fills `combo` with the workspace's finished indexes (SAE label, index id as data),
+    // keeping the selected index when it is still there: the SAE choice of every panel.
+    void fillIndexChoice(QComboBox *combo) const;
 
     FeatureRef current() const { return m_current; }
     QAction *backAction() const { return m_back; }

@@ -2,13 +2,13 @@
 // vector into SAE features with every method side by side.
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
 #include "core/analysis/decomposition.h"
 #include "core/analysis/index_store.h"
 #include "core/analysis/steering.h"
 #include "core/analysis/steering_vector.h"
-#include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
@@ -36,19 +36,14 @@ core::Result<ModelParts> loadModel(const Options &o)
     return m;
 }
 
-// Contexts from a text file, for in-context / norm-matched methods.
-core::Result<at::Tensor> textActivations(const Options &o, const ModelParts &m, const std::string &hook)
+// The CAA vector of the --pairs file at `hook`, read at --position.
+core::Result<core::analysis::CaaVector> pairsVector(const Options &o, const ModelParts &m, const std::string &hook)
 {
-    std::string tokFp;
-    FS_TRY(tokFp, core::corpus::fingerprintTokenizer(m.path));
-    core::corpus::CorpusSpec spec;
-    spec.paths = {o.value("text")};
-    spec.contextLength = o.integer("context", 64);
-    FS_TRY(spec.tokenBudget, core::corpus::parseTokenCount(o.value("tokens", "2048")));
-    core::corpus::Corpus c;
-    FS_TRY(c, core::corpus::buildCorpus(spec, *m.tokenizer, tokFp));
-    const at::Tensor ids = at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
-    return core::analysis::hookActivations(*m.decoder, ids, hook);
+    std::vector<core::analysis::ContrastPair> pairs;
+    FS_TRY(pairs, core::analysis::readContrastPairs(o.value("pairs")));
+    core::analysis::ReadPosition pos = core::analysis::ReadPosition::Answer;
+    FS_TRY(pos, core::analysis::parseReadPosition(o.value("position", "answer")));
+    return core::analysis::buildCaaVector(*m.decoder, *m.tokenizer, pairs, hook, pos);
 }
 
 } // namespace
@@ -64,22 +59,16 @@ int runCaa(const Args &args)
     auto m = loadModel(o);
     if (!m)
         return fail(m.errorMessage());
-    auto pairs = core::analysis::readContrastPairs(o.value("pairs"));
-    if (!pairs)
-        return fail(pairs.errorMessage());
-    auto pos = core::analysis::parseReadPosition(o.value("position", "answer"));
-    if (!pos)
-        return fail(pos.errorMessage());
-    auto caa = core::analysis::buildCaaVector(*m->decoder, *m->tokenizer, *pairs, o.value("hook"), *pos);
+    auto caa = pairsVector(o, *m, o.value("hook"));
     if (!caa)
         return fail(caa.errorMessage());
     if (auto s = core::analysis::saveSteeringVector(o.value("out"), caa->vector); !s)
         return fail(s.errorMessage());
     const double norm = caa->vector.norm().item<double>();
     if (o.has("json"))
-        std::printf("%s\n", nlohmann::json{{"pairs", pairs->size()}, {"norm", norm}, {"out", o.value("out")}}.dump().c_str());
+        std::printf("%s\n", nlohmann::json{{"pairs", caa->positives.size(0)}, {"norm", norm}, {"out", o.value("out")}}.dump().c_str());
     else
-        std::printf("CAA vector from %zu pairs at %s: norm %.4g, written to %s\n", pairs->size(), o.value("hook").c_str(), norm,
+        std::printf("CAA vector from %lld pairs at %s: norm %.4g, written to %s\n", (long long)caa->positives.size(0), o.value("hook").c_str(), norm,
                     o.value("out").c_str());
     return 0;
 }
@@ -130,13 +119,7 @@ int runDecompose(const Args &args)
     if (o.has("pairs")) {
         if (!model)
             return fail("--pairs needs --model (the pairs are run through it)");
-        auto pairs = core::analysis::readContrastPairs(o.value("pairs"));
-        if (!pairs)
-            return fail(pairs.errorMessage());
-        auto pos = core::analysis::parseReadPosition(o.value("position", "answer"));
-        if (!pos)
-            return fail(pos.errorMessage());
-        auto caa = core::analysis::buildCaaVector(*model->decoder, *model->tokenizer, *pairs, hook, *pos);
+        auto caa = pairsVector(o, *model, hook);
         if (!caa)
             return fail(caa.errorMessage());
         opts.positives = caa->positives;
@@ -145,27 +128,26 @@ int runDecompose(const Args &args)
             vector = caa->vector;
     }
     if (model && o.has("text")) {
-        auto acts = textActivations(o, *model, hook);
+        auto ids = textContexts(o, model->path, *model->tokenizer, "2048");
+        if (!ids)
+            return fail(ids.errorMessage());
+        auto acts = core::analysis::hookActivations(*model->decoder, *ids, hook);
         if (!acts)
             return fail(acts.errorMessage());
         opts.activations = *acts;
     }
     const int64_t limit = o.integer("limit", 64);
-    std::unique_ptr<core::store::Database> workspace;
-    if (o.has("workspace")) {
-        auto db = core::store::Database::open(o.value("workspace"));
-        if (!db)
-            return fail(db.errorMessage());
-        workspace = std::move(db).value();
-    }
-    const std::string saeFingerprint = workspace ? core::analysis::fingerprintSae(*sae) : std::string();
+    auto workspace = optionalWorkspace(o);
+    if (!workspace)
+        return fail(workspace.errorMessage());
+    const std::string saeFingerprint = *workspace ? core::analysis::fingerprintSae(*sae) : std::string();
     nlohmann::json all = nlohmann::json::array();
     for (auto method : methods) {
         if (core::analysis::needsActivations(method) && o.value("method", "all") == "all" &&
             (method == core::analysis::DecompositionMethod::Contrastive ? !opts.positives.defined() : !opts.activations.defined()))
             continue; // "all" runs what the inputs allow
         bool cached = false;
-        auto d = core::analysis::decomposeCached(workspace.get(), *sae, saeFingerprint, vector, method, opts, &cached);
+        auto d = core::analysis::decomposeCached(workspace->get(), *sae, saeFingerprint, vector, method, opts, &cached);
         if (!d)
             return fail(d.errorMessage());
         nlohmann::json j = nlohmann::json::parse(core::analysis::decompositionToJson(*d, limit));

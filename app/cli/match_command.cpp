@@ -2,11 +2,11 @@
 // with the hidden-state approximation on a model's contexts when --model and --text are given.
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
 #include "core/analysis/index_store.h"
 #include "core/analysis/match_series.h"
-#include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -15,27 +15,6 @@
 #include <cstdio>
 
 namespace fscope::cli {
-
-namespace {
-
-core::Result<at::Tensor> evaluationContexts(const Options &o, const std::string &modelPath)
-{
-    std::unique_ptr<core::tokenize::Tokenizer> tok;
-    FS_TRY(tok, core::tokenize::loadTokenizer(modelPath));
-    std::string tokFp;
-    FS_TRY(tokFp, core::corpus::fingerprintTokenizer(modelPath));
-    core::corpus::CorpusSpec spec;
-    spec.paths = {o.value("text")};
-    spec.contextLength = o.integer("context", 64);
-    int64_t budget = 0;
-    FS_TRY(budget, core::corpus::parseTokenCount(o.value("tokens", "4096")));
-    spec.tokenBudget = budget;
-    core::corpus::Corpus c;
-    FS_TRY(c, core::corpus::buildCorpus(spec, *tok, tokFp));
-    return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
-}
-
-} // namespace
 
 int runMatch(const Args &args)
 {
@@ -75,7 +54,10 @@ int runMatch(const Args &args)
         if (!d)
             return fail(d.errorMessage());
         decoder = std::move(d).value();
-        auto ctx = evaluationContexts(o, *path);
+        auto tok = core::tokenize::loadTokenizer(*path);
+        if (!tok)
+            return fail(tok.errorMessage());
+        auto ctx = textContexts(o, *path, **tok, "4096");
         if (!ctx)
             return fail(ctx.errorMessage());
         req.decoder = decoder.get();
@@ -85,14 +67,10 @@ int runMatch(const Args &args)
             return fail(fp.errorMessage());
         req.modelFingerprint = *fp;
     }
-    std::unique_ptr<core::store::Database> workspace;
-    if (o.has("workspace")) {
-        auto db = core::store::Database::open(o.value("workspace"));
-        if (!db)
-            return fail(db.errorMessage());
-        workspace = std::move(db).value();
-    }
-    auto series = core::analysis::runMatchSeriesCached(workspace.get(), req);
+    auto workspace = optionalWorkspace(o);
+    if (!workspace)
+        return fail(workspace.errorMessage());
+    auto series = core::analysis::runMatchSeriesCached(workspace->get(), req);
     if (!series)
         return fail(series.errorMessage());
 

@@ -126,12 +126,6 @@ bool needsActivations(DecompositionMethod m) {
     return m == DecompositionMethod::NormMatched || m == DecompositionMethod::InContext || m == DecompositionMethod::Contrastive;
 }
 
-std::pair<double, double> reconstructionQuality(const sae::Sae &sae, const at::Tensor &c, const at::Tensor &v) {
-    const at::Tensor vd = v.to(at::kCPU, at::kDouble).reshape({-1});
-    const at::Tensor vhat = at::matmul(c.to(at::kCPU, at::kDouble), sae.weights().W_dec.to(at::kCPU, at::kDouble));
-    return {fveOf(vd, vhat), cosineOf(vd, vhat)};
-}
-
 at::Tensor rebuildVector(const sae::Sae &sae, const Decomposition &d, int64_t k) {
     const at::Tensor D = sae.weights().W_dec.to(at::kCPU, at::kDouble);
     at::Tensor vhat = at::zeros({D.size(1)}, at::kDouble);

@@ -67,9 +67,6 @@ struct Decomposition {
 Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector, DecompositionMethod method,
                                 const DecomposeOptions &options = {});
 
-// FVE and cosine of c . W_dec against v.
-std::pair<double, double> reconstructionQuality(const sae::Sae &sae, const at::Tensor &coefficients, const at::Tensor &vector);
-
 // v rebuilt from the top-k terms of a decomposition.
 at::Tensor rebuildVector(const sae::Sae &sae, const Decomposition &d, int64_t k);
 

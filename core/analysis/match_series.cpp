@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fscope::core::analysis {
@@ -79,8 +80,11 @@ Result<std::vector<std::string>> saeDirectories(const std::string &dir) {
     return orderByLayer(found);
 }
 
-Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress) {
-    const auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+// Every SAE of the series read once before any solve: a bad SAE fails early, and the hooks,
+// labels, widths (and fingerprints, for the cache key) come from this one pass.
+Result<MatchSeries> inspectSeries(const MatchSeriesRequest &request, std::vector<std::string> *fingerprints) {
     const int64_t count = int64_t(request.saePaths.size());
     if (count < 2) return Error{"match: give at least two SAEs"};
     if (request.skip < 1 || request.skip >= count)
@@ -88,13 +92,9 @@ Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Prog
     MatchSeries out;
     out.saePaths = request.saePaths;
     out.folded = request.options.fold;
-    sae::LoadSaeOptions lo;
-    lo.device = request.device;
-    auto load = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
-    // Hooks and widths first, so a bad SAE fails before any long solve.
     int64_t dIn = 0;
     for (int64_t k = 0; k < count; ++k) {
-        auto s = load(k);
+        auto s = sae::loadSae(request.saePaths[k]);
         if (!s.ok()) return s.error();
         out.hooks.push_back(s->config().hookName);
         out.labels.push_back(hookLabel(s->config().hookName));
@@ -103,39 +103,58 @@ Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Prog
         if (s->config().dIn != dIn)
             return fileError(request.saePaths[k], "reads " + std::to_string(s->config().dIn) + " dimensions but " +
                                                       request.saePaths[0] + " reads " + std::to_string(dIn));
+        if (fingerprints) fingerprints->push_back(fingerprintSae(*s));
     }
-    const int64_t links = count - request.skip;
+    return out;
+}
+
+// The links of an inspected series. With skip 1, link l's B is link l + 1's A: it is kept
+// instead of being read again.
+Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sae::LoadSaeOptions lo;
+    lo.device = request.device;
+    auto load = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
+    const int64_t links = int64_t(request.saePaths.size()) - request.skip;
     if (progress) progress->begin(links, "Matching SAEs");
+    std::optional<sae::Sae> previousB;
     for (int64_t l = 0; l < links; ++l) {
         if (progress && progress->cancelled()) return Error{"match: cancelled"};
-        auto a = load(l);
-        if (!a.ok()) return a.error();
-        auto b = load(l + request.skip);
-        if (!b.ok()) return b.error();
+        std::optional<sae::Sae> a;
+        if (request.skip == 1 && previousB) {
+            a = std::move(previousB);
+        } else {
+            sae::Sae loaded = {{}, {}};
+            FS_TRY(loaded, load(l));
+            a = std::move(loaded);
+        }
+        sae::Sae b = {{}, {}};
+        FS_TRY(b, load(l + request.skip));
         if (progress) progress->setMessage("Matching " + out.labels[l] + " to " + out.labels[l + request.skip]);
         MatchLink link;
         link.from = l;
         link.to = l + request.skip;
         link.hookA = out.hooks[l];
         link.hookB = out.hooks[l + request.skip];
-        FS_TRY(link.result, matchSaes(*a, *b, request.options));
+        FS_TRY(link.result, matchSaes(*a, b, request.options));
         if (request.decoder && request.contexts.defined()) {
             std::vector<int64_t> unfolded;
             if (request.options.fold) {
                 MatchOptions o = request.options;
                 o.fold = false;
                 MatchResult r;
-                FS_TRY(r, matchSaes(*a, *b, o));
+                FS_TRY(r, matchSaes(*a, b, o));
                 unfolded = r.permutation();
             }
             const auto schemes =
                 standardSchemes(request.options.fold ? link.result.permutation() : std::vector<int64_t>{},
                                 request.options.fold ? unfolded : link.result.permutation(), a->config().dSae);
             SpliceEvaluation e;
-            FS_TRY(e, evaluateSplices(*request.decoder, *a, *b, request.contexts, schemes));
+            FS_TRY(e, evaluateSplices(*request.decoder, *a, b, request.contexts, schemes));
             link.evaluation = std::move(e);
         }
         out.links.push_back(std::move(link));
+        previousB = std::move(b);
         if (progress) progress->advance();
     }
     if (request.skip == 1) {
@@ -143,18 +162,30 @@ Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Prog
         for (const auto &l : out.links) results.push_back(l.result);
         out.chainLengths = chainLengthHistogram(results);
     }
+    out.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return {};
+}
+
+} // namespace
+
+Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    MatchSeries out;
+    FS_TRY(out, inspectSeries(request, nullptr));
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (auto s = runLinks(request, out, progress); !s) return s.error();
     return out;
 }
 
 Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request, jobs::Progress *progress) {
     if (!workspace) return runMatchSeries(request, progress);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> fingerprints;
+    MatchSeries series;
+    FS_TRY(series, inspectSeries(request, &fingerprints));
+    series.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<std::string> parts = {"match-series-v1"};
-    for (const auto &p : request.saePaths) {
-        auto s = sae::loadSae(p);
-        if (!s.ok()) return s.error();
-        parts.push_back(fingerprintSae(*s));
-    }
+    parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
     const auto &o = request.options;
     parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|" + std::to_string(o.goodThreshold) + "|" +
                     std::to_string(request.skip));
@@ -168,18 +199,17 @@ Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const Match
     std::optional<std::string> hit;
     FS_TRY(hit, cachedResult(*workspace, key));
     if (hit) {
-        auto series = matchSeriesFromJson(*hit);
-        if (series.ok()) {
-            series->cached = true;
-            if (auto s = addContextOverlap(*workspace, *series); !s) return s.error();
-            return series;
+        auto stored = matchSeriesFromJson(*hit);
+        if (stored.ok()) {
+            stored->cached = true;
+            if (auto s = addContextOverlap(*workspace, *stored); !s) return s.error();
+            return stored;
         }
     }
-    MatchSeries out;
-    FS_TRY(out, runMatchSeries(request, progress));
-    if (auto s = storeResult(*workspace, key, "match", matchSeriesToJson(out)); !s) return s.error();
-    if (auto s = addContextOverlap(*workspace, out); !s) return s.error();
-    return out;
+    if (auto s = runLinks(request, series, progress); !s) return s.error();
+    if (auto s = storeResult(*workspace, key, "match", matchSeriesToJson(series)); !s) return s.error();
+    if (auto s = addContextOverlap(*workspace, series); !s) return s.error();
+    return series;
 }
 
 namespace {

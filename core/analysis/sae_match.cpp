@@ -17,6 +17,44 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
 
 at::Tensor unitRows(const at::Tensor &x) { return x / x.norm(2, 1, true).clamp_min(1e-12); }
 
+// Per-pair quality on the decoders of `a` and `b` (folded ones give the paper's per-feature
+// MSE), in double: sets each pair's partner, MSE (mean over d), relative error, cosine and
+// good flag, and the result's totals. `aToB[i]` = -1 leaves feature i unpaired.
+void scorePairs(const MatchParameters &a, const MatchParameters &b, const std::vector<int64_t> &aToB, double goodThreshold,
+                MatchResult &r) {
+    std::vector<int64_t> rowIdx, colIdx;
+    for (size_t i = 0; i < aToB.size(); ++i)
+        if (aToB[i] >= 0) {
+            rowIdx.push_back(int64_t(i));
+            colIdx.push_back(aToB[i]);
+        }
+    r.totalCost = r.meanMse = r.goodShare = 0;
+    if (rowIdx.empty()) return;
+    const auto dev = a.decoder.device();
+    const at::Tensor ri = at::tensor(rowIdx, at::kLong).to(dev), ci = at::tensor(colIdx, at::kLong).to(dev);
+    const at::Tensor x = a.decoder.index_select(0, ri).to(at::kDouble), y = b.decoder.index_select(0, ci).to(at::kDouble);
+    const at::Tensor sq = (x - y).pow(2).sum(1);
+    const at::Tensor energy = x.pow(2).sum(1) + y.pow(2).sum(1);
+    const at::Tensor cosine = (x * y).sum(1) / (x.norm(2, 1) * y.norm(2, 1)).clamp_min(1e-300);
+    const at::Tensor rel = sq / energy.clamp_min(1e-300);
+    const auto sqH = sq.cpu(), relH = rel.cpu(), cosH = cosine.cpu();
+    const double *sqP = sqH.data_ptr<double>(), *relP = relH.data_ptr<double>(), *cosP = cosH.data_ptr<double>();
+    const double d = double(a.decoder.size(1));
+    int64_t good = 0;
+    for (size_t k = 0; k < rowIdx.size(); ++k) {
+        auto &p = r.pairs[size_t(rowIdx[k])];
+        p.b = colIdx[k];
+        p.mse = sqP[k] / d;
+        p.relative = relP[k];
+        p.cosine = cosP[k];
+        p.good = p.relative <= goodThreshold;
+        good += p.good;
+        r.totalCost += p.mse;
+    }
+    r.meanMse = r.totalCost / double(rowIdx.size());
+    r.goodShare = double(good) / double(rowIdx.size());
+}
+
 } // namespace
 
 Result<sae::Sae> foldThresholds(const sae::Sae &s) {
@@ -127,7 +165,7 @@ Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchPa
         return Error{"match: the SAEs read activations of different widths (" + std::to_string(a.decoder.size(1)) + " vs " +
                      std::to_string(b.decoder.size(1)) + ")"};
     const auto t0 = std::chrono::steady_clock::now();
-    const int64_t n = a.decoder.size(0), m = b.decoder.size(0), d = a.decoder.size(1);
+    const int64_t n = a.decoder.size(0), m = b.decoder.size(0);
     MatchResult r;
     r.folded = options.fold;
     r.fold = a.fold == b.fold ? a.fold : a.fold + "/" + b.fold;
@@ -145,39 +183,9 @@ Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchPa
     c.clear();
     c.shrink_to_fit();
 
-    // Per-pair quality on the folded decoders (the paper's per-feature MSE), in double.
-    std::vector<int64_t> rowIdx, colIdx;
-    for (int64_t i = 0; i < n; ++i)
-        if (solved->rowToColumn[i] >= 0) {
-            rowIdx.push_back(i);
-            colIdx.push_back(solved->rowToColumn[i]);
-        }
     r.pairs.resize(n);
     for (int64_t i = 0; i < n; ++i) r.pairs[i].a = i;
-    if (!rowIdx.empty()) {
-        const auto dev = a.decoder.device();
-        const at::Tensor ri = at::tensor(rowIdx, at::kLong).to(dev), ci = at::tensor(colIdx, at::kLong).to(dev);
-        const at::Tensor x = a.decoder.index_select(0, ri).to(at::kDouble), y = b.decoder.index_select(0, ci).to(at::kDouble);
-        const at::Tensor sq = (x - y).pow(2).sum(1);
-        const at::Tensor energy = x.pow(2).sum(1) + y.pow(2).sum(1);
-        const at::Tensor cosine = (x * y).sum(1) / (x.norm(2, 1) * y.norm(2, 1)).clamp_min(1e-300);
-        const at::Tensor rel = sq / energy.clamp_min(1e-300);
-        const auto sqH = sq.cpu(), relH = rel.cpu(), cosH = cosine.cpu();
-        const double *sqP = sqH.data_ptr<double>(), *relP = relH.data_ptr<double>(), *cosP = cosH.data_ptr<double>();
-        int64_t good = 0;
-        for (size_t k = 0; k < rowIdx.size(); ++k) {
-            auto &p = r.pairs[rowIdx[k]];
-            p.b = colIdx[k];
-            p.mse = sqP[k] / double(d);
-            p.relative = relP[k];
-            p.cosine = cosP[k];
-            p.good = p.relative <= options.goodThreshold;
-            good += p.good;
-            r.totalCost += p.mse;
-        }
-        r.meanMse = r.totalCost / double(rowIdx.size());
-        r.goodShare = double(good) / double(rowIdx.size());
-    }
+    scorePairs(a, b, solved->rowToColumn, options.goodThreshold, r);
     r.seconds = secondsSince(t0);
     return r;
 }
@@ -199,30 +207,9 @@ Result<MatchResult> matchSaes(const sae::Sae &a, const sae::Sae &b, const MatchO
     auto r = matchParametersExact(pa, pb, options);
     if (!r.ok() || options.fold) return r;
     MatchParameters fa = matchParameters(a, true), fb = matchParameters(b, true);
+    fb.decoder = fb.decoder.to(fa.decoder.device());
     MatchResult out = std::move(r).value();
-    const auto perm = out.permutation();
-    std::vector<int64_t> ri, ci;
-    for (size_t i = 0; i < perm.size(); ++i)
-        if (perm[i] >= 0) {
-            ri.push_back(int64_t(i));
-            ci.push_back(perm[i]);
-        }
-    const auto dev = fa.decoder.device();
-    const at::Tensor x = fa.decoder.index_select(0, at::tensor(ri, at::kLong).to(dev)).to(at::kDouble);
-    const at::Tensor y = fb.decoder.to(dev).index_select(0, at::tensor(ci, at::kLong).to(dev)).to(at::kDouble);
-    const at::Tensor sq = (x - y).pow(2).sum(1).cpu(), rel = ((x - y).pow(2).sum(1) / (x.pow(2).sum(1) + y.pow(2).sum(1)).clamp_min(1e-300)).cpu();
-    out.totalCost = 0;
-    int64_t good = 0;
-    for (size_t k = 0; k < ri.size(); ++k) {
-        auto &p = out.pairs[ri[k]];
-        p.mse = sq.data_ptr<double>()[k] / double(x.size(1));
-        p.relative = rel.data_ptr<double>()[k];
-        p.good = p.relative <= options.goodThreshold;
-        good += p.good;
-        out.totalCost += p.mse;
-    }
-    out.meanMse = ri.empty() ? 0 : out.totalCost / double(ri.size());
-    out.goodShare = ri.empty() ? 0 : double(good) / double(ri.size());
+    scorePairs(fa, fb, out.permutation(), options.goodThreshold, out);
     out.seconds = secondsSince(t0);
     return out;
 }

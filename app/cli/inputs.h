@@ -1,0 +1,23 @@
+#pragma once
+// Inputs several subcommands read the same way.
+
+#include "app/cli/options.h"
+
+#include "core/store/database.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <ATen/ATen.h>
+
+#include <memory>
+
+namespace fscope::cli {
+
+// The workspace named by --workspace, or null when the option is absent.
+core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o);
+
+// [contexts, --context] token ids from the --text corpus (--tokens, default `defaultTokens`),
+// tokenized with the model's tokenizer.
+core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath, const core::tokenize::Tokenizer &tokenizer,
+                                      const std::string &defaultTokens);
+
+} // namespace fscope::cli
