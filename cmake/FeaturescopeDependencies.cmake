@@ -9,8 +9,11 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET GLOBAL libpcre2-8)
 
 # LibTorch's config sets its flags in TORCH_CXX_FLAGS and its libraries in TORCH_LIBRARIES;
 # wrap them in one imported target so nothing is set globally.
+# libstdc++ goes first: the LibTorch bundled with pip's torch exports its own partial copies of
+# libstdc++ symbols (std::filesystem::remove_all among them), and a program that finds those
+# first crashes in them.
 add_library(fs_torch INTERFACE)
-target_link_libraries(fs_torch INTERFACE ${TORCH_LIBRARIES})
+target_link_libraries(fs_torch INTERFACE stdc++ ${TORCH_LIBRARIES})
 target_include_directories(fs_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 separate_arguments(_fs_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(fs_torch INTERFACE ${_fs_torch_flags})

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ATen/core/grad_mode.h>
+
 #include <chrono>
 #include <cstdio>
 #include <sys/resource.h>

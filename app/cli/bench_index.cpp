@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ATen/core/grad_mode.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>

@@ -6,6 +6,8 @@
 #include "core/model/decoder.h"
 #include "core/sae/sae.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>

@@ -3,6 +3,7 @@
 #include "core/corpus/corpus.h"
 #include "core/sae/sae_io.h"
 
+#include <ATen/core/grad_mode.h>
 #include <algorithm>
 
 namespace fscope::core::analysis {

@@ -1,5 +1,6 @@
 #include "core/analysis/steering.h"
 
+#include <ATen/core/grad_mode.h>
 #include <algorithm>
 #include <cmath>
 #include <set>

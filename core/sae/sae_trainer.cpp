@@ -2,6 +2,7 @@
 
 #include "core/sae/sae_io.h"
 
+#include <ATen/core/grad_mode.h>
 #include <cmath>
 
 namespace fscope::core::sae {
