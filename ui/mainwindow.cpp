@@ -1,6 +1,7 @@
 #include "ui/mainwindow.h"
 
 #include "core/analysis/index_job.h"
+#include "core/demo/demo_workspace.h"
 #include "core/store/database.h"
 #include "ui/aboutdialog.h"
 #include "ui/featurebrowser.h"
@@ -23,6 +24,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QDir>
 #include <QFileInfo>
 #include <QMenuBar>
 #include <QSettings>
@@ -101,12 +103,12 @@ void MainWindow::createDocks()
         steering->show();
         steering->raise();
     });
-    auto *decompositionPanel = new DecompositionPanel(m_workbench);
-    connect(decompositionPanel, &DecompositionPanel::openFeature, m_workbench, &Workbench::showFeature);
-    auto *decomposition = addPanelDock(QStringLiteral("decomposition"), tr("Decomposition"), scrollable(decompositionPanel),
+    m_decomposition = new DecompositionPanel(m_workbench);
+    connect(m_decomposition, &DecompositionPanel::openFeature, m_workbench, &Workbench::showFeature);
+    auto *decomposition = addPanelDock(QStringLiteral("decomposition"), tr("Decomposition"), scrollable(m_decomposition),
                                        Qt::BottomDockWidgetArea);
-    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(new MatchPanel(m_workbench)),
-                               Qt::BottomDockWidgetArea);
+    m_match = new MatchPanel(m_workbench);
+    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(m_match), Qt::BottomDockWidgetArea);
     auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),
                               Qt::BottomDockWidgetArea);
     tabifyDockWidget(prompt, steering);
@@ -279,6 +281,93 @@ int MainWindow::indexCorpus(const IndexSettings &s)
             } else {
                 statusBar()->showMessage(tr("Indexing cancelled; running it again resumes where it stopped."), 10000);
             }
+        });
+}
+
+bool MainWindow::openDemo()
+{
+    auto assets = core::demo::locateDemo();
+    if (!assets) {
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo"), QString::fromStdString(assets.errorMessage()),
+                                    QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("errorMessage"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return false;
+    }
+    const QString path = QString::fromStdString(core::demo::demoWorkspacePath());
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    // Populate once the workspace is open (opening is a job too).
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(m_workspace, &WorkspaceActions::workspaceChanged, this, [this, connection, path](const QString &opened) {
+        disconnect(*connection);
+        if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
+            populateDemo();
+    });
+    m_workspace->openWorkspaceAt(path);
+    return true;
+}
+
+void MainWindow::populateDemo()
+{
+    auto assets = core::demo::locateDemo();
+    if (!assets)
+        return;
+    const core::demo::DemoAssets a = *assets;
+    const std::string path = m_workspace->workspacePath().toStdString();
+    auto indexIds = std::make_shared<std::vector<int64_t>>();
+    m_runner->run(
+        tr("Index the demo corpus"),
+        [a, path, indexIds](core::jobs::Progress &progress) -> core::Result<std::string> {
+            auto db = core::store::Database::open(path);
+            if (!db)
+                return db.error();
+            // A second opening finds every index in the workspace and computes nothing.
+            auto r = core::analysis::runIndexJob(**db, core::demo::demoIndexRequest(a), &progress);
+            if (!r)
+                return r.error();
+            auto labels = core::demo::applyDemoLabels(**db, a, r->outcome.indexIds);
+            if (!labels)
+                return labels.error();
+            *indexIds = r->outcome.indexIds;
+            return "Demo ready: " + std::to_string(r->outcome.tokens) + " tokens indexed for " + std::to_string(a.saes.size())
+                   + " SAEs" + (r->outcome.batchesRun == 0 ? " (from the workspace)" : "");
+        },
+        [this, a, indexIds](const JobState &job) {
+            if (!job.succeeded) {
+                if (!job.outcome.startsWith(QLatin1String("cancelled"))) {
+                    auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo indexing failed"), job.outcome, QMessageBox::Ok, this);
+                    box->setObjectName(QStringLiteral("errorMessage"));
+                    box->setAttribute(Qt::WA_DeleteOnClose);
+                    box->open();
+                }
+                return;
+            }
+            statusBar()->showMessage(job.outcome, 10000);
+            m_workbench->refresh();
+            // The first labelled feature, so the dashboard opens on something readable.
+            [&] {
+                for (const auto &l : a.labels)
+                    for (size_t i = 0; i < a.saes.size() && i < indexIds->size(); ++i)
+                        if (a.saes[i].name == l.sae) {
+                            m_workbench->showFeature((*indexIds)[i], l.feature);
+                            return;
+                        }
+            }();
+            if (!a.vector.empty())
+                m_decomposition->setVectorFile(QString::fromStdString(a.vector));
+            if (!a.steeringPrompt.empty())
+                m_steering->setPrompt(QString::fromStdString(a.steeringPrompt));
+            // SAE Match over the per-layer series (one SAE per layer, in layer order).
+            QStringList series;
+            int lastLayer = -1;
+            for (const auto &s : a.saes)
+                if (s.layer > lastLayer) {
+                    series << QString::fromStdString(s.path);
+                    lastLayer = s.layer;
+                }
+            m_match->setSaePaths(series);
+            m_match->run();
         });
 }
 

@@ -9,7 +9,9 @@ class QDockWidget;
 
 namespace fscope::ui {
 
+class DecompositionPanel;
 class FeatureBrowser;
+class MatchPanel;
 class FeatureDashboardView;
 class JobRunner;
 class ProgressSurface;
@@ -35,6 +37,11 @@ public:
     SteeringPanel *steeringPanel() const { return m_steering; }
     // Indexes a corpus into the open workspace (File > Index Corpus); returns the job id.
     int indexCorpus(const IndexSettings &settings);
+    // Opens the demo workspace in the user's cache directory. The first time, it indexes the
+    // demo corpus for every demo SAE (a normal job with progress) and adds the demo's labels;
+    // then it shows a labelled feature, preloads the decomposition example and runs SAE Match
+    // over the demo's per-layer SAEs. Returns false (with a message) when the assets are missing.
+    bool openDemo();
     // The docks by role: "features", "prompt", "steering", "decomposition", "saeMatch", "jobs".
     QDockWidget *dock(const QString &role) const;
 
@@ -52,6 +59,7 @@ private:
     void rememberWorkspace(const QString &path);
     void rebuildRecentMenu();
     void showIndexDialog();
+    void populateDemo();
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;
@@ -61,6 +69,8 @@ private:
     FeatureDashboardView *m_dashboard = nullptr;
     PromptInspector *m_inspector = nullptr;
     SteeringPanel *m_steering = nullptr;
+    DecompositionPanel *m_decomposition = nullptr;
+    MatchPanel *m_match = nullptr;
     QMenu *m_viewMenu = nullptr;
     QMenu *m_recentMenu = nullptr;
     QAction *m_indexAction = nullptr;

@@ -25,6 +25,7 @@ int runSweep(const Args &args);
 int runAblation(const Args &args);
 int runMatch(const Args &args);
 int runDecompose(const Args &args);
+int runDemo(const Args &args);
 int runCaa(const Args &args);
 
 void printUsage();

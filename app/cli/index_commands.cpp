@@ -2,6 +2,7 @@
 // dashboard data back (text for people, --json as a stable interface).
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
 #include "core/analysis/index_job.h"
@@ -57,7 +58,7 @@ int runIndex(const Args &args)
     r.options.accumulator.windowRadius = o.integer("window", 12);
     r.options.accumulator.seed = r.corpus.seed;
 
-    auto db = core::store::Database::open(o.value("out"));
+    auto db = core::store::Database::open(workspacePath(o.value("out")));
     if (!db)
         return fail(db.errorMessage());
     core::jobs::TerminalProgress progress("tokens");
@@ -180,7 +181,7 @@ int runFeature(const Args &args)
         return fail(o.error());
     if (o.positional().size() != 1 || !o.has("sae") || !o.has("id"))
         return fail("usage: featurescope-cli feature WORKSPACE.fsdb --sae S --id F [--json]");
-    const std::string path = o.positional()[0];
+    const std::string path = workspacePath(o.positional()[0]);
     if (!std::filesystem::exists(path))
         return fail(path + ": no such workspace");
     auto db = core::store::Database::open(path);

@@ -1,14 +1,27 @@
 #include "app/cli/inputs.h"
 
 #include "core/corpus/corpus.h"
+#include "core/demo/demo_paths.h"
+
+#include <filesystem>
 
 namespace fscope::cli {
+
+std::string workspacePath(const std::string &arg)
+{
+    if (arg != "demo")
+        return arg;
+    const std::string path = core::demo::demoWorkspacePath();
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    return path;
+}
 
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o)
 {
     if (!o.has("workspace"))
         return std::unique_ptr<core::store::Database>();
-    return core::store::Database::open(o.value("workspace"));
+    return core::store::Database::open(workspacePath(o.value("workspace")));
 }
 
 core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath, const core::tokenize::Tokenizer &tokenizer,

@@ -12,6 +12,9 @@
 
 namespace fscope::cli {
 
+// A workspace argument: "demo" is the demo workspace in the user's cache directory.
+std::string workspacePath(const std::string &arg);
+
 // The workspace named by --workspace, or null when the option is absent.
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o);
 

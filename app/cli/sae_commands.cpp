@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace fscope::cli {
@@ -131,7 +132,14 @@ int saeConvert(const Options &o)
     auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
     if (!sae)
         return fail(sae.errorMessage());
-    if (auto s = core::sae::saveSaeLens(*sae, o.value("out")); !s)
+    // --dtype f16|bf16|f32: the stored precision (f16 halves the file; computation on the CPU
+    // stays float32 whatever is stored).
+    const std::string dtype = o.value("dtype", "keep");
+    const std::map<std::string, at::ScalarType> dtypes = {{"f16", at::kHalf}, {"bf16", at::kBFloat16}, {"f32", at::kFloat}};
+    if (dtype != "keep" && !dtypes.count(dtype))
+        return fail("--dtype must be f16, bf16 or f32");
+    const core::sae::Sae out = dtype == "keep" ? *sae : sae->to(at::kCPU, dtypes.at(dtype));
+    if (auto s = core::sae::saveSaeLens(out, o.value("out")); !s)
         return fail(s.errorMessage());
     std::printf("wrote SAELens SAE to %s\n", o.value("out").c_str());
     return 0;
@@ -187,6 +195,11 @@ int saeTrain(const Options &o)
     t.batchSize = o.integer("batch", 256);
     t.learningRate = o.number("lr", 4e-4);
     t.l0Coefficient = o.number("l0-coeff", 1e-3);
+    // JumpReLU's threshold is trained in log space at the learning rate, so a short run moves it
+    // little from its start: short runs need a start near the wanted threshold and a wider
+    // pseudo-derivative window than the paper's 1e-3 (tuned for billions of tokens).
+    t.initialThreshold = o.number("init-threshold", 1e-3);
+    t.bandwidth = o.number("bandwidth", 1e-3);
     t.hookName = hook;
     t.checkpointEvery = o.integer("checkpoint-every", 0);
     t.checkpointDir = o.value("out");
@@ -223,7 +236,7 @@ int runSae(const Args &args)
     const Args rest(args.begin() + 1, args.end());
     const Options o(rest,
                     {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "batch", "device", "dtype",
-                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every"},
+                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every", "init-threshold", "bandwidth"},
                     {"json"});
     if (!o.ok())
         return fail(o.error());

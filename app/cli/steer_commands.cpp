@@ -3,6 +3,7 @@
 // active features by the effect of ablating each.
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
 #include "core/analysis/index_store.h"
@@ -145,7 +146,7 @@ core::Result<SteerSetup> setup(const Options &o, const Loaded &l)
     FS_TRY(e.positions, positions(o, static_cast<int64_t>(l.prompt.size())));
     s.request.edits.push_back(e);
     if (o.has("workspace")) {
-        FS_TRY(s.workspace, core::store::Database::open(o.value("workspace")));
+        FS_TRY(s.workspace, core::store::Database::open(workspacePath(o.value("workspace"))));
         FS_TRY(s.modelFingerprint, core::analysis::fingerprintModel(l.modelPath));
         s.saeFingerprint = core::analysis::fingerprintSae(*l.sae);
     }

@@ -39,6 +39,9 @@ int main(int argc, char **argv)
         QStringLiteral("startup-check"),
         QStringLiteral("Quit as soon as the window is up and idle, printing the milliseconds since start."));
     parser.addOption(startupCheck);
+    const QCommandLineOption demo(QStringLiteral("demo"),
+                                  QStringLiteral("Open the demo workspace (the default when no workspace is given)."));
+    parser.addOption(demo);
     parser.process(app);
 
     fscope::core::initComputeRuntime();
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
     window.show();
     if (!parser.positionalArguments().isEmpty())
         window.workspaceActions()->openWorkspaceAt(parser.positionalArguments().first());
+    else if (parser.isSet(demo) || !parser.isSet(startupCheck))
+        window.openDemo(); // the first thing a new user sees: real content, no download
     if (parser.isSet(startupCheck)) {
         // A zero timer fires once the event loop has processed the first show and paint.
         QTimer::singleShot(0, &window, [&sinceStart] {

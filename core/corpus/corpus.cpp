@@ -1,5 +1,7 @@
 #include "core/corpus/corpus.h"
 
+#include "core/demo/demo_paths.h"
+
 #include "core/io/mapped_file.h"
 #include "core/store/fingerprint.h"
 #include "core/store/sha256.h"
@@ -137,7 +139,14 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
     if (spec.paths.empty())
         return Error{"no corpus given"};
     std::vector<std::string> files;
-    for (const auto &p : spec.paths) {
+    for (const auto &name : spec.paths) {
+        std::string p = name;
+        if (name == "demo") {
+            auto demo = demo::locateDemo();
+            if (!demo)
+                return demo.error();
+            p = demo->corpus;
+        }
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
             std::vector<std::string> found;

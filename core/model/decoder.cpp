@@ -22,7 +22,16 @@ Result<at::Device> resolveDevice(const std::string &device)
     }
     if (device == "auto")
         return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-    return Error{"unknown device '" + device + "' (auto, cuda or cpu)"};
+    // "cuda:N", as at::Device::str() writes it (a model's device handed on to its SAEs).
+    if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.find_first_not_of("0123456789", 5) == std::string::npos) {
+        if (!cuda)
+            return Error{"--device " + device + ": this build or machine has no CUDA device"};
+        const int index = std::stoi(device.substr(5));
+        if (index >= int(at::getNumGPUs()))
+            return Error{"--device " + device + ": there are only " + std::to_string(at::getNumGPUs()) + " CUDA devices"};
+        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    return Error{"unknown device '" + device + "' (auto, cuda, cuda:N or cpu)"};
 }
 
 Result<at::ScalarType> resolveDtype(const std::string &dtype, at::Device device)

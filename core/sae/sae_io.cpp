@@ -1,5 +1,7 @@
 #include "core/sae/sae_io.h"
 
+#include "core/demo/demo_paths.h"
+
 #include "core/io/npz_tensor.h"
 #include "core/io/torch_tensor.h"
 #include "core/model/decoder.h"
@@ -254,6 +256,12 @@ Result<Sae> loadSparsify(const fs::path &dir)
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 {
+    if (demo::isDemoName(path) && !fs::exists(path)) {
+        auto resolved = demo::resolveDemoSae(path);
+        if (!resolved)
+            return resolved.error();
+        return loadSae(*resolved, options);
+    }
     std::error_code ec;
     const fs::path p(path);
     Result<Sae> sae = Error{};
@@ -287,7 +295,10 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     auto device = model::resolveDevice(options.device);
     if (!device)
         return device.error();
-    return out.to(*device, out.dtype());
+    // Half-precision files are a storage choice: CPU kernels for f16/bf16 matmuls are slow or
+    // missing, so on the CPU they are computed in float32 (as the decoder's "auto" does).
+    const bool half = out.dtype() == at::kHalf || out.dtype() == at::kBFloat16;
+    return out.to(*device, half && device->is_cpu() ? at::kFloat : out.dtype());
 }
 
 Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)

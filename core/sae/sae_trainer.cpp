@@ -1,6 +1,7 @@
 #include "core/sae/sae_trainer.h"
 
 #include "core/sae/sae_io.h"
+#include "core/train/adam.h"
 
 #include <ATen/core/grad_mode.h>
 #include <cmath>
@@ -8,36 +9,6 @@
 namespace fscope::core::sae {
 
 namespace {
-
-// Adam (Kingma & Ba) on a list of parameters; written out so core needs no torch::optim.
-struct Adam {
-    std::vector<at::Tensor> params, m, v;
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    int64_t t = 0;
-
-    explicit Adam(std::vector<at::Tensor> p) : params(std::move(p))
-    {
-        for (const auto &x : params) {
-            m.push_back(at::zeros_like(x));
-            v.push_back(at::zeros_like(x));
-        }
-    }
-    void step(double lr)
-    {
-        at::NoGradGuard guard;
-        ++t;
-        const double c1 = 1 - std::pow(beta1, double(t)), c2 = 1 - std::pow(beta2, double(t));
-        for (size_t i = 0; i < params.size(); ++i) {
-            const at::Tensor g = params[i].grad();
-            if (!g.defined())
-                continue;
-            m[i].mul_(beta1).add_(g, 1 - beta1);
-            v[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
-            params[i].sub_(lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps));
-            params[i].mutable_grad().zero_();
-        }
-    }
-};
 
 // Rectangle kernel K(u) = 1[|u| < 1/2] of the JumpReLU paper's pseudo-derivatives.
 at::Tensor rectangle(const at::Tensor &u)
@@ -95,7 +66,7 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
         params.push_back(logThreshold);
     for (auto &p : params)
         p.requires_grad_(true);
-    Adam adam(params);
+    train::Adam adam(params);
 
     const int64_t auxK = o.auxK > 0 ? o.auxK : std::max<int64_t>(1, dIn / 2);
     const int64_t deadAfter = o.deadAfterTokens > 0 ? o.deadAfterTokens : 10 * o.batchSize;

@@ -1,0 +1,49 @@
+#include "core/demo/demo_workspace.h"
+
+#include "core/analysis/index_store.h"
+
+namespace fscope::core::demo {
+
+analysis::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &device)
+{
+    analysis::IndexRequest r;
+    r.model = a.model;
+    r.device = device;
+    for (const auto &s : a.saes)
+        r.saes.push_back(s.path);
+    r.corpus.paths = {a.corpus};
+    r.corpus.contextLength = a.contextLength;
+    r.corpus.tokenBudget = 1'000'000; // more than the sample holds: all of it
+    r.corpus.split = corpus::Split::Lines;
+    r.options.batchContexts = 16;
+    return r;
+}
+
+Result<int> applyDemoLabels(store::Database &db, const DemoAssets &a, const std::vector<int64_t> &indexIds)
+{
+    if (indexIds.size() != a.saes.size())
+        return Error{"the demo index job returned " + std::to_string(indexIds.size()) + " indexes for "
+                     + std::to_string(a.saes.size()) + " SAEs"};
+    int written = 0;
+    for (const auto &l : a.labels) {
+        size_t i = 0;
+        while (i < a.saes.size() && a.saes[i].name != l.sae)
+            ++i;
+        if (i == a.saes.size())
+            return fileError(a.manifest, "a label names SAE '" + l.sae + "', which the manifest does not list");
+        auto info = analysis::indexInfo(db, indexIds[i]);
+        if (!info)
+            return info.error();
+        auto existing = analysis::label(db, info->saeId, l.feature);
+        if (!existing)
+            return existing.error();
+        if (!existing->first.empty())
+            continue;
+        if (auto s = analysis::setLabel(db, info->saeId, l.feature, l.label, existing->second); !s)
+            return s.error();
+        ++written;
+    }
+    return written;
+}
+
+} // namespace fscope::core::demo
