@@ -67,6 +67,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     form->addRow(tr("SAE"), m_index);
     auto *vectorRow = new QHBoxLayout;
     m_vector = new QLineEdit;
+    m_vector->setObjectName(QStringLiteral("decompositionVector"));
     m_vector->setPlaceholderText(tr("steering vector .npy / .safetensors"));
     auto *browse = new QPushButton(tr("..."));
     vectorRow->addWidget(m_vector);

@@ -368,6 +368,7 @@ void MainWindow::populateDemo()
                 }
             m_match->setSaePaths(series);
             m_match->run();
+            Q_EMIT demoReady();
         });
 }
 

@@ -35,6 +35,8 @@ public:
     FeatureDashboardView *dashboard() const { return m_dashboard; }
     PromptInspector *promptInspector() const { return m_inspector; }
     SteeringPanel *steeringPanel() const { return m_steering; }
+    DecompositionPanel *decompositionPanel() const { return m_decomposition; }
+    MatchPanel *matchPanel() const { return m_match; }
     // Indexes a corpus into the open workspace (File > Index Corpus); returns the job id.
     int indexCorpus(const IndexSettings &settings);
     // Opens the demo workspace in the user's cache directory. The first time, it indexes the
@@ -44,6 +46,10 @@ public:
     bool openDemo();
     // The docks by role: "features", "prompt", "steering", "decomposition", "saeMatch", "jobs".
     QDockWidget *dock(const QString &role) const;
+
+Q_SIGNALS:
+    // The demo is indexed and labelled and its panels are filled (SAE Match may still run).
+    void demoReady();
 
 protected:
     void closeEvent(QCloseEvent *event) override;

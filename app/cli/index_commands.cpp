@@ -7,6 +7,7 @@
 
 #include "core/analysis/index_job.h"
 #include "core/analysis/index_store.h"
+#include "core/demo/demo_paths.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/model/model_locator.h"
 #include "core/store/database.h"
@@ -90,8 +91,11 @@ namespace {
 
 // The index a --sae argument names: an index id, an SAE path or label, or a hook name; the
 // newest finished one when several match.
-core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &sae)
+core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec)
 {
+    std::string sae = spec;
+    if (core::demo::isDemoName(spec) && !std::filesystem::exists(spec))
+        FS_TRY(sae, core::demo::resolveDemoSae(spec));
     std::vector<core::analysis::IndexInfo> all;
     FS_TRY(all, core::analysis::listIndexes(db));
     std::error_code ec;

@@ -1,0 +1,122 @@
+// `featurescope` with no arguments: the demo workspace is created in the user's cache
+// directory, indexed for every demo SAE as a job, labelled from the manifest, and every panel
+// gets content (a labelled feature on the dashboard, the example vector in the decomposition
+// panel, the steering prompt, SAE Match over the per-layer series). Reopening computes nothing.
+
+#include "core/analysis/index_store.h"
+#include "core/analysis/match_series.h"
+#include "core/demo/demo_paths.h"
+#include "ui/decompositionpanel.h"
+#include "ui/featurebrowser.h"
+#include "ui/featuredashboard.h"
+#include "ui/featuretablemodel.h"
+#include "ui/jobrunner.h"
+#include "ui/mainwindow.h"
+#include "ui/matchpanel.h"
+#include "ui/workbench.h"
+#include "ui/workspaceactions.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QLineEdit>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fscope;
+
+class TestDemoWindow : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_cache;
+
+private Q_SLOTS:
+    void initTestCase();
+    void firstOpenPopulatesEveryPanel();
+    void reopenComesFromTheWorkspace();
+};
+
+void TestDemoWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings().clear();
+    qputenv("XDG_CACHE_HOME", m_cache.path().toUtf8());
+    QVERIFY(core::demo::locateDemo().ok());
+}
+
+void TestDemoWindow::firstOpenPopulatesEveryPanel()
+{
+    ui::MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QElapsedTimer timer;
+    timer.start();
+    QSignalSpy ready(&window, &ui::MainWindow::demoReady);
+    QVERIFY(window.openDemo());
+    // The workspace opens, then indexing runs as a job, then SAE Match as another.
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 900000);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
+    qInfo("demo ready after %.1f s (open + first indexing + SAE Match)", double(timer.elapsed()) / 1000);
+    const auto assets = *core::demo::locateDemo();
+    QCOMPARE(QFileInfo(window.workspaceActions()->workspacePath()).absoluteFilePath(),
+             QFileInfo(QString::fromStdString(core::demo::demoWorkspacePath())).absoluteFilePath());
+
+    auto *db = window.workspaceActions()->database();
+    QVERIFY(db);
+    auto indexes = core::analysis::listIndexes(*db);
+    QVERIFY(indexes.ok());
+    QCOMPARE(indexes->size(), assets.saes.size());
+    // The dashboard opens on the first labelled feature, label shown.
+    const auto &first = assets.labels.front();
+    const auto ref = window.workbench()->current();
+    auto info = core::analysis::indexInfo(*db, ref.indexId);
+    QVERIFY(info.ok());
+    QVERIFY(info->saePath.find(first.sae) != std::string::npos);
+    QCOMPARE(ref.feature, first.feature);
+    auto stored = core::analysis::label(*db, info->saeId, first.feature);
+    QCOMPARE(stored->first, first.label);
+    QVERIFY(window.featureBrowser()->model()->rowCount() > 0);
+    // Decomposition example and SAE Match over the four per-layer SAEs (three links).
+    auto *vector = window.decompositionPanel()->findChild<QLineEdit *>(QStringLiteral("decompositionVector"));
+    QVERIFY(vector);
+    QCOMPARE(vector->text(), QString::fromStdString(assets.vector));
+    const auto *match = window.matchPanel()->result();
+    QVERIFY(match);
+    QCOMPARE(match->links.size(), size_t(3));
+    for (const auto &link : match->links)
+        QVERIFY(link.result.goodShare > 0.0);
+
+    const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
+    QVERIFY(QDir().mkpath(dir));
+    QTest::qWait(200);
+    QVERIFY(window.grab().save(dir + "/demo.png"));
+    QVERIFY(window.matchPanel()->grab().save(dir + "/demo-sae-match.png"));
+}
+
+void TestDemoWindow::reopenComesFromTheWorkspace()
+{
+    ui::MainWindow window;
+    window.show();
+    QSignalSpy ready(&window, &ui::MainWindow::demoReady);
+    QVERIFY(window.openDemo());
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 300000);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("from the workspace"))
+                 || window.statusBar()->currentMessage().isEmpty(),
+             qPrintable(window.statusBar()->currentMessage()));
+    auto *db = window.workspaceActions()->database();
+    auto indexes = core::analysis::listIndexes(*db);
+    QCOMPARE(indexes->size(), core::demo::locateDemo()->saes.size()); // no second set of indexes
+}
+
+int main(int argc, char **argv)
+{
+    // The first indexing takes minutes on two cores: more than Qt Test's 5-minute default.
+    qputenv("QTEST_FUNCTION_TIMEOUT", "1800000");
+    QApplication app(argc, argv);
+    TestDemoWindow test;
+    return QTest::qExec(&test, argc, argv);
+}
+#include "tst_demo_window.moc"
