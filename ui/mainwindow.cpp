@@ -368,6 +368,11 @@ void MainWindow::populateDemo()
                 }
             m_match->setSaePaths(series);
             m_match->run();
+            if (!a.steeringPrompt.empty())
+                m_inspector->setPrompt(QString::fromStdString(a.steeringPrompt));
+            // The layer-to-layer alignment is the demo's headline view: bring its tab forward.
+            if (QDockWidget *d = dock(QStringLiteral("saeMatch")))
+                d->raise();
             Q_EMIT demoReady();
         });
 }

@@ -287,7 +287,9 @@ void MatchPanel::showResult()
         good->addData(double(k), 100 * l.result.goodShare);
         maxMse = std::max(maxMse, l.result.meanMse);
         const QString name = QString::fromStdString(s.labels[size_t(l.from)] + "→" + s.labels[size_t(l.to)]);
-        ticker->addTick(double(k), name);
+        // Ticks name the layers only ("L0→L1"); the tooltip keeps the hook names.
+        auto layerOnly = [](const std::string &label) { return QString::fromStdString(label.substr(0, label.find(' '))); };
+        ticker->addTick(double(k), layerOnly(s.labels[size_t(l.from)]) + QStringLiteral("→") + layerOnly(s.labels[size_t(l.to)]));
         QString tip = tr("%1: mean MSE %2, %3% good, %4 s").arg(name).arg(l.result.meanMse, 0, 'g', 4).arg(100 * l.result.goodShare, 0, 'f', 1).arg(l.result.seconds, 0, 'f', 2);
         if (l.overlap)
             tip += tr("\ntop-context Jaccard: matched %1 (good %2, weak %3) vs unmatched %4")
@@ -302,11 +304,16 @@ void MatchPanel::showResult()
     m_linkPlot->xAxis->setTickLabelRotation(s.links.size() > 4 ? 30 : 0);
     m_linkPlot->xAxis->setRange(-0.6, double(s.links.size()) - 0.4);
     m_linkPlot->yAxis->setLabel(tr("mean folded-decoder MSE"));
-    m_linkPlot->yAxis->setRange(0, maxMse * 1.15 + 1e-12);
+    // Headroom above the data keeps the legend (top left) off the bars and the line.
+    m_linkPlot->yAxis->setRange(0, maxMse * 1.45 + 1e-12);
     m_linkPlot->yAxis2->setVisible(true);
     m_linkPlot->yAxis2->setLabel(tr("good matches (%)"));
-    m_linkPlot->yAxis2->setRange(0, 105);
+    m_linkPlot->yAxis2->setRange(0, 135);
+    m_linkPlot->yAxis2->setTicker(QSharedPointer<QCPAxisTickerFixed>::create());
+    qSharedPointerCast<QCPAxisTickerFixed>(m_linkPlot->yAxis2->ticker())->setTickStep(25);
     m_linkPlot->legend->setVisible(true);
+    m_linkPlot->legend->setFont(QFont(font().family(), 7));
+    m_linkPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
     m_linkPlot->plotLayout()->insertRow(0);
     m_linkPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_linkPlot, tr("Matching per layer pair"), QFont(font().family(), 10, QFont::Bold)));
     m_linkPlot->replot();

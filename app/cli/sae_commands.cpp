@@ -201,11 +201,16 @@ int saeTrain(const Options &o)
     t.initialThreshold = o.number("init-threshold", 1e-3);
     t.bandwidth = o.number("bandwidth", 1e-3);
     t.hookName = hook;
+    // The initialisation seed: SAEs of different layers trained with one seed start from the
+    // same weights, and a short run leaves feature i of every layer aligned, which makes any
+    // cross-layer matching trivially the identity.
+    t.seed = static_cast<uint64_t>(o.integer("seed", 0));
     t.checkpointEvery = o.integer("checkpoint-every", 0);
     t.checkpointDir = o.value("out");
     core::sae::ActivationStreamOptions so;
     so.hookName = hook;
     so.specialTokens = m->special;
+    so.seed = t.seed;
     const auto source = core::sae::activationsFromModel(*m->decoder, m->contexts, so);
     core::jobs::TerminalProgress progress("steps");
     core::sae::TrainReport report;
@@ -236,7 +241,7 @@ int runSae(const Args &args)
     const Args rest(args.begin() + 1, args.end());
     const Options o(rest,
                     {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "batch", "device", "dtype",
-                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every", "init-threshold", "bandwidth"},
+                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every", "init-threshold", "bandwidth", "seed"},
                     {"json"});
     if (!o.ok())
         return fail(o.error());

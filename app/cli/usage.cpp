@@ -37,7 +37,7 @@ void printUsage()
         "                         dead/dense fractions (special tokens excluded)\n"
         "  sae train --model M --text FILE --hook H --out DIR [--arch topk|jumprelu]\n"
         "            [--d-sae N] [--k K] [--steps N] [--batch N] [--lr X] [--l0-coeff X]\n"
-        "            [--init-threshold X] [--bandwidth X]   (JumpReLU)\n"
+        "            [--init-threshold X] [--bandwidth X] (JumpReLU) [--seed S]\n"
         "                         train an SAE on the model's activations; saves SAELens\n"
         "  sae convert --sae PATH --out DIR [--hook H]\n"
         "                         write any supported SAE in SAELens format\n"
