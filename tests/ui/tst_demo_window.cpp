@@ -26,6 +26,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
+
 using namespace fscope;
 
 class TestDemoWindow : public QObject {
@@ -85,8 +87,18 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
     const auto *match = window.matchPanel()->result();
     QVERIFY(match);
     QCOMPARE(match->links.size(), size_t(3));
-    for (const auto &link : match->links)
-        QVERIFY(link.result.goodShare > 0.0);
+    for (const auto &link : match->links) {
+        QVERIFY(link.result.meanMse > 0.0 && std::isfinite(link.result.meanMse));
+        QCOMPARE(link.result.pairs.size(), size_t(2048));
+        // Independently initialised SAEs: the match is a search, not feature i -> feature i
+        // (which is what SAEs trained briefly from one shared seed would give).
+        size_t identity = 0;
+        for (const auto &p : link.result.pairs)
+            identity += p.a == p.b;
+        qInfo("link %lld->%lld: %.1f%% good, %.1f%% of pairs i->i", (long long)link.from, (long long)link.to,
+              100 * link.result.goodShare, 100.0 * double(identity) / double(link.result.pairs.size()));
+        QVERIFY(identity < link.result.pairs.size() / 10);
+    }
 
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
