@@ -178,7 +178,8 @@ int runGenerate(const Args &args)
     progress.finish();
     if (!out)
         return fail(out.errorMessage());
-    std::printf("%s%s\n", o.value("prompt").c_str(), (*tokenizer)->decode(out->tokens[0]).c_str());
+    std::printf("%s%s\n", o.value("prompt").c_str(),
+                core::tokenize::continuationText(**tokenizer, prompt.ids, out->tokens[0]).c_str());
     return 0;
 }
 

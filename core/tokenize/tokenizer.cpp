@@ -264,4 +264,15 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
     return t;
 }
 
+std::string continuationText(const Tokenizer &tokenizer, const std::vector<int64_t> &prompt,
+                             const std::vector<int64_t> &generated)
+{
+    std::vector<int64_t> all = prompt;
+    all.insert(all.end(), generated.begin(), generated.end());
+    const std::string before = tokenizer.decode(prompt), after = tokenizer.decode(all);
+    if (after.size() >= before.size() && after.compare(0, before.size(), before) == 0)
+        return after.substr(before.size());
+    return tokenizer.decode(generated);
+}
+
 } // namespace fscope::core::tokenize

@@ -1,6 +1,7 @@
 // Tokenizers: GPT-2 ids against the reference implementation (gpt-3-encoder) on hard strings,
 // byte spans that tile the input, decode round trips, special tokens and the BOS policy.
 
+#include "core/demo/demo_paths.h"
 #include "core/tokenize/tokenizer.h"
 #include "tests/support/testsupport.h"
 
@@ -50,6 +51,7 @@ void verifySpans(const std::string &text, const Encoding &e, const Tokenizer &t)
 class TestTokenizer : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void continuationKeepsSentencePieceSpace();
     void gpt2MatchesReference_data();
     void gpt2MatchesReference();
     void multiByteCharacterSplitAcrossTokens();
@@ -231,6 +233,21 @@ void TestTokenizer::sentencePieceModelMatchesReference()
     auto bad = loadTokenizer(broken.path().toStdString());
     QVERIFY(!bad.ok());
     QVERIFY2(bad.errorMessage().find("tokenizer.model: not a SentencePiece model") != std::string::npos, bad.errorMessage().c_str());
+}
+
+// Decoding a SentencePiece continuation alone drops its first piece's space ("is" + "a");
+// continuationText keeps it, and is the plain decode for byte-level BPE.
+void TestTokenizer::continuationKeepsSentencePieceSpace()
+{
+    auto demo = fscope::core::demo::locateDemo();
+    QVERIFY(demo.ok());
+    auto tok = loadTokenizer(demo->model);
+    QVERIFY(tok.ok());
+    const auto prompt = (*tok)->encodeForModel("A hacker is").ids;
+    // "a wizard" encodes as "▁a ▁wizard" (the dummy prefix), what a model generates after "is".
+    const auto more = (*tok)->encode("a wizard").ids;
+    QCOMPARE((*tok)->decode(more), std::string("a wizard")); // alone: the space is gone
+    QCOMPARE(continuationText(**tok, prompt, more), std::string(" a wizard"));
 }
 
 QTEST_GUILESS_MAIN(TestTokenizer)
