@@ -299,21 +299,18 @@ bool MainWindow::openDemo()
     QDir().mkpath(QFileInfo(path).absolutePath());
     // Populate once the workspace is open (opening is a job too).
     auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_workspace, &WorkspaceActions::workspaceChanged, this, [this, connection, path](const QString &opened) {
-        disconnect(*connection);
-        if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
-            populateDemo();
-    });
+    *connection = connect(m_workspace, &WorkspaceActions::workspaceChanged, this,
+                          [this, connection, path, a = *assets](const QString &opened) {
+                              disconnect(*connection);
+                              if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
+                                  populateDemo(a);
+                          });
     m_workspace->openWorkspaceAt(path);
     return true;
 }
 
-void MainWindow::populateDemo()
+void MainWindow::populateDemo(const core::demo::DemoAssets &a)
 {
-    auto assets = core::demo::locateDemo();
-    if (!assets)
-        return;
-    const core::demo::DemoAssets a = *assets;
     const std::string path = m_workspace->workspacePath().toStdString();
     auto indexIds = std::make_shared<std::vector<int64_t>>();
     m_runner->run(

@@ -7,6 +7,10 @@
 
 class QDockWidget;
 
+namespace fscope::core::demo {
+struct DemoAssets;
+}
+
 namespace fscope::ui {
 
 class DecompositionPanel;
@@ -65,7 +69,7 @@ private:
     void rememberWorkspace(const QString &path);
     void rebuildRecentMenu();
     void showIndexDialog();
-    void populateDemo();
+    void populateDemo(const core::demo::DemoAssets &assets);
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;

@@ -51,13 +51,32 @@ std::vector<std::vector<int64_t>> demoContexts(const demo::DemoAssets &a, const 
 
 class TestDemo : public QObject {
     Q_OBJECT
+    // Loaded once: the model and tokenizer two tests read.
+    demo::DemoAssets m_assets;
+    std::unique_ptr<model::Decoder> m_decoder;
+    std::unique_ptr<tokenize::Tokenizer> m_tokenizer;
+
 private Q_SLOTS:
+    void initTestCase();
     void namesResolve();
     void assetsFitTheBudget();
     void modelPerplexityHolds();
     void saesReconstruct();
     void cliBuildsLabelledWorkspace();
 };
+
+void TestDemo::initTestCase()
+{
+    auto a = demo::locateDemo();
+    QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
+    m_assets = *a;
+    auto d = model::Decoder::load(m_assets.model, {"cpu", "f32"});
+    QVERIFY(d.ok());
+    m_decoder = std::move(d).value();
+    auto tok = tokenize::loadTokenizer(m_assets.model);
+    QVERIFY(tok.ok());
+    m_tokenizer = std::move(tok).value();
+}
 
 void TestDemo::namesResolve()
 {
@@ -104,47 +123,35 @@ void TestDemo::assetsFitTheBudget()
 
 void TestDemo::modelPerplexityHolds()
 {
-    auto a = demo::locateDemo();
-    QVERIFY(a.ok());
-    auto d = model::Decoder::load(a->model, {"cpu", "f32"});
-    QVERIFY(d.ok());
-    auto tok = tokenize::loadTokenizer(a->model);
-    QVERIFY(tok.ok());
-    // A fixed prompt first: the model must know the corpus's commonest pattern.
-    const auto contexts = demoContexts(*a, **tok, 32);
+    // The first 32 contexts of the corpus sample, which training never saw.
+    const auto contexts = demoContexts(m_assets, *m_tokenizer, 32);
     QCOMPARE(contexts.size(), size_t(32));
     at::NoGradGuard g;
     at::Tensor ids = at::empty({32, 128}, at::kLong);
     for (int64_t i = 0; i < 32; ++i)
         for (int64_t t = 0; t < 128; ++t)
             ids[i][t] = contexts[size_t(i)][size_t(t)];
-    const at::Tensor logits = (*d)->forward({ids}).value().logits;
+    const at::Tensor logits = m_decoder->forward({ids}).value().logits;
     const double loss = at::cross_entropy_loss(logits.narrow(1, 0, 127).reshape({-1, logits.size(-1)}),
                                                ids.narrow(1, 1, 127).reshape({-1}))
                             .item<double>();
     const double ppl = std::exp(loss);
-    qInfo("demo model perplexity on 4064 corpus-sample tokens: %.2f (uniform: %lld)", ppl, (long long)(*tok)->vocabSize());
+    qInfo("demo model perplexity on 4064 corpus-sample tokens: %.2f (uniform: %lld)", ppl, (long long)m_tokenizer->vocabSize());
     // Measured ~80-90 when built; a unigram model of this text sits near 400.
     QVERIFY2(ppl < 130, qPrintable(QString::number(ppl)));
 }
 
 void TestDemo::saesReconstruct()
 {
-    auto a = demo::locateDemo();
-    QVERIFY(a.ok());
-    auto d = model::Decoder::load(a->model, {"cpu", "f32"});
-    QVERIFY(d.ok());
-    auto tok = tokenize::loadTokenizer(a->model);
-    QVERIFY(tok.ok());
-    const auto contexts = demoContexts(*a, **tok, 16);
+    const auto contexts = demoContexts(m_assets, *m_tokenizer, 16);
     sae::EvalOptions eo;
-    eo.specialTokens = {*(*tok)->bosId()};
+    eo.specialTokens = {*m_tokenizer->bosId()};
     eo.computeCe = false;
-    for (const auto &s : a->saes) {
+    for (const auto &s : m_assets.saes) {
         auto sae = sae::loadSae(s.path, {"", "cpu"});
         QVERIFY(sae.ok());
         QCOMPARE(sae->dtype(), at::kFloat); // stored as f16, computed in f32 on the CPU
-        auto m = sae::evaluateSae(**d, *sae, contexts, eo);
+        auto m = sae::evaluateSae(*m_decoder, *sae, contexts, eo);
         QVERIFY(m.ok());
         const double ev = m->value("explained_variance"), l0 = m->value("l0");
         qInfo("%s: explained variance %.3f, L0 %.1f", s.name.c_str(), ev, l0);
