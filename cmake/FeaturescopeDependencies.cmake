@@ -20,7 +20,7 @@ target_compile_options(fs_torch INTERFACE ${_fs_torch_flags})
 
 set(FEATURESCOPE_HAVE_QT_TEST OFF)
 if(FEATURESCOPE_GUI)
-  find_package(Qt6 6.2 REQUIRED COMPONENTS Core Gui Widgets Concurrent PrintSupport Test)
+  find_package(Qt6 6.2 REQUIRED COMPONENTS Core Gui Widgets Concurrent PrintSupport Svg Test)
   find_package(QCustomPlotQt6 REQUIRED)
   set(FEATURESCOPE_HAVE_QT_TEST ON)
   set(CMAKE_AUTOMOC ON)

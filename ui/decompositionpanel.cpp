@@ -148,9 +148,8 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     for (QCustomPlot *p : {m_curves, m_bars}) {
         applyPlotStyle(p);
         p->setMinimumSize(240, 170);
-        p->plotLayout()->insertRow(0);
     }
-    m_curves->plotLayout()->addElement(0, 0, new QCPTextElement(m_curves, tr("FVE of the top-k rebuild"), QFont(font().family(), 10, QFont::Bold)));
+    setPlotTitle(m_curves, tr("FVE of the top-k rebuild"));
     {
         auto *legendRect = new QCPLayoutGrid;
         m_curves->plotLayout()->addElement(1, 1, legendRect);
@@ -158,7 +157,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
         legendRect->setMargins(QMargins(0, 0, 0, 0));
         m_curves->plotLayout()->setColumnStretchFactor(1, 0.001);
     }
-    m_bars->plotLayout()->addElement(0, 0, new QCPTextElement(m_bars, tr("Top features"), QFont(font().family(), 10, QFont::Bold)));
+    setPlotTitle(m_bars, tr("Top features"));
     m_method = new QComboBox;
     m_table = new QTableWidget(0, 3);
     m_table->setObjectName(QStringLiteral("decompositionTable"));

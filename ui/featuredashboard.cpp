@@ -4,7 +4,9 @@
 #include "core/analysis/index_store.h"
 #include "core/store/database.h"
 #include "core/store/statement.h"
+#include "core/report/feature_report.h"
 #include "core/tokenize/tokenizer.h"
+#include "ui/reportexport.h"
 #include "ui/emptystatepanel.h"
 #include "ui/examplelist.h"
 #include "ui/featuretablemodel.h"
@@ -69,12 +71,7 @@ QCustomPlot *makePlot(const QString &name, const QString &title, QWidget *parent
     plot->setObjectName(name);
     plot->setMinimumSize(110, 220); // the title's width must not set the window's minimum
     applyPlotStyle(plot);
-    plot->plotLayout()->insertRow(0);
-    QFont bold = parent->font();
-    bold.setBold(true);
-    auto *heading = new QCPTextElement(plot, title, bold);
-    heading->setTextColor(parent->palette().color(QPalette::WindowText));
-    plot->plotLayout()->addElement(0, 0, heading);
+    setPlotTitle(plot, title);
     return plot;
 }
 
@@ -153,11 +150,28 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
             if (m_data)
                 Q_EMIT m_workbench->steerRequested(m_data->index.id, m_data->feature, mode);
         });
+    auto *exportButton = new QToolButton(this);
+    exportButton->setObjectName(QStringLiteral("exportReportButton"));
+    exportButton->setText(tr("Export"));
+    exportButton->setToolTip(tr("Write this feature's report (HTML, Markdown, PDF, JSON, Neuronpedia)"));
+    exportButton->setPopupMode(QToolButton::InstantPopup);
+    auto *exportMenu = new QMenu(exportButton);
+    exportButton->setMenu(exportMenu);
+    fillReportMenu(exportMenu, m_workbench, this, [this] {
+        ReportTarget t;
+        if (m_data) {
+            t.indexId = m_data->index.id;
+            t.features = {m_data->feature};
+            t.baseName = QStringLiteral("feature-%1-%2").arg(QString::fromStdString(core::report::fileSafe(m_data->index.saeLabel))).arg(m_data->feature);
+        }
+        return t;
+    });
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(steer);
     buttons->addWidget(ablate);
     buttons->addWidget(m_bookmark);
     buttons->addWidget(m_lists);
+    buttons->addWidget(exportButton);
     buttons->addWidget(saveNotes);
 
     auto *header = new QGridLayout;

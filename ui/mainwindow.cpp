@@ -1,5 +1,9 @@
 #include "ui/mainwindow.h"
 
+#include "plugins/host/pluginmanager.h"
+#include "ui/pluginmanagerdialog.h"
+#include "ui/reportexportdialog.h"
+
 #include "core/analysis/index_job.h"
 #include "core/demo/demo_workspace.h"
 #include "core/store/database.h"
@@ -45,9 +49,14 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(m_dashboard);
 
     createDocks();
+    // Plugins first: the panels' export menus list what they register.
+    m_workbench->plugins()->loadPlugins();
     createMenus();
     statusBar()->addPermanentWidget(m_progress);
-    statusBar()->showMessage(tr("Ready"));
+    const QStringList pluginErrors = m_workbench->plugins()->errors();
+    statusBar()->showMessage(pluginErrors.isEmpty() ? tr("Ready")
+                                                    : tr("%n plugin(s) could not be loaded (Help > Plugins)", nullptr,
+                                                         static_cast<int>(pluginErrors.size())));
 
     connect(m_workspace, &WorkspaceActions::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, 10000); });
@@ -133,6 +142,14 @@ void MainWindow::createMenus()
     m_indexAction->setObjectName(QStringLiteral("actionIndexCorpus"));
     m_indexAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     m_indexAction->setStatusTip(tr("Index a corpus with a model and SAEs into the workspace"));
+    QAction *exportReport = file->addAction(tr("&Export Feature Report..."), this, [this] {
+        auto *dialog = new ReportExportDialog(m_workbench, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    exportReport->setObjectName(QStringLiteral("actionExportReport"));
+    exportReport->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportReport->setStatusTip(tr("Write feature reports (HTML, Markdown, PDF, JSON, Neuronpedia) for one feature or a list"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -157,6 +174,12 @@ void MainWindow::createMenus()
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *pluginsAction = help->addAction(tr("&Plugins..."), this, [this] {
+        auto *dialog = new PluginManagerDialog(m_workbench->plugins(), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    pluginsAction->setObjectName(QStringLiteral("actionPlugins"));
     QAction *about = help->addAction(tr("&About Featurescope"), this, [this] {
         auto *dialog = new AboutDialog(this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);

@@ -314,8 +314,7 @@ void MatchPanel::showResult()
     m_linkPlot->legend->setVisible(true);
     m_linkPlot->legend->setFont(QFont(font().family(), 7));
     m_linkPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
-    m_linkPlot->plotLayout()->insertRow(0);
-    m_linkPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_linkPlot, tr("Matching per layer pair"), QFont(font().family(), 10, QFont::Bold)));
+    setPlotTitle(m_linkPlot, tr("Matching per layer pair"));
     m_linkPlot->replot();
 
     // Chain lengths (layers a feature persists through good links).
@@ -336,10 +335,7 @@ void MatchPanel::showResult()
     m_chainPlot->yAxis->setLabel(tr("chains"));
     m_chainPlot->xAxis->setRange(0.4, double(s.chainLengths.size()) + 0.6);
     m_chainPlot->yAxis->setRange(0, maxCount * 1.1 + 1);
-    if (m_chainPlot->plotLayout()->rowCount() == 1) {
-        m_chainPlot->plotLayout()->insertRow(0);
-        m_chainPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_chainPlot, tr("Feature chains"), QFont(font().family(), 10, QFont::Bold)));
-    }
+    setPlotTitle(m_chainPlot, tr("Feature chains"));
     m_chainPlot->replot();
 
     // Hidden-state approximation per link and scheme (paper Fig. 11): EV of x_hat_B.
@@ -368,10 +364,7 @@ void MatchPanel::showResult()
         m_evPlot->yAxis->setRangeUpper(1.05);
         m_evPlot->legend->setVisible(true);
         m_evPlot->legend->setFont(QFont(font().family(), 7));
-        if (m_evPlot->plotLayout()->rowCount() == 1) {
-            m_evPlot->plotLayout()->insertRow(0);
-            m_evPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_evPlot, tr("Hidden-state approximation"), QFont(font().family(), 10, QFont::Bold)));
-        }
+        setPlotTitle(m_evPlot, tr("Hidden-state approximation"));
         m_evPlot->replot();
     }
 

@@ -72,12 +72,13 @@ QTableWidgetItem *item(const QString &text, bool number = false)
     return i;
 }
 
-QCustomPlot *plot(const QString &name, QWidget *parent)
+QCustomPlot *plot(const QString &name, const QString &title, QWidget *parent)
 {
     auto *p = new QCustomPlot(parent);
     p->setObjectName(name);
     p->setMinimumSize(120, 160);
     applyPlotStyle(p);
+    setPlotTitle(p, title);
     return p;
 }
 
@@ -104,8 +105,8 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
       m_positions(new QComboBox(this)), m_prompt(new QPlainTextEdit(this)), m_maxTokens(new QSpinBox(this)),
       m_temperature(new QDoubleSpinBox(this)), m_seed(new QSpinBox(this)), m_target(new QLineEdit(this)), m_status(new QLabel(this)),
       m_tabs(new QTabWidget(this)), m_base(new QTextBrowser(this)), m_steered(new QTextBrowser(this)), m_next(new QTableWidget(this)),
-      m_sweepPlot(plot(QStringLiteral("sweepPlot"), this)), m_sweepDetail(new QLabel(this)),
-      m_ablationPlot(plot(QStringLiteral("ablationPlot"), this)), m_ablation(new QTableWidget(this))
+      m_sweepPlot(plot(QStringLiteral("sweepPlot"), tr("Strength sweep"), this)), m_sweepDetail(new QLabel(this)),
+      m_ablationPlot(plot(QStringLiteral("ablationPlot"), tr("Ablation effects"), this)), m_ablation(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("steeringPanel"));
     m_index->setObjectName(QStringLiteral("steerSae"));

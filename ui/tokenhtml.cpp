@@ -1,5 +1,7 @@
 #include "ui/tokenhtml.h"
 
+#include "core/report/feature_report.h"
+
 #include <QApplication>
 #include <QPalette>
 
@@ -9,11 +11,7 @@ namespace fscope::ui {
 
 QString displayToken(const std::string &bytes)
 {
-    QString s = QString::fromUtf8(bytes.data(), static_cast<int>(bytes.size()));
-    s.replace(QLatin1Char('\n'), QStringLiteral("\u21b5"));
-    s.replace(QLatin1Char('\r'), QString());
-    s.replace(QLatin1Char('\t'), QStringLiteral("\u2192"));
-    return s;
+    return QString::fromStdString(core::report::displayToken(bytes));
 }
 
 QColor highlightColor(double t)

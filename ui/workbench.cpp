@@ -2,6 +2,7 @@
 
 #include "core/analysis/index_store.h"
 #include "core/analysis/prompt_analysis.h"
+#include "plugins/host/pluginmanager.h"
 #include "ui/workspaceactions.h"
 
 #include <QAction>
@@ -12,6 +13,7 @@ namespace fscope::ui {
 
 Workbench::Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *parent)
     : QObject(parent), m_runner(runner), m_workspace(workspace), m_models(std::make_unique<core::analysis::ModelCache>()),
+      m_plugins(new plugins::PluginManager(this)),
       m_back(new QAction(tr("&Back"), this)), m_forward(new QAction(tr("&Forward"), this))
 {
     m_back->setObjectName(QStringLiteral("actionBack"));

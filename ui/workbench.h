@@ -19,6 +19,9 @@ class ModelCache;
 namespace fscope::core::store {
 class Database;
 }
+namespace fscope::plugins {
+class PluginManager;
+}
 
 namespace fscope::ui {
 
@@ -43,6 +46,8 @@ public:
     core::store::Database *database() const;
     QString workspacePath() const;
     core::analysis::ModelCache &models() const { return *m_models; }
+    // The plugin registry (report exporters, ...); loaded by the main window.
+    plugins::PluginManager *plugins() const { return m_plugins; }
     // Fills `combo` with the workspace's finished indexes (SAE label, index id as data),
     // keeping the selected index when it is still there: the SAE choice of every panel.
     void fillIndexChoice(QComboBox *combo) const;
@@ -76,6 +81,7 @@ private:
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;
     std::unique_ptr<core::analysis::ModelCache> m_models;
+    plugins::PluginManager *m_plugins;
     FeatureRef m_current;
     std::vector<FeatureRef> m_backStack, m_forwardStack;
     QAction *m_back;

@@ -27,6 +27,7 @@ int runMatch(const Args &args);
 int runDecompose(const Args &args);
 int runDemo(const Args &args);
 int runCaa(const Args &args);
+int runReport(const Args &args);
 
 void printUsage();
 

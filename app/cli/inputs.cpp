@@ -38,4 +38,27 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
     return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
 }
 
+core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec)
+{
+    std::string sae = spec;
+    if (core::demo::isDemoName(spec) && !std::filesystem::exists(spec))
+        FS_TRY(sae, core::demo::resolveDemoSae(spec));
+    std::vector<core::analysis::IndexInfo> all;
+    FS_TRY(all, core::analysis::listIndexes(db));
+    std::error_code ec;
+    const std::string canonical = std::filesystem::weakly_canonical(sae, ec).string();
+    for (const auto &info : all) {
+        if (info.status != "done")
+            continue;
+        const bool byId = !sae.empty() && sae.find_first_not_of("0123456789") == std::string::npos && std::stoll(sae) == info.id;
+        const bool byPath = info.saePath == sae || (!canonical.empty() && std::filesystem::weakly_canonical(info.saePath, ec).string() == canonical);
+        if (byId || byPath || info.saeLabel == sae || info.hook == sae)
+            return info;
+    }
+    std::string known;
+    for (const auto &info : all)
+        known += "\n  " + std::to_string(info.id) + "  " + info.saeLabel + "  " + info.hook + "  [" + info.status + "]";
+    return core::fileError(db.path(), "no finished index for SAE '" + sae + "'" + (known.empty() ? " (the workspace has no index)" : "; indexes:" + known));
+}
+
 } // namespace fscope::cli

@@ -3,6 +3,7 @@
 
 #include "app/cli/options.h"
 
+#include "core/analysis/index_store.h"
 #include "core/store/database.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -14,6 +15,10 @@ namespace fscope::cli {
 
 // A workspace argument: "demo" is the demo workspace in the user's cache directory.
 std::string workspacePath(const std::string &arg);
+
+// The index a --sae argument names: an index id, an SAE path or label, or a hook name; the
+// newest finished one when several match.
+core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec);
 
 // The workspace named by --workspace, or null when the option is absent.
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o);

@@ -51,6 +51,8 @@ int main(int argc, char **argv)
             return runDecompose(args);
         if (command == "caa")
             return runCaa(args);
+        if (command == "report")
+            return runReport(args);
         if (command == "demo")
             return runDemo(args);
     } catch (const std::invalid_argument &) {

@@ -1,6 +1,7 @@
 // featurescope: the desktop workbench.
 
 #include "core/util/runtime.h"
+#include "plugins/exporters/builtinplugins.h"
 #include "ui/mainwindow.h"
 #include "ui/workspaceactions.h"
 
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
     parser.process(app);
 
     fscope::core::initComputeRuntime();
+    fscope::plugins::linkBuiltinPlugins();
     fscope::ui::MainWindow window;
     window.show();
     if (!parser.positionalArguments().isEmpty())

@@ -1,5 +1,6 @@
 #include "tests/support/planted.h"
 
+#include "core/analysis/index_job.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
@@ -91,6 +92,36 @@ void writePlantedCorpus(const std::string &path, const std::vector<std::string> 
             out << (next() % 4 == 0 ? words[next() % words.size()] : std::string(filler[next() % 12]));
         out << ".\n";
     }
+}
+
+} // namespace fscope::test
+
+namespace fscope::test {
+
+long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, const std::string &corpusPath,
+                       std::string *error)
+{
+    core::analysis::IndexRequest request;
+    request.model = setup.modelDir;
+    request.device = "cpu";
+    request.saes = {setup.saeDir};
+    request.corpus.paths = {corpusPath};
+    request.corpus.contextLength = 64;
+    request.corpus.tokenBudget = 8192;
+    request.options.batchContexts = 8;
+    auto result = core::analysis::runIndexJob(db, request);
+    if (!result) {
+        if (error)
+            *error = result.errorMessage();
+        return 0;
+    }
+    auto indexes = core::analysis::listIndexes(db);
+    if (!indexes || indexes->empty()) {
+        if (error)
+            *error = "no index after indexing";
+        return 0;
+    }
+    return indexes->front().id;
 }
 
 } // namespace fscope::test

@@ -25,3 +25,16 @@ PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::st
 void writePlantedCorpus(const std::string &path, const std::vector<std::string> &words, int lines, unsigned seed);
 
 } // namespace fscope::test
+
+namespace fscope::core::store {
+class Database;
+}
+
+namespace fscope::test {
+
+// Indexes `corpusPath` (8k tokens, contexts of 64) with the planted model and SAE into `db`;
+// returns the index id, or 0 with the reason in `error`.
+long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, const std::string &corpusPath,
+                       std::string *error);
+
+} // namespace fscope::test

@@ -422,7 +422,7 @@ void TestWorkbench::matchPanelFollowsChains()
     // Every plot exports: PNG at twice its size, PDF.
     auto *plot = panel->findChild<QCustomPlot *>(QStringLiteral("matchLinkPlot"));
     QVERIFY(plot);
-    QVERIFY(ui::exportPlot(plot, dir + "/match-links.png", 2.0));
+    QVERIFY(ui::exportPlot(plot, dir + "/match-links.png", 192));
     const QImage exported(dir + "/match-links.png");
     QCOMPARE(exported.size(), plot->size() * 2);
     QVERIFY(ui::exportPlot(plot, dir + "/match-links.pdf"));
@@ -430,7 +430,7 @@ void TestWorkbench::matchPanelFollowsChains()
     QVERIFY(pdf.open(QIODevice::ReadOnly));
     QVERIFY(pdf.read(5) == "%PDF-");
     QString error;
-    QVERIFY(!ui::exportPlot(plot, dir + "/match-links.xyz", 2.0, &error));
+    QVERIFY(!ui::exportPlot(plot, dir + "/match-links.xyz", 192, &error));
     QVERIFY(error.contains(QStringLiteral("unknown image type")));
 }
 
