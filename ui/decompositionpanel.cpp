@@ -63,6 +63,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     auto *form = new QFormLayout(controls);
     form->setContentsMargins(0, 0, 0, 0);
     m_index = new QComboBox;
+    m_index->setObjectName(QStringLiteral("decompositionSae"));
     m_index->setToolTip(tr("An indexed SAE: its model builds CAA vectors, its corpus supplies activations"));
     form->addRow(tr("SAE"), m_index);
     auto *vectorRow = new QHBoxLayout;
@@ -75,9 +76,11 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     form->addRow(tr("Vector"), vectorRow);
     auto *pairsRow = new QHBoxLayout;
     m_pairs = new QLineEdit;
+    m_pairs->setObjectName(QStringLiteral("decompositionPairs"));
     m_pairs->setPlaceholderText(tr("or prompt pairs .jsonl (CAA)"));
     auto *browsePairs = new QPushButton(tr("..."));
     m_position = new QComboBox;
+    m_position->setObjectName(QStringLiteral("decompositionPosition"));
     m_position->addItem(tr("answer token"), QStringLiteral("answer"));
     m_position->addItem(tr("last token"), QStringLiteral("last"));
     m_position->addItem(tr("completion mean"), QStringLiteral("mean"));
@@ -101,6 +104,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     }
     form->addRow(tr("Methods"), grid);
     m_k = new QSpinBox;
+    m_k->setObjectName(QStringLiteral("decompositionK"));
     m_k->setRange(1, 64);
     m_k->setValue(32);
     m_k->setToolTip(tr("Atoms for matching pursuit and OMP; terms of the re-steer rebuild"));
@@ -110,6 +114,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     m_resteerPrompt->setObjectName(QStringLiteral("resteerPrompt"));
     m_resteerPrompt->setPlaceholderText(tr("prompt: steer with v and with each top-k rebuild"));
     m_strength = new QDoubleSpinBox;
+    m_strength->setObjectName(QStringLiteral("resteerStrength"));
     m_strength->setRange(-1000, 1000);
     m_strength->setValue(1.0);
     m_strength->setToolTip(tr("Multiple of the vector added at every position"));
@@ -159,6 +164,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     }
     setPlotTitle(m_bars, tr("Top features"));
     m_method = new QComboBox;
+    m_method->setObjectName(QStringLiteral("decompositionShown"));
     m_table = new QTableWidget(0, 3);
     m_table->setObjectName(QStringLiteral("decompositionTable"));
     m_table->setHorizontalHeaderLabels({tr("Feature"), tr("Coefficient"), tr("Pre-activation at v = 0")});

@@ -20,6 +20,11 @@
 #include "ui/decompositionpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
+#include "ui/formstate.h"
+#include "core/analysis/index_store.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <QMessageBox>
 #include <QScrollArea>
@@ -62,6 +67,8 @@ MainWindow::MainWindow(QWidget *parent)
             [this](const QString &text) { statusBar()->showMessage(text, 10000); });
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::updateTitle);
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::rememberWorkspace);
+    connect(m_workspace, &WorkspaceActions::aboutToChangeWorkspace, this, &MainWindow::saveSession);
+    connect(m_workspace, &WorkspaceActions::workspaceChanged, this, [this] { restoreSession(); });
     updateTitle(QString());
     restoreSettings();
 }
@@ -365,8 +372,11 @@ void MainWindow::populateDemo(const core::demo::DemoAssets &a)
             }
             statusBar()->showMessage(job.outcome, 10000);
             m_workbench->refresh();
-            // The first labelled feature, so the dashboard opens on something readable.
+            // The first labelled feature, so the dashboard opens on something readable (unless
+            // the user's own session came back with the workspace).
             [&] {
+                if (m_sessionRestored)
+                    return;
                 for (const auto &l : a.labels)
                     for (size_t i = 0; i < a.saes.size() && i < indexIds->size(); ++i)
                         if (a.saes[i].name == l.sae) {
@@ -374,9 +384,9 @@ void MainWindow::populateDemo(const core::demo::DemoAssets &a)
                             return;
                         }
             }();
-            if (!a.vector.empty())
+            if (!a.vector.empty() && !m_sessionRestored)
                 m_decomposition->setVectorFile(QString::fromStdString(a.vector));
-            if (!a.steeringPrompt.empty())
+            if (!a.steeringPrompt.empty() && !m_sessionRestored)
                 m_steering->setPrompt(QString::fromStdString(a.steeringPrompt));
             // SAE Match over the per-layer series (one SAE per layer, in layer order).
             QStringList series;
@@ -388,17 +398,74 @@ void MainWindow::populateDemo(const core::demo::DemoAssets &a)
                 }
             m_match->setSaePaths(series);
             m_match->run();
-            if (!a.steeringPrompt.empty())
+            if (!a.steeringPrompt.empty() && !m_sessionRestored)
                 m_inspector->setPrompt(QString::fromStdString(a.steeringPrompt));
             // The layer-to-layer alignment is the demo's headline view: bring its tab forward.
-            if (QDockWidget *d = dock(QStringLiteral("saeMatch")))
+            if (QDockWidget *d = dock(QStringLiteral("saeMatch")); d && !m_sessionRestored)
                 d->raise();
             Q_EMIT demoReady();
         });
 }
 
+namespace {
+const char *kSessionKey = "ui.session";
+constexpr int kSessionVersion = 1;
+} // namespace
+
+void MainWindow::saveSession()
+{
+    auto *db = m_workspace->database();
+    if (!db)
+        return;
+    QJsonObject panels;
+    for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
+                               {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
+        panels.insert(QLatin1String(role), saveFormState(panel));
+    QJsonObject session{{QStringLiteral("version"), kSessionVersion},
+                        {QStringLiteral("window"), QString::fromLatin1(saveState().toBase64())},
+                        {QStringLiteral("panels"), panels}};
+    const FeatureRef current = m_workbench->current();
+    if (current.valid())
+        session.insert(QStringLiteral("current"),
+                       QJsonObject{{QStringLiteral("index"), current.indexId}, {QStringLiteral("feature"), current.feature}});
+    if (auto s = db->setMeta(kSessionKey, QJsonDocument(session).toJson(QJsonDocument::Compact).toStdString()); !s)
+        statusBar()->showMessage(tr("The session was not saved: %1").arg(QString::fromStdString(s.errorMessage())), 10000);
+}
+
+bool MainWindow::restoreSession()
+{
+    m_sessionRestored = false;
+    auto *db = m_workspace->database();
+    if (!db)
+        return false;
+    auto stored = db->meta(kSessionKey);
+    if (!stored || stored->empty())
+        return false;
+    QJsonParseError error;
+    const QJsonObject session = QJsonDocument::fromJson(QByteArray::fromStdString(*stored), &error).object();
+    if (error.error != QJsonParseError::NoError || session.value(QStringLiteral("version")).toInt() != kSessionVersion) {
+        // A damaged or newer session is ignored (and replaced on the next save); nothing else is touched.
+        statusBar()->showMessage(tr("The workspace's saved session could not be read; starting fresh"), 10000);
+        return false;
+    }
+    restoreState(QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
+    const QJsonObject panels = session.value(QStringLiteral("panels")).toObject();
+    for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
+                               {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
+        restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
+    const QJsonObject current = session.value(QStringLiteral("current")).toObject();
+    const qint64 indexId = current.value(QStringLiteral("index")).toInteger();
+    if (indexId > 0) {
+        if (auto info = core::analysis::indexInfo(*db, indexId); info && info->status == "done")
+            m_workbench->showFeature(indexId, current.value(QStringLiteral("feature")).toInteger());
+    }
+    m_sessionRestored = true;
+    return true;
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    saveSession();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

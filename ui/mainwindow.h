@@ -50,6 +50,12 @@ public:
     bool openDemo();
     // The docks by role: "features", "prompt", "steering", "decomposition", "saeMatch", "jobs".
     QDockWidget *dock(const QString &role) const;
+    // The workspace session: the docks' layout, the feature on screen and each panel's form
+    // (steering and decomposition setups, the browser's list filter, the SAE Match series),
+    // stored in the workspace (meta "ui.session") when it closes or another one opens, and
+    // restored when it is opened again. restoreSession() is false when none was stored.
+    void saveSession();
+    bool restoreSession();
 
 Q_SIGNALS:
     // The demo is indexed and labelled and its panels are filled (SAE Match may still run).
@@ -85,6 +91,7 @@ private:
     QMenu *m_recentMenu = nullptr;
     QAction *m_indexAction = nullptr;
     bool m_stateRestored = false;
+    bool m_sessionRestored = false;
     bool m_shown = false;
 };
 

@@ -47,9 +47,11 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     buttons->addWidget(clear);
     form->addLayout(buttons);
     m_fold = new QCheckBox(tr("Fold JumpReLU thresholds (the paper's method)"));
+    m_fold->setObjectName(QStringLiteral("matchFold"));
     m_fold->setChecked(true);
     form->addWidget(m_fold);
     m_cost = new QComboBox;
+    m_cost->setObjectName(QStringLiteral("matchCost"));
     for (const char *c : {"decoder", "all", "encoder", "cosine"})
         m_cost->addItem(QString::fromLatin1(c), QString::fromLatin1(c));
     auto *costRow = new QFormLayout;
@@ -81,7 +83,9 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     }
     auto *chainControls = new QHBoxLayout;
     m_chainLayer = new QComboBox;
+    m_chainLayer->setObjectName(QStringLiteral("matchChainLayer"));
     m_chainFeature = new QSpinBox;
+    m_chainFeature->setObjectName(QStringLiteral("matchChainFeature"));
     m_chainFeature->setRange(0, 1 << 30);
     auto *follow = new QPushButton(tr("Follow chain"));
     chainControls->addWidget(new QLabel(tr("Feature")));

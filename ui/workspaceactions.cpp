@@ -100,6 +100,8 @@ int WorkspaceActions::openWorkspaceAt(const QString &path)
                                  },
                                  [this, opened, path](const JobState &job) {
                                      if (job.succeeded && *opened) {
+                                         if (m_database)
+                                             Q_EMIT aboutToChangeWorkspace();
                                          m_database = std::move(*opened);
                                          Q_EMIT workspaceChanged(path);
                                          Q_EMIT message(job.outcome);

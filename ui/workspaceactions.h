@@ -40,6 +40,8 @@ public:
     int inspectSaeAt(const QString &path);
 
 Q_SIGNALS:
+    // The open workspace is about to be replaced by another (it is still open now).
+    void aboutToChangeWorkspace();
     void workspaceChanged(const QString &path);
     // One line for the status bar.
     void message(const QString &text);

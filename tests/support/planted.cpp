@@ -1,6 +1,7 @@
 #include "tests/support/planted.h"
 
 #include "core/analysis/index_job.h"
+#include "core/analysis/index_store.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
