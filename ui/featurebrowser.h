@@ -27,11 +27,12 @@ public:
     // Selects an index by id (reloads its features through the job runner); returns the job id.
     int selectIndex(qint64 indexId);
     void focusSearch();
+    // Re-reads the search, list and density filters (after they were set programmatically).
+    void applyFilter();
 
 private:
     void reloadIndexes();
     void reloadLists();
-    void applyFilter();
     void onCurrentFeature(FeatureRef ref);
     void updateCount();
 

@@ -23,6 +23,7 @@
 #include "ui/formstate.h"
 #include "core/analysis/index_store.h"
 
+#include <QComboBox>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -453,6 +454,11 @@ bool MainWindow::restoreSession()
     for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
                                {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
         restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
+    // Restored choices do not emit the user's signals: the browser loads its index and filters.
+    if (auto *combo = m_browser->findChild<QComboBox *>(QStringLiteral("indexCombo")))
+        if (combo->currentData().toLongLong() > 0 && combo->currentData().toLongLong() != m_browser->indexId())
+            m_browser->selectIndex(combo->currentData().toLongLong());
+    m_browser->applyFilter();
     const QJsonObject current = session.value(QStringLiteral("current")).toObject();
     const qint64 indexId = current.value(QStringLiteral("index")).toInteger();
     if (indexId > 0) {

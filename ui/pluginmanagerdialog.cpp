@@ -4,6 +4,7 @@
 #include "plugins/host/pluginmanager.h"
 
 #include <QDialogButtonBox>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
@@ -13,7 +14,7 @@
 namespace fscope::ui {
 
 namespace {
-enum Column { Enabled, Name, Version, Source, Status, Columns };
+enum Column { Enabled, Name, Version, Status, Source, Columns };
 }
 
 PluginManagerDialog::PluginManagerDialog(plugins::PluginManager *manager, QWidget *parent)
@@ -21,7 +22,7 @@ PluginManagerDialog::PluginManagerDialog(plugins::PluginManager *manager, QWidge
 {
     setWindowTitle(tr("Plugins"));
     setObjectName(QStringLiteral("pluginManagerDialog"));
-    m_table->setHorizontalHeaderLabels({tr("On"), tr("Plugin"), tr("Version"), tr("From"), tr("Status")});
+    m_table->setHorizontalHeaderLabels({tr("On"), tr("Plugin"), tr("Version"), tr("Status"), tr("File")});
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -64,7 +65,9 @@ void PluginManagerDialog::refresh()
         name->setToolTip(QStringLiteral("%1\n%2\n%3").arg(s.id, s.description, s.vendor));
         m_table->setItem(row, Name, name);
         m_table->setItem(row, Version, new QTableWidgetItem(s.version));
-        m_table->setItem(row, Source, new QTableWidgetItem(s.builtIn ? tr("built in") : s.filePath));
+        auto *source = new QTableWidgetItem(s.builtIn ? tr("built in") : QFileInfo(s.filePath).fileName());
+        source->setToolTip(s.filePath);
+        m_table->setItem(row, Source, source);
         QString status;
         if (!s.error.isEmpty())
             status = tr("Not loaded: %1").arg(s.error);

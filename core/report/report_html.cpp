@@ -53,12 +53,13 @@ table.toc th, table.toc td { text-align: left; padding: 2px 10px; border-bottom:
 .ex .val { display: inline-block; width: 64px; color: #666; }
 .ex .max { font-weight: bold; text-decoration: underline; }
 .dead { color: #a33; }
-section.feature { margin-bottom: 32px; }
+div.feature { margin-bottom: 32px; }
 )css";
 
 std::string exampleHtml(const ReportExample &e, float max)
 {
-    std::string html = "<div class=\"ex\"><span class=\"val\">" + fmt("%.3f", e.value) + "</span>";
+    // Two no-break spaces keep the value apart where inline-block widths are not honoured (PDF).
+    std::string html = "<div class=\"ex\"><span class=\"val\">" + fmt("%.3f", e.value) + "</span>&#160;&#160;";
     for (size_t i = 0; i < e.tokens.size(); ++i) {
         const float v = i < e.values.size() ? e.values[i] : 0.0f;
         const std::string text = xmlEscape(displayToken(e.tokens[i]));
@@ -79,11 +80,14 @@ std::string exampleHtml(const ReportExample &e, float max)
 
 std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool first)
 {
-    std::string h = "<section class=\"feature\" id=\"" + xmlEscape(chartBase(r)) + "\"";
+    // The page break sits on the heading: Qt's rich text (the PDF renderer) honours it on
+    // blocks such as h1 and p, not on a wrapping div.
+    std::string h = "<div class=\"feature\" id=\"" + xmlEscape(chartBase(r)) + "\">\n<h1";
     if (options.paged && !first)
         h += " style=\"page-break-before: always\"";
-    h += ">\n<h1>Feature " + std::to_string(r.feature) + " <span class=\"sae\">" + xmlEscape(r.saeLabel) + " · " +
-         xmlEscape(r.hook) + "</span></h1>\n";
+    // Labels often name the hook already ("layer6 (blocks.6.hook_resid_post)").
+    const std::string where = r.saeLabel.find(r.hook) != std::string::npos ? r.saeLabel : r.saeLabel + " · " + r.hook;
+    h += ">Feature " + std::to_string(r.feature) + " <span class=\"sae\">" + xmlEscape(where) + "</span></h1>\n";
     if (!r.label.empty())
         h += "<p class=\"label\">" + xmlEscape(r.label) + "</p>\n";
     h += "<table class=\"stats\">\n";
@@ -120,7 +124,7 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     }
     h += "</div>\n";
     if (r.dead()) {
-        h += "<p class=\"dead\">This feature never fired on the indexed corpus.</p>\n</section>\n";
+        h += "<p class=\"dead\">This feature never fired on the indexed corpus.</p>\n</div>\n";
         return h;
     }
     const size_t limit = options.maxExamples > 0 ? static_cast<size_t>(options.maxExamples) : SIZE_MAX;
@@ -138,7 +142,7 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
                     h += exampleHtml(e, r.max);
         }
     }
-    return h + "</section>\n";
+    return h + "</div>\n";
 }
 
 } // namespace
