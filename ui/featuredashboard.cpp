@@ -171,13 +171,14 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     buttons->addWidget(ablate);
     buttons->addWidget(m_bookmark);
     buttons->addWidget(m_lists);
-    buttons->addWidget(exportButton);
     buttons->addWidget(saveNotes);
 
     auto *header = new QGridLayout;
     header->addWidget(back, 0, 0);
     header->addWidget(forward, 0, 1);
     header->addWidget(m_title, 0, 2);
+    // On the title row, so the button row (and the window's minimum width) stays as it was.
+    header->addWidget(exportButton, 0, 3, Qt::AlignRight);
     header->addWidget(m_stats, 1, 2, 1, 2);
     header->addWidget(m_label, 2, 2);
     header->addLayout(buttons, 2, 3);
