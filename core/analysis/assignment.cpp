@@ -15,28 +15,26 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Two threads relax one row: a helper takes the upper half of the columns. A path search
-// runs hundreds of thousands of relax steps of ~10 us each, too short for a thread pool's
-// wake-up, so the helper spins on an epoch counter for the duration of the search phase.
-template <typename T>
-class RelaxPair {
+// Two threads scan one row: the caller takes the lower half of the columns, a helper the upper
+// half. A solve runs hundreds of thousands of row scans of ~10 us each, too short for a thread
+// pool's wake-up, so the helper spins on an epoch counter while the runner exists.
+class PairRunner {
 public:
-    RelaxPair(int64_t m, double *w, double *key, int64_t *path) : m_half(m / 2), m_m(m), m_w(w), m_key(key), m_path(path) {
-        m_thread = std::thread([this] { loop(); });
-    }
-    ~RelaxPair() {
+    explicit PairRunner(int64_t m) : m_half(m / 2), m_m(m) { m_thread = std::thread([this] { loop(); }); }
+    ~PairRunner() {
         m_stop.store(true, std::memory_order_release);
         m_epoch.fetch_add(1, std::memory_order_acq_rel);
         m_thread.join();
     }
-    double relax(const T *row, double base, int64_t label) {
-        m_row = row;
-        m_base = base;
-        m_label = label;
+    int64_t half() const { return m_half; }
+    // job(0, half) here and job(half, m) on the helper; returns when both are done.
+    template <typename F>
+    void run(F &job) {
+        m_call = [](void *ctx, int64_t a, int64_t b) { (*static_cast<F *>(ctx))(a, b); };
+        m_ctx = &job;
         const int64_t e = m_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
-        const double mine = kernels::relax(row, base, m_w, m_key, m_path, label, m_half);
+        job(0, m_half);
         while (m_done.load(std::memory_order_acquire) != e) pause();
-        return std::min(mine, m_helperLowest);
     }
 
 private:
@@ -52,20 +50,38 @@ private:
             while ((e = m_epoch.load(std::memory_order_acquire)) == seen) pause();
             seen = e;
             if (m_stop.load(std::memory_order_acquire)) return;
-            m_helperLowest = kernels::relax(m_row + m_half, m_base, m_w + m_half, m_key + m_half, m_path + m_half, m_label,
-                                            m_m - m_half);
+            m_call(m_ctx, m_half, m_m);
             m_done.store(e, std::memory_order_release);
         }
     }
     const int64_t m_half, m_m;
-    double *m_w, *m_key;
-    int64_t *m_path;
-    const T *m_row = nullptr;
-    double m_base = 0, m_helperLowest = 0;
-    int64_t m_label = 0;
+    void (*m_call)(void *, int64_t, int64_t) = nullptr;
+    void *m_ctx = nullptr;
     std::atomic<int64_t> m_epoch{0}, m_done{0};
     std::atomic<bool> m_stop{false};
     std::thread m_thread;
+};
+
+// Two threads pay off on wide rows only.
+bool worthTwoThreads(int64_t m) { return m >= 4096 && std::thread::hardware_concurrency() >= 2; }
+
+// The two smallest (value, index) pairs of a row, from its halves' own two smallest.
+struct TwoBest {
+    double first = kInf, second = kInf;
+    int64_t firstAt = -1, secondAt = -1;
+    void offer(double x, int64_t j) {
+        if (j < 0 || !(x < kInf)) return;
+        auto before = [](double a, int64_t i, double b, int64_t k) { return k < 0 || a < b || (a == b && i < k); };
+        if (before(x, j, first, firstAt)) {
+            second = first;
+            secondAt = firstAt;
+            first = x;
+            firstAt = j;
+        } else if (before(x, j, second, secondAt)) {
+            second = x;
+            secondAt = j;
+        }
+    }
 };
 
 template <typename T>
@@ -76,6 +92,45 @@ struct Solver {
     std::vector<int64_t> col4row, row4col;
 
     const T *row(int64_t i) const { return c + i * m; }
+    std::unique_ptr<PairRunner> pair; // two threads per row scan on wide problems
+
+    // kernels::twoSmallestAt over the row, split across the pair when there is one.
+    void twoSmallestAt(const T *r, double &first, int64_t &firstAt, double &second, int64_t &secondAt) {
+        if (!pair) {
+            kernels::twoSmallestAt(r, v.data(), m, first, firstAt, second, secondAt);
+            return;
+        }
+        TwoBest halves[2];
+        auto job = [&](int64_t a, int64_t b) {
+            double f, s2;
+            int64_t fa, sa;
+            kernels::twoSmallestAt(r + a, v.data() + a, b - a, f, fa, s2, sa);
+            TwoBest &h = halves[a == 0 ? 0 : 1];
+            h.offer(f, fa < 0 ? -1 : fa + a);
+            h.offer(s2, sa < 0 ? -1 : sa + a);
+        };
+        pair->run(job);
+        TwoBest all;
+        for (const TwoBest &h : halves) {
+            all.offer(h.first, h.firstAt);
+            all.offer(h.second, h.secondAt);
+        }
+        first = all.first;
+        firstAt = all.firstAt;
+        second = all.second;
+        secondAt = all.secondAt;
+    }
+
+    // kernels::relax over the row, split likewise; returns min_j key[j].
+    double relax(const T *r, double base, int64_t label) {
+        if (!pair) return kernels::relax(r, base, w.data(), key.data(), path.data(), label, m);
+        double lowest[2] = {kInf, kInf};
+        auto job = [&](int64_t a, int64_t b) {
+            lowest[a == 0 ? 0 : 1] = kernels::relax(r + a, base, w.data() + a, key.data() + a, path.data() + a, label, b - a);
+        };
+        pair->run(job);
+        return std::min(lowest[0], lowest[1]);
+    }
 
     // JV column reduction, reduction transfer and augmenting row reduction (square only).
     // Returns the rows still free. Keeps: an assigned row's column is a minimum of its
@@ -107,16 +162,19 @@ struct Solver {
         }
         // Reduction transfer: a row that won exactly one column hands it the slack to its
         // second-best column.
-        std::vector<double> h(m);
         std::vector<int64_t> freeRows;
         for (int64_t i = 0; i < n; ++i) {
             if (matches[i] == 0) {
                 freeRows.push_back(i);
             } else if (matches[i] == 1) {
+                // min over j != j1 of c_ij - v_j, without writing the reduced row out: j1's
+                // own entry is never below the row's minimum, so the answer is the minimum
+                // unless j1 attains it, and then the second smallest (ties counted twice).
                 const int64_t j1 = col4row[i];
-                kernels::reduce(row(i), v.data(), h.data(), m);
-                h[j1] = kInf;
-                const double best = kernels::minimum(h.data(), m);
+                double first = kInf, second = kInf;
+                kernels::twoSmallest(row(i), v.data(), m, first, second);
+                const double own = double(row(i)[j1]) - v[j1];
+                const double best = own == first ? second : first;
                 if (std::isfinite(best)) v[j1] -= best;
             }
         }
@@ -129,21 +187,19 @@ struct Solver {
             freeRows.clear();
             size_t k = 0;
             int64_t steps = 0;
-            const int64_t stepLimit = 8 * n + 64;
+            // 16n: on clustered 16k pairs (near-ties everywhere) fewer steps leave more rows to
+            // the path search, which costs more than the steps saved (8n: 135 rows left and
+            // 6.2 s; 16n: 47 rows and 5.2 s; 24n: 34 rows and 5.4 s on the 2-core machine).
+            const int64_t stepLimit = 16 * n + 64;
             while (k < pending.size()) {
                 const int64_t i = pending[k++];
+                // The cheapest column j1 and the next j2 (lowest index on ties), in one pass.
                 double umin = 0, usub = 0;
-                kernels::twoSmallest(row(i), v.data(), m, umin, usub);
+                int64_t j1 = -1, j2 = -1;
+                twoSmallestAt(row(i), umin, j1, usub, j2);
                 if (!std::isfinite(umin)) { // a row of +inf: the path search reports it
                     freeRows.push_back(i);
                     continue;
-                }
-                int64_t j1 = kernels::nextEqualDiff(row(i), v.data(), 0, m, umin);
-                int64_t j2 = -1;
-                if (std::isfinite(usub)) {
-                    j2 = kernels::nextEqualDiff(row(i), v.data(), usub == umin ? j1 + 1 : 0, m, usub);
-                    if (j2 == j1) j2 = kernels::nextEqualDiff(row(i), v.data(), j1 + 1, m, usub);
-                    if (j2 >= m) j2 = -1;
                 }
                 int64_t i0 = row4col[j1];
                 const bool strict = umin < usub && std::isfinite(usub);
@@ -175,16 +231,15 @@ struct Solver {
     // w_j = -inf (their distance is final) and key_j = +inf (never chosen again).
     std::vector<double> key, w, dist;
     std::vector<int64_t> path, visitedRows, scanned;
-    std::unique_ptr<RelaxPair<T>> pair; // set by startSearch() on wide problems
 
     void startSearch(int64_t rowsToPlace) {
         key.assign(m, kInf);
         w.assign(m, 0.0);
         dist.resize(m);
         path.resize(m);
-        // Two threads only pay off on wide rows and with more than a handful of searches.
-        if (m >= 4096 && rowsToPlace >= 4 && std::thread::hardware_concurrency() >= 2)
-            pair = std::make_unique<RelaxPair<T>>(m, w.data(), key.data(), path.data());
+        // A helper thread only pays off with more than a handful of searches.
+        if (!pair && rowsToPlace >= 4 && worthTwoThreads(m))
+            pair = std::make_unique<PairRunner>(m);
     }
 
     bool augment(int64_t start) {
@@ -196,8 +251,7 @@ struct Solver {
         int64_t i = start, sink = -1;
         while (sink < 0) {
             visitedRows.push_back(i);
-            const double lowest = pair ? pair->relax(row(i), minVal - u[i], i)
-                                       : kernels::relax(row(i), minVal - u[i], w.data(), key.data(), path.data(), i, m);
+            const double lowest = relax(row(i), minVal - u[i], i);
             if (!(lowest < kInf)) return false;
             // Among columns at the lowest distance prefer a free one: the path ends there.
             int64_t j = kernels::nextEqual(key.data(), 0, m, lowest);
@@ -269,6 +323,8 @@ Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const Ass
     std::vector<int64_t> freeRows;
     const auto t0 = std::chrono::steady_clock::now();
     if (options.initialize && n == m) {
+        if (worthTwoThreads(m))
+            s.pair = std::make_unique<PairRunner>(m);
         freeRows = s.initialize();
     } else {
         for (int64_t i = 0; i < n; ++i) freeRows.push_back(i);

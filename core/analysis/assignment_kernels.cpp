@@ -46,6 +46,31 @@ void columnMinScalar(const T *row, double *colMin, int64_t *colArg, int64_t labe
         }
 }
 
+// Keeps (first, firstAt) <= (second, secondAt) in (value, index) order while candidates
+// arrive in any order: ties between values go to the lower index.
+struct TwoSmallest {
+    double first = kInf, second = kInf;
+    int64_t firstAt = -1, secondAt = -1;
+    static bool before(double x, int64_t i, double y, int64_t j) { return x < y || (x == y && i < j); }
+    void offer(double x, int64_t j) {
+        if (!(x < kInf) || j < 0) return;
+        if (firstAt < 0 || before(x, j, first, firstAt)) {
+            second = first;
+            secondAt = firstAt;
+            first = x;
+            firstAt = j;
+        } else if (secondAt < 0 || before(x, j, second, secondAt)) {
+            second = x;
+            secondAt = j;
+        }
+    }
+};
+
+template <typename T>
+void twoSmallestAtScalar(const T *row, const double *v, int64_t m, int64_t j0, TwoSmallest &out) {
+    for (int64_t j = j0; j < m; ++j) out.offer(double(row[j]) - v[j], j);
+}
+
 template <typename T>
 void twoSmallestScalar(const T *row, const double *v, int64_t m, int64_t j0, double &first, double &second) {
     for (int64_t j = j0; j < m; ++j) {
@@ -88,11 +113,16 @@ __attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, cons
         const __m256d r = _mm256_sub_pd(_mm256_add_pd(vb, load4(row + j)), _mm256_loadu_pd(w + j));
         const __m256d k = _mm256_loadu_pd(key + j);
         const __m256d less = _mm256_cmp_pd(r, k, _CMP_LT_OQ);
-        const __m256d nk = _mm256_blendv_pd(k, r, less);
-        _mm256_storeu_pd(key + j, nk);
-        const __m256d p = _mm256_loadu_pd(reinterpret_cast<const double *>(path + j));
-        _mm256_storeu_pd(reinterpret_cast<double *>(path + j), _mm256_blendv_pd(p, vl, less));
-        low = _mm256_min_pd(low, nk);
+        // Most columns do not improve once a search is under way: writing back only the lanes
+        // that do keeps key/path cache lines clean (the pass is memory-bound).
+        if (_mm256_movemask_pd(less)) {
+            const __m256i mask = _mm256_castpd_si256(less);
+            _mm256_maskstore_pd(key + j, mask, r);
+            _mm256_maskstore_epi64(reinterpret_cast<long long *>(path + j), mask, _mm256_castpd_si256(vl));
+            low = _mm256_min_pd(low, _mm256_blendv_pd(k, r, less));
+        } else {
+            low = _mm256_min_pd(low, k);
+        }
     }
     return std::min(hmin(low), relaxScalar(row, base, w, key, path, label, m, j));
 }
@@ -129,11 +159,50 @@ __attribute__((target("avx2"))) void columnMinAvx2(const T *row, double *colMin,
         const __m256d x = load4(row + j);
         const __m256d cm = _mm256_loadu_pd(colMin + j);
         const __m256d less = _mm256_cmp_pd(x, cm, _CMP_LT_OQ);
-        _mm256_storeu_pd(colMin + j, _mm256_blendv_pd(cm, x, less));
-        const __m256d a = _mm256_loadu_pd(reinterpret_cast<const double *>(colArg + j));
-        _mm256_storeu_pd(reinterpret_cast<double *>(colArg + j), _mm256_blendv_pd(a, vl, less));
+        if (_mm256_movemask_pd(less)) { // as in relax: write only lanes that change
+            const __m256i mask = _mm256_castpd_si256(less);
+            _mm256_maskstore_pd(colMin + j, mask, x);
+            _mm256_maskstore_epi64(reinterpret_cast<long long *>(colArg + j), mask, _mm256_castpd_si256(vl));
+        }
     }
     columnMinScalar(row, colMin, colArg, label, m, j);
+}
+
+// Per lane the best two (value, index) pairs; indices rise within a lane, so strict
+// comparisons keep the lower index on ties. The lanes' eight candidates are merged at the end.
+template <typename T>
+__attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const double *v, int64_t m, TwoSmallest &out) {
+    __m256d f = _mm256_set1_pd(kInf), g = _mm256_set1_pd(kInf);
+    __m256d fi = _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), gi = fi;
+    __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
+    const __m256i four = _mm256_set1_epi64x(4);
+    int64_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        const __m256d x = _mm256_sub_pd(load4(row + j), _mm256_loadu_pd(v + j));
+        const __m256d ltf = _mm256_cmp_pd(x, f, _CMP_LT_OQ);
+        const __m256d ltg = _mm256_cmp_pd(x, g, _CMP_LT_OQ);
+        if (!_mm256_movemask_pd(ltg)) { // x < f implies x < g: nothing changes in any lane
+            idx = _mm256_add_epi64(idx, four);
+            continue;
+        }
+        const __m256d xi = _mm256_castsi256_pd(idx);
+        g = _mm256_blendv_pd(_mm256_blendv_pd(g, x, ltg), f, ltf);
+        gi = _mm256_blendv_pd(_mm256_blendv_pd(gi, xi, ltg), fi, ltf);
+        f = _mm256_blendv_pd(f, x, ltf);
+        fi = _mm256_blendv_pd(fi, xi, ltf);
+        idx = _mm256_add_epi64(idx, four);
+    }
+    alignas(32) double fv[4], gv[4];
+    alignas(32) int64_t fj[4], gj[4];
+    _mm256_store_pd(fv, f);
+    _mm256_store_pd(gv, g);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(fj), _mm256_castpd_si256(fi));
+    _mm256_store_si256(reinterpret_cast<__m256i *>(gj), _mm256_castpd_si256(gi));
+    for (int k = 0; k < 4; ++k) {
+        out.offer(fv[k], fj[k]);
+        out.offer(gv[k], gj[k]);
+    }
+    twoSmallestAtScalar(row, v, m, j, out);
 }
 
 template <typename T>
@@ -241,6 +310,34 @@ void twoSmallest(const float *row, const double *v, int64_t m, double &first, do
 void twoSmallest(const double *row, const double *v, int64_t m, double &first, double &second) {
     first = second = kInf;
     FS_DISPATCH(twoSmallestAvx2(row, v, m, first, second), twoSmallestScalar(row, v, m, 0, first, second));
+}
+void twoSmallestAt(const float *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
+                   int64_t &secondAt) {
+    TwoSmallest t;
+#ifdef FS_X86
+    if (hasAvx2())
+        twoSmallestAtAvx2(row, v, m, t);
+    else
+#endif
+        twoSmallestAtScalar(row, v, m, 0, t);
+    first = t.first;
+    firstAt = t.firstAt;
+    second = t.second;
+    secondAt = t.secondAt;
+}
+void twoSmallestAt(const double *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
+                   int64_t &secondAt) {
+    TwoSmallest t;
+#ifdef FS_X86
+    if (hasAvx2())
+        twoSmallestAtAvx2(row, v, m, t);
+    else
+#endif
+        twoSmallestAtScalar(row, v, m, 0, t);
+    first = t.first;
+    firstAt = t.firstAt;
+    second = t.second;
+    secondAt = t.secondAt;
 }
 int64_t nextEqualDiff(const float *row, const double *v, int64_t from, int64_t m, double value) {
     FS_DISPATCH(nextEqualDiffAvx2(row, v, from, m, value), nextEqualDiffScalar(row, v, from, m, value));

@@ -27,6 +27,12 @@ void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label
 // twice), in one pass without storing the differences.
 void twoSmallest(const float *row, const double *v, int64_t m, double &first, double &second);
 void twoSmallest(const double *row, const double *v, int64_t m, double &first, double &second);
+// The same with where they occur: firstAt is the lowest j attaining `first`, secondAt the
+// lowest j != firstAt attaining `second` (-1 when a value is +inf). One pass.
+void twoSmallestAt(const float *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
+                   int64_t &secondAt);
+void twoSmallestAt(const double *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
+                   int64_t &secondAt);
 // The first j >= from with row[j] - v[j] == value, or m.
 int64_t nextEqualDiff(const float *row, const double *v, int64_t from, int64_t m, double value);
 int64_t nextEqualDiff(const double *row, const double *v, int64_t from, int64_t m, double value);

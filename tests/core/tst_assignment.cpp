@@ -97,6 +97,7 @@ private Q_SLOTS:
     void matchesScipy_data();
     void matchesScipy();
     void initialisationDoesNotChangeTheOptimum();
+    void wideRowsOnTwoThreads();
     void forbiddenPairs();
     void badInput();
 };
@@ -157,6 +158,23 @@ void TestAssignment::initialisationDoesNotChangeTheOptimum()
         // The initialisation does real work: most rows are placed before any path search.
         QVERIFY2(with->freeRowsAfterInit < 300, kind);
         QVERIFY(std::abs(with->totalCost - without->totalCost) <= 1e-9 * std::max(1.0, std::abs(without->totalCost)));
+    }
+}
+
+void TestAssignment::wideRowsOnTwoThreads()
+{
+    // From 4096 columns every row scan (initialisation and path search) is split between two
+    // threads and the halves' results merged; ties must still resolve to one optimum.
+    const int64_t n = 4608;
+    for (const char *kind : {"ties", "uniform"}) {
+        const auto c = buildMatrix(kind, 7, n, n);
+        auto with = analysis::solveAssignment(c.data(), n, n, {true});
+        auto without = analysis::solveAssignment(c.data(), n, n, {false});
+        QVERIFY(with.ok() && without.ok());
+        checkConsistent(*with, c, n, n);
+        checkConsistent(*without, c, n, n);
+        QVERIFY2(with->freeRowsAfterInit < n, kind); // the initialisation placed rows
+        QVERIFY2(std::abs(with->totalCost - without->totalCost) <= 1e-9 * std::max(1.0, std::abs(without->totalCost)), kind);
     }
 }
 
