@@ -20,7 +20,7 @@ int runMatch(const Args &args)
 {
     const Options o(args, {"sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context", "device",
                            "workspace"},
-                    {"no-fold", "json", "no-pairs"});
+                    {"no-fold", "json", "no-pairs", "compose"});
     if (!o.ok())
         return fail(o.error());
     std::vector<std::string> paths = o.values("sae");
@@ -32,7 +32,7 @@ int runMatch(const Args &args)
     }
     if (paths.size() < 2)
         return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR [--no-fold] "
-                    "[--cost decoder|encoder|all|cosine] [--skip K] [--model M --text FILE] [--workspace W] [--json]");
+                    "[--cost decoder|encoder|all|cosine] [--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
     core::analysis::MatchSeriesRequest req;
     req.saePaths = paths;
     req.options.fold = !o.has("no-fold");
@@ -42,6 +42,9 @@ int runMatch(const Args &args)
     req.options.cost = *cost;
     req.options.goodThreshold = o.number("good-threshold", req.options.goodThreshold);
     req.skip = o.integer("skip", 1);
+    req.compareComposed = o.has("compose");
+    if (req.compareComposed && req.skip < 2)
+        return fail("--compose compares skip links (--skip K, K >= 2) with the composed adjacent matches");
     req.device = o.value("device", "cpu");
     std::unique_ptr<core::model::Decoder> decoder;
     if (o.has("model") != o.has("text"))
@@ -102,6 +105,9 @@ int runMatch(const Args &args)
             for (const auto &s : l.evaluation->scores)
                 std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f%s\n", s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
                             s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
+        if (l.composed)
+            std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total MSE %.5g (direct %.5g)\n",
+                        100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);
     }
     if (!series->chainLengths.empty()) {
         std::printf("chains (layers spanned: count):");

@@ -110,6 +110,57 @@ Result<MatchSeries> inspectSeries(const MatchSeriesRequest &request, std::vector
 
 // The links of an inspected series. With skip 1, link l's B is link l + 1's A: it is kept
 // instead of being read again.
+// Matches each adjacent pair once, composes them along every skip link and compares.
+Status compareWithComposed(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress) {
+    sae::LoadSaeOptions lo;
+    lo.device = request.device;
+    const int64_t layers = int64_t(request.saePaths.size());
+    std::vector<std::vector<int64_t>> adjacent(size_t(layers - 1));
+    if (progress) progress->begin(layers - 1, "Matching adjacent layers to compose");
+    std::vector<MatchParameters> params(static_cast<size_t>(layers));
+    std::optional<sae::Sae> previous;
+    for (int64_t t = 0; t < layers; ++t) {
+        if (progress && progress->cancelled()) return Error{"match: cancelled"};
+        sae::Sae current = {{}, {}};
+        FS_TRY(current, sae::loadSae(request.saePaths[t], lo));
+        params[size_t(t)] = matchParameters(current, request.options.fold);
+        if (previous) {
+            MatchResult r;
+            FS_TRY(r, matchSaes(*previous, current, request.options));
+            adjacent[size_t(t - 1)] = r.permutation();
+            if (progress) progress->advance();
+        }
+        previous = std::move(current);
+    }
+    for (auto &link : out.links) {
+        std::vector<int64_t> composed = adjacent[size_t(link.from)];
+        for (int64_t t = link.from + 1; t < link.to; ++t) composed = composePermutations(composed, adjacent[size_t(t)]);
+        const std::vector<int64_t> direct = link.result.permutation();
+        ComposedComparison c;
+        c.directTotal = link.result.totalCost;
+        // Folded-decoder MSE of the composed pairs, the quantity the direct total sums.
+        const at::Tensor a = params[size_t(link.from)].decoder.to(at::kCPU, at::kFloat);
+        const at::Tensor b = params[size_t(link.to)].decoder.to(at::kCPU, at::kFloat);
+        std::vector<int64_t> rows, cols;
+        int64_t same = 0;
+        for (size_t i = 0; i < composed.size(); ++i) {
+            if (composed[i] < 0) continue;
+            rows.push_back(int64_t(i));
+            cols.push_back(composed[i]);
+            same += i < direct.size() && direct[i] == composed[i];
+        }
+        c.paired = int64_t(rows.size());
+        if (!rows.empty()) {
+            const at::Tensor ia = at::tensor(rows, at::kLong), ib = at::tensor(cols, at::kLong);
+            const at::Tensor diff = a.index_select(0, ia) - b.index_select(0, ib);
+            c.composedTotal = (diff * diff).sum().item<double>() / double(a.size(1));
+            c.agreement = double(same) / double(rows.size());
+        }
+        link.composed = c;
+    }
+    return {};
+}
+
 Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress) {
     const auto t0 = std::chrono::steady_clock::now();
     sae::LoadSaeOptions lo;
@@ -157,6 +208,8 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
         previousB = std::move(b);
         if (progress) progress->advance();
     }
+    if (request.skip > 1 && request.compareComposed)
+        if (auto st = compareWithComposed(request, out, progress); !st) return st;
     if (request.skip == 1) {
         std::vector<MatchResult> results;
         for (const auto &l : out.links) results.push_back(l.result);
@@ -188,7 +241,7 @@ Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const Match
     parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
     const auto &o = request.options;
     parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|" + std::to_string(o.goodThreshold) + "|" +
-                    std::to_string(request.skip));
+                    std::to_string(request.skip) + (request.compareComposed && request.skip > 1 ? "|composed" : ""));
     if (request.decoder && request.contexts.defined()) {
         const at::Tensor ids = request.contexts.to(at::kCPU, at::kLong).contiguous();
         parts.push_back(request.modelFingerprint);
@@ -297,6 +350,11 @@ std::string matchSeriesToJson(const MatchSeries &s) {
             j["context_overlap"] = {{"index_a", l.overlap->indexA}, {"index_b", l.overlap->indexB}, {"pairs", l.overlap->pairs},
                                     {"matched", l.overlap->matched}, {"good", l.overlap->good}, {"weak", l.overlap->weak},
                                     {"unmatched", l.overlap->unmatched}};
+        if (l.composed)
+            j["composed"] = {{"agreement", l.composed->agreement},
+                             {"composed_total_cost", l.composed->composedTotal},
+                             {"direct_total_cost", l.composed->directTotal},
+                             {"paired", l.composed->paired}};
         links.push_back(std::move(j));
     }
     return nlohmann::json{{"saes", s.saePaths}, {"hooks", s.hooks},     {"labels", s.labels},
@@ -329,6 +387,11 @@ Result<MatchSeries> matchSeriesFromJson(const std::string &text) {
                 l.overlap = ContextOverlap{o.at("index_a").get<int64_t>(), o.at("index_b").get<int64_t>(), o.at("pairs").get<int64_t>(),
                                            o.at("matched").get<double>(), o.at("good").get<double>(), o.at("weak").get<double>(),
                                            o.at("unmatched").get<double>()};
+            }
+            if (lj.contains("composed")) {
+                const auto &c = lj.at("composed");
+                l.composed = ComposedComparison{c.at("agreement").get<double>(), c.at("composed_total_cost").get<double>(),
+                                                c.at("direct_total_cost").get<double>(), c.at("paired").get<int64_t>()};
             }
             s.links.push_back(std::move(l));
         }

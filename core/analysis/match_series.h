@@ -18,6 +18,9 @@ struct MatchSeriesRequest {
     std::vector<std::string> saePaths; // in layer order
     MatchOptions options;
     int64_t skip = 1;                  // link layer l to layer l + skip
+    // With skip > 1: also match every adjacent pair and compare each direct skip match with
+    // the composition of the adjacent ones (paper 3.2: permutations compose).
+    bool compareComposed = false;
     std::string device = "cpu";
     // Hidden-state approximation: a model and [batch, T] contexts (BOS first); none = skip.
     const model::Decoder *decoder = nullptr;
@@ -34,12 +37,22 @@ struct ContextOverlap {
     double matched = 0, good = 0, weak = 0, unmatched = 0;
 };
 
+// A skip link's direct match against the composed adjacent matches: the share of A's features
+// both send to the same feature, and the composed pairing's folded-decoder MSE total (never
+// below the direct total, which is optimal).
+struct ComposedComparison {
+    double agreement = 0;
+    double composedTotal = 0, directTotal = 0;
+    int64_t paired = 0; // features the composition maps somewhere
+};
+
 struct MatchLink {
     int64_t from = 0, to = 1; // positions in saePaths
     std::string hookA, hookB;
     MatchResult result;
     std::optional<SpliceEvaluation> evaluation;
     std::optional<ContextOverlap> overlap;
+    std::optional<ComposedComparison> composed;
 };
 
 struct MatchSeries {

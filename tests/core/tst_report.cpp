@@ -43,7 +43,7 @@ QString schemaPath(const char *name)
 QString schemaErrors(const QString &document, const QString &schema)
 {
     QProcess p;
-    p.start(QStringLiteral("python3"),
+    p.start(QStringLiteral("/usr/bin/python3"), // Debian's, with python3-jsonschema from scripts/setup
             {QStringLiteral("-c"),
              QStringLiteral("import json,sys,jsonschema\n"
                             "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))"),

@@ -68,6 +68,23 @@ Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
     return p;
 }
 
+// The next layer's SAE for a series: `from`'s features permuted and perturbed as above.
+Planted successor(const sae::Sae &from, const std::string &hook, uint64_t seed)
+{
+    at::manual_seed(seed);
+    const at::Tensor dirA = from.weights().W_dec, thetaA = from.weights().threshold;
+    const int64_t F = dirA.size(0), d = dirA.size(1);
+    const at::Tensor perm = at::randperm(F, at::kLong);
+    const at::Tensor dirB0 = unitRows(dirA + 0.25 * unitRows(at::randn({F, d})));
+    const at::Tensor thetaB0 = thetaA * at::exp(0.03 * at::randn({F}));
+    at::Tensor dirB = at::empty_like(dirB0), thetaB = at::empty_like(thetaB0);
+    dirB.index_copy_(0, perm, dirB0);
+    thetaB.index_copy_(0, perm, thetaB0);
+    Planted p{from, jumpRelu(hook, dirB, thetaB, at::zeros({d})), {}};
+    p.truth.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + F);
+    return p;
+}
+
 double recovered(const analysis::MatchResult &r, const std::vector<int64_t> &truth)
 {
     int64_t hits = 0;
@@ -90,6 +107,7 @@ private Q_SLOTS:
     void hiddenStateApproximationByHand();
     void chains();
     void cliJsonAndCache();
+    void skipLinksAgainstComposedMatches();
 };
 
 void TestSaeMatch::foldingIsExact()
@@ -294,6 +312,50 @@ void TestSaeMatch::cliJsonAndCache()
     QCOMPARE(nf["folded"].get<bool>(), false);
     QCOMPARE(nf["cached"].get<bool>(), false);
     QVERIFY(nf["total_cost"].get<double>() >= j["total_cost"].get<double>() - 1e-9);
+}
+
+void TestSaeMatch::skipLinksAgainstComposedMatches()
+{
+    // Three layers, each a planted permutation of the one before: the direct layer 0 -> 2
+    // match should mostly agree with the composition of 0 -> 1 and 1 -> 2, and (being the
+    // optimum) never cost more than it.
+    const auto first = plantedPair(128, 32, 31);
+    const auto second = successor(first.b, "blocks.2.hook_resid_post", 32);
+    QStringList dirs;
+    int k = 0;
+    for (const sae::Sae *s : {&first.a, &first.b, &second.b}) {
+        dirs << m_tmp.path() + QStringLiteral("/series%1").arg(k++);
+        QVERIFY(sae::saveSaeLens(*s, dirs.back().toStdString()).ok());
+    }
+    analysis::MatchSeriesRequest req;
+    for (const QString &d : dirs)
+        req.saePaths.push_back(d.toStdString());
+    req.skip = 2;
+    req.compareComposed = true;
+    auto series = analysis::runMatchSeries(req);
+    QVERIFY2(series, series ? "" : series.errorMessage().c_str());
+    QCOMPARE(series->links.size(), size_t(1));
+    const auto &link = series->links[0];
+    QVERIFY(link.composed);
+    QCOMPARE(link.composed->paired, int64_t(128));
+    QCOMPARE(link.composed->directTotal, link.result.totalCost);
+    QVERIFY2(link.composed->composedTotal >= link.composed->directTotal * (1 - 1e-6),
+             qPrintable(QString("%1 < %2").arg(link.composed->composedTotal).arg(link.composed->directTotal)));
+    QVERIFY2(link.composed->agreement > 0.8, qPrintable(QString::number(link.composed->agreement)));
+    // The planted truth of 0 -> 2 is the composition of the two planted permutations.
+    const auto truth = analysis::composePermutations(first.truth, second.truth);
+    QVERIFY(recovered(link.result, truth) > 0.8);
+    // Through JSON (the workspace cache) and back.
+    auto again = analysis::matchSeriesFromJson(analysis::matchSeriesToJson(*series));
+    QVERIFY(again);
+    QVERIFY(again->links[0].composed);
+    QCOMPARE(again->links[0].composed->agreement, link.composed->agreement);
+    // Without --skip >= 2 the CLI says what --compose needs.
+    QProcess proc;
+    proc.start(FEATURESCOPE_CLI, QStringList{"match", "--sae", dirs[0], "--sae", dirs[1], "--compose"});
+    proc.waitForFinished(60000);
+    QVERIFY(proc.exitCode() != 0);
+    QVERIFY(proc.readAllStandardError().contains("--skip K, K >= 2"));
 }
 
 QTEST_GUILESS_MAIN(TestSaeMatch)
