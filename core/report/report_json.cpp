@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <map>
 
@@ -101,7 +102,16 @@ std::vector<json> neuronpediaBatches(const std::vector<FeatureReport> &reports, 
             continue;
         }
         const std::string model = options.modelId.empty() ? lower(fileSafe(r.modelName)) : options.modelId;
-        const std::string set = options.sourceSet.empty() ? lower(fileSafe(r.saeLabel)) : options.sourceSet;
+        // The SAE's directory (or file stem) names the source set better than its label, which
+        // often carries the hook in parentheses.
+        std::string set = options.sourceSet;
+        if (set.empty()) {
+            const std::filesystem::path p(r.saePath);
+            const std::string stem = p.has_filename() ? p.stem().string() : p.parent_path().filename().string();
+            set = lower(fileSafe(stem.empty() || stem == "sae" ? r.saeLabel : stem));
+            while (!set.empty() && set.back() == '-')
+                set.pop_back();
+        }
         const auto key = std::make_pair(model, std::to_string(std::max<int64_t>(r.layer, 0)) + "-" + set);
         if (!groups.count(key))
             order.push_back(key);

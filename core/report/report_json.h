@@ -21,7 +21,7 @@ nlohmann::json reportsJson(const std::vector<FeatureReport> &reports);
 
 struct NeuronpediaOptions {
     std::string modelId;   // empty: the model directory's name, lowercased ("gpt2-small")
-    std::string sourceSet; // empty: the SAE's label; the source is "{layer}-{sourceSet}"
+    std::string sourceSet; // empty: the SAE's directory name; the source is "{layer}-{sourceSet}"
 };
 // Neuronpedia accepts at most this many features per upload batch.
 inline constexpr size_t kNeuronpediaBatch = 128;
