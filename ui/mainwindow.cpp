@@ -25,6 +25,7 @@
 
 #include <QComboBox>
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonObject>
 
 #include <QMessageBox>
@@ -424,7 +425,8 @@ void MainWindow::saveSession()
         panels.insert(QLatin1String(role), saveFormState(panel));
     QJsonObject session{{QStringLiteral("version"), kSessionVersion},
                         {QStringLiteral("window"), QString::fromLatin1(saveState().toBase64())},
-                        {QStringLiteral("panels"), panels}};
+                        {QStringLiteral("panels"), panels},
+                        {QStringLiteral("steeringExtraEdits"), m_steering->extraEdits()}};
     const FeatureRef current = m_workbench->current();
     if (current.valid())
         session.insert(QStringLiteral("current"),
@@ -454,6 +456,7 @@ bool MainWindow::restoreSession()
     for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
                                {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
         restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
+    m_steering->setExtraEdits(session.value(QStringLiteral("steeringExtraEdits")).toArray());
     // Restored choices do not emit the user's signals: the browser loads its index and filters.
     if (auto *combo = m_browser->findChild<QComboBox *>(QStringLiteral("indexCombo")))
         if (combo->currentData().toLongLong() > 0 && combo->currentData().toLongLong() != m_browser->indexId())

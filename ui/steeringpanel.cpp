@@ -11,6 +11,7 @@
 #include "ui/qcustomplot_include.h"
 #include "ui/tokenhtml.h"
 
+#include <QJsonObject>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -318,6 +319,36 @@ void SteeringPanel::addExtraVector(const QString &path, double value)
 int SteeringPanel::extraEditCount() const
 {
     return m_extraEdits->rowCount();
+}
+
+QJsonArray SteeringPanel::extraEdits() const
+{
+    QJsonArray out;
+    for (int row = 0; row < m_extraEdits->rowCount(); ++row) {
+        const QTableWidgetItem *source = m_extraEdits->item(row, 0);
+        const double value = m_extraEdits->item(row, 2)->text().toDouble();
+        const QString vector = source->data(Qt::UserRole + 1).toString();
+        if (!vector.isEmpty())
+            out.append(QJsonObject{{QStringLiteral("vector"), vector}, {QStringLiteral("value"), value}});
+        else
+            out.append(QJsonObject{{QStringLiteral("feature"), source->data(Qt::UserRole).toLongLong()},
+                                   {QStringLiteral("mode"), m_extraEdits->item(row, 1)->text()},
+                                   {QStringLiteral("value"), value}});
+    }
+    return out;
+}
+
+void SteeringPanel::setExtraEdits(const QJsonArray &edits)
+{
+    m_extraEdits->setRowCount(0);
+    for (const QJsonValue &e : edits) {
+        const QJsonObject o = e.toObject();
+        if (o.contains(QStringLiteral("vector")))
+            addExtraVector(o.value(QStringLiteral("vector")).toString(), o.value(QStringLiteral("value")).toDouble());
+        else if (o.contains(QStringLiteral("feature")))
+            addExtraFeature(o.value(QStringLiteral("feature")).toInteger(), o.value(QStringLiteral("mode")).toString(),
+                            o.value(QStringLiteral("value")).toDouble());
+    }
 }
 
 void SteeringPanel::reloadIndexes()

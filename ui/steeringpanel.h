@@ -8,6 +8,7 @@
 
 #include "ui/workbench.h"
 
+#include <QJsonArray>
 #include <QWidget>
 
 #include <array>
@@ -59,6 +60,10 @@ public:
     void addExtraFeature(qint64 feature, const QString &mode, double value);
     void addExtraVector(const QString &path, double value);
     int extraEditCount() const;
+    // The extra edits as JSON ({"feature", "mode", "value"} or {"vector", "value"}), for the
+    // workspace session; setExtraEdits replaces the table with them.
+    QJsonArray extraEdits() const;
+    void setExtraEdits(const QJsonArray &edits);
 
     // After a comparison: the two continuations as text, the mean KL and whether it was cached.
     QString baseText() const;

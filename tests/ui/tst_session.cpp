@@ -23,7 +23,9 @@
 #include <QStatusBar>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 using namespace fscope;
@@ -92,6 +94,8 @@ void TestSession::sessionComesBackWithTheWorkspace()
         w->steeringPanel()->setFeature(m_indexId, 3, QStringLiteral("ablate"));
         w->steeringPanel()->setPrompt(QStringLiteral("The river ran past the moon"));
         field<QSpinBox>(w.get(), "steerMaxTokens")->setValue(41);
+        w->steeringPanel()->addExtraFeature(1, QStringLiteral("clamp"), 2.5);
+        w->steeringPanel()->addExtraVector(path(QStringLiteral("v.npy")), -3);
         field<QLineEdit>(w.get(), "steerTarget")->setText(QStringLiteral(" dog"));
         field<QLineEdit>(w.get(), "decompositionVector")->setText(path(QStringLiteral("vector.npy")));
         field<QSpinBox>(w.get(), "decompositionK")->setValue(7);
@@ -112,6 +116,13 @@ void TestSession::sessionComesBackWithTheWorkspace()
     QCOMPARE(field<QComboBox>(w.get(), "steerSae")->currentData().toLongLong(), m_indexId);
     QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(), QStringLiteral("The river ran past the moon"));
     QCOMPARE(field<QSpinBox>(w.get(), "steerMaxTokens")->value(), 41);
+    const QJsonArray edits = w->steeringPanel()->extraEdits();
+    QCOMPARE(edits.size(), 2);
+    QCOMPARE(edits[0].toObject().value(QStringLiteral("feature")).toInteger(), qint64(1));
+    QCOMPARE(edits[0].toObject().value(QStringLiteral("mode")).toString(), QStringLiteral("clamp"));
+    QCOMPARE(edits[0].toObject().value(QStringLiteral("value")).toDouble(), 2.5);
+    QCOMPARE(edits[1].toObject().value(QStringLiteral("vector")).toString(), path(QStringLiteral("v.npy")));
+    QCOMPARE(edits[1].toObject().value(QStringLiteral("value")).toDouble(), -3.0);
     QCOMPARE(field<QLineEdit>(w.get(), "steerTarget")->text(), QStringLiteral(" dog"));
     QCOMPARE(field<QLineEdit>(w.get(), "decompositionVector")->text(), path(QStringLiteral("vector.npy")));
     QCOMPARE(field<QSpinBox>(w.get(), "decompositionK")->value(), 7);
