@@ -161,10 +161,7 @@ int runFeature(const Args &args)
         return fail(o.error());
     if (o.positional().size() != 1 || !o.has("sae") || !o.has("id"))
         return fail("usage: featurescope-cli feature WORKSPACE.fsdb --sae S --id F [--json]");
-    const std::string path = workspacePath(o.positional()[0]);
-    if (!std::filesystem::exists(path))
-        return fail(path + ": no such workspace");
-    auto db = core::store::Database::open(path);
+    auto db = openExistingWorkspace(o.positional()[0]);
     if (!db)
         return fail(db.errorMessage());
     auto index = findIndex(**db, o.value("sae"));
@@ -182,7 +179,7 @@ int runFeature(const Args &args)
     for (size_t i = 0; i <= d->histogram.size(); ++i)
         edges.push_back(d->histLo + (static_cast<double>(d->histHi) - d->histLo) * static_cast<double>(i) / static_cast<double>(d->histogram.size()));
     if (o.has("json")) {
-        json j = {{"workspace", path}, {"index", d->index.id}, {"sae", d->index.saeLabel}, {"hook", d->index.hook},
+        json j = {{"workspace", (*db)->path()}, {"index", d->index.id}, {"sae", d->index.saeLabel}, {"hook", d->index.hook},
                   {"feature", d->feature}, {"label", d->label}, {"notes", d->notes}, {"density", d->density},
                   {"count", d->count}, {"tokens", d->index.tokens}, {"max", d->max}, {"mean", d->mean}, {"dead", d->dead()},
                   {"histogram", {{"edges", d->count ? edges : std::vector<double>()}, {"counts", d->count ? d->histogram : std::vector<uint32_t>()}}},

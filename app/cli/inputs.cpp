@@ -17,6 +17,14 @@ std::string workspacePath(const std::string &arg)
     return path;
 }
 
+core::Result<std::unique_ptr<core::store::Database>> openExistingWorkspace(const std::string &arg)
+{
+    const std::string path = workspacePath(arg);
+    if (!std::filesystem::exists(path))
+        return core::Error{path + ": no such workspace"};
+    return core::store::Database::open(path);
+}
+
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o)
 {
     if (!o.has("workspace"))

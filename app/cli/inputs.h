@@ -20,6 +20,9 @@ std::string workspacePath(const std::string &arg);
 // newest finished one when several match.
 core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec);
 
+// The workspace a WORKSPACE argument names (see workspacePath), which must exist already.
+core::Result<std::unique_ptr<core::store::Database>> openExistingWorkspace(const std::string &arg);
+
 // The workspace named by --workspace, or null when the option is absent.
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o);
 

@@ -68,10 +68,7 @@ int runReport(const Args &args)
     const auto format = core::report::parseReportFormat(formatName);
     if (!format)
         return fail("--format '" + formatName + "': use html, md, json or neuronpedia (PDF reports come from the app)");
-    const std::string path = workspacePath(o.positional()[0]);
-    if (!std::filesystem::exists(path))
-        return fail(path + ": no such workspace");
-    auto db = core::store::Database::open(path);
+    auto db = openExistingWorkspace(o.positional()[0]);
     if (!db)
         return fail(db.errorMessage());
     auto index = findIndex(**db, o.value("sae"));

@@ -65,25 +65,6 @@ private:
 // Two threads pay off on wide rows only.
 bool worthTwoThreads(int64_t m) { return m >= 4096 && std::thread::hardware_concurrency() >= 2; }
 
-// The two smallest (value, index) pairs of a row, from its halves' own two smallest.
-struct TwoBest {
-    double first = kInf, second = kInf;
-    int64_t firstAt = -1, secondAt = -1;
-    void offer(double x, int64_t j) {
-        if (j < 0 || !(x < kInf)) return;
-        auto before = [](double a, int64_t i, double b, int64_t k) { return k < 0 || a < b || (a == b && i < k); };
-        if (before(x, j, first, firstAt)) {
-            second = first;
-            secondAt = firstAt;
-            first = x;
-            firstAt = j;
-        } else if (before(x, j, second, secondAt)) {
-            second = x;
-            secondAt = j;
-        }
-    }
-};
-
 template <typename T>
 struct Solver {
     const T *c = nullptr;
@@ -94,31 +75,19 @@ struct Solver {
     const T *row(int64_t i) const { return c + i * m; }
     std::unique_ptr<PairRunner> pair; // two threads per row scan on wide problems
 
-    // kernels::twoSmallestAt over the row, split across the pair when there is one.
-    void twoSmallestAt(const T *r, double &first, int64_t &firstAt, double &second, int64_t &secondAt) {
+    // The two smallest c_ij - v_j of the row with their columns, split across the pair when
+    // there is one.
+    kernels::TwoSmallest twoSmallest(const T *r) {
+        kernels::TwoSmallest all;
         if (!pair) {
-            kernels::twoSmallestAt(r, v.data(), m, first, firstAt, second, secondAt);
-            return;
+            kernels::twoSmallestAt(r, v.data(), m, 0, all);
+            return all;
         }
-        TwoBest halves[2];
-        auto job = [&](int64_t a, int64_t b) {
-            double f, s2;
-            int64_t fa, sa;
-            kernels::twoSmallestAt(r + a, v.data() + a, b - a, f, fa, s2, sa);
-            TwoBest &h = halves[a == 0 ? 0 : 1];
-            h.offer(f, fa < 0 ? -1 : fa + a);
-            h.offer(s2, sa < 0 ? -1 : sa + a);
-        };
+        kernels::TwoSmallest upper;
+        auto job = [&](int64_t a, int64_t b) { kernels::twoSmallestAt(r + a, v.data() + a, b - a, a, a == 0 ? all : upper); };
         pair->run(job);
-        TwoBest all;
-        for (const TwoBest &h : halves) {
-            all.offer(h.first, h.firstAt);
-            all.offer(h.second, h.secondAt);
-        }
-        first = all.first;
-        firstAt = all.firstAt;
-        second = all.second;
-        secondAt = all.secondAt;
+        all.merge(upper);
+        return all;
     }
 
     // kernels::relax over the row, split likewise; returns min_j key[j].
@@ -178,11 +147,9 @@ struct Solver {
                 // own entry is never below the row's minimum, so the answer is the minimum
                 // unless j1 attains it, and then the second smallest (ties counted twice).
                 const int64_t j1 = col4row[i];
-                double first = kInf, second = kInf;
-                int64_t firstAt = -1, secondAt = -1;
-                twoSmallestAt(row(i), first, firstAt, second, secondAt);
+                const kernels::TwoSmallest two = twoSmallest(row(i));
                 const double own = double(row(i)[j1]) - v[j1];
-                const double best = own == first ? second : first;
+                const double best = own == two.first ? two.second : two.first;
                 if (std::isfinite(best)) v[j1] -= best;
             }
         }
@@ -202,9 +169,9 @@ struct Solver {
             while (k < pending.size()) {
                 const int64_t i = pending[k++];
                 // The cheapest column j1 and the next j2 (lowest index on ties), in one pass.
-                double umin = 0, usub = 0;
-                int64_t j1 = -1, j2 = -1;
-                twoSmallestAt(row(i), umin, j1, usub, j2);
+                const kernels::TwoSmallest two = twoSmallest(row(i));
+                const double umin = two.first, usub = two.second;
+                int64_t j1 = two.firstAt, j2 = two.secondAt;
                 if (!std::isfinite(umin)) { // a row of +inf: the path search reports it
                     freeRows.push_back(i);
                     continue;

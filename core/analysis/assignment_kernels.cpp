@@ -28,16 +28,6 @@ double relaxScalar(const T *row, double base, const double *w, double *key, int6
 }
 
 template <typename T>
-double reduceScalar(const T *row, const double *v, double *h, int64_t m, int64_t j0) {
-    double lowest = kInf;
-    for (int64_t j = j0; j < m; ++j) {
-        h[j] = double(row[j]) - v[j];
-        lowest = std::min(lowest, h[j]);
-    }
-    return lowest;
-}
-
-template <typename T>
 void columnMinScalar(const T *row, double *colMin, int64_t *colArg, int64_t label, int64_t m, int64_t j0) {
     for (int64_t j = j0; j < m; ++j)
         if (double(row[j]) < colMin[j]) {
@@ -46,45 +36,9 @@ void columnMinScalar(const T *row, double *colMin, int64_t *colArg, int64_t labe
         }
 }
 
-// Keeps (first, firstAt) <= (second, secondAt) in (value, index) order while candidates
-// arrive in any order: ties between values go to the lower index.
-struct TwoSmallest {
-    double first = kInf, second = kInf;
-    int64_t firstAt = -1, secondAt = -1;
-    static bool before(double x, int64_t i, double y, int64_t j) { return x < y || (x == y && i < j); }
-    void offer(double x, int64_t j) {
-        if (!(x < kInf) || j < 0) return;
-        if (firstAt < 0 || before(x, j, first, firstAt)) {
-            second = first;
-            secondAt = firstAt;
-            first = x;
-            firstAt = j;
-        } else if (secondAt < 0 || before(x, j, second, secondAt)) {
-            second = x;
-            secondAt = j;
-        }
-    }
-};
-
 template <typename T>
-void twoSmallestAtScalar(const T *row, const double *v, int64_t m, int64_t j0, TwoSmallest &out) {
-    for (int64_t j = j0; j < m; ++j) out.offer(double(row[j]) - v[j], j);
-}
-
-template <typename T>
-void twoSmallestScalar(const T *row, const double *v, int64_t m, int64_t j0, double &first, double &second) {
-    for (int64_t j = j0; j < m; ++j) {
-        const double x = double(row[j]) - v[j];
-        second = std::min(second, std::max(first, x));
-        first = std::min(first, x);
-    }
-}
-
-template <typename T>
-int64_t nextEqualDiffScalar(const T *row, const double *v, int64_t from, int64_t m, double value) {
-    for (int64_t j = from; j < m; ++j)
-        if (double(row[j]) - v[j] == value) return j;
-    return m;
+void twoSmallestAtScalar(const T *row, const double *v, int64_t m, int64_t j0, int64_t at, TwoSmallest &out) {
+    for (int64_t j = j0; j < m; ++j) out.offer(double(row[j]) - v[j], j + at);
 }
 
 #ifdef FS_X86
@@ -127,18 +81,6 @@ __attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, cons
     return std::min(hmin(low), relaxScalar(row, base, w, key, path, label, m, j));
 }
 
-template <typename T>
-__attribute__((target("avx2"))) double reduceAvx2(const T *row, const double *v, double *h, int64_t m) {
-    __m256d low = _mm256_set1_pd(kInf);
-    int64_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-        const __m256d x = _mm256_sub_pd(load4(row + j), _mm256_loadu_pd(v + j));
-        _mm256_storeu_pd(h + j, x);
-        low = _mm256_min_pd(low, x);
-    }
-    return std::min(hmin(low), reduceScalar(row, v, h, m, j));
-}
-
 __attribute__((target("avx2"))) int64_t nextEqualAvx2(const double *a, int64_t from, int64_t m, double value) {
     const __m256d vv = _mm256_set1_pd(value);
     int64_t j = from;
@@ -171,7 +113,7 @@ __attribute__((target("avx2"))) void columnMinAvx2(const T *row, double *colMin,
 // Per lane the best two (value, index) pairs; indices rise within a lane, so strict
 // comparisons keep the lower index on ties. The lanes' eight candidates are merged at the end.
 template <typename T>
-__attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const double *v, int64_t m, TwoSmallest &out) {
+__attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
     __m256d f = _mm256_set1_pd(kInf), g = _mm256_set1_pd(kInf);
     __m256d fi = _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), gi = fi;
     __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
@@ -198,56 +140,13 @@ __attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const doubl
     _mm256_store_pd(gv, g);
     _mm256_store_si256(reinterpret_cast<__m256i *>(fj), _mm256_castpd_si256(fi));
     _mm256_store_si256(reinterpret_cast<__m256i *>(gj), _mm256_castpd_si256(gi));
-    for (int k = 0; k < 4; ++k) {
-        out.offer(fv[k], fj[k]);
-        out.offer(gv[k], gj[k]);
+    for (int k = 0; k < 4; ++k) { // lanes never reached keep index -1
+        if (fj[k] >= 0) out.offer(fv[k], fj[k] + at);
+        if (gj[k] >= 0) out.offer(gv[k], gj[k] + at);
     }
-    twoSmallestAtScalar(row, v, m, j, out);
+    twoSmallestAtScalar(row, v, m, j, at, out);
 }
 
-template <typename T>
-__attribute__((target("avx2"))) void twoSmallestAvx2(const T *row, const double *v, int64_t m, double &first, double &second) {
-    __m256d f = _mm256_set1_pd(kInf), g = _mm256_set1_pd(kInf);
-    int64_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-        const __m256d x = _mm256_sub_pd(load4(row + j), _mm256_loadu_pd(v + j));
-        g = _mm256_min_pd(g, _mm256_max_pd(f, x));
-        f = _mm256_min_pd(f, x);
-    }
-    alignas(32) double fl[4], gl[4];
-    _mm256_store_pd(fl, f);
-    _mm256_store_pd(gl, g);
-    first = kInf;
-    second = kInf;
-    for (int k = 0; k < 4; ++k) { // merge the lanes' pairs
-        for (double x : {fl[k], gl[k]}) {
-            second = std::min(second, std::max(first, x));
-            first = std::min(first, x);
-        }
-    }
-    twoSmallestScalar(row, v, m, j, first, second);
-}
-
-template <typename T>
-__attribute__((target("avx2"))) int64_t nextEqualDiffAvx2(const T *row, const double *v, int64_t from, int64_t m, double value) {
-    const __m256d vv = _mm256_set1_pd(value);
-    int64_t j = from;
-    for (; j + 4 <= m; j += 4) {
-        const __m256d x = _mm256_sub_pd(load4(row + j), _mm256_loadu_pd(v + j));
-        const int mask = _mm256_movemask_pd(_mm256_cmp_pd(x, vv, _CMP_EQ_OQ));
-        if (mask) return j + __builtin_ctz(unsigned(mask));
-    }
-    return nextEqualDiffScalar(row, v, j, m, value);
-}
-
-__attribute__((target("avx2"))) double minimumAvx2(const double *a, int64_t m) {
-    __m256d low = _mm256_set1_pd(kInf);
-    int64_t j = 0;
-    for (; j + 4 <= m; j += 4) low = _mm256_min_pd(low, _mm256_loadu_pd(a + j));
-    double out = hmin(low);
-    for (; j < m; ++j) out = std::min(out, a[j]);
-    return out;
-}
 #endif
 
 } // namespace
@@ -264,20 +163,6 @@ double relax(const double *row, double base, const double *w, double *key, int64
     if (hasAvx2()) return relaxAvx2(row, base, w, key, path, label, m);
 #endif
     return relaxScalar(row, base, w, key, path, label, m, 0);
-}
-
-double reduce(const float *row, const double *v, double *h, int64_t m) {
-#ifdef FS_X86
-    if (hasAvx2()) return reduceAvx2(row, v, h, m);
-#endif
-    return reduceScalar(row, v, h, m, 0);
-}
-
-double reduce(const double *row, const double *v, double *h, int64_t m) {
-#ifdef FS_X86
-    if (hasAvx2()) return reduceAvx2(row, v, h, m);
-#endif
-    return reduceScalar(row, v, h, m, 0);
 }
 
 int64_t nextEqual(const double *a, int64_t from, int64_t m, double value) {
@@ -303,56 +188,22 @@ void columnMin(const float *row, double *colMin, int64_t *colArg, int64_t label,
 void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label, int64_t m) {
     FS_DISPATCH(columnMinAvx2(row, colMin, colArg, label, m), columnMinScalar(row, colMin, colArg, label, m, 0));
 }
-void twoSmallest(const float *row, const double *v, int64_t m, double &first, double &second) {
-    first = second = kInf;
-    FS_DISPATCH(twoSmallestAvx2(row, v, m, first, second), twoSmallestScalar(row, v, m, 0, first, second));
-}
-void twoSmallest(const double *row, const double *v, int64_t m, double &first, double &second) {
-    first = second = kInf;
-    FS_DISPATCH(twoSmallestAvx2(row, v, m, first, second), twoSmallestScalar(row, v, m, 0, first, second));
-}
-void twoSmallestAt(const float *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
-                   int64_t &secondAt) {
-    TwoSmallest t;
+template <typename T>
+void twoSmallestAtAny(const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
 #ifdef FS_X86
-    if (hasAvx2())
-        twoSmallestAtAvx2(row, v, m, t);
-    else
+    if (hasAvx2()) {
+        twoSmallestAtAvx2(row, v, m, at, out);
+        return;
+    }
 #endif
-        twoSmallestAtScalar(row, v, m, 0, t);
-    first = t.first;
-    firstAt = t.firstAt;
-    second = t.second;
-    secondAt = t.secondAt;
-}
-void twoSmallestAt(const double *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
-                   int64_t &secondAt) {
-    TwoSmallest t;
-#ifdef FS_X86
-    if (hasAvx2())
-        twoSmallestAtAvx2(row, v, m, t);
-    else
-#endif
-        twoSmallestAtScalar(row, v, m, 0, t);
-    first = t.first;
-    firstAt = t.firstAt;
-    second = t.second;
-    secondAt = t.secondAt;
-}
-int64_t nextEqualDiff(const float *row, const double *v, int64_t from, int64_t m, double value) {
-    FS_DISPATCH(nextEqualDiffAvx2(row, v, from, m, value), nextEqualDiffScalar(row, v, from, m, value));
-}
-int64_t nextEqualDiff(const double *row, const double *v, int64_t from, int64_t m, double value) {
-    FS_DISPATCH(nextEqualDiffAvx2(row, v, from, m, value), nextEqualDiffScalar(row, v, from, m, value));
+    twoSmallestAtScalar(row, v, m, 0, at, out);
 }
 
-double minimum(const double *a, int64_t m) {
-#ifdef FS_X86
-    if (hasAvx2()) return minimumAvx2(a, m);
-#endif
-    double out = kInf;
-    for (int64_t j = 0; j < m; ++j) out = std::min(out, a[j]);
-    return out;
+void twoSmallestAt(const float *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+    twoSmallestAtAny(row, v, m, at, out);
+}
+void twoSmallestAt(const double *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+    twoSmallestAtAny(row, v, m, at, out);
 }
 
 } // namespace fscope::core::analysis::kernels

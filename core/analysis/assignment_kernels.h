@@ -3,6 +3,7 @@
 // time (a 16k-wide SAE pair means hundreds of thousands of scans of 16k-wide rows).
 
 #include <cstdint>
+#include <limits>
 
 namespace fscope::core::analysis::kernels {
 
@@ -10,10 +11,6 @@ namespace fscope::core::analysis::kernels {
 // path[j] = label. Returns min_j key[j] after the update.
 double relax(const float *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m);
 double relax(const double *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m);
-
-// h[j] = row[j] - v[j]; returns min_j h[j].
-double reduce(const float *row, const double *v, double *h, int64_t m);
-double reduce(const double *row, const double *v, double *h, int64_t m);
 
 // The first j >= from with a[j] == value, or m.
 int64_t nextEqual(const double *a, int64_t from, int64_t m, double value);
@@ -23,21 +20,40 @@ int64_t nextEqual(const double *a, int64_t from, int64_t m, double value);
 void columnMin(const float *row, double *colMin, int64_t *colArg, int64_t label, int64_t m);
 void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label, int64_t m);
 
-// The two smallest values of row[j] - v[j] (the second may equal the first when it occurs
-// twice), in one pass without storing the differences.
-void twoSmallest(const float *row, const double *v, int64_t m, double &first, double &second);
-void twoSmallest(const double *row, const double *v, int64_t m, double &first, double &second);
-// The same with where they occur: firstAt is the lowest j attaining `first`, secondAt the
-// lowest j != firstAt attaining `second` (-1 when a value is +inf). One pass.
-void twoSmallestAt(const float *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
-                   int64_t &secondAt);
-void twoSmallestAt(const double *row, const double *v, int64_t m, double &first, int64_t &firstAt, double &second,
-                   int64_t &secondAt);
-// The first j >= from with row[j] - v[j] == value, or m.
-int64_t nextEqualDiff(const float *row, const double *v, int64_t from, int64_t m, double value);
-int64_t nextEqualDiff(const double *row, const double *v, int64_t from, int64_t m, double value);
+// The two smallest (value, index) pairs seen, in (value, index) order: ties go to the lower
+// index, and a value occurring twice fills both places. +inf values are ignored (index -1).
+struct TwoSmallest {
+    double first = std::numeric_limits<double>::infinity(), second = std::numeric_limits<double>::infinity();
+    int64_t firstAt = -1, secondAt = -1;
 
-// min_j a[j] over all j.
-double minimum(const double *a, int64_t m);
+    void offer(double x, int64_t j)
+    {
+        if (!(x < std::numeric_limits<double>::infinity()) || j < 0)
+            return;
+        if (firstAt < 0 || before(x, j, first, firstAt)) {
+            second = first;
+            secondAt = firstAt;
+            first = x;
+            firstAt = j;
+        } else if (secondAt < 0 || before(x, j, second, secondAt)) {
+            second = x;
+            secondAt = j;
+        }
+    }
+    // Takes in another part's two: the result is the two smallest of both.
+    void merge(const TwoSmallest &other)
+    {
+        offer(other.first, other.firstAt);
+        offer(other.second, other.secondAt);
+    }
+
+private:
+    static bool before(double x, int64_t i, double y, int64_t j) { return x < y || (x == y && i < j); }
+};
+
+// Offers row[j] - v[j] for every j in [0, m) to `out`, as index j + at (so a part of a row
+// reports whole-row indices). One pass, nothing stored.
+void twoSmallestAt(const float *row, const double *v, int64_t m, int64_t at, TwoSmallest &out);
+void twoSmallestAt(const double *row, const double *v, int64_t m, int64_t at, TwoSmallest &out);
 
 } // namespace fscope::core::analysis::kernels

@@ -5,6 +5,7 @@
 #include "core/jobs/progress.h"
 #include "core/tokenize/tokenizer.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -47,6 +48,13 @@ std::string displayToken(const std::string &token)
             out += c;
     }
     return out;
+}
+
+std::string formatNumber(const char *printfFormat, double value)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, printfFormat, value);
+    return buf;
 }
 
 std::string fileSafe(const std::string &text)

@@ -78,6 +78,9 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
 // How a token reads in a report: newlines and tabs as visible marks (↵, →), CR dropped.
 std::string displayToken(const std::string &token);
 
+// `value` through a printf format ("%.4g"): the one number formatter of the report writers.
+std::string formatNumber(const char *printfFormat, double value);
+
 // "layer6-res" style file-name part: letters, digits, '-', '_' and '.' only.
 std::string fileSafe(const std::string &text);
 

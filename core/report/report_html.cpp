@@ -12,13 +12,6 @@ namespace fscope::core::report {
 
 namespace {
 
-std::string fmt(const char *format, double v)
-{
-    char buf[64];
-    std::snprintf(buf, sizeof buf, format, v);
-    return buf;
-}
-
 std::string withThousands(int64_t n)
 {
     std::string digits = std::to_string(n < 0 ? -n : n);
@@ -59,7 +52,7 @@ div.feature { margin-bottom: 32px; }
 std::string exampleHtml(const ReportExample &e, float max)
 {
     // Two no-break spaces keep the value apart where inline-block widths are not honoured (PDF).
-    std::string html = "<div class=\"ex\"><span class=\"val\">" + fmt("%.3f", e.value) + "</span>&#160;&#160;";
+    std::string html = "<div class=\"ex\"><span class=\"val\">" + formatNumber("%.3f", e.value) + "</span>&#160;&#160;";
     for (size_t i = 0; i < e.tokens.size(); ++i) {
         const float v = i < e.values.size() ? e.values[i] : 0.0f;
         const std::string text = xmlEscape(displayToken(e.tokens[i]));
@@ -73,7 +66,7 @@ std::string exampleHtml(const ReportExample &e, float max)
             html += " class=\"max\"";
         if (v > 0)
             html += " style=\"background-color:" + highlightHex(v, max) + "\"";
-        html += " title=\"" + fmt("%.4g", v) + "\">" + text + "</span>";
+        html += " title=\"" + formatNumber("%.4g", v) + "\">" + text + "</span>";
     }
     return html + "</div>\n";
 }
@@ -97,10 +90,10 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     if (r.dead())
         row("Density", "dead: never fired on " + withThousands(r.indexedTokens) + " tokens");
     else
-        row("Density", fmt("%.4g%%", 100 * r.density) + " (" + withThousands(r.count) + " of " +
+        row("Density", formatNumber("%.4g%%", 100 * r.density) + " (" + withThousands(r.count) + " of " +
                            withThousands(r.indexedTokens) + " tokens)");
-    row("Max activation", fmt("%.4g", r.max));
-    row("Mean (when active)", fmt("%.4g", r.mean));
+    row("Max activation", formatNumber("%.4g", r.max));
+    row("Mean (when active)", formatNumber("%.4g", r.mean));
     row("Model", r.modelName);
     row("SAE", r.saeLabel + (r.layer >= 0 ? " (layer " + std::to_string(r.layer) + ", " : " (") +
                    withThousands(r.dSae) + " features)");
@@ -134,7 +127,7 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     if (!r.bands.empty()) {
         h += "<h2>Across the activation range</h2>\n";
         for (size_t b = r.bands.size(); b-- > 0;) {
-            h += "<h3>" + fmt("%.3g", r.bands[b].lo) + " – " + fmt("%.3g", r.bands[b].hi) + " (" +
+            h += "<h3>" + formatNumber("%.3g", r.bands[b].lo) + " – " + formatNumber("%.3g", r.bands[b].hi) + " (" +
                  withThousands(r.bands[b].count) + " tokens)</h3>\n";
             size_t shown = 0;
             for (const auto &e : r.quantiles)
@@ -197,7 +190,7 @@ std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOpt
                                                    : "<a href=\"#" + xmlEscape(chartBase(r)) + "\">" +
                                                          std::to_string(r.feature) + "</a>";
             h += "<tr><td>" + link + "</td><td>" + xmlEscape(r.saeLabel) + "</td><td>" + xmlEscape(r.label) +
-                 "</td><td>" + fmt("%.3g%%", 100 * r.density) + "</td><td>" + fmt("%.3g", r.max) + "</td></tr>\n";
+                 "</td><td>" + formatNumber("%.3g%%", 100 * r.density) + "</td><td>" + formatNumber("%.3g", r.max) + "</td></tr>\n";
         }
         h += "</table>\n";
     }

@@ -6,13 +6,6 @@ namespace fscope::core::report {
 
 namespace {
 
-std::string fmt(const char *format, double v)
-{
-    char buf[64];
-    std::snprintf(buf, sizeof buf, format, v);
-    return buf;
-}
-
 // Backslash-escapes what Markdown would read as markup.
 std::string mdEscape(const std::string &text)
 {
@@ -27,7 +20,7 @@ std::string mdEscape(const std::string &text)
 
 std::string exampleLine(const ReportExample &e)
 {
-    std::string line = "- `" + fmt("%.3f", e.value) + "` ";
+    std::string line = "- `" + formatNumber("%.3f", e.value) + "` ";
     for (size_t i = 0; i < e.tokens.size(); ++i) {
         const std::string t = mdEscape(displayToken(e.tokens[i]));
         if (static_cast<int>(i) == e.maxPos) {
@@ -56,10 +49,10 @@ MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, cons
         if (!r.label.empty())
             md += "*" + mdEscape(r.label) + "*\n\n";
         md += "| | |\n|---|---|\n";
-        md += "| Density | " + (r.dead() ? std::string("dead") : fmt("%.4g%%", 100 * r.density)) + " (" +
+        md += "| Density | " + (r.dead() ? std::string("dead") : formatNumber("%.4g%%", 100 * r.density)) + " (" +
               std::to_string(r.count) + " of " + std::to_string(r.indexedTokens) + " tokens) |\n";
-        md += "| Max activation | " + fmt("%.4g", r.max) + " |\n";
-        md += "| Mean (when active) | " + fmt("%.4g", r.mean) + " |\n";
+        md += "| Max activation | " + formatNumber("%.4g", r.max) + " |\n";
+        md += "| Mean (when active) | " + formatNumber("%.4g", r.mean) + " |\n";
         md += "| Hook | `" + r.hook + "` |\n";
         md += "| Model | " + mdEscape(r.modelName) + " |\n";
         md += "| Corpus | " + mdEscape(r.corpusLabel) + " |\n\n";
@@ -76,7 +69,7 @@ MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, cons
             md += "\n";
         }
         for (size_t b = r.bands.size(); b-- > 0;) {
-            md += "### " + fmt("%.3g", r.bands[b].lo) + " – " + fmt("%.3g", r.bands[b].hi) + " (" +
+            md += "### " + formatNumber("%.3g", r.bands[b].lo) + " – " + formatNumber("%.3g", r.bands[b].hi) + " (" +
                   std::to_string(r.bands[b].count) + " tokens)\n\n";
             size_t shown = 0;
             for (const auto &e : r.quantiles)

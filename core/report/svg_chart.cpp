@@ -17,16 +17,12 @@ constexpr const char *kGrid = "#dddddd";
 
 std::string num(double v)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return buf;
+    return formatNumber("%.4g", v);
 }
 
 std::string px(double v)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-    return buf;
+    return formatNumber("%.1f", v);
 }
 
 std::string svgOpen(int width, int height)

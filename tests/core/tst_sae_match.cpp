@@ -43,35 +43,15 @@ sae::Sae jumpRelu(const std::string &hook, const at::Tensor &directions, const a
     return sae::Sae(cfg, w);
 }
 
-// B = A's features permuted, directions perturbed, thresholds rescaled a little. The
-// directions come from few shared centres, so by direction alone many features look alike;
-// their thresholds (spread over an order of magnitude) tell them apart once folded in.
 struct Planted {
     sae::Sae a, b;
     std::vector<int64_t> truth;
 };
-Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
-{
-    at::manual_seed(seed);
-    const at::Tensor centres = at::randn({4, d});
-    const at::Tensor dirA = unitRows(centres.index_select(0, at::randint(4, {F}, at::kLong)) + 0.35 * at::randn({F, d}) / std::sqrt(double(d)) * 3);
-    const at::Tensor thetaA = at::exp(1.2 * at::randn({F}));
-    const at::Tensor perm = at::randperm(F, at::kLong);
-    const at::Tensor dirB0 = unitRows(dirA + 0.25 * unitRows(at::randn({F, d})));
-    const at::Tensor thetaB0 = thetaA * at::exp(0.03 * at::randn({F}));
-    at::Tensor dirB = at::empty_like(dirB0), thetaB = at::empty_like(thetaB0);
-    dirB.index_copy_(0, perm, dirB0);
-    thetaB.index_copy_(0, perm, thetaB0);
-    Planted p{jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({d})),
-              jumpRelu("blocks.1.hook_resid_post", dirB, thetaB, at::zeros({d})), {}};
-    p.truth.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + F);
-    return p;
-}
 
-// The next layer's SAE for a series: `from`'s features permuted and perturbed as above.
-Planted successor(const sae::Sae &from, const std::string &hook, uint64_t seed)
+// The next layer's SAE: `from`'s features permuted, directions perturbed, thresholds rescaled
+// a little, drawn from the current random state.
+Planted successor(const sae::Sae &from, const std::string &hook)
 {
-    at::manual_seed(seed);
     const at::Tensor dirA = from.weights().W_dec, thetaA = from.weights().threshold;
     const int64_t F = dirA.size(0), d = dirA.size(1);
     const at::Tensor perm = at::randperm(F, at::kLong);
@@ -83,6 +63,18 @@ Planted successor(const sae::Sae &from, const std::string &hook, uint64_t seed)
     Planted p{from, jumpRelu(hook, dirB, thetaB, at::zeros({d})), {}};
     p.truth.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + F);
     return p;
+}
+
+// B = A's features permuted, directions perturbed, thresholds rescaled a little. The
+// directions come from few shared centres, so by direction alone many features look alike;
+// their thresholds (spread over an order of magnitude) tell them apart once folded in.
+Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
+{
+    at::manual_seed(seed);
+    const at::Tensor centres = at::randn({4, d});
+    const at::Tensor dirA = unitRows(centres.index_select(0, at::randint(4, {F}, at::kLong)) + 0.35 * at::randn({F, d}) / std::sqrt(double(d)) * 3);
+    const at::Tensor thetaA = at::exp(1.2 * at::randn({F}));
+    return successor(jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({d})), "blocks.1.hook_resid_post");
 }
 
 double recovered(const analysis::MatchResult &r, const std::vector<int64_t> &truth)
@@ -320,7 +312,8 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     // match should mostly agree with the composition of 0 -> 1 and 1 -> 2, and (being the
     // optimum) never cost more than it.
     const auto first = plantedPair(128, 32, 31);
-    const auto second = successor(first.b, "blocks.2.hook_resid_post", 32);
+    at::manual_seed(32);
+    const auto second = successor(first.b, "blocks.2.hook_resid_post");
     QStringList dirs;
     int k = 0;
     for (const sae::Sae *s : {&first.a, &first.b, &second.b}) {
