@@ -414,14 +414,19 @@ const char *kSessionKey = "ui.session";
 constexpr int kSessionVersion = 1;
 } // namespace
 
+std::vector<std::pair<const char *, QWidget *>> MainWindow::sessionPanels() const
+{
+    return {{"features", m_browser}, {"prompt", m_inspector}, {"steering", m_steering},
+            {"decomposition", m_decomposition}, {"saeMatch", m_match}};
+}
+
 void MainWindow::saveSession()
 {
     auto *db = m_workspace->database();
     if (!db)
         return;
     QJsonObject panels;
-    for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
-                               {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
+    for (auto [role, panel] : sessionPanels())
         panels.insert(QLatin1String(role), saveFormState(panel));
     QJsonObject session{{QStringLiteral("version"), kSessionVersion},
                         {QStringLiteral("window"), QString::fromLatin1(saveState().toBase64())},
@@ -453,8 +458,7 @@ bool MainWindow::restoreSession()
     }
     restoreState(QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
     const QJsonObject panels = session.value(QStringLiteral("panels")).toObject();
-    for (auto [role, panel] : {std::pair<const char *, QWidget *>{"features", m_browser}, {"prompt", m_inspector},
-                               {"steering", m_steering}, {"decomposition", m_decomposition}, {"saeMatch", m_match}})
+    for (auto [role, panel] : sessionPanels())
         restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
     m_steering->setExtraEdits(session.value(QStringLiteral("steeringExtraEdits")).toArray());
     // Restored choices do not emit the user's signals: the browser loads its index and filters.

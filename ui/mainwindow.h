@@ -5,6 +5,9 @@
 
 #include <QMainWindow>
 
+#include <utility>
+#include <vector>
+
 class QDockWidget;
 
 namespace fscope::core::demo {
@@ -76,6 +79,8 @@ private:
     void rebuildRecentMenu();
     void showIndexDialog();
     void populateDemo(const core::demo::DemoAssets &assets);
+    // The panels whose forms the session keeps, by their key in the session JSON.
+    std::vector<std::pair<const char *, QWidget *>> sessionPanels() const;
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;

@@ -1,5 +1,6 @@
 #include "ui/tokenhtml.h"
 
+#include "core/report/chart_style.h"
 #include "core/report/feature_report.h"
 
 #include <QApplication>
@@ -18,9 +19,8 @@ QColor highlightColor(double t)
 {
     t = std::clamp(t, 0.0, 1.0);
     const QColor base = QApplication::palette().color(QPalette::Base);
-    const QColor hot(255, 140, 0);
-    // Never fully transparent once active, so weak activations still show.
-    const double a = t > 0 ? 0.15 + 0.85 * t : 0.0;
+    const QColor hot(core::report::kHighlightColor.r, core::report::kHighlightColor.g, core::report::kHighlightColor.b);
+    const double a = core::report::highlightOpacity(t);
     return QColor::fromRgbF(float(base.redF() * (1 - a) + hot.redF() * a), float(base.greenF() * (1 - a) + hot.greenF() * a),
                             float(base.blueF() * (1 - a) + hot.blueF() * a));
 }

@@ -22,4 +22,11 @@ inline constexpr Rgb kPositiveColor{46, 139, 87};    // positive effects
 inline constexpr Rgb kNegativeColor{200, 60, 60};    // negative effects
 inline constexpr Rgb kHighlightColor{255, 140, 0};   // token highlight at full activation
 
+// How much of kHighlightColor covers the background for a token at t = activation / max in
+// [0, 1]: never fully transparent once active, so weak activations still show.
+inline double highlightOpacity(double t)
+{
+    return t > 0 ? 0.15 + 0.85 * (t < 1 ? t : 1.0) : 0.0;
+}
+
 } // namespace fscope::core::report

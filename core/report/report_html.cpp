@@ -143,7 +143,7 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
 std::string highlightHex(float value, float max)
 {
     const double t = max > 0 ? std::clamp(static_cast<double>(value) / max, 0.0, 1.0) : 0.0;
-    const double a = t > 0 ? 0.15 + 0.85 * t : 0.0; // weak activations still show
+    const double a = highlightOpacity(t);
     auto mix = [a](int c) { return static_cast<int>(std::lround(255 * (1 - a) + c * a)); };
     return Rgb{mix(kHighlightColor.r), mix(kHighlightColor.g), mix(kHighlightColor.b)}.hex();
 }
