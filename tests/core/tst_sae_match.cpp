@@ -335,6 +335,24 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     QVERIFY2(link.composed->composedTotal >= link.composed->directTotal * (1 - 1e-6),
              qPrintable(QString("%1 < %2").arg(link.composed->composedTotal).arg(link.composed->directTotal)));
     QVERIFY2(link.composed->agreement > 0.8, qPrintable(QString::number(link.composed->agreement)));
+    // The same numbers by hand: compose the two adjacent matches, count agreements with the
+    // direct match, and sum the folded-decoder MSE of the composed pairs.
+    auto ab = analysis::matchSaes(first.a, first.b);
+    auto bc = analysis::matchSaes(first.b, second.b);
+    QVERIFY(ab && bc);
+    const auto composed = analysis::composePermutations(ab->permutation(), bc->permutation());
+    const auto direct = link.result.permutation();
+    const at::Tensor decA = analysis::matchParameters(first.a, true).decoder;
+    const at::Tensor decC = analysis::matchParameters(second.b, true).decoder;
+    int64_t same = 0;
+    double total = 0;
+    for (size_t i = 0; i < composed.size(); ++i) {
+        same += composed[i] == direct[i];
+        total += (decA[int64_t(i)] - decC[composed[i]]).pow(2).sum().item<double>() / double(decA.size(1));
+    }
+    QCOMPARE(link.composed->agreement, double(same) / double(composed.size()));
+    QVERIFY2(std::abs(link.composed->composedTotal - total) <= 1e-4 * total,
+             qPrintable(QString("%1 vs %2").arg(link.composed->composedTotal).arg(total)));
     // The planted truth of 0 -> 2 is the composition of the two planted permutations.
     const auto truth = analysis::composePermutations(first.truth, second.truth);
     QVERIFY(recovered(link.result, truth) > 0.8);
