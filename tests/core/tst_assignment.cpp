@@ -4,6 +4,8 @@
 // every solve.
 
 #include "core/analysis/assignment.h"
+#include "core/analysis/priced_assignment.h"
+#include "core/analysis/sparse_assignment.h"
 #include "core/corpus/corpus.h"
 #include "core/util/json_file.h"
 #include "tests/support/testsupport.h"
@@ -100,6 +102,13 @@ private Q_SLOTS:
     void wideRowsOnTwoThreads();
     void forbiddenPairs();
     void badInput();
+    void sparseMatchesDense();
+    void sparseReportsUnplaceableRow();
+    void pricedMatchesScipy_data();
+    void pricedMatchesScipy();
+    void pricedBruteForceSmall();
+    void pricedApproximateBoundsTheOptimum();
+    void pricedBadInput();
 };
 
 void TestAssignment::bruteForceSmall()
@@ -205,6 +214,173 @@ void TestAssignment::badInput()
     auto empty = analysis::solveAssignment(static_cast<const double *>(nullptr), 0, 3);
     QVERIFY(empty.ok());
     QCOMPARE(empty->columnToRow.size(), size_t(3));
+}
+
+namespace {
+
+// The dense matrix as the priced solver reads it: blocks of rows, here from the host.
+analysis::CostRows hostRows(const std::vector<double> &c, int64_t n)
+{
+    return [&c, n](int64_t r0, int64_t r1) {
+        return at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble);
+    };
+}
+
+} // namespace
+
+void TestAssignment::sparseMatchesDense()
+{
+    // With every pair as a candidate the sparse solver is an exact solver on its own, fed in a
+    // scrambled order and in two instalments (the second after a first solve).
+    for (const char *kind : {"uniform", "ties", "lowrank"}) {
+        const int64_t n = 120;
+        const auto c = buildMatrix(kind, 31, n, n);
+        analysis::SparseAssignment s(n);
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t t = 0; t < n; t += 2) s.addCandidate(i, (t * 7 + i) % n, c[i * n + (t * 7 + i) % n]);
+        QVERIFY(s.solve().ok());
+        QCOMPARE(s.freeRows(), int64_t(0));
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t j = 0; j < n; ++j) s.addCandidate(i, j, c[i * n + j]);
+        QCOMPARE(s.candidates(), n * n);
+        QVERIFY(s.solve().ok());
+        analysis::Assignment a;
+        a.rowToColumn = s.rowToColumn();
+        a.columnToRow = s.columnToRow();
+        a.u = s.u();
+        a.v = s.v();
+        a.totalCost = s.totalCost();
+        checkConsistent(a, c, n, n);
+        auto dense = analysis::solveAssignment(c.data(), n, n);
+        QVERIFY(dense.ok());
+        QVERIFY2(std::abs(a.totalCost - dense->totalCost) <= 1e-10 * std::max(1.0, std::abs(dense->totalCost)), kind);
+    }
+}
+
+void TestAssignment::sparseReportsUnplaceableRow()
+{
+    analysis::SparseAssignment s(3);
+    s.addCandidate(0, 0, 1);
+    s.addCandidate(1, 0, 2);
+    s.addCandidate(2, 1, 1);
+    s.addCandidate(2, 2, 1);
+    const Status st = s.solve();
+    QVERIFY(!st.ok());
+    QVERIFY2(st.errorMessage().find("cannot be placed") != std::string::npos, st.errorMessage().c_str());
+    // A candidate that opens a way fixes it, from where the first solve stopped.
+    s.addCandidate(1, 2, 5);
+    QVERIFY(s.solve().ok());
+    QCOMPARE(s.totalCost(), 1.0 + 5.0 + 1.0);
+}
+
+void TestAssignment::pricedMatchesScipy_data()
+{
+    // The priced solver takes square matrices of finite costs; the dense one covers the rest.
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<qint64>("seed");
+    QTest::addColumn<qint64>("rows");
+    QTest::addColumn<qint64>("columns");
+    QTest::addColumn<double>("total");
+    auto json = readJsonFile(fixture("assignment/expected.json"));
+    QVERIFY2(json.ok(), json.ok() ? "" : json.errorMessage().c_str());
+    int cases = 0;
+    for (const auto &c : (*json)["cases"]) {
+        const std::string kind = c["kind"].get<std::string>();
+        if (kind == "inf" || c["rows"].get<int64_t>() != c["columns"].get<int64_t>()) continue;
+        const QString name = QString("%1-%2").arg(QString::fromStdString(kind)).arg(c["rows"].get<int64_t>());
+        QTest::newRow(qPrintable(name)) << QString::fromStdString(kind) << c["seed"].get<qint64>() << c["rows"].get<qint64>()
+                                        << c["columns"].get<qint64>() << c["total"].get<double>();
+        ++cases;
+    }
+    QVERIFY(cases >= 8);
+}
+
+void TestAssignment::pricedMatchesScipy()
+{
+    QFETCH(QString, kind);
+    QFETCH(qint64, seed);
+    QFETCH(qint64, rows);
+    QFETCH(qint64, columns);
+    QFETCH(double, total);
+    const auto c = buildMatrix(kind.toStdString(), seed, rows, columns);
+    analysis::PricedOptions o;
+    // Few candidates and small blocks, so that pricing has pairs to add and merges across blocks.
+    o.rowCandidates = 2;
+    o.columnCandidates = 1;
+    o.addPerColumn = 3;
+    o.blockRows = 97;
+    auto p = analysis::solvePricedAssignment(rows, hostRows(c, rows), o);
+    QVERIFY2(p.ok(), p.ok() ? "" : p.errorMessage().c_str());
+    QVERIFY(p->optimal);
+    QVERIFY(p->gapChecked);
+    checkConsistent(p->assignment, c, rows, columns);
+    const double tolerance = 1e-10 * std::max(1.0, std::abs(total));
+    QVERIFY2(std::abs(p->assignment.totalCost - total) <= tolerance,
+             qPrintable(QString("total %1, scipy %2").arg(p->assignment.totalCost, 0, 'g', 17).arg(total, 0, 'g', 17)));
+    QVERIFY2(std::abs(p->gap()) <= tolerance, qPrintable(QString("gap %1").arg(p->gap())));
+    // The candidates stayed a fraction of the matrix on anything but tiny problems.
+    if (rows >= 400) QVERIFY2(p->candidates < rows * columns / 4, qPrintable(QString::number(p->candidates)));
+    if (rows >= 50) QVERIFY2(p->rounds >= 2, "pricing added nothing: the test does not exercise it");
+}
+
+void TestAssignment::pricedBruteForceSmall()
+{
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+        const int64_t n = 1 + int64_t(seed % 7);
+        const std::string kind = seed % 2 == 0 ? "ties" : "uniform";
+        const auto c = buildMatrix(kind, 300 + seed, n, n);
+        analysis::PricedOptions o;
+        o.rowCandidates = 1;
+        o.columnCandidates = 0;
+        o.addPerColumn = 1;
+        o.blockRows = 2;
+        auto p = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+        QVERIFY2(p.ok(), p.ok() ? "" : p.errorMessage().c_str());
+        QVERIFY(p->optimal);
+        checkConsistent(p->assignment, c, n, n);
+        QVERIFY2(std::abs(p->assignment.totalCost - bruteForce(c, n)) < 1e-12, qPrintable(QString("seed %1").arg(seed)));
+    }
+}
+
+void TestAssignment::pricedApproximateBoundsTheOptimum()
+{
+    // No pricing rounds: the optimum over the candidates, with the gap the one check reports.
+    const int64_t n = 1500;
+    const auto c = buildMatrix("lowrank", 9, n, n);
+    auto exact = analysis::solveAssignment(c.data(), n, n);
+    QVERIFY(exact.ok());
+    analysis::PricedOptions o;
+    o.rowCandidates = 3;
+    o.columnCandidates = 0;
+    o.maxRounds = 0;
+    auto p = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+    QVERIFY(p.ok());
+    QVERIFY(p->gapChecked);
+    QVERIFY(!p->optimal); // three candidates per row miss the optimum on this matrix
+    const double opt = exact->totalCost, eps = 1e-9 * std::abs(opt);
+    QVERIFY2(p->lowerBound <= opt + eps && opt <= p->assignment.totalCost + eps,
+             qPrintable(QString("bound %1, optimum %2, found %3").arg(p->lowerBound).arg(opt).arg(p->assignment.totalCost)));
+    QVERIFY(p->gap() > 0);
+    QCOMPARE(p->rounds, 1);
+    // Without the check there is no bound to report.
+    o.checkGap = false;
+    auto unchecked = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+    QVERIFY(unchecked.ok());
+    QVERIFY(!unchecked->gapChecked);
+    QCOMPARE(unchecked->rounds, 0);
+    QCOMPARE(unchecked->assignment.totalCost, p->assignment.totalCost);
+}
+
+void TestAssignment::pricedBadInput()
+{
+    std::vector<double> c(16, 1.0);
+    c[9] = std::nan("");
+    auto p = analysis::solvePricedAssignment(4, hostRows(c, 4));
+    QVERIFY(!p.ok());
+    QVERIFY2(p.errorMessage().find("row 2") != std::string::npos, p.errorMessage().c_str());
+    auto wrong = analysis::solvePricedAssignment(4, [](int64_t r0, int64_t r1) { return at::zeros({r1 - r0, 3}, at::kDouble); });
+    QVERIFY(!wrong.ok());
+    QVERIFY2(wrong.errorMessage().find("shape") != std::string::npos, wrong.errorMessage().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestAssignment)

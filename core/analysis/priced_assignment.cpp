@@ -1,0 +1,196 @@
+#include "core/analysis/priced_assignment.h"
+#include "core/analysis/sparse_assignment.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace fscope::core::analysis {
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Result<at::Tensor> block(const CostRows &rows, int64_t r0, int64_t r1, int64_t n) {
+    at::Tensor c = rows(r0, r1);
+    if (!c.defined() || c.dim() != 2 || c.size(0) != r1 - r0 || c.size(1) != n)
+        return Error{"assignment: the cost rows " + std::to_string(r0) + ".." + std::to_string(r1) + " do not have shape [" +
+                     std::to_string(r1 - r0) + ", " + std::to_string(n) + "]"};
+    return c;
+}
+
+// The k smallest entries of every column of `values` (a block of rows starting at row r0)
+// merged into a running [k, n] selection: (value, row, cost) triples kept on the device.
+struct ColumnBest {
+    at::Tensor values, rows, costs;
+    void merge(const at::Tensor &blockValues, const at::Tensor &blockCosts, int64_t r0, int64_t k) {
+        const int64_t kk = std::min(k, blockValues.size(0));
+        auto [v, idx] = blockValues.topk(kk, 0, /*largest=*/false, /*sorted=*/false);
+        at::Tensor c = blockCosts.gather(0, idx);
+        at::Tensor r = idx + r0;
+        if (values.defined()) {
+            v = at::cat({values, v});
+            r = at::cat({rows, r});
+            c = at::cat({costs, c});
+        }
+        const int64_t keep = std::min(k, v.size(0));
+        auto [mv, pick] = v.topk(keep, 0, /*largest=*/false, /*sorted=*/false);
+        values = mv;
+        rows = r.gather(0, pick);
+        costs = c.gather(0, pick);
+    }
+};
+
+// Candidates from two passes over the blocks (see the header): column minima and each
+// column's cheapest rows first, then each row's cheapest columns and the pair (i, i).
+Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const PricedOptions &o) {
+    at::Tensor colMin;
+    ColumnBest columnBest;
+    const int64_t kc = std::clamp<int64_t>(o.columnCandidates, 0, n);
+    for (int64_t r0 = 0; r0 < n; r0 += o.blockRows) {
+        const int64_t r1 = std::min(n, r0 + o.blockRows);
+        at::Tensor c;
+        FS_TRY(c, block(rows, r0, r1, n));
+        const at::Tensor finite = at::isfinite(c).all(1).cpu();
+        if (!finite.all().item<bool>()) {
+            const int64_t bad = r0 + finite.logical_not().nonzero()[0][0].item<int64_t>();
+            return Error{"assignment: the cost matrix holds NaN or an infinity in row " + std::to_string(bad)};
+        }
+        const at::Tensor blockMin = c.amin(0);
+        colMin = colMin.defined() ? at::minimum(colMin, blockMin) : blockMin;
+        if (kc > 0) columnBest.merge(c - c.amin(1, /*keepdim=*/true), c, r0, kc);
+    }
+    auto addAll = [&](const at::Tensor &is, const at::Tensor &js, const at::Tensor &costs) {
+        const at::Tensor ih = is.reshape(-1).cpu().contiguous(), jh = js.reshape(-1).cpu().contiguous(),
+                         ch = costs.reshape(-1).to(at::kDouble).cpu().contiguous();
+        const int64_t *ip = ih.data_ptr<int64_t>(), *jp = jh.data_ptr<int64_t>();
+        const double *cp = ch.data_ptr<double>();
+        for (int64_t t = 0; t < ih.numel(); ++t) s.addCandidate(ip[t], jp[t], cp[t]);
+    };
+    const int64_t k = std::clamp<int64_t>(o.rowCandidates, 1, n);
+    for (int64_t r0 = 0; r0 < n; r0 += o.blockRows) {
+        const int64_t r1 = std::min(n, r0 + o.blockRows);
+        at::Tensor c;
+        FS_TRY(c, block(rows, r0, r1, n));
+        const at::Tensor columns = std::get<1>((c - colMin.unsqueeze(0)).topk(k, 1, /*largest=*/false, /*sorted=*/false));
+        const at::Tensor rowIndex = at::arange(r0, r1, columns.options()).unsqueeze(1);
+        addAll(rowIndex.expand_as(columns), columns, c.gather(1, columns));
+        addAll(rowIndex, rowIndex, c.gather(1, rowIndex)); // (i, i)
+    }
+    if (kc > 0)
+        addAll(columnBest.rows, at::arange(n, columnBest.rows.options()).unsqueeze(0).expand_as(columnBest.rows),
+               columnBest.costs);
+    return {};
+}
+
+struct Pricing {
+    double lowerBound = 0;
+    int64_t added = 0;
+};
+
+// One pass over the dense matrix (see the header): the lower bound from the duals and, when
+// `add`, the offending columns' duals lowered and their most negative rows added.
+Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, const PricedOptions &o, bool add) {
+    Pricing out;
+    double dualSum = 0;
+    for (int64_t i = 0; i < n; ++i) dualSum += s.u()[i] + s.v()[i];
+    at::Tensor u, v, colMin;
+    ColumnBest offenders;
+    double rowShortfall = 0;
+    const int64_t k = std::clamp<int64_t>(o.addPerColumn, 1, n);
+    const double inf = std::numeric_limits<double>::infinity();
+    for (int64_t r0 = 0; r0 < n; r0 += o.blockRows) {
+        const int64_t r1 = std::min(n, r0 + o.blockRows);
+        at::Tensor c;
+        FS_TRY(c, block(rows, r0, r1, n));
+        if (!v.defined()) {
+            const auto dbl = at::TensorOptions().dtype(at::kDouble);
+            v = at::from_blob(const_cast<double *>(s.v().data()), {n}, dbl).to(c.device());
+            u = at::from_blob(const_cast<double *>(s.u().data()), {n}, dbl).to(c.device());
+        }
+        const at::Tensor cd = c.to(at::kDouble);
+        const at::Tensor reduced = cd - u.slice(0, r0, r1).unsqueeze(1) - v.unsqueeze(0);
+        // Every negative reduced cost counts in the bounds, even inside the tolerance.
+        rowShortfall += reduced.amin(1).clamp_max(0).sum().item<double>();
+        const at::Tensor blockMin = reduced.amin(0);
+        colMin = colMin.defined() ? at::minimum(colMin, blockMin) : blockMin;
+        if (!add) continue;
+        const at::Tensor offending = reduced < -o.tolerance * cd.abs().clamp_min(1.0);
+        if (!offending.any().item<bool>()) continue;
+        offenders.merge(at::where(offending, reduced, at::full({}, inf, reduced.options())), cd, r0, k);
+    }
+    const at::Tensor shortfall = colMin.clamp_max(0);
+    out.lowerBound = dualSum + std::max(rowShortfall, shortfall.sum().item<double>());
+    if (!add || !offenders.values.defined()) return out;
+
+    // Lower the offending columns' duals, then add their most negative rows: the new pairs'
+    // reduced costs are then >= 0 and tight for the most negative one.
+    const at::Tensor offendingColumns = (offenders.values < inf).any(0);
+    const at::Tensor shift = at::where(offendingColumns, shortfall, at::zeros_like(shortfall)).cpu().contiguous();
+    s.lowerColumnDuals(std::vector<double>(shift.data_ptr<double>(), shift.data_ptr<double>() + n));
+    const at::Tensor valid = (offenders.values < inf).cpu(), is = offenders.rows.cpu(), cs = offenders.costs.cpu();
+    const at::Tensor js = at::arange(n, at::kLong).unsqueeze(0).expand_as(is);
+    const at::Tensor keepI = is.masked_select(valid), keepJ = js.masked_select(valid), keepC = cs.masked_select(valid);
+    const int64_t before = s.candidates();
+    const int64_t *ip = keepI.data_ptr<int64_t>(), *jp = keepJ.data_ptr<int64_t>();
+    const double *cp = keepC.data_ptr<double>();
+    for (int64_t t = 0; t < keepI.numel(); ++t) s.addCandidate(ip[t], jp[t], cp[t]);
+    out.added = s.candidates() - before;
+    return out;
+}
+
+} // namespace
+
+Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, const PricedOptions &options) {
+    if (n <= 0) return Error{"assignment: an empty cost matrix"};
+    PricedOptions o = options;
+    o.blockRows = std::max<int64_t>(1, o.blockRows);
+    PricedAssignment out;
+    SparseAssignment s(n);
+
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto st = addCandidates(s, rows, n, o); !st) return st.error();
+    out.candidateSeconds = secondsSince(t0);
+
+    auto solve = [&]() -> Status {
+        const auto t = std::chrono::steady_clock::now();
+        Status st = s.solve();
+        out.solveSeconds += secondsSince(t);
+        return st;
+    };
+    if (auto st = solve(); !st) return st.error();
+    for (int round = 0;; ++round) {
+        const bool mayAdd = round < o.maxRounds;
+        if (!mayAdd && !o.checkGap) break;
+        const auto t = std::chrono::steady_clock::now();
+        Pricing p;
+        FS_TRY(p, price(s, rows, n, o, mayAdd));
+        out.pricingSeconds += secondsSince(t);
+        ++out.rounds;
+        out.lowerBound = p.lowerBound;
+        out.gapChecked = true;
+        if (mayAdd && p.added == 0) {
+            out.optimal = true;
+            break;
+        }
+        if (!mayAdd) break;
+        out.gapChecked = false;
+        if (auto st = solve(); !st) return st.error();
+    }
+    out.candidates = s.candidates();
+    out.rowsScanned = s.rowsScanned();
+    Assignment &a = out.assignment;
+    a.rowToColumn = s.rowToColumn();
+    a.columnToRow = s.columnToRow();
+    a.u = s.u();
+    a.v = s.v();
+    a.totalCost = s.totalCost();
+    return out;
+}
+
+} // namespace fscope::core::analysis

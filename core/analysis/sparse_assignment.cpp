@@ -1,0 +1,264 @@
+#include "core/analysis/sparse_assignment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace fscope::core::analysis {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Heap order for Dijkstra's frontier: nearest first and, at equal distance, a free column
+// first (the path ends there, JV's tie rule), then the lower column index.
+struct Frontier {
+    double dist;
+    int64_t assigned; // 0 free, 1 assigned
+    int64_t column;
+    bool operator>(const Frontier &o) const {
+        if (dist != o.dist) return dist > o.dist;
+        if (assigned != o.assigned) return assigned > o.assigned;
+        return column > o.column;
+    }
+};
+
+} // namespace
+
+SparseAssignment::SparseAssignment(int64_t n)
+    : m_n(n), m_rows(n), m_u(n, 0.0), m_v(n, 0.0), m_col4row(n, -1), m_row4col(n, -1), m_dist(n, kInf), m_pred(n, -1),
+      m_scanned(n, 0) {}
+
+double SparseAssignment::costOf(int64_t row, int64_t column) const {
+    for (const Entry &e : m_rows[row])
+        if (e.column == column) return e.cost;
+    return kInf;
+}
+
+void SparseAssignment::addCandidate(int64_t row, int64_t column, double cost) {
+    auto &entries = m_rows[row];
+    for (const Entry &e : entries)
+        if (e.column == column) return;
+    entries.push_back({column, cost});
+    ++m_count;
+    if (!m_initialized) return;
+    // Keep the duals feasible on the new pair: lower the row's dual to it. The row's own pair
+    // is then no longer tight, so the row goes back to the free rows.
+    const double reduced = cost - m_u[row] - m_v[column];
+    if (reduced >= 0) return;
+    m_u[row] += reduced;
+    if (const int64_t j = m_col4row[row]; j >= 0) {
+        m_col4row[row] = -1;
+        m_row4col[j] = -1;
+        m_pending.push_back(row);
+    }
+}
+
+void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift) {
+    for (int64_t j = 0; j < m_n; ++j) {
+        if (!(shift[j] < 0)) continue;
+        m_v[j] += shift[j];
+        if (const int64_t r = m_row4col[j]; r >= 0) {
+            m_row4col[j] = -1;
+            m_col4row[r] = -1;
+            m_pending.push_back(r);
+        }
+    }
+}
+
+// JV's initialisation on the candidates, as the dense solver runs it: column reduction,
+// reduction transfer and two rounds of augmenting row reduction. Afterwards each assigned
+// row's column is a minimum of its c_ij - v_j over its candidates, so u_i = c_ij - v_j is
+// feasible and tight; free rows get their u from the path search.
+void SparseAssignment::initialize() {
+    // Column reduction: v_j is the cheapest candidate of column j, whose row takes the column
+    // when it has none yet. Columns without candidates keep v = 0 (no constraint reads it).
+    std::vector<int64_t> best(m_n, -1);
+    std::vector<int> matches(m_n, 0);
+    std::fill(m_v.begin(), m_v.end(), kInf);
+    for (int64_t i = 0; i < m_n; ++i)
+        for (const Entry &e : m_rows[i])
+            if (e.cost < m_v[e.column]) {
+                m_v[e.column] = e.cost;
+                best[e.column] = i;
+            }
+    for (int64_t j = 0; j < m_n; ++j) {
+        if (best[j] < 0) {
+            m_v[j] = 0;
+            continue;
+        }
+        ++matches[best[j]];
+        if (m_col4row[best[j]] < 0) {
+            m_col4row[best[j]] = j;
+            m_row4col[j] = best[j];
+        }
+    }
+    // The two smallest c_ij - v_j over a row's candidates (lowest column on ties).
+    struct Two {
+        double first = kInf, second = kInf;
+        int64_t firstAt = -1, secondAt = -1;
+    };
+    auto twoSmallest = [&](int64_t i) {
+        Two t;
+        for (const Entry &e : m_rows[i]) {
+            const double r = e.cost - m_v[e.column];
+            if (r < t.first || (r == t.first && e.column < t.firstAt)) {
+                t.second = t.first;
+                t.secondAt = t.firstAt;
+                t.first = r;
+                t.firstAt = e.column;
+            } else if (r < t.second || (r == t.second && e.column < t.secondAt)) {
+                t.second = r;
+                t.secondAt = e.column;
+            }
+        }
+        return t;
+    };
+    // Reduction transfer: a row that won exactly one column hands it the slack to its
+    // second-best candidate.
+    std::vector<int64_t> freeRows;
+    for (int64_t i = 0; i < m_n; ++i) {
+        if (m_col4row[i] < 0) {
+            freeRows.push_back(i);
+        } else if (matches[i] == 1) {
+            const int64_t j1 = m_col4row[i];
+            const double own = costOf(i, j1) - m_v[j1];
+            const Two t = twoSmallest(i);
+            const double next = t.firstAt == j1 ? t.second : t.first;
+            if (std::isfinite(next) && next > own) m_v[j1] -= next - own;
+        }
+    }
+    // Augmenting row reduction, twice: a free row takes its cheapest candidate, lowering that
+    // column's v to the second-cheapest so the displaced row looks elsewhere. Step-bounded so
+    // ties cannot cycle; the path search places whatever is left.
+    for (int round = 0; round < 2; ++round) {
+        std::vector<int64_t> pending = std::move(freeRows);
+        freeRows.clear();
+        size_t k = 0;
+        int64_t steps = 0;
+        const int64_t stepLimit = 16 * m_n + 64;
+        while (k < pending.size()) {
+            const int64_t i = pending[k++];
+            const Two t = twoSmallest(i);
+            if (t.firstAt < 0) {
+                freeRows.push_back(i);
+                continue;
+            }
+            int64_t j1 = t.firstAt;
+            int64_t i0 = m_row4col[j1];
+            const bool strict = t.first < t.second && std::isfinite(t.second);
+            if (strict) {
+                m_v[j1] -= t.second - t.first;
+            } else if (i0 >= 0 && t.secondAt >= 0) {
+                j1 = t.secondAt; // a tie: take the other column instead of displacing anyone
+                i0 = m_row4col[j1];
+            }
+            m_col4row[i] = j1;
+            m_row4col[j1] = i;
+            if (i0 >= 0) {
+                m_col4row[i0] = -1;
+                if (strict && ++steps < stepLimit)
+                    pending[--k] = i0;
+                else
+                    freeRows.push_back(i0);
+            }
+        }
+    }
+    for (int64_t i = 0; i < m_n; ++i) m_u[i] = m_col4row[i] >= 0 ? costOf(i, m_col4row[i]) - m_v[m_col4row[i]] : 0.0;
+    m_initialized = true;
+}
+
+// One shortest augmenting path from `start` over the candidates (the dense solver's
+// augment, with a heap for the frontier). Leaves everything unchanged when no free column
+// is reachable.
+bool SparseAssignment::augment(int64_t start) {
+    std::vector<Frontier> heap;
+    auto reset = [&] {
+        for (int64_t j : m_touched) {
+            m_dist[j] = kInf;
+            m_scanned[j] = 0;
+        }
+        m_touched.clear();
+    };
+    m_visitedRows.clear();
+    m_scannedColumns.clear();
+    double minVal = 0;
+    int64_t i = start, sink = -1;
+    while (sink < 0) {
+        m_visitedRows.push_back(i);
+        ++m_scans;
+        const double base = minVal - m_u[i];
+        for (const Entry &e : m_rows[i]) {
+            const int64_t j = e.column;
+            if (m_scanned[j]) continue;
+            const double d = base + e.cost - m_v[j];
+            if (d < m_dist[j]) {
+                if (m_dist[j] == kInf) m_touched.push_back(j);
+                m_dist[j] = d;
+                m_pred[j] = i;
+                heap.push_back({d, m_row4col[j] >= 0 ? 1 : 0, j});
+                std::push_heap(heap.begin(), heap.end(), std::greater<>());
+            }
+        }
+        int64_t j = -1;
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+            const Frontier f = heap.back();
+            heap.pop_back();
+            if (!m_scanned[f.column] && f.dist == m_dist[f.column]) {
+                j = f.column;
+                break;
+            }
+        }
+        if (j < 0) {
+            reset();
+            return false;
+        }
+        minVal = m_dist[j];
+        m_scanned[j] = 1;
+        m_scannedColumns.push_back(j);
+        if (m_row4col[j] < 0)
+            sink = j;
+        else
+            i = m_row4col[j];
+    }
+    m_u[start] += minVal;
+    for (int64_t r : m_visitedRows)
+        if (r != start) m_u[r] += minVal - m_dist[m_col4row[r]];
+    for (int64_t j : m_scannedColumns) m_v[j] -= minVal - m_dist[j];
+    for (int64_t j = sink;;) {
+        const int64_t r = m_pred[j];
+        m_row4col[j] = r;
+        std::swap(m_col4row[r], j);
+        if (r == start) break;
+    }
+    reset();
+    return true;
+}
+
+Status SparseAssignment::solve() {
+    if (!m_initialized) initialize();
+    m_pending.clear();
+    for (int64_t i = 0; i < m_n; ++i)
+        if (m_col4row[i] < 0) m_pending.push_back(i);
+    std::vector<int64_t> rows = std::move(m_pending);
+    m_pending.clear();
+    for (int64_t i : rows)
+        if (m_col4row[i] < 0 && !augment(i))
+            return Error{"assignment: row " + std::to_string(i) + " cannot be placed on its " +
+                         std::to_string(m_rows[i].size()) + " candidate columns"};
+    return {};
+}
+
+double SparseAssignment::totalCost() const {
+    double total = 0;
+    for (int64_t i = 0; i < m_n; ++i)
+        if (m_col4row[i] >= 0) total += costOf(i, m_col4row[i]);
+    return total;
+}
+
+int64_t SparseAssignment::freeRows() const {
+    return std::count(m_col4row.begin(), m_col4row.end(), int64_t(-1));
+}
+
+} // namespace fscope::core::analysis
