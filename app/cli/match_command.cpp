@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace fscope::cli {
@@ -19,7 +21,7 @@ namespace fscope::cli {
 int runMatch(const Args &args)
 {
     const Options o(args, {"sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context", "device",
-                           "workspace"},
+                           "workspace", "solver"},
                     {"no-fold", "json", "no-pairs", "compose"});
     if (!o.ok())
         return fail(o.error());
@@ -32,7 +34,7 @@ int runMatch(const Args &args)
     }
     if (paths.size() < 2)
         return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR [--no-fold] "
-                    "[--cost decoder|encoder|all|cosine] [--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
+                    "[--cost decoder|encoder|all|cosine] [--solver auto|dense|priced|approximate] [--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
     core::analysis::MatchSeriesRequest req;
     req.saePaths = paths;
     req.options.fold = !o.has("no-fold");
@@ -40,6 +42,10 @@ int runMatch(const Args &args)
     if (!cost)
         return fail(cost.errorMessage());
     req.options.cost = *cost;
+    auto solver = core::analysis::parseMatchSolver(o.value("solver", "auto"));
+    if (!solver)
+        return fail(solver.errorMessage());
+    req.options.solver = *solver;
     req.options.goodThreshold = o.number("good-threshold", req.options.goodThreshold);
     req.skip = o.integer("skip", 1);
     req.compareComposed = o.has("compose");
@@ -94,8 +100,10 @@ int runMatch(const Args &args)
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("SAE Match (%s, %s cost) over %zu SAEs%s\n", series->folded ? "folded" : "unfolded",
-                core::analysis::matchCostName(req.options.cost).c_str(), series->saePaths.size(), series->cached ? " (cached)" : "");
+    const std::string solverName = series->links.empty() ? "" : series->links.front().result.solver;
+    std::printf("SAE Match (%s, %s cost, %s solver) over %zu SAEs%s\n", series->folded ? "folded" : "unfolded",
+                core::analysis::matchCostName(req.options.cost).c_str(), solverName.c_str(), series->saePaths.size(),
+                series->cached ? " (cached)" : "");
     std::printf("%-28s %12s %12s %8s %8s\n", "link", "total MSE", "mean MSE", "good", "seconds");
     for (const auto &l : series->links) {
         const std::string name = series->labels[l.from] + " -> " + series->labels[l.to];
@@ -105,6 +113,10 @@ int runMatch(const Args &args)
             for (const auto &s : l.evaluation->scores)
                 std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f%s\n", s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
                             s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
+        if (!l.result.optimal)
+            std::printf("    %s solve: at most %.4g above the optimum of %.6g (%.2g relative), %d pricing pass(es)\n",
+                        l.result.solver.c_str(), l.result.solverGap, l.result.solverCost,
+                        l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost)), l.result.pricingRounds);
         if (l.composed)
             std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total MSE %.5g (direct %.5g)\n",
                         100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);

@@ -241,7 +241,9 @@ Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const Match
     parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
     const auto &o = request.options;
     parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|" + std::to_string(o.goodThreshold) + "|" +
-                    std::to_string(request.skip) + (request.compareComposed && request.skip > 1 ? "|composed" : ""));
+                    std::to_string(request.skip) + (request.compareComposed && request.skip > 1 ? "|composed" : "") +
+                    // Exact solvers agree on the optimum; the approximate one is a different result.
+                    (o.solver == MatchSolver::Approximate ? "|approximate" : ""));
     if (request.decoder && request.contexts.defined()) {
         const at::Tensor ids = request.contexts.to(at::kCPU, at::kLong).contiguous();
         parts.push_back(request.modelFingerprint);

@@ -1,4 +1,5 @@
 #include "core/analysis/sae_match.h"
+#include "core/analysis/priced_assignment.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -120,17 +121,13 @@ std::vector<int64_t> MatchResult::permutation() const {
     return out;
 }
 
-std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows) {
-    const int64_t n = a.decoder.size(0), m = b.decoder.size(0);
-    std::vector<float> out(n * m);
+std::function<at::Tensor(int64_t, int64_t)> matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost) {
     // Squared distances ||x||^2 + ||y||^2 - 2 x.y per compared block, summed.
     struct Block {
         at::Tensor x, y, xx, yy;
     };
     std::vector<Block> blocks;
-    auto add = [&](const at::Tensor &x, const at::Tensor &y) {
-        blocks.push_back({x, y, x.pow(2).sum(1), y.pow(2).sum(1)});
-    };
+    auto add = [&](const at::Tensor &x, const at::Tensor &y) { blocks.push_back({x, y, x.pow(2).sum(1), y.pow(2).sum(1)}); };
     at::Tensor ua, ub;
     if (cost == MatchCost::Cosine) {
         ua = unitRows(a.decoder);
@@ -140,25 +137,58 @@ std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParamete
         if (cost == MatchCost::Encoder || cost == MatchCost::All) add(a.encoder, b.encoder);
         if (cost == MatchCost::All) add(a.encoderBias.unsqueeze(1), b.encoderBias.unsqueeze(1));
     }
+    return [=](int64_t r0, int64_t r1) {
+        if (cost == MatchCost::Cosine) return (1.0 - at::matmul(ua.slice(0, r0, r1), ub.t())).to(at::kFloat);
+        at::Tensor c;
+        for (const auto &blk : blocks) {
+            at::Tensor d = blk.xx.slice(0, r0, r1).unsqueeze(1) + blk.yy.unsqueeze(0) - 2.0 * at::matmul(blk.x.slice(0, r0, r1), blk.y.t());
+            c = c.defined() ? c + d : d;
+        }
+        return c.clamp_min(0).to(at::kFloat); // rounding can leave tiny negatives on identical rows
+    };
+}
+
+std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows) {
+    const int64_t n = a.decoder.size(0), m = b.decoder.size(0);
+    std::vector<float> out(n * m);
+    const auto rows = matchCostRows(a, b, cost);
     blockRows = std::max<int64_t>(1, blockRows);
     for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
         const int64_t r1 = std::min(n, r0 + blockRows);
-        at::Tensor c;
-        if (cost == MatchCost::Cosine) {
-            c = 1.0 - at::matmul(ua.slice(0, r0, r1), ub.t());
-        } else {
-            for (const auto &blk : blocks) {
-                at::Tensor d = blk.xx.slice(0, r0, r1).unsqueeze(1) + blk.yy.unsqueeze(0) -
-                               2.0 * at::matmul(blk.x.slice(0, r0, r1), blk.y.t());
-                c = c.defined() ? c + d : d;
-            }
-            c = c.clamp_min(0); // rounding can leave tiny negatives on identical rows
-        }
-        at::Tensor host = c.to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor host = rows(r0, r1).to(at::kCPU).contiguous();
         std::memcpy(out.data() + r0 * m, host.data_ptr<float>(), sizeof(float) * (r1 - r0) * m);
     }
     return out;
 }
+
+Result<MatchSolver> parseMatchSolver(const std::string &name) {
+    if (name == "auto") return MatchSolver::Auto;
+    if (name == "dense") return MatchSolver::Dense;
+    if (name == "priced") return MatchSolver::Priced;
+    if (name == "approximate") return MatchSolver::Approximate;
+    return Error{"unknown match solver '" + name + "' (auto, dense, priced, approximate)"};
+}
+
+std::string matchSolverName(MatchSolver solver) {
+    switch (solver) {
+    case MatchSolver::Auto: return "auto";
+    case MatchSolver::Dense: return "dense";
+    case MatchSolver::Priced: return "priced";
+    case MatchSolver::Approximate: return "approximate";
+    }
+    return "auto";
+}
+
+namespace {
+
+MatchSolver chooseSolver(const MatchOptions &options, const at::Device &device, int64_t n, int64_t m) {
+    if (options.solver != MatchSolver::Auto) return options.solver;
+    if (n != m) return MatchSolver::Dense; // the priced solver is square-only
+    if (!device.is_cpu() || n * m * int64_t(sizeof(float)) > kDenseMatchBytes) return MatchSolver::Priced;
+    return MatchSolver::Dense;
+}
+
+} // namespace
 
 Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchParameters &b, const MatchOptions &options) {
     if (a.decoder.size(1) != b.decoder.size(1))
@@ -170,22 +200,50 @@ Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchPa
     r.folded = options.fold;
     r.fold = a.fold == b.fold ? a.fold : a.fold + "/" + b.fold;
     r.cost = options.cost;
-    std::vector<float> c = matchCostMatrix(a, b, options.cost, options.blockRows);
-    r.costSeconds = secondsSince(t0);
-    const auto t1 = std::chrono::steady_clock::now();
-    auto solved = solveAssignment(c.data(), n, m, {options.initialize});
-    if (!solved.ok()) return solved.error();
-    r.solveSeconds = secondsSince(t1);
-    r.solverCost = solved->totalCost;
-    r.freeRowsAfterInit = solved->freeRowsAfterInit;
-    r.initSeconds = solved->initSeconds;
-    r.searchSeconds = solved->searchSeconds;
-    c.clear();
-    c.shrink_to_fit();
+    const MatchSolver solver = chooseSolver(options, a.decoder.device(), n, m);
+    r.solver = matchSolverName(solver);
+    std::vector<int64_t> aToB;
+    if (solver == MatchSolver::Dense) {
+        std::vector<float> c = matchCostMatrix(a, b, options.cost, options.blockRows);
+        r.costSeconds = secondsSince(t0);
+        const auto t1 = std::chrono::steady_clock::now();
+        auto solved = solveAssignment(c.data(), n, m, {options.initialize});
+        if (!solved.ok()) return solved.error();
+        r.solveSeconds = secondsSince(t1);
+        r.solverCost = solved->totalCost;
+        r.freeRowsAfterInit = solved->freeRowsAfterInit;
+        r.initSeconds = solved->initSeconds;
+        r.searchSeconds = solved->searchSeconds;
+        aToB = std::move(solved->rowToColumn);
+    } else {
+        if (n != m)
+            return Error{"match: the " + r.solver + " solver needs SAEs of equal width (" + std::to_string(n) + " vs " +
+                         std::to_string(m) + "); use --solver dense"};
+        PricedOptions po;
+        po.blockRows = options.blockRows;
+        if (solver == MatchSolver::Approximate) po.maxRounds = 0;
+        auto solved = solvePricedAssignment(n, matchCostRows(a, b, options.cost), po);
+        if (!solved.ok()) return solved.error();
+        if (solver == MatchSolver::Priced && !solved->optimal)
+            return Error{"match: the priced solver stopped after " + std::to_string(solved->rounds) +
+                         " pricing passes without proving the optimum (gap " + std::to_string(solved->gap()) + ")"};
+        // The matrix is computed inside the passes: candidate passes count as cost, the
+        // rest as solve.
+        r.costSeconds = solved->candidateSeconds;
+        r.solveSeconds = solved->solveSeconds + solved->pricingSeconds;
+        r.initSeconds = solved->candidateSeconds;
+        r.searchSeconds = solved->solveSeconds;
+        r.solverCost = solved->assignment.totalCost;
+        r.optimal = solved->optimal;
+        r.solverGap = solved->optimal ? 0.0 : std::max(0.0, solved->gap());
+        r.pricingRounds = solved->rounds;
+        r.candidates = solved->candidates;
+        aToB = std::move(solved->assignment.rowToColumn);
+    }
 
     r.pairs.resize(n);
     for (int64_t i = 0; i < n; ++i) r.pairs[i].a = i;
-    scorePairs(a, b, solved->rowToColumn, options.goodThreshold, r);
+    scorePairs(a, b, aToB, options.goodThreshold, r);
     r.seconds = secondsSince(t0);
     return r;
 }
@@ -338,6 +396,10 @@ std::string matchResultToJson(const MatchResult &r, bool withPairs) {
     j["cost_seconds"] = r.costSeconds;
     j["solve_seconds"] = r.solveSeconds;
     j["free_rows_after_init"] = r.freeRowsAfterInit;
+    j["solver"] = r.solver;
+    j["optimal"] = r.optimal;
+    j["solver_gap"] = r.solverGap;
+    j["pricing_rounds"] = r.pricingRounds;
     j["features"] = r.pairs.size();
     if (withPairs) {
         auto pairs = nlohmann::json::array(), mse = nlohmann::json::array(), cosine = nlohmann::json::array(),
@@ -373,6 +435,10 @@ Result<MatchResult> matchResultFromJson(const std::string &text) {
         r.costSeconds = j.value("cost_seconds", 0.0);
         r.solveSeconds = j.value("solve_seconds", 0.0);
         r.freeRowsAfterInit = j.value("free_rows_after_init", int64_t(0));
+        r.solver = j.value("solver", "dense");
+        r.optimal = j.value("optimal", true);
+        r.solverGap = j.value("solver_gap", 0.0);
+        r.pricingRounds = j.value("pricing_rounds", 0);
         const auto &pairs = j.at("pairs");
         const auto &mse = j.at("pair_mse");
         const auto &cosine = j.at("pair_cosine");

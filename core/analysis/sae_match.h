@@ -24,6 +24,7 @@
 #include "core/jobs/progress.h"
 #include "core/sae/sae.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,18 @@ namespace fscope::core::analysis {
 Result<sae::Sae> foldThresholds(const sae::Sae &sae);
 
 enum class MatchCost { Decoder, Encoder, All, Cosine };
+
+// How the assignment is solved. Dense: the whole float32 cost matrix on the host and the
+// dense JV solver (assignment.h). Priced: blocks of the matrix computed on the SAEs' device,
+// a sparse exact solve and pricing passes that certify the dense optimum
+// (priced_assignment.h); never holds the matrix, so 65k-wide SAEs fit. Approximate: the
+// priced solver's candidate optimum without pricing rounds, with its gap to the optimum from
+// one pricing pass. Auto: priced on a GPU or when the dense matrix would exceed
+// kDenseMatchBytes, dense otherwise (the faster of the two on a CPU).
+enum class MatchSolver { Auto, Dense, Priced, Approximate };
+Result<MatchSolver> parseMatchSolver(const std::string &name); // auto|dense|priced|approximate
+std::string matchSolverName(MatchSolver solver);
+constexpr int64_t kDenseMatchBytes = int64_t(8) << 30;
 Result<MatchCost> parseMatchCost(const std::string &name); // decoder|encoder|all|cosine
 std::string matchCostName(MatchCost cost);
 
@@ -56,7 +69,8 @@ struct MatchOptions {
     // energy (cosine ~0.5 at equal norms). The paper has no threshold; it ranks by MSE.
     double goodThreshold = 0.5;
     int64_t blockRows = 2048; // cost rows computed per device block
-    bool initialize = true;   // the solver's JV initialisation
+    bool initialize = true;   // the dense solver's JV initialisation
+    MatchSolver solver = MatchSolver::Auto;
 };
 
 struct MatchPair {
@@ -79,12 +93,22 @@ struct MatchResult {
     double costSeconds = 0, solveSeconds = 0, seconds = 0;
     int64_t freeRowsAfterInit = 0;
     double initSeconds = 0, searchSeconds = 0;
+    std::string solver = "dense"; // the solver that ran: dense, priced or approximate
+    // Optimality: exact solvers prove it (dense by construction, priced by its pricing
+    // pass); the approximate one reports its gap to an LP lower bound on the optimum.
+    bool optimal = true;
+    double solverGap = 0;       // solverCost minus the lower bound (0 for exact solves)
+    int pricingRounds = 0;      // priced/approximate: pricing passes
+    int64_t candidates = 0;     // priced/approximate: candidate pairs at the end
     std::vector<int64_t> permutation() const; // A feature -> B feature (-1 none)
 };
 
 // The dense [F_A, F_B] solver matrix (float32, row-major: 1 GiB at 16k x 16k) built blockwise
 // on the SAEs' device; the solver reads it in place and keeps its duals in double.
 std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows = 2048);
+// Rows [r0, r1) of the same matrix as a float32 tensor on the SAEs' device (the priced
+// solver's blocks; bit-identical to the rows of matchCostMatrix for the same block shape).
+std::function<at::Tensor(int64_t, int64_t)> matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost);
 
 // Match two SAEs (same d_in). Widths may differ: every feature of the narrower side is paired.
 Result<MatchResult> matchSaes(const sae::Sae &a, const sae::Sae &b, const MatchOptions &options = {},

@@ -96,6 +96,7 @@ private Q_SLOTS:
     void foldingIsExact();
     void foldedMatchingRecoversThePermutation();
     void rectangularAndCosine();
+    void pricedAndApproximateSolvers();
     void hiddenStateApproximationByHand();
     void chains();
     void cliJsonAndCache();
@@ -188,6 +189,59 @@ void TestSaeMatch::rectangularAndCosine()
     for (const auto &p : rr->pairs)
         matched += p.b >= 0;
     QCOMPARE(matched, int64_t(40));
+}
+
+void TestSaeMatch::pricedAndApproximateSolvers()
+{
+    // The priced solver never holds the matrix; on the same float32 costs it must reach the
+    // dense solver's optimum on both planted kinds, and prove it. The approximate mode's
+    // reported gap must bound its true distance to that optimum.
+    for (const bool clustered : {false, true}) {
+        auto planted = analysis::plantedMatchPair(768, 64, clustered, 0.5, 0.3, 17);
+        analysis::MatchOptions o;
+        o.blockRows = 200; // several blocks, the last one partial
+        o.solver = analysis::MatchSolver::Dense;
+        auto dense = analysis::matchParametersExact(planted.a, planted.b, o);
+        o.solver = analysis::MatchSolver::Priced;
+        auto priced = analysis::matchParametersExact(planted.a, planted.b, o);
+        o.solver = analysis::MatchSolver::Approximate;
+        auto approx = analysis::matchParametersExact(planted.a, planted.b, o);
+        QVERIFY(dense.ok() && priced.ok() && approx.ok());
+        QCOMPARE(dense->solver, std::string("dense"));
+        QCOMPARE(priced->solver, std::string("priced"));
+        const double opt = dense->solverCost, tol = 1e-9 * opt;
+        QVERIFY2(std::abs(priced->solverCost - opt) <= tol,
+                 qPrintable(QString("priced %1 vs dense %2").arg(priced->solverCost, 0, 'g', 15).arg(opt, 0, 'g', 15)));
+        QVERIFY(priced->optimal);
+        QVERIFY(priced->pricingRounds >= 1);
+        QVERIFY(priced->candidates < 768 * 768 / 2);
+        QCOMPARE(priced->solverGap, 0.0);
+        // Scores come from the same scorer whichever solver ran.
+        QVERIFY(std::abs(priced->totalCost - dense->totalCost) <= 1e-6 * dense->totalCost);
+        QCOMPARE(approx->solver, std::string("approximate"));
+        QVERIFY(approx->solverCost >= opt - tol);
+        QVERIFY2(approx->optimal || approx->solverCost - opt <= approx->solverGap + tol,
+                 qPrintable(QString("approximate %1, optimum %2, reported gap %3").arg(approx->solverCost).arg(opt).arg(approx->solverGap)));
+        QCOMPARE(approx->pricingRounds, 1);
+        // Both exact solvers recover the same share of the planted pairs (ties aside).
+        QVERIFY(std::abs(recovered(*priced, planted.truth) - recovered(*dense, planted.truth)) <= 0.01);
+    }
+    // Auto: dense on the CPU for a matrix that fits, and the priced solver refuses a
+    // rectangular pair with a clear message.
+    auto planted = analysis::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
+    auto autoRun = analysis::matchParametersExact(planted.a, planted.b, {});
+    QVERIFY(autoRun.ok());
+    QCOMPARE(autoRun->solver, std::string("dense"));
+    analysis::MatchParameters narrow = planted.b;
+    narrow.decoder = planted.b.decoder.slice(0, 0, 40);
+    narrow.encoder = planted.b.encoder.slice(0, 0, 40);
+    narrow.encoderBias = planted.b.encoderBias.slice(0, 0, 40);
+    analysis::MatchOptions priced;
+    priced.solver = analysis::MatchSolver::Priced;
+    auto bad = analysis::matchParametersExact(planted.a, narrow, priced);
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.errorMessage().find("equal width") != std::string::npos, bad.errorMessage().c_str());
+    QVERIFY(!analysis::parseMatchSolver("fast").ok());
 }
 
 void TestSaeMatch::hiddenStateApproximationByHand()
@@ -304,6 +358,18 @@ void TestSaeMatch::cliJsonAndCache()
     QCOMPARE(nf["folded"].get<bool>(), false);
     QCOMPARE(nf["cached"].get<bool>(), false);
     QVERIFY(nf["total_cost"].get<double>() >= j["total_cost"].get<double>() - 1e-9);
+    // The priced solver gives the same optimum (served from the cache: exact solvers agree);
+    // the approximate one is its own result, with its gap.
+    QCOMPARE(j["solver"].get<std::string>(), std::string("dense"));
+    const auto priced = run({"--solver", "priced"});
+    QCOMPARE(priced["cached"].get<bool>(), true);
+    const auto approx = run({"--solver", "approximate"});
+    QCOMPARE(approx["cached"].get<bool>(), false);
+    QCOMPARE(approx["solver"].get<std::string>(), std::string("approximate"));
+    QCOMPARE(approx["pricing_rounds"].get<int>(), 1);
+    QVERIFY(approx["solver_cost"].get<double>() >= j["solver_cost"].get<double>() * (1 - 1e-9));
+    QVERIFY(approx["solver_cost"].get<double>() - j["solver_cost"].get<double>() <=
+            approx["solver_gap"].get<double>() + 1e-9 * j["solver_cost"].get<double>());
 }
 
 void TestSaeMatch::skipLinksAgainstComposedMatches()
