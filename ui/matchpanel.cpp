@@ -22,6 +22,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -54,8 +55,18 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     m_cost->setObjectName(QStringLiteral("matchCost"));
     for (const char *c : {"decoder", "all", "encoder", "cosine"})
         m_cost->addItem(QString::fromLatin1(c), QString::fromLatin1(c));
+    m_solver = new QComboBox;
+    m_solver->setObjectName(QStringLiteral("matchSolver"));
+    m_solver->addItem(tr("Exact (automatic)"), QStringLiteral("auto"));
+    m_solver->addItem(tr("Exact, dense matrix"), QStringLiteral("dense"));
+    m_solver->addItem(tr("Exact, priced blocks"), QStringLiteral("priced"));
+    m_solver->addItem(tr("Approximate, gap reported"), QStringLiteral("approximate"));
+    m_solver->setToolTip(tr("Automatic: the dense solver on a CPU, the priced one on a GPU or when the matrix would "
+                            "not fit in memory. Both prove the optimum. Approximate: nearest candidates only, with "
+                            "its distance to the optimum bounded by one pricing pass."));
     auto *costRow = new QFormLayout;
     costRow->addRow(tr("Cost"), m_cost);
+    costRow->addRow(tr("Solver"), m_solver);
     form->addLayout(costRow);
     m_evaluate = new QCheckBox(tr("Hidden-state approximation (the index's model)"));
     m_evaluate->setObjectName(QStringLiteral("matchEvaluate"));
@@ -197,6 +208,8 @@ int MatchPanel::run()
     request->options.fold = m_fold->isChecked();
     if (auto cost = core::analysis::parseMatchCost(m_cost->currentData().toString().toStdString()))
         request->options.cost = *cost;
+    if (auto solver = core::analysis::parseMatchSolver(m_solver->currentData().toString().toStdString()))
+        request->options.solver = *solver;
     auto out = std::make_shared<core::analysis::MatchSeries>();
     core::store::Database *db = m_workbench->database();
     std::string modelPath;
@@ -271,6 +284,17 @@ void MatchPanel::showResult()
                       .arg(checked)
                       .arg(matched / checked, 0, 'f', 2)
                       .arg(unmatched / checked, 0, 'f', 2);
+    // An approximate solve says how far from the optimum it may be (worst link).
+    double worstGap = 0, worstRelative = 0;
+    for (const auto &l : s.links)
+        if (!l.result.optimal && l.result.solverGap >= worstGap) {
+            worstGap = l.result.solverGap;
+            worstRelative = l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost));
+        }
+    if (worstGap > 0)
+        status += tr(". Approximate solve: at most %1 (%2%) above the optimal assignment cost on the worst link.")
+                      .arg(worstGap, 0, 'g', 3)
+                      .arg(100 * worstRelative, 0, 'g', 2);
     m_status->setText(status);
     // Per link: mean folded-decoder MSE (bars, left) and share of good matches (line, right).
     m_linkPlot->clearPlottables();

@@ -44,6 +44,7 @@ private:
     Workbench *m_workbench;
     QListWidget *m_saes;
     QCheckBox *m_fold;
+    QComboBox *m_solver = nullptr;
     QComboBox *m_cost;
     QLabel *m_status;
     QCheckBox *m_evaluate;

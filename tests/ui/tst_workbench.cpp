@@ -408,6 +408,7 @@ void TestWorkbench::matchPanelFollowsChains()
     QVERIFY(first->isEnabled());
     QVERIFY(cards.back()->isEnabled()); // layer B is indexed too: its dashboard opens
     QVERIFY(cards.back()->text().contains(QStringLiteral("#7")));
+    QCOMPARE(link.result.solver, std::string("dense")); // automatic, on a CPU
     first->click();
     QTRY_COMPARE(m_window->workbench()->current().feature, qint64(0));
     auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("saeMatchDock"));
@@ -432,6 +433,23 @@ void TestWorkbench::matchPanelFollowsChains()
     QString error;
     QVERIFY(!ui::exportPlot(plot, dir + "/match-links.xyz", 192, &error));
     QVERIFY(error.contains(QStringLiteral("unknown image type")));
+
+    // The solver choice reaches the job: the approximate solve still finds the reversal of the
+    // planted features, and says which solver ran.
+    auto *solver = panel->findChild<QComboBox *>(QStringLiteral("matchSolver"));
+    QVERIFY(solver);
+    solver->setCurrentIndex(solver->findData(QStringLiteral("approximate")));
+    QVERIFY(solver->currentIndex() >= 0);
+    evaluate->setChecked(false);
+    const int approxJob = panel->run();
+    QVERIFY(approxJob > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(approxJob)->succeeded, qPrintable(m_window->jobRunner()->job(approxJob)->outcome));
+    const auto &approx = panel->result()->links.at(0).result;
+    QCOMPARE(approx.solver, std::string("approximate"));
+    QCOMPARE(approx.pricingRounds, 1);
+    for (int64_t k = 0; k < int64_t(kWords.size()); ++k)
+        QCOMPARE(approx.pairs[size_t(k)].b, F - 1 - k);
 }
 
 void TestWorkbench::decompositionPanelFromPairs()
