@@ -46,6 +46,27 @@ struct ColumnBest {
     }
 };
 
+// Adds the pairs (rows[t], columns[t], costs[t]) where keep[t], grouped by row so that each
+// row takes one addCandidates call. Returns the number of pairs new to the candidates.
+int64_t addByRow(SparseAssignment &s, const at::Tensor &rows, const at::Tensor &columns, const at::Tensor &costs, const at::Tensor &keep) {
+    const at::Tensor mask = keep.reshape(-1);
+    const at::Tensor is = rows.reshape(-1).masked_select(mask), js = columns.reshape(-1).contiguous().masked_select(mask),
+                     cs = costs.reshape(-1).to(at::kDouble).masked_select(mask);
+    const at::Tensor order = std::get<1>(is.sort(/*stable=*/true, 0, /*descending=*/false));
+    const at::Tensor si = is.index_select(0, order).contiguous(), sj = js.index_select(0, order).contiguous(),
+                     sc = cs.index_select(0, order).contiguous();
+    const int64_t *ip = si.data_ptr<int64_t>(), *jp = sj.data_ptr<int64_t>();
+    const double *cp = sc.data_ptr<double>();
+    const int64_t before = s.candidates(), total = si.numel();
+    for (int64_t a = 0; a < total;) {
+        int64_t b = a;
+        while (b < total && ip[b] == ip[a]) ++b;
+        s.addCandidates(ip[a], jp + a, cp + a, b - a);
+        a = b;
+    }
+    return s.candidates() - before;
+}
+
 // Candidates from two passes over the blocks (see the header): column minima and each
 // column's cheapest rows first, then each row's cheapest columns and the pair (i, i).
 Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const PricedOptions &o) {
@@ -65,26 +86,28 @@ Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const
         colMin = colMin.defined() ? at::minimum(colMin, blockMin) : blockMin;
         if (kc > 0) columnBest.merge(c - c.amin(1, /*keepdim=*/true), c, r0, kc);
     }
-    auto addAll = [&](const at::Tensor &is, const at::Tensor &js, const at::Tensor &costs) {
-        const at::Tensor ih = is.reshape(-1).cpu().contiguous(), jh = js.reshape(-1).cpu().contiguous(),
-                         ch = costs.reshape(-1).to(at::kDouble).cpu().contiguous();
-        const int64_t *ip = ih.data_ptr<int64_t>(), *jp = jh.data_ptr<int64_t>();
-        const double *cp = ch.data_ptr<double>();
-        for (int64_t t = 0; t < ih.numel(); ++t) s.addCandidate(ip[t], jp[t], cp[t]);
-    };
     const int64_t k = std::clamp<int64_t>(o.rowCandidates, 1, n);
+    std::vector<int64_t> columnsOfRow(k + 1);
+    std::vector<double> costsOfRow(k + 1);
     for (int64_t r0 = 0; r0 < n; r0 += o.blockRows) {
         const int64_t r1 = std::min(n, r0 + o.blockRows);
         at::Tensor c;
         FS_TRY(c, block(rows, r0, r1, n));
         const at::Tensor columns = std::get<1>((c - colMin.unsqueeze(0)).topk(k, 1, /*largest=*/false, /*sorted=*/false));
         const at::Tensor rowIndex = at::arange(r0, r1, columns.options()).unsqueeze(1);
-        addAll(rowIndex.expand_as(columns), columns, c.gather(1, columns));
-        addAll(rowIndex, rowIndex, c.gather(1, rowIndex)); // (i, i)
+        const at::Tensor ch = columns.cpu().contiguous(), vh = c.gather(1, columns).to(at::kDouble).cpu().contiguous(),
+                         dh = c.gather(1, rowIndex).to(at::kDouble).cpu().contiguous(); // (i, i)
+        for (int64_t i = r0; i < r1; ++i) {
+            std::copy_n(ch.data_ptr<int64_t>() + (i - r0) * k, k, columnsOfRow.begin());
+            std::copy_n(vh.data_ptr<double>() + (i - r0) * k, k, costsOfRow.begin());
+            columnsOfRow[k] = i;
+            costsOfRow[k] = dh.data_ptr<double>()[i - r0];
+            s.addCandidates(i, columnsOfRow.data(), costsOfRow.data(), k + 1);
+        }
     }
     if (kc > 0)
-        addAll(columnBest.rows, at::arange(n, columnBest.rows.options()).unsqueeze(0).expand_as(columnBest.rows),
-               columnBest.costs);
+        addByRow(s, columnBest.rows.cpu(), at::arange(n, at::kLong).unsqueeze(0).expand_as(columnBest.rows.cpu()),
+                 columnBest.costs.cpu(), at::ones_like(columnBest.rows.cpu(), at::kBool));
     return {};
 }
 
@@ -130,17 +153,11 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
 
     // Lower the offending columns' duals, then add their most negative rows: the new pairs'
     // reduced costs are then >= 0 and tight for the most negative one.
-    const at::Tensor offendingColumns = (offenders.values < inf).any(0);
-    const at::Tensor shift = at::where(offendingColumns, shortfall, at::zeros_like(shortfall)).cpu().contiguous();
+    const at::Tensor valid = offenders.values < inf;
+    const at::Tensor shift = at::where(valid.any(0), shortfall, at::zeros_like(shortfall)).cpu().contiguous();
     s.lowerColumnDuals(std::vector<double>(shift.data_ptr<double>(), shift.data_ptr<double>() + n));
-    const at::Tensor valid = (offenders.values < inf).cpu(), is = offenders.rows.cpu(), cs = offenders.costs.cpu();
-    const at::Tensor js = at::arange(n, at::kLong).unsqueeze(0).expand_as(is);
-    const at::Tensor keepI = is.masked_select(valid), keepJ = js.masked_select(valid), keepC = cs.masked_select(valid);
-    const int64_t before = s.candidates();
-    const int64_t *ip = keepI.data_ptr<int64_t>(), *jp = keepJ.data_ptr<int64_t>();
-    const double *cp = keepC.data_ptr<double>();
-    for (int64_t t = 0; t < keepI.numel(); ++t) s.addCandidate(ip[t], jp[t], cp[t]);
-    out.added = s.candidates() - before;
+    const at::Tensor is = offenders.rows.cpu();
+    out.added = addByRow(s, is, at::arange(n, at::kLong).unsqueeze(0).expand_as(is), offenders.costs.cpu(), valid.cpu());
     return out;
 }
 
@@ -159,8 +176,11 @@ Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, 
 
     auto solve = [&]() -> Status {
         const auto t = std::chrono::steady_clock::now();
+        const int64_t scans = s.rowsScanned(), freeRows = s.freeRows();
         Status st = s.solve();
-        out.solveSeconds += secondsSince(t);
+        const double seconds = secondsSince(t);
+        out.solveSeconds += seconds;
+        out.solves.push_back({freeRows, s.rowsScanned() - scans, seconds});
         return st;
     };
     if (auto st = solve(); !st) return st.error();

@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace fscope::core::analysis {
 
@@ -64,6 +65,12 @@ struct PricedAssignment {
     int64_t candidates = 0;    // pairs the sparse solve held at the end
     int64_t rowsScanned = 0;   // Dijkstra row scans
     double candidateSeconds = 0, solveSeconds = 0, pricingSeconds = 0;
+    // Each sparse solve: the rows it had to place, its Dijkstra row scans and its time.
+    struct Solve {
+        int64_t freeRows = 0, rowsScanned = 0;
+        double seconds = 0;
+    };
+    std::vector<Solve> solves;
 };
 
 Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, const PricedOptions &options = {});

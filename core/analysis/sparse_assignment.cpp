@@ -36,10 +36,24 @@ double SparseAssignment::costOf(int64_t row, int64_t column) const {
 }
 
 void SparseAssignment::addCandidate(int64_t row, int64_t column, double cost) {
-    auto &entries = m_rows[row];
-    for (const Entry &e : entries)
+    for (const Entry &e : m_rows[row])
         if (e.column == column) return;
-    entries.push_back({column, cost});
+    append(row, column, cost);
+}
+
+void SparseAssignment::addCandidates(int64_t row, const int64_t *columns, const double *costs, int64_t count) {
+    if (m_stamp.empty()) m_stamp.assign(m_n, -1);
+    for (const Entry &e : m_rows[row]) m_stamp[e.column] = row;
+    for (int64_t t = 0; t < count; ++t) {
+        if (m_stamp[columns[t]] == row) continue;
+        m_stamp[columns[t]] = row;
+        append(row, columns[t], costs[t]);
+    }
+    // Stamps name rows, so the next row's call starts clean without a reset.
+}
+
+void SparseAssignment::append(int64_t row, int64_t column, double cost) {
+    m_rows[row].push_back({column, cost});
     ++m_count;
     if (!m_initialized) return;
     // Keep the duals feasible on the new pair: lower the row's dual to it. The row's own pair
@@ -136,7 +150,10 @@ void SparseAssignment::initialize() {
         freeRows.clear();
         size_t k = 0;
         int64_t steps = 0;
-        const int64_t stepLimit = 16 * m_n + 64;
+        // A step scans one row's candidates (~160), so it is cheap next to the path searches
+        // it saves: on clustered 16k pairs 16n steps leave 183 rows (initial solve 1.9 s on
+        // the 2-core machine), 64n leave 44 (1.1 s); easy pairs are unaffected.
+        const int64_t stepLimit = 64 * m_n + 64;
         while (k < pending.size()) {
             const int64_t i = pending[k++];
             const Two t = twoSmallest(i);
