@@ -113,6 +113,7 @@ Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const
 
 struct Pricing {
     double lowerBound = 0;
+    int64_t offendingColumns = 0; // columns whose dual was lowered
     int64_t added = 0;
 };
 
@@ -154,6 +155,7 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
     // Lower the offending columns' duals, then add their most negative rows: the new pairs'
     // reduced costs are then >= 0 and tight for the most negative one.
     const at::Tensor valid = offenders.values < inf;
+    out.offendingColumns = valid.any(0).sum().item<int64_t>();
     const at::Tensor shift = at::where(valid.any(0), shortfall, at::zeros_like(shortfall)).cpu().contiguous();
     s.lowerColumnDuals(std::vector<double>(shift.data_ptr<double>(), shift.data_ptr<double>() + n));
     const at::Tensor is = offenders.rows.cpu();
@@ -194,11 +196,14 @@ Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, 
         ++out.rounds;
         out.lowerBound = p.lowerBound;
         out.gapChecked = true;
-        if (mayAdd && p.added == 0) {
+        if (mayAdd && p.offendingColumns == 0) {
             out.optimal = true;
             break;
         }
         if (!mayAdd) break;
+        // Lowered columns freed their rows: place them again, even when every offending pair
+        // was a candidate already (block values that differ between passes would do that; the
+        // round limit then ends the loop with the gap reported instead of a false proof).
         out.gapChecked = false;
         if (auto st = solve(); !st) return st.error();
     }

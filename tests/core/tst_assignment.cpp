@@ -109,6 +109,7 @@ private Q_SLOTS:
     void pricedBruteForceSmall();
     void pricedApproximateBoundsTheOptimum();
     void pricedBadInput();
+    void pricedNeverClaimsAFalseProof();
 };
 
 void TestAssignment::bruteForceSmall()
@@ -381,6 +382,34 @@ void TestAssignment::pricedBadInput()
     auto wrong = analysis::solvePricedAssignment(4, [](int64_t r0, int64_t r1) { return at::zeros({r1 - r0, 3}, at::kDouble); });
     QVERIFY(!wrong.ok());
     QVERIFY2(wrong.errorMessage().find("shape") != std::string::npos, wrong.errorMessage().c_str());
+}
+
+void TestAssignment::pricedNeverClaimsAFalseProof()
+{
+    // Blocks whose values change between passes (the candidate passes see one matrix, the
+    // pricing passes a cheaper diagonal): every pass finds pairs that undercut the duals but are
+    // candidates already. The solver must stop at its round limit with every row placed and no
+    // proof of optimality, not declare the stale candidates optimal.
+    const int64_t n = 60;
+    const auto c = buildMatrix("uniform", 77, n, n);
+    int calls = 0;
+    const analysis::CostRows drifting = [&](int64_t r0, int64_t r1) {
+        at::Tensor block = at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble).clone();
+        if (++calls > 2)
+            for (int64_t i = r0; i < r1; ++i) block[i - r0][i] -= 10.0;
+        return block;
+    };
+    analysis::PricedOptions o;
+    o.blockRows = n;
+    o.maxRounds = 4;
+    o.rowCandidates = n; // every pair is a candidate: nothing new can be added
+    auto p = analysis::solvePricedAssignment(n, drifting, o);
+    QVERIFY(p.ok());
+    QVERIFY(!p->optimal);
+    QCOMPARE(p->rounds, 5); // four that lowered columns, one for the bound
+    QVERIFY(p->gapChecked);
+    for (int64_t i = 0; i < n; ++i) QVERIFY(p->assignment.rowToColumn[size_t(i)] >= 0);
+    QVERIFY(p->gap() > 0);
 }
 
 QTEST_GUILESS_MAIN(TestAssignment)
