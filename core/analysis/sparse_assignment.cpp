@@ -11,16 +11,13 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Heap order for Dijkstra's frontier: nearest first and, at equal distance, a free column
-// first (the path ends there, JV's tie rule), then the lower column index.
+// first (the path ends there, JV's tie rule), then the lower column index. The tie keys share
+// one integer so an entry is 16 bytes.
 struct Frontier {
     double dist;
-    int64_t assigned; // 0 free, 1 assigned
-    int64_t column;
-    bool operator>(const Frontier &o) const {
-        if (dist != o.dist) return dist > o.dist;
-        if (assigned != o.assigned) return assigned > o.assigned;
-        return column > o.column;
-    }
+    int64_t key; // assigned << 62 | column
+    bool operator>(const Frontier &o) const { return dist != o.dist ? dist > o.dist : key > o.key; }
+    int64_t column() const { return key & ((int64_t(1) << 62) - 1); }
 };
 
 } // namespace
@@ -213,7 +210,7 @@ bool SparseAssignment::augment(int64_t start) {
                 if (m_dist[j] == kInf) m_touched.push_back(j);
                 m_dist[j] = d;
                 m_pred[j] = i;
-                heap.push_back({d, m_row4col[j] >= 0 ? 1 : 0, j});
+                heap.push_back({d, (m_row4col[j] >= 0 ? int64_t(1) << 62 : 0) | j});
                 std::push_heap(heap.begin(), heap.end(), std::greater<>());
             }
         }
@@ -222,8 +219,9 @@ bool SparseAssignment::augment(int64_t start) {
             std::pop_heap(heap.begin(), heap.end(), std::greater<>());
             const Frontier f = heap.back();
             heap.pop_back();
-            if (!m_scanned[f.column] && f.dist == m_dist[f.column]) {
-                j = f.column;
+            const int64_t col = f.column();
+            if (!m_scanned[col] && f.dist == m_dist[col]) {
+                j = col;
                 break;
             }
         }
