@@ -7,28 +7,20 @@
 #include "core/store/database.h"
 #include "core/store/statement.h"
 #include "ui/jobrunner.h"
-#include "ui/plotstyle.h"
-#include "ui/qcustomplot_include.h"
+#include "ui/steeringedits.h"
+#include "ui/steeringresults.h"
 #include "ui/tokenhtml.h"
 
-#include <QJsonObject>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QSplitter>
-#include <QTabWidget>
-#include <QTableWidget>
-#include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <array>
@@ -63,51 +55,12 @@ struct SteeringPanel::Job {
     double featureMax = 0;
 };
 
-namespace {
-
-QTableWidgetItem *item(const QString &text, bool number = false)
-{
-    auto *i = new QTableWidgetItem(text);
-    if (number)
-        i->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return i;
-}
-
-QCustomPlot *plot(const QString &name, const QString &title, QWidget *parent)
-{
-    auto *p = new QCustomPlot(parent);
-    p->setObjectName(name);
-    p->setMinimumSize(120, 160);
-    applyPlotStyle(p);
-    setPlotTitle(p, title);
-    return p;
-}
-
-// Highlights the tokens where the two continuations differ.
-QString continuationHtml(const QStringList &tokens, const QStringList &other)
-{
-    QString html;
-    for (int i = 0; i < tokens.size(); ++i) {
-        QString t = tokens[i].toHtmlEscaped();
-        if (i >= other.size() || other[i] != tokens[i]) {
-            const QColor bg = highlightColor(0.6);
-            t = QStringLiteral("<span style=\"background-color:%1;color:%2\">%3</span>").arg(bg.name(), textColorOn(bg).name(), t);
-        }
-        html += t;
-    }
-    return QStringLiteral("<span style=\"white-space:pre-wrap\">%1</span>").arg(html);
-}
-
-} // namespace
-
 SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     : QWidget(parent), m_workbench(workbench), m_index(new QComboBox(this)), m_feature(new QSpinBox(this)),
       m_mode(new QComboBox(this)), m_strength(new QDoubleSpinBox(this)), m_timesMax(new QCheckBox(tr("× max activation"), this)),
       m_positions(new QComboBox(this)), m_prompt(new QPlainTextEdit(this)), m_maxTokens(new QSpinBox(this)),
       m_temperature(new QDoubleSpinBox(this)), m_seed(new QSpinBox(this)), m_target(new QLineEdit(this)), m_status(new QLabel(this)),
-      m_tabs(new QTabWidget(this)), m_base(new QTextBrowser(this)), m_steered(new QTextBrowser(this)), m_next(new QTableWidget(this)),
-      m_sweepPlot(plot(QStringLiteral("sweepPlot"), tr("Strength sweep"), this)), m_sweepDetail(new QLabel(this)),
-      m_ablationPlot(plot(QStringLiteral("ablationPlot"), tr("Ablation effects"), this)), m_ablation(new QTableWidget(this))
+      m_extraEdits(new SteeringEdits(this)), m_results(new SteeringResults(this))
 {
     setObjectName(QStringLiteral("steeringPanel"));
     m_index->setObjectName(QStringLiteral("steerSae"));
@@ -157,39 +110,11 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     form->addRow(tr("Strength:"), strengthRow);
     form->addRow(tr("Positions:"), m_positions);
     // Several interventions at once: fixed edits applied with the main one.
-    m_extraEdits = new QTableWidget(0, 3, this);
-    m_extraEdits->setObjectName(QStringLiteral("steerExtraEdits"));
-    m_extraEdits->setHorizontalHeaderLabels({tr("Feature / vector"), tr("Edit"), tr("Value")});
-    m_extraEdits->verticalHeader()->hide();
-    m_extraEdits->horizontalHeader()->setStretchLastSection(true);
-    m_extraEdits->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_extraEdits->setMaximumHeight(90);
-    m_extraEdits->setToolTip(tr("Applied together with the edit above (which Sweep varies), at the same positions"));
-    auto *extraButtons = new QHBoxLayout;
-    auto *addCurrent = new QPushButton(tr("Add current"), this);
-    addCurrent->setToolTip(tr("Keep the feature, edit and strength above as a fixed edit"));
-    auto *addVector = new QPushButton(tr("Add vector..."), this);
-    auto *removeEdit = new QPushButton(tr("Remove"), this);
-    for (QPushButton *b : {addCurrent, addVector, removeEdit}) {
-        b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
-        extraButtons->addWidget(b, 1);
-    }
-    auto *extraBox = new QVBoxLayout;
-    extraBox->addWidget(m_extraEdits);
-    extraBox->addLayout(extraButtons);
-    form->addRow(tr("Also apply:"), extraBox);
-    connect(addCurrent, &QPushButton::clicked, this, [this] {
+    form->addRow(tr("Also apply:"), m_extraEdits);
+    connect(m_extraEdits, &SteeringEdits::addCurrentRequested, this, [this] {
         addExtraFeature(m_feature->value(), m_mode->currentData().toString(), m_strength->value());
     });
-    connect(addVector, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
-        if (!f.isEmpty())
-            addExtraVector(f, m_strength->value());
-    });
-    connect(removeEdit, &QPushButton::clicked, this, [this] {
-        if (m_extraEdits->currentRow() >= 0)
-            m_extraEdits->removeRow(m_extraEdits->currentRow());
-    });
+    connect(m_extraEdits, &SteeringEdits::vectorChosen, this, [this](const QString &path) { addExtraVector(path, m_strength->value()); });
     form->addRow(tr("Prompt:"), m_prompt);
     auto *genRow = new QHBoxLayout;
     genRow->addWidget(new QLabel(tr("tokens"), this));
@@ -213,81 +138,18 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     buttons->addWidget(sweep);
     buttons->addWidget(ablate);
 
-    // Results: comparison, sweep, ablation.
-    for (QTextBrowser *b : {m_base, m_steered})
-        b->setMinimumHeight(60);
-    m_base->setObjectName(QStringLiteral("baseText"));
-    m_steered->setObjectName(QStringLiteral("steeredText"));
-    m_next->setObjectName(QStringLiteral("nextTokenTable"));
-    m_next->setColumnCount(3);
-    m_next->setHorizontalHeaderLabels({tr("Next token"), tr("Base p"), tr("Steered p")});
-    m_next->verticalHeader()->hide();
-    m_next->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
-    m_next->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    auto *compare = new QWidget(this);
-    auto *compareLayout = new QVBoxLayout(compare);
-    compareLayout->setContentsMargins(0, 0, 0, 0);
-    compareLayout->addWidget(new QLabel(tr("<b>Base</b>"), this));
-    compareLayout->addWidget(m_base, 1);
-    compareLayout->addWidget(new QLabel(tr("<b>Steered</b> (differences highlighted)"), this));
-    compareLayout->addWidget(m_steered, 1);
-    compareLayout->addWidget(m_next, 2);
-    auto *sweepPage = new QWidget(this);
-    auto *sweepLayout = new QVBoxLayout(sweepPage);
-    sweepLayout->setContentsMargins(0, 0, 0, 0);
-    m_sweepMetric = new QComboBox(this);
-    m_sweepMetric->setObjectName(QStringLiteral("sweepMetric"));
-    m_sweepMetric->addItem(tr("Right axis: Δ log p(target)"), 2);
-    m_sweepMetric->addItem(tr("Right axis: steered text perplexity under the base model"), 3);
-    sweepLayout->addWidget(m_sweepMetric);
-    connect(m_sweepMetric, &QComboBox::currentIndexChanged, this, [this] { plotSweep(); });
-    sweepLayout->addWidget(m_sweepPlot, 1);
-    m_sweepDetail->setWordWrap(true);
-    m_sweepDetail->setText(tr("Click a point for its generation."));
-    sweepLayout->addWidget(m_sweepDetail);
-    m_ablation->setObjectName(QStringLiteral("ablationTable"));
-    m_ablation->setColumnCount(4);
-    m_ablation->setHorizontalHeaderLabels({tr("Feature"), tr("Activation"), tr("Δ log p(target)"), tr("KL")});
-    m_ablation->verticalHeader()->hide();
-    m_ablation->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_ablation->setSelectionBehavior(QAbstractItemView::SelectRows);
-    auto *ablationPage = new QSplitter(Qt::Vertical, this);
-    ablationPage->addWidget(m_ablationPlot);
-    ablationPage->addWidget(m_ablation);
-    m_tabs->addTab(compare, tr("Compare"));
-    m_tabs->addTab(sweepPage, tr("Sweep"));
-    m_tabs->addTab(ablationPage, tr("Ablation"));
-    m_sweepPlot->xAxis->setLabel(tr("strength"));
-    m_sweepPlot->yAxis->setLabel(tr("mean KL(steered || base)"));
-    m_sweepPlot->yAxis2->setLabel(tr("Δ log p(target)"));
-    m_sweepPlot->yAxis2->setVisible(true);
-    m_sweepPlot->legend->setVisible(true);
-    m_ablationPlot->xAxis->setLabel(tr("feature (ranked)"));
-    m_ablationPlot->yAxis->setLabel(tr("effect"));
-
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(form);
     layout->addLayout(buttons);
     layout->addWidget(m_status);
-    layout->addWidget(m_tabs, 1);
+    layout->addWidget(m_results, 1);
 
     connect(run, &QPushButton::clicked, this, &SteeringPanel::runComparison);
     connect(sweep, &QPushButton::clicked, this, [this] { runSweep(std::max(1.0, std::abs(m_strength->value())), 9); });
     connect(ablate, &QPushButton::clicked, this, &SteeringPanel::runAblationStudy);
-    connect(m_ablation, &QTableWidget::cellDoubleClicked, this, [this](int row) {
-        if (auto *i = m_ablation->item(row, 0))
-            Q_EMIT openFeature(m_index->currentData().toLongLong(), i->text().toLongLong());
-    });
-    connect(m_sweepPlot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *, int index, QMouseEvent *) {
-        if (index >= 0 && index < m_sweepTexts.size())
-            m_sweepDetail->setText(tr("strength %1 (KL %2, Δ log p(target) %3, perplexity %4): %5")
-                                       .arg(m_sweep[size_t(index)][0])
-                                       .arg(m_sweep[size_t(index)][1], 0, 'g', 3)
-                                       .arg(m_sweep[size_t(index)][2], 0, 'f', 3)
-                                       .arg(m_sweep[size_t(index)][3], 0, 'f', 2)
-                                       .arg(m_sweepTexts[index]));
-    });
+    connect(m_results, &SteeringResults::featureActivated, this,
+            [this](qint64 feature) { Q_EMIT openFeature(m_index->currentData().toLongLong(), feature); });
     connect(m_workbench, &Workbench::indexesChanged, this, &SteeringPanel::reloadIndexes);
 }
 
@@ -295,60 +157,32 @@ SteeringPanel::~SteeringPanel() = default;
 
 void SteeringPanel::addExtraFeature(qint64 feature, const QString &mode, double value)
 {
-    const int row = m_extraEdits->rowCount();
-    m_extraEdits->insertRow(row);
-    auto *source = item(QString::number(feature));
-    source->setData(Qt::UserRole, QVariant::fromValue<qint64>(feature));
-    m_extraEdits->setItem(row, 0, source);
-    m_extraEdits->setItem(row, 1, item(mode));
-    m_extraEdits->setItem(row, 2, item(QString::number(value), true));
+    m_extraEdits->addFeature(feature, mode, value);
 }
 
 void SteeringPanel::addExtraVector(const QString &path, double value)
 {
-    const int row = m_extraEdits->rowCount();
-    m_extraEdits->insertRow(row);
-    auto *source = item(QFileInfo(path).fileName());
-    source->setToolTip(path);
-    source->setData(Qt::UserRole + 1, path);
-    m_extraEdits->setItem(row, 0, source);
-    m_extraEdits->setItem(row, 1, item(QStringLiteral("add")));
-    m_extraEdits->setItem(row, 2, item(QString::number(value), true));
+    m_extraEdits->addVector(path, value);
 }
 
 int SteeringPanel::extraEditCount() const
 {
-    return m_extraEdits->rowCount();
+    return m_extraEdits->count();
 }
 
 QJsonArray SteeringPanel::extraEdits() const
 {
-    QJsonArray out;
-    for (int row = 0; row < m_extraEdits->rowCount(); ++row) {
-        const QTableWidgetItem *source = m_extraEdits->item(row, 0);
-        const double value = m_extraEdits->item(row, 2)->text().toDouble();
-        const QString vector = source->data(Qt::UserRole + 1).toString();
-        if (!vector.isEmpty())
-            out.append(QJsonObject{{QStringLiteral("vector"), vector}, {QStringLiteral("value"), value}});
-        else
-            out.append(QJsonObject{{QStringLiteral("feature"), source->data(Qt::UserRole).toLongLong()},
-                                   {QStringLiteral("mode"), m_extraEdits->item(row, 1)->text()},
-                                   {QStringLiteral("value"), value}});
-    }
-    return out;
+    return m_extraEdits->toJson();
 }
 
 void SteeringPanel::setExtraEdits(const QJsonArray &edits)
 {
-    m_extraEdits->setRowCount(0);
-    for (const QJsonValue &e : edits) {
-        const QJsonObject o = e.toObject();
-        if (o.contains(QStringLiteral("vector")))
-            addExtraVector(o.value(QStringLiteral("vector")).toString(), o.value(QStringLiteral("value")).toDouble());
-        else if (o.contains(QStringLiteral("feature")))
-            addExtraFeature(o.value(QStringLiteral("feature")).toInteger(), o.value(QStringLiteral("mode")).toString(),
-                            o.value(QStringLiteral("value")).toDouble());
-    }
+    m_extraEdits->setJson(edits);
+}
+
+const std::vector<std::array<double, 4>> &SteeringPanel::sweepPoints() const
+{
+    return m_results->sweepPoints();
 }
 
 void SteeringPanel::reloadIndexes()
@@ -414,13 +248,12 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     job->generation.maxNewTokens = m_maxTokens->value();
     job->generation.temperature = m_temperature->value();
     job->generation.seed = uint64_t(m_seed->value());
-    for (int row = 0; row < m_extraEdits->rowCount(); ++row) {
+    for (const SteeringEdits::Edit &e : m_extraEdits->edits()) {
         Job::Extra x;
-        const QTableWidgetItem *source = m_extraEdits->item(row, 0);
-        x.vectorPath = source->data(Qt::UserRole + 1).toString().toStdString();
-        x.feature = source->data(Qt::UserRole).toLongLong();
-        x.mode = m_extraEdits->item(row, 1)->text().toStdString();
-        x.value = m_extraEdits->item(row, 2)->text().toDouble();
+        x.vectorPath = e.vectorPath.toStdString();
+        x.feature = e.feature;
+        x.mode = e.mode.toStdString();
+        x.value = e.value;
         if (x.vectorPath.empty() && x.feature >= info->dSae) {
             *problem = tr("Feature %1 in the list is not in this SAE.").arg(x.feature);
             return nullptr;
@@ -530,22 +363,15 @@ void SteeringPanel::showComparison(const Job &job)
     const auto &r = job.results.front();
     m_klMean = r.klMean;
     m_lastCached = job.cached;
-    m_baseTokens.clear();
-    m_steeredTokens.clear();
+    QStringList base, steered;
     for (const auto &t : job.baseTokens)
-        m_baseTokens << displayToken(t);
+        base << displayToken(t);
     for (const auto &t : job.steeredTokens)
-        m_steeredTokens << displayToken(t);
-    m_base->setHtml(continuationHtml(m_baseTokens, m_baseTokens));
-    m_steered->setHtml(continuationHtml(m_steeredTokens, m_baseTokens));
-    m_next->setRowCount(0);
-    for (const auto &[token, p] : job.next) {
-        const int row = m_next->rowCount();
-        m_next->insertRow(row);
-        m_next->setItem(row, 0, item(displayToken(token)));
-        m_next->setItem(row, 1, item(QString::number(p.first, 'f', 4), true));
-        m_next->setItem(row, 2, item(QString::number(p.second, 'f', 4), true));
-    }
+        steered << displayToken(t);
+    QVector<SteeringResults::NextToken> next;
+    for (const auto &[token, p] : job.next)
+        next.append({displayToken(token), p.first, p.second});
+    m_results->showComparison(base, steered, next);
     QString status = tr("%1 feature %2 by %3%6: mean KL(steered || base) %4 nats; steered text perplexity under the base model %5")
                          .arg(QString::fromStdString(job.mode))
                          .arg(job.feature)
@@ -558,7 +384,6 @@ void SteeringPanel::showComparison(const Job &job)
     if (job.cached)
         status += tr(" (from the workspace cache)");
     m_status->setText(status);
-    m_tabs->setCurrentIndex(0);
 }
 
 int SteeringPanel::runSweep(double limit, int points)
@@ -583,46 +408,17 @@ int SteeringPanel::runSweep(double limit, int points)
             m_status->setText(state.outcome);
             return;
         }
-        m_sweep.clear();
-        m_sweepTexts.clear();
+        std::vector<SteeringResults::SweepPoint> points;
+        QStringList texts;
         for (size_t i = 0; i < job->results.size(); ++i) {
             const auto &r = job->results[i];
             const double d = r.targetLogProbDelta.empty() ? 0.0 : r.targetLogProbDelta[0];
-            m_sweep.push_back({job->strengths[i], r.klMean, d, r.steeredPerplexityUnderBase});
-            m_sweepTexts << QString::fromStdString(job->steeredTexts[i]).toHtmlEscaped();
+            points.push_back({job->strengths[i], r.klMean, d, r.steeredPerplexityUnderBase});
+            texts << QString::fromStdString(job->steeredTexts[i]).toHtmlEscaped();
         }
-        // Without a target the right axis shows the fluency proxy.
-        m_sweepMetric->setCurrentIndex(job->target.empty() ? 1 : 0);
-        plotSweep();
+        m_results->showSweep(std::move(points), texts, !job->target.empty());
         m_status->setText(state.outcome);
-        m_tabs->setCurrentIndex(1);
     });
-}
-
-void SteeringPanel::plotSweep()
-{
-    const int metric = m_sweepMetric->currentData().toInt();
-    QVector<double> x, kl, right;
-    for (const auto &p : m_sweep) {
-        x << p[0];
-        kl << p[1];
-        right << p[size_t(metric)];
-    }
-    m_sweepPlot->clearGraphs();
-    auto *klGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis);
-    klGraph->setName(tr("mean KL"));
-    klGraph->setData(x, kl);
-    klGraph->setPen(QPen(activationColor(), 2));
-    klGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
-    const QString rightName = metric == 2 ? tr("Δ log p(target)") : tr("perplexity under base");
-    auto *rightGraph = m_sweepPlot->addGraph(m_sweepPlot->xAxis, m_sweepPlot->yAxis2);
-    rightGraph->setName(rightName);
-    rightGraph->setData(x, right);
-    rightGraph->setPen(QPen(positiveColor(), 2));
-    rightGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 6));
-    m_sweepPlot->yAxis2->setLabel(rightName);
-    m_sweepPlot->rescaleAxes();
-    m_sweepPlot->replot();
 }
 
 int SteeringPanel::runAblationStudy()
@@ -655,50 +451,19 @@ int SteeringPanel::runAblationStudy()
             m_status->setText(state.outcome);
             return;
         }
-        const bool byTarget = !job->target.empty();
-        m_ablation->setRowCount(0);
-        QVector<double> keys, values;
-        QVector<QString> names;
-        QStringList tips;
-        for (const auto &e : job->ablation) {
-            const int row = m_ablation->rowCount();
-            m_ablation->insertRow(row);
-            m_ablation->setItem(row, 0, item(QString::number(e.feature), true));
-            m_ablation->setItem(row, 1, item(QString::number(double(e.activation), 'g', 4), true));
-            m_ablation->setItem(row, 2, item(byTarget ? QString::number(e.targetLogProbDelta, 'f', 4) : QString(), true));
-            m_ablation->setItem(row, 3, item(QString::number(e.kl, 'g', 4), true));
-            keys << row + 1;
-            values << (byTarget ? e.targetLogProbDelta : e.kl);
-            names << QString::number(e.feature);
-            tips << tr("feature %1: %2 %3").arg(e.feature).arg(byTarget ? tr("Δ log p(target)") : tr("KL")).arg(values.back(), 0, 'g', 4);
-        }
-        m_ablationPlot->clearPlottables();
-        auto *bars = new QCPBars(m_ablationPlot->xAxis, m_ablationPlot->yAxis);
-        bars->setData(keys, values, true);
-        bars->setPen(Qt::NoPen);
-        bars->setBrush(byTarget ? negativeColor() : activationColor());
-        QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-        ticker->addTicks(keys, names);
-        m_ablationPlot->xAxis->setTicker(ticker);
-        m_ablationPlot->xAxis->setTickLabelRotation(60);
-        m_ablationPlot->yAxis->setLabel(byTarget ? tr("Δ log p(target) when ablated") : tr("KL(ablated || base)"));
-        m_ablationPlot->rescaleAxes();
-        m_ablationPlot->xAxis->setRange(0.3, keys.size() + 0.7);
-        installBarTooltips(m_ablationPlot, bars, tips);
-        m_ablationPlot->replot();
+        m_results->showAblation(job->ablation, !job->target.empty());
         m_status->setText(tr("%1. Double-click a row for the feature's dashboard.").arg(state.outcome));
-        m_tabs->setCurrentIndex(2);
     });
 }
 
 QString SteeringPanel::baseText() const
 {
-    return m_baseTokens.join(QString());
+    return m_results->baseText();
 }
 
 QString SteeringPanel::steeredText() const
 {
-    return m_steeredTokens.join(QString());
+    return m_results->steeredText();
 }
 
 } // namespace fscope::ui

@@ -4,7 +4,8 @@
 // feature's max activation, positions, and generation settings; then compare the base and
 // steered generations side by side, sweep the strength and plot the metrics, or rank the
 // prompt's features by the effect of ablating each. Runs through the job runner; results are
-// cached in the workspace by their full parameter set.
+// cached in the workspace by their full parameter set. This file is the form and the jobs;
+// the fixed-edit list is SteeringEdits, the result tabs SteeringResults.
 
 #include "ui/workbench.h"
 
@@ -18,15 +19,11 @@
 
 class QCheckBox;
 class QComboBox;
-class QCustomPlot;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QSpinBox;
-class QTabWidget;
-class QTableWidget;
-class QTextBrowser;
 
 namespace fscope::core {
 template <typename T>
@@ -40,6 +37,9 @@ class Progress;
 } // namespace fscope::core
 
 namespace fscope::ui {
+
+class SteeringEdits;
+class SteeringResults;
 
 class SteeringPanel : public QWidget {
     Q_OBJECT
@@ -70,9 +70,8 @@ public:
     QString steeredText() const;
     double klMean() const { return m_klMean; }
     bool lastFromCache() const { return m_lastCached; }
-    // After a sweep: (strength, mean KL, target log-prob change) per point.
     // Per sweep point: strength, mean KL, target log-prob change, steered perplexity under base.
-    const std::vector<std::array<double, 4>> &sweepPoints() const { return m_sweep; }
+    const std::vector<std::array<double, 4>> &sweepPoints() const;
 
 Q_SIGNALS:
     void openFeature(qint64 indexId, qint64 feature);
@@ -99,23 +98,10 @@ private:
     QSpinBox *m_seed;
     QLineEdit *m_target;
     QLabel *m_status;
-    QTabWidget *m_tabs;
-    QTextBrowser *m_base;
-    QTextBrowser *m_steered;
-    QTableWidget *m_next;
-    QCustomPlot *m_sweepPlot;
-    QLabel *m_sweepDetail;
-    QCustomPlot *m_ablationPlot;
-    QTableWidget *m_ablation;
-    // Edits applied together with the main (swept) one: features at fixed values, vectors.
-    QTableWidget *m_extraEdits;
+    SteeringEdits *m_extraEdits; // applied together with the main (swept) edit
+    SteeringResults *m_results;
     double m_klMean = 0;
     bool m_lastCached = false;
-    QStringList m_baseTokens, m_steeredTokens;
-    std::vector<std::array<double, 4>> m_sweep;
-    QComboBox *m_sweepMetric = nullptr; // the right axis: target log-prob change or perplexity
-    void plotSweep();
-    QStringList m_sweepTexts;
 };
 
 } // namespace fscope::ui
