@@ -71,7 +71,7 @@ std::string exampleHtml(const ReportExample &e, float max)
     return html + "</div>\n";
 }
 
-std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool first)
+std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool first, const std::vector<ReportChart> &charts)
 {
     // The page break sits on the heading: Qt's rich text (the PDF renderer) honours it on
     // blocks such as h1 and p, not on a wrapping div.
@@ -108,7 +108,7 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     if (!r.notes.empty())
         h += "<h2>Notes</h2>\n<div class=\"notes\">" + xmlEscape(r.notes) + "</div>\n";
     h += "<h2>Activations and logit effects</h2>\n<div class=\"charts\">\n";
-    for (const auto &chart : reportCharts(r)) {
+    for (const auto &chart : charts) {
         if (options.paged)
             h += "<p><img src=\"" + xmlEscape(chart.name) + "\" alt=\"" + xmlEscape(chart.name) + "\" width=\"" +
                  std::to_string(chart.width) + "\" height=\"" + std::to_string(chart.height) + "\"/></p>\n";
@@ -177,7 +177,8 @@ std::string reportTitle(const std::vector<FeatureReport> &reports)
     return std::to_string(reports.size()) + " features · " + where;
 }
 
-std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOptions &options)
+std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOptions &options,
+                        const std::vector<std::vector<ReportChart>> *charts)
 {
     std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
                     "<meta charset=\"utf-8\"/>\n<title>" +
@@ -194,8 +195,11 @@ std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOpt
         }
         h += "</table>\n";
     }
-    for (size_t i = 0; i < reports.size(); ++i)
-        h += sectionHtml(reports[i], options, i == 0 && reports.size() == 1);
+    for (size_t i = 0; i < reports.size(); ++i) {
+        std::vector<ReportChart> built;
+        const auto &sectionCharts = charts && i < charts->size() ? (*charts)[i] : (built = reportCharts(reports[i]));
+        h += sectionHtml(reports[i], options, i == 0 && reports.size() == 1, sectionCharts);
+    }
     h += "<p style=\"color:#888;font-size:11px\">Written by Featurescope " + std::string(FEATURESCOPE_VERSION) +
          ".</p>\n</body>\n</html>\n";
     return h;

@@ -42,10 +42,14 @@ core::Result<int> writeReportPdf(const std::vector<core::report::FeatureReport> 
 
     QTextDocument doc;
     doc.setDocumentMargin(0);
-    for (const auto &r : reports)
-        for (const auto &chart : core::report::reportCharts(r))
+    // Each chart is built once: rendered to an image here, named by the paged HTML.
+    std::vector<std::vector<core::report::ReportChart>> charts;
+    for (const auto &r : reports) {
+        charts.push_back(core::report::reportCharts(r));
+        for (const auto &chart : charts.back())
             doc.addResource(QTextDocument::ImageResource, QUrl(QString::fromStdString(chart.name)), renderChart(chart));
-    doc.setHtml(QString::fromStdString(core::report::reportsHtml(reports, options)));
+    }
+    doc.setHtml(QString::fromStdString(core::report::reportsHtml(reports, options, &charts)));
     // An explicit page size (the A4 page inside 15 mm margins, in layout pixels at 96 dpi)
     // paginates the document itself: print() then maps each page onto a PDF page, and
     // pageCount() is the number of pages the file will have.
