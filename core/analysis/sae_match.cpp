@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <unistd.h>
 
 namespace fscope::core::analysis {
 namespace {
@@ -179,12 +180,18 @@ std::string matchSolverName(MatchSolver solver) {
     return "auto";
 }
 
+int64_t denseMatchBudget() {
+    const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || pageSize <= 0) return int64_t(8) << 30;
+    return std::max<int64_t>(int64_t(2) << 30, int64_t(pages) * int64_t(pageSize) / 2);
+}
+
 namespace {
 
 MatchSolver chooseSolver(const MatchOptions &options, const at::Device &device, int64_t n, int64_t m) {
     if (options.solver != MatchSolver::Auto) return options.solver;
     if (n != m) return MatchSolver::Dense; // the priced solver is square-only
-    if (!device.is_cpu() || n * m * int64_t(sizeof(float)) > kDenseMatchBytes) return MatchSolver::Priced;
+    if (!device.is_cpu() || n * m * int64_t(sizeof(float)) > denseMatchBudget()) return MatchSolver::Priced;
     return MatchSolver::Dense;
 }
 

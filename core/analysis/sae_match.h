@@ -43,11 +43,14 @@ enum class MatchCost { Decoder, Encoder, All, Cosine };
 // (priced_assignment.h); never holds the matrix, so 65k-wide SAEs fit. Approximate: the
 // priced solver's candidate optimum without pricing rounds, with its gap to the optimum from
 // one pricing pass. Auto: priced on a GPU or when the dense matrix would exceed
-// kDenseMatchBytes, dense otherwise (the faster of the two on a CPU).
+// denseMatchBudget(), dense otherwise (on a CPU the dense solver is several times faster:
+// every pricing pass recomputes the whole matrix product).
 enum class MatchSolver { Auto, Dense, Priced, Approximate };
 Result<MatchSolver> parseMatchSolver(const std::string &name); // auto|dense|priced|approximate
 std::string matchSolverName(MatchSolver solver);
-constexpr int64_t kDenseMatchBytes = int64_t(8) << 30;
+// Bytes a dense float32 matrix may take under Auto: half of this machine's physical memory
+// (12 GiB on a 24 GiB machine: 16k x 16k is 1 GiB, 65k x 65k 16 GiB).
+int64_t denseMatchBudget();
 Result<MatchCost> parseMatchCost(const std::string &name); // decoder|encoder|all|cosine
 std::string matchCostName(MatchCost cost);
 

@@ -232,6 +232,8 @@ void TestSaeMatch::pricedAndApproximateSolvers()
     auto autoRun = analysis::matchParametersExact(planted.a, planted.b, {});
     QVERIFY(autoRun.ok());
     QCOMPARE(autoRun->solver, std::string("dense"));
+    // Auto's memory budget is half the machine's RAM, at least 2 GiB.
+    QVERIFY(analysis::denseMatchBudget() >= (int64_t(2) << 30));
     analysis::MatchParameters narrow = planted.b;
     narrow.decoder = planted.b.decoder.slice(0, 0, 40);
     narrow.encoder = planted.b.encoder.slice(0, 0, 40);
