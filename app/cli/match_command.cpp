@@ -114,9 +114,9 @@ int runMatch(const Args &args)
                 std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f%s\n", s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
                             s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
         if (!l.result.optimal)
-            std::printf("    %s solve: at most %.4g above the optimum of %.6g (%.2g relative), %d pricing pass(es)\n",
-                        l.result.solver.c_str(), l.result.solverGap, l.result.solverCost,
-                        l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost)), l.result.pricingRounds);
+            std::printf("    %s solve: its solver cost %.6g is at most %.4g (%.2g relative) above the optimum\n",
+                        l.result.solver.c_str(), l.result.solverCost, l.result.solverGap,
+                        l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost)));
         if (l.composed)
             std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total MSE %.5g (direct %.5g)\n",
                         100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);

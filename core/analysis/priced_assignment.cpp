@@ -113,7 +113,7 @@ Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const
 
 struct Pricing {
     double lowerBound = 0;
-    int64_t offendingColumns = 0; // columns whose dual was lowered
+    int64_t offendingColumns = 0; // columns some pair undercuts (their duals are lowered when adding)
     int64_t added = 0;
 };
 
@@ -123,7 +123,7 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
     Pricing out;
     double dualSum = 0;
     for (int64_t i = 0; i < n; ++i) dualSum += s.u()[i] + s.v()[i];
-    at::Tensor u, v, colMin;
+    at::Tensor u, v, colMin, offendingColumns;
     ColumnBest offenders;
     double rowShortfall = 0;
     const int64_t k = std::clamp<int64_t>(o.addPerColumn, 1, n);
@@ -143,11 +143,13 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
         rowShortfall += reduced.amin(1).clamp_max(0).sum().item<double>();
         const at::Tensor blockMin = reduced.amin(0);
         colMin = colMin.defined() ? at::minimum(colMin, blockMin) : blockMin;
-        if (!add) continue;
         const at::Tensor offending = reduced < -o.tolerance * cd.abs().clamp_min(1.0);
-        if (!offending.any().item<bool>()) continue;
+        const at::Tensor blockOffending = offending.any(0);
+        offendingColumns = offendingColumns.defined() ? offendingColumns.logical_or(blockOffending) : blockOffending;
+        if (!add || !offending.any().item<bool>()) continue;
         offenders.merge(at::where(offending, reduced, at::full({}, inf, reduced.options())), cd, r0, k);
     }
+    out.offendingColumns = offendingColumns.sum().item<int64_t>();
     const at::Tensor shortfall = colMin.clamp_max(0);
     out.lowerBound = dualSum + std::max(rowShortfall, shortfall.sum().item<double>());
     if (!add || !offenders.values.defined()) return out;
@@ -155,7 +157,6 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
     // Lower the offending columns' duals, then add their most negative rows: the new pairs'
     // reduced costs are then >= 0 and tight for the most negative one.
     const at::Tensor valid = offenders.values < inf;
-    out.offendingColumns = valid.any(0).sum().item<int64_t>();
     const at::Tensor shift = at::where(valid.any(0), shortfall, at::zeros_like(shortfall)).cpu().contiguous();
     s.lowerColumnDuals(std::vector<double>(shift.data_ptr<double>(), shift.data_ptr<double>() + n));
     const at::Tensor is = offenders.rows.cpu();
@@ -196,8 +197,8 @@ Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, 
         ++out.rounds;
         out.lowerBound = p.lowerBound;
         out.gapChecked = true;
-        if (mayAdd && p.offendingColumns == 0) {
-            out.optimal = true;
+        if (p.offendingColumns == 0) {
+            out.optimal = true; // also for the approximate mode, when its candidates held the optimum
             break;
         }
         if (!mayAdd) break;

@@ -58,6 +58,7 @@ struct PricedOptions {
 struct PricedAssignment {
     Assignment assignment;     // rowToColumn, columnToRow, u, v, totalCost (no timings)
     bool optimal = false;      // certified: no pair of the dense matrix undercuts the duals
+                               // (the approximate mode too, when its candidates held the optimum)
     bool gapChecked = false;   // a pricing pass ran on the final duals
     double lowerBound = 0;     // LP lower bound on the optimum from the last pricing pass
     double gap() const { return assignment.totalCost - lowerBound; }
