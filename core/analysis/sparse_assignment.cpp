@@ -61,7 +61,6 @@ void SparseAssignment::append(int64_t row, int64_t column, double cost) {
     if (const int64_t j = m_col4row[row]; j >= 0) {
         m_col4row[row] = -1;
         m_row4col[j] = -1;
-        m_pending.push_back(row);
     }
 }
 
@@ -72,7 +71,6 @@ void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift) {
         if (const int64_t r = m_row4col[j]; r >= 0) {
             m_row4col[j] = -1;
             m_col4row[r] = -1;
-            m_pending.push_back(r);
         }
     }
 }
@@ -253,13 +251,11 @@ bool SparseAssignment::augment(int64_t start) {
 
 Status SparseAssignment::solve() {
     if (!m_initialized) initialize();
-    m_pending.clear();
+    std::vector<int64_t> rows;
     for (int64_t i = 0; i < m_n; ++i)
-        if (m_col4row[i] < 0) m_pending.push_back(i);
-    std::vector<int64_t> rows = std::move(m_pending);
-    m_pending.clear();
+        if (m_col4row[i] < 0) rows.push_back(i);
     for (int64_t i : rows)
-        if (m_col4row[i] < 0 && !augment(i))
+        if (!augment(i))
             return Error{"assignment: row " + std::to_string(i) + " cannot be placed on its " +
                          std::to_string(m_rows[i].size()) + " candidate columns"};
     return {};

@@ -63,7 +63,6 @@ private:
     std::vector<std::vector<Entry>> m_rows;
     std::vector<double> m_u, m_v;
     std::vector<int64_t> m_col4row, m_row4col;
-    std::vector<int64_t> m_pending; // rows freed by added candidates
     // Dijkstra scratch, reset through the touched list only.
     std::vector<double> m_dist;
     std::vector<int64_t> m_pred, m_touched, m_visitedRows, m_scannedColumns;
