@@ -9,6 +9,7 @@
 
 int main(int argc, char **argv)
 {
+    fscope::core::ensureBlasKernels(argv);
     using namespace fscope::cli;
     Args args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -17,6 +18,9 @@ int main(int argc, char **argv)
     }
     if (args[0] == "--version" || args[0] == "-V") {
         std::printf("featurescope-cli %s\n", FEATURESCOPE_VERSION);
+        const std::string blas = fscope::core::blasKernels();
+        std::printf("compute: %d threads, %s\n", fscope::core::initComputeRuntime(),
+                    blas.empty() ? "BLAS other than OpenBLAS" : (blas + " kernels").c_str());
         return 0;
     }
     const std::string command = args[0];

@@ -199,6 +199,7 @@ int lm(const Options &o)
 
 int main(int argc, char **argv)
 {
+    fscope::core::ensureBlasKernels(argv);
     fscope::core::initComputeRuntime();
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {

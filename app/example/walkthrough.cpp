@@ -14,6 +14,7 @@ using namespace fscope::core;
 
 int main(int argc, char **argv)
 {
+    ensureBlasKernels(argv);
     if (argc < 4) {
         std::fprintf(stderr, "usage: %s MODEL_DIR SAE_PATH PROMPT...\n", argv[0]);
         return 2;

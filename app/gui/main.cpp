@@ -15,6 +15,7 @@
 
 int main(int argc, char **argv)
 {
+    fscope::core::ensureBlasKernels(argv);
     QElapsedTimer sinceStart;
     sinceStart.start();
     QApplication app(argc, argv);
