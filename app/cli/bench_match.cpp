@@ -21,7 +21,7 @@ namespace fscope::cli {
 
 int benchMatch(const Args &args)
 {
-    Options o(args, {"features", "d", "kind", "noise", "unrelated", "seed", "dump", "device", "solver", "candidates", "column-candidates"}, {"json", "no-init", "host-matrix"});
+    Options o(args, {"features", "d", "kind", "noise", "unrelated", "seed", "dump", "device", "solver", "candidates", "column-candidates", "block-rows"}, {"json", "no-init", "host-matrix"});
     if (!o.ok())
         return fail(o.error());
     const int64_t F = o.integer("features", 4096), d = o.integer("d", 2304);
@@ -51,6 +51,7 @@ int benchMatch(const Args &args)
         core::analysis::MatchOptions mo;
         mo.initialize = !o.has("no-init");
         mo.solver = *solver;
+        mo.blockRows = o.integer("block-rows", mo.blockRows);
         if (o.has("host-matrix")) {
             // The priced solver on blocks of a matrix built once on the host: the passes cost
             // no matrix product, which leaves the solver's own work (what a GPU run adds on
@@ -62,6 +63,7 @@ int benchMatch(const Args &args)
                 return at::from_blob(const_cast<float *>(c.data()) + r0 * F, {r1 - r0, F}, at::kFloat);
             };
             core::analysis::PricedOptions po;
+            po.blockRows = mo.blockRows;
             po.rowCandidates = o.integer("candidates", po.rowCandidates);
             po.columnCandidates = o.integer("column-candidates", po.columnCandidates);
             if (*solver == core::analysis::MatchSolver::Approximate) po.maxRounds = 0;
