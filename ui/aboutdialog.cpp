@@ -5,7 +5,12 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
+#include "core/util/runtime.h"
+
 #include <sqlite3.h>
+
+#include <algorithm>
+#include <thread>
 
 namespace fscope::ui {
 
@@ -16,7 +21,9 @@ AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
     icon->setPixmap(QPixmap(QStringLiteral(":/icons/featurescope.png"))
                         .scaled(96, 96, Qt::KeepAspectRatio, Qt::SmoothTransformation));
     auto *text = new QLabel(this);
+    text->setObjectName(QStringLiteral("aboutText"));
     text->setTextFormat(Qt::RichText);
+    const std::string blas = core::blasKernels(); // which BLAS kernels run the matrix products
     text->setOpenExternalLinks(true);
     text->setText(tr("<h2>Featurescope %1</h2>"
                      "<p>A desktop workbench for sparse-autoencoder interpretability of language "
@@ -24,9 +31,11 @@ AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
                      "token by token, steer and ablate features, decompose steering vectors, and "
                      "align features across layers with SAE Match.</p>"
                      "<p>Offline by design: every result is cached in the workspace.</p>"
-                     "<p><small>Qt %2 &middot; SQLite %3 &middot; LibTorch</small></p>")
+                     "<p><small>Qt %2 &middot; SQLite %3 &middot; LibTorch%4 &middot; %5 threads</small></p>")
                       .arg(QStringLiteral(FEATURESCOPE_VERSION), QString::fromLatin1(qVersion()),
-                           QString::fromLatin1(sqlite3_libversion())));
+                           QString::fromLatin1(sqlite3_libversion()),
+                           blas.empty() ? QString() : QStringLiteral(" on ") + QString::fromStdString(blas) + tr(" kernels"))
+                      .arg(std::max(1u, std::thread::hardware_concurrency())));
     text->setWordWrap(true);
     text->setMinimumWidth(380);
 

@@ -11,6 +11,7 @@
 
 #include <QAction>
 #include <QDockWidget>
+#include <QLabel>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
@@ -20,6 +21,7 @@
 #include <QToolButton>
 #include <QTreeWidget>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -81,6 +83,11 @@ void TestMainWindow::toggleActionHidesDock()
 
     w.findChild<QAction *>(QStringLiteral("actionAbout"))->trigger();
     QTRY_VERIFY(w.findChild<QDialog *>() && w.findChild<QDialog *>()->isVisible());
+    // The About box says what runs the computation: the thread count (and the BLAS kernels).
+    auto *about = w.findChild<QDialog *>()->findChild<QLabel *>(QStringLiteral("aboutText"));
+    QVERIFY(about);
+    QVERIFY2(about->text().contains(QStringLiteral("%1 threads").arg(std::max(1u, std::thread::hardware_concurrency()))),
+             qPrintable(about->text()));
     w.findChild<QDialog *>()->close();
 }
 
