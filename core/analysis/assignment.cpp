@@ -1,5 +1,6 @@
 #include "core/analysis/assignment.h"
 #include "core/analysis/assignment_kernels.h"
+#include "core/analysis/assignment_steps.h"
 
 #include <algorithm>
 #include <atomic>
@@ -66,11 +67,9 @@ private:
 bool worthTwoThreads(int64_t m) { return m >= 4096 && std::thread::hardware_concurrency() >= 2; }
 
 template <typename T>
-struct Solver {
+struct Solver : DualState {
     const T *c = nullptr;
     int64_t n = 0, m = 0; // n <= m
-    std::vector<double> u, v;
-    std::vector<int64_t> col4row, row4col;
 
     const T *row(int64_t i) const { return c + i * m; }
     std::unique_ptr<PairRunner> pair; // two threads per row scan on wide problems
@@ -154,48 +153,11 @@ struct Solver {
             }
         }
 
-        // Augmenting row reduction, twice (JV): each free row takes its cheapest column,
-        // lowering that column's price to the second-cheapest so the displaced row (if any)
-        // looks elsewhere. Bounded so ties cannot cycle; the path search finishes any rest.
-        for (int round = 0; round < 2; ++round) {
-            std::vector<int64_t> pending = std::move(freeRows);
-            freeRows.clear();
-            size_t k = 0;
-            int64_t steps = 0;
-            // 16n: on clustered 16k pairs (near-ties everywhere) fewer steps leave more rows to
-            // the path search, which costs more than the steps saved (8n: 135 rows left and
-            // 6.2 s; 16n: 47 rows and 5.2 s; 24n: 34 rows and 5.4 s on the 2-core machine).
-            const int64_t stepLimit = 16 * n + 64;
-            while (k < pending.size()) {
-                const int64_t i = pending[k++];
-                // The cheapest column j1 and the next j2 (lowest index on ties), in one pass.
-                const kernels::TwoSmallest two = twoSmallest(row(i));
-                const double umin = two.first, usub = two.second;
-                int64_t j1 = two.firstAt, j2 = two.secondAt;
-                if (!std::isfinite(umin)) { // a row of +inf: the path search reports it
-                    freeRows.push_back(i);
-                    continue;
-                }
-                int64_t i0 = row4col[j1];
-                const bool strict = umin < usub && std::isfinite(usub);
-                if (strict) {
-                    v[j1] -= usub - umin;
-                } else if (i0 >= 0 && j2 >= 0) {
-                    // A tie: take the second column instead of displacing anyone for free.
-                    j1 = j2;
-                    i0 = row4col[j1];
-                }
-                col4row[i] = j1;
-                row4col[j1] = i;
-                if (i0 >= 0) {
-                    col4row[i0] = -1;
-                    if (strict && ++steps < stepLimit)
-                        pending[--k] = i0; // JV: the displaced row is handled next
-                    else
-                        freeRows.push_back(i0);
-                }
-            }
-        }
+        // Augmenting row reduction (assignment_steps.h). 16n steps: on clustered 16k pairs
+        // (near-ties everywhere) fewer steps leave more rows to the path search, which costs
+        // more than the steps saved (8n: 135 rows left and 6.2 s; 16n: 47 rows and 5.2 s; 24n:
+        // 34 rows and 5.4 s on the 2-core machine).
+        freeRows = augmentingRowReduction(*this, std::move(freeRows), [&](int64_t i) { return twoSmallest(row(i)); }, 16 * n + 64);
         for (int64_t i = 0; i < n; ++i)
             if (col4row[i] >= 0) u[i] = double(row(i)[col4row[i]]) - v[col4row[i]];
         return freeRows;
@@ -245,16 +207,7 @@ struct Solver {
             else
                 i = row4col[j];
         }
-        u[start] += minVal;
-        for (int64_t r : visitedRows)
-            if (r != start) u[r] += minVal - dist[col4row[r]];
-        for (int64_t j : scanned) v[j] -= minVal - dist[j];
-        for (int64_t j = sink;;) {
-            const int64_t r = path[j];
-            row4col[j] = r;
-            std::swap(col4row[r], j);
-            if (r == start) break;
-        }
+        applyAugmentingPath(*this, start, sink, minVal, visitedRows, scanned, dist.data(), path.data());
         return true;
     }
 };

@@ -28,6 +28,10 @@ struct TwoSmallest {
 
     void offer(double x, int64_t j)
     {
+        // Most offers on a long row lose to both kept values: one comparison rejects them
+        // (the sparse solver's row scans ran twice as long without it).
+        if (secondAt >= 0 && !before(x, j, second, secondAt))
+            return;
         if (!(x < std::numeric_limits<double>::infinity()) || j < 0)
             return;
         if (firstAt < 0 || before(x, j, first, firstAt)) {

@@ -209,7 +209,6 @@ Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, 
         if (auto st = solve(); !st) return st.error();
     }
     out.candidates = s.candidates();
-    out.rowsScanned = s.rowsScanned();
     Assignment &a = out.assignment;
     a.rowToColumn = s.rowToColumn();
     a.columnToRow = s.columnToRow();

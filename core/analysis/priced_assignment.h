@@ -64,7 +64,6 @@ struct PricedAssignment {
     double gap() const { return assignment.totalCost - lowerBound; }
     int rounds = 0;            // pricing passes
     int64_t candidates = 0;    // pairs the sparse solve held at the end
-    int64_t rowsScanned = 0;   // Dijkstra row scans
     double candidateSeconds = 0, solveSeconds = 0, pricingSeconds = 0;
     // Each sparse solve: the rows it had to place, its Dijkstra row scans and its time.
     struct Solve {

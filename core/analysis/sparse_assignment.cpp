@@ -23,8 +23,9 @@ struct Frontier {
 } // namespace
 
 SparseAssignment::SparseAssignment(int64_t n)
-    : m_n(n), m_rows(n), m_u(n, 0.0), m_v(n, 0.0), m_col4row(n, -1), m_row4col(n, -1), m_dist(n, kInf), m_pred(n, -1),
-      m_scanned(n, 0) {}
+    : m_n(n), m_rows(n), m_s{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), std::vector<int64_t>(n, -1),
+                              std::vector<int64_t>(n, -1)},
+      m_dist(n, kInf), m_pred(n, -1), m_scanned(n, 0) {}
 
 double SparseAssignment::costOf(int64_t row, int64_t column) const {
     for (const Entry &e : m_rows[row])
@@ -55,22 +56,22 @@ void SparseAssignment::append(int64_t row, int64_t column, double cost) {
     if (!m_initialized) return;
     // Keep the duals feasible on the new pair: lower the row's dual to it. The row's own pair
     // is then no longer tight, so the row goes back to the free rows.
-    const double reduced = cost - m_u[row] - m_v[column];
+    const double reduced = cost - m_s.u[row] - m_s.v[column];
     if (reduced >= 0) return;
-    m_u[row] += reduced;
-    if (const int64_t j = m_col4row[row]; j >= 0) {
-        m_col4row[row] = -1;
-        m_row4col[j] = -1;
+    m_s.u[row] += reduced;
+    if (const int64_t j = m_s.col4row[row]; j >= 0) {
+        m_s.col4row[row] = -1;
+        m_s.row4col[j] = -1;
     }
 }
 
 void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift) {
     for (int64_t j = 0; j < m_n; ++j) {
         if (!(shift[j] < 0)) continue;
-        m_v[j] += shift[j];
-        if (const int64_t r = m_row4col[j]; r >= 0) {
-            m_row4col[j] = -1;
-            m_col4row[r] = -1;
+        m_s.v[j] += shift[j];
+        if (const int64_t r = m_s.row4col[j]; r >= 0) {
+            m_s.row4col[j] = -1;
+            m_s.col4row[r] = -1;
         }
     }
 }
@@ -84,99 +85,50 @@ void SparseAssignment::initialize() {
     // when it has none yet. Columns without candidates keep v = 0 (no constraint reads it).
     std::vector<int64_t> best(m_n, -1);
     std::vector<int> matches(m_n, 0);
-    std::fill(m_v.begin(), m_v.end(), kInf);
+    std::fill(m_s.v.begin(), m_s.v.end(), kInf);
     for (int64_t i = 0; i < m_n; ++i)
         for (const Entry &e : m_rows[i])
-            if (e.cost < m_v[e.column]) {
-                m_v[e.column] = e.cost;
+            if (e.cost < m_s.v[e.column]) {
+                m_s.v[e.column] = e.cost;
                 best[e.column] = i;
             }
     for (int64_t j = 0; j < m_n; ++j) {
         if (best[j] < 0) {
-            m_v[j] = 0;
+            m_s.v[j] = 0;
             continue;
         }
         ++matches[best[j]];
-        if (m_col4row[best[j]] < 0) {
-            m_col4row[best[j]] = j;
-            m_row4col[j] = best[j];
+        if (m_s.col4row[best[j]] < 0) {
+            m_s.col4row[best[j]] = j;
+            m_s.row4col[j] = best[j];
         }
     }
     // The two smallest c_ij - v_j over a row's candidates (lowest column on ties).
-    struct Two {
-        double first = kInf, second = kInf;
-        int64_t firstAt = -1, secondAt = -1;
-    };
     auto twoSmallest = [&](int64_t i) {
-        Two t;
-        for (const Entry &e : m_rows[i]) {
-            const double r = e.cost - m_v[e.column];
-            if (r < t.first || (r == t.first && e.column < t.firstAt)) {
-                t.second = t.first;
-                t.secondAt = t.firstAt;
-                t.first = r;
-                t.firstAt = e.column;
-            } else if (r < t.second || (r == t.second && e.column < t.secondAt)) {
-                t.second = r;
-                t.secondAt = e.column;
-            }
-        }
+        kernels::TwoSmallest t;
+        for (const Entry &e : m_rows[i]) t.offer(e.cost - m_s.v[e.column], e.column);
         return t;
     };
     // Reduction transfer: a row that won exactly one column hands it the slack to its
     // second-best candidate.
     std::vector<int64_t> freeRows;
     for (int64_t i = 0; i < m_n; ++i) {
-        if (m_col4row[i] < 0) {
+        if (m_s.col4row[i] < 0) {
             freeRows.push_back(i);
         } else if (matches[i] == 1) {
-            const int64_t j1 = m_col4row[i];
-            const double own = costOf(i, j1) - m_v[j1];
-            const Two t = twoSmallest(i);
+            const int64_t j1 = m_s.col4row[i];
+            const double own = costOf(i, j1) - m_s.v[j1];
+            const kernels::TwoSmallest t = twoSmallest(i);
             const double next = t.firstAt == j1 ? t.second : t.first;
-            if (std::isfinite(next) && next > own) m_v[j1] -= next - own;
+            if (std::isfinite(next) && next > own) m_s.v[j1] -= next - own;
         }
     }
-    // Augmenting row reduction, twice: a free row takes its cheapest candidate, lowering that
-    // column's v to the second-cheapest so the displaced row looks elsewhere. Step-bounded so
-    // ties cannot cycle; the path search places whatever is left.
-    for (int round = 0; round < 2; ++round) {
-        std::vector<int64_t> pending = std::move(freeRows);
-        freeRows.clear();
-        size_t k = 0;
-        int64_t steps = 0;
-        // A step scans one row's candidates (~160), so it is cheap next to the path searches
-        // it saves: on clustered 16k pairs 16n steps leave 183 rows (initial solve 1.9 s on
-        // the 2-core machine), 64n leave 44 (1.1 s); easy pairs are unaffected.
-        const int64_t stepLimit = 64 * m_n + 64;
-        while (k < pending.size()) {
-            const int64_t i = pending[k++];
-            const Two t = twoSmallest(i);
-            if (t.firstAt < 0) {
-                freeRows.push_back(i);
-                continue;
-            }
-            int64_t j1 = t.firstAt;
-            int64_t i0 = m_row4col[j1];
-            const bool strict = t.first < t.second && std::isfinite(t.second);
-            if (strict) {
-                m_v[j1] -= t.second - t.first;
-            } else if (i0 >= 0 && t.secondAt >= 0) {
-                j1 = t.secondAt; // a tie: take the other column instead of displacing anyone
-                i0 = m_row4col[j1];
-            }
-            m_col4row[i] = j1;
-            m_row4col[j1] = i;
-            if (i0 >= 0) {
-                m_col4row[i0] = -1;
-                if (strict && ++steps < stepLimit)
-                    pending[--k] = i0;
-                else
-                    freeRows.push_back(i0);
-            }
-        }
-    }
-    for (int64_t i = 0; i < m_n; ++i) m_u[i] = m_col4row[i] >= 0 ? costOf(i, m_col4row[i]) - m_v[m_col4row[i]] : 0.0;
+    // Augmenting row reduction (assignment_steps.h). 64n steps: a step scans one row's
+    // candidates (~160), so it is cheap next to the path searches it saves: on clustered 16k
+    // pairs 16n steps leave 183 rows (initial solve 1.9 s on the 2-core machine), 64n leave 44
+    // (1.1 s); easy pairs are unaffected.
+    augmentingRowReduction(m_s, std::move(freeRows), twoSmallest, 64 * m_n + 64);
+    for (int64_t i = 0; i < m_n; ++i) m_s.u[i] = m_s.col4row[i] >= 0 ? costOf(i, m_s.col4row[i]) - m_s.v[m_s.col4row[i]] : 0.0;
     m_initialized = true;
 }
 
@@ -199,16 +151,16 @@ bool SparseAssignment::augment(int64_t start) {
     while (sink < 0) {
         m_visitedRows.push_back(i);
         ++m_scans;
-        const double base = minVal - m_u[i];
+        const double base = minVal - m_s.u[i];
         for (const Entry &e : m_rows[i]) {
             const int64_t j = e.column;
             if (m_scanned[j]) continue;
-            const double d = base + e.cost - m_v[j];
+            const double d = base + e.cost - m_s.v[j];
             if (d < m_dist[j]) {
                 if (m_dist[j] == kInf) m_touched.push_back(j);
                 m_dist[j] = d;
                 m_pred[j] = i;
-                heap.push_back({d, (m_row4col[j] >= 0 ? int64_t(1) << 62 : 0) | j});
+                heap.push_back({d, (m_s.row4col[j] >= 0 ? int64_t(1) << 62 : 0) | j});
                 std::push_heap(heap.begin(), heap.end(), std::greater<>());
             }
         }
@@ -230,21 +182,12 @@ bool SparseAssignment::augment(int64_t start) {
         minVal = m_dist[j];
         m_scanned[j] = 1;
         m_scannedColumns.push_back(j);
-        if (m_row4col[j] < 0)
+        if (m_s.row4col[j] < 0)
             sink = j;
         else
-            i = m_row4col[j];
+            i = m_s.row4col[j];
     }
-    m_u[start] += minVal;
-    for (int64_t r : m_visitedRows)
-        if (r != start) m_u[r] += minVal - m_dist[m_col4row[r]];
-    for (int64_t j : m_scannedColumns) m_v[j] -= minVal - m_dist[j];
-    for (int64_t j = sink;;) {
-        const int64_t r = m_pred[j];
-        m_row4col[j] = r;
-        std::swap(m_col4row[r], j);
-        if (r == start) break;
-    }
+    applyAugmentingPath(m_s, start, sink, minVal, m_visitedRows, m_scannedColumns, m_dist.data(), m_pred.data());
     reset();
     return true;
 }
@@ -253,7 +196,7 @@ Status SparseAssignment::solve() {
     if (!m_initialized) initialize();
     std::vector<int64_t> rows;
     for (int64_t i = 0; i < m_n; ++i)
-        if (m_col4row[i] < 0) rows.push_back(i);
+        if (m_s.col4row[i] < 0) rows.push_back(i);
     for (int64_t i : rows)
         if (!augment(i))
             return Error{"assignment: row " + std::to_string(i) + " cannot be placed on its " +
@@ -264,12 +207,12 @@ Status SparseAssignment::solve() {
 double SparseAssignment::totalCost() const {
     double total = 0;
     for (int64_t i = 0; i < m_n; ++i)
-        if (m_col4row[i] >= 0) total += costOf(i, m_col4row[i]);
+        if (m_s.col4row[i] >= 0) total += costOf(i, m_s.col4row[i]);
     return total;
 }
 
 int64_t SparseAssignment::freeRows() const {
-    return std::count(m_col4row.begin(), m_col4row.end(), int64_t(-1));
+    return std::count(m_s.col4row.begin(), m_s.col4row.end(), int64_t(-1));
 }
 
 } // namespace fscope::core::analysis

@@ -13,6 +13,7 @@
 // Square problems only: with rows < columns a freed column would keep a nonzero dual, which
 // the rectangular optimality conditions forbid.
 
+#include "core/analysis/assignment_steps.h"
 #include "core/util/result.h"
 
 #include <cstdint>
@@ -40,10 +41,10 @@ public:
     // every row reachable from them are used up); adding candidates and solving again is fine.
     Status solve();
 
-    const std::vector<int64_t> &rowToColumn() const { return m_col4row; }
-    const std::vector<int64_t> &columnToRow() const { return m_row4col; }
-    const std::vector<double> &u() const { return m_u; }
-    const std::vector<double> &v() const { return m_v; }
+    const std::vector<int64_t> &rowToColumn() const { return m_s.col4row; }
+    const std::vector<int64_t> &columnToRow() const { return m_s.row4col; }
+    const std::vector<double> &u() const { return m_s.u; }
+    const std::vector<double> &v() const { return m_s.v; }
     double totalCost() const;      // over the assigned pairs
     int64_t freeRows() const;      // rows solve() has still to place
     int64_t rowsScanned() const { return m_scans; } // Dijkstra row scans so far
@@ -61,8 +62,7 @@ private:
     int64_t m_n = 0, m_count = 0, m_scans = 0;
     bool m_initialized = false;
     std::vector<std::vector<Entry>> m_rows;
-    std::vector<double> m_u, m_v;
-    std::vector<int64_t> m_col4row, m_row4col;
+    DualState m_s;
     // Dijkstra scratch, reset through the touched list only.
     std::vector<double> m_dist;
     std::vector<int64_t> m_pred, m_touched, m_visitedRows, m_scannedColumns;
