@@ -9,9 +9,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
-#include <thread>
-
 namespace fscope::ui {
 
 AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
@@ -35,7 +32,7 @@ AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
                       .arg(QStringLiteral(FEATURESCOPE_VERSION), QString::fromLatin1(qVersion()),
                            QString::fromLatin1(sqlite3_libversion()),
                            blas.empty() ? QString() : QStringLiteral(" on ") + QString::fromStdString(blas) + tr(" kernels"))
-                      .arg(std::max(1u, std::thread::hardware_concurrency())));
+                      .arg(core::computeThreads()));
     text->setWordWrap(true);
     text->setMinimumWidth(380);
 

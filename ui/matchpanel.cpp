@@ -22,7 +22,6 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -289,7 +288,7 @@ void MatchPanel::showResult()
     for (const auto &l : s.links)
         if (!l.result.optimal && l.result.solverGap >= worstGap) {
             worstGap = l.result.solverGap;
-            worstRelative = l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost));
+            worstRelative = l.result.relativeSolverGap();
         }
     if (worstGap > 0)
         status += tr(". Approximate solve: at most %1 (%2%) above the optimal assignment cost on the worst link.")

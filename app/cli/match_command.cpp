@@ -12,8 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 
 namespace fscope::cli {
@@ -115,8 +113,7 @@ int runMatch(const Args &args)
                             s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
         if (!l.result.optimal)
             std::printf("    %s solve: its solver cost %.6g is at most %.4g (%.2g relative) above the optimum\n",
-                        l.result.solver.c_str(), l.result.solverCost, l.result.solverGap,
-                        l.result.solverGap / std::max(1e-300, std::abs(l.result.solverCost)));
+                        l.result.solver.c_str(), l.result.solverCost, l.result.solverGap, l.result.relativeSolverGap());
         if (l.composed)
             std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total MSE %.5g (direct %.5g)\n",
                         100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);

@@ -1,5 +1,4 @@
 #include "core/analysis/sae_match.h"
-#include "core/analysis/priced_assignment.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -122,7 +121,7 @@ std::vector<int64_t> MatchResult::permutation() const {
     return out;
 }
 
-std::function<at::Tensor(int64_t, int64_t)> matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost) {
+CostRows matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost) {
     // Squared distances ||x||^2 + ||y||^2 - 2 x.y per compared block, summed.
     struct Block {
         at::Tensor x, y, xx, yy;
@@ -238,7 +237,6 @@ Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchPa
         // rest as solve.
         r.costSeconds = solved->candidateSeconds;
         r.solveSeconds = solved->solveSeconds + solved->pricingSeconds;
-        r.initSeconds = solved->candidateSeconds;
         r.searchSeconds = solved->solveSeconds;
         r.solverCost = solved->assignment.totalCost;
         r.optimal = solved->optimal;

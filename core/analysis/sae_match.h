@@ -21,10 +21,12 @@
 // (mean over d_model), the quantity the paper plots, so runs with different options compare.
 
 #include "core/analysis/assignment.h"
+#include "core/analysis/priced_assignment.h"
 #include "core/jobs/progress.h"
 #include "core/sae/sae.h"
 
-#include <functional>
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,6 +105,7 @@ struct MatchResult {
     double solverGap = 0;       // solverCost minus the lower bound (0 for exact solves)
     int pricingRounds = 0;      // priced/approximate: pricing passes
     int64_t candidates = 0;     // priced/approximate: candidate pairs at the end
+    double relativeSolverGap() const { return solverGap / std::max(1e-300, std::abs(solverCost)); }
     std::vector<int64_t> permutation() const; // A feature -> B feature (-1 none)
 };
 
@@ -111,7 +114,7 @@ struct MatchResult {
 std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows = 2048);
 // Rows [r0, r1) of the same matrix as a float32 tensor on the SAEs' device (the priced
 // solver's blocks; bit-identical to the rows of matchCostMatrix for the same block shape).
-std::function<at::Tensor(int64_t, int64_t)> matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost);
+CostRows matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost);
 
 // Match two SAEs (same d_in). Widths may differ: every feature of the narrower side is paired.
 Result<MatchResult> matchSaes(const sae::Sae &a, const sae::Sae &b, const MatchOptions &options = {},

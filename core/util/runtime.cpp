@@ -56,9 +56,14 @@ void ensureBlasKernels(char **argv)
     // Not run again (no /proc?): carry on with the kernels there are.
 }
 
+int computeThreads()
+{
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int initComputeRuntime()
 {
-    const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = computeThreads();
     at::set_num_threads(threads);
     return threads;
 }

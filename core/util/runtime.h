@@ -17,8 +17,11 @@ void ensureBlasKernels(char **argv);
 // "OpenBLAS <kernels>" as OpenBLAS reports the kernels it runs, or "" for another BLAS.
 std::string blasKernels();
 
-// Sets LibTorch's intra-op thread count from the hardware concurrency (LibTorch's default
-// can leave cores idle under some launchers) and returns it.
+// The thread count the compute runtime uses: the hardware concurrency, at least 1.
+int computeThreads();
+
+// Sets LibTorch's intra-op thread count to computeThreads() (LibTorch's default can leave
+// cores idle under some launchers) and returns it.
 int initComputeRuntime();
 
 } // namespace fscope::core
