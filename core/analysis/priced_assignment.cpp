@@ -146,7 +146,7 @@ Result<Pricing> price(SparseAssignment &s, const CostRows &rows, int64_t n, cons
         const at::Tensor offending = reduced < -o.tolerance * cd.abs().clamp_min(1.0);
         const at::Tensor blockOffending = offending.any(0);
         offendingColumns = offendingColumns.defined() ? offendingColumns.logical_or(blockOffending) : blockOffending;
-        if (!add || !offending.any().item<bool>()) continue;
+        if (!add || !blockOffending.any().item<bool>()) continue; // the per-column flags, not the whole mask again
         offenders.merge(at::where(offending, reduced, at::full({}, inf, reduced.options())), cd, r0, k);
     }
     out.offendingColumns = offendingColumns.sum().item<int64_t>();
