@@ -8,12 +8,21 @@ function(fs_add_library name)
   target_link_libraries(${name} PUBLIC fs_build_flags ${ARG_LINK} PRIVATE ${ARG_PRIVATE_LINK})
 endfunction()
 
-# fs_add_test(NAME SOURCES... LINK libs... LABELS labels... [GUI])
-# One Qt Test executable per area; GUI tests run on the offscreen platform.
+# fs_add_test(NAME SOURCES... LINK libs... LABELS labels... [GUI] [NEEDS_CLI] [GPU])
+# One Qt Test executable per area; GUI tests run on the offscreen platform. NEEDS_CLI: the
+# test runs featurescope-cli as a user would (FEATURESCOPE_CLI is its path). GPU: the test
+# needs CUDA; it carries the `gpu` label, which the default test preset leaves out.
 function(fs_add_test name)
-  cmake_parse_arguments(ARG "GUI" "" "SOURCES;LINK;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "GUI;NEEDS_CLI;GPU" "" "SOURCES;LINK;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE fs_build_flags Qt6::Test fs_test_support ${ARG_LINK})
+  if(ARG_NEEDS_CLI)
+    target_compile_definitions(${name} PRIVATE FEATURESCOPE_CLI="$<TARGET_FILE:featurescope-cli>")
+    add_dependencies(${name} featurescope-cli)
+  endif()
+  if(ARG_GPU)
+    list(APPEND ARG_LABELS gpu)
+  endif()
   add_test(NAME ${name} COMMAND ${name})
   set(env "FEATURESCOPE_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/fixtures"
           "FEATURESCOPE_SHARED_DATA=${PROJECT_SOURCE_DIR}/tests/data")

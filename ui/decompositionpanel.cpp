@@ -4,11 +4,12 @@
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 
-#include "core/analysis/decomposition.h"
-#include "core/analysis/index_store.h"
-#include "core/analysis/prompt_analysis.h"
-#include "core/analysis/steering.h"
-#include "core/analysis/steering_vector.h"
+#include "core/steer/decompose_job.h"
+#include "core/steer/decomposition.h"
+#include "core/store/index_store.h"
+#include "core/model/model_cache.h"
+#include "core/steer/steering.h"
+#include "core/steer/steering_vector.h"
 #include "core/sae/sae_io.h"
 
 #include <QCheckBox>
@@ -27,15 +28,17 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace fscope::ui {
 
 struct DecompositionPanel::State {
     qint64 indexId = 0;
-    std::vector<core::analysis::Decomposition> results;
+    std::vector<core::steer::Decomposition> results;
     double vectorNorm = 0;
     std::vector<double> normQuantiles; // 5%, 50%, 95% of activation norms at the hook
     // Re-steer per method (when a prompt is given): the top-k rebuild against v itself.
-    std::vector<core::analysis::ResteerComparison> resteer;
+    std::vector<core::steer::ResteerComparison> resteer;
     bool hasTarget = false;
 };
 
@@ -90,12 +93,12 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     form->addRow(tr("Pairs"), pairsRow);
     auto *grid = new QGridLayout;
     int i = 0;
-    for (auto method : core::analysis::allDecompositionMethods()) {
-        const QString name = QString::fromStdString(core::analysis::decompositionMethodName(method));
+    for (auto method : core::steer::allDecompositionMethods()) {
+        const QString name = QString::fromStdString(core::steer::decompositionMethodName(method));
         auto *box = new QCheckBox(name);
         box->setObjectName(QStringLiteral("method-") + name);
         box->setChecked(kDefaultMethods.contains(name));
-        if (core::analysis::needsActivations(method))
+        if (core::steer::needsActivations(method))
             box->setToolTip(name == QLatin1String("contrastive") ? tr("needs prompt pairs")
                                                                    : tr("reads activations from the index's corpus"));
         grid->addWidget(box, i / 3, i % 3);
@@ -221,7 +224,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
 
 DecompositionPanel::~DecompositionPanel() = default;
 
-const std::vector<core::analysis::Decomposition> &DecompositionPanel::results() const
+const std::vector<core::steer::Decomposition> &DecompositionPanel::results() const
 {
     return m_state->results;
 }
@@ -260,7 +263,7 @@ int DecompositionPanel::run()
         m_status->setText(tr("Index an SAE first: decompositions are read against an indexed SAE."));
         return 0;
     }
-    auto info = core::analysis::indexInfo(*db, indexId);
+    auto info = core::store::indexInfo(*db, indexId);
     if (!info) {
         m_status->setText(QString::fromStdString(info.errorMessage()));
         return 0;
@@ -269,10 +272,10 @@ int DecompositionPanel::run()
         m_status->setText(tr("Choose a vector file or a prompt-pairs file."));
         return 0;
     }
-    std::vector<core::analysis::DecompositionMethod> methods;
+    std::vector<core::steer::DecompositionMethod> methods;
     for (QCheckBox *box : m_methods)
         if (box->isChecked())
-            if (auto m = core::analysis::parseDecompositionMethod(box->text().toStdString()))
+            if (auto m = core::steer::parseDecompositionMethod(box->text().toStdString()))
                 methods.push_back(*m);
     if (methods.empty()) {
         m_status->setText(tr("Tick at least one method."));
@@ -281,107 +284,77 @@ int DecompositionPanel::run()
     // Activations from the index's own corpus (16 contexts), read here on the UI thread.
     std::vector<std::vector<int32_t>> contexts;
     for (int64_t c = 0; c < 16; ++c) {
-        auto ids = core::analysis::loadContext(*db, info->corpusId, c);
+        auto ids = core::store::loadContext(*db, info->corpusId, c);
         if (!ids || ids->empty())
             break;
         contexts.push_back(std::move(ids).value());
     }
-    struct Request {
-        std::string modelPath, saePath, hook, vectorPath, pairsPath, position;
+    struct Inputs {
+        std::string modelPath, saePath, hook, vectorPath, pairsPath, position, resteerPrompt, target;
         std::vector<std::vector<int32_t>> contexts;
-        std::vector<core::analysis::DecompositionMethod> methods;
+        std::vector<core::steer::DecompositionMethod> methods;
         int64_t k = 32;
-        std::string resteerPrompt, target;
         double strength = 1;
     };
-    auto req = std::make_shared<Request>();
-    req->modelPath = info->modelPath;
-    req->saePath = info->saePath;
-    req->hook = info->hook;
-    req->vectorPath = m_vector->text().toStdString();
-    req->pairsPath = m_pairs->text().toStdString();
-    req->position = m_position->currentData().toString().toStdString();
-    req->contexts = std::move(contexts);
-    req->methods = methods;
-    req->k = m_k->value();
-    req->resteerPrompt = m_resteerPrompt->text().toStdString();
-    req->target = m_target->text().toStdString();
-    req->strength = m_strength->value();
+    auto in = std::make_shared<Inputs>();
+    in->modelPath = info->modelPath;
+    in->saePath = info->saePath;
+    in->hook = info->hook;
+    in->vectorPath = m_vector->text().toStdString();
+    in->pairsPath = m_pairs->text().toStdString();
+    in->position = m_position->currentData().toString().toStdString();
+    in->contexts = std::move(contexts);
+    in->methods = methods;
+    in->k = m_k->value();
+    in->resteerPrompt = m_resteerPrompt->text().toStdString();
+    in->target = m_target->text().toStdString();
+    in->strength = m_strength->value();
     auto out = std::make_shared<State>();
     out->indexId = indexId;
-    core::analysis::ModelCache *models = &m_workbench->models();
-    auto work = [req, out, models, db](core::jobs::Progress &progress) -> core::Result<std::string> {
-        progress.begin(int64_t(req->methods.size()) + 1, "Preparing the vector");
-        core::analysis::ModelCache::Model model;
-        FS_TRY(model, models->model(req->modelPath, "cpu"));
+    core::model::ModelCache *models = &m_workbench->models();
+    // The workflow is core's (runDecomposition, shared with the CLI); this only gathers inputs.
+    auto work = [in, out, models](core::jobs::Progress &progress, core::store::Database *workspace) -> core::Result<std::string> {
+        core::model::ModelCache::Model model;
+        FS_TRY(model, models->model(in->modelPath, "cpu"));
         std::shared_ptr<core::sae::Sae> sae;
-        FS_TRY(sae, models->sae(req->saePath, req->hook, at::Device(at::kCPU)));
-        core::analysis::DecomposeOptions opts;
-        opts.k = req->k;
-        at::Tensor vector;
-        if (!req->vectorPath.empty()) {
-            FS_TRY(vector, core::analysis::loadSteeringVector(req->vectorPath));
-        }
-        if (!req->pairsPath.empty()) {
-            std::vector<core::analysis::ContrastPair> pairs;
-            FS_TRY(pairs, core::analysis::readContrastPairs(req->pairsPath));
-            core::analysis::ReadPosition pos = core::analysis::ReadPosition::Answer;
-            FS_TRY(pos, core::analysis::parseReadPosition(req->position));
-            core::analysis::CaaVector caa;
-            FS_TRY(caa, core::analysis::buildCaaVector(*model.decoder, *model.tokenizer, pairs, req->hook, pos));
-            opts.positives = caa.positives;
-            opts.negatives = caa.negatives;
-            if (!vector.defined())
-                vector = caa.vector;
-        }
-        if (!req->contexts.empty()) {
+        FS_TRY(sae, models->sae(in->saePath, in->hook, at::Device(at::kCPU)));
+        core::steer::DecomposeRequest request;
+        request.sae = sae.get();
+        request.decoder = model.decoder.get();
+        request.tokenizer = model.tokenizer.get();
+        request.vectorPath = in->vectorPath;
+        request.pairsPath = in->pairsPath;
+        request.position = in->position;
+        request.methods = in->methods;
+        request.skipUnavailable = true;
+        request.options.k = in->k;
+        request.resteerPrompt = in->resteerPrompt;
+        request.target = in->target;
+        request.strength = in->strength;
+        if (!in->contexts.empty()) {
             std::vector<int64_t> flat;
-            for (const auto &c : req->contexts)
+            for (const auto &c : in->contexts)
                 flat.insert(flat.end(), c.begin(), c.end());
-            const at::Tensor ids = at::tensor(flat, at::kLong).reshape({int64_t(req->contexts.size()), -1});
-            FS_TRY(opts.activations, core::analysis::hookActivations(*model.decoder, ids, req->hook));
-            const at::Tensor norms = opts.activations.norm(2, -1).to(at::kDouble);
-            for (double q : {0.05, 0.5, 0.95})
-                out->normQuantiles.push_back(at::quantile(norms, q).item<double>());
+            request.contexts = at::tensor(flat, at::kLong).reshape({int64_t(in->contexts.size()), -1});
         }
-        out->vectorNorm = vector.norm().item<double>();
-        progress.advance();
-        int skipped = 0, fromCache = 0;
-        const std::string saeFingerprint = core::analysis::fingerprintSae(*sae);
-        for (auto method : req->methods) {
-            if (progress.cancelled())
-                return core::Error{"cancelled"};
-            progress.setMessage("Decomposing: " + core::analysis::decompositionMethodName(method));
-            if (method == core::analysis::DecompositionMethod::Contrastive && !opts.positives.defined()) {
-                ++skipped; // needs pairs
-                progress.advance();
-                continue;
-            }
-            core::analysis::Decomposition d;
-            bool cached = false;
-            FS_TRY(d, core::analysis::decomposeCached(db, *sae, saeFingerprint, vector, method, opts, &cached));
-            fromCache += cached;
-            if (!req->resteerPrompt.empty()) {
-                const auto ids = model.tokenizer->encodeForModel(req->resteerPrompt, model.tokenizer->bosId().has_value()).ids;
-                int64_t target = -1;
-                if (!req->target.empty()) {
-                    FS_TRY(target, core::analysis::singleToken(*model.tokenizer, req->target));
-                    out->hasTarget = true;
-                }
-                const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, d, req->k).to(at::kFloat);
-                core::analysis::ResteerComparison c;
-                FS_TRY(c, core::analysis::compareResteer(*model.decoder, req->hook, ids, vector, rebuilt, req->strength, target));
-                out->resteer.push_back(c);
-            }
-            out->results.push_back(std::move(d));
-            progress.advance();
-        }
+        core::steer::DecomposeRun run;
+        FS_TRY(run, core::steer::runDecomposition(workspace, request, &progress));
+        const int64_t fromCache = std::count(run.cached.begin(), run.cached.end(), true);
+        out->results = std::move(run.results);
+        out->vectorNorm = run.vectorNorm;
+        out->normQuantiles = std::move(run.normQuantiles);
+        out->resteer = std::move(run.resteer);
+        out->hasTarget = run.hasTarget;
+        std::string skipped;
+        for (auto m : run.skipped)
+            skipped += (skipped.empty() ? "" : ", ") + core::steer::decompositionMethodName(m);
         return std::to_string(out->results.size()) + " decompositions" +
                (fromCache ? " (" + std::to_string(fromCache) + " from the workspace)" : std::string()) +
-               (skipped ? " (contrastive skipped: it needs prompt pairs)" : "");
+               (skipped.empty() ? "" : " (skipped for lack of inputs: " + skipped + ")");
     };
     m_status->setText(tr("Decomposing..."));
-    return m_workbench->runner()->run(tr("Decompose a steering vector"), work, [this, out](const JobState &state) {
+    return m_workbench->runner()->runOnWorkspace(tr("Decompose a steering vector"), m_workbench->workspacePath(), work,
+                                                 [this, out](const JobState &state) {
         if (!state.succeeded) {
             m_status->setText(state.outcome);
             return;
@@ -413,7 +386,7 @@ void DecompositionPanel::showResults()
     int maxK = 1;
     for (size_t i = 0; i < s.results.size(); ++i) {
         const auto &d = s.results[i];
-        const QString name = QString::fromStdString(core::analysis::decompositionMethodName(d.method));
+        const QString name = QString::fromStdString(core::steer::decompositionMethodName(d.method));
         m_summary->setItem(int(i), 0, new QTableWidgetItem(name));
         m_summary->setItem(int(i), 1, new QTableWidgetItem(QString::number(d.cosine, 'f', 3)));
         m_summary->setItem(int(i), 2, new QTableWidgetItem(QString::number(d.fve, 'f', 3)));
@@ -450,7 +423,7 @@ void DecompositionPanel::showResults()
     m_method->blockSignals(true);
     m_method->clear();
     for (const auto &d : s.results)
-        m_method->addItem(QString::fromStdString(core::analysis::decompositionMethodName(d.method)));
+        m_method->addItem(QString::fromStdString(core::steer::decompositionMethodName(d.method)));
     m_method->blockSignals(false);
     showMethod(0);
 }

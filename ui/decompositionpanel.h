@@ -26,7 +26,7 @@ class QLineEdit;
 class QSpinBox;
 class QTableWidget;
 
-namespace fscope::core::analysis {
+namespace fscope::core::steer {
 struct Decomposition;
 }
 
@@ -42,7 +42,7 @@ public:
     void setPairsFile(const QString &path);
     void setMethods(const QStringList &names);
     int run(); // the job id, 0 when nothing could start
-    const std::vector<core::analysis::Decomposition> &results() const;
+    const std::vector<core::steer::Decomposition> &results() const;
     void selectMethod(const QString &name);
 
 Q_SIGNALS:

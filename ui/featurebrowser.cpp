@@ -1,7 +1,7 @@
 #include "ui/featurebrowser.h"
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "core/store/database.h"
 #include "ui/featuretablemodel.h"
 #include "ui/jobrunner.h"
@@ -141,7 +141,7 @@ void FeatureBrowser::reloadLists()
     while (m_show->count() > 4)
         m_show->removeItem(4);
     if (m_workbench->database())
-        if (auto lists = core::analysis::featureLists(*m_workbench->database()))
+        if (auto lists = core::store::featureLists(*m_workbench->database()))
             for (const auto &l : *lists)
                 m_show->addItem(tr("In list: %1").arg(QString::fromStdString(l.name)), QVariant::fromValue<qint64>(l.id));
     const int row = keep.isValid() ? m_show->findData(keep) : -1;
@@ -156,7 +156,7 @@ void FeatureBrowser::reloadIndexes()
         m_model->setFeatures({}, {});
         return;
     }
-    auto indexes = core::analysis::listIndexes(*db);
+    auto indexes = core::store::listIndexes(*db);
     if (!indexes)
         return;
     for (const auto &info : *indexes) {
@@ -187,19 +187,19 @@ int FeatureBrowser::selectIndex(qint64 indexId)
     };
     auto loaded = std::make_shared<Loaded>();
     // Its own connection: the UI thread's stays free for the dashboard meanwhile.
-    return m_workbench->runner()->run(
-        tr("Load features"),
-        [loaded, path = path.toStdString(), indexId](core::jobs::Progress &progress) -> core::Result<std::string> {
+    return m_workbench->runner()->runOnWorkspace(
+        tr("Load features"), path,
+        [loaded, indexId](core::jobs::Progress &progress, core::store::Database *workspace) -> core::Result<std::string> {
             progress.begin(0, "Loading the feature table");
-            auto db = core::store::Database::open(path);
-            if (!db)
-                return db.error();
-            core::analysis::IndexInfo info;
-            FS_TRY(info, core::analysis::indexInfo(**db, indexId));
-            core::analysis::FeatureTable table;
-            FS_TRY(table, core::analysis::loadFeatureTable(**db, indexId));
+            if (!workspace)
+                return core::Error{"no workspace is open"};
+            core::store::Database *db = workspace;
+            core::store::IndexInfo info;
+            FS_TRY(info, core::store::indexInfo(*db, indexId));
+            core::store::FeatureTable table;
+            FS_TRY(table, core::store::loadFeatureTable(*db, indexId));
             std::vector<std::pair<int64_t, std::string>> labels;
-            FS_TRY(labels, core::analysis::allLabels(**db, info.saeId));
+            FS_TRY(labels, core::store::allLabels(*db, info.saeId));
             loaded->saeId = info.saeId;
             loaded->columns.feature = std::move(table.feature);
             loaded->columns.count = std::vector<qint64>(table.count.begin(), table.count.end());
@@ -228,7 +228,7 @@ void FeatureBrowser::applyFilter()
     f.show = byList ? FeatureFilter::Show::All : static_cast<FeatureFilter::Show>(m_show->currentIndex());
     if (byList && m_workbench->database()) {
         f.only = std::set<qint64>();
-        if (auto items = core::analysis::featureListItems(*m_workbench->database(), m_show->currentData().toLongLong(), m_saeId))
+        if (auto items = core::store::featureListItems(*m_workbench->database(), m_show->currentData().toLongLong(), m_saeId))
             f.only->insert(items->begin(), items->end());
     }
     f.minDensity = m_minDensity->value() / 100.0;
@@ -237,7 +237,7 @@ void FeatureBrowser::applyFilter()
     bool isId = false;
     const qint64 id = text.toLongLong(&isId);
     if (!text.isEmpty() && !isId && m_workbench->database()) {
-        auto hits = core::analysis::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
+        auto hits = core::store::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
         std::set<qint64> found;
         if (hits)
             found.insert(hits->begin(), hits->end());

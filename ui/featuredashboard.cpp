@@ -1,7 +1,7 @@
 #include "ui/featuredashboard.h"
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "core/store/database.h"
 #include "core/store/statement.h"
 #include "core/report/feature_report.h"
@@ -136,7 +136,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     connect(m_bookmark, &QToolButton::clicked, this, [this](bool on) {
         if (!m_workbench->database())
             return;
-        if (auto id = core::analysis::createFeatureList(*m_workbench->database(), "Bookmarks"))
+        if (auto id = core::store::createFeatureList(*m_workbench->database(), "Bookmarks"))
             setInList(*id, on);
     });
     auto *steer = new QPushButton(tr("Steer..."), this);
@@ -241,7 +241,7 @@ bool FeatureDashboardView::showFeature(FeatureRef ref)
     core::store::Database *db = m_workbench->database();
     if (!db)
         return false;
-    auto d = core::analysis::loadFeatureDashboard(*db, ref.indexId, ref.feature);
+    auto d = core::store::loadFeatureDashboard(*db, ref.indexId, ref.feature);
     m_stack->setCurrentIndex(1);
     if (!d) {
         m_data.reset();
@@ -252,11 +252,11 @@ bool FeatureDashboardView::showFeature(FeatureRef ref)
         return false;
     }
     m_error->clear();
-    m_data = std::make_unique<core::analysis::FeatureDashboard>(std::move(d).value());
+    m_data = std::make_unique<core::store::FeatureDashboard>(std::move(d).value());
     if (m_densityIndex != ref.indexId) {
         m_densityIndex = ref.indexId;
         m_allDensities.clear();
-        if (auto t = core::analysis::loadFeatureTable(*db, ref.indexId))
+        if (auto t = core::store::loadFeatureTable(*db, ref.indexId))
             m_allDensities = std::move(t->density);
     }
     render();
@@ -420,7 +420,7 @@ void FeatureDashboardView::renderExamples()
 {
     const auto &d = *m_data;
     std::vector<ExampleRow> rows;
-    auto addExamples = [&](const std::vector<core::analysis::ExampleView> &list, int band) {
+    auto addExamples = [&](const std::vector<core::store::ExampleView> &list, int band) {
         for (const auto &e : list) {
             if (band >= 0 && e.band != band)
                 continue;
@@ -460,8 +460,8 @@ void FeatureDashboardView::updateListButtons()
     core::store::Database *db = m_workbench->database();
     if (!m_data || !db)
         return;
-    auto lists = core::analysis::featureLists(*db);
-    auto member = core::analysis::listsContaining(*db, m_data->index.saeId, m_data->feature);
+    auto lists = core::store::featureLists(*db);
+    auto member = core::store::listsContaining(*db, m_data->index.saeId, m_data->feature);
     if (!lists || !member)
         return;
     for (const auto &list : *lists) {
@@ -481,7 +481,7 @@ void FeatureDashboardView::updateListButtons()
         const QString name = QInputDialog::getText(this, tr("New List"), tr("Name:"), QLineEdit::Normal, QString(), &ok).trimmed();
         if (!ok || name.isEmpty() || !m_workbench->database())
             return;
-        if (auto id = core::analysis::createFeatureList(*m_workbench->database(), name.toStdString()))
+        if (auto id = core::store::createFeatureList(*m_workbench->database(), name.toStdString()))
             setInList(*id, true);
     });
 }
@@ -491,8 +491,8 @@ void FeatureDashboardView::setInList(qint64 listId, bool member)
     core::store::Database *db = m_workbench->database();
     if (!m_data || !db)
         return;
-    const auto s = member ? core::analysis::addToFeatureList(*db, listId, m_data->index.saeId, m_data->feature)
-                          : core::analysis::removeFromFeatureList(*db, listId, m_data->index.saeId, m_data->feature);
+    const auto s = member ? core::store::addToFeatureList(*db, listId, m_data->index.saeId, m_data->feature)
+                          : core::store::removeFromFeatureList(*db, listId, m_data->index.saeId, m_data->feature);
     if (s)
         Q_EMIT m_workbench->listsChanged();
     updateListButtons();
@@ -506,7 +506,7 @@ void FeatureDashboardView::saveLabel()
     const std::string notes = m_notes->toPlainText().toStdString();
     if (label == m_data->label && notes == m_data->notes)
         return;
-    if (core::analysis::setLabel(*m_workbench->database(), m_data->index.saeId, m_data->feature, label, notes)) {
+    if (core::store::setLabel(*m_workbench->database(), m_data->index.saeId, m_data->feature, label, notes)) {
         m_data->label = label;
         m_data->notes = notes;
         Q_EMIT m_workbench->labelChanged(m_data->index.saeId, m_data->feature, QString::fromStdString(label));

@@ -19,7 +19,7 @@ class QToolButton;
 class QStackedWidget;
 class QMenu;
 
-namespace fscope::core::analysis {
+namespace fscope::core::store {
 struct FeatureDashboard;
 }
 
@@ -37,7 +37,7 @@ public:
     bool showFeature(FeatureRef ref);
     QString headerText() const;
     ExampleList *examples() const { return m_examples; }
-    const core::analysis::FeatureDashboard *data() const { return m_data.get(); }
+    const core::store::FeatureDashboard *data() const { return m_data.get(); }
     QToolButton *bookmarkButton() const { return m_bookmark; }
 
 private:
@@ -51,7 +51,7 @@ private:
     void setInList(qint64 listId, bool member);
 
     Workbench *m_workbench;
-    std::unique_ptr<core::analysis::FeatureDashboard> m_data;
+    std::unique_ptr<core::store::FeatureDashboard> m_data;
     std::vector<float> m_allDensities; // of the index on screen, for the density context
     qint64 m_densityIndex = 0;
     QStackedWidget *m_stack;

@@ -1,5 +1,7 @@
 #include "ui/jobrunner.h"
 
+#include "core/store/database.h"
+
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -50,6 +52,21 @@ int JobRunner::run(const QString &title, Work work, Done done)
     m_pollTimer->start();
     Q_EMIT jobStarted(id);
     return id;
+}
+
+int JobRunner::runOnWorkspace(const QString &title, const QString &workspacePath, WorkspaceWork work, Done done)
+{
+    return run(
+        title,
+        [path = workspacePath.toStdString(), work = std::move(work)](core::jobs::Progress &progress) -> core::Result<std::string> {
+            if (path.empty())
+                return work(progress, nullptr);
+            auto db = core::store::Database::open(path);
+            if (!db)
+                return db.error();
+            return work(progress, db->get());
+        },
+        std::move(done));
 }
 
 void JobRunner::poll()

@@ -16,6 +16,10 @@
 
 class QTimer;
 
+namespace fscope::core::store {
+class Database;
+}
+
 namespace fscope::ui {
 
 struct JobState {
@@ -40,6 +44,12 @@ public:
     using Done = std::function<void(const JobState &)>;
 
     int run(const QString &title, Work work, Done done = {});
+
+    // The one way a job touches a workspace (docs/architecture.md, "Database access"): the job
+    // gets its own connection to `workspacePath`, opened on the worker thread, never the UI
+    // thread's. An empty path runs the work with no workspace (null).
+    using WorkspaceWork = std::function<core::Result<std::string>(core::jobs::Progress &, core::store::Database *)>;
+    int runOnWorkspace(const QString &title, const QString &workspacePath, WorkspaceWork work, Done done = {});
     void cancel(int id);
     void cancelAll();
     // Blocks until every job is done (for shutdown and tests).

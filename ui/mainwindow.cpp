@@ -4,7 +4,7 @@
 #include "ui/pluginmanagerdialog.h"
 #include "ui/reportexportdialog.h"
 
-#include "core/analysis/index_job.h"
+#include "core/index/index_job.h"
 #include "core/demo/demo_workspace.h"
 #include "core/store/database.h"
 #include "ui/aboutdialog.h"
@@ -21,7 +21,7 @@
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 #include "ui/formstate.h"
-#include "core/analysis/index_store.h"
+#include "core/store/index_store.h"
 
 #include <QComboBox>
 #include <QJsonDocument>
@@ -271,7 +271,7 @@ void MainWindow::showIndexDialog()
 
 int MainWindow::indexCorpus(const IndexSettings &s)
 {
-    core::analysis::IndexRequest request;
+    core::index::IndexRequest request;
     request.model = s.model.toStdString();
     request.device = s.device.toStdString();
     for (const QString &sae : s.saes)
@@ -283,15 +283,13 @@ int MainWindow::indexCorpus(const IndexSettings &s)
     if (auto n = core::corpus::parseTokenCount(s.tokens.toStdString()))
         request.corpus.tokenBudget = *n;
     request.options.batchContexts = s.batchSize;
-    const std::string path = m_workspace->workspacePath().toStdString();
-    return m_runner->run(
-        tr("Index %1").arg(s.corpus.join(QStringLiteral(", "))),
-        [request, path](core::jobs::Progress &progress) -> core::Result<std::string> {
-            // The job's own connection: the UI keeps reading through its own meanwhile.
-            auto db = core::store::Database::open(path);
+    // The job's own connection (runOnWorkspace): the UI keeps reading through its own meanwhile.
+    return m_runner->runOnWorkspace(
+        tr("Index %1").arg(s.corpus.join(QStringLiteral(", "))), m_workspace->workspacePath(),
+        [request](core::jobs::Progress &progress, core::store::Database *db) -> core::Result<std::string> {
             if (!db)
-                return db.error();
-            auto r = core::analysis::runIndexJob(**db, request, &progress);
+                return core::Error{"no workspace is open"};
+            auto r = core::index::runIndexJob(*db, request, &progress);
             if (!r)
                 return r.error();
             int computed = 0;
@@ -343,24 +341,16 @@ bool MainWindow::openDemo()
 
 void MainWindow::populateDemo(const core::demo::DemoAssets &a)
 {
-    const std::string path = m_workspace->workspacePath().toStdString();
     auto indexIds = std::make_shared<std::vector<int64_t>>();
-    m_runner->run(
-        tr("Index the demo corpus"),
-        [a, path, indexIds](core::jobs::Progress &progress) -> core::Result<std::string> {
-            auto db = core::store::Database::open(path);
+    m_runner->runOnWorkspace(
+        tr("Index the demo corpus"), m_workspace->workspacePath(),
+        [a, indexIds](core::jobs::Progress &progress, core::store::Database *db) -> core::Result<std::string> {
             if (!db)
-                return db.error();
-            // A second opening finds every index in the workspace and computes nothing.
-            auto r = core::analysis::runIndexJob(**db, core::demo::demoIndexRequest(a), &progress);
-            if (!r)
-                return r.error();
-            auto labels = core::demo::applyDemoLabels(**db, a, r->outcome.indexIds);
-            if (!labels)
-                return labels.error();
-            *indexIds = r->outcome.indexIds;
-            return "Demo ready: " + std::to_string(r->outcome.tokens) + " tokens indexed for " + std::to_string(a.saes.size())
-                   + " SAEs" + (r->outcome.batchesRun == 0 ? " (from the workspace)" : "");
+                return core::Error{"no workspace is open"};
+            core::demo::DemoWorkspace demo;
+            FS_TRY(demo, core::demo::populateDemoWorkspace(*db, a, &progress));
+            *indexIds = demo.indexIds;
+            return demo.summary;
         },
         [this, a, indexIds](const JobState &job) {
             if (!job.succeeded) {
@@ -469,7 +459,7 @@ bool MainWindow::restoreSession()
     const QJsonObject current = session.value(QStringLiteral("current")).toObject();
     const qint64 indexId = current.value(QStringLiteral("index")).toInteger();
     if (indexId > 0) {
-        if (auto info = core::analysis::indexInfo(*db, indexId); info && info->status == "done")
+        if (auto info = core::store::indexInfo(*db, indexId); info && info->status == "done")
             m_workbench->showFeature(indexId, current.value(QStringLiteral("feature")).toInteger());
     }
     m_sessionRestored = true;

@@ -1,12 +1,14 @@
 #include "ui/matchpanel.h"
 
+
 #include "ui/jobrunner.h"
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/match_series.h"
-#include "core/analysis/prompt_analysis.h"
+#include "core/store/index_store.h"
+#include "core/corpus/corpus.h"
+#include "core/match/match_series.h"
+#include "core/model/model_cache.h"
 #include "core/model/hooks.h"
 
 #include <QCheckBox>
@@ -145,7 +147,7 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
         if (!db || !m_result || !ref.valid())
             return;
         const qint64 feature = ref.feature;
-        auto info = core::analysis::indexInfo(*db, ref.indexId);
+        auto info = core::store::indexInfo(*db, ref.indexId);
         if (!info)
             return;
         for (size_t k = 0; k < m_result->saePaths.size(); ++k)
@@ -180,7 +182,7 @@ void MatchPanel::useWorkspaceSaes()
     auto *db = m_workbench->database();
     if (!db)
         return;
-    auto list = core::analysis::listIndexes(*db);
+    auto list = core::store::listIndexes(*db);
     if (!list)
         return;
     std::map<std::pair<int64_t, std::string>, bool> byLayer; // layer, path
@@ -201,15 +203,15 @@ int MatchPanel::run()
         m_status->setText(tr("Matching needs two or more SAEs."));
         return 0;
     }
-    auto request = std::make_shared<core::analysis::MatchSeriesRequest>();
+    auto request = std::make_shared<core::match::MatchSeriesRequest>();
     for (const QString &p : paths)
         request->saePaths.push_back(p.toStdString());
     request->options.fold = m_fold->isChecked();
-    if (auto cost = core::analysis::parseMatchCost(m_cost->currentData().toString().toStdString()))
+    if (auto cost = core::match::parseMatchCost(m_cost->currentData().toString().toStdString()))
         request->options.cost = *cost;
-    if (auto solver = core::analysis::parseMatchSolver(m_solver->currentData().toString().toStdString()))
+    if (auto solver = core::match::parseMatchSolver(m_solver->currentData().toString().toStdString()))
         request->options.solver = *solver;
-    auto out = std::make_shared<core::analysis::MatchSeries>();
+    auto out = std::make_shared<core::match::MatchSeries>();
     core::store::Database *db = m_workbench->database();
     std::string modelPath;
     std::vector<int64_t> contextIds;
@@ -217,12 +219,12 @@ int MatchPanel::run()
     if (m_evaluate->isChecked()) {
         // The model and 16 contexts of the first finished index (read here, on the UI thread).
         if (db)
-            if (auto list = core::analysis::listIndexes(*db))
+            if (auto list = core::store::listIndexes(*db))
                 for (const auto &info : *list)
                     if (info.status == "done") {
                         modelPath = info.modelPath;
                         for (int64_t c = 0; c < 16; ++c) {
-                            auto ids = core::analysis::loadContext(*db, info.corpusId, c);
+                            auto ids = core::store::loadContext(*db, info.corpusId, c);
                             if (!ids || ids->empty())
                                 break;
                             contextLength = int64_t(ids->size());
@@ -235,22 +237,25 @@ int MatchPanel::run()
             return 0;
         }
     }
-    core::analysis::ModelCache *models = &m_workbench->models();
-    auto work = [request, out, db, modelPath, contextIds, contextLength, models](core::jobs::Progress &progress) -> core::Result<std::string> {
-        core::analysis::ModelCache::Model model;
+    core::model::ModelCache *models = &m_workbench->models();
+    auto work = [request, out, modelPath, contextIds, contextLength, models](core::jobs::Progress &progress,
+                                                                            core::store::Database *workspace) -> core::Result<std::string> {
+        core::model::ModelCache::Model model;
         if (!modelPath.empty()) {
             FS_TRY(model, models->model(modelPath, "cpu"));
             request->decoder = model.decoder.get();
-            FS_TRY(request->modelFingerprint, core::analysis::fingerprintModel(modelPath));
+            FS_TRY(request->modelFingerprint, core::store::fingerprintModel(modelPath));
             request->contexts = at::tensor(contextIds, at::kLong).reshape({-1, contextLength});
+            request->specialTokens = core::corpus::specialTokens(*model.tokenizer);
         }
-        core::analysis::MatchSeries s;
-        FS_TRY(s, core::analysis::runMatchSeriesCached(db, *request, &progress));
+        core::match::MatchSeries s;
+        FS_TRY(s, core::match::runMatchSeriesCached(workspace, *request, &progress));
         *out = std::move(s);
         return std::string(out->cached ? "from the workspace" : "matched");
     };
     m_status->setText(tr("Matching %1 SAEs...").arg(paths.size()));
-    return m_workbench->runner()->run(tr("SAE Match over %1 SAEs").arg(paths.size()), work, [this, out](const JobState &state) {
+    return m_workbench->runner()->runOnWorkspace(tr("SAE Match over %1 SAEs").arg(paths.size()), m_workbench->workspacePath(), work,
+                                                 [this, out](const JobState &state) {
         if (!state.succeeded) {
             m_status->setText(state.outcome);
             return;
@@ -374,7 +379,8 @@ void MatchPanel::showResult()
         QStringList legend;
         for (size_t k = 0; k < schemes.size(); ++k) {
             auto *g = m_evPlot->addGraph();
-            g->setName(QString::fromStdString(schemes[k].name));
+            // Every scheme counts the same positions (special tokens excluded); say how many.
+            g->setName(tr("%1 (%2 tokens)").arg(QString::fromStdString(schemes[k].name)).arg(schemes[k].tokens));
             static const QColor colours[] = {QColor(0x2c, 0xa0, 0x2c), QColor(0xff, 0x7f, 0x0e), QColor(0x7f, 0x7f, 0x7f),
                                              QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28)};
             g->setPen(QPen(colours[k % 5], 2));
@@ -409,7 +415,7 @@ void MatchPanel::showChain(int layer, qint64 feature)
     }
     if (!m_result || m_result->links.empty())
         return;
-    std::vector<core::analysis::MatchResult> links;
+    std::vector<core::match::MatchResult> links;
     for (const auto &l : m_result->links)
         if (l.to == l.from + 1)
             links.push_back(l.result);
@@ -417,11 +423,11 @@ void MatchPanel::showChain(int layer, qint64 feature)
         return; // chains follow adjacent links only
     std::vector<double> mse;
     std::vector<bool> good;
-    const auto chain = core::analysis::featureChain(links, layer, feature, &mse, &good);
+    const auto chain = core::match::featureChain(links, layer, feature, &mse, &good);
     // Which index shows each layer's SAE (for the cards' dashboards).
     std::map<std::string, qint64> indexOf;
     if (auto *db = m_workbench->database())
-        if (auto list = core::analysis::listIndexes(*db))
+        if (auto list = core::store::listIndexes(*db))
             for (const auto &info : *list)
                 if (info.status == "done" && !indexOf.count(info.saePath))
                     indexOf[info.saePath] = info.id;

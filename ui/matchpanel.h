@@ -19,7 +19,7 @@ class QLabel;
 class QListWidget;
 class QSpinBox;
 
-namespace fscope::core::analysis {
+namespace fscope::core::match {
 struct MatchSeries;
 }
 
@@ -34,7 +34,7 @@ public:
     void setSaePaths(const QStringList &paths);
     QStringList saePaths() const;
     int run(); // the job id, 0 when nothing could start
-    const core::analysis::MatchSeries *result() const { return m_result.get(); }
+    const core::match::MatchSeries *result() const { return m_result.get(); }
     // Shows the chain through `feature` of layer position `layer`.
     void showChain(int layer, qint64 feature);
 
@@ -52,7 +52,7 @@ private:
     QComboBox *m_chainLayer;
     QSpinBox *m_chainFeature;
     QHBoxLayout *m_chainStrip;
-    std::shared_ptr<core::analysis::MatchSeries> m_result;
+    std::shared_ptr<core::match::MatchSeries> m_result;
 };
 
 } // namespace fscope::ui

@@ -1,7 +1,8 @@
 #include "ui/promptinspector.h"
 
-#include "core/analysis/index_store.h"
+#include "core/store/index_store.h"
 #include "core/analysis/prompt_analysis.h"
+#include "core/model/model_cache.h"
 #include "ui/jobrunner.h"
 #include "ui/tokenhtml.h"
 
@@ -136,20 +137,20 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
         showResult();
         return 0;
     }
-    auto info = core::analysis::indexInfo(*m_workbench->database(), indexId);
+    auto info = core::store::indexInfo(*m_workbench->database(), indexId);
     if (!info) {
         m_caption->setText(QString::fromStdString(info.errorMessage()));
         return 0;
     }
     auto result = std::make_shared<core::analysis::PromptAnalysis>();
-    core::analysis::ModelCache *models = &m_workbench->models();
+    core::model::ModelCache *models = &m_workbench->models();
     m_run->setEnabled(false);
     m_caption->setText(tr("Running..."));
     return m_workbench->runner()->run(
         tr("Inspect prompt"),
         [models, result, info = *info, prompt = text.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Loading " + info.modelPath);
-            core::analysis::ModelCache::Model model;
+            core::model::ModelCache::Model model;
             FS_TRY(model, models->model(info.modelPath));
             std::shared_ptr<core::sae::Sae> sae;
             FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
@@ -233,7 +234,7 @@ void PromptInspector::fillFeatures(const std::vector<std::pair<qint64, float>> &
     m_features->setRowCount(static_cast<int>(list.size()));
     qint64 saeId = 0;
     if (m_workbench->database())
-        if (auto info = core::analysis::indexInfo(*m_workbench->database(), m_resultIndex))
+        if (auto info = core::store::indexInfo(*m_workbench->database(), m_resultIndex))
             saeId = info->saeId;
     for (int r = 0; r < static_cast<int>(list.size()); ++r) {
         const auto [feature, value] = list[static_cast<size_t>(r)];
@@ -243,7 +244,7 @@ void PromptInspector::fillFeatures(const std::vector<std::pair<qint64, float>> &
         m_features->setItem(r, 1, new QTableWidgetItem(QString::number(double(value), 'g', 4)));
         QString label;
         if (saeId)
-            if (auto l = core::analysis::label(*m_workbench->database(), saeId, feature))
+            if (auto l = core::store::label(*m_workbench->database(), saeId, feature))
                 label = QString::fromStdString(l->first);
         m_features->setItem(r, 2, new QTableWidgetItem(label));
     }

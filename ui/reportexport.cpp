@@ -45,14 +45,12 @@ int startReportExport(Workbench *workbench, plugins::ReportExporter *exporter, q
                       const std::vector<qint64> &features, const QString &path,
                       std::function<void(bool ok, const QString &message)> done)
 {
-    const std::string workspace = workbench->workspacePath().toStdString();
     std::vector<int64_t> ids(features.begin(), features.end());
-    auto work = [workspace, exporter, indexId, ids, path](core::jobs::Progress &progress) -> core::Result<std::string> {
-        auto db = core::store::Database::open(workspace);
+    auto work = [exporter, indexId, ids, path](core::jobs::Progress &progress, core::store::Database *db) -> core::Result<std::string> {
         if (!db)
-            return db.error();
+            return core::Error{"no workspace is open"};
         std::vector<core::report::FeatureReport> reports;
-        FS_TRY(reports, core::report::buildFeatureReports(**db, indexId, ids, &progress));
+        FS_TRY(reports, core::report::buildFeatureReports(*db, indexId, ids, &progress));
         progress.begin(0, "Writing " + exporter->displayName().toStdString());
         std::vector<std::string> written;
         FS_TRY(written, exporter->exportReports(reports, path));
@@ -60,7 +58,7 @@ int startReportExport(Workbench *workbench, plugins::ReportExporter *exporter, q
                path.toStdString() + (written.size() > 1 ? " (+" + std::to_string(written.size() - 1) + " files)" : "");
     };
     const QString title = QObject::tr("Export %1 feature(s) as %2").arg(features.size()).arg(exporter->displayName());
-    return workbench->runner()->run(title, work, [done](const JobState &state) {
+    return workbench->runner()->runOnWorkspace(title, workbench->workspacePath(), work, [done](const JobState &state) {
         if (done)
             done(state.succeeded, state.outcome);
     });

@@ -1,7 +1,7 @@
 #include "ui/reportexportdialog.h"
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "plugins/api/reportexporter.h"
 #include "ui/reportexport.h"
 #include "ui/workbench.h"
@@ -68,7 +68,7 @@ ReportExportDialog::ReportExportDialog(Workbench *workbench, QWidget *parent)
     }
     m_current->setEnabled(current.valid());
     if (auto *db = workbench->database())
-        if (auto lists = core::analysis::featureLists(*db))
+        if (auto lists = core::store::featureLists(*db))
             for (const auto &l : *lists)
                 m_list->addItem(tr("%1 (%2)").arg(QString::fromStdString(l.name)).arg(l.items), QString::fromStdString(l.name));
     m_fromList->setEnabled(m_list->count() > 0);
@@ -149,7 +149,7 @@ std::vector<qint64> ReportExportDialog::chosenFeatures(QString *error) const
         *error = tr("The workspace has no finished index to report on.");
         return {};
     }
-    auto info = core::analysis::indexInfo(*db, indexId);
+    auto info = core::store::indexInfo(*db, indexId);
     if (!info) {
         *error = QString::fromStdString(info.errorMessage());
         return {};
@@ -162,15 +162,15 @@ std::vector<qint64> ReportExportDialog::chosenFeatures(QString *error) const
             *error = tr("The current feature belongs to another SAE.");
     } else if (m_fromList->isChecked()) {
         const std::string name = m_list->currentData().toString().toStdString();
-        if (auto lists = core::analysis::featureLists(*db))
+        if (auto lists = core::store::featureLists(*db))
             for (const auto &l : *lists)
                 if (l.name == name)
-                    if (auto items = core::analysis::featureListItems(*db, l.id, info->saeId))
+                    if (auto items = core::store::featureListItems(*db, l.id, info->saeId))
                         features.assign(items->begin(), items->end());
         if (features.empty())
             *error = tr("The list holds no feature of %1.").arg(QString::fromStdString(info->saeLabel));
     } else if (m_labelled->isChecked()) {
-        if (auto labels = core::analysis::allLabels(*db, info->saeId))
+        if (auto labels = core::store::allLabels(*db, info->saeId))
             for (const auto &l : *labels)
                 features.push_back(l.first);
         if (features.empty())

@@ -1,11 +1,11 @@
 #include "ui/steeringpanel.h"
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/prompt_analysis.h"
-#include "core/analysis/steering.h"
-#include "core/analysis/steering_vector.h"
+#include "core/store/index_store.h"
+#include "core/model/model_cache.h"
+#include "core/steer/steer_job.h"
+#include "core/steer/steering.h"
+#include "core/steer/steering_vector.h"
 #include "core/store/database.h"
-#include "core/store/statement.h"
 #include "ui/jobrunner.h"
 #include "ui/steeringedits.h"
 #include "ui/steeringresults.h"
@@ -23,36 +23,29 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <array>
 
 namespace fscope::ui {
 
 struct SteeringPanel::Job {
-    struct Extra {
-        std::string vectorPath; // a vector edit when set, else `feature`
-        int64_t feature = 0;
-        std::string mode;
-        double value = 0;
-    };
-    std::vector<Extra> extras;
-    core::analysis::IndexInfo info;
-    std::string workspace;
+    std::vector<core::steer::ExtraEdit> extras;
+    core::store::IndexInfo info;
     std::string mode;
     int64_t feature = 0;
     double strength = 0;
     bool timesMax = false;
-    int positions = 0;
+    std::string positions = "all"; // core::model::parsePositionPolicy
     std::string prompt, target;
     core::model::GenerateOptions generation;
     // Outputs
-    std::vector<core::analysis::SteerResult> results;
+    std::vector<core::steer::SteerResult> results;
     std::vector<double> strengths;
-    std::vector<core::analysis::AblationEffect> ablation;
+    std::vector<core::steer::AblationEffect> ablation;
     std::vector<std::string> baseTokens, steeredTokens; // per result: token texts (of the first/each)
     std::vector<std::string> steeredTexts;
     std::vector<std::pair<std::string, std::pair<double, double>>> next; // token, (base, steered)
     bool cached = false;
-    double featureMax = 0;
 };
 
 SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
@@ -219,7 +212,7 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
         *problem = tr("Index a corpus first: steering uses the index's model and SAE.");
         return nullptr;
     }
-    auto info = core::analysis::indexInfo(*db, m_index->currentData().toLongLong());
+    auto info = core::store::indexInfo(*db, m_index->currentData().toLongLong());
     if (!info) {
         *problem = QString::fromStdString(info.errorMessage());
         return nullptr;
@@ -229,7 +222,6 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
         return nullptr;
     }
     job->info = *info;
-    job->workspace = db->path();
     job->mode = m_mode->currentData().toString().toStdString();
     job->feature = m_feature->value();
     if (job->feature >= info->dSae) {
@@ -238,18 +230,15 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     }
     job->strength = m_strength->value();
     job->timesMax = m_timesMax->isChecked();
-    if (job->timesMax) {
-        auto d = core::analysis::loadFeatureDashboard(*db, info->id, job->feature);
-        job->featureMax = d ? double(d->max) : 0;
-    }
-    job->positions = m_positions->currentData().toInt();
+    static const char *const policies[] = {"all", "prompt", "generated"}; // by PositionPolicy::Kind
+    job->positions = policies[std::clamp(m_positions->currentData().toInt(), 0, 2)];
     job->prompt = m_prompt->toPlainText().toStdString();
     job->target = m_target->text().toStdString();
     job->generation.maxNewTokens = m_maxTokens->value();
     job->generation.temperature = m_temperature->value();
     job->generation.seed = uint64_t(m_seed->value());
     for (const SteeringEdits::Edit &e : m_extraEdits->edits()) {
-        Job::Extra x;
+        core::steer::ExtraEdit x;
         x.vectorPath = e.vectorPath.toStdString();
         x.feature = e.feature;
         x.mode = e.mode.toStdString();
@@ -263,69 +252,38 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     return job;
 }
 
-core::Result<std::string> SteeringPanel::runStrengths(core::analysis::ModelCache &models, const std::shared_ptr<Job> &job,
-                                                     core::jobs::Progress &progress)
+core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &models, const std::shared_ptr<Job> &job,
+                                                     core::jobs::Progress &progress, core::store::Database *workspace)
 {
-    progress.begin(int64_t(job->strengths.size()), "Loading " + job->info.modelPath);
-    core::analysis::ModelCache::Model model;
+    progress.begin(0, "Loading " + job->info.modelPath);
+    core::model::ModelCache::Model model;
     FS_TRY(model, models.model(job->info.modelPath));
     std::shared_ptr<core::sae::Sae> sae;
     FS_TRY(sae, models.sae(job->info.saePath, job->info.hook, model.decoder->device()));
-    auto db = core::store::Database::open(job->workspace);
-    if (!db)
-        return db.error();
-    std::string modelFp;
-    FS_TRY(modelFp, core::analysis::fingerprintModel(job->info.modelPath));
-    const std::string saeFp = core::analysis::fingerprintSae(*sae);
-    core::analysis::SteerRequest r;
-    r.prompt = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value()).ids;
-    r.generation = job->generation;
-    if (!job->target.empty()) {
-        int64_t target = 0;
-        FS_TRY(target, core::analysis::singleToken(*model.tokenizer, job->target));
-        r.targets = {target};
-    }
-    core::analysis::SteeringEdit e;
-    FS_TRY(e.kind, core::analysis::parseEditKind(job->mode));
-    e.sae = sae;
-    e.feature = job->feature;
-    e.positions.kind = core::model::PositionPolicy::Kind(job->positions);
-    e.positions.promptLength = int64_t(r.prompt.size());
-    // The fixed edits of the list, after the main one (applied in this order at the hook).
-    std::vector<core::analysis::SteeringEdit> extras;
-    for (const auto &x : job->extras) {
-        core::analysis::SteeringEdit xe;
-        xe.positions = e.positions;
-        xe.value = x.value;
-        if (!x.vectorPath.empty()) {
-            xe.kind = core::analysis::EditKind::Add;
-            xe.hook = job->info.hook;
-            FS_TRY(xe.vector, core::analysis::loadSteeringVector(x.vectorPath));
-            if (xe.vector.numel() != sae->config().dIn)
-                return core::fileError(x.vectorPath, "the vector has " + std::to_string(xe.vector.numel()) +
-                                                         " entries; the hook has " + std::to_string(sae->config().dIn));
-            xe.vector = xe.vector.to(model.decoder->device());
-        } else {
-            FS_TRY(xe.kind, core::analysis::parseEditKind(x.mode));
-            xe.sae = sae;
-            xe.feature = x.feature;
-        }
-        extras.push_back(xe);
-    }
-    job->cached = true;
-    for (double a : job->strengths) {
-        e.value = a;
-        r.edits = {e};
-        r.edits.insert(r.edits.end(), extras.begin(), extras.end());
-        core::analysis::CachedSteer run;
-        FS_TRY(run, core::analysis::steerCached(db->get(), *model.decoder, modelFp, saeFp, r));
-        job->cached = job->cached && run.cached;
-        core::analysis::SteerResult &result = run.result;
-        job->steeredTexts.push_back(model.tokenizer->decode(result.steeredTokens));
-        job->results.push_back(std::move(result));
-        progress.advance();
-        if (progress.cancelled())
-            return core::Error{"cancelled"};
+    // The workflow is core's (runSteerJob, shared with `steer` / `sweep`).
+    core::steer::SteerJob request;
+    request.decoder = model.decoder.get();
+    request.tokenizer = model.tokenizer.get();
+    request.sae = sae;
+    request.modelPath = job->info.modelPath;
+    request.prompt = job->prompt;
+    request.feature = job->feature;
+    request.mode = job->mode;
+    request.positions = job->positions;
+    request.strengths = job->strengths;
+    request.timesMax = job->timesMax;
+    if (!job->target.empty())
+        request.targets = {job->target};
+    request.generation = job->generation;
+    request.extras = job->extras;
+    core::steer::SteerJobResult run;
+    FS_TRY(run, core::steer::runSteerJob(workspace, request, &progress));
+    job->cached = run.allCached();
+    job->strengths.clear();
+    for (auto &p : run.points) {
+        job->strengths.push_back(p.strength);
+        job->steeredTexts.push_back(model.tokenizer->decode(p.result.steeredTokens));
+        job->results.push_back(std::move(p.result));
     }
     const auto &first = job->results.front();
     for (int64_t t : first.baseTokens)
@@ -345,11 +303,14 @@ int SteeringPanel::runComparison()
         m_status->setText(problem);
         return 0;
     }
-    job->strengths = {job->timesMax ? job->strength * job->featureMax : job->strength};
-    core::analysis::ModelCache *models = &m_workbench->models();
-    auto work = [models, job](core::jobs::Progress &progress) { return runStrengths(*models, job, progress); };
+    job->strengths = {job->strength};
+    core::model::ModelCache *models = &m_workbench->models();
+    auto work = [models, job](core::jobs::Progress &progress, core::store::Database *workspace) {
+        return runStrengths(*models, job, progress, workspace);
+    };
     m_status->setText(tr("Running..."));
-    return m_workbench->runner()->run(tr("Steer feature %1").arg(job->feature), work, [this, job](const JobState &state) {
+    return m_workbench->runner()->runOnWorkspace(tr("Steer feature %1").arg(job->feature), m_workbench->workspacePath(), work,
+                                                 [this, job](const JobState &state) {
         if (!state.succeeded) {
             m_status->setText(state.outcome);
             return;
@@ -394,16 +355,18 @@ int SteeringPanel::runSweep(double limit, int points)
         m_status->setText(problem);
         return 0;
     }
-    // Reuse the comparison's job body with several strengths.
-    const double scale = job->timesMax ? job->featureMax : 1.0;
+    // Reuse the comparison's job body with several strengths (multiples of the max when ticked).
     std::vector<double> strengths;
     for (int i = 0; i < points; ++i)
-        strengths.push_back((-limit + 2 * limit * double(i) / double(points - 1)) * scale);
-    core::analysis::ModelCache *models = &m_workbench->models();
+        strengths.push_back(-limit + 2 * limit * double(i) / double(points - 1));
+    core::model::ModelCache *models = &m_workbench->models();
     job->strengths = strengths;
-    auto work = [models, job](core::jobs::Progress &progress) { return runStrengths(*models, job, progress); };
+    auto work = [models, job](core::jobs::Progress &progress, core::store::Database *workspace) {
+        return runStrengths(*models, job, progress, workspace);
+    };
     m_status->setText(tr("Sweeping..."));
-    return m_workbench->runner()->run(tr("Sweep feature %1").arg(job->feature), work, [this, job](const JobState &state) {
+    return m_workbench->runner()->runOnWorkspace(tr("Sweep feature %1").arg(job->feature), m_workbench->workspacePath(), work,
+                                                 [this, job](const JobState &state) {
         if (!state.succeeded) {
             m_status->setText(state.outcome);
             return;
@@ -429,9 +392,9 @@ int SteeringPanel::runAblationStudy()
         m_status->setText(problem);
         return 0;
     }
-    core::analysis::ModelCache *models = &m_workbench->models();
+    core::model::ModelCache *models = &m_workbench->models();
     auto work = [models, job](core::jobs::Progress &progress) -> core::Result<std::string> {
-        core::analysis::ModelCache::Model model;
+        core::model::ModelCache::Model model;
         FS_TRY(model, models->model(job->info.modelPath));
         std::shared_ptr<core::sae::Sae> sae;
         FS_TRY(sae, models->sae(job->info.saePath, job->info.hook, model.decoder->device()));
@@ -439,10 +402,10 @@ int SteeringPanel::runAblationStudy()
         std::optional<int64_t> target;
         if (!job->target.empty()) {
             int64_t id = 0;
-            FS_TRY(id, core::analysis::singleToken(*model.tokenizer, job->target));
+            FS_TRY(id, core::steer::singleToken(*model.tokenizer, job->target));
             target = id;
         }
-        FS_TRY(job->ablation, core::analysis::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
+        FS_TRY(job->ablation, core::steer::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
         return std::to_string(job->ablation.size()) + " features ablated";
     };
     m_status->setText(tr("Ablating..."));

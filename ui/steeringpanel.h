@@ -28,11 +28,14 @@ class QSpinBox;
 namespace fscope::core {
 template <typename T>
 class Result;
-namespace analysis {
+namespace model {
 class ModelCache;
 }
 namespace jobs {
 class Progress;
+}
+namespace store {
+class Database;
 }
 } // namespace fscope::core
 
@@ -80,8 +83,8 @@ private:
     struct Job;
     std::shared_ptr<Job> prepare(QString *problem) const;
     // Loads the model and SAE and runs job->strengths, each from the workspace cache when there.
-    static core::Result<std::string> runStrengths(core::analysis::ModelCache &models, const std::shared_ptr<Job> &job,
-                                                  core::jobs::Progress &progress);
+    static core::Result<std::string> runStrengths(core::model::ModelCache &models, const std::shared_ptr<Job> &job,
+                                                  core::jobs::Progress &progress, core::store::Database *workspace);
     void showComparison(const Job &job);
     void reloadIndexes();
 

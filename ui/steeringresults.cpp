@@ -1,6 +1,6 @@
 #include "ui/steeringresults.h"
 
-#include "core/analysis/steering.h"
+#include "core/steer/steering.h"
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 #include "ui/tableitems.h"
@@ -174,7 +174,7 @@ void SteeringResults::plotSweep()
     m_sweepPlot->replot();
 }
 
-void SteeringResults::showAblation(const std::vector<core::analysis::AblationEffect> &effects, bool byTarget)
+void SteeringResults::showAblation(const std::vector<core::steer::AblationEffect> &effects, bool byTarget)
 {
     m_ablation->setRowCount(0);
     QVector<double> keys, values;

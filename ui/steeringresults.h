@@ -17,7 +17,7 @@ class QLabel;
 class QTableWidget;
 class QTextBrowser;
 
-namespace fscope::core::analysis {
+namespace fscope::core::steer {
 struct AblationEffect;
 }
 
@@ -37,7 +37,7 @@ public:
 
     void showComparison(const QStringList &baseTokens, const QStringList &steeredTokens, const QVector<NextToken> &next);
     void showSweep(std::vector<SweepPoint> points, const QStringList &texts, bool hasTarget);
-    void showAblation(const std::vector<core::analysis::AblationEffect> &effects, bool byTarget);
+    void showAblation(const std::vector<core::steer::AblationEffect> &effects, bool byTarget);
 
     QString baseText() const { return m_baseTokens.join(QString()); }
     QString steeredText() const { return m_steeredTokens.join(QString()); }

@@ -1,7 +1,7 @@
 #include "ui/workbench.h"
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/prompt_analysis.h"
+#include "core/store/index_store.h"
+#include "core/model/model_cache.h"
 #include "plugins/host/pluginmanager.h"
 #include "ui/workspaceactions.h"
 
@@ -12,7 +12,7 @@
 namespace fscope::ui {
 
 Workbench::Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *parent)
-    : QObject(parent), m_runner(runner), m_workspace(workspace), m_models(std::make_unique<core::analysis::ModelCache>()),
+    : QObject(parent), m_runner(runner), m_workspace(workspace), m_models(std::make_unique<core::model::ModelCache>()),
       m_plugins(new plugins::PluginManager(this)),
       m_back(new QAction(tr("&Back"), this)), m_forward(new QAction(tr("&Forward"), this))
 {
@@ -44,7 +44,7 @@ void Workbench::fillIndexChoice(QComboBox *combo) const
     const qint64 keep = combo->currentData().toLongLong();
     combo->clear();
     if (auto *db = database())
-        if (auto list = core::analysis::listIndexes(*db))
+        if (auto list = core::store::listIndexes(*db))
             for (const auto &info : *list)
                 if (info.status == "done")
                     combo->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));

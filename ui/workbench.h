@@ -13,7 +13,7 @@ class QComboBox;
 
 class QAction;
 
-namespace fscope::core::analysis {
+namespace fscope::core::model {
 class ModelCache;
 }
 namespace fscope::core::store {
@@ -45,7 +45,7 @@ public:
     WorkspaceActions *workspace() const { return m_workspace; }
     core::store::Database *database() const;
     QString workspacePath() const;
-    core::analysis::ModelCache &models() const { return *m_models; }
+    core::model::ModelCache &models() const { return *m_models; }
     // The plugin registry (report exporters, ...); loaded by the main window.
     plugins::PluginManager *plugins() const { return m_plugins; }
     // Fills `combo` with the workspace's finished indexes (SAE label, index id as data),
@@ -80,7 +80,7 @@ private:
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;
-    std::unique_ptr<core::analysis::ModelCache> m_models;
+    std::unique_ptr<core::model::ModelCache> m_models;
     plugins::PluginManager *m_plugins;
     FeatureRef m_current;
     std::vector<FeatureRef> m_backStack, m_forwardStack;

@@ -5,7 +5,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/indexer.h"
+#include "core/index/indexer.h"
 #include "core/corpus/corpus.h"
 #include "core/model/decoder.h"
 #include "core/model/synthetic_model.h"
@@ -142,22 +142,22 @@ int benchIndex(const Args &args)
     const double baseline = now() - b0;
     l0 /= static_cast<double>(corpus.tokens());
 
-    auto runIndex = [&](const core::corpus::Corpus &c, const std::string &dbPath) -> core::Result<core::analysis::IndexOutcome> {
+    auto runIndex = [&](const core::corpus::Corpus &c, const std::string &dbPath) -> core::Result<core::index::IndexOutcome> {
         std::filesystem::remove(dbPath);
         auto db = core::store::Database::open(dbPath);
         if (!db)
             return db.error();
-        core::analysis::IndexInputs in;
+        core::index::IndexInputs in;
         in.decoder = &d;
         in.modelFingerprint = "bench-model";
         in.corpus = &c;
         in.corpusLabel = "random tokens";
         in.saes = {{&sae, "bench"}};
-        core::analysis::IndexOptions io;
+        core::index::IndexOptions io;
         io.batchContexts = B;
         io.commitEveryBatches = o.integer("commit-every", 0);
         io.specialTokens = {bos};
-        return core::analysis::indexCorpus(**db, in, io);
+        return core::index::indexCorpus(**db, in, io);
     };
     resetPeak();
     auto full = runIndex(corpus, tmp + "/bench.fsdb");

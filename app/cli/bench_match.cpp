@@ -8,8 +8,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/priced_assignment.h"
-#include "core/analysis/sae_match.h"
+#include "core/match/lap/priced_assignment.h"
+#include "core/match/sae_match.h"
 #include "core/io/npz_tensor.h"
 
 #include <nlohmann/json.hpp>
@@ -34,12 +34,12 @@ int benchMatch(const Args &args)
     else
         return fail("--kind is easy, clustered or both");
     const std::string device = o.value("device", "cpu");
-    auto solver = core::analysis::parseMatchSolver(o.value("solver", "dense"));
+    auto solver = core::match::parseMatchSolver(o.value("solver", "dense"));
     if (!solver)
         return fail(solver.errorMessage());
     nlohmann::json out = nlohmann::json::array();
     for (const std::string &kind : kinds) {
-        auto planted = core::analysis::plantedMatchPair(F, d, kind == "clustered", o.number("noise", 0.5),
+        auto planted = core::match::plantedMatchPair(F, d, kind == "clustered", o.number("noise", 0.5),
                                                         o.number("unrelated", 0.3), uint64_t(o.integer("seed", 1)));
         if (device != "cpu") {
             for (auto *p : {&planted.a, &planted.b}) {
@@ -48,7 +48,7 @@ int benchMatch(const Args &args)
                 p->encoderBias = p->encoderBias.to(at::Device(device));
             }
         }
-        core::analysis::MatchOptions mo;
+        core::match::MatchOptions mo;
         mo.initialize = !o.has("no-init");
         mo.solver = *solver;
         mo.blockRows = o.integer("block-rows", mo.blockRows);
@@ -56,18 +56,18 @@ int benchMatch(const Args &args)
             // The priced solver on blocks of a matrix built once on the host: the passes cost
             // no matrix product, which leaves the solver's own work (what a GPU run adds on
             // the host side) to be timed.
-            if (*solver != core::analysis::MatchSolver::Priced && *solver != core::analysis::MatchSolver::Approximate)
+            if (*solver != core::match::MatchSolver::Priced && *solver != core::match::MatchSolver::Approximate)
                 return fail("--host-matrix times the priced or approximate solver");
-            const std::vector<float> c = core::analysis::matchCostMatrix(planted.a, planted.b, mo.cost, mo.blockRows);
+            const std::vector<float> c = core::match::matchCostMatrix(planted.a, planted.b, mo.cost, mo.blockRows);
             const auto hostRows = [&c, F](int64_t r0, int64_t r1) {
                 return at::from_blob(const_cast<float *>(c.data()) + r0 * F, {r1 - r0, F}, at::kFloat);
             };
-            core::analysis::PricedOptions po;
+            core::lap::PricedOptions po;
             po.blockRows = mo.blockRows;
             po.rowCandidates = o.integer("candidates", po.rowCandidates);
             po.columnCandidates = o.integer("column-candidates", po.columnCandidates);
-            if (*solver == core::analysis::MatchSolver::Approximate) po.maxRounds = 0;
-            auto p = core::analysis::solvePricedAssignment(F, hostRows, po);
+            if (*solver == core::match::MatchSolver::Approximate) po.maxRounds = 0;
+            auto p = core::lap::solvePricedAssignment(F, hostRows, po);
             if (!p)
                 return fail(p.errorMessage());
             std::string solves;
@@ -76,13 +76,13 @@ int benchMatch(const Args &args)
                           std::to_string(int(1000 * sv.seconds)) + "ms";
             std::printf("%-9s n=%lld host matrix, %s: candidates %.2f s  sparse solves %.2f s  pricing %.2f s (%d passes)  "
                         "total %.6f  %s  gap %.3g  %lld candidate pairs\n  solves (free rows/row scans/time):%s\n",
-                        kind.c_str(), (long long)F, core::analysis::matchSolverName(*solver).c_str(), p->candidateSeconds,
+                        kind.c_str(), (long long)F, core::match::matchSolverName(*solver).c_str(), p->candidateSeconds,
                         p->solveSeconds, p->pricingSeconds, p->rounds, p->assignment.totalCost,
                         p->optimal ? "optimal (certified)" : "not proven optimal", p->gap(), (long long)p->candidates,
                         solves.c_str());
             continue;
         }
-        auto r = core::analysis::matchParametersExact(planted.a, planted.b, mo);
+        auto r = core::match::matchParametersExact(planted.a, planted.b, mo);
         if (!r)
             return fail(r.errorMessage());
         int64_t recovered = 0;
@@ -106,7 +106,7 @@ int benchMatch(const Args &args)
                               {"candidates", r->candidates}};
         if (o.has("dump")) {
             std::filesystem::create_directories(o.value("dump"));
-            const std::vector<float> c = core::analysis::matchCostMatrix(planted.a, planted.b, mo.cost, mo.blockRows);
+            const std::vector<float> c = core::match::matchCostMatrix(planted.a, planted.b, mo.cost, mo.blockRows);
             const std::string path = o.value("dump") + "/" + kind + ".npy";
             const at::Tensor matrix = at::from_blob(const_cast<float *>(c.data()), {F, F}, at::kFloat);
             if (auto s = core::io::writeNpy(path, matrix); !s)

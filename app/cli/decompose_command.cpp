@@ -5,10 +5,12 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/decomposition.h"
-#include "core/analysis/index_store.h"
-#include "core/analysis/steering.h"
-#include "core/analysis/steering_vector.h"
+#include "core/corpus/corpus.h"
+#include "core/steer/decompose_job.h"
+#include "core/steer/decomposition.h"
+#include "core/store/index_store.h"
+#include "core/steer/steering.h"
+#include "core/steer/steering_vector.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
@@ -37,13 +39,13 @@ core::Result<ModelParts> loadModel(const Options &o)
 }
 
 // The CAA vector of the --pairs file at `hook`, read at --position.
-core::Result<core::analysis::CaaVector> pairsVector(const Options &o, const ModelParts &m, const std::string &hook)
+core::Result<core::steer::CaaVector> pairsVector(const Options &o, const ModelParts &m, const std::string &hook)
 {
-    std::vector<core::analysis::ContrastPair> pairs;
-    FS_TRY(pairs, core::analysis::readContrastPairs(o.value("pairs")));
-    core::analysis::ReadPosition pos = core::analysis::ReadPosition::Answer;
-    FS_TRY(pos, core::analysis::parseReadPosition(o.value("position", "answer")));
-    return core::analysis::buildCaaVector(*m.decoder, *m.tokenizer, pairs, hook, pos);
+    std::vector<core::steer::ContrastPair> pairs;
+    FS_TRY(pairs, core::steer::readContrastPairs(o.value("pairs")));
+    core::steer::ReadPosition pos = core::steer::ReadPosition::Answer;
+    FS_TRY(pos, core::steer::parseReadPosition(o.value("position", "answer")));
+    return core::steer::buildCaaVector(*m.decoder, *m.tokenizer, pairs, hook, pos);
 }
 
 } // namespace
@@ -62,7 +64,7 @@ int runCaa(const Args &args)
     auto caa = pairsVector(o, *m, o.value("hook"));
     if (!caa)
         return fail(caa.errorMessage());
-    if (auto s = core::analysis::saveSteeringVector(o.value("out"), caa->vector); !s)
+    if (auto s = core::steer::saveSteeringVector(o.value("out"), caa->vector); !s)
         return fail(s.errorMessage());
     const double norm = caa->vector.norm().item<double>();
     if (o.has("json"))
@@ -88,19 +90,15 @@ int runDecompose(const Args &args)
     auto sae = core::sae::loadSae(o.value("sae"));
     if (!sae)
         return fail(sae.errorMessage());
-    std::vector<core::analysis::DecompositionMethod> methods;
+    std::vector<core::steer::DecompositionMethod> methods;
     if (o.value("method", "all") == "all") {
-        methods = core::analysis::allDecompositionMethods();
+        methods = core::steer::allDecompositionMethods();
     } else {
-        auto m = core::analysis::parseDecompositionMethod(o.value("method"));
+        auto m = core::steer::parseDecompositionMethod(o.value("method"));
         if (!m)
             return fail(m.errorMessage());
         methods = {*m};
     }
-    core::analysis::DecomposeOptions opts;
-    opts.k = o.integer("k", 32);
-    opts.lassoLambda = o.number("lambda", 0.05);
-    opts.alpha = o.number("alpha", 1.0);
     std::optional<ModelParts> model;
     if (o.has("model")) {
         auto m = loadModel(o);
@@ -108,75 +106,54 @@ int runDecompose(const Args &args)
             return fail(m.errorMessage());
         model = std::move(m).value();
     }
-    const std::string hook = sae->config().hookName;
-    at::Tensor vector;
-    if (o.has("vector")) {
-        auto v = core::analysis::loadSteeringVector(o.value("vector"));
-        if (!v)
-            return fail(v.errorMessage());
-        vector = *v;
-    }
-    if (o.has("pairs")) {
-        if (!model)
-            return fail("--pairs needs --model (the pairs are run through it)");
-        auto caa = pairsVector(o, *model, hook);
-        if (!caa)
-            return fail(caa.errorMessage());
-        opts.positives = caa->positives;
-        opts.negatives = caa->negatives;
-        if (!vector.defined())
-            vector = caa->vector;
-    }
+    core::steer::DecomposeRequest request;
+    request.sae = &*sae;
+    request.decoder = model ? model->decoder.get() : nullptr;
+    request.tokenizer = model ? model->tokenizer.get() : nullptr;
+    request.vectorPath = o.value("vector");
+    request.pairsPath = o.value("pairs");
+    request.position = o.value("position", "answer");
+    request.methods = methods;
+    request.skipUnavailable = o.value("method", "all") == "all"; // "all" runs what the inputs allow
+    request.options.k = o.integer("k", 32);
+    request.options.lassoLambda = o.number("lambda", 0.05);
+    request.options.alpha = o.number("alpha", 1.0);
+    request.resteerPrompt = o.value("resteer-prompt");
+    request.target = o.value("target");
+    request.strength = o.number("strength", 1.0);
+    if (o.has("pairs") && !model)
+        return fail("--pairs needs --model (the pairs are run through it)");
     if (model && o.has("text")) {
         auto ids = textContexts(o, model->path, *model->tokenizer, "2048");
         if (!ids)
             return fail(ids.errorMessage());
-        auto acts = core::analysis::hookActivations(*model->decoder, *ids, hook);
-        if (!acts)
-            return fail(acts.errorMessage());
-        opts.activations = *acts;
+        request.contexts = *ids;
     }
     const int64_t limit = o.integer("limit", 64);
     auto workspace = optionalWorkspace(o);
     if (!workspace)
         return fail(workspace.errorMessage());
-    const std::string saeFingerprint = *workspace ? core::analysis::fingerprintSae(*sae) : std::string();
+    auto run = core::steer::runDecomposition(workspace->get(), request);
+    if (!run)
+        return fail(run.errorMessage());
     nlohmann::json all = nlohmann::json::array();
-    for (auto method : methods) {
-        if (core::analysis::needsActivations(method) && o.value("method", "all") == "all" &&
-            (method == core::analysis::DecompositionMethod::Contrastive ? !opts.positives.defined() : !opts.activations.defined()))
-            continue; // "all" runs what the inputs allow
-        bool cached = false;
-        auto d = core::analysis::decomposeCached(workspace->get(), *sae, saeFingerprint, vector, method, opts, &cached);
-        if (!d)
-            return fail(d.errorMessage());
-        nlohmann::json j = nlohmann::json::parse(core::analysis::decompositionToJson(*d, limit));
-        j["cached"] = cached;
-        if (model && o.has("resteer-prompt")) {
-            const auto prompt = model->tokenizer->encodeForModel(o.value("resteer-prompt"), model->tokenizer->bosId().has_value()).ids;
-            const at::Tensor rebuilt = core::analysis::rebuildVector(*sae, *d, opts.k).to(at::kFloat);
-            int64_t target = -1;
-            if (o.has("target")) {
-                auto t = core::analysis::singleToken(*model->tokenizer, o.value("target"));
-                if (!t)
-                    return fail(t.errorMessage());
-                target = *t;
-            }
-            auto c = core::analysis::compareResteer(*model->decoder, hook, prompt, vector, rebuilt, o.number("strength", 1.0), target);
-            if (!c)
-                return fail(c.errorMessage());
-            j["resteer"] = {{"k", opts.k},
-                            {"kl_rebuilt_vs_original", c->klRebuiltVsOriginal},
-                            {"kl_original_vs_base", c->klOriginalVsBase},
-                            {"kl_rebuilt_vs_base", c->klRebuiltVsBase}};
-            if (target >= 0) {
-                j["resteer"]["target_delta_original"] = c->targetDeltaOriginal;
-                j["resteer"]["target_delta_rebuilt"] = c->targetDeltaRebuilt;
+    for (size_t r = 0; r < run->results.size(); ++r) {
+        nlohmann::json j = nlohmann::json::parse(core::steer::decompositionToJson(run->results[r], limit));
+        j["cached"] = bool(run->cached[r]);
+        if (r < run->resteer.size()) {
+            const auto &c = run->resteer[r];
+            j["resteer"] = {{"k", request.options.k},
+                            {"kl_rebuilt_vs_original", c.klRebuiltVsOriginal},
+                            {"kl_original_vs_base", c.klOriginalVsBase},
+                            {"kl_rebuilt_vs_base", c.klRebuiltVsBase}};
+            if (run->hasTarget) {
+                j["resteer"]["target_delta_original"] = c.targetDeltaOriginal;
+                j["resteer"]["target_delta_rebuilt"] = c.targetDeltaRebuilt;
             }
         }
         all.push_back(j);
     }
-    const double norm = vector.norm().item<double>();
+    const double norm = run->vectorNorm;
     if (o.has("json")) {
         if (methods.size() == 1) {
             all[0]["vector_norm"] = norm;
@@ -187,10 +164,8 @@ int runDecompose(const Args &args)
         return 0;
     }
     std::printf("vector norm %.4g%s\n", norm,
-                opts.activations.defined()
-                    ? (", median activation norm at the hook " +
-                       std::to_string(opts.activations.norm(2, -1).median().item<double>())).c_str()
-                    : "");
+                run->normQuantiles.size() == 3 ? (", median activation norm at the hook " + std::to_string(run->normQuantiles[1])).c_str()
+                                               : "");
     for (const auto &j : all) {
         std::printf("%-19s cosine %6.3f  FVE %7.3f  non-zero %5zu  top:", j["method"].get<std::string>().c_str(),
                     j["cosine"].get<double>(), j["fve"].get<double>(), j["nonzero"].get<size_t>());

@@ -30,13 +30,12 @@ int runDemo(const Args &args)
         return fail(db.errorMessage());
     const auto t0 = std::chrono::steady_clock::now();
     core::jobs::TerminalProgress progress("tokens");
-    auto r = core::analysis::runIndexJob(**db, core::demo::demoIndexRequest(*assets, o.value("device", "auto")), &progress);
+    auto demo = core::demo::populateDemoWorkspace(**db, *assets, &progress, o.value("device", "auto"));
     progress.finish();
-    if (!r)
-        return fail(r.errorMessage());
-    auto labels = core::demo::applyDemoLabels(**db, *assets, r->outcome.indexIds);
-    if (!labels)
-        return fail(labels.errorMessage());
+    if (!demo)
+        return fail(demo.errorMessage());
+    const core::index::IndexOutcome *r = &demo->outcome;
+    const int *labels = &demo->labelsWritten;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (o.has("json")) {
         std::printf("%s\n", nlohmann::json{{"workspace", path},

@@ -5,8 +5,8 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/index_job.h"
-#include "core/analysis/index_store.h"
+#include "core/index/index_job.h"
+#include "core/store/index_store.h"
 #include "core/demo/demo_paths.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/model/model_locator.h"
@@ -35,7 +35,7 @@ int runIndex(const Args &args)
         return fail("usage: featurescope-cli index --model M --sae S [--sae S2 ...] --corpus C [--corpus C2 ...] "
                     "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8] [--device auto] [--dtype auto] "
                     "[--seed 0] [--split lines|files] [--field text]");
-    core::analysis::IndexRequest r;
+    core::index::IndexRequest r;
     r.model = o.value("model");
     r.device = o.value("device", "auto");
     r.dtype = o.value("dtype", "auto");
@@ -63,7 +63,7 @@ int runIndex(const Args &args)
     if (!db)
         return fail(db.errorMessage());
     core::jobs::TerminalProgress progress("tokens");
-    auto result = core::analysis::runIndexJob(**db, r, &progress);
+    auto result = core::index::runIndexJob(**db, r, &progress);
     progress.finish();
     if (!result)
         return fail(result.errorMessage());
@@ -97,7 +97,7 @@ std::string tokenText(const core::tokenize::Tokenizer *tok, int32_t id)
     return core::tokenize::sanitizeUtf8(tok->tokenBytes(id));
 }
 
-json tokenValues(const core::analysis::TokenValues &list, const core::tokenize::Tokenizer *tok)
+json tokenValues(const core::store::TokenValues &list, const core::tokenize::Tokenizer *tok)
 {
     json out = json::array();
     for (const auto &[id, v] : list)
@@ -105,7 +105,7 @@ json tokenValues(const core::analysis::TokenValues &list, const core::tokenize::
     return out;
 }
 
-json tokenIds(const core::analysis::TokenValues &list)
+json tokenIds(const core::store::TokenValues &list)
 {
     json out = json::array();
     for (const auto &p : list)
@@ -113,7 +113,7 @@ json tokenIds(const core::analysis::TokenValues &list)
     return out;
 }
 
-json exampleJson(const core::analysis::ExampleView &e, const core::tokenize::Tokenizer *tok)
+json exampleJson(const core::store::ExampleView &e, const core::tokenize::Tokenizer *tok)
 {
     json tokens = json::array();
     for (int32_t id : e.ids)
@@ -126,7 +126,7 @@ json exampleJson(const core::analysis::ExampleView &e, const core::tokenize::Tok
 }
 
 // One example as a line of text: the activating tokens shaded (TTY) or bracketed with values.
-void printExample(const core::analysis::ExampleView &e, const core::tokenize::Tokenizer *tok, float scale, bool tty)
+void printExample(const core::store::ExampleView &e, const core::tokenize::Tokenizer *tok, float scale, bool tty)
 {
     std::string line;
     for (size_t t = 0; t < e.ids.size(); ++t) {
@@ -167,7 +167,7 @@ int runFeature(const Args &args)
     auto index = findIndex(**db, o.value("sae"));
     if (!index)
         return fail(index.errorMessage());
-    auto d = core::analysis::loadFeatureDashboard(**db, index->id, o.integer("id", 0));
+    auto d = core::store::loadFeatureDashboard(**db, index->id, o.integer("id", 0));
     if (!d)
         return fail(d.errorMessage());
     std::unique_ptr<core::tokenize::Tokenizer> tokenizer;
@@ -218,7 +218,7 @@ int runFeature(const Args &args)
             continue;
         std::printf("    %8.4g %s %u\n", edges[i], std::string(static_cast<size_t>(40.0 * d->histogram[i] / peak) + 1, '#').c_str(), d->histogram[i]);
     }
-    auto printLogits = [&](const char *title, const core::analysis::TokenValues &list) {
+    auto printLogits = [&](const char *title, const core::store::TokenValues &list) {
         std::printf("  %s:", title);
         for (const auto &[id, v] : list)
             std::printf("  %s %+.3f", tokenText(tok, id).c_str(), v);

@@ -4,6 +4,7 @@
 #include "core/demo/demo_paths.h"
 
 #include <filesystem>
+#include <map>
 
 namespace fscope::cli {
 
@@ -36,7 +37,7 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
                                       const std::string &defaultTokens)
 {
     std::string tokFp;
-    FS_TRY(tokFp, core::corpus::fingerprintTokenizer(modelPath));
+    FS_TRY(tokFp, core::store::fingerprintTokenizer(modelPath));
     core::corpus::CorpusSpec spec;
     spec.paths = {o.value("text")};
     spec.contextLength = o.integer("context", 64);
@@ -46,13 +47,27 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
     return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
 }
 
-core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec)
+core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::string> &args)
+{
+    using core::demo::NameKind;
+    const std::map<std::string, NameKind> kinds = {{"--model", NameKind::Model},
+                                                   {"--sae", NameKind::Sae},
+                                                   {"--corpus", NameKind::Corpus},
+                                                   {"--text", NameKind::Corpus}};
+    std::vector<std::string> out = args;
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+        if (auto k = kinds.find(out[i]); k != kinds.end())
+            FS_TRY(out[i + 1], core::demo::resolveDemoName(k->second, out[i + 1]));
+    return out;
+}
+
+core::Result<core::store::IndexInfo> findIndex(core::store::Database &db, const std::string &spec)
 {
     std::string sae = spec;
     if (core::demo::isDemoName(spec) && !std::filesystem::exists(spec))
         FS_TRY(sae, core::demo::resolveDemoSae(spec));
-    std::vector<core::analysis::IndexInfo> all;
-    FS_TRY(all, core::analysis::listIndexes(db));
+    std::vector<core::store::IndexInfo> all;
+    FS_TRY(all, core::store::listIndexes(db));
     std::error_code ec;
     const std::string canonical = std::filesystem::weakly_canonical(sae, ec).string();
     for (const auto &info : all) {

@@ -3,7 +3,7 @@
 
 #include "app/cli/options.h"
 
-#include "core/analysis/index_store.h"
+#include "core/store/index_store.h"
 #include "core/store/database.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -13,12 +13,16 @@
 
 namespace fscope::cli {
 
+// The command line with the demo's names ("--model demo", "--sae demo:2", "--corpus demo",
+// "--text demo") replaced by the real paths: the one place the CLI resolves them.
+core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::string> &args);
+
 // A workspace argument: "demo" is the demo workspace in the user's cache directory.
 std::string workspacePath(const std::string &arg);
 
 // The index a --sae argument names: an index id, an SAE path or label, or a hook name; the
 // newest finished one when several match.
-core::Result<core::analysis::IndexInfo> findIndex(core::store::Database &db, const std::string &spec);
+core::Result<core::store::IndexInfo> findIndex(core::store::Database &db, const std::string &spec);
 
 // The workspace a WORKSPACE argument names (see workspacePath), which must exist already.
 core::Result<std::unique_ptr<core::store::Database>> openExistingWorkspace(const std::string &arg);

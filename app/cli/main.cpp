@@ -1,6 +1,7 @@
 // featurescope-cli: the headless front end (GPU servers, scripts, benchmarks).
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "core/util/runtime.h"
 
 #include <cstdio>
@@ -25,6 +26,11 @@ int main(int argc, char **argv)
     }
     const std::string command = args[0];
     args.erase(args.begin());
+    // The demo's names become paths here, once; every command and loader sees real paths.
+    if (auto resolved = resolveDemoNames(args); !resolved)
+        return fail(resolved.errorMessage());
+    else
+        args = std::move(resolved).value();
     fscope::core::initComputeRuntime();
     try {
         if (command == "inspect")

@@ -5,8 +5,9 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/match_series.h"
+#include "core/store/index_store.h"
+#include "core/corpus/corpus.h"
+#include "core/match/match_series.h"
 #include "core/model/model_locator.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -25,7 +26,7 @@ int runMatch(const Args &args)
         return fail(o.error());
     std::vector<std::string> paths = o.values("sae");
     if (o.has("sae-dir")) {
-        auto found = core::analysis::saeDirectories(o.value("sae-dir"));
+        auto found = core::match::saeDirectories(o.value("sae-dir"));
         if (!found)
             return fail(found.errorMessage());
         paths.insert(paths.end(), found->begin(), found->end());
@@ -33,14 +34,14 @@ int runMatch(const Args &args)
     if (paths.size() < 2)
         return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR [--no-fold] "
                     "[--cost decoder|encoder|all|cosine] [--solver auto|dense|priced|approximate] [--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
-    core::analysis::MatchSeriesRequest req;
+    core::match::MatchSeriesRequest req;
     req.saePaths = paths;
     req.options.fold = !o.has("no-fold");
-    auto cost = core::analysis::parseMatchCost(o.value("cost", "decoder"));
+    auto cost = core::match::parseMatchCost(o.value("cost", "decoder"));
     if (!cost)
         return fail(cost.errorMessage());
     req.options.cost = *cost;
-    auto solver = core::analysis::parseMatchSolver(o.value("solver", "auto"));
+    auto solver = core::match::parseMatchSolver(o.value("solver", "auto"));
     if (!solver)
         return fail(solver.errorMessage());
     req.options.solver = *solver;
@@ -69,7 +70,8 @@ int runMatch(const Args &args)
             return fail(ctx.errorMessage());
         req.decoder = decoder.get();
         req.contexts = *ctx;
-        auto fp = core::analysis::fingerprintModel(*path);
+        req.specialTokens = core::corpus::specialTokens(**tok);
+        auto fp = core::store::fingerprintModel(*path);
         if (!fp)
             return fail(fp.errorMessage());
         req.modelFingerprint = *fp;
@@ -77,12 +79,12 @@ int runMatch(const Args &args)
     auto workspace = optionalWorkspace(o);
     if (!workspace)
         return fail(workspace.errorMessage());
-    auto series = core::analysis::runMatchSeriesCached(workspace->get(), req);
+    auto series = core::match::runMatchSeriesCached(workspace->get(), req);
     if (!series)
         return fail(series.errorMessage());
 
     if (o.has("json")) {
-        nlohmann::json j = nlohmann::json::parse(core::analysis::matchSeriesToJson(*series));
+        nlohmann::json j = nlohmann::json::parse(core::match::matchSeriesToJson(*series));
         j["cached"] = series->cached;
         if (o.has("no-pairs"))
             for (auto &l : j["links"])
@@ -100,7 +102,7 @@ int runMatch(const Args &args)
     }
     const std::string solverName = series->links.empty() ? "" : series->links.front().result.solver;
     std::printf("SAE Match (%s, %s cost, %s solver) over %zu SAEs%s\n", series->folded ? "folded" : "unfolded",
-                core::analysis::matchCostName(req.options.cost).c_str(), solverName.c_str(), series->saePaths.size(),
+                core::match::matchCostName(req.options.cost).c_str(), solverName.c_str(), series->saePaths.size(),
                 series->cached ? " (cached)" : "");
     std::printf("%-28s %12s %12s %8s %8s\n", "link", "total MSE", "mean MSE", "good", "seconds");
     for (const auto &l : series->links) {
@@ -109,7 +111,8 @@ int runMatch(const Args &args)
                     l.result.seconds);
         if (l.evaluation)
             for (const auto &s : l.evaluation->scores)
-                std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f%s\n", s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
+                std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f  tokens %lld%s\n", s.name.c_str(), s.explainedVariance,
+                            s.deltaCe, s.kl, static_cast<long long>(s.tokens),
                             s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
         if (!l.result.optimal)
             std::printf("    %s solve: its solver cost %.6g is at most %.4g (%.2g relative) above the optimum\n",

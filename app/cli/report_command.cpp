@@ -5,7 +5,7 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/feature_lists.h"
+#include "core/store/feature_lists.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/report/report_writer.h"
 
@@ -21,24 +21,24 @@ namespace {
 
 // The features a report covers: --id (repeatable), --list NAME, or --labelled.
 core::Result<std::vector<int64_t>> reportFeatures(const Options &o, core::store::Database &db,
-                                                  const core::analysis::IndexInfo &index)
+                                                  const core::store::IndexInfo &index)
 {
     std::vector<int64_t> features;
     for (const auto &id : o.values("id"))
         features.push_back(std::stoll(id));
     if (o.has("list")) {
-        std::vector<core::analysis::FeatureList> lists;
-        FS_TRY(lists, core::analysis::featureLists(db));
+        std::vector<core::store::FeatureList> lists;
+        FS_TRY(lists, core::store::featureLists(db));
         const auto it = std::find_if(lists.begin(), lists.end(), [&](const auto &l) { return l.name == o.value("list"); });
         if (it == lists.end())
             return core::fileError(db.path(), "no feature list named '" + o.value("list") + "'");
         std::vector<int64_t> items;
-        FS_TRY(items, core::analysis::featureListItems(db, it->id, index.saeId));
+        FS_TRY(items, core::store::featureListItems(db, it->id, index.saeId));
         features.insert(features.end(), items.begin(), items.end());
     }
     if (o.has("labelled")) {
         std::vector<std::pair<int64_t, std::string>> labels;
-        FS_TRY(labels, core::analysis::allLabels(db, index.saeId));
+        FS_TRY(labels, core::store::allLabels(db, index.saeId));
         for (const auto &l : labels)
             features.push_back(l.first);
     }

@@ -1,7 +1,10 @@
 // featurescope-cli sae info|encode|eval|train|convert.
 
 #include "app/cli/commands.h"
+#include "app/cli/inputs.h"
 #include "app/cli/options.h"
+
+#include "core/corpus/corpus.h"
 
 #include "core/io/npz_tensor.h"
 #include "core/jobs/terminal_progress.h"
@@ -147,19 +150,37 @@ int saeConvert(const Options &o)
 
 int saeEval(const Options &o)
 {
-    auto m = loadModelAndText(o);
-    if (!m)
-        return fail(m.errorMessage());
-    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), m->decoder->device().str()});
+    auto path = core::model::resolveModelPath(o.value("model"));
+    if (!path)
+        return fail(path.errorMessage());
+    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "f32")});
+    if (!decoder)
+        return fail(decoder.errorMessage());
+    auto tokenizer = core::tokenize::loadTokenizer(*path);
+    if (!tokenizer)
+        return fail(tokenizer.errorMessage());
+    // The same contexts as every other command reading --text (match, steer sweeps): the
+    // corpus builder's documents, separators and seed, so numbers agree across commands.
+    const std::string budget = o.has("tokens") ? o.value("tokens")
+                             : o.has("contexts") ? std::to_string(o.integer("contexts", 1) * o.integer("context", 64))
+                                                 : "1M";
+    auto ids = textContexts(o, *path, **tokenizer, budget);
+    if (!ids)
+        return fail(ids.errorMessage());
+    std::vector<std::vector<int64_t>> contexts;
+    const at::Tensor rows = ids->contiguous();
+    for (int64_t i = 0; i < rows.size(0); ++i)
+        contexts.emplace_back(rows[i].data_ptr<int64_t>(), rows[i].data_ptr<int64_t>() + rows.size(1));
+    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), (*decoder)->device().str()});
     if (!sae)
         return fail(sae.errorMessage());
-    if (auto s = core::sae::validateSaeForModel(*sae, m->decoder->config()); !s)
+    if (auto s = core::sae::validateSaeForModel(*sae, (*decoder)->config()); !s)
         return fail(s.errorMessage());
     core::sae::EvalOptions eo;
-    eo.specialTokens = m->special;
+    eo.specialTokens = core::corpus::specialTokens(**tokenizer);
     eo.batchSize = o.integer("batch", 8);
     core::jobs::TerminalProgress progress("contexts");
-    auto metrics = core::sae::evaluateSae(*m->decoder, *sae, m->contexts, eo, &progress);
+    auto metrics = core::sae::evaluateSae(**decoder, *sae, contexts, eo, &progress);
     progress.finish();
     if (!metrics)
         return fail(metrics.errorMessage());
@@ -240,7 +261,7 @@ int runSae(const Args &args)
     const std::string sub = args[0];
     const Args rest(args.begin() + 1, args.end());
     const Options o(rest,
-                    {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "batch", "device", "dtype",
+                    {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "tokens", "batch", "device", "dtype",
                      "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every", "init-threshold", "bandwidth", "seed"},
                     {"json"});
     if (!o.ok())

@@ -6,12 +6,12 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/steering.h"
+#include "core/store/index_store.h"
+#include "core/steer/steer_job.h"
+#include "core/steer/steering.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
 #include "core/store/fingerprint.h"
-#include "core/store/statement.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <nlohmann/json.hpp>
@@ -57,51 +57,10 @@ core::Result<Loaded> load(const Options &o)
     l.prompt = l.tokenizer->encodeForModel(o.value("prompt"), l.tokenizer->bosId().has_value()).ids;
     for (const std::string &t : o.values("target")) {
         int64_t id = 0;
-        FS_TRY(id, core::analysis::singleToken(*l.tokenizer, t));
+        FS_TRY(id, core::steer::singleToken(*l.tokenizer, t));
         l.targets.push_back(id);
     }
     return l;
-}
-
-core::Result<core::model::PositionPolicy> positions(const Options &o, int64_t promptLength)
-{
-    core::model::PositionPolicy p;
-    p.promptLength = promptLength;
-    const std::string v = o.value("positions", "all");
-    if (v == "all")
-        p.kind = core::model::PositionPolicy::All;
-    else if (v == "prompt")
-        p.kind = core::model::PositionPolicy::PromptOnly;
-    else if (v == "generated")
-        p.kind = core::model::PositionPolicy::GeneratedOnly;
-    else {
-        p.kind = core::model::PositionPolicy::Listed;
-        size_t at = 0;
-        while (at < v.size()) {
-            const size_t comma = v.find(',', at);
-            const std::string item = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-            if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
-                return core::Error{"--positions takes all, prompt, generated or a list like 3,4,7"};
-            p.positions.push_back(std::stoll(item));
-            at = comma == std::string::npos ? v.size() : comma + 1;
-        }
-    }
-    return p;
-}
-
-// The feature's max activation from the workspace's newest finished index of this SAE.
-core::Result<double> featureMax(core::store::Database &db, const core::sae::Sae &sae, int64_t feature)
-{
-    core::store::Statement st;
-    FS_TRY(st, core::store::Statement::prepare(db, "SELECT f.max FROM feature_stats f JOIN feature_indexes i ON i.id = f.index_id "
-                                                   "JOIN artifacts a ON a.id = i.sae_id WHERE a.fingerprint = ?1 AND i.status = 'done' "
-                                                   "AND f.feature = ?2 ORDER BY i.id DESC LIMIT 1"));
-    st.bind(0, core::analysis::fingerprintSae(sae)).bind(1, feature);
-    bool row = false;
-    FS_TRY(row, st.step());
-    if (!row)
-        return core::fileError(db.path(), "no index of this SAE: --strength-max needs the feature's max activation (run index first)");
-    return st.real(0);
 }
 
 std::string text(const Loaded &l, const std::vector<int64_t> &ids)
@@ -109,7 +68,7 @@ std::string text(const Loaded &l, const std::vector<int64_t> &ids)
     return l.tokenizer->decode(ids);
 }
 
-json resultJson(const Loaded &l, const core::analysis::SteerResult &r)
+json resultJson(const Loaded &l, const core::steer::SteerResult &r)
 {
     json next = json::array();
     for (const auto &t : r.nextToken)
@@ -123,58 +82,42 @@ json resultJson(const Loaded &l, const core::analysis::SteerResult &r)
             {"steered_perplexity_under_base", r.steeredPerplexityUnderBase}};
 }
 
-struct SteerSetup {
-    core::analysis::SteerRequest request;
+// The steering job of these options (one core workflow with the panel: runSteerJob).
+core::steer::SteerJob steerJob(const Options &o, const Loaded &l, std::vector<double> strengths)
+{
+    core::steer::SteerJob job;
+    job.decoder = l.decoder.get();
+    job.tokenizer = l.tokenizer.get();
+    job.sae = l.sae;
+    job.modelPath = l.modelPath;
+    job.prompt = o.value("prompt");
+    job.feature = o.integer("feature", -1);
+    job.mode = o.value("mode", "add");
+    job.positions = o.value("positions", "all");
+    job.strengths = std::move(strengths);
+    job.targets = o.values("target");
+    job.generation.maxNewTokens = o.integer("max-tokens", 20);
+    job.generation.temperature = o.number("temperature", 0);
+    job.generation.topK = o.integer("top-k", 0);
+    job.generation.topP = o.number("top-p", 1.0);
+    job.generation.seed = static_cast<uint64_t>(o.integer("seed", 0));
+    return job;
+}
+
+core::Result<core::steer::SteerJobResult> runJob(const Options &o, const core::steer::SteerJob &job)
+{
     std::unique_ptr<core::store::Database> workspace;
-    std::string modelFingerprint, saeFingerprint;
-};
-
-core::Result<SteerSetup> setup(const Options &o, const Loaded &l)
-{
-    SteerSetup s;
-    s.request.prompt = l.prompt;
-    s.request.targets = l.targets;
-    s.request.generation.maxNewTokens = o.integer("max-tokens", 20);
-    s.request.generation.temperature = o.number("temperature", 0);
-    s.request.generation.topK = o.integer("top-k", 0);
-    s.request.generation.topP = o.number("top-p", 1.0);
-    s.request.generation.seed = static_cast<uint64_t>(o.integer("seed", 0));
-    core::analysis::SteeringEdit e;
-    FS_TRY(e.kind, core::analysis::parseEditKind(o.value("mode", "add")));
-    e.sae = l.sae;
-    e.feature = o.integer("feature", -1);
-    FS_TRY(e.positions, positions(o, static_cast<int64_t>(l.prompt.size())));
-    s.request.edits.push_back(e);
-    if (o.has("workspace")) {
-        FS_TRY(s.workspace, core::store::Database::open(workspacePath(o.value("workspace"))));
-        FS_TRY(s.modelFingerprint, core::analysis::fingerprintModel(l.modelPath));
-        s.saeFingerprint = core::analysis::fingerprintSae(*l.sae);
-    }
-    return s;
+    if (o.has("workspace"))
+        FS_TRY(workspace, core::store::Database::open(workspacePath(o.value("workspace"))));
+    return core::steer::runSteerJob(workspace.get(), job);
 }
 
-// One steering run at `strength`, from the workspace cache when it has it.
-core::Result<json> runOne(const Loaded &l, SteerSetup &s, double strength)
+json pointJson(const Loaded &l, const core::steer::SteerPoint &p)
 {
-    s.request.edits[0].value = strength;
-    core::analysis::CachedSteer r;
-    FS_TRY(r, core::analysis::steerCached(s.workspace.get(), *l.decoder, s.modelFingerprint, s.saeFingerprint, s.request));
-    json j = resultJson(l, r.result);
-    j["strength"] = strength;
-    j["cached"] = r.cached;
+    json j = resultJson(l, p.result);
+    j["strength"] = p.strength;
+    j["cached"] = p.cached;
     return j;
-}
-
-core::Result<double> strength(const Options &o, const Loaded &l, SteerSetup &s)
-{
-    if (o.has("strength-max")) {
-        if (!s.workspace)
-            return core::Error{"--strength-max needs --workspace (the feature's max activation comes from its index)"};
-        double max = 0;
-        FS_TRY(max, featureMax(*s.workspace, *l.sae, o.integer("feature", -1)));
-        return o.number("strength-max", 1) * max;
-    }
-    return o.number("strength", 0);
 }
 
 } // namespace
@@ -191,15 +134,15 @@ int runSteer(const Args &args)
     auto l = load(o);
     if (!l)
         return fail(l.errorMessage());
-    auto s = setup(o, *l);
-    if (!s)
-        return fail(s.errorMessage());
-    auto a = strength(o, *l, *s);
-    if (!a)
-        return fail(a.errorMessage());
-    auto j = runOne(*l, *s, *a);
-    if (!j)
-        return fail(j.errorMessage());
+    if (o.has("strength-max") && !o.has("workspace"))
+        return fail("--strength-max needs --workspace (the feature's max activation comes from its index)");
+    core::steer::SteerJob job = steerJob(o, *l, {o.has("strength-max") ? o.number("strength-max", 1) : o.number("strength", 0)});
+    job.timesMax = o.has("strength-max");
+    auto r = runJob(o, job);
+    if (!r)
+        return fail(r.errorMessage());
+    const double a = r->points.front().strength;
+    const auto j = std::optional<json>(pointJson(*l, r->points.front()));
     if (o.has("json")) {
         std::printf("%s\n", j->dump().c_str());
         return 0;
@@ -208,7 +151,7 @@ int runSteer(const Args &args)
     std::printf("base   : %s\n", (*j)["base"].get<std::string>().c_str());
     std::printf("steered: %s\n", (*j)["steered"].get<std::string>().c_str());
     std::printf("%s feature %lld by %g: mean KL(steered || base) %.4f nats; steered text perplexity under the base model %.2f%s\n",
-                o.value("mode", "add").c_str(), o.integer("feature", -1), *a, (*j)["kl_mean"].get<double>(),
+                o.value("mode", "add").c_str(), o.integer("feature", -1), a, (*j)["kl_mean"].get<double>(),
                 (*j)["steered_perplexity_under_base"].get<double>(), (*j)["cached"].get<bool>() ? " (cached)" : "");
     std::printf("next token      base    steered\n");
     int shown = 0;
@@ -231,42 +174,22 @@ int runSweep(const Args &args)
     if (!o.has("model") || !o.has("sae") || !o.has("prompt") || !o.has("feature") || !o.has("strengths"))
         return fail("usage: featurescope-cli sweep --model M --sae S --feature F --prompt TEXT --strengths FROM:TO:COUNT|A,B,C "
                     "[--mode add|clamp|scale] [--target TOKEN ...] [--max-tokens N] [--workspace W] [--json]");
-    std::vector<double> strengths;
-    const std::string spec = o.value("strengths");
-    if (std::count(spec.begin(), spec.end(), ':') == 2) {
-        const double from = std::stod(spec.substr(0, spec.find(':')));
-        const std::string rest = spec.substr(spec.find(':') + 1);
-        const double to = std::stod(rest.substr(0, rest.find(':')));
-        const long long count = std::stoll(rest.substr(rest.find(':') + 1));
-        if (count < 2 || count > 1000)
-            return fail("--strengths FROM:TO:COUNT needs 2 <= COUNT <= 1000");
-        for (long long i = 0; i < count; ++i)
-            strengths.push_back(from + (to - from) * double(i) / double(count - 1));
-    } else {
-        size_t at = 0;
-        while (at <= spec.size()) {
-            const size_t comma = spec.find(',', at);
-            strengths.push_back(std::stod(spec.substr(at, comma - at)));
-            if (comma == std::string::npos)
-                break;
-            at = comma + 1;
-        }
-    }
+    auto strengths = core::steer::parseStrengths(o.value("strengths"));
+    if (!strengths)
+        return fail("--" + strengths.errorMessage());
     auto l = load(o);
     if (!l)
         return fail(l.errorMessage());
-    auto s = setup(o, *l);
-    if (!s)
-        return fail(s.errorMessage());
+    auto r = runJob(o, steerJob(o, *l, *strengths));
+    if (!r)
+        return fail(r.errorMessage());
     json points = json::array();
-    for (double a : strengths) {
-        auto j = runOne(*l, *s, a);
-        if (!j)
-            return fail(j.errorMessage());
-        points.push_back(*j);
+    for (const auto &p : r->points) {
+        const json j = pointJson(*l, p);
+        points.push_back(j);
         if (!o.has("json"))
-            std::printf("strength %+8.3f  KL %.4f  ppl %7.2f  %s\n", a, (*j)["kl_mean"].get<double>(),
-                        (*j)["steered_perplexity_under_base"].get<double>(), (*j)["steered"].get<std::string>().c_str());
+            std::printf("strength %+8.3f  KL %.4f  ppl %7.2f  %s\n", p.strength, j["kl_mean"].get<double>(),
+                        j["steered_perplexity_under_base"].get<double>(), j["steered"].get<std::string>().c_str());
     }
     if (o.has("json"))
         std::printf("%s\n", json{{"feature", o.integer("feature", -1)}, {"mode", o.value("mode", "add")}, {"points", points}}.dump().c_str());
@@ -286,7 +209,7 @@ int runAblation(const Args &args)
     std::optional<int64_t> target;
     if (!l->targets.empty())
         target = l->targets[0];
-    auto effects = core::analysis::ablationStudy(*l->decoder, l->sae, l->prompt, o.integer("top", 20), target);
+    auto effects = core::steer::ablationStudy(*l->decoder, l->sae, l->prompt, o.integer("top", 20), target);
     if (!effects)
         return fail(effects.errorMessage());
     json out = json::array();

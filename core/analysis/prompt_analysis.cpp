@@ -1,7 +1,6 @@
 #include "core/analysis/prompt_analysis.h"
 
 #include "core/corpus/corpus.h"
-#include "core/sae/sae_io.h"
 
 #include <ATen/core/grad_mode.h>
 #include <algorithm>
@@ -66,41 +65,6 @@ Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokeni
         out.activations[j] = std::move(column);
     }
     return out;
-}
-
-Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::string &device)
-{
-    std::lock_guard lock(m_mutex);
-    const std::string key = path + "|" + device;
-    if (auto it = m_models.find(key); it != m_models.end())
-        return it->second;
-    auto decoder = model::Decoder::load(path, {device, "auto"});
-    if (!decoder)
-        return decoder.error();
-    auto tokenizer = tokenize::loadTokenizer(path);
-    if (!tokenizer)
-        return tokenizer.error();
-    Model m{std::shared_ptr<model::Decoder>(std::move(decoder).value()),
-            std::shared_ptr<tokenize::Tokenizer>(std::move(tokenizer).value())};
-    m_models[key] = m;
-    return m;
-}
-
-Result<std::shared_ptr<sae::Sae>> ModelCache::sae(const std::string &path, const std::string &hook, at::Device device)
-{
-    std::lock_guard lock(m_mutex);
-    const std::string key = path + "|" + hook + "|" + device.str();
-    if (auto it = m_saes.find(key); it != m_saes.end())
-        return it->second;
-    sae::LoadSaeOptions o;
-    o.hookName = hook;
-    o.device = device.is_cuda() ? "cuda" : "cpu";
-    auto s = sae::loadSae(path, o);
-    if (!s)
-        return s.error();
-    auto shared = std::make_shared<sae::Sae>(std::move(s).value());
-    m_saes[key] = shared;
-    return shared;
 }
 
 } // namespace fscope::core::analysis

@@ -8,9 +8,6 @@
 #include "core/tokenize/tokenizer.h"
 
 #include <map>
-#include <memory>
-#include <mutex>
-#include <set>
 
 namespace fscope::core::analysis {
 
@@ -32,21 +29,5 @@ struct PromptAnalysis {
 Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
                                      const sae::Sae &sae, const std::string &text, int64_t topPerToken = 8,
                                      int64_t topPrompt = 32);
-
-// Loaded models, tokenizers and SAEs shared by the views' jobs, loaded once per path.
-class ModelCache {
-public:
-    struct Model {
-        std::shared_ptr<model::Decoder> decoder;
-        std::shared_ptr<tokenize::Tokenizer> tokenizer;
-    };
-    Result<Model> model(const std::string &path, const std::string &device = "auto");
-    Result<std::shared_ptr<sae::Sae>> sae(const std::string &path, const std::string &hook, at::Device device);
-
-private:
-    std::mutex m_mutex;
-    std::map<std::string, Model> m_models;
-    std::map<std::string, std::shared_ptr<sae::Sae>> m_saes;
-};
 
 } // namespace fscope::core::analysis

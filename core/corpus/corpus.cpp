@@ -1,6 +1,5 @@
 #include "core/corpus/corpus.h"
 
-#include "core/demo/demo_paths.h"
 
 #include "core/io/mapped_file.h"
 #include "core/store/fingerprint.h"
@@ -140,13 +139,7 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
         return Error{"no corpus given"};
     std::vector<std::string> files;
     for (const auto &name : spec.paths) {
-        std::string p = name;
-        if (name == "demo") {
-            auto demo = demo::locateDemo();
-            if (!demo)
-                return demo.error();
-            p = demo->corpus;
-        }
+        const std::string &p = name;
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
             std::vector<std::string> found;
@@ -270,21 +263,6 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
         return fileError(files.size() == 1 ? files[0] : spec.paths[0],
                          "too short for one context of " + std::to_string(T) + " tokens");
     return corpus;
-}
-
-Result<std::string> fingerprintTokenizer(const std::string &modelDir)
-{
-    std::vector<std::string> parts = {"tokenizer-v1"};
-    for (const char *name : {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model",
-                             "tokenizer_config.json", "special_tokens_map.json"}) {
-        const fs::path p = fs::path(modelDir) / name;
-        if (!fs::exists(p))
-            continue;
-        std::string h;
-        FS_TRY(h, store::fingerprintFile(p.string()));
-        parts.push_back(std::string(name) + "=" + h);
-    }
-    return store::combineFingerprints(parts);
 }
 
 Result<int64_t> parseTokenCount(const std::string &text)

@@ -53,10 +53,6 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
 // Token ids never counted in feature statistics: BOS, EOS (and PAD when known).
 std::set<int64_t> specialTokens(const tokenize::Tokenizer &tokenizer);
 
-// Hash of the tokenizer files of a model directory (tokenizer.json, vocab.json, merges.txt,
-// tokenizer.model, tokenizer_config.json, special_tokens_map.json), whichever exist.
-Result<std::string> fingerprintTokenizer(const std::string &modelDir);
-
 // "3M", "100k", "2.5m", "4096" -> a token count; an error for anything else.
 Result<int64_t> parseTokenCount(const std::string &text);
 

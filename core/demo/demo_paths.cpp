@@ -110,4 +110,18 @@ Result<std::string> resolveDemoSae(const std::string &spec)
     return Error{"'" + spec + "' names no demo SAE (demo:LAYER or one of" + names + ")"};
 }
 
+Result<std::string> resolveDemoName(NameKind kind, const std::string &spec)
+{
+    std::error_code ec;
+    if (!isDemoName(spec) || std::filesystem::exists(spec, ec))
+        return spec;
+    if (kind == NameKind::Sae)
+        return resolveDemoSae(spec);
+    if (spec != "demo")
+        return spec;
+    DemoAssets assets;
+    FS_TRY(assets, locateDemo());
+    return kind == NameKind::Model ? assets.model : assets.corpus;
+}
+
 } // namespace fscope::core::demo

@@ -44,4 +44,10 @@ bool isDemoName(const std::string &spec);
 // "demo" -> the first SAE; "demo:2" -> the first SAE on layer 2; "demo:layer1-topk" -> by name.
 Result<std::string> resolveDemoSae(const std::string &spec);
 
+// The one place "demo" turns into real paths (the loaders only ever see paths): what a name
+// typed as a model, an SAE or a corpus stands for. Any other spec, and a name that exists as
+// a file or directory, comes back unchanged.
+enum class NameKind { Model, Sae, Corpus };
+Result<std::string> resolveDemoName(NameKind kind, const std::string &spec);
+
 } // namespace fscope::core::demo

@@ -1,12 +1,12 @@
 #include "core/demo/demo_workspace.h"
 
-#include "core/analysis/index_store.h"
+#include "core/store/index_store.h"
 
 namespace fscope::core::demo {
 
-analysis::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &device)
+index::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &device)
 {
-    analysis::IndexRequest r;
+    index::IndexRequest r;
     r.model = a.model;
     r.device = device;
     for (const auto &s : a.saes)
@@ -31,19 +31,33 @@ Result<int> applyDemoLabels(store::Database &db, const DemoAssets &a, const std:
             ++i;
         if (i == a.saes.size())
             return fileError(a.manifest, "a label names SAE '" + l.sae + "', which the manifest does not list");
-        auto info = analysis::indexInfo(db, indexIds[i]);
+        auto info = store::indexInfo(db, indexIds[i]);
         if (!info)
             return info.error();
-        auto existing = analysis::label(db, info->saeId, l.feature);
+        auto existing = store::label(db, info->saeId, l.feature);
         if (!existing)
             return existing.error();
         if (!existing->first.empty())
             continue;
-        if (auto s = analysis::setLabel(db, info->saeId, l.feature, l.label, existing->second); !s)
+        if (auto s = store::setLabel(db, info->saeId, l.feature, l.label, existing->second); !s)
             return s.error();
         ++written;
     }
     return written;
+}
+
+Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets, jobs::Progress *progress,
+                                            const std::string &device)
+{
+    index::IndexJobResult r;
+    FS_TRY(r, index::runIndexJob(db, demoIndexRequest(assets, device), progress));
+    DemoWorkspace out;
+    FS_TRY(out.labelsWritten, applyDemoLabels(db, assets, r.outcome.indexIds));
+    out.indexIds = r.outcome.indexIds;
+    out.outcome = r.outcome;
+    out.summary = "Demo ready: " + std::to_string(r.outcome.tokens) + " tokens indexed for " + std::to_string(assets.saes.size()) +
+                  " SAEs" + (r.outcome.batchesRun == 0 ? " (from the workspace)" : "");
+    return out;
 }
 
 } // namespace fscope::core::demo

@@ -1,6 +1,5 @@
 #include "core/model/model_locator.h"
 
-#include "core/demo/demo_paths.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -78,12 +77,6 @@ std::vector<CachedModel> listCachedModels(const std::string &hubCache)
 
 Result<std::string> resolveModelPath(const std::string &spec, const std::string &hubCache)
 {
-    if (spec == "demo") {
-        auto demo = demo::locateDemo();
-        if (!demo)
-            return demo.error();
-        return demo->model;
-    }
     std::error_code ec;
     if (fs::is_directory(spec, ec)) {
         if (!fs::exists(fs::path(spec) / "config.json", ec))

@@ -2,6 +2,31 @@
 
 namespace fscope::core::model {
 
+Result<PositionPolicy> parsePositionPolicy(const std::string &text, int64_t promptLength)
+{
+    PositionPolicy p;
+    p.promptLength = promptLength;
+    if (text == "all" || text.empty()) {
+        p.kind = PositionPolicy::All;
+    } else if (text == "prompt") {
+        p.kind = PositionPolicy::PromptOnly;
+    } else if (text == "generated") {
+        p.kind = PositionPolicy::GeneratedOnly;
+    } else {
+        p.kind = PositionPolicy::Listed;
+        size_t at = 0;
+        while (at < text.size()) {
+            const size_t comma = text.find(',', at);
+            const std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+            if (item.empty() || item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos)
+                return Error{"positions are all, prompt, generated or a list like 3,4,7 (got '" + text + "')"};
+            p.positions.push_back(std::stoll(item));
+            at = comma == std::string::npos ? text.size() : comma + 1;
+        }
+    }
+    return p;
+}
+
 at::Tensor policyMask(const PositionPolicy &policy, int64_t offset, int64_t tokens, at::Device device)
 {
     const at::Tensor columns = at::arange(offset, offset + tokens, at::TensorOptions().dtype(at::kLong).device(device));

@@ -5,6 +5,7 @@
 
 #include "core/model/hooks.h"
 
+#include <string>
 #include <vector>
 
 namespace fscope::core::model {
@@ -14,6 +15,10 @@ struct PositionPolicy {
     int64_t promptLength = 0;       // PromptOnly / GeneratedOnly
     std::vector<int64_t> positions; // Listed
 };
+
+// "all", "prompt", "generated" or a list of positions like "3,4,7" (for a prompt of
+// `promptLength` tokens).
+Result<PositionPolicy> parsePositionPolicy(const std::string &text, int64_t promptLength);
 
 // Wraps `edit` (which returns the edited activation) so that only the policy's positions of the
 // activation change; the others keep their values. Works unchanged under the KV cache, where

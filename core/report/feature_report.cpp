@@ -1,7 +1,7 @@
 #include "core/report/feature_report.h"
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "core/jobs/progress.h"
 #include "core/tokenize/tokenizer.h"
 
@@ -70,7 +70,7 @@ std::string fileSafe(const std::string &text)
 
 namespace {
 
-ReportExample toReport(const analysis::ExampleView &e, const TokenNamer &names)
+ReportExample toReport(const store::ExampleView &e, const TokenNamer &names)
 {
     ReportExample r;
     r.rank = e.rank;
@@ -85,7 +85,7 @@ ReportExample toReport(const analysis::ExampleView &e, const TokenNamer &names)
     return r;
 }
 
-TokenEffects toReport(const analysis::TokenValues &list, const TokenNamer &names)
+TokenEffects toReport(const store::TokenValues &list, const TokenNamer &names)
 {
     TokenEffects out;
     for (const auto &[id, v] : list)
@@ -98,10 +98,10 @@ TokenEffects toReport(const analysis::TokenValues &list, const TokenNamer &names
 Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int64_t indexId,
                                                        const std::vector<int64_t> &features, jobs::Progress *progress)
 {
-    analysis::IndexInfo info;
-    FS_TRY(info, analysis::indexInfo(db, indexId));
-    std::vector<analysis::FeatureList> lists;
-    FS_TRY(lists, analysis::featureLists(db));
+    store::IndexInfo info;
+    FS_TRY(info, store::indexInfo(db, indexId));
+    std::vector<store::FeatureList> lists;
+    FS_TRY(lists, store::featureLists(db));
     std::map<int64_t, std::string> listNames;
     for (const auto &l : lists)
         listNames[l.id] = l.name;
@@ -117,8 +117,8 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
         if (feature < 0 || feature >= info.dSae)
             return Error{"feature " + std::to_string(feature) + " is outside " + info.saeLabel + " (0.." +
                          std::to_string(info.dSae - 1) + ")"};
-        analysis::FeatureDashboard d;
-        FS_TRY(d, analysis::loadFeatureDashboard(db, indexId, feature));
+        store::FeatureDashboard d;
+        FS_TRY(d, store::loadFeatureDashboard(db, indexId, feature));
         FeatureReport r;
         r.indexId = indexId;
         r.saeId = info.saeId;
@@ -137,7 +137,7 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
         r.label = d.label;
         r.notes = d.notes;
         std::vector<int64_t> holding;
-        FS_TRY(holding, analysis::listsContaining(db, info.saeId, feature));
+        FS_TRY(holding, store::listsContaining(db, info.saeId, feature));
         for (int64_t id : holding)
             r.lists.push_back(listNames[id]);
         r.count = d.count;

@@ -1,6 +1,5 @@
 #include "core/sae/sae_io.h"
 
-#include "core/demo/demo_paths.h"
 
 #include "core/io/npz_tensor.h"
 #include "core/io/torch_tensor.h"
@@ -256,12 +255,6 @@ Result<Sae> loadSparsify(const fs::path &dir)
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 {
-    if (demo::isDemoName(path) && !fs::exists(path)) {
-        auto resolved = demo::resolveDemoSae(path);
-        if (!resolved)
-            return resolved.error();
-        return loadSae(*resolved, options);
-    }
     std::error_code ec;
     const fs::path p(path);
     Result<Sae> sae = Error{};

@@ -2,14 +2,20 @@
 
 #include "core/store/sha256.h"
 
+#include <c10/util/Half.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace fscope::core::store {
+
+namespace fs = std::filesystem;
 
 Result<std::string> fingerprintFile(const std::string &path)
 {
@@ -61,6 +67,62 @@ std::string combineFingerprints(const std::vector<std::string> &parts)
         h.update(p);
     }
     return h.hexDigest();
+}
+
+Result<std::string> fingerprintModel(const std::string &modelDir)
+{
+    std::string configText;
+    {
+        std::ifstream in(fs::path(modelDir) / "config.json");
+        if (!in)
+            return fileError((fs::path(modelDir) / "config.json").string(), "cannot open");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        configText = ss.str();
+    }
+    std::string configFp;
+    FS_TRY(configFp, fingerprintJson(configText, (fs::path(modelDir) / "config.json").string()));
+    auto checkpoint = io::Checkpoint::open(modelDir);
+    if (!checkpoint)
+        return checkpoint.error();
+    return combineFingerprints({"model-v1", configFp, fingerprintCheckpoint(*checkpoint)});
+}
+
+std::string fingerprintSae(const sae::Sae &sae)
+{
+    const auto &c = sae.config();
+    Sha256 h;
+    std::ostringstream cfg;
+    cfg << "sae-v1|" << sae::architectureName(c.architecture) << '|' << c.dIn << '|' << c.dSae << '|' << c.k << '|'
+        << c.rescaleActsByDecoderNorm << '|' << c.applyBDecToInput << '|' << sae::normalizationName(c.normalization)
+        << '|' << c.centerInput << '|' << c.hookName;
+    h.update(cfg.str());
+    const auto &w = sae.weights();
+    for (const at::Tensor *t : {&w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag}) {
+        if (!t->defined()) {
+            h.update("-");
+            continue;
+        }
+        const at::Tensor host = t->to(at::kCPU).contiguous();
+        h.update(std::string(c10::toString(host.scalar_type())) + ':' + std::to_string(host.numel()));
+        h.update(host.data_ptr(), static_cast<size_t>(host.nbytes()));
+    }
+    return h.hexDigest();
+}
+
+Result<std::string> fingerprintTokenizer(const std::string &modelDir)
+{
+    std::vector<std::string> parts = {"tokenizer-v1"};
+    for (const char *name : {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model",
+                             "tokenizer_config.json", "special_tokens_map.json"}) {
+        const fs::path p = fs::path(modelDir) / name;
+        if (!fs::exists(p))
+            continue;
+        std::string h;
+        FS_TRY(h, fingerprintFile(p.string()));
+        parts.push_back(std::string(name) + "=" + h);
+    }
+    return combineFingerprints(parts);
 }
 
 } // namespace fscope::core::store

@@ -2,6 +2,7 @@
 // Content fingerprints: cache keys are what a thing is, not where it lies (DESIGN section 4).
 
 #include "core/io/checkpoint.h"
+#include "core/sae/sae.h"
 
 #include <string>
 
@@ -22,5 +23,14 @@ Result<std::string> fingerprintJson(const std::string &jsonText, const std::stri
 
 // Combines fingerprints and parameters into one key: sha256 of the parts, length-prefixed.
 std::string combineFingerprints(const std::vector<std::string> &parts);
+
+// Model key: canonical config.json + checkpoint fingerprint.
+Result<std::string> fingerprintModel(const std::string &modelDir);
+// SAE key: its configuration (architecture, hook, preprocessing) and every weight's bytes.
+std::string fingerprintSae(const sae::Sae &sae);
+
+// Hash of the tokenizer files of a model directory (tokenizer.json, vocab.json, merges.txt,
+// tokenizer.model, tokenizer_config.json, special_tokens_map.json), whichever exist.
+Result<std::string> fingerprintTokenizer(const std::string &modelDir);
 
 } // namespace fscope::core::store

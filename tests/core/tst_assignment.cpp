@@ -3,9 +3,9 @@
 // tied, shifted, low-rank, rectangular and +inf matrices, and an LP-duality certificate on
 // every solve.
 
-#include "core/analysis/assignment.h"
-#include "core/analysis/priced_assignment.h"
-#include "core/analysis/sparse_assignment.h"
+#include "core/match/lap/assignment.h"
+#include "core/match/lap/priced_assignment.h"
+#include "core/match/lap/sparse_assignment.h"
 #include "core/corpus/corpus.h"
 #include "core/util/json_file.h"
 #include "tests/support/testsupport.h"
@@ -70,7 +70,7 @@ double bruteForce(const std::vector<double> &c, int64_t n)
     return best;
 }
 
-void checkConsistent(const analysis::Assignment &a, const std::vector<double> &c, int64_t n, int64_t m)
+void checkConsistent(const lap::Assignment &a, const std::vector<double> &c, int64_t n, int64_t m)
 {
     std::set<int64_t> used;
     int64_t pairs = 0;
@@ -86,7 +86,7 @@ void checkConsistent(const analysis::Assignment &a, const std::vector<double> &c
     }
     QCOMPARE(pairs, std::min(n, m));
     QCOMPARE(a.totalCost, total);
-    QVERIFY2(analysis::dualGap(c.data(), n, m, a) < 1e-9, "the duals do not certify optimality");
+    QVERIFY2(lap::dualGap(c.data(), n, m, a) < 1e-9, "the duals do not certify optimality");
 }
 
 } // namespace
@@ -118,7 +118,7 @@ void TestAssignment::bruteForceSmall()
         const int64_t n = 1 + int64_t(seed % 7);
         const std::string kind = seed % 3 == 0 ? "ties" : seed % 3 == 1 ? "uniform" : "lowrank";
         const auto c = buildMatrix(kind, 100 + seed, n, n);
-        auto a = analysis::solveAssignment(c.data(), n, n);
+        auto a = lap::solveAssignment(c.data(), n, n);
         QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
         checkConsistent(*a, c, n, n);
         QVERIFY2(std::abs(a->totalCost - bruteForce(c, n)) < 1e-12, qPrintable(QString("seed %1").arg(seed)));
@@ -167,7 +167,7 @@ void TestAssignment::matchesScipy()
     QFETCH(qint64, columns);
     QFETCH(double, total);
     const auto c = buildMatrix(kind.toStdString(), seed, rows, columns);
-    auto a = analysis::solveAssignment(c.data(), rows, columns);
+    auto a = lap::solveAssignment(c.data(), rows, columns);
     QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
     checkConsistent(*a, c, rows, columns);
     const double tolerance = 1e-10 * std::max(1.0, std::abs(total));
@@ -179,8 +179,8 @@ void TestAssignment::initialisationDoesNotChangeTheOptimum()
 {
     for (const char *kind : {"uniform", "ties", "lowrank", "scaled"}) {
         const auto c = buildMatrix(kind, 42, 300, 300);
-        auto with = analysis::solveAssignment(c.data(), 300, 300, {true});
-        auto without = analysis::solveAssignment(c.data(), 300, 300, {false});
+        auto with = lap::solveAssignment(c.data(), 300, 300, {true});
+        auto without = lap::solveAssignment(c.data(), 300, 300, {false});
         QVERIFY(with.ok() && without.ok());
         QCOMPARE(without->freeRowsAfterInit, int64_t(300));
         // The initialisation does real work: most rows are placed before any path search.
@@ -196,8 +196,8 @@ void TestAssignment::wideRowsOnTwoThreads()
     const int64_t n = 4608;
     for (const char *kind : {"ties", "uniform"}) {
         const auto c = buildMatrix(kind, 7, n, n);
-        auto with = analysis::solveAssignment(c.data(), n, n, {true});
-        auto without = analysis::solveAssignment(c.data(), n, n, {false});
+        auto with = lap::solveAssignment(c.data(), n, n, {true});
+        auto without = lap::solveAssignment(c.data(), n, n, {false});
         QVERIFY(with.ok() && without.ok());
         checkConsistent(*with, c, n, n);
         checkConsistent(*without, c, n, n);
@@ -212,14 +212,14 @@ void TestAssignment::forbiddenPairs()
     const int64_t n = 5;
     std::vector<double> c(n * n, kInf);
     for (int64_t i = 0; i < n; ++i) c[i * n + (n - 1 - i)] = double(i);
-    auto a = analysis::solveAssignment(c.data(), n, n);
+    auto a = lap::solveAssignment(c.data(), n, n);
     QVERIFY(a.ok());
     for (int64_t i = 0; i < n; ++i) QCOMPARE(a->rowToColumn[i], n - 1 - i);
     QCOMPARE(a->totalCost, 10.0);
 
     // Two rows that can only use the same column: no complete assignment, and it says so.
     std::vector<double> bad = {1, kInf, kInf, 2, kInf, kInf, 3, 4, 5};
-    auto b = analysis::solveAssignment(bad.data(), 3, 3);
+    auto b = lap::solveAssignment(bad.data(), 3, 3);
     QVERIFY(!b.ok());
     QVERIFY2(b.errorMessage().find("no complete assignment") != std::string::npos, b.errorMessage().c_str());
 }
@@ -227,10 +227,10 @@ void TestAssignment::forbiddenPairs()
 void TestAssignment::badInput()
 {
     std::vector<double> c = {1, 2, std::nan(""), 4};
-    auto a = analysis::solveAssignment(c.data(), 2, 2);
+    auto a = lap::solveAssignment(c.data(), 2, 2);
     QVERIFY(!a.ok());
     QVERIFY2(a.errorMessage().find("NaN") != std::string::npos, a.errorMessage().c_str());
-    auto empty = analysis::solveAssignment(static_cast<const double *>(nullptr), 0, 3);
+    auto empty = lap::solveAssignment(static_cast<const double *>(nullptr), 0, 3);
     QVERIFY(empty.ok());
     QCOMPARE(empty->columnToRow.size(), size_t(3));
 }
@@ -238,7 +238,7 @@ void TestAssignment::badInput()
 namespace {
 
 // The dense matrix as the priced solver reads it: blocks of rows, here from the host.
-analysis::CostRows hostRows(const std::vector<double> &c, int64_t n)
+lap::CostRows hostRows(const std::vector<double> &c, int64_t n)
 {
     return [&c, n](int64_t r0, int64_t r1) {
         return at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble);
@@ -254,7 +254,7 @@ void TestAssignment::sparseMatchesDense()
     for (const char *kind : {"uniform", "ties", "lowrank"}) {
         const int64_t n = 120;
         const auto c = buildMatrix(kind, 31, n, n);
-        analysis::SparseAssignment s(n);
+        lap::SparseAssignment s(n);
         for (int64_t i = 0; i < n; ++i)
             for (int64_t t = 0; t < n; t += 2) s.addCandidate(i, (t * 7 + i) % n, c[i * n + (t * 7 + i) % n]);
         QVERIFY(s.solve().ok());
@@ -263,14 +263,14 @@ void TestAssignment::sparseMatchesDense()
             for (int64_t j = 0; j < n; ++j) s.addCandidate(i, j, c[i * n + j]);
         QCOMPARE(s.candidates(), n * n);
         QVERIFY(s.solve().ok());
-        analysis::Assignment a;
+        lap::Assignment a;
         a.rowToColumn = s.rowToColumn();
         a.columnToRow = s.columnToRow();
         a.u = s.u();
         a.v = s.v();
         a.totalCost = s.totalCost();
         checkConsistent(a, c, n, n);
-        auto dense = analysis::solveAssignment(c.data(), n, n);
+        auto dense = lap::solveAssignment(c.data(), n, n);
         QVERIFY(dense.ok());
         QVERIFY2(std::abs(a.totalCost - dense->totalCost) <= 1e-10 * std::max(1.0, std::abs(dense->totalCost)), kind);
     }
@@ -278,7 +278,7 @@ void TestAssignment::sparseMatchesDense()
 
 void TestAssignment::sparseReportsUnplaceableRow()
 {
-    analysis::SparseAssignment s(3);
+    lap::SparseAssignment s(3);
     s.addCandidate(0, 0, 1);
     s.addCandidate(1, 0, 2);
     s.addCandidate(2, 1, 1);
@@ -306,13 +306,13 @@ void TestAssignment::pricedMatchesScipy()
     QFETCH(qint64, columns);
     QFETCH(double, total);
     const auto c = buildMatrix(kind.toStdString(), seed, rows, columns);
-    analysis::PricedOptions o;
+    lap::PricedOptions o;
     // Few candidates and small blocks, so that pricing has pairs to add and merges across blocks.
     o.rowCandidates = 2;
     o.columnCandidates = 1;
     o.addPerColumn = 3;
     o.blockRows = 97;
-    auto p = analysis::solvePricedAssignment(rows, hostRows(c, rows), o);
+    auto p = lap::solvePricedAssignment(rows, hostRows(c, rows), o);
     QVERIFY2(p.ok(), p.ok() ? "" : p.errorMessage().c_str());
     QVERIFY(p->optimal);
     QVERIFY(p->gapChecked);
@@ -332,12 +332,12 @@ void TestAssignment::pricedBruteForceSmall()
         const int64_t n = 1 + int64_t(seed % 7);
         const std::string kind = seed % 2 == 0 ? "ties" : "uniform";
         const auto c = buildMatrix(kind, 300 + seed, n, n);
-        analysis::PricedOptions o;
+        lap::PricedOptions o;
         o.rowCandidates = 1;
         o.columnCandidates = 0;
         o.addPerColumn = 1;
         o.blockRows = 2;
-        auto p = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+        auto p = lap::solvePricedAssignment(n, hostRows(c, n), o);
         QVERIFY2(p.ok(), p.ok() ? "" : p.errorMessage().c_str());
         QVERIFY(p->optimal);
         checkConsistent(p->assignment, c, n, n);
@@ -350,13 +350,13 @@ void TestAssignment::pricedApproximateBoundsTheOptimum()
     // No pricing rounds: the optimum over the candidates, with the gap the one check reports.
     const int64_t n = 1500;
     const auto c = buildMatrix("lowrank", 9, n, n);
-    auto exact = analysis::solveAssignment(c.data(), n, n);
+    auto exact = lap::solveAssignment(c.data(), n, n);
     QVERIFY(exact.ok());
-    analysis::PricedOptions o;
+    lap::PricedOptions o;
     o.rowCandidates = 3;
     o.columnCandidates = 0;
     o.maxRounds = 0;
-    auto p = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+    auto p = lap::solvePricedAssignment(n, hostRows(c, n), o);
     QVERIFY(p.ok());
     QVERIFY(p->gapChecked);
     QVERIFY(!p->optimal); // three candidates per row miss the optimum on this matrix
@@ -367,7 +367,7 @@ void TestAssignment::pricedApproximateBoundsTheOptimum()
     QCOMPARE(p->rounds, 1);
     // Without the check there is no bound to report.
     o.checkGap = false;
-    auto unchecked = analysis::solvePricedAssignment(n, hostRows(c, n), o);
+    auto unchecked = lap::solvePricedAssignment(n, hostRows(c, n), o);
     QVERIFY(unchecked.ok());
     QVERIFY(!unchecked->gapChecked);
     QCOMPARE(unchecked->rounds, 0);
@@ -378,10 +378,10 @@ void TestAssignment::pricedBadInput()
 {
     std::vector<double> c(16, 1.0);
     c[9] = std::nan("");
-    auto p = analysis::solvePricedAssignment(4, hostRows(c, 4));
+    auto p = lap::solvePricedAssignment(4, hostRows(c, 4));
     QVERIFY(!p.ok());
     QVERIFY2(p.errorMessage().find("row 2") != std::string::npos, p.errorMessage().c_str());
-    auto wrong = analysis::solvePricedAssignment(4, [](int64_t r0, int64_t r1) { return at::zeros({r1 - r0, 3}, at::kDouble); });
+    auto wrong = lap::solvePricedAssignment(4, [](int64_t r0, int64_t r1) { return at::zeros({r1 - r0, 3}, at::kDouble); });
     QVERIFY(!wrong.ok());
     QVERIFY2(wrong.errorMessage().find("shape") != std::string::npos, wrong.errorMessage().c_str());
 }
@@ -395,17 +395,17 @@ void TestAssignment::pricedNeverClaimsAFalseProof()
     const int64_t n = 60;
     const auto c = buildMatrix("uniform", 77, n, n);
     int calls = 0;
-    const analysis::CostRows drifting = [&](int64_t r0, int64_t r1) {
+    const lap::CostRows drifting = [&](int64_t r0, int64_t r1) {
         at::Tensor block = at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble).clone();
         if (++calls > 2)
             for (int64_t i = r0; i < r1; ++i) block[i - r0][i] -= 10.0;
         return block;
     };
-    analysis::PricedOptions o;
+    lap::PricedOptions o;
     o.blockRows = n;
     o.maxRounds = 4;
     o.rowCandidates = n; // every pair is a candidate: nothing new can be added
-    auto p = analysis::solvePricedAssignment(n, drifting, o);
+    auto p = lap::solvePricedAssignment(n, drifting, o);
     QVERIFY(p.ok());
     QVERIFY(!p->optimal);
     QCOMPARE(p->rounds, 5); // four that lowered columns, one for the bound

@@ -4,8 +4,8 @@
 // while a feature anti-aligned with d_b fires); OMP's FVE curve is monotone; f(v) - f(0) is
 // exact algebra; the CAA vector equals the mean difference computed by hand; the CLI's JSON.
 
-#include "core/analysis/decomposition.h"
-#include "core/analysis/steering_vector.h"
+#include "core/steer/decomposition.h"
+#include "core/steer/steering_vector.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae_io.h"
 #include "core/store/database.h"
@@ -57,7 +57,7 @@ at::Tensor plantedVector(const sae::Sae &s)
     return 3 * D[kA] - 2 * D[kB] + 0.01 * at::randn({D.size(1)});
 }
 
-double coefficient(const analysis::Decomposition &d, int64_t feature)
+double coefficient(const steer::Decomposition &d, int64_t feature)
 {
     return d.coefficients[feature].item<double>();
 }
@@ -84,9 +84,9 @@ void TestDecomposition::pursuitsRecoverThePlantedTerms()
 {
     const sae::Sae s = fixtureSae(0);
     const at::Tensor v = plantedVector(s);
-    analysis::DecomposeOptions o;
+    steer::DecomposeOptions o;
     o.k = 8;
-    auto omp = analysis::decompose(s, v, analysis::DecompositionMethod::OrthogonalMatchingPursuit, o);
+    auto omp = steer::decompose(s, v, steer::DecompositionMethod::OrthogonalMatchingPursuit, o);
     QVERIFY2(omp.ok(), omp.ok() ? "" : omp.errorMessage().c_str());
     QVERIFY(std::abs(coefficient(*omp, kA) - 3) < 0.05);
     QVERIFY(std::abs(coefficient(*omp, kB) + 2) < 0.05);
@@ -100,7 +100,7 @@ void TestDecomposition::pursuitsRecoverThePlantedTerms()
     QVERIFY(omp->fveCurve[1] > 0.999); // two atoms explain it
 
     o.k = 32;
-    auto mp = analysis::decompose(s, v, analysis::DecompositionMethod::MatchingPursuit, o);
+    auto mp = steer::decompose(s, v, steer::DecompositionMethod::MatchingPursuit, o);
     QVERIFY(mp.ok());
     QVERIFY2(std::abs(coefficient(*mp, kA) - 3) < 0.1, qPrintable(QString::number(coefficient(*mp, kA))));
     QVERIFY2(std::abs(coefficient(*mp, kB) + 2) < 0.1, qPrintable(QString::number(coefficient(*mp, kB))));
@@ -113,8 +113,8 @@ void TestDecomposition::nnlsCannotExpressNegativeParts()
     // can cover everything; the real loss is then in sparsity, which OMP's curve shows.)
     const sae::Sae s = fixtureSae(0, 48, false);
     const at::Tensor v = plantedVector(s);
-    auto nnls = analysis::decompose(s, v, analysis::DecompositionMethod::Nnls);
-    auto signedLs = analysis::decompose(s, v, analysis::DecompositionMethod::NnlsSigned);
+    auto nnls = steer::decompose(s, v, steer::DecompositionMethod::Nnls);
+    auto signedLs = steer::decompose(s, v, steer::DecompositionMethod::NnlsSigned);
     QVERIFY(nnls.ok() && signedLs.ok());
     QVERIFY((nnls->coefficients >= 0).all().item<bool>());
     QCOMPARE(coefficient(*nnls, kB), 0.0);
@@ -128,7 +128,7 @@ void TestDecomposition::nnlsCannotExpressNegativeParts()
     QVERIFY(signedLs->fve > 0.99);
     QVERIFY(coefficient(*nnls, kA) > 2.5);
     // With an atom anti-aligned to d_b in the dictionary, NNLS uses it to stand in for -d_b.
-    auto withAnti = analysis::decompose(fixtureSae(0, 48, true), v, analysis::DecompositionMethod::Nnls);
+    auto withAnti = steer::decompose(fixtureSae(0, 48, true), v, steer::DecompositionMethod::Nnls);
     QVERIFY(withAnti.ok());
     QVERIFY(coefficient(*withAnti, kAnti) > 0.5);
 }
@@ -138,7 +138,7 @@ void TestDecomposition::naiveEncodingFailureModes()
     // Failure mode 1: a large encoder bias makes f(v) look like f(0).
     const sae::Sae s = fixtureSae(50);
     const at::Tensor v = plantedVector(s);
-    auto enc = analysis::decompose(s, v, analysis::DecompositionMethod::Encode);
+    auto enc = steer::decompose(s, v, steer::DecompositionMethod::Encode);
     QVERIFY(enc.ok());
     QCOMPARE(enc->top[0].first, kBias);
     const at::Tensor f0 = enc->zeroCode;
@@ -150,7 +150,7 @@ void TestDecomposition::naiveEncodingFailureModes()
     QVERIFY(coefficient(*enc, kAnti) > 0.5);
     QVERIFY(coefficient(*enc, kA) > 2.5);
     // Subtracting f(0) removes the bias feature.
-    auto diff = analysis::decompose(s, v, analysis::DecompositionMethod::EncodeMinusZero);
+    auto diff = steer::decompose(s, v, steer::DecompositionMethod::EncodeMinusZero);
     QVERIFY(diff.ok());
     QVERIFY(std::abs(coefficient(*diff, kBias)) < 1.0);
     QCOMPARE(diff->top[0].first, kA);
@@ -172,11 +172,11 @@ void TestDecomposition::encodeMinusZeroIsExactAlgebra()
     w.b_dec = at::randn({16});
     const sae::Sae s(cfg, w);
     const at::Tensor v = at::randn({16});
-    auto d = analysis::decompose(s, v, analysis::DecompositionMethod::EncodeMinusZero);
+    auto d = steer::decompose(s, v, steer::DecompositionMethod::EncodeMinusZero);
     QVERIFY(d.ok());
     const at::Tensor expected = at::matmul(v.to(at::kDouble), w.W_enc.to(at::kDouble));
     QVERIFY(at::allclose(d->coefficients, expected, 1e-4, 1e-4));
-    auto proj = analysis::decompose(s, v, analysis::DecompositionMethod::EncoderProjection);
+    auto proj = steer::decompose(s, v, steer::DecompositionMethod::EncoderProjection);
     QVERIFY(at::allclose(proj->coefficients, expected, 1e-9, 1e-9));
 }
 
@@ -184,7 +184,7 @@ void TestDecomposition::lassoAndOtherMethods()
 {
     const sae::Sae s = fixtureSae(0);
     const at::Tensor v = plantedVector(s);
-    auto lasso = analysis::decompose(s, v, analysis::DecompositionMethod::Lasso);
+    auto lasso = steer::decompose(s, v, steer::DecompositionMethod::Lasso);
     QVERIFY(lasso.ok());
     QVERIFY(lasso->lassoSweep.size() >= 6);
     // Down the lambda path the fit improves and the support grows.
@@ -192,21 +192,21 @@ void TestDecomposition::lassoAndOtherMethods()
     QVERIFY(lasso->lassoSweep.back().l0 >= lasso->lassoSweep.front().l0);
     QCOMPARE(lasso->top[0].first, kA);
     QVERIFY(coefficient(*lasso, kB) < -1.5);
-    auto cosine = analysis::decompose(s, v, analysis::DecompositionMethod::DecoderCosine);
+    auto cosine = steer::decompose(s, v, steer::DecompositionMethod::DecoderCosine);
     QVERIFY(cosine.ok());
     QCOMPARE(cosine->top[0].first, kA);
     // Activation-based methods say what they need.
-    auto missing = analysis::decompose(s, v, analysis::DecompositionMethod::InContext);
+    auto missing = steer::decompose(s, v, steer::DecompositionMethod::InContext);
     QVERIFY(!missing.ok());
     QVERIFY(missing.errorMessage().find("activations") != std::string::npos);
-    analysis::DecomposeOptions o;
+    steer::DecomposeOptions o;
     o.activations = at::randn({200, 64}) * 2;
-    auto inContext = analysis::decompose(s, v, analysis::DecompositionMethod::InContext, o);
-    auto normMatched = analysis::decompose(s, v, analysis::DecompositionMethod::NormMatched, o);
+    auto inContext = steer::decompose(s, v, steer::DecompositionMethod::InContext, o);
+    auto normMatched = steer::decompose(s, v, steer::DecompositionMethod::NormMatched, o);
     QVERIFY(inContext.ok() && normMatched.ok());
     QVERIFY(coefficient(*inContext, kA) > 0);
     // A wrong-length vector is refused with both sizes named.
-    auto bad = analysis::decompose(s, at::randn({10}), analysis::DecompositionMethod::OrthogonalMatchingPursuit);
+    auto bad = steer::decompose(s, at::randn({10}), steer::DecompositionMethod::OrthogonalMatchingPursuit);
     QVERIFY(!bad.ok());
     QVERIFY(bad.errorMessage().find("64") != std::string::npos);
 }
@@ -223,12 +223,12 @@ void TestDecomposition::caaVectorByHand()
     fscope::test::writeFile(pairsPath, "{\"prompt\": \"I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
                                        "\n{\"question\": \"The bright\", \"answer_matching_behavior\": \" sun and\", "
                                        "\"answer_not_matching_behavior\": \" dog\"}\n");
-    auto pairs = analysis::readContrastPairs(pairsPath);
+    auto pairs = steer::readContrastPairs(pairsPath);
     QVERIFY2(pairs.ok(), pairs.ok() ? "" : pairs.errorMessage().c_str());
     QCOMPARE(pairs->size(), size_t(2));
     const std::string hook = "blocks.0.hook_resid_pre";
-    for (auto position : {analysis::ReadPosition::Answer, analysis::ReadPosition::Last, analysis::ReadPosition::CompletionMean}) {
-        auto caa = analysis::buildCaaVector(**decoder, **tok, *pairs, hook, position);
+    for (auto position : {steer::ReadPosition::Answer, steer::ReadPosition::Last, steer::ReadPosition::CompletionMean}) {
+        auto caa = steer::buildCaaVector(**decoder, **tok, *pairs, hook, position);
         QVERIFY2(caa.ok(), caa.ok() ? "" : caa.errorMessage().c_str());
         // By hand: each string's activations, read at the position, differences averaged.
         at::Tensor sum = at::zeros({caa->vector.size(0)});
@@ -242,9 +242,9 @@ void TestDecomposition::caaVectorByHand()
                 o.capture = {hook};
                 auto r = (*decoder)->forward(model::ForwardInputs(at::tensor(ids, at::kLong).unsqueeze(0)), o);
                 const at::Tensor a = r->activations.at(hook)[0];
-                if (position == analysis::ReadPosition::Answer)
+                if (position == steer::ReadPosition::Answer)
                     return a[start];
-                if (position == analysis::ReadPosition::Last)
+                if (position == steer::ReadPosition::Last)
                     return a[int64_t(ids.size()) - 1];
                 at::Tensor m = at::zeros({a.size(1)});
                 for (int64_t t = start; t < a.size(0); ++t)
@@ -257,12 +257,12 @@ void TestDecomposition::caaVectorByHand()
         QVERIFY(caa->vector.norm().item<double>() > 0.1);
     }
     // The planted model puts word k's token on dimension k: " cat" - " dog" reads +1 / -1 there.
-    auto answer = analysis::buildCaaVector(**decoder, **tok, {pairs->front()}, hook, analysis::ReadPosition::Answer);
+    auto answer = steer::buildCaaVector(**decoder, **tok, {pairs->front()}, hook, steer::ReadPosition::Answer);
     QVERIFY(std::abs(answer->vector[0].item<double>() - 1.0) < 1e-5);
     QVERIFY(std::abs(answer->vector[1].item<double>() + 1.0) < 1e-5);
     // A bad line is named.
     fscope::test::writeFile(pairsPath, "{\"prompt\": \"x\", \"positive\": \" a\"}\n");
-    auto bad = analysis::readContrastPairs(pairsPath);
+    auto bad = steer::readContrastPairs(pairsPath);
     QVERIFY(!bad.ok());
     QVERIFY2(bad.errorMessage().find("pairs.jsonl:1") != std::string::npos, bad.errorMessage().c_str());
 }
@@ -272,8 +272,8 @@ void TestDecomposition::cliJson()
     const sae::Sae s = fixtureSae(0);
     const std::string dir = (m_tmp.path() + "/sae").toStdString(), vec = (m_tmp.path() + "/v.npy").toStdString();
     QVERIFY(sae::saveSaeLens(s, dir).ok());
-    QVERIFY(analysis::saveSteeringVector(vec, plantedVector(s)).ok());
-    auto loaded = analysis::loadSteeringVector(vec);
+    QVERIFY(steer::saveSteeringVector(vec, plantedVector(s)).ok());
+    auto loaded = steer::loadSteeringVector(vec);
     QVERIFY(loaded.ok());
     QCOMPARE(loaded->size(0), int64_t(64));
     QProcess p;
@@ -301,12 +301,12 @@ void TestDecomposition::workspaceCache()
     const at::Tensor v = plantedVector(s);
     auto db = store::Database::open((m_tmp.path() + "/cache.fsdb").toStdString());
     QVERIFY2(db.ok(), db.ok() ? "" : db.errorMessage().c_str());
-    for (auto method : {analysis::DecompositionMethod::Encode, analysis::DecompositionMethod::Lasso}) {
+    for (auto method : {steer::DecompositionMethod::Encode, steer::DecompositionMethod::Lasso}) {
         bool cached = true;
-        auto first = analysis::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
+        auto first = steer::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
         QVERIFY(first.ok());
         QVERIFY(!cached);
-        auto second = analysis::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
+        auto second = steer::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
         QVERIFY(second.ok());
         QVERIFY(cached);
         QVERIFY(at::equal(first->coefficients, second->coefficients));
@@ -316,7 +316,7 @@ void TestDecomposition::workspaceCache()
         if (first->biasShare.defined())
             QVERIFY(at::equal(first->biasShare, second->biasShare));
         // Another vector is another request.
-        analysis::decomposeCached(db->get(), s, "sae-fp", v * 2, method, {}, &cached).value();
+        steer::decomposeCached(db->get(), s, "sae-fp", v * 2, method, {}, &cached).value();
         QVERIFY(!cached);
     }
 }

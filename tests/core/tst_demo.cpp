@@ -83,7 +83,8 @@ void TestDemo::namesResolve()
     auto a = demo::locateDemo();
     QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
     QCOMPARE(a->saes.size(), size_t(5));
-    auto model = model::resolveModelPath("demo");
+    // The names resolve at the entry points (core/demo); the loaders see real paths only.
+    auto model = demo::resolveDemoName(demo::NameKind::Model, "demo");
     QVERIFY(model.ok());
     QCOMPARE(*model, a->model);
     QCOMPARE(*demo::resolveDemoSae("demo"), a->saes.front().path);
@@ -92,11 +93,11 @@ void TestDemo::namesResolve()
     auto bad = demo::resolveDemoSae("demo:9");
     QVERIFY(!bad.ok());
     QVERIFY(bad.errorMessage().find("demo:layer1-topk") != std::string::npos);
-    auto sae = sae::loadSae("demo:3", {"", "cpu"});
+    auto sae = sae::loadSae(*demo::resolveDemoName(demo::NameKind::Sae, "demo:3"), {"", "cpu"});
     QVERIFY(sae.ok());
     QCOMPARE(sae->config().hookName, std::string("blocks.3.hook_resid_post"));
     corpus::CorpusSpec spec;
-    spec.paths = {"demo"};
+    spec.paths = {*demo::resolveDemoName(demo::NameKind::Corpus, "demo")};
     auto files = corpus::corpusFiles(spec);
     QVERIFY(files.ok());
     QCOMPARE(files->front(), a->corpus);

@@ -3,8 +3,8 @@
 // equal single passes; cancelled and killed runs resume to the uninterrupted result; the cache
 // answers a repeated request without a forward.
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/indexer.h"
+#include "core/store/index_store.h"
+#include "core/index/indexer.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
 #include "core/store/statement.h"
@@ -172,25 +172,25 @@ void TestIndexer::plantedFeatures()
 
     auto db = store::Database::open(path("planted.fsdb"));
     QVERIFY(db.ok());
-    analysis::IndexInputs in;
+    index::IndexInputs in;
     in.decoder = m_planted.get();
     in.modelFingerprint = "planted-model";
     in.corpus = &corpus;
     in.corpusLabel = "planted";
     in.saes = {{&sae, "planted"}};
-    analysis::IndexOptions o;
+    index::IndexOptions o;
     o.batchContexts = 7; // batches that do not divide the corpus
     o.specialTokens = {0};
     o.accumulator.windowRadius = 4;
     o.accumulator.reservoir = 100;
     o.logitK = 3;
-    auto run = analysis::indexCorpus(**db, in, o);
+    auto run = index::indexCorpus(**db, in, o);
     QVERIFY2(run.ok(), run.ok() ? "" : run.errorMessage().c_str());
     const int64_t indexId = run->indexIds[0];
     const int64_t counted = kContexts * (kT - 1); // BOS excluded
 
     for (int64_t j = 0; j < kFeatures; ++j) {
-        auto d = analysis::loadFeatureDashboard(**db, indexId, j);
+        auto d = store::loadFeatureDashboard(**db, indexId, j);
         QVERIFY2(d.ok(), d.ok() ? "" : d.errorMessage().c_str());
         if (j == kFeatures - 1) {
             QVERIFY(d->dead());
@@ -285,7 +285,7 @@ void TestIndexer::plantedFeatures()
         QCOMPARE(int64_t(d->foldedLogitTop.at(0).first), plantedToken(j));
         QVERIFY(std::abs(d->logitTop.at(0).second - 1.0f) < 1e-6);
     }
-    auto table = analysis::loadFeatureTable(**db, indexId);
+    auto table = store::loadFeatureTable(**db, indexId);
     QVERIFY(table.ok());
     QCOMPARE(table->size(), size_t(kFeatures));
     QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
@@ -300,18 +300,18 @@ void TestIndexer::multiSaeEqualsSingle()
     const corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
     auto index = [&](const std::string &db, std::vector<const sae::Sae *> saes, jobs::Progress *progress) {
         auto opened = store::Database::open(db);
-        analysis::IndexInputs in;
+        index::IndexInputs in;
         in.decoder = decoder->get();
         in.modelFingerprint = "gpt2-fixture";
         in.corpus = &corpus;
         in.corpusLabel = "random";
         for (const auto *s : saes)
             in.saes.push_back({s, s->config().hookName});
-        analysis::IndexOptions o;
+        index::IndexOptions o;
         o.batchContexts = 4;
         o.commitEveryBatches = 1;
         o.specialTokens = {95};
-        return analysis::indexCorpus(**opened, in, o, progress);
+        return index::indexCorpus(**opened, in, o, progress);
     };
     auto both = index(path("both.fsdb"), {&a, &b}, nullptr);
     QVERIFY2(both.ok(), both.ok() ? "" : both.errorMessage().c_str());
@@ -348,24 +348,24 @@ void TestIndexer::cancelledRunResumesExactly()
     const int stopBatch = 1 + int(QRandomGenerator::global()->bounded(8));
     qInfo("cancelling after batch %d of 10", stopBatch);
     auto opened = store::Database::open(path("cancel.fsdb"));
-    analysis::IndexInputs in;
+    index::IndexInputs in;
     in.decoder = decoder->get();
     in.modelFingerprint = "gpt2-fixture";
     in.corpus = &corpus;
     in.corpusLabel = "random";
     in.saes = {{&a, a.config().hookName}, {&b, b.config().hookName}};
-    analysis::IndexOptions o;
+    index::IndexOptions o;
     o.batchContexts = 4;
     o.commitEveryBatches = 1;
     o.specialTokens = {95};
     CancelAt cancel(int64_t(stopBatch) * 4 * 24);
-    auto first = analysis::indexCorpus(**opened, in, o, &cancel);
+    auto first = index::indexCorpus(**opened, in, o, &cancel);
     QVERIFY(!first.ok());
     QVERIFY2(QString::fromStdString(first.errorMessage()).contains("cancelled"), first.errorMessage().c_str());
     QCOMPARE((*opened)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(), std::string("0"));
     QCOMPARE((*opened)->queryText("SELECT min(next_batch) FROM index_checkpoints").value(), std::to_string(stopBatch));
 
-    auto resumed = analysis::indexCorpus(**opened, in, o, nullptr);
+    auto resumed = index::indexCorpus(**opened, in, o, nullptr);
     QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.errorMessage().c_str());
     QCOMPARE(resumed->batchesRun, int64_t(10 - stopBatch));
     QCOMPARE((*opened)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
@@ -374,7 +374,7 @@ void TestIndexer::cancelledRunResumesExactly()
     // The uninterrupted run of the same request (multiSaeEqualsSingle wrote it).
     auto reference = store::Database::open(path("both.fsdb"));
     QVERIFY(reference.ok());
-    auto refIds = analysis::listIndexes(**reference);
+    auto refIds = store::listIndexes(**reference);
     QVERIFY(refIds.ok() && refIds->size() == 2);
     for (size_t i = 0; i < 2; ++i) {
         const int64_t refId = (*refIds)[1 - i].id; // newest first
@@ -505,17 +505,17 @@ void TestIndexer::labelsAreSearchable()
 {
     auto db = store::Database::open(path("planted.fsdb"));
     QVERIFY(db.ok());
-    auto indexes = analysis::listIndexes(**db);
+    auto indexes = store::listIndexes(**db);
     QVERIFY(indexes.ok() && !indexes->empty());
     const int64_t sae = indexes->front().saeId;
-    QVERIFY(analysis::setLabel(**db, sae, 2, "French words", "fires on \"le\" and \"la\"").ok());
-    QVERIFY(analysis::setLabel(**db, sae, 4, "closing brackets", "").ok());
-    QCOMPARE(analysis::searchLabels(**db, sae, "fren").value(), std::vector<int64_t>{2});
-    QCOMPARE(analysis::searchLabels(**db, sae, "brack").value(), std::vector<int64_t>{4});
-    QCOMPARE(analysis::searchLabels(**db, sae, "\"la\" fires(").value(), std::vector<int64_t>{2}); // no FTS syntax leaks
-    QVERIFY(analysis::setLabel(**db, sae, 2, "Romance articles", "").ok());
-    QVERIFY(analysis::searchLabels(**db, sae, "french").value().empty());
-    auto d = analysis::loadFeatureDashboard(**db, indexes->front().id, 2);
+    QVERIFY(store::setLabel(**db, sae, 2, "French words", "fires on \"le\" and \"la\"").ok());
+    QVERIFY(store::setLabel(**db, sae, 4, "closing brackets", "").ok());
+    QCOMPARE(store::searchLabels(**db, sae, "fren").value(), std::vector<int64_t>{2});
+    QCOMPARE(store::searchLabels(**db, sae, "brack").value(), std::vector<int64_t>{4});
+    QCOMPARE(store::searchLabels(**db, sae, "\"la\" fires(").value(), std::vector<int64_t>{2}); // no FTS syntax leaks
+    QVERIFY(store::setLabel(**db, sae, 2, "Romance articles", "").ok());
+    QVERIFY(store::searchLabels(**db, sae, "french").value().empty());
+    auto d = store::loadFeatureDashboard(**db, indexes->front().id, 2);
     QVERIFY(d.ok());
     QCOMPARE(d->label, std::string("Romance articles"));
 }

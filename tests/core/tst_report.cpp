@@ -3,8 +3,8 @@
 // against its published schema, Neuronpedia's upload format against its limits, HTML that is
 // well-formed XML with the expected tokens, Markdown with its SVG images, and the CLI.
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "core/report/report_html.h"
 #include "core/report/report_json.h"
 #include "core/report/report_markdown.h"
@@ -113,15 +113,15 @@ void TestReport::initTestCase()
     m_db = std::move(db).value();
     m_index = test::indexPlanted(*m_db, m_setup, path("corpus.txt").toStdString(), &error);
     QVERIFY2(m_index > 0, error.c_str());
-    auto info = core::analysis::indexInfo(*m_db, m_index);
+    auto info = core::store::indexInfo(*m_db, m_index);
     QVERIFY(info);
     m_saeId = info->saeId;
     m_dead = m_setup.features - 1;
     QVERIFY(m_dead >= static_cast<int64_t>(kWords.size()));
-    QVERIFY(core::analysis::setLabel(*m_db, m_saeId, 1, "the word dog", kNotes));
-    auto list = core::analysis::createFeatureList(*m_db, "Animals");
+    QVERIFY(core::store::setLabel(*m_db, m_saeId, 1, "the word dog", kNotes));
+    auto list = core::store::createFeatureList(*m_db, "Animals");
     QVERIFY(list);
-    QVERIFY(core::analysis::addToFeatureList(*m_db, *list, m_saeId, 1));
+    QVERIFY(core::store::addToFeatureList(*m_db, *list, m_saeId, 1));
 
     auto reports = core::report::buildFeatureReports(*m_db, m_index, {0, 1, 2, 3, m_dead});
     QVERIFY2(reports, reports ? "" : reports.errorMessage().c_str());
@@ -306,7 +306,7 @@ void TestReport::cliWritesReports()
         return p.exitCode();
     };
     QString out;
-    const QString sae = QString::fromStdString(core::analysis::indexInfo(*m_db, m_index)->saeLabel);
+    const QString sae = QString::fromStdString(core::store::indexInfo(*m_db, m_index)->saeLabel);
     QCOMPARE(run({QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae, QStringLiteral("--labelled"),
                   QStringLiteral("--out"), path("cli.json"), QStringLiteral("--json")},
                  &out),

@@ -2,9 +2,9 @@
 // unfolded matching (directions only) does measurably worse; the hidden-state approximation
 // equals the hand computation; chains; the CLI's stable JSON; the workspace cache.
 
-#include "core/analysis/match_evaluation.h"
-#include "core/analysis/match_series.h"
-#include "core/analysis/sae_match.h"
+#include "core/match/match_evaluation.h"
+#include "core/match/match_series.h"
+#include "core/match/sae_match.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae_io.h"
 #include "core/store/database.h"
@@ -77,7 +77,7 @@ Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
     return successor(jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({d})), "blocks.1.hook_resid_post");
 }
 
-double recovered(const analysis::MatchResult &r, const std::vector<int64_t> &truth)
+double recovered(const match::MatchResult &r, const std::vector<int64_t> &truth)
 {
     int64_t hits = 0;
     for (const auto &p : r.pairs)
@@ -118,7 +118,7 @@ void TestSaeMatch::foldingIsExact()
     w.b_dec = at::randn({d}) * 0.1;
     w.threshold = at::rand({F}) * 2 + 0.05;
     const sae::Sae s(cfg, w);
-    auto folded = analysis::foldThresholds(s);
+    auto folded = match::foldThresholds(s);
     QVERIFY2(folded.ok(), folded.ok() ? "" : folded.errorMessage().c_str());
     const at::Tensor x = at::randn({200, d}) * 2;
     const at::Tensor f = s.encode(x), ff = folded->encode(x);
@@ -131,7 +131,7 @@ void TestSaeMatch::foldingIsExact()
     QVERIFY(at::allclose(folded->weights().threshold, at::ones({F})));
     // Folding is defined for thresholds only: a ReLU SAE is refused with a reason.
     cfg.architecture = sae::Architecture::Relu;
-    auto relu = analysis::foldThresholds(sae::Sae(cfg, w));
+    auto relu = match::foldThresholds(sae::Sae(cfg, w));
     QVERIFY(!relu.ok());
     QVERIFY(relu.errorMessage().find("JumpReLU") != std::string::npos);
 }
@@ -139,10 +139,10 @@ void TestSaeMatch::foldingIsExact()
 void TestSaeMatch::foldedMatchingRecoversThePermutation()
 {
     const auto p = plantedPair(512, 48, 11);
-    auto folded = analysis::matchSaes(p.a, p.b, {});
-    analysis::MatchOptions unfoldedOptions;
+    auto folded = match::matchSaes(p.a, p.b, {});
+    match::MatchOptions unfoldedOptions;
     unfoldedOptions.fold = false;
-    auto unfolded = analysis::matchSaes(p.a, p.b, unfoldedOptions);
+    auto unfolded = match::matchSaes(p.a, p.b, unfoldedOptions);
     QVERIFY(folded.ok() && unfolded.ok());
     const double rf = recovered(*folded, p.truth), ru = recovered(*unfolded, p.truth);
     qInfo("planted permutation recovered: folded %.1f%%, unfolded %.1f%%", 100 * rf, 100 * ru);
@@ -166,24 +166,24 @@ void TestSaeMatch::foldedMatchingRecoversThePermutation()
 void TestSaeMatch::rectangularAndCosine()
 {
     // Planted dictionaries through the shared generator: cost matrix equals the definition.
-    auto planted = analysis::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
-    const auto c = analysis::matchCostMatrix(planted.a, planted.b, analysis::MatchCost::Decoder);
+    auto planted = match::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
+    const auto c = match::matchCostMatrix(planted.a, planted.b, match::MatchCost::Decoder);
     const double direct = (planted.a.decoder[3] - planted.b.decoder[7]).pow(2).sum().item<double>();
     QVERIFY(std::abs(c[3 * 64 + 7] - direct) < 1e-4 * std::max(1.0, direct));
-    auto r = analysis::matchParametersExact(planted.a, planted.b, {});
+    auto r = match::matchParametersExact(planted.a, planted.b, {});
     QVERIFY(r.ok());
     QCOMPARE(recovered(*r, planted.truth), 1.0);
-    analysis::MatchOptions cosine;
-    cosine.cost = analysis::MatchCost::Cosine;
-    auto rc = analysis::matchParametersExact(planted.a, planted.b, cosine);
+    match::MatchOptions cosine;
+    cosine.cost = match::MatchCost::Cosine;
+    auto rc = match::matchParametersExact(planted.a, planted.b, cosine);
     QVERIFY(rc.ok());
-    QCOMPARE(rc->cost, analysis::MatchCost::Cosine);
+    QCOMPARE(rc->cost, match::MatchCost::Cosine);
     // A narrower B: every B feature gets a partner, the rest of A stays unmatched.
-    analysis::MatchParameters narrow = planted.b;
+    match::MatchParameters narrow = planted.b;
     narrow.decoder = planted.b.decoder.slice(0, 0, 40);
     narrow.encoder = planted.b.encoder.slice(0, 0, 40);
     narrow.encoderBias = planted.b.encoderBias.slice(0, 0, 40);
-    auto rr = analysis::matchParametersExact(planted.a, narrow, {});
+    auto rr = match::matchParametersExact(planted.a, narrow, {});
     QVERIFY2(rr.ok(), rr.ok() ? "" : rr.errorMessage().c_str());
     int64_t matched = 0;
     for (const auto &p : rr->pairs)
@@ -197,15 +197,15 @@ void TestSaeMatch::pricedAndApproximateSolvers()
     // dense solver's optimum on both planted kinds, and prove it. The approximate mode's
     // reported gap must bound its true distance to that optimum.
     for (const bool clustered : {false, true}) {
-        auto planted = analysis::plantedMatchPair(768, 64, clustered, 0.5, 0.3, 17);
-        analysis::MatchOptions o;
+        auto planted = match::plantedMatchPair(768, 64, clustered, 0.5, 0.3, 17);
+        match::MatchOptions o;
         o.blockRows = 200; // several blocks, the last one partial
-        o.solver = analysis::MatchSolver::Dense;
-        auto dense = analysis::matchParametersExact(planted.a, planted.b, o);
-        o.solver = analysis::MatchSolver::Priced;
-        auto priced = analysis::matchParametersExact(planted.a, planted.b, o);
-        o.solver = analysis::MatchSolver::Approximate;
-        auto approx = analysis::matchParametersExact(planted.a, planted.b, o);
+        o.solver = match::MatchSolver::Dense;
+        auto dense = match::matchParametersExact(planted.a, planted.b, o);
+        o.solver = match::MatchSolver::Priced;
+        auto priced = match::matchParametersExact(planted.a, planted.b, o);
+        o.solver = match::MatchSolver::Approximate;
+        auto approx = match::matchParametersExact(planted.a, planted.b, o);
         QVERIFY(dense.ok() && priced.ok() && approx.ok());
         QCOMPARE(dense->solver, std::string("dense"));
         QCOMPARE(priced->solver, std::string("priced"));
@@ -228,22 +228,22 @@ void TestSaeMatch::pricedAndApproximateSolvers()
     }
     // Auto: dense on the CPU for a matrix that fits, and the priced solver refuses a
     // rectangular pair with a clear message.
-    auto planted = analysis::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
-    auto autoRun = analysis::matchParametersExact(planted.a, planted.b, {});
+    auto planted = match::plantedMatchPair(64, 16, false, 0.2, 0.0, 5);
+    auto autoRun = match::matchParametersExact(planted.a, planted.b, {});
     QVERIFY(autoRun.ok());
     QCOMPARE(autoRun->solver, std::string("dense"));
     // Auto's memory budget is half the machine's RAM, at least 2 GiB.
-    QVERIFY(analysis::denseMatchBudget() >= (int64_t(2) << 30));
-    analysis::MatchParameters narrow = planted.b;
+    QVERIFY(match::denseMatchBudget() >= (int64_t(2) << 30));
+    match::MatchParameters narrow = planted.b;
     narrow.decoder = planted.b.decoder.slice(0, 0, 40);
     narrow.encoder = planted.b.encoder.slice(0, 0, 40);
     narrow.encoderBias = planted.b.encoderBias.slice(0, 0, 40);
-    analysis::MatchOptions priced;
-    priced.solver = analysis::MatchSolver::Priced;
-    auto bad = analysis::matchParametersExact(planted.a, narrow, priced);
+    match::MatchOptions priced;
+    priced.solver = match::MatchSolver::Priced;
+    auto bad = match::matchParametersExact(planted.a, narrow, priced);
     QVERIFY(!bad.ok());
     QVERIFY2(bad.errorMessage().find("equal width") != std::string::npos, bad.errorMessage().c_str());
-    QVERIFY(!analysis::parseMatchSolver("fast").ok());
+    QVERIFY(!match::parseMatchSolver("fast").ok());
 }
 
 void TestSaeMatch::hiddenStateApproximationByHand()
@@ -259,9 +259,10 @@ void TestSaeMatch::hiddenStateApproximationByHand()
         perm[i] = (i * 7 + 3) % F;
     at::Tensor ids = at::randint(0, 95, {3, 12}, at::kLong);
     ids.select(1, 0).fill_(95); // BOS
-    auto e = analysis::evaluateSplices(**decoder, a, b, ids,
-                                       {{"perm", perm, analysis::SpliceScheme::Permute},
-                                        {"skip", {}, analysis::SpliceScheme::SkipLayer}});
+    auto e = match::evaluateSplices(**decoder, a, b, ids,
+                                       {{"perm", perm, match::SpliceScheme::Permute},
+                                        {"skip", {}, match::SpliceScheme::SkipLayer}},
+                                       {95});
     QVERIFY2(e.ok(), e.ok() ? "" : e.errorMessage().c_str());
 
     // By hand: JumpReLU encode of x_A, scatter feature i to perm[i], decode with B.
@@ -292,7 +293,7 @@ void TestSaeMatch::hiddenStateApproximationByHand()
     QVERIFY(e->scores[0].matchingScore >= 0 && e->scores[0].matchingScore <= 1);
 
     // Splicing a hidden state into its own hook changes nothing: delta CE and KL are 0.
-    auto same = analysis::evaluateSplices(**decoder, a, a, ids, {{"skip", {}, analysis::SpliceScheme::SkipLayer}});
+    auto same = match::evaluateSplices(**decoder, a, a, ids, {{"skip", {}, match::SpliceScheme::SkipLayer}}, {95});
     QVERIFY(same.ok());
     QVERIFY(std::abs(same->scores[0].deltaCe) < 1e-6);
     QVERIFY(std::abs(same->scores[0].kl) < 1e-6);
@@ -304,26 +305,26 @@ void TestSaeMatch::chains()
     // Three layers of 3 features. Link 0: 0->1 good, 1->0 bad, 2->2 good; link 1: 0->2 good,
     // 1->0 good, 2->1 bad.
     auto link = [](std::vector<std::pair<int64_t, bool>> pairs) {
-        analysis::MatchResult r;
+        match::MatchResult r;
         for (size_t i = 0; i < pairs.size(); ++i)
             r.pairs.push_back({int64_t(i), pairs[i].first, 0.1 * double(i + 1), 0, 0, pairs[i].second});
         return r;
     };
-    const std::vector<analysis::MatchResult> links = {link({{1, true}, {0, false}, {2, true}}), link({{2, true}, {0, true}, {1, false}})};
+    const std::vector<match::MatchResult> links = {link({{1, true}, {0, false}, {2, true}}), link({{2, true}, {0, true}, {1, false}})};
     // Chains: L0f0 -> L1f1 -> L2f0 (3 layers); L0f1 alone (1); L0f2 -> L1f2 (2, bad link after);
     // L1f0 -> L2f2 (2); L2f1 alone (1).
-    const auto hist = analysis::chainLengthHistogram(links);
+    const auto hist = match::chainLengthHistogram(links);
     QCOMPARE(hist, (std::vector<int64_t>{2, 2, 1}));
     std::vector<double> mse;
     std::vector<bool> good;
-    const auto chain = analysis::featureChain(links, 1, 1, &mse, &good);
+    const auto chain = match::featureChain(links, 1, 1, &mse, &good);
     QCOMPARE(chain[0].feature, int64_t(0));
     QCOMPARE(chain[1].feature, int64_t(1));
     QCOMPARE(chain[2].feature, int64_t(0));
     QCOMPARE(mse[0], 0.1);
     QCOMPARE(mse[1], 0.2);
     QVERIFY(good[0] && good[1]);
-    QCOMPARE(analysis::composePermutations({1, 0, 2}, {2, 0, 1}), (std::vector<int64_t>{0, 2, 1}));
+    QCOMPARE(match::composePermutations({1, 0, 2}, {2, 0, 1}), (std::vector<int64_t>{0, 2, 1}));
 }
 
 void TestSaeMatch::cliJsonAndCache()
@@ -388,12 +389,12 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
         dirs << m_tmp.path() + QStringLiteral("/series%1").arg(k++);
         QVERIFY(sae::saveSaeLens(*s, dirs.back().toStdString()).ok());
     }
-    analysis::MatchSeriesRequest req;
+    match::MatchSeriesRequest req;
     for (const QString &d : dirs)
         req.saePaths.push_back(d.toStdString());
     req.skip = 2;
     req.compareComposed = true;
-    auto series = analysis::runMatchSeries(req);
+    auto series = match::runMatchSeries(req);
     QVERIFY2(series, series ? "" : series.errorMessage().c_str());
     QCOMPARE(series->links.size(), size_t(1));
     const auto &link = series->links[0];
@@ -405,13 +406,13 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     QVERIFY2(link.composed->agreement > 0.8, qPrintable(QString::number(link.composed->agreement)));
     // The same numbers by hand: compose the two adjacent matches, count agreements with the
     // direct match, and sum the folded-decoder MSE of the composed pairs.
-    auto ab = analysis::matchSaes(first.a, first.b);
-    auto bc = analysis::matchSaes(first.b, second.b);
+    auto ab = match::matchSaes(first.a, first.b);
+    auto bc = match::matchSaes(first.b, second.b);
     QVERIFY(ab && bc);
-    const auto composed = analysis::composePermutations(ab->permutation(), bc->permutation());
+    const auto composed = match::composePermutations(ab->permutation(), bc->permutation());
     const auto direct = link.result.permutation();
-    const at::Tensor decA = analysis::matchParameters(first.a, true).decoder;
-    const at::Tensor decC = analysis::matchParameters(second.b, true).decoder;
+    const at::Tensor decA = match::matchParameters(first.a, true).decoder;
+    const at::Tensor decC = match::matchParameters(second.b, true).decoder;
     int64_t same = 0;
     double total = 0;
     for (size_t i = 0; i < composed.size(); ++i) {
@@ -422,10 +423,10 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     QVERIFY2(std::abs(link.composed->composedTotal - total) <= 1e-4 * total,
              qPrintable(QString("%1 vs %2").arg(link.composed->composedTotal).arg(total)));
     // The planted truth of 0 -> 2 is the composition of the two planted permutations.
-    const auto truth = analysis::composePermutations(first.truth, second.truth);
+    const auto truth = match::composePermutations(first.truth, second.truth);
     QVERIFY(recovered(link.result, truth) > 0.8);
     // Through JSON (the workspace cache) and back.
-    auto again = analysis::matchSeriesFromJson(analysis::matchSeriesToJson(*series));
+    auto again = match::matchSeriesFromJson(match::matchSeriesToJson(*series));
     QVERIFY(again);
     QVERIFY(again->links[0].composed);
     QCOMPARE(again->links[0].composed->agreement, link.composed->agreement);

@@ -3,7 +3,7 @@
 // direction is one output token (its probability rises with strength, KL is 0 at 0), and the
 // CLI's stable JSON with its workspace cache.
 
-#include "core/analysis/steering.h"
+#include "core/steer/steering.h"
 #include "core/model/generation.h"
 #include "core/sae/sae_io.h"
 #include "tests/support/planted.h"
@@ -37,9 +37,9 @@ std::shared_ptr<const sae::Sae> randomSae(const std::string &hook, int64_t dIn, 
     return std::make_shared<const sae::Sae>(cfg, w);
 }
 
-at::Tensor apply(const analysis::SteeringEdit &e, const at::Tensor &h)
+at::Tensor apply(const steer::SteeringEdit &e, const at::Tensor &h)
 {
-    auto i = analysis::makeIntervention(e);
+    auto i = steer::makeIntervention(e);
     if (!i)
         qFatal("%s", i.errorMessage().c_str());
     return (*i)(h, model::HookContext{"hook", 0});
@@ -73,45 +73,45 @@ void TestSteering::exactAlgebra()
     // Pick a feature that is active somewhere, so the clamp is not trivially an add.
     const int64_t j = std::get<1>(f.reshape({-1, 40}).gt(0).sum(0).max(0)).item<int64_t>();
     const at::Tensor d = sae->decoderDirection(j);
-    analysis::SteeringEdit e;
+    steer::SteeringEdit e;
     e.sae = sae;
     e.feature = j;
 
-    e.kind = analysis::EditKind::Clamp;
+    e.kind = steer::EditKind::Clamp;
     e.value = 3.5;
     const at::Tensor clamped = apply(e, h);
     QVERIFY(close(clamped - h, (3.5 - f.select(2, j)).unsqueeze(-1) * d));
 
-    e.kind = analysis::EditKind::Ablate;
+    e.kind = steer::EditKind::Ablate;
     const at::Tensor ablated = apply(e, h);
     QVERIFY(close(ablated - h, (-f.select(2, j)).unsqueeze(-1) * d));
     QVERIFY(close(ablated + f.select(2, j).unsqueeze(-1) * d, h)); // ablate then restore = identity
 
-    e.kind = analysis::EditKind::Scale;
+    e.kind = steer::EditKind::Scale;
     e.value = 2.0;
     QVERIFY(close(apply(e, h) - h, f.select(2, j).unsqueeze(-1) * d));
     e.value = 1.0;
     QVERIFY(close(apply(e, h), h));
 
-    e.kind = analysis::EditKind::Add;
+    e.kind = steer::EditKind::Add;
     e.value = 0.0;
     QVERIFY(at::equal(apply(e, h), h)); // zero strength: identical
     e.value = -1.5;
     QVERIFY(close(apply(e, h), h - 1.5 * d));
 
-    e.kind = analysis::EditKind::ReconstructWithError;
+    e.kind = steer::EditKind::ReconstructWithError;
     QVERIFY(at::equal(apply(e, h), h));
-    e.kind = analysis::EditKind::Reconstruct;
+    e.kind = steer::EditKind::Reconstruct;
     QVERIFY(close(apply(e, h), sae->reconstruct(h.reshape({-1, 16})).reshape({2, 5, 16})));
 
-    analysis::SteeringEdit p;
-    p.kind = analysis::EditKind::Project;
+    steer::SteeringEdit p;
+    p.kind = steer::EditKind::Project;
     p.vector = at::randn({16});
     const at::Tensor projected = apply(p, h);
     QVERIFY(projected.matmul(p.vector / p.vector.norm()).abs().max().item<double>() < 1e-5);
 
     // Positions: only listed columns change.
-    e.kind = analysis::EditKind::Add;
+    e.kind = steer::EditKind::Add;
     e.value = 4.0;
     e.positions.kind = model::PositionPolicy::Listed;
     e.positions.positions = {1, 3};
@@ -121,8 +121,8 @@ void TestSteering::exactAlgebra()
 
     // Bad requests are errors, not crashes.
     e.feature = 99;
-    QVERIFY(!analysis::makeIntervention(e).ok());
-    QVERIFY(!analysis::parseEditKind("boost").ok());
+    QVERIFY(!steer::makeIntervention(e).ok());
+    QVERIFY(!steer::parseEditKind("boost").ok());
 }
 
 void TestSteering::positionPolicyUnderCache()
@@ -136,15 +136,15 @@ void TestSteering::positionPolicyUnderCache()
     g.maxNewTokens = 8;
     for (auto kind : {model::PositionPolicy::All, model::PositionPolicy::PromptOnly, model::PositionPolicy::GeneratedOnly,
                       model::PositionPolicy::Listed}) {
-        analysis::SteeringEdit e;
-        e.kind = analysis::EditKind::Add;
+        steer::SteeringEdit e;
+        e.kind = steer::EditKind::Add;
         e.sae = sae;
         e.feature = 7;
         e.value = 6.0;
         e.positions.kind = kind;
         e.positions.promptLength = P;
         e.positions.positions = {2, P + 1, P + 3};
-        auto hooks = analysis::interventionOptions({e});
+        auto hooks = steer::interventionOptions({e});
         QVERIFY(hooks.ok());
         auto gen = model::generate(**decoder, {prompt}, g, *hooks);
         QVERIFY(gen.ok());
@@ -179,19 +179,19 @@ void TestSteering::plantedFeatureRaisesItsToken()
     auto sae = sae::loadSae(setup.saeDir);
     QVERIFY(sae.ok());
     const auto shared = std::make_shared<const sae::Sae>(std::move(sae).value());
-    analysis::SteerRequest r;
+    steer::SteerRequest r;
     r.prompt = {50256, 464, 3797, 318}; // <|endoftext|>The dog is
     r.generation.maxNewTokens = 4;
     r.targets = {setup.tokens[1]};
-    analysis::SteeringEdit e;
-    e.kind = analysis::EditKind::Add;
+    steer::SteeringEdit e;
+    e.kind = steer::EditKind::Add;
     e.sae = shared;
     e.feature = 1; // " moon": W_dec[1] = e_1 = the tied embedding of " moon"
     double previous = -1e300, previousKl = -1;
     for (double a : {0.0, 1.0, 2.0, 4.0, 8.0, 16.0}) {
         e.value = a;
         r.edits = {e};
-        auto result = analysis::steer(**decoder, r);
+        auto result = steer::steer(**decoder, r);
         QVERIFY2(result.ok(), result.ok() ? "" : result.errorMessage().c_str());
         if (a == 0.0) {
             QVERIFY(result->klMean < 1e-12);
@@ -208,7 +208,7 @@ void TestSteering::plantedFeatureRaisesItsToken()
         }
     }
     // Ablation study: on a prompt ending in " cat", ablating feature 0 (the only active one).
-    auto effects = analysis::ablationStudy(**decoder, shared, {50256, 464, 3797, setup.tokens[0]}, 5, setup.tokens[0]);
+    auto effects = steer::ablationStudy(**decoder, shared, {50256, 464, 3797, setup.tokens[0]}, 5, setup.tokens[0]);
     QVERIFY(effects.ok());
     QCOMPARE(effects->size(), size_t(1));
     QCOMPARE(effects->front().feature, int64_t(0));

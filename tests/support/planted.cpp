@@ -1,7 +1,7 @@
 #include "tests/support/planted.h"
 
-#include "core/analysis/index_job.h"
-#include "core/analysis/index_store.h"
+#include "core/index/index_job.h"
+#include "core/store/index_store.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
@@ -102,7 +102,7 @@ namespace fscope::test {
 long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, const std::string &corpusPath,
                        std::string *error)
 {
-    core::analysis::IndexRequest request;
+    core::index::IndexRequest request;
     request.model = setup.modelDir;
     request.device = "cpu";
     request.saes = {setup.saeDir};
@@ -110,13 +110,13 @@ long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, con
     request.corpus.contextLength = 64;
     request.corpus.tokenBudget = 8192;
     request.options.batchContexts = 8;
-    auto result = core::analysis::runIndexJob(db, request);
+    auto result = core::index::runIndexJob(db, request);
     if (!result) {
         if (error)
             *error = result.errorMessage();
         return 0;
     }
-    auto indexes = core::analysis::listIndexes(db);
+    auto indexes = core::store::listIndexes(db);
     if (!indexes || indexes->empty()) {
         if (error)
             *error = "no index after indexing";

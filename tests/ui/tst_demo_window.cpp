@@ -3,8 +3,8 @@
 // gets content (a labelled feature on the dashboard, the example vector in the decomposition
 // panel, the steering prompt, SAE Match over the per-layer series). Reopening computes nothing.
 
-#include "core/analysis/index_store.h"
-#include "core/analysis/match_series.h"
+#include "core/store/index_store.h"
+#include "core/match/match_series.h"
 #include "core/demo/demo_paths.h"
 #include "ui/decompositionpanel.h"
 #include "ui/featurebrowser.h"
@@ -67,17 +67,17 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
 
     auto *db = window.workspaceActions()->database();
     QVERIFY(db);
-    auto indexes = core::analysis::listIndexes(*db);
+    auto indexes = core::store::listIndexes(*db);
     QVERIFY(indexes.ok());
     QCOMPARE(indexes->size(), assets.saes.size());
     // The dashboard opens on the first labelled feature, label shown.
     const auto &first = assets.labels.front();
     const auto ref = window.workbench()->current();
-    auto info = core::analysis::indexInfo(*db, ref.indexId);
+    auto info = core::store::indexInfo(*db, ref.indexId);
     QVERIFY(info.ok());
     QVERIFY(info->saePath.find(first.sae) != std::string::npos);
     QCOMPARE(ref.feature, first.feature);
-    auto stored = core::analysis::label(*db, info->saeId, first.feature);
+    auto stored = core::store::label(*db, info->saeId, first.feature);
     QCOMPARE(stored->first, first.label);
     QVERIFY(window.featureBrowser()->model()->rowCount() > 0);
     // Decomposition example and SAE Match over the four per-layer SAEs (three links).
@@ -119,7 +119,7 @@ void TestDemoWindow::reopenComesFromTheWorkspace()
                  || window.statusBar()->currentMessage().isEmpty(),
              qPrintable(window.statusBar()->currentMessage()));
     auto *db = window.workspaceActions()->database();
-    auto indexes = core::analysis::listIndexes(*db);
+    auto indexes = core::store::listIndexes(*db);
     QCOMPARE(indexes->size(), core::demo::locateDemo()->saes.size()); // no second set of indexes
 }
 

@@ -4,8 +4,8 @@
 // PNG at a chosen DPI and as SVG at their size with title and labels, and the plugin host
 // registers a valid shared plugin and refuses broken ones with a reason while the app runs on.
 
-#include "core/analysis/feature_lists.h"
-#include "core/analysis/index_store.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "core/store/database.h"
 #include "plugins/api/reportexporter.h"
 #include "plugins/exporters/builtinplugins.h"
@@ -126,12 +126,12 @@ void TestExports::initTestCase()
         QVERIFY(db);
         m_indexId = test::indexPlanted(**db, m_setup, path(QStringLiteral("corpus.txt")).toStdString(), &error);
         QVERIFY2(m_indexId > 0, error.c_str());
-        const int64_t sae = core::analysis::indexInfo(**db, m_indexId)->saeId;
-        QVERIFY(core::analysis::setLabel(**db, sae, 1, "the word dog", "planted"));
-        auto list = core::analysis::createFeatureList(**db, "Animals");
+        const int64_t sae = core::store::indexInfo(**db, m_indexId)->saeId;
+        QVERIFY(core::store::setLabel(**db, sae, 1, "the word dog", "planted"));
+        auto list = core::store::createFeatureList(**db, "Animals");
         QVERIFY(list);
-        QVERIFY(core::analysis::addToFeatureList(**db, *list, sae, 0));
-        QVERIFY(core::analysis::addToFeatureList(**db, *list, sae, 1));
+        QVERIFY(core::store::addToFeatureList(**db, *list, sae, 0));
+        QVERIFY(core::store::addToFeatureList(**db, *list, sae, 1));
     }
 
     plugins::linkBuiltinPlugins();

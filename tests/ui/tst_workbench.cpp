@@ -4,7 +4,7 @@
 // history; the prompt inspector finding the planted feature on the planted token; and
 // screenshots of the whole window for people to look at.
 
-#include "core/analysis/index_store.h"
+#include "core/store/index_store.h"
 #include "core/store/database.h"
 #include "tests/support/planted.h"
 #include "ui/featurebrowser.h"
@@ -20,10 +20,10 @@
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 #include "ui/decompositionpanel.h"
-#include "core/analysis/decomposition.h"
-#include "core/analysis/steering_vector.h"
+#include "core/steer/decomposition.h"
+#include "core/steer/steering_vector.h"
 #include <QLabel>
-#include "core/analysis/match_series.h"
+#include "core/match/match_series.h"
 #include "core/sae/sae_io.h"
 #include <QDockWidget>
 #include "ui/tokenhtml.h"
@@ -116,7 +116,7 @@ void TestWorkbench::browserRowsSortAndFilter()
     QCOMPARE(model->rowCount(), int(m_setup.features));
     // Sort by density, highest first: non-increasing down the column.
     model->sort(ui::FeatureTableModel::DensityCol, Qt::DescendingOrder);
-    core::analysis::FeatureTable table = core::analysis::loadFeatureTable(*m_window->workspaceActions()->database(), m_indexId).value();
+    core::store::FeatureTable table = core::store::loadFeatureTable(*m_window->workspaceActions()->database(), m_indexId).value();
     std::map<qint64, float> density;
     for (size_t i = 0; i < table.size(); ++i)
         density[table.feature[i]] = table.density[i];
@@ -140,11 +140,11 @@ void TestWorkbench::browserRowsSortAndFilter()
 void TestWorkbench::dashboardShowsPlantedFeature()
 {
     auto *db = m_window->workspaceActions()->database();
-    auto info = core::analysis::indexInfo(*db, m_indexId).value();
+    auto info = core::store::indexInfo(*db, m_indexId).value();
     // Expected numbers straight from the stored contexts.
     const int k = 2; // " moon"
     auto corpusRow = db->queryText("SELECT fingerprint FROM artifacts WHERE id = " + std::to_string(info.corpusId)).value();
-    auto corpus = core::analysis::loadCorpus(*db, corpusRow).value();
+    auto corpus = core::store::loadCorpus(*db, corpusRow).value();
     QVERIFY(corpus.has_value());
     qint64 count = 0;
     float max = 0;
@@ -240,7 +240,7 @@ void TestWorkbench::labelsSearchAndHistory()
     show->setCurrentIndex(0);
     QCOMPARE(model->rowCount(), int(m_setup.features));
     // The label survives reopening the workspace.
-    auto l = core::analysis::label(*m_window->workspaceActions()->database(), core::analysis::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
+    auto l = core::store::label(*m_window->workspaceActions()->database(), core::store::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
     QCOMPARE(l->first, std::string("cats and kittens"));
 }
 
@@ -329,7 +329,7 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     auto sae = core::sae::loadSae(m_setup.saeDir);
     QVERIFY(sae.ok());
     const QString vectorPath = path("moon.npy");
-    QVERIFY(core::analysis::saveSteeringVector(vectorPath.toStdString(), sae->weights().W_dec[2] * 10).ok());
+    QVERIFY(core::steer::saveSteeringVector(vectorPath.toStdString(), sae->weights().W_dec[2] * 10).ok());
     panel->addExtraVector(vectorPath, 10); // 100 x the moon direction outweighs river's 40
     QCOMPARE(panel->extraEditCount(), 2);
     job = panel->runComparison();
@@ -475,18 +475,18 @@ void TestWorkbench::decompositionPanelFromPairs()
     QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
     const auto &results = panel->results();
     QCOMPARE(results.size(), size_t(6));
-    auto find = [&](core::analysis::DecompositionMethod m) -> const core::analysis::Decomposition & {
+    auto find = [&](core::steer::DecompositionMethod m) -> const core::steer::Decomposition & {
         for (const auto &d : results)
             if (d.method == m)
                 return d;
         qFatal("method missing");
     };
-    const auto &omp = find(core::analysis::DecompositionMethod::OrthogonalMatchingPursuit);
+    const auto &omp = find(core::steer::DecompositionMethod::OrthogonalMatchingPursuit);
     QVERIFY(std::abs(omp.coefficients[0].item<double>() - 1.0) < 1e-3);
     QVERIFY(std::abs(omp.coefficients[1].item<double>() + 1.0) < 1e-3);
     QVERIFY(omp.fve > 0.999);
-    QCOMPARE(find(core::analysis::DecompositionMethod::Nnls).coefficients[1].item<double>(), 0.0);
-    const auto &contrastive = find(core::analysis::DecompositionMethod::Contrastive);
+    QCOMPARE(find(core::steer::DecompositionMethod::Nnls).coefficients[1].item<double>(), 0.0);
+    const auto &contrastive = find(core::steer::DecompositionMethod::Contrastive);
     QVERIFY(contrastive.coefficients[0].item<double>() > 0.5);  // the cat feature fires on positives
     QVERIFY(contrastive.coefficients[1].item<double>() < -0.5); // the dog feature on negatives
     // Re-steer: OMP's rebuild is v itself (KL 0 against v); the naive encoding's rebuild, which

@@ -1,0 +1,31 @@
+#pragma once
+// Loaded models, tokenizers and SAEs shared by every job of the workbench, loaded once per
+// path and device: the panels ask here instead of loading their own copies.
+
+#include "core/model/decoder.h"
+#include "core/sae/sae.h"
+#include "core/tokenize/tokenizer.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace fscope::core::model {
+
+class ModelCache {
+public:
+    struct Model {
+        std::shared_ptr<Decoder> decoder;
+        std::shared_ptr<tokenize::Tokenizer> tokenizer;
+    };
+    Result<Model> model(const std::string &path, const std::string &device = "auto");
+    Result<std::shared_ptr<sae::Sae>> sae(const std::string &path, const std::string &hook, at::Device device);
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, Model> m_models;
+    std::map<std::string, std::shared_ptr<sae::Sae>> m_saes;
+};
+
+} // namespace fscope::core::model
