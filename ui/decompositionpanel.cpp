@@ -4,13 +4,13 @@
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 
+#include "core/model/model_cache.h"
+#include "core/sae/sae_io.h"
 #include "core/steer/decompose_job.h"
 #include "core/steer/decomposition.h"
-#include "core/store/index_store.h"
-#include "core/model/model_cache.h"
 #include "core/steer/steering.h"
 #include "core/steer/steering_vector.h"
-#include "core/sae/sae_io.h"
+#include "core/store/index_store.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -46,28 +46,33 @@ namespace {
 
 // Methods run by default: those that need nothing but the vector and the SAE, plus the
 // in-context difference (activations come from the index's corpus).
-const QStringList kDefaultMethods = {"encode", "encode-minus-zero", "decoder-cosine", "mp", "omp", "nnls", "lasso"};
+const QStringList kDefaultMethods
+    = { "encode", "encode-minus-zero", "decoder-cosine", "mp", "omp", "nnls", "lasso" };
 
 QColor methodColor(int i)
 {
-    static const QColor palette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
-                                     QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
-                                     QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
-                                     QColor(0x17, 0xbe, 0xcf), QColor(0x39, 0x3b, 0x79), QColor(0x63, 0x79, 0x39)};
+    static const QColor palette[]
+        = { QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
+              QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
+              QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
+              QColor(0x17, 0xbe, 0xcf), QColor(0x39, 0x3b, 0x79), QColor(0x63, 0x79, 0x39) };
     return palette[i % 12];
 }
 
 } // namespace
 
 DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
-    : QWidget(parent), m_workbench(workbench), m_state(std::make_shared<State>())
+    : QWidget(parent)
+    , m_workbench(workbench)
+    , m_state(std::make_shared<State>())
 {
     auto *controls = new QWidget;
     auto *form = new QFormLayout(controls);
     form->setContentsMargins(0, 0, 0, 0);
     m_index = new QComboBox;
     m_index->setObjectName(QStringLiteral("decompositionSae"));
-    m_index->setToolTip(tr("An indexed SAE: its model builds CAA vectors, its corpus supplies activations"));
+    m_index->setToolTip(
+        tr("An indexed SAE: its model builds CAA vectors, its corpus supplies activations"));
     form->addRow(tr("SAE"), m_index);
     auto *vectorRow = new QHBoxLayout;
     m_vector = new QLineEdit;
@@ -99,8 +104,9 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
         box->setObjectName(QStringLiteral("method-") + name);
         box->setChecked(kDefaultMethods.contains(name));
         if (core::steer::needsActivations(method))
-            box->setToolTip(name == QLatin1String("contrastive") ? tr("needs prompt pairs")
-                                                                   : tr("reads activations from the index's corpus"));
+            box->setToolTip(name == QLatin1String("contrastive")
+                    ? tr("needs prompt pairs")
+                    : tr("reads activations from the index's corpus"));
         grid->addWidget(box, i / 3, i % 3);
         m_methods.push_back(box);
         ++i;
@@ -140,11 +146,14 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
 
     m_summary = new QTableWidget(0, 6);
     m_summary->setObjectName(QStringLiteral("decompositionSummary"));
-    m_summary->setHorizontalHeaderLabels({tr("Method"), tr("Cosine"), tr("FVE"), tr("Non-zero"), tr("KL(rebuilt || v)"), tr("Δ target")});
-    m_summary->horizontalHeaderItem(4)->setToolTip(tr("Mean KL between next-token distributions when steering with the top-k "
-                                                     "rebuild and with v itself: 0 means the rebuild steers the same way"));
-    m_summary->horizontalHeaderItem(5)->setToolTip(tr("Change of the target token's log-prob at the last position: "
-                                                     "rebuild / original"));
+    m_summary->setHorizontalHeaderLabels({ tr("Method"), tr("Cosine"), tr("FVE"), tr("Non-zero"),
+        tr("KL(rebuilt || v)"), tr("Δ target") });
+    m_summary->horizontalHeaderItem(4)->setToolTip(
+        tr("Mean KL between next-token distributions when steering with the top-k "
+           "rebuild and with v itself: 0 means the rebuild steers the same way"));
+    m_summary->horizontalHeaderItem(5)->setToolTip(
+        tr("Change of the target token's log-prob at the last position: "
+           "rebuild / original"));
     m_summary->verticalHeader()->hide();
     m_summary->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_summary->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -153,7 +162,7 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     m_curves->setObjectName(QStringLiteral("decompositionCurves"));
     m_bars = new QCustomPlot;
     m_bars->setObjectName(QStringLiteral("decompositionBars"));
-    for (QCustomPlot *p : {m_curves, m_bars}) {
+    for (QCustomPlot *p : { m_curves, m_bars }) {
         applyPlotStyle(p);
         p->setMinimumSize(240, 170);
     }
@@ -170,7 +179,8 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     m_method->setObjectName(QStringLiteral("decompositionShown"));
     m_table = new QTableWidget(0, 3);
     m_table->setObjectName(QStringLiteral("decompositionTable"));
-    m_table->setHorizontalHeaderLabels({tr("Feature"), tr("Coefficient"), tr("Pre-activation at v = 0")});
+    m_table->setHorizontalHeaderLabels(
+        { tr("Feature"), tr("Coefficient"), tr("Pre-activation at v = 0") });
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -197,27 +207,31 @@ DecompositionPanel::DecompositionPanel(Workbench *workbench, QWidget *parent)
     layout->addWidget(split);
 
     connect(browse, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
         if (!f.isEmpty())
             m_vector->setText(f);
     });
     connect(browsePairs, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Prompt pairs"), {}, tr("JSON lines (*.jsonl *.json)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Prompt pairs"), {}, tr("JSON lines (*.jsonl *.json)"));
         if (!f.isEmpty())
             m_pairs->setText(f);
     });
     connect(runButton, &QPushButton::clicked, this, &DecompositionPanel::run);
     connect(m_method, &QComboBox::currentIndexChanged, this, &DecompositionPanel::showMethod);
-    connect(m_summary, &QTableWidget::cellClicked, this, [this](int row) { m_method->setCurrentIndex(row); });
+    connect(m_summary, &QTableWidget::cellClicked, this,
+        [this](int row) { m_method->setCurrentIndex(row); });
     connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row) {
         if (auto *item = m_table->item(row, 0))
             Q_EMIT openFeature(m_state->indexId, item->text().toLongLong());
     });
-    connect(m_bars, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int index, QMouseEvent *) {
-        const QVariant feature = p->property("features").toList().value(index);
-        if (feature.isValid())
-            Q_EMIT openFeature(m_state->indexId, feature.toLongLong());
-    });
+    connect(m_bars, &QCustomPlot::plottableClick, this,
+        [this](QCPAbstractPlottable *p, int index, QMouseEvent *) {
+            const QVariant feature = p->property("features").toList().value(index);
+            if (feature.isValid())
+                Q_EMIT openFeature(m_state->indexId, feature.toLongLong());
+        });
     connect(m_workbench, &Workbench::indexesChanged, this, &DecompositionPanel::reloadIndexes);
     reloadIndexes();
 }
@@ -260,7 +274,8 @@ int DecompositionPanel::run()
     auto *db = m_workbench->database();
     const qint64 indexId = m_index->currentData().toLongLong();
     if (!db || indexId <= 0) {
-        m_status->setText(tr("Index an SAE first: decompositions are read against an indexed SAE."));
+        m_status->setText(
+            tr("Index an SAE first: decompositions are read against an indexed SAE."));
         return 0;
     }
     auto info = core::store::indexInfo(*db, indexId);
@@ -290,7 +305,8 @@ int DecompositionPanel::run()
         contexts.push_back(std::move(ids).value());
     }
     struct Inputs {
-        std::string modelPath, saePath, hook, vectorPath, pairsPath, position, resteerPrompt, target;
+        std::string modelPath, saePath, hook, vectorPath, pairsPath, position, resteerPrompt,
+            target;
         std::vector<std::vector<int32_t>> contexts;
         std::vector<core::steer::DecompositionMethod> methods;
         int64_t k = 32;
@@ -313,7 +329,8 @@ int DecompositionPanel::run()
     out->indexId = indexId;
     core::model::ModelCache *models = &m_workbench->models();
     // The workflow is core's (runDecomposition, shared with the CLI); this only gathers inputs.
-    auto work = [in, out, models](core::jobs::Progress &progress, core::store::Database *workspace) -> core::Result<std::string> {
+    auto work = [in, out, models](core::jobs::Progress &progress,
+                    core::store::Database *workspace) -> core::Result<std::string> {
         core::model::ModelCache::Model model;
         FS_TRY(model, models->model(in->modelPath, "cpu"));
         std::shared_ptr<core::sae::Sae> sae;
@@ -335,7 +352,8 @@ int DecompositionPanel::run()
             std::vector<int64_t> flat;
             for (const auto &c : in->contexts)
                 flat.insert(flat.end(), c.begin(), c.end());
-            request.contexts = at::tensor(flat, at::kLong).reshape({int64_t(in->contexts.size()), -1});
+            request.contexts
+                = at::tensor(flat, at::kLong).reshape({ int64_t(in->contexts.size()), -1 });
         }
         core::steer::DecomposeRun run;
         FS_TRY(run, core::steer::runDecomposition(workspace, request, &progress));
@@ -348,21 +366,22 @@ int DecompositionPanel::run()
         std::string skipped;
         for (auto m : run.skipped)
             skipped += (skipped.empty() ? "" : ", ") + core::steer::decompositionMethodName(m);
-        return std::to_string(out->results.size()) + " decompositions" +
-               (fromCache ? " (" + std::to_string(fromCache) + " from the workspace)" : std::string()) +
-               (skipped.empty() ? "" : " (skipped for lack of inputs: " + skipped + ")");
+        return std::to_string(out->results.size()) + " decompositions"
+            + (fromCache ? " (" + std::to_string(fromCache) + " from the workspace)"
+                         : std::string())
+            + (skipped.empty() ? "" : " (skipped for lack of inputs: " + skipped + ")");
     };
     m_status->setText(tr("Decomposing..."));
-    return m_workbench->runner()->runOnWorkspace(tr("Decompose a steering vector"), m_workbench->workspacePath(), work,
-                                                 [this, out](const JobState &state) {
-        if (!state.succeeded) {
+    return m_workbench->runner()->runOnWorkspace(tr("Decompose a steering vector"),
+        m_workbench->workspacePath(), work, [this, out](const JobState &state) {
+            if (!state.succeeded) {
+                m_status->setText(state.outcome);
+                return;
+            }
             m_status->setText(state.outcome);
-            return;
-        }
-        m_status->setText(state.outcome);
-        m_state = out;
-        showResults();
-    });
+            m_state = out;
+            showResults();
+        });
 }
 
 void DecompositionPanel::showResults()
@@ -370,14 +389,15 @@ void DecompositionPanel::showResults()
     const State &s = *m_state;
     if (s.normQuantiles.size() == 3) {
         const bool outside = s.vectorNorm < s.normQuantiles[0] || s.vectorNorm > s.normQuantiles[2];
-        m_norms->setText(tr("Vector norm %1; activation norms at the hook: 5% %2, median %3, 95% %4.%5")
-                             .arg(s.vectorNorm, 0, 'g', 4)
-                             .arg(s.normQuantiles[0], 0, 'g', 4)
-                             .arg(s.normQuantiles[1], 0, 'g', 4)
-                             .arg(s.normQuantiles[2], 0, 'g', 4)
-                             .arg(outside ? tr(" The vector is out of that range: the SAE's encoder was never "
-                                               "trained on such inputs, so f(v) is unreliable.")
-                                          : QString()));
+        m_norms->setText(
+            tr("Vector norm %1; activation norms at the hook: 5% %2, median %3, 95% %4.%5")
+                .arg(s.vectorNorm, 0, 'g', 4)
+                .arg(s.normQuantiles[0], 0, 'g', 4)
+                .arg(s.normQuantiles[1], 0, 'g', 4)
+                .arg(s.normQuantiles[2], 0, 'g', 4)
+                .arg(outside ? tr(" The vector is out of that range: the SAE's encoder was never "
+                                  "trained on such inputs, so f(v) is unreliable.")
+                             : QString()));
     } else {
         m_norms->setText(tr("Vector norm %1.").arg(s.vectorNorm, 0, 'g', 4));
     }
@@ -393,11 +413,13 @@ void DecompositionPanel::showResults()
         m_summary->setItem(int(i), 3, new QTableWidgetItem(QString::number(d.top.size())));
         if (i < s.resteer.size()) {
             const auto &r = s.resteer[i];
-            m_summary->setItem(int(i), 4, new QTableWidgetItem(QString::number(r.klRebuiltVsOriginal, 'g', 3)));
+            m_summary->setItem(
+                int(i), 4, new QTableWidgetItem(QString::number(r.klRebuiltVsOriginal, 'g', 3)));
             if (s.hasTarget)
-                m_summary->setItem(int(i), 5, new QTableWidgetItem(QStringLiteral("%1 / %2")
-                                                                       .arg(r.targetDeltaRebuilt, 0, 'f', 3)
-                                                                       .arg(r.targetDeltaOriginal, 0, 'f', 3)));
+                m_summary->setItem(int(i), 5,
+                    new QTableWidgetItem(QStringLiteral("%1 / %2")
+                                             .arg(r.targetDeltaRebuilt, 0, 'f', 3)
+                                             .arg(r.targetDeltaOriginal, 0, 'f', 3)));
         }
         auto *g = m_curves->addGraph();
         g->setName(name);
@@ -462,7 +484,8 @@ void DecompositionPanel::showMethod(int row)
         const auto [f, c] = shown[i];
         (c > 0 ? up : down)->addData(double(i), c);
         (c > 0 ? upFeatures : downFeatures) << QVariant::fromValue<qint64>(f);
-        (c > 0 ? upTips : downTips) << tr("feature %1: %2 (click to open)").arg(f).arg(c, 0, 'g', 4);
+        (c > 0 ? upTips : downTips)
+            << tr("feature %1: %2 (click to open)").arg(f).arg(c, 0, 'g', 4);
         ticker->addTick(double(i), QString::number(f));
         extent = std::max(extent, std::abs(c));
     }
@@ -487,7 +510,8 @@ void DecompositionPanel::showMethod(int row)
         m_table->setItem(i, 0, new QTableWidgetItem(QString::number(f)));
         m_table->setItem(i, 1, new QTableWidgetItem(QString::number(c, 'g', 5)));
         if (bias)
-            m_table->setItem(i, 2, new QTableWidgetItem(QString::number(d.biasShare[f].item<double>(), 'g', 4)));
+            m_table->setItem(
+                i, 2, new QTableWidgetItem(QString::number(d.biasShare[f].item<double>(), 'g', 4)));
     }
 }
 

@@ -10,7 +10,7 @@ class EmptyStatePanel : public QWidget {
     Q_OBJECT
 public:
     EmptyStatePanel(const QString &title, const QString &explanation, const QString &nextStep,
-                    QWidget *parent = nullptr);
+        QWidget *parent = nullptr);
 };
 
 } // namespace fscope::ui

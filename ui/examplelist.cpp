@@ -7,7 +7,8 @@
 
 namespace fscope::ui {
 
-ExampleList::ExampleList(QWidget *parent) : QAbstractScrollArea(parent)
+ExampleList::ExampleList(QWidget *parent)
+    : QAbstractScrollArea(parent)
 {
     setObjectName(QStringLiteral("examplesView"));
     viewport()->setMouseTracking(true);
@@ -47,7 +48,8 @@ void ExampleList::relayout()
         std::vector<int> widths(tokens.size()), offsets(tokens.size());
         int x = 0, anchor = 0;
         for (size_t t = 0; t < tokens.size(); ++t) {
-            widths[t] = std::max((tokens[t].marked ? boldFm : fm).horizontalAdvance(tokens[t].text), 3);
+            widths[t]
+                = std::max((tokens[t].marked ? boldFm : fm).horizontalAdvance(tokens[t].text), 3);
             if (tokens[t].marked)
                 anchor = x + widths[t] / 2;
             offsets[t] = x;
@@ -58,7 +60,8 @@ void ExampleList::relayout()
         m_offsets[r] = std::move(offsets);
         m_widths[r] = std::move(widths);
     }
-    verticalScrollBar()->setRange(0, std::max(0, int(m_rows.size()) * rowHeight() - viewport()->height()));
+    verticalScrollBar()->setRange(
+        0, std::max(0, int(m_rows.size()) * rowHeight() - viewport()->height()));
     verticalScrollBar()->setPageStep(viewport()->height());
     verticalScrollBar()->setSingleStep(rowHeight());
 }
@@ -78,7 +81,8 @@ void ExampleList::changeEvent(QEvent *event)
 
 QColor ExampleList::tokenBackground(int row, int token) const
 {
-    if (row < 0 || row >= int(m_rows.size()) || token < 0 || token >= int(m_rows[size_t(row)].tokens.size()))
+    if (row < 0 || row >= int(m_rows.size()) || token < 0
+        || token >= int(m_rows[size_t(row)].tokens.size()))
         return {};
     const ExampleRow &r = m_rows[size_t(row)];
     const float v = r.tokens[size_t(token)].value;
@@ -89,15 +93,15 @@ std::pair<int, int> ExampleList::tokenAt(const QPoint &pos) const
 {
     const int row = (pos.y() + verticalScrollBar()->value()) / rowHeight();
     if (row < 0 || row >= int(m_rows.size()) || !m_rows[size_t(row)].heading.isEmpty())
-        return {-1, -1};
+        return { -1, -1 };
     const int centre = captionWidth() + (viewport()->width() - captionWidth()) / 2;
     const auto &offsets = m_offsets[size_t(row)];
     for (size_t t = 0; t < offsets.size(); ++t) {
         const int x = centre + offsets[t];
         if (pos.x() >= x && pos.x() < x + m_widths[size_t(row)][t])
-            return {row, int(t)};
+            return { row, int(t) };
     }
-    return {-1, -1};
+    return { -1, -1 };
 }
 
 void ExampleList::paintEvent(QPaintEvent *)
@@ -105,7 +109,8 @@ void ExampleList::paintEvent(QPaintEvent *)
     QPainter p(viewport());
     const QPalette pal = palette();
     const int h = rowHeight(), top = verticalScrollBar()->value();
-    const int first = top / h, last = std::min(int(m_rows.size()) - 1, (top + viewport()->height()) / h);
+    const int first = top / h,
+              last = std::min(int(m_rows.size()) - 1, (top + viewport()->height()) / h);
     const int capW = captionWidth();
     const int centre = capW + (viewport()->width() - capW) / 2;
     const QFontMetrics fm(font());
@@ -117,7 +122,8 @@ void ExampleList::paintEvent(QPaintEvent *)
         if (!row.heading.isEmpty()) {
             p.setFont(bold);
             p.setPen(pal.color(QPalette::Text));
-            p.drawText(QRect(4, y, viewport()->width() - 8, h), Qt::AlignLeft | Qt::AlignBottom, row.heading);
+            p.drawText(QRect(4, y, viewport()->width() - 8, h), Qt::AlignLeft | Qt::AlignBottom,
+                row.heading);
             p.setFont(font());
             continue;
         }
@@ -155,8 +161,11 @@ bool ExampleList::viewportEvent(QEvent *event)
         if (row >= 0) {
             const TokenSpan &t = m_rows[size_t(row)].tokens[size_t(token)];
             QToolTip::showText(help->globalPos(),
-                               tr("'%1'  activation %2%3").arg(t.text).arg(double(t.value), 0, 'g', 4).arg(t.marked ? tr("  (max)") : QString()),
-                               viewport());
+                tr("'%1'  activation %2%3")
+                    .arg(t.text)
+                    .arg(double(t.value), 0, 'g', 4)
+                    .arg(t.marked ? tr("  (max)") : QString()),
+                viewport());
         } else {
             QToolTip::hideText();
         }

@@ -13,10 +13,10 @@
 namespace fscope::ui {
 
 struct ExampleRow {
-    QString caption;               // left column (e.g. the example's max value)
-    QString heading;               // a section title row when non-empty (tokens ignored)
+    QString caption; // left column (e.g. the example's max value)
+    QString heading; // a section title row when non-empty (tokens ignored)
     std::vector<TokenSpan> tokens; // `marked` = the max token, centred
-    float scale = 1;               // activation drawn at full intensity
+    float scale = 1; // activation drawn at full intensity
 };
 
 class ExampleList : public QAbstractScrollArea {

@@ -1,8 +1,8 @@
 #include "ui/featurebrowser.h"
 
+#include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
-#include "core/store/database.h"
 #include "ui/featuretablemodel.h"
 #include "ui/jobrunner.h"
 
@@ -20,9 +20,16 @@
 namespace fscope::ui {
 
 FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
-    : QWidget(parent), m_workbench(workbench), m_model(new FeatureTableModel(this)), m_indexCombo(new QComboBox(this)),
-      m_search(new QLineEdit(this)), m_show(new QComboBox(this)), m_minDensity(new QDoubleSpinBox(this)),
-      m_maxDensity(new QDoubleSpinBox(this)), m_view(new QTableView(this)), m_count(new QLabel(this))
+    : QWidget(parent)
+    , m_workbench(workbench)
+    , m_model(new FeatureTableModel(this))
+    , m_indexCombo(new QComboBox(this))
+    , m_search(new QLineEdit(this))
+    , m_show(new QComboBox(this))
+    , m_minDensity(new QDoubleSpinBox(this))
+    , m_maxDensity(new QDoubleSpinBox(this))
+    , m_view(new QTableView(this))
+    , m_count(new QLabel(this))
 {
     setObjectName(QStringLiteral("featureBrowser"));
     m_indexCombo->setObjectName(QStringLiteral("indexCombo"));
@@ -32,8 +39,8 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     m_search->setPlaceholderText(tr("Search labels and notes, or a feature id"));
     m_search->setClearButtonEnabled(true);
     m_show->setObjectName(QStringLiteral("showFilter"));
-    m_show->addItems({tr("All features"), tr("Live"), tr("Dead"), tr("Labelled")});
-    for (QDoubleSpinBox *box : {m_minDensity, m_maxDensity}) {
+    m_show->addItems({ tr("All features"), tr("Live"), tr("Dead"), tr("Labelled") });
+    for (QDoubleSpinBox *box : { m_minDensity, m_maxDensity }) {
         box->setRange(0, 100);
         box->setDecimals(4);
         box->setButtonSymbols(QAbstractSpinBox::NoButtons); // narrow: the dock stays slim
@@ -58,26 +65,30 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     // Fixed row heights: the view never measures a million rows.
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setSectionResizeMode(FeatureTableModel::LabelCol, QHeaderView::Stretch);
+    m_view->horizontalHeader()->setSectionResizeMode(
+        FeatureTableModel::LabelCol, QHeaderView::Stretch);
     m_view->horizontalHeader()->setHighlightSections(false);
-    for (int c : {int(FeatureTableModel::FeatureCol), int(FeatureTableModel::DensityCol), int(FeatureTableModel::MaxCol),
-                  int(FeatureTableModel::MeanCol), int(FeatureTableModel::CountCol)})
+    for (int c : { int(FeatureTableModel::FeatureCol), int(FeatureTableModel::DensityCol),
+             int(FeatureTableModel::MaxCol), int(FeatureTableModel::MeanCol),
+             int(FeatureTableModel::CountCol) })
         m_view->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     // Mean and count are a right-click on the header away; the dock stays narrow.
     m_view->setColumnHidden(FeatureTableModel::MeanCol, true);
     m_view->setColumnHidden(FeatureTableModel::CountCol, true);
     m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_view->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        QMenu menu(this);
-        for (int c = 0; c < m_model->columnCount(); ++c) {
-            QAction *a = menu.addAction(m_model->headerData(c, Qt::Horizontal).toString());
-            a->setCheckable(true);
-            a->setChecked(!m_view->isColumnHidden(c));
-            a->setEnabled(c != FeatureTableModel::FeatureCol);
-            connect(a, &QAction::toggled, this, [this, c](bool on) { m_view->setColumnHidden(c, !on); });
-        }
-        menu.exec(m_view->horizontalHeader()->mapToGlobal(pos));
-    });
+    connect(m_view->horizontalHeader(), &QWidget::customContextMenuRequested, this,
+        [this](const QPoint &pos) {
+            QMenu menu(this);
+            for (int c = 0; c < m_model->columnCount(); ++c) {
+                QAction *a = menu.addAction(m_model->headerData(c, Qt::Horizontal).toString());
+                a->setCheckable(true);
+                a->setChecked(!m_view->isColumnHidden(c));
+                a->setEnabled(c != FeatureTableModel::FeatureCol);
+                connect(a, &QAction::toggled, this,
+                    [this, c](bool on) { m_view->setColumnHidden(c, !on); });
+            }
+            menu.exec(m_view->horizontalHeader()->mapToGlobal(pos));
+        });
     m_count->setObjectName(QStringLiteral("featureCount"));
 
     auto *layout = new QVBoxLayout(this);
@@ -97,7 +108,8 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     auto *find = new QShortcut(QKeySequence::Find, this, [this] { focusSearch(); });
     find->setContext(Qt::WindowShortcut);
 
-    connect(m_indexCombo, &QComboBox::activated, this, [this](int i) { selectIndex(m_indexCombo->itemData(i).toLongLong()); });
+    connect(m_indexCombo, &QComboBox::activated, this,
+        [this](int i) { selectIndex(m_indexCombo->itemData(i).toLongLong()); });
     connect(m_search, &QLineEdit::returnPressed, this, &FeatureBrowser::applyFilter);
     connect(m_search, &QLineEdit::textChanged, this, [this](const QString &t) {
         if (t.isEmpty())
@@ -106,11 +118,12 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     connect(m_show, &QComboBox::currentIndexChanged, this, &FeatureBrowser::applyFilter);
     connect(m_minDensity, &QDoubleSpinBox::valueChanged, this, &FeatureBrowser::applyFilter);
     connect(m_maxDensity, &QDoubleSpinBox::valueChanged, this, &FeatureBrowser::applyFilter);
-    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
-        if (m_syncing || !current.isValid())
-            return;
-        m_workbench->showFeature(m_indexId, m_model->featureAt(current.row()));
-    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex &current) {
+            if (m_syncing || !current.isValid())
+                return;
+            m_workbench->showFeature(m_indexId, m_model->featureAt(current.row()));
+        });
     connect(m_model, &QAbstractItemModel::modelReset, this, &FeatureBrowser::updateCount);
     connect(m_workbench, &Workbench::indexesChanged, this, &FeatureBrowser::reloadIndexes);
     connect(m_workbench, &Workbench::indexesChanged, this, &FeatureBrowser::reloadLists);
@@ -119,11 +132,13 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
         if (m_show->currentIndex() >= 4)
             applyFilter();
     });
-    connect(m_workbench, &Workbench::currentFeatureChanged, this, &FeatureBrowser::onCurrentFeature);
-    connect(m_workbench, &Workbench::labelChanged, this, [this](qint64 saeId, qint64 feature, const QString &label) {
-        if (saeId == m_saeId)
-            m_model->setLabel(feature, label);
-    });
+    connect(
+        m_workbench, &Workbench::currentFeatureChanged, this, &FeatureBrowser::onCurrentFeature);
+    connect(m_workbench, &Workbench::labelChanged, this,
+        [this](qint64 saeId, qint64 feature, const QString &label) {
+            if (saeId == m_saeId)
+                m_model->setLabel(feature, label);
+        });
     updateCount();
 }
 
@@ -143,7 +158,8 @@ void FeatureBrowser::reloadLists()
     if (m_workbench->database())
         if (auto lists = core::store::featureLists(*m_workbench->database()))
             for (const auto &l : *lists)
-                m_show->addItem(tr("In list: %1").arg(QString::fromStdString(l.name)), QVariant::fromValue<qint64>(l.id));
+                m_show->addItem(tr("In list: %1").arg(QString::fromStdString(l.name)),
+                    QVariant::fromValue<qint64>(l.id));
     const int row = keep.isValid() ? m_show->findData(keep) : -1;
     m_show->setCurrentIndex(row >= 0 ? row : std::min(m_show->currentIndex(), 3));
 }
@@ -162,7 +178,8 @@ void FeatureBrowser::reloadIndexes()
     for (const auto &info : *indexes) {
         if (info.status != "done")
             continue;
-        m_indexCombo->addItem(QString::fromStdString(info.saeLabel + "  ·  " + info.corpusLabel), QVariant::fromValue<qint64>(info.id));
+        m_indexCombo->addItem(QString::fromStdString(info.saeLabel + "  ·  " + info.corpusLabel),
+            QVariant::fromValue<qint64>(info.id));
     }
     const int keep = m_indexCombo->findData(QVariant::fromValue<qint64>(m_indexId));
     if (keep >= 0)
@@ -189,10 +206,11 @@ int FeatureBrowser::selectIndex(qint64 indexId)
     // Its own connection: the UI thread's stays free for the dashboard meanwhile.
     return m_workbench->runner()->runOnWorkspace(
         tr("Load features"), path,
-        [loaded, indexId](core::jobs::Progress &progress, core::store::Database *workspace) -> core::Result<std::string> {
+        [loaded, indexId](core::jobs::Progress &progress,
+            core::store::Database *workspace) -> core::Result<std::string> {
             progress.begin(0, "Loading the feature table");
             if (!workspace)
-                return core::Error{"no workspace is open"};
+                return core::Error { "no workspace is open" };
             core::store::Database *db = workspace;
             core::store::IndexInfo info;
             FS_TRY(info, core::store::indexInfo(*db, indexId));
@@ -225,10 +243,12 @@ void FeatureBrowser::applyFilter()
 {
     FeatureFilter f;
     const bool byList = m_show->currentIndex() >= 4;
-    f.show = byList ? FeatureFilter::Show::All : static_cast<FeatureFilter::Show>(m_show->currentIndex());
+    f.show = byList ? FeatureFilter::Show::All
+                    : static_cast<FeatureFilter::Show>(m_show->currentIndex());
     if (byList && m_workbench->database()) {
         f.only = std::set<qint64>();
-        if (auto items = core::store::featureListItems(*m_workbench->database(), m_show->currentData().toLongLong(), m_saeId))
+        if (auto items = core::store::featureListItems(
+                *m_workbench->database(), m_show->currentData().toLongLong(), m_saeId))
             f.only->insert(items->begin(), items->end());
     }
     f.minDensity = m_minDensity->value() / 100.0;
@@ -237,7 +257,8 @@ void FeatureBrowser::applyFilter()
     bool isId = false;
     const qint64 id = text.toLongLong(&isId);
     if (!text.isEmpty() && !isId && m_workbench->database()) {
-        auto hits = core::store::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
+        auto hits
+            = core::store::searchLabels(*m_workbench->database(), m_saeId, text.toStdString());
         std::set<qint64> found;
         if (hits)
             found.insert(hits->begin(), hits->end());
@@ -256,7 +277,8 @@ void FeatureBrowser::applyFilter()
         if (m_model->rowOf(id) < 0)
             m_model->setFilter({});
         m_view->selectRow(m_model->rowOf(id));
-        m_view->scrollTo(m_model->index(m_model->rowOf(id), 0), QAbstractItemView::PositionAtCenter);
+        m_view->scrollTo(
+            m_model->index(m_model->rowOf(id), 0), QAbstractItemView::PositionAtCenter);
         return;
     }
     onCurrentFeature(m_workbench->current());
@@ -278,8 +300,8 @@ void FeatureBrowser::onCurrentFeature(FeatureRef ref)
 void FeatureBrowser::updateCount()
 {
     m_count->setText(m_model->totalFeatures() == 0
-                         ? tr("No feature index yet: File > Index Corpus...")
-                         : tr("%1 of %2 features").arg(m_model->rowCount()).arg(m_model->totalFeatures()));
+            ? tr("No feature index yet: File > Index Corpus...")
+            : tr("%1 of %2 features").arg(m_model->rowCount()).arg(m_model->totalFeatures()));
 }
 
 } // namespace fscope::ui

@@ -1,16 +1,16 @@
 #include "ui/featuredashboard.h"
 
+#include "core/report/feature_report.h"
+#include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
-#include "core/store/database.h"
 #include "core/store/statement.h"
-#include "core/report/feature_report.h"
 #include "core/tokenize/tokenizer.h"
-#include "ui/reportexport.h"
 #include "ui/emptystatepanel.h"
 #include "ui/examplelist.h"
 #include "ui/featuretablemodel.h"
 #include "ui/plotstyle.h"
+#include "ui/reportexport.h"
 #include "ui/tokenhtml.h"
 
 #include "ui/qcustomplot_include.h"
@@ -18,8 +18,8 @@
 #include <QCheckBox>
 #include <QCursor>
 #include <QGridLayout>
-#include <QLabel>
 #include <QInputDialog>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QPlainTextEdit>
@@ -78,21 +78,30 @@ QCustomPlot *makePlot(const QString &name, const QString &title, QWidget *parent
 } // namespace
 
 FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent)
-    : QWidget(parent), m_workbench(workbench), m_stack(new QStackedWidget(this)), m_title(new QLabel(this)),
-      m_stats(new QLabel(this)), m_label(new QLineEdit(this)), m_notes(new QPlainTextEdit(this)),
-      m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this)),
-      m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this)),
-      m_foldNorm(new QCheckBox(tr("Final norm folded in"), this)),
-      m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this)), m_examples(new ExampleList(this)), m_error(new QLabel(this)),
-      m_bookmark(new QToolButton(this)), m_lists(new QToolButton(this)), m_listMenu(new QMenu(this))
+    : QWidget(parent)
+    , m_workbench(workbench)
+    , m_stack(new QStackedWidget(this))
+    , m_title(new QLabel(this))
+    , m_stats(new QLabel(this))
+    , m_label(new QLineEdit(this))
+    , m_notes(new QPlainTextEdit(this))
+    , m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this))
+    , m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this))
+    , m_foldNorm(new QCheckBox(tr("Final norm folded in"), this))
+    , m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this))
+    , m_examples(new ExampleList(this))
+    , m_error(new QLabel(this))
+    , m_bookmark(new QToolButton(this))
+    , m_lists(new QToolButton(this))
+    , m_listMenu(new QMenu(this))
 {
     setObjectName(QStringLiteral("dashboardPanel"));
     auto *empty = new EmptyStatePanel(tr("Feature dashboard"),
-                                      tr("A feature's statistics, activation histogram, logit effects and "
-                                         "top-activating contexts appear here."),
-                                      tr("Open a workspace and index a corpus (File > Index Corpus...), then "
-                                         "pick a feature in the browser."),
-                                      this);
+        tr("A feature's statistics, activation histogram, logit effects and "
+           "top-activating contexts appear here."),
+        tr("Open a workspace and index a corpus (File > Index Corpus...), then "
+           "pick a feature in the browser."),
+        this);
 
     auto *page = new QWidget(this);
     m_title->setObjectName(QStringLiteral("dashboardTitle"));
@@ -145,7 +154,8 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     auto *ablate = new QPushButton(tr("Ablate..."), this);
     ablate->setObjectName(QStringLiteral("ablateButton"));
     ablate->setToolTip(tr("Open the steering panel to ablate this feature (clamp it to 0)"));
-    for (auto [button, mode] : {std::pair{steer, QStringLiteral("add")}, std::pair{ablate, QStringLiteral("ablate")}})
+    for (auto [button, mode] : { std::pair { steer, QStringLiteral("add") },
+             std::pair { ablate, QStringLiteral("ablate") } })
         connect(button, &QPushButton::clicked, this, [this, mode] {
             if (m_data)
                 Q_EMIT m_workbench->steerRequested(m_data->index.id, m_data->feature, mode);
@@ -153,7 +163,8 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     auto *exportButton = new QToolButton(this);
     exportButton->setObjectName(QStringLiteral("exportReportButton"));
     exportButton->setText(tr("Export"));
-    exportButton->setToolTip(tr("Write this feature's report (HTML, Markdown, PDF, JSON, Neuronpedia)"));
+    exportButton->setToolTip(
+        tr("Write this feature's report (HTML, Markdown, PDF, JSON, Neuronpedia)"));
     exportButton->setPopupMode(QToolButton::InstantPopup);
     auto *exportMenu = new QMenu(exportButton);
     exportButton->setMenu(exportMenu);
@@ -161,8 +172,11 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
         ReportTarget t;
         if (m_data) {
             t.indexId = m_data->index.id;
-            t.features = {m_data->feature};
-            t.baseName = QStringLiteral("feature-%1-%2").arg(QString::fromStdString(core::report::fileSafe(m_data->index.saeLabel))).arg(m_data->feature);
+            t.features = { m_data->feature };
+            t.baseName
+                = QStringLiteral("feature-%1-%2")
+                      .arg(QString::fromStdString(core::report::fileSafe(m_data->index.saeLabel)))
+                      .arg(m_data->feature);
         }
         return t;
     });
@@ -186,8 +200,9 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     header->setColumnStretch(2, 1);
 
     m_foldNorm->setObjectName(QStringLiteral("foldNorm"));
-    m_foldNorm->setToolTip(tr("Off: W_dec[f] · W_U, as SAEDashboard and Neuronpedia show it.\n"
-                              "On: (W_dec[f] * g) · W_U with the final norm's per-channel scale g."));
+    m_foldNorm->setToolTip(
+        tr("Off: W_dec[f] · W_U, as SAEDashboard and Neuronpedia show it.\n"
+           "On: (W_dec[f] * g) · W_U with the final norm's per-channel scale g."));
     auto *logitColumn = new QVBoxLayout;
     logitColumn->setContentsMargins(0, 0, 0, 0);
     logitColumn->addWidget(m_logits, 1);
@@ -271,7 +286,8 @@ QString FeatureDashboardView::headerText() const
 void FeatureDashboardView::render()
 {
     const auto &d = *m_data;
-    m_title->setText(tr("%1  ·  feature %2").arg(QString::fromStdString(d.index.saeLabel)).arg(d.feature));
+    m_title->setText(
+        tr("%1  ·  feature %2").arg(QString::fromStdString(d.index.saeLabel)).arg(d.feature));
     if (d.dead()) {
         m_stats->setText(tr("Dead: never fired on the %1 indexed tokens of %2.")
                              .arg(d.index.tokens)
@@ -313,7 +329,10 @@ void FeatureDashboardView::renderHistogram()
         keys << lo + width / 2;
         values << d.histogram[i];
         peak = std::max(peak, double(d.histogram[i]));
-        tips << tr("%1 – %2: %3 tokens").arg(lo, 0, 'g', 4).arg(lo + width, 0, 'g', 4).arg(d.histogram[i]);
+        tips << tr("%1 – %2: %3 tokens")
+                    .arg(lo, 0, 'g', 4)
+                    .arg(lo + width, 0, 'g', 4)
+                    .arg(d.histogram[i]);
     }
     bars->setData(keys, values, true);
     bars->setWidth(width * 0.95);
@@ -333,7 +352,8 @@ void FeatureDashboardView::renderLogits()
     const auto &topList = folded ? d.foldedLogitTop : d.logitTop;
     const auto &bottomList = folded ? d.foldedLogitBottom : d.logitBottom;
     if (auto *heading = qobject_cast<QCPTextElement *>(m_logits->plotLayout()->element(0, 0)))
-        heading->setText(folded ? tr("Logit effects ((W_dec * g) · W_U)") : tr("Logit effects (W_dec · W_U)"));
+        heading->setText(
+            folded ? tr("Logit effects ((W_dec * g) · W_U)") : tr("Logit effects (W_dec · W_U)"));
     m_logits->xAxis->setLabel(tr("direct effect on the logit"));
     // Positive effects on top, negative below, as horizontal bars with the tokens as labels.
     QVector<double> keys, positive, negative;
@@ -360,7 +380,8 @@ void FeatureDashboardView::renderLogits()
         tips << tr("'%1': %2").arg(names.back()).arg(double(v), 0, 'g', 4);
         extent = std::max(extent, std::abs(double(v)));
     }
-    for (auto [values, color] : {std::pair{positive, positiveColor()}, std::pair{negative, negativeColor()}}) {
+    for (auto [values, color] :
+        { std::pair { positive, positiveColor() }, std::pair { negative, negativeColor() } }) {
         auto *bars = new QCPBars(m_logits->yAxis, m_logits->xAxis);
         bars->setData(keys, values, true);
         bars->setPen(Qt::NoPen);
@@ -393,7 +414,8 @@ void FeatureDashboardView::renderDensityContext()
     for (float density : m_allDensities) {
         if (density <= 0)
             continue;
-        const int b = std::clamp(int((std::log10(double(density)) - lo) / (hi - lo) * bins), 0, bins - 1);
+        const int b
+            = std::clamp(int((std::log10(double(density)) - lo) / (hi - lo) * bins), 0, bins - 1);
         counts[b] += 1;
     }
     auto *bars = new QCPBars(m_density->xAxis, m_density->yAxis);
@@ -428,27 +450,28 @@ void FeatureDashboardView::renderExamples()
             row.caption = QString::number(double(e.value), 'f', 3);
             row.scale = d.max;
             for (size_t t = 0; t < e.ids.size(); ++t)
-                row.tokens.push_back({tokenNames()(d.index.modelPath, e.ids[t]), e.activations[t], int(t) == e.maxPos});
+                row.tokens.push_back({ tokenNames()(d.index.modelPath, e.ids[t]), e.activations[t],
+                    int(t) == e.maxPos });
             rows.push_back(std::move(row));
         }
     };
     if (d.dead())
-        rows.push_back({{}, tr("This feature never fired on the indexed corpus: no examples."), {}, 1});
+        rows.push_back(
+            { {}, tr("This feature never fired on the indexed corpus: no examples."), {}, 1 });
     if (!d.top.empty()) {
-        rows.push_back({{}, tr("Top activations (one per context)"), {}, 1});
+        rows.push_back({ {}, tr("Top activations (one per context)"), {}, 1 });
         addExamples(d.top, -1);
     }
     for (size_t b = d.bands.size(); b-- > 0;) {
         const auto &band = d.bands[b];
-        rows.push_back({{},
-                        tr("Quantile band %1 of %2:  %3 – %4,  %5 tokens")
-                            .arg(b + 1)
-                            .arg(d.bands.size())
-                            .arg(double(band.lo), 0, 'g', 4)
-                            .arg(double(band.hi), 0, 'g', 4)
-                            .arg(band.count),
-                        {},
-                        1});
+        rows.push_back({ {},
+            tr("Quantile band %1 of %2:  %3 – %4,  %5 tokens")
+                .arg(b + 1)
+                .arg(d.bands.size())
+                .arg(double(band.lo), 0, 'g', 4)
+                .arg(double(band.hi), 0, 'g', 4)
+                .arg(band.count),
+            {}, 1 });
         addExamples(d.quantiles, int(b));
     }
     m_examples->setRows(std::move(rows));
@@ -478,7 +501,9 @@ void FeatureDashboardView::updateListButtons()
     m_listMenu->addSeparator();
     m_listMenu->addAction(tr("New List..."), this, [this] {
         bool ok = false;
-        const QString name = QInputDialog::getText(this, tr("New List"), tr("Name:"), QLineEdit::Normal, QString(), &ok).trimmed();
+        const QString name = QInputDialog::getText(
+            this, tr("New List"), tr("Name:"), QLineEdit::Normal, QString(), &ok)
+                                 .trimmed();
         if (!ok || name.isEmpty() || !m_workbench->database())
             return;
         if (auto id = core::store::createFeatureList(*m_workbench->database(), name.toStdString()))
@@ -491,8 +516,9 @@ void FeatureDashboardView::setInList(qint64 listId, bool member)
     core::store::Database *db = m_workbench->database();
     if (!m_data || !db)
         return;
-    const auto s = member ? core::store::addToFeatureList(*db, listId, m_data->index.saeId, m_data->feature)
-                          : core::store::removeFromFeatureList(*db, listId, m_data->index.saeId, m_data->feature);
+    const auto s = member
+        ? core::store::addToFeatureList(*db, listId, m_data->index.saeId, m_data->feature)
+        : core::store::removeFromFeatureList(*db, listId, m_data->index.saeId, m_data->feature);
     if (s)
         Q_EMIT m_workbench->listsChanged();
     updateListButtons();
@@ -506,10 +532,12 @@ void FeatureDashboardView::saveLabel()
     const std::string notes = m_notes->toPlainText().toStdString();
     if (label == m_data->label && notes == m_data->notes)
         return;
-    if (core::store::setLabel(*m_workbench->database(), m_data->index.saeId, m_data->feature, label, notes)) {
+    if (core::store::setLabel(
+            *m_workbench->database(), m_data->index.saeId, m_data->feature, label, notes)) {
         m_data->label = label;
         m_data->notes = notes;
-        Q_EMIT m_workbench->labelChanged(m_data->index.saeId, m_data->feature, QString::fromStdString(label));
+        Q_EMIT m_workbench->labelChanged(
+            m_data->index.saeId, m_data->feature, QString::fromStdString(label));
     }
 }
 

@@ -53,9 +53,13 @@ QString formatDensity(double density)
     return QString::number(percent, 'g', 3) + QLatin1Char('%');
 }
 
-FeatureTableModel::FeatureTableModel(QObject *parent) : QAbstractTableModel(parent) {}
+FeatureTableModel::FeatureTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{
+}
 
-void FeatureTableModel::setFeatures(FeatureColumns columns, std::unordered_map<qint64, QString> labels)
+void FeatureTableModel::setFeatures(
+    FeatureColumns columns, std::unordered_map<qint64, QString> labels)
 {
     beginResetModel();
     m_columns = std::move(columns);
@@ -110,9 +114,12 @@ void FeatureTableModel::rebuild()
             if (!m_labels.count(m_columns.feature[i]))
                 continue;
             break;
-        case FeatureFilter::Show::All: break;
+        case FeatureFilter::Show::All:
+            break;
         }
-        if (!dead && (m_columns.density[i] < m_filter.minDensity || m_columns.density[i] > m_filter.maxDensity))
+        if (!dead
+            && (m_columns.density[i] < m_filter.minDensity
+                || m_columns.density[i] > m_filter.maxDensity))
             continue;
         if (m_filter.only && !m_filter.only->count(m_columns.feature[i]))
             continue;
@@ -142,10 +149,18 @@ void FeatureTableModel::rebuild()
         if (!ascending)
             std::reverse(m_rows.begin(), m_rows.end()); // rows are built in feature order
         break;
-    case DensityCol: radixSortRows(m_rows, m_columns.density, ascending); break;
-    case MaxCol: radixSortRows(m_rows, m_columns.max, ascending); break;
-    case MeanCol: radixSortRows(m_rows, m_columns.mean, ascending); break;
-    case CountCol: by([&](qint32 i) { return m_columns.count[size_t(i)]; }); break;
+    case DensityCol:
+        radixSortRows(m_rows, m_columns.density, ascending);
+        break;
+    case MaxCol:
+        radixSortRows(m_rows, m_columns.max, ascending);
+        break;
+    case MeanCol:
+        radixSortRows(m_rows, m_columns.mean, ascending);
+        break;
+    case CountCol:
+        by([&](qint32 i) { return m_columns.count[size_t(i)]; });
+        break;
     case LabelCol: {
         // Labelled features first (by label), then the rest in feature order.
         std::vector<std::pair<QString, qint32>> labelled;
@@ -168,7 +183,8 @@ void FeatureTableModel::rebuild()
             m_rows[k++] = i;
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -199,13 +215,20 @@ QVariant FeatureTableModel::data(const QModelIndex &index, int role) const
     const bool dead = m_columns.count[i] == 0;
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-        case FeatureCol: return m_columns.feature[i];
-        case LabelCol: return dead && labelOf(i).isEmpty() ? tr("(dead)") : labelOf(i);
-        case DensityCol: return formatDensity(m_columns.density[i]);
-        case MaxCol: return dead ? QString() : QString::number(double(m_columns.max[i]), 'g', 4);
-        case MeanCol: return dead ? QString() : QString::number(double(m_columns.mean[i]), 'g', 4);
-        case CountCol: return QString::number(m_columns.count[i]);
-        default: return {};
+        case FeatureCol:
+            return m_columns.feature[i];
+        case LabelCol:
+            return dead && labelOf(i).isEmpty() ? tr("(dead)") : labelOf(i);
+        case DensityCol:
+            return formatDensity(m_columns.density[i]);
+        case MaxCol:
+            return dead ? QString() : QString::number(double(m_columns.max[i]), 'g', 4);
+        case MeanCol:
+            return dead ? QString() : QString::number(double(m_columns.mean[i]), 'g', 4);
+        case CountCol:
+            return QString::number(m_columns.count[i]);
+        default:
+            return {};
         }
     }
     if (role == Qt::TextAlignmentRole && index.column() != LabelCol)
@@ -224,13 +247,20 @@ QVariant FeatureTableModel::headerData(int section, Qt::Orientation orientation,
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case FeatureCol: return tr("Feature");
-    case LabelCol: return tr("Label");
-    case DensityCol: return tr("Density");
-    case MaxCol: return tr("Max");
-    case MeanCol: return tr("Mean");
-    case CountCol: return tr("Count");
-    default: return {};
+    case FeatureCol:
+        return tr("Feature");
+    case LabelCol:
+        return tr("Label");
+    case DensityCol:
+        return tr("Density");
+    case MaxCol:
+        return tr("Max");
+    case MeanCol:
+        return tr("Mean");
+    case CountCol:
+        return tr("Count");
+    default:
+        return {};
     }
 }
 

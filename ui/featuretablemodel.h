@@ -21,7 +21,7 @@ struct FeatureFilter {
     enum class Show { All, Live, Dead, Labelled };
     Show show = Show::All;
     double minDensity = 0, maxDensity = 1; // inclusive, applied to live features
-    std::optional<std::set<qint64>> only;  // e.g. label search hits
+    std::optional<std::set<qint64>> only; // e.g. label search hits
 };
 
 class FeatureTableModel : public QAbstractTableModel {
@@ -39,7 +39,8 @@ public:
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    QVariant headerData(
+        int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     qint64 featureAt(int row) const;

@@ -17,8 +17,7 @@ namespace {
 
 // Only the user's inputs: widgets inside spin boxes and combo boxes (their line edits) are
 // parts of those and carry no name of their own.
-template <class W>
-QList<W *> named(const QWidget *root)
+template <class W> QList<W *> named(const QWidget *root)
 {
     QList<W *> out;
     for (W *w : root->findChildren<W *>())
@@ -33,7 +32,7 @@ QJsonObject saveFormState(const QWidget *root)
 {
     QJsonObject state;
     for (auto *c : named<QComboBox>(root)) {
-        QJsonObject o{{QStringLiteral("text"), c->currentText()}};
+        QJsonObject o { { QStringLiteral("text"), c->currentText() } };
         if (c->currentData().isValid())
             o.insert(QStringLiteral("data"), QJsonValue::fromVariant(c->currentData()));
         if (c->isEditable())
@@ -55,9 +54,10 @@ QJsonObject saveFormState(const QWidget *root)
     for (auto *l : named<QListWidget>(root)) {
         QJsonArray checked;
         for (int i = 0; i < l->count(); ++i)
-            if ((l->item(i)->flags() & Qt::ItemIsUserCheckable) && l->item(i)->checkState() == Qt::Checked)
+            if ((l->item(i)->flags() & Qt::ItemIsUserCheckable)
+                && l->item(i)->checkState() == Qt::Checked)
                 checked.append(l->item(i)->text());
-        state.insert(l->objectName(), QJsonObject{{QStringLiteral("checked"), checked}});
+        state.insert(l->objectName(), QJsonObject { { QStringLiteral("checked"), checked } });
     }
     return state;
 }
@@ -68,7 +68,9 @@ void restoreFormState(QWidget *root, const QJsonObject &state)
         const QJsonObject o = state.value(c->objectName()).toObject();
         if (o.isEmpty())
             continue;
-        int row = o.contains(QStringLiteral("data")) ? c->findData(o.value(QStringLiteral("data")).toVariant()) : -1;
+        int row = o.contains(QStringLiteral("data"))
+            ? c->findData(o.value(QStringLiteral("data")).toVariant())
+            : -1;
         if (row < 0)
             row = c->findText(o.value(QStringLiteral("text")).toString());
         if (row >= 0)
@@ -94,10 +96,12 @@ void restoreFormState(QWidget *root, const QJsonObject &state)
     for (auto *l : named<QListWidget>(root)) {
         if (!state.contains(l->objectName()))
             continue;
-        const QJsonArray checked = state.value(l->objectName()).toObject().value(QStringLiteral("checked")).toArray();
+        const QJsonArray checked
+            = state.value(l->objectName()).toObject().value(QStringLiteral("checked")).toArray();
         for (int i = 0; i < l->count(); ++i)
             if (l->item(i)->flags() & Qt::ItemIsUserCheckable)
-                l->item(i)->setCheckState(checked.contains(l->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
+                l->item(i)->setCheckState(
+                    checked.contains(l->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
     }
 }
 

@@ -20,9 +20,15 @@
 namespace fscope::ui {
 
 IndexDialog::IndexDialog(QWidget *parent)
-    : QDialog(parent), m_model(new QComboBox(this)), m_saes(new QListWidget(this)), m_corpus(new QLineEdit(this)),
-      m_tokens(new QLineEdit(this)), m_context(new QSpinBox(this)), m_batch(new QSpinBox(this)),
-      m_device(new QComboBox(this)), m_split(new QComboBox(this))
+    : QDialog(parent)
+    , m_model(new QComboBox(this))
+    , m_saes(new QListWidget(this))
+    , m_corpus(new QLineEdit(this))
+    , m_tokens(new QLineEdit(this))
+    , m_context(new QSpinBox(this))
+    , m_batch(new QSpinBox(this))
+    , m_device(new QComboBox(this))
+    , m_split(new QComboBox(this))
 {
     setObjectName(QStringLiteral("indexDialog"));
     setWindowTitle(tr("Index Corpus"));
@@ -49,8 +55,8 @@ IndexDialog::IndexDialog(QWidget *parent)
     m_batch->setRange(1, 1024);
     m_batch->setValue(8);
     m_batch->setToolTip(tr("Contexts per forward pass"));
-    m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
-    m_split->addItems({tr("one document per line"), tr("one document per file")});
+    m_device->addItems({ QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda") });
+    m_split->addItems({ tr("one document per line"), tr("one document per file") });
 
     auto row = [this](QWidget *main, std::initializer_list<QWidget *> extra) {
         auto *w = new QWidget(this);
@@ -69,17 +75,18 @@ IndexDialog::IndexDialog(QWidget *parent)
     saeButtonLayout->addStretch();
 
     auto *form = new QFormLayout;
-    form->addRow(tr("Model:"), row(m_model, {browseModel}));
-    form->addRow(tr("SAEs:"), row(m_saes, {saeButtons}));
-    form->addRow(tr("Corpus:"), row(m_corpus, {browseCorpus, browseCorpusDir}));
+    form->addRow(tr("Model:"), row(m_model, { browseModel }));
+    form->addRow(tr("SAEs:"), row(m_saes, { saeButtons }));
+    form->addRow(tr("Corpus:"), row(m_corpus, { browseCorpus, browseCorpusDir }));
     form->addRow(tr("Text files:"), m_split);
     form->addRow(tr("Tokens:"), m_tokens);
     form->addRow(tr("Context length:"), m_context);
     form->addRow(tr("Batch size:"), m_batch);
     form->addRow(tr("Device:"), m_device);
-    auto *note = new QLabel(tr("One pass over the corpus feeds every SAE. Results are cached in the workspace: "
-                               "indexing the same inputs again is instant, and a cancelled run resumes."),
-                            this);
+    auto *note = new QLabel(
+        tr("One pass over the corpus feeds every SAE. Results are cached in the workspace: "
+           "indexing the same inputs again is instant, and a cancelled run resumes."),
+        this);
     note->setWordWrap(true);
     auto *problemLabel = new QLabel(this);
     problemLabel->setObjectName(QStringLiteral("indexProblem"));
@@ -100,8 +107,8 @@ IndexDialog::IndexDialog(QWidget *parent)
             m_model->setCurrentText(dir);
     });
     connect(addSae, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Add SAE"), QString(), tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors)"));
+        const QString path = QFileDialog::getOpenFileName(this, tr("Add SAE"), QString(),
+            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors)"));
         if (path.isEmpty())
             return;
         const QFileInfo info(path);
@@ -109,7 +116,8 @@ IndexDialog::IndexDialog(QWidget *parent)
     });
     connect(removeSae, &QPushButton::clicked, this, [this] { delete m_saes->currentItem(); });
     connect(browseCorpus, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Corpus File"), QString(), tr("Text or JSONL (*.txt *.text *.md *.jsonl *.ndjson);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(this, tr("Corpus File"), QString(),
+            tr("Text or JSONL (*.txt *.text *.md *.jsonl *.ndjson);;All files (*)"));
         if (!f.isEmpty())
             m_corpus->setText(f);
     });

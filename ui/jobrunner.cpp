@@ -16,7 +16,9 @@ struct JobRunner::Job {
     JobRunner::Done done;
 };
 
-JobRunner::JobRunner(QObject *parent) : QObject(parent), m_pollTimer(new QTimer(this))
+JobRunner::JobRunner(QObject *parent)
+    : QObject(parent)
+    , m_pollTimer(new QTimer(this))
 {
     // Progress is polled, not pushed: the worker never touches Qt, and ten redraws a second
     // are enough for any progress bar.
@@ -40,25 +42,28 @@ int JobRunner::run(const QString &title, Work work, Done done)
     Job *raw = job.get();
     m_jobs[id] = std::move(job);
     connect(&raw->watcher, &QFutureWatcherBase::finished, this, [this, id] { finish(id); });
-    raw->watcher.setFuture(QtConcurrent::run([raw, work = std::move(work)]() -> core::Result<std::string> {
-        try {
-            return work(raw->progress);
-        } catch (const std::exception &e) {
-            // Core turns its own errors into values; this catches what slips through so a
-            // bug becomes a failed job, never a crashed workbench.
-            return core::Error{std::string("unexpected error: ") + e.what()};
-        }
-    }));
+    raw->watcher.setFuture(
+        QtConcurrent::run([raw, work = std::move(work)]() -> core::Result<std::string> {
+            try {
+                return work(raw->progress);
+            } catch (const std::exception &e) {
+                // Core turns its own errors into values; this catches what slips through so a
+                // bug becomes a failed job, never a crashed workbench.
+                return core::Error { std::string("unexpected error: ") + e.what() };
+            }
+        }));
     m_pollTimer->start();
     Q_EMIT jobStarted(id);
     return id;
 }
 
-int JobRunner::runOnWorkspace(const QString &title, const QString &workspacePath, WorkspaceWork work, Done done)
+int JobRunner::runOnWorkspace(
+    const QString &title, const QString &workspacePath, WorkspaceWork work, Done done)
 {
     return run(
         title,
-        [path = workspacePath.toStdString(), work = std::move(work)](core::jobs::Progress &progress) -> core::Result<std::string> {
+        [path = workspacePath.toStdString(), work = std::move(work)](
+            core::jobs::Progress &progress) -> core::Result<std::string> {
             if (path.empty())
                 return work(progress, nullptr);
             auto db = core::store::Database::open(path);
@@ -90,7 +95,8 @@ void JobRunner::finish(int id)
     job->state.progress = job->progress.snapshot();
     job->state.running = false;
     job->state.succeeded = result.ok();
-    job->state.outcome = QString::fromStdString(result.ok() ? result.value() : result.errorMessage());
+    job->state.outcome
+        = QString::fromStdString(result.ok() ? result.value() : result.errorMessage());
     if (job->done)
         job->done(job->state);
     Q_EMIT jobFinished(id);

@@ -48,8 +48,10 @@ public:
     // The one way a job touches a workspace (docs/architecture.md, "Database access"): the job
     // gets its own connection to `workspacePath`, opened on the worker thread, never the UI
     // thread's. An empty path runs the work with no workspace (null).
-    using WorkspaceWork = std::function<core::Result<std::string>(core::jobs::Progress &, core::store::Database *)>;
-    int runOnWorkspace(const QString &title, const QString &workspacePath, WorkspaceWork work, Done done = {});
+    using WorkspaceWork
+        = std::function<core::Result<std::string>(core::jobs::Progress &, core::store::Database *)>;
+    int runOnWorkspace(
+        const QString &title, const QString &workspacePath, WorkspaceWork work, Done done = {});
     void cancel(int id);
     void cancelAll();
     // Blocks until every job is done (for shutdown and tests).

@@ -15,10 +15,13 @@ enum Column { Title, State, Progress, Elapsed, Detail };
 }
 
 JobsPanel::JobsPanel(JobRunner *runner, QWidget *parent)
-    : QWidget(parent), m_runner(runner), m_list(new QTreeWidget(this)),
-      m_cancel(new QPushButton(tr("Cancel job"), this))
+    : QWidget(parent)
+    , m_runner(runner)
+    , m_list(new QTreeWidget(this))
+    , m_cancel(new QPushButton(tr("Cancel job"), this))
 {
-    m_list->setHeaderLabels({tr("Job"), tr("State"), tr("Progress"), tr("Elapsed"), tr("Detail")});
+    m_list->setHeaderLabels(
+        { tr("Job"), tr("State"), tr("Progress"), tr("Elapsed"), tr("Detail") });
     m_list->setRootIsDecorated(false);
     m_list->setAlternatingRowColors(true);
     m_list->header()->setSectionResizeMode(Detail, QHeaderView::Stretch);
@@ -37,7 +40,8 @@ JobsPanel::JobsPanel(JobRunner *runner, QWidget *parent)
     connect(runner, &JobRunner::jobProgress, this, &JobsPanel::update);
     connect(runner, &JobRunner::jobFinished, this, &JobsPanel::update);
     connect(m_list, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        const JobState *job = item ? m_runner->job(item->data(Title, Qt::UserRole).toInt()) : nullptr;
+        const JobState *job
+            = item ? m_runner->job(item->data(Title, Qt::UserRole).toInt()) : nullptr;
         m_cancel->setEnabled(job && job->running);
     });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
@@ -70,8 +74,8 @@ void JobsPanel::update(int id)
     else
         item->setText(State, job->succeeded ? tr("Done") : tr("Failed"));
     item->setForeground(State, !job->running && !job->succeeded ? QBrush(Qt::darkRed) : QBrush());
-    item->setText(Progress, p.total > 0 ? QStringLiteral("%1 / %2").arg(p.done).arg(p.total)
-                                        : QString::number(p.done));
+    item->setText(Progress,
+        p.total > 0 ? QStringLiteral("%1 / %2").arg(p.done).arg(p.total) : QString::number(p.done));
     item->setText(Elapsed, QString::fromStdString(core::jobs::formatDuration(p.elapsedSeconds)));
     item->setText(Detail, job->running ? describeProgress(*job) : job->outcome);
     item->setToolTip(Detail, item->text(Detail));

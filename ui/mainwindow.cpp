@@ -4,28 +4,28 @@
 #include "ui/pluginmanagerdialog.h"
 #include "ui/reportexportdialog.h"
 
-#include "core/index/index_job.h"
 #include "core/demo/demo_workspace.h"
+#include "core/index/index_job.h"
 #include "core/store/database.h"
+#include "core/store/index_store.h"
 #include "ui/aboutdialog.h"
+#include "ui/decompositionpanel.h"
 #include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
+#include "ui/formstate.h"
 #include "ui/indexdialog.h"
 #include "ui/jobrunner.h"
 #include "ui/jobspanel.h"
+#include "ui/matchpanel.h"
 #include "ui/progresssurface.h"
 #include "ui/promptinspector.h"
 #include "ui/steeringpanel.h"
-#include "ui/matchpanel.h"
-#include "ui/decompositionpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
-#include "ui/formstate.h"
-#include "core/store/index_store.h"
 
 #include <QComboBox>
-#include <QJsonDocument>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <QMessageBox>
@@ -34,8 +34,8 @@
 
 #include <QApplication>
 #include <QCloseEvent>
-#include <QDockWidget>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QMenuBar>
 #include <QSettings>
@@ -44,9 +44,11 @@
 namespace fscope::ui {
 
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_runner(new JobRunner(this)),
-      m_workspace(new WorkspaceActions(m_runner, this)), m_progress(new ProgressSurface(m_runner, this)),
-      m_workbench(new Workbench(m_runner, m_workspace, this))
+    : QMainWindow(parent)
+    , m_runner(new JobRunner(this))
+    , m_workspace(new WorkspaceActions(m_runner, this))
+    , m_progress(new ProgressSurface(m_runner, this))
+    , m_workbench(new Workbench(m_runner, m_workspace, this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/featurescope.png")));
@@ -61,12 +63,13 @@ MainWindow::MainWindow(QWidget *parent)
     createMenus();
     statusBar()->addPermanentWidget(m_progress);
     const QStringList pluginErrors = m_workbench->plugins()->errors();
-    statusBar()->showMessage(pluginErrors.isEmpty() ? tr("Ready")
-                                                    : tr("%n plugin(s) could not be loaded (Help > Plugins)", nullptr,
-                                                         static_cast<int>(pluginErrors.size())));
+    statusBar()->showMessage(pluginErrors.isEmpty()
+            ? tr("Ready")
+            : tr("%n plugin(s) could not be loaded (Help > Plugins)", nullptr,
+                static_cast<int>(pluginErrors.size())));
 
     connect(m_workspace, &WorkspaceActions::message, this,
-            [this](const QString &text) { statusBar()->showMessage(text, 10000); });
+        [this](const QString &text) { statusBar()->showMessage(text, 10000); });
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::updateTitle);
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::rememberWorkspace);
     connect(m_workspace, &WorkspaceActions::aboutToChangeWorkspace, this, &MainWindow::saveSession);
@@ -77,8 +80,8 @@ MainWindow::MainWindow(QWidget *parent)
 
 MainWindow::~MainWindow() = default;
 
-QDockWidget *MainWindow::addPanelDock(const QString &role, const QString &title, QWidget *panel,
-                                      Qt::DockWidgetArea area)
+QDockWidget *MainWindow::addPanelDock(
+    const QString &role, const QString &title, QWidget *panel, Qt::DockWidgetArea area)
 {
     auto *dock = new QDockWidget(title, this);
     dock->setObjectName(role + QStringLiteral("Dock")); // saveState() keys on object names
@@ -111,24 +114,29 @@ void MainWindow::createDocks()
     m_browser = new FeatureBrowser(m_workbench);
     addPanelDock(QStringLiteral("features"), tr("Features"), m_browser, Qt::LeftDockWidgetArea);
     m_inspector = new PromptInspector(m_workbench);
-    auto *prompt = addPanelDock(QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
+    auto *prompt = addPanelDock(
+        QStringLiteral("prompt"), tr("Prompt Inspector"), m_inspector, Qt::RightDockWidgetArea);
     m_steering = new SteeringPanel(m_workbench);
-    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"), scrollable(m_steering), Qt::RightDockWidgetArea);
+    auto *steering = addPanelDock(QStringLiteral("steering"), tr("Steering"),
+        scrollable(m_steering), Qt::RightDockWidgetArea);
     connect(m_steering, &SteeringPanel::openFeature, m_workbench, &Workbench::showFeature);
     connect(m_inspector, &PromptInspector::steerPrompt, m_steering, &SteeringPanel::setPrompt);
-    connect(m_workbench, &Workbench::steerRequested, this, [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
-        m_steering->setFeature(indexId, feature, mode);
-        steering->show();
-        steering->raise();
-    });
+    connect(m_workbench, &Workbench::steerRequested, this,
+        [this, steering](qint64 indexId, qint64 feature, const QString &mode) {
+            m_steering->setFeature(indexId, feature, mode);
+            steering->show();
+            steering->raise();
+        });
     m_decomposition = new DecompositionPanel(m_workbench);
-    connect(m_decomposition, &DecompositionPanel::openFeature, m_workbench, &Workbench::showFeature);
-    auto *decomposition = addPanelDock(QStringLiteral("decomposition"), tr("Decomposition"), scrollable(m_decomposition),
-                                       Qt::BottomDockWidgetArea);
+    connect(
+        m_decomposition, &DecompositionPanel::openFeature, m_workbench, &Workbench::showFeature);
+    auto *decomposition = addPanelDock(QStringLiteral("decomposition"), tr("Decomposition"),
+        scrollable(m_decomposition), Qt::BottomDockWidgetArea);
     m_match = new MatchPanel(m_workbench);
-    auto *match = addPanelDock(QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(m_match), Qt::BottomDockWidgetArea);
-    auto *jobs = addPanelDock(QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner),
-                              Qt::BottomDockWidgetArea);
+    auto *match = addPanelDock(
+        QStringLiteral("saeMatch"), tr("SAE Match"), scrollable(m_match), Qt::BottomDockWidgetArea);
+    auto *jobs = addPanelDock(
+        QStringLiteral("jobs"), tr("Jobs"), new JobsPanel(m_runner), Qt::BottomDockWidgetArea);
     tabifyDockWidget(prompt, steering);
     prompt->raise();
     tabifyDockWidget(decomposition, match);
@@ -158,7 +166,8 @@ void MainWindow::createMenus()
     });
     exportReport->setObjectName(QStringLiteral("actionExportReport"));
     exportReport->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    exportReport->setStatusTip(tr("Write feature reports (HTML, Markdown, PDF, JSON, Neuronpedia) for one feature or a list"));
+    exportReport->setStatusTip(tr("Write feature reports (HTML, Markdown, PDF, JSON, Neuronpedia) "
+                                  "for one feature or a list"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -201,8 +210,8 @@ void MainWindow::createMenus()
 void MainWindow::updateTitle(const QString &workspacePath)
 {
     setWindowTitle(workspacePath.isEmpty()
-                       ? tr("Featurescope")
-                       : tr("%1 - Featurescope").arg(QFileInfo(workspacePath).fileName()));
+            ? tr("Featurescope")
+            : tr("%1 - Featurescope").arg(QFileInfo(workspacePath).fileName()));
 }
 
 void MainWindow::restoreSettings()
@@ -221,8 +230,9 @@ void MainWindow::showEvent(QShowEvent *event)
     m_shown = true;
     // First start: dock sizes only take once the window has its real size.
     if (!m_stateRestored) {
-        resizeDocks({dock(QStringLiteral("features")), dock(QStringLiteral("prompt"))}, {width() / 4, width() / 4}, Qt::Horizontal);
-        resizeDocks({dock(QStringLiteral("decomposition"))}, {height() / 5}, Qt::Vertical);
+        resizeDocks({ dock(QStringLiteral("features")), dock(QStringLiteral("prompt")) },
+            { width() / 4, width() / 4 }, Qt::Horizontal);
+        resizeDocks({ dock(QStringLiteral("decomposition")) }, { height() / 5 }, Qt::Vertical);
     }
 }
 
@@ -246,7 +256,8 @@ void MainWindow::rebuildRecentMenu()
     m_recentMenu->clear();
     const QStringList recent = QSettings().value(QStringLiteral("recentWorkspaces")).toStringList();
     for (const QString &path : recent) {
-        QAction *a = m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { m_workspace->openWorkspaceAt(path); });
+        QAction *a = m_recentMenu->addAction(
+            QFileInfo(path).fileName(), this, [this, path] { m_workspace->openWorkspaceAt(path); });
         a->setStatusTip(path);
         a->setEnabled(QFileInfo::exists(path));
     }
@@ -257,8 +268,9 @@ void MainWindow::showIndexDialog()
 {
     if (!m_workspace->database()) {
         auto *box = new QMessageBox(QMessageBox::Information, tr("Index Corpus"),
-                                    tr("Open or create a workspace first (File > New Workspace): the index is stored in it."),
-                                    QMessageBox::Ok, this);
+            tr("Open or create a workspace first (File > New Workspace): the index is stored in "
+               "it."),
+            QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
         return;
@@ -286,30 +298,34 @@ int MainWindow::indexCorpus(const IndexSettings &s)
     // The job's own connection (runOnWorkspace): the UI keeps reading through its own meanwhile.
     return m_runner->runOnWorkspace(
         tr("Index %1").arg(s.corpus.join(QStringLiteral(", "))), m_workspace->workspacePath(),
-        [request](core::jobs::Progress &progress, core::store::Database *db) -> core::Result<std::string> {
+        [request](core::jobs::Progress &progress,
+            core::store::Database *db) -> core::Result<std::string> {
             if (!db)
-                return core::Error{"no workspace is open"};
+                return core::Error { "no workspace is open" };
             auto r = core::index::runIndexJob(*db, request, &progress);
             if (!r)
                 return r.error();
             int computed = 0;
             for (bool c : r->outcome.computed)
                 computed += c ? 1 : 0;
-            return "Indexed " + std::to_string(r->outcome.tokens) + " tokens for " + std::to_string(r->saeLabels.size())
-                   + " SAE(s) (" + std::to_string(computed) + " computed, "
-                   + std::to_string(r->saeLabels.size() - size_t(computed)) + " from the cache)";
+            return "Indexed " + std::to_string(r->outcome.tokens) + " tokens for "
+                + std::to_string(r->saeLabels.size()) + " SAE(s) (" + std::to_string(computed)
+                + " computed, " + std::to_string(r->saeLabels.size() - size_t(computed))
+                + " from the cache)";
         },
         [this](const JobState &job) {
             if (job.succeeded) {
                 statusBar()->showMessage(job.outcome, 10000);
                 m_workbench->refresh();
             } else if (!job.outcome.startsWith(QLatin1String("cancelled"))) {
-                auto *box = new QMessageBox(QMessageBox::Warning, tr("Indexing failed"), job.outcome, QMessageBox::Ok, this);
+                auto *box = new QMessageBox(QMessageBox::Warning, tr("Indexing failed"),
+                    job.outcome, QMessageBox::Ok, this);
                 box->setObjectName(QStringLiteral("errorMessage"));
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->open();
             } else {
-                statusBar()->showMessage(tr("Indexing cancelled; running it again resumes where it stopped."), 10000);
+                statusBar()->showMessage(
+                    tr("Indexing cancelled; running it again resumes where it stopped."), 10000);
             }
         });
 }
@@ -318,8 +334,8 @@ bool MainWindow::openDemo()
 {
     auto assets = core::demo::locateDemo();
     if (!assets) {
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo"), QString::fromStdString(assets.errorMessage()),
-                                    QMessageBox::Ok, this);
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo"),
+            QString::fromStdString(assets.errorMessage()), QMessageBox::Ok, this);
         box->setObjectName(QStringLiteral("errorMessage"));
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
@@ -330,11 +346,11 @@ bool MainWindow::openDemo()
     // Populate once the workspace is open (opening is a job too).
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(m_workspace, &WorkspaceActions::workspaceChanged, this,
-                          [this, connection, path, a = *assets](const QString &opened) {
-                              disconnect(*connection);
-                              if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
-                                  populateDemo(a);
-                          });
+        [this, connection, path, a = *assets](const QString &opened) {
+            disconnect(*connection);
+            if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
+                populateDemo(a);
+        });
     m_workspace->openWorkspaceAt(path);
     return true;
 }
@@ -344,9 +360,10 @@ void MainWindow::populateDemo(const core::demo::DemoAssets &a)
     auto indexIds = std::make_shared<std::vector<int64_t>>();
     m_runner->runOnWorkspace(
         tr("Index the demo corpus"), m_workspace->workspacePath(),
-        [a, indexIds](core::jobs::Progress &progress, core::store::Database *db) -> core::Result<std::string> {
+        [a, indexIds](core::jobs::Progress &progress,
+            core::store::Database *db) -> core::Result<std::string> {
             if (!db)
-                return core::Error{"no workspace is open"};
+                return core::Error { "no workspace is open" };
             core::demo::DemoWorkspace demo;
             FS_TRY(demo, core::demo::populateDemoWorkspace(*db, a, &progress));
             *indexIds = demo.indexIds;
@@ -355,7 +372,8 @@ void MainWindow::populateDemo(const core::demo::DemoAssets &a)
         [this, a, indexIds](const JobState &job) {
             if (!job.succeeded) {
                 if (!job.outcome.startsWith(QLatin1String("cancelled"))) {
-                    auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo indexing failed"), job.outcome, QMessageBox::Ok, this);
+                    auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo indexing failed"),
+                        job.outcome, QMessageBox::Ok, this);
                     box->setObjectName(QStringLiteral("errorMessage"));
                     box->setAttribute(Qt::WA_DeleteOnClose);
                     box->open();
@@ -406,8 +424,8 @@ constexpr int kSessionVersion = 1;
 
 std::vector<std::pair<const char *, QWidget *>> MainWindow::sessionPanels() const
 {
-    return {{"features", m_browser}, {"prompt", m_inspector}, {"steering", m_steering},
-            {"decomposition", m_decomposition}, {"saeMatch", m_match}};
+    return { { "features", m_browser }, { "prompt", m_inspector }, { "steering", m_steering },
+        { "decomposition", m_decomposition }, { "saeMatch", m_match } };
 }
 
 void MainWindow::saveSession()
@@ -418,16 +436,21 @@ void MainWindow::saveSession()
     QJsonObject panels;
     for (auto [role, panel] : sessionPanels())
         panels.insert(QLatin1String(role), saveFormState(panel));
-    QJsonObject session{{QStringLiteral("version"), kSessionVersion},
-                        {QStringLiteral("window"), QString::fromLatin1(saveState().toBase64())},
-                        {QStringLiteral("panels"), panels},
-                        {QStringLiteral("steeringExtraEdits"), m_steering->extraEdits()}};
+    QJsonObject session { { QStringLiteral("version"), kSessionVersion },
+        { QStringLiteral("window"), QString::fromLatin1(saveState().toBase64()) },
+        { QStringLiteral("panels"), panels },
+        { QStringLiteral("steeringExtraEdits"), m_steering->extraEdits() } };
     const FeatureRef current = m_workbench->current();
     if (current.valid())
         session.insert(QStringLiteral("current"),
-                       QJsonObject{{QStringLiteral("index"), current.indexId}, {QStringLiteral("feature"), current.feature}});
-    if (auto s = db->setMeta(kSessionKey, QJsonDocument(session).toJson(QJsonDocument::Compact).toStdString()); !s)
-        statusBar()->showMessage(tr("The session was not saved: %1").arg(QString::fromStdString(s.errorMessage())), 10000);
+            QJsonObject { { QStringLiteral("index"), current.indexId },
+                { QStringLiteral("feature"), current.feature } });
+    if (auto s = db->setMeta(
+            kSessionKey, QJsonDocument(session).toJson(QJsonDocument::Compact).toStdString());
+        !s)
+        statusBar()->showMessage(
+            tr("The session was not saved: %1").arg(QString::fromStdString(s.errorMessage())),
+            10000);
 }
 
 bool MainWindow::restoreSession()
@@ -440,20 +463,26 @@ bool MainWindow::restoreSession()
     if (!stored || stored->empty())
         return false;
     QJsonParseError error;
-    const QJsonObject session = QJsonDocument::fromJson(QByteArray::fromStdString(*stored), &error).object();
-    if (error.error != QJsonParseError::NoError || session.value(QStringLiteral("version")).toInt() != kSessionVersion) {
-        // A damaged or newer session is ignored (and replaced on the next save); nothing else is touched.
-        statusBar()->showMessage(tr("The workspace's saved session could not be read; starting fresh"), 10000);
+    const QJsonObject session
+        = QJsonDocument::fromJson(QByteArray::fromStdString(*stored), &error).object();
+    if (error.error != QJsonParseError::NoError
+        || session.value(QStringLiteral("version")).toInt() != kSessionVersion) {
+        // A damaged or newer session is ignored (and replaced on the next save); nothing else is
+        // touched.
+        statusBar()->showMessage(
+            tr("The workspace's saved session could not be read; starting fresh"), 10000);
         return false;
     }
-    restoreState(QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
+    restoreState(
+        QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
     const QJsonObject panels = session.value(QStringLiteral("panels")).toObject();
     for (auto [role, panel] : sessionPanels())
         restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
     m_steering->setExtraEdits(session.value(QStringLiteral("steeringExtraEdits")).toArray());
     // Restored choices do not emit the user's signals: the browser loads its index and filters.
     if (auto *combo = m_browser->findChild<QComboBox *>(QStringLiteral("indexCombo")))
-        if (combo->currentData().toLongLong() > 0 && combo->currentData().toLongLong() != m_browser->indexId())
+        if (combo->currentData().toLongLong() > 0
+            && combo->currentData().toLongLong() != m_browser->indexId())
             m_browser->selectIndex(combo->currentData().toLongLong());
     m_browser->applyFilter();
     const QJsonObject current = session.value(QStringLiteral("current")).toObject();

@@ -69,8 +69,8 @@ protected:
     void showEvent(QShowEvent *event) override;
 
 private:
-    QDockWidget *addPanelDock(const QString &role, const QString &title, QWidget *panel,
-                              Qt::DockWidgetArea area);
+    QDockWidget *addPanelDock(
+        const QString &role, const QString &title, QWidget *panel, Qt::DockWidgetArea area);
     void createDocks();
     void createMenus();
     void restoreSettings();

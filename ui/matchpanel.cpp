@@ -1,15 +1,14 @@
 #include "ui/matchpanel.h"
 
-
 #include "ui/jobrunner.h"
 #include "ui/plotstyle.h"
 #include "ui/qcustomplot_include.h"
 
-#include "core/store/index_store.h"
 #include "core/corpus/corpus.h"
 #include "core/match/match_series.h"
-#include "core/model/model_cache.h"
 #include "core/model/hooks.h"
+#include "core/model/model_cache.h"
+#include "core/store/index_store.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -29,7 +28,9 @@
 
 namespace fscope::ui {
 
-MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent), m_workbench(workbench)
+MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent)
+    : QWidget(parent)
+    , m_workbench(workbench)
 {
     auto *controls = new QWidget;
     auto *form = new QVBoxLayout(controls);
@@ -54,7 +55,7 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     form->addWidget(m_fold);
     m_cost = new QComboBox;
     m_cost->setObjectName(QStringLiteral("matchCost"));
-    for (const char *c : {"decoder", "all", "encoder", "cosine"})
+    for (const char *c : { "decoder", "all", "encoder", "cosine" })
         m_cost->addItem(QString::fromLatin1(c), QString::fromLatin1(c));
     m_solver = new QComboBox;
     m_solver->setObjectName(QStringLiteral("matchSolver"));
@@ -62,18 +63,20 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     m_solver->addItem(tr("Exact, dense matrix"), QStringLiteral("dense"));
     m_solver->addItem(tr("Exact, priced blocks"), QStringLiteral("priced"));
     m_solver->addItem(tr("Approximate, gap reported"), QStringLiteral("approximate"));
-    m_solver->setToolTip(tr("Automatic: the dense solver on a CPU, the priced one on a GPU or when the matrix would "
-                            "not fit in memory. Both prove the optimum. Approximate: nearest candidates only, with "
-                            "its distance to the optimum bounded by one pricing pass."));
+    m_solver->setToolTip(
+        tr("Automatic: the dense solver on a CPU, the priced one on a GPU or when the matrix would "
+           "not fit in memory. Both prove the optimum. Approximate: nearest candidates only, with "
+           "its distance to the optimum bounded by one pricing pass."));
     auto *costRow = new QFormLayout;
     costRow->addRow(tr("Cost"), m_cost);
     costRow->addRow(tr("Solver"), m_solver);
     form->addLayout(costRow);
     m_evaluate = new QCheckBox(tr("Hidden-state approximation (the index's model)"));
     m_evaluate->setObjectName(QStringLiteral("matchEvaluate"));
-    m_evaluate->setToolTip(tr("Decode layer A's permuted code with B's SAE, splice it in at B's hook and report EV, "
-                              "delta CE and KL on 16 contexts of an indexed corpus, against unfolded and unmatched "
-                              "permutations"));
+    m_evaluate->setToolTip(
+        tr("Decode layer A's permuted code with B's SAE, splice it in at B's hook and report EV, "
+           "delta CE and KL on 16 contexts of an indexed corpus, against unfolded and unmatched "
+           "permutations"));
     form->addWidget(m_evaluate);
     auto *runButton = new QPushButton(tr("Match"));
     runButton->setObjectName(QStringLiteral("matchRun"));
@@ -89,7 +92,7 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     m_evPlot = new QCustomPlot;
     m_evPlot->setObjectName(QStringLiteral("matchEvPlot"));
     m_evPlot->hide();
-    for (QCustomPlot *p : {m_linkPlot, m_chainPlot, m_evPlot}) {
+    for (QCustomPlot *p : { m_linkPlot, m_chainPlot, m_evPlot }) {
         applyPlotStyle(p);
         p->setMinimumSize(260, 180);
     }
@@ -136,7 +139,8 @@ MatchPanel::MatchPanel(Workbench *workbench, QWidget *parent) : QWidget(parent),
     });
     connect(clear, &QPushButton::clicked, m_saes, &QListWidget::clear);
     connect(runButton, &QPushButton::clicked, this, &MatchPanel::run);
-    connect(follow, &QPushButton::clicked, this, [this] { showChain(m_chainLayer->currentIndex(), m_chainFeature->value()); });
+    connect(follow, &QPushButton::clicked, this,
+        [this] { showChain(m_chainLayer->currentIndex(), m_chainFeature->value()); });
     connect(m_workbench, &Workbench::indexesChanged, this, [this] {
         if (m_saes->count() == 0)
             useWorkspaceSaes();
@@ -188,7 +192,7 @@ void MatchPanel::useWorkspaceSaes()
     std::map<std::pair<int64_t, std::string>, bool> byLayer; // layer, path
     for (const auto &info : *list)
         if (info.status == "done")
-            byLayer[{info.layer, info.saePath}] = true;
+            byLayer[{ info.layer, info.saePath }] = true;
     QStringList paths;
     for (const auto &[key, unused] : byLayer)
         paths << QString::fromStdString(key.second);
@@ -209,7 +213,8 @@ int MatchPanel::run()
     request->options.fold = m_fold->isChecked();
     if (auto cost = core::match::parseMatchCost(m_cost->currentData().toString().toStdString()))
         request->options.cost = *cost;
-    if (auto solver = core::match::parseMatchSolver(m_solver->currentData().toString().toStdString()))
+    if (auto solver
+        = core::match::parseMatchSolver(m_solver->currentData().toString().toStdString()))
         request->options.solver = *solver;
     auto out = std::make_shared<core::match::MatchSeries>();
     core::store::Database *db = m_workbench->database();
@@ -233,19 +238,21 @@ int MatchPanel::run()
                         break;
                     }
         if (modelPath.empty() || contextIds.empty()) {
-            m_status->setText(tr("The hidden-state approximation needs an index in this workspace (its model and corpus)."));
+            m_status->setText(tr("The hidden-state approximation needs an index in this workspace "
+                                 "(its model and corpus)."));
             return 0;
         }
     }
     core::model::ModelCache *models = &m_workbench->models();
-    auto work = [request, out, modelPath, contextIds, contextLength, models](core::jobs::Progress &progress,
-                                                                            core::store::Database *workspace) -> core::Result<std::string> {
+    auto work = [request, out, modelPath, contextIds, contextLength, models](
+                    core::jobs::Progress &progress,
+                    core::store::Database *workspace) -> core::Result<std::string> {
         core::model::ModelCache::Model model;
         if (!modelPath.empty()) {
             FS_TRY(model, models->model(modelPath, "cpu"));
             request->decoder = model.decoder.get();
             FS_TRY(request->modelFingerprint, core::store::fingerprintModel(modelPath));
-            request->contexts = at::tensor(contextIds, at::kLong).reshape({-1, contextLength});
+            request->contexts = at::tensor(contextIds, at::kLong).reshape({ -1, contextLength });
             request->specialTokens = core::corpus::specialTokens(*model.tokenizer);
         }
         core::match::MatchSeries s;
@@ -254,15 +261,15 @@ int MatchPanel::run()
         return std::string(out->cached ? "from the workspace" : "matched");
     };
     m_status->setText(tr("Matching %1 SAEs...").arg(paths.size()));
-    return m_workbench->runner()->runOnWorkspace(tr("SAE Match over %1 SAEs").arg(paths.size()), m_workbench->workspacePath(), work,
-                                                 [this, out](const JobState &state) {
-        if (!state.succeeded) {
-            m_status->setText(state.outcome);
-            return;
-        }
-        m_result = out;
-        showResult();
-    });
+    return m_workbench->runner()->runOnWorkspace(tr("SAE Match over %1 SAEs").arg(paths.size()),
+        m_workbench->workspacePath(), work, [this, out](const JobState &state) {
+            if (!state.succeeded) {
+                m_status->setText(state.outcome);
+                return;
+            }
+            m_result = out;
+            showResult();
+        });
 }
 
 void MatchPanel::showResult()
@@ -283,8 +290,9 @@ void MatchPanel::showResult()
             ++checked;
         }
     if (checked)
-        status += tr(". Data check on %1 indexed link(s): matched features share %2 of their top contexts "
-                     "(Jaccard; unmatched pairing %3).")
+        status += tr(
+            ". Data check on %1 indexed link(s): matched features share %2 of their top contexts "
+            "(Jaccard; unmatched pairing %3).")
                       .arg(checked)
                       .arg(matched / checked, 0, 'f', 2)
                       .arg(unmatched / checked, 0, 'f', 2);
@@ -296,7 +304,8 @@ void MatchPanel::showResult()
             worstRelative = l.result.relativeSolverGap();
         }
     if (worstGap > 0)
-        status += tr(". Approximate solve: at most %1 (%2%) above the optimal assignment cost on the worst link.")
+        status += tr(". Approximate solve: at most %1 (%2%) above the optimal assignment cost on "
+                     "the worst link.")
                       .arg(worstGap, 0, 'g', 3)
                       .arg(100 * worstRelative, 0, 'g', 2);
     m_status->setText(status);
@@ -318,11 +327,20 @@ void MatchPanel::showResult()
         bars->addData(double(k), l.result.meanMse);
         good->addData(double(k), 100 * l.result.goodShare);
         maxMse = std::max(maxMse, l.result.meanMse);
-        const QString name = QString::fromStdString(s.labels[size_t(l.from)] + "→" + s.labels[size_t(l.to)]);
+        const QString name
+            = QString::fromStdString(s.labels[size_t(l.from)] + "→" + s.labels[size_t(l.to)]);
         // Ticks name the layers only ("L0→L1"); the tooltip keeps the hook names.
-        auto layerOnly = [](const std::string &label) { return QString::fromStdString(label.substr(0, label.find(' '))); };
-        ticker->addTick(double(k), layerOnly(s.labels[size_t(l.from)]) + QStringLiteral("→") + layerOnly(s.labels[size_t(l.to)]));
-        QString tip = tr("%1: mean MSE %2, %3% good, %4 s").arg(name).arg(l.result.meanMse, 0, 'g', 4).arg(100 * l.result.goodShare, 0, 'f', 1).arg(l.result.seconds, 0, 'f', 2);
+        auto layerOnly = [](const std::string &label) {
+            return QString::fromStdString(label.substr(0, label.find(' ')));
+        };
+        ticker->addTick(double(k),
+            layerOnly(s.labels[size_t(l.from)]) + QStringLiteral("→")
+                + layerOnly(s.labels[size_t(l.to)]));
+        QString tip = tr("%1: mean MSE %2, %3% good, %4 s")
+                          .arg(name)
+                          .arg(l.result.meanMse, 0, 'g', 4)
+                          .arg(100 * l.result.goodShare, 0, 'f', 1)
+                          .arg(l.result.seconds, 0, 'f', 2);
         if (l.overlap)
             tip += tr("\ntop-context Jaccard: matched %1 (good %2, weak %3) vs unmatched %4")
                        .arg(l.overlap->matched, 0, 'f', 3)
@@ -380,9 +398,11 @@ void MatchPanel::showResult()
         for (size_t k = 0; k < schemes.size(); ++k) {
             auto *g = m_evPlot->addGraph();
             // Every scheme counts the same positions (special tokens excluded); say how many.
-            g->setName(tr("%1 (%2 tokens)").arg(QString::fromStdString(schemes[k].name)).arg(schemes[k].tokens));
-            static const QColor colours[] = {QColor(0x2c, 0xa0, 0x2c), QColor(0xff, 0x7f, 0x0e), QColor(0x7f, 0x7f, 0x7f),
-                                             QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28)};
+            g->setName(tr("%1 (%2 tokens)")
+                           .arg(QString::fromStdString(schemes[k].name))
+                           .arg(schemes[k].tokens));
+            static const QColor colours[] = { QColor(0x2c, 0xa0, 0x2c), QColor(0xff, 0x7f, 0x0e),
+                QColor(0x7f, 0x7f, 0x7f), QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28) };
             g->setPen(QPen(colours[k % 5], 2));
             g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
             for (size_t li = 0; li < s.links.size(); ++li)
@@ -433,23 +453,30 @@ void MatchPanel::showChain(int layer, qint64 feature)
                     indexOf[info.saePath] = info.id;
     for (size_t k = 0; k < chain.size(); ++k) {
         if (k > 0) {
-            auto *link = new QLabel(std::isnan(mse[k - 1]) ? QStringLiteral("–") : QStringLiteral("→\n%1").arg(mse[k - 1], 0, 'g', 3));
+            auto *link = new QLabel(std::isnan(mse[k - 1])
+                    ? QStringLiteral("–")
+                    : QStringLiteral("→\n%1").arg(mse[k - 1], 0, 'g', 3));
             link->setAlignment(Qt::AlignCenter);
-            link->setToolTip(tr("folded-decoder MSE of this link (%1)").arg(good[k - 1] ? tr("good match") : tr("weak match")));
+            link->setToolTip(tr("folded-decoder MSE of this link (%1)")
+                                 .arg(good[k - 1] ? tr("good match") : tr("weak match")));
             link->setStyleSheet(good[k - 1] ? QString() : QStringLiteral("color: gray"));
             m_chainStrip->addWidget(link);
         }
         auto *card = new QToolButton;
         const auto &step = chain[k];
-        card->setText(QStringLiteral("%1\n#%2").arg(QString::fromStdString(m_result->labels[k])).arg(step.feature));
+        card->setText(QStringLiteral("%1\n#%2")
+                          .arg(QString::fromStdString(m_result->labels[k]))
+                          .arg(step.feature));
         card->setToolButtonStyle(Qt::ToolButtonTextOnly);
         card->setMinimumWidth(70);
         const auto it = indexOf.find(m_result->saePaths[k]);
         card->setEnabled(step.feature >= 0 && it != indexOf.end());
-        card->setToolTip(it == indexOf.end() ? tr("Index this SAE to open its dashboard") : tr("Open this feature's dashboard"));
+        card->setToolTip(it == indexOf.end() ? tr("Index this SAE to open its dashboard")
+                                             : tr("Open this feature's dashboard"));
         if (it != indexOf.end()) {
             const qint64 indexId = it->second, f = step.feature;
-            connect(card, &QToolButton::clicked, this, [this, indexId, f] { m_workbench->showFeature(indexId, f); });
+            connect(card, &QToolButton::clicked, this,
+                [this, indexId, f] { m_workbench->showFeature(indexId, f); });
         }
         m_chainStrip->addWidget(card);
     }

@@ -6,17 +6,17 @@
 
 #include <QApplication>
 #include <QBuffer>
+#include <QClipboard>
 #include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QInputDialog>
+#include <QMenu>
 #include <QMessageBox>
+#include <QPalette>
 #include <QSaveFile>
 #include <QSettings>
 #include <QSvgGenerator>
-#include <QClipboard>
-#include <QFileDialog>
-#include <QFileInfo>
-#include <QMenu>
-#include <QPalette>
 #include <QToolTip>
 
 namespace fscope::ui {
@@ -32,20 +32,23 @@ QColor toColor(const core::report::Rgb &c)
 void savePlotInteractively(QCustomPlot *plot)
 {
     QSettings settings;
-    const QString dir = settings.value(QStringLiteral("plots/lastDir"), QDir::homePath()).toString();
+    const QString dir
+        = settings.value(QStringLiteral("plots/lastDir"), QDir::homePath()).toString();
     QString name = plot->objectName().isEmpty() ? QStringLiteral("plot") : plot->objectName();
-    const QString path = QFileDialog::getSaveFileName(
-        plot, QObject::tr("Save plot"), dir + QLatin1Char('/') + name + QStringLiteral(".png"),
-        QObject::tr("PNG image (*.png);;SVG vector image (*.svg);;PDF (*.pdf);;JPEG image (*.jpg)"));
+    const QString path = QFileDialog::getSaveFileName(plot, QObject::tr("Save plot"),
+        dir + QLatin1Char('/') + name + QStringLiteral(".png"),
+        QObject::tr(
+            "PNG image (*.png);;SVG vector image (*.svg);;PDF (*.pdf);;JPEG image (*.jpg)"));
     if (path.isEmpty())
         return;
     settings.setValue(QStringLiteral("plots/lastDir"), QFileInfo(path).absolutePath());
     int dpi = settings.value(QStringLiteral("plots/dpi"), 192).toInt();
     const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == QLatin1String("png") || suffix == QLatin1String("jpg") || suffix == QLatin1String("jpeg")) {
+    if (suffix == QLatin1String("png") || suffix == QLatin1String("jpg")
+        || suffix == QLatin1String("jpeg")) {
         bool ok = false;
         dpi = QInputDialog::getInt(plot, QObject::tr("Image resolution"),
-                                   QObject::tr("Dots per inch (96 = screen size, 300 = print):"), dpi, 48, 1200, 1, &ok);
+            QObject::tr("Dots per inch (96 = screen size, 300 = print):"), dpi, 48, 1200, 1, &ok);
         if (!ok)
             return;
         settings.setValue(QStringLiteral("plots/dpi"), dpi);
@@ -95,7 +98,7 @@ void applyPlotStyle(QCustomPlot *plot)
     QColor grid = text;
     grid.setAlpha(40);
     plot->setBackground(pal.brush(QPalette::Base));
-    for (QCPAxis *axis : {plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2}) {
+    for (QCPAxis *axis : { plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2 }) {
         axis->setBasePen(QPen(text, 1));
         axis->setTickPen(QPen(text, 1));
         axis->setSubTickPen(QPen(text, 1));
@@ -114,12 +117,15 @@ void applyPlotStyle(QCustomPlot *plot)
     plot->setAntialiasedElements(QCP::aeAll);
     if (plot->contextMenuPolicy() != Qt::CustomContextMenu) {
         plot->setContextMenuPolicy(Qt::CustomContextMenu);
-        QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint &pos) {
-            QMenu menu(plot);
-            menu.addAction(QObject::tr("Save Plot As..."), plot, [plot] { savePlotInteractively(plot); });
-            menu.addAction(QObject::tr("Copy Plot"), plot, [plot] { QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0)); });
-            menu.exec(plot->mapToGlobal(pos));
-        });
+        QObject::connect(
+            plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint &pos) {
+                QMenu menu(plot);
+                menu.addAction(
+                    QObject::tr("Save Plot As..."), plot, [plot] { savePlotInteractively(plot); });
+                menu.addAction(QObject::tr("Copy Plot"), plot,
+                    [plot] { QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0)); });
+                menu.exec(plot->mapToGlobal(pos));
+            });
     }
 }
 
@@ -139,7 +145,9 @@ bool exportPlot(QCustomPlot *plot, const QString &path, int dpi, QString *error)
         svg.setSize(plot->size());
         svg.setViewBox(QRect(QPoint(0, 0), plot->size()));
         svg.setResolution(96);
-        if (auto *title = plot->plotLayout()->rowCount() > 0 ? qobject_cast<QCPTextElement *>(plot->plotLayout()->element(0, 0)) : nullptr)
+        if (auto *title = plot->plotLayout()->rowCount() > 0
+                ? qobject_cast<QCPTextElement *>(plot->plotLayout()->element(0, 0))
+                : nullptr)
             svg.setTitle(title->text());
         svg.setDescription(QStringLiteral("Featurescope plot"));
         QCPPainter painter;
@@ -147,7 +155,8 @@ bool exportPlot(QCustomPlot *plot, const QString &path, int dpi, QString *error)
             plot->toPainter(&painter, plot->width(), plot->height());
             painter.end();
             QSaveFile file(path);
-            ok = file.open(QIODevice::WriteOnly) && file.write(buffer.data()) == buffer.size() && file.commit();
+            ok = file.open(QIODevice::WriteOnly) && file.write(buffer.data()) == buffer.size()
+                && file.commit();
         }
     } else if (suffix == QLatin1String("png")) {
         ok = plot->savePng(path, 0, 0, scale, -1, dpi, QCP::ruDotsPerInch);
@@ -156,7 +165,8 @@ bool exportPlot(QCustomPlot *plot, const QString &path, int dpi, QString *error)
     } else if (suffix == QLatin1String("bmp")) {
         ok = plot->saveBmp(path, 0, 0, scale, dpi, QCP::ruDotsPerInch);
     } else if (error) {
-        *error = QObject::tr("%1: unknown image type (use .png, .svg, .pdf, .jpg or .bmp)").arg(path);
+        *error
+            = QObject::tr("%1: unknown image type (use .png, .svg, .pdf, .jpg or .bmp)").arg(path);
     }
     if (!ok && error && error->isEmpty())
         *error = QObject::tr("%1: cannot be written").arg(path);

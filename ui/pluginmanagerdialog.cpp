@@ -18,11 +18,15 @@ enum Column { Enabled, Name, Version, Status, Source, Columns };
 }
 
 PluginManagerDialog::PluginManagerDialog(plugins::PluginManager *manager, QWidget *parent)
-    : QDialog(parent), m_manager(manager), m_table(new QTableWidget(0, Columns)), m_paths(new QLabel)
+    : QDialog(parent)
+    , m_manager(manager)
+    , m_table(new QTableWidget(0, Columns))
+    , m_paths(new QLabel)
 {
     setWindowTitle(tr("Plugins"));
     setObjectName(QStringLiteral("pluginManagerDialog"));
-    m_table->setHorizontalHeaderLabels({tr("On"), tr("Plugin"), tr("Version"), tr("Status"), tr("File")});
+    m_table->setHorizontalHeaderLabels(
+        { tr("On"), tr("Plugin"), tr("Version"), tr("Status"), tr("File") });
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -31,9 +35,11 @@ PluginManagerDialog::PluginManagerDialog(plugins::PluginManager *manager, QWidge
     connect(m_table, &QTableWidget::itemChanged, this, [this](QTableWidgetItem *item) {
         if (m_filling || item->column() != Enabled)
             return;
-        m_manager->setEnabled(item->data(Qt::UserRole).toString(), item->checkState() == Qt::Checked);
+        m_manager->setEnabled(
+            item->data(Qt::UserRole).toString(), item->checkState() == Qt::Checked);
     });
-    connect(m_manager, &plugins::PluginManager::pluginsChanged, this, &PluginManagerDialog::refresh);
+    connect(
+        m_manager, &plugins::PluginManager::pluginsChanged, this, &PluginManagerDialog::refresh);
 
     m_paths->setWordWrap(true);
     m_paths->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -58,14 +64,16 @@ void PluginManagerDialog::refresh()
         const plugins::PluginSpec &s = specs[row];
         auto *on = new QTableWidgetItem;
         on->setData(Qt::UserRole, s.id);
-        on->setFlags(s.error.isEmpty() || s.loaded ? Qt::ItemIsEnabled | Qt::ItemIsUserCheckable : Qt::NoItemFlags);
+        on->setFlags(s.error.isEmpty() || s.loaded ? Qt::ItemIsEnabled | Qt::ItemIsUserCheckable
+                                                   : Qt::NoItemFlags);
         on->setCheckState(s.enabled ? Qt::Checked : Qt::Unchecked);
         m_table->setItem(row, Enabled, on);
         auto *name = new QTableWidgetItem(s.name);
         name->setToolTip(QStringLiteral("%1\n%2\n%3").arg(s.id, s.description, s.vendor));
         m_table->setItem(row, Name, name);
         m_table->setItem(row, Version, new QTableWidgetItem(s.version));
-        auto *source = new QTableWidgetItem(s.builtIn ? tr("built in") : QFileInfo(s.filePath).fileName());
+        auto *source
+            = new QTableWidgetItem(s.builtIn ? tr("built in") : QFileInfo(s.filePath).fileName());
         source->setToolTip(s.filePath);
         m_table->setItem(row, Source, source);
         QString status;

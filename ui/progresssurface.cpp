@@ -15,7 +15,8 @@ QString describeProgress(const JobState &job)
     QString text = QString::fromStdString(p.message.empty() ? job.title.toStdString() : p.message);
     if (p.total > 0) {
         const double eta = core::jobs::estimateSecondsLeft(p.done, p.total, p.elapsedSeconds);
-        text += QStringLiteral("  ETA %1").arg(QString::fromStdString(core::jobs::formatDuration(eta)));
+        text += QStringLiteral("  ETA %1")
+                    .arg(QString::fromStdString(core::jobs::formatDuration(eta)));
     }
     if (p.cancelled)
         text += QStringLiteral("  (cancelling)");
@@ -23,8 +24,11 @@ QString describeProgress(const JobState &job)
 }
 
 ProgressSurface::ProgressSurface(JobRunner *runner, QWidget *parent)
-    : QWidget(parent), m_runner(runner), m_label(new QLabel(this)), m_bar(new QProgressBar(this)),
-      m_cancel(new QToolButton(this))
+    : QWidget(parent)
+    , m_runner(runner)
+    , m_label(new QLabel(this))
+    , m_bar(new QProgressBar(this))
+    , m_cancel(new QToolButton(this))
 {
     setObjectName(QStringLiteral("progressSurface"));
     auto *layout = new QHBoxLayout(this);

@@ -1,8 +1,8 @@
 #include "ui/promptinspector.h"
 
-#include "core/store/index_store.h"
 #include "core/analysis/prompt_analysis.h"
 #include "core/model/model_cache.h"
+#include "core/store/index_store.h"
 #include "ui/jobrunner.h"
 #include "ui/tokenhtml.h"
 
@@ -20,9 +20,14 @@
 namespace fscope::ui {
 
 PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
-    : QWidget(parent), m_workbench(workbench), m_prompt(new QPlainTextEdit(this)), m_sae(new QComboBox(this)),
-      m_run(new QPushButton(tr("Inspect"), this)), m_tokens(new QTextBrowser(this)), m_caption(new QLabel(this)),
-      m_features(new QTableWidget(this))
+    : QWidget(parent)
+    , m_workbench(workbench)
+    , m_prompt(new QPlainTextEdit(this))
+    , m_sae(new QComboBox(this))
+    , m_run(new QPushButton(tr("Inspect"), this))
+    , m_tokens(new QTextBrowser(this))
+    , m_caption(new QLabel(this))
+    , m_features(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("promptInspector"));
     m_prompt->setObjectName(QStringLiteral("promptEdit"));
@@ -40,7 +45,7 @@ PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
     m_caption->setWordWrap(true);
     m_features->setObjectName(QStringLiteral("promptFeatures"));
     m_features->setColumnCount(3);
-    m_features->setHorizontalHeaderLabels({tr("Feature"), tr("Activation"), tr("Label")});
+    m_features->setHorizontalHeaderLabels({ tr("Feature"), tr("Activation"), tr("Label") });
     m_features->verticalHeader()->hide();
     m_features->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_features->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -65,7 +70,7 @@ PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
     auto *ablateButton = new QPushButton(tr("Ablate..."));
     ablateButton->setObjectName(QStringLiteral("promptAblate"));
     ablateButton->setToolTip(tr("Ablate the selected feature on this prompt"));
-    for (QPushButton *b : {steerButton, ablateButton}) {
+    for (QPushButton *b : { steerButton, ablateButton }) {
         b->setEnabled(false);
         // The dock may be narrow: the buttons shrink rather than widen the window.
         b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
@@ -79,22 +84,24 @@ PromptInspector::PromptInspector(Workbench *workbench, QWidget *parent)
         Q_EMIT steerPrompt(m_resultText); // the prompt the features were read from
         Q_EMIT m_workbench->steerRequested(m_resultIndex, m_feature, mode);
     };
-    connect(steerButton, &QPushButton::clicked, this, [request] { request(QStringLiteral("add")); });
-    connect(ablateButton, &QPushButton::clicked, this, [request] { request(QStringLiteral("ablate")); });
-    connect(m_features, &QTableWidget::currentCellChanged, this, [this, steerButton, ablateButton](int row) {
-        const bool any = row >= 0 && m_features->item(row, 0);
-        steerButton->setEnabled(any);
-        ablateButton->setEnabled(any);
-    });
+    connect(
+        steerButton, &QPushButton::clicked, this, [request] { request(QStringLiteral("add")); });
+    connect(ablateButton, &QPushButton::clicked, this,
+        [request] { request(QStringLiteral("ablate")); });
+    connect(m_features, &QTableWidget::currentCellChanged, this,
+        [this, steerButton, ablateButton](int row) {
+            const bool any = row >= 0 && m_features->item(row, 0);
+            steerButton->setEnabled(any);
+            ablateButton->setEnabled(any);
+        });
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_prompt);
     layout->addLayout(controls);
     layout->addWidget(splitter, 1);
 
-    connect(m_run, &QPushButton::clicked, this, [this] {
-        inspect(m_prompt->toPlainText(), m_sae->currentData().toLongLong());
-    });
+    connect(m_run, &QPushButton::clicked, this,
+        [this] { inspect(m_prompt->toPlainText(), m_sae->currentData().toLongLong()); });
     connect(m_tokens, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
         selectToken(url.toString().section(QLatin1Char(':'), 1).toInt());
     });
@@ -125,8 +132,9 @@ void PromptInspector::reloadSaes()
 int PromptInspector::inspect(const QString &text, qint64 indexId)
 {
     if (text.trimmed().isEmpty() || indexId <= 0 || !m_workbench->database()) {
-        m_caption->setText(indexId <= 0 ? tr("Index a corpus first: the inspector uses the index's model and SAE.")
-                                        : tr("Type a prompt first."));
+        m_caption->setText(indexId <= 0
+                ? tr("Index a corpus first: the inspector uses the index's model and SAE.")
+                : tr("Type a prompt first."));
         return 0;
     }
     const auto key = std::make_pair(text, indexId);
@@ -148,14 +156,16 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
     m_caption->setText(tr("Running..."));
     return m_workbench->runner()->run(
         tr("Inspect prompt"),
-        [models, result, info = *info, prompt = text.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+        [models, result, info = *info, prompt = text.toStdString()](
+            core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Loading " + info.modelPath);
             core::model::ModelCache::Model model;
             FS_TRY(model, models->model(info.modelPath));
             std::shared_ptr<core::sae::Sae> sae;
             FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
             progress.setMessage("Running the prompt");
-            FS_TRY(*result, core::analysis::analyzePrompt(*model.decoder, *model.tokenizer, *sae, prompt));
+            FS_TRY(*result,
+                core::analysis::analyzePrompt(*model.decoder, *model.tokenizer, *sae, prompt));
             return std::to_string(result->ids.size()) + " tokens through " + info.saeLabel;
         },
         [this, key, result, indexId](const JobState &job) {
@@ -177,8 +187,9 @@ void PromptInspector::showResult()
     m_token = -1;
     m_feature = -1;
     fillFeatures(topFeaturesOfPrompt());
-    m_caption->setText(tr("Top features of the whole prompt (by their max over tokens). Click a token for its own; "
-                          "double-click a feature for its dashboard."));
+    m_caption->setText(tr(
+        "Top features of the whole prompt (by their max over tokens). Click a token for its own; "
+        "double-click a feature for its dashboard."));
     renderTokens();
 }
 
@@ -217,8 +228,11 @@ void PromptInspector::selectToken(int token)
     m_feature = -1;
     fillFeatures(topFeaturesOfToken(token));
     m_caption->setText(m_result->special[static_cast<size_t>(token)]
-                           ? tr("'%1' is a special token: not analysed.").arg(displayToken(m_result->tokens[static_cast<size_t>(token)]))
-                           : tr("Top features of token %1, '%2'.").arg(token).arg(displayToken(m_result->tokens[static_cast<size_t>(token)])));
+            ? tr("'%1' is a special token: not analysed.")
+                  .arg(displayToken(m_result->tokens[static_cast<size_t>(token)]))
+            : tr("Top features of token %1, '%2'.")
+                  .arg(token)
+                  .arg(displayToken(m_result->tokens[static_cast<size_t>(token)])));
     renderTokens();
 }
 
@@ -259,7 +273,8 @@ void PromptInspector::renderTokens()
     // With a feature selected: its heatmap; otherwise each token's strongest activation.
     std::vector<TokenSpan> spans;
     float scale = 0;
-    const auto it = m_feature >= 0 ? m_result->activations.find(m_feature) : m_result->activations.end();
+    const auto it
+        = m_feature >= 0 ? m_result->activations.find(m_feature) : m_result->activations.end();
     for (size_t t = 0; t < m_result->tokens.size(); ++t) {
         float v = 0;
         if (it != m_result->activations.end())
@@ -267,12 +282,14 @@ void PromptInspector::renderTokens()
         else if (!m_result->perToken[t].empty())
             v = m_result->perToken[t].front().value;
         scale = std::max(scale, v);
-        spans.push_back({displayToken(m_result->tokens[t]), v, int(t) == m_token});
+        spans.push_back({ displayToken(m_result->tokens[t]), v, int(t) == m_token });
     }
-    QString caption = it != m_result->activations.end() ? tr("Feature %1 on each token").arg(m_feature)
-                                                        : tr("Strongest feature activation of each token");
-    m_tokens->setHtml(QStringLiteral("<p><i>%1</i></p><p style=\"line-height:150%\">%2</p>")
-                          .arg(caption.toHtmlEscaped(), tokensToHtml(spans, scale, QStringLiteral("tok:"))));
+    QString caption = it != m_result->activations.end()
+        ? tr("Feature %1 on each token").arg(m_feature)
+        : tr("Strongest feature activation of each token");
+    m_tokens->setHtml(
+        QStringLiteral("<p><i>%1</i></p><p style=\"line-height:150%\">%2</p>")
+            .arg(caption.toHtmlEscaped(), tokensToHtml(spans, scale, QStringLiteral("tok:"))));
 }
 
 QString PromptInspector::tokensHtml() const

@@ -51,10 +51,18 @@ bool parseFeatureIds(const QString &text, std::vector<qint64> *out, QString *bad
 }
 
 ReportExportDialog::ReportExportDialog(Workbench *workbench, QWidget *parent)
-    : QDialog(parent), m_workbench(workbench), m_index(new QComboBox), m_current(new QRadioButton(tr("Current feature"))),
-      m_fromList(new QRadioButton(tr("Feature list"))), m_labelled(new QRadioButton(tr("Every labelled feature"))),
-      m_fromIds(new QRadioButton(tr("Features"))), m_list(new QComboBox), m_ids(new QLineEdit), m_format(new QComboBox),
-      m_path(new QLineEdit), m_error(new QLabel)
+    : QDialog(parent)
+    , m_workbench(workbench)
+    , m_index(new QComboBox)
+    , m_current(new QRadioButton(tr("Current feature")))
+    , m_fromList(new QRadioButton(tr("Feature list")))
+    , m_labelled(new QRadioButton(tr("Every labelled feature")))
+    , m_fromIds(new QRadioButton(tr("Features")))
+    , m_list(new QComboBox)
+    , m_ids(new QLineEdit)
+    , m_format(new QComboBox)
+    , m_path(new QLineEdit)
+    , m_error(new QLabel)
 {
     setWindowTitle(tr("Export Feature Report"));
     setObjectName(QStringLiteral("reportExportDialog"));
@@ -70,7 +78,8 @@ ReportExportDialog::ReportExportDialog(Workbench *workbench, QWidget *parent)
     if (auto *db = workbench->database())
         if (auto lists = core::store::featureLists(*db))
             for (const auto &l : *lists)
-                m_list->addItem(tr("%1 (%2)").arg(QString::fromStdString(l.name)).arg(l.items), QString::fromStdString(l.name));
+                m_list->addItem(tr("%1 (%2)").arg(QString::fromStdString(l.name)).arg(l.items),
+                    QString::fromStdString(l.name));
     m_fromList->setEnabled(m_list->count() > 0);
     m_ids->setPlaceholderText(tr("e.g. 3, 17, 40-49"));
     (current.valid() ? m_current : m_labelled)->setChecked(true);
@@ -127,7 +136,8 @@ void ReportExportDialog::updateSuffix()
     if (!exporter)
         return;
     const QFileInfo info(m_path->text());
-    m_path->setText(info.path() + QLatin1Char('/') + info.completeBaseName() + QLatin1Char('.') + exporter->fileSuffix());
+    m_path->setText(info.path() + QLatin1Char('/') + info.completeBaseName() + QLatin1Char('.')
+        + exporter->fileSuffix());
 }
 
 void ReportExportDialog::browse()
@@ -135,7 +145,8 @@ void ReportExportDialog::browse()
     auto *exporter = reportExporter(m_workbench, m_format->currentData().toString());
     if (!exporter)
         return;
-    const QString path = askReportPath(this, exporter, QFileInfo(m_path->text()).completeBaseName());
+    const QString path
+        = askReportPath(this, exporter, QFileInfo(m_path->text()).completeBaseName());
     if (!path.isEmpty())
         m_path->setText(path);
 }
@@ -168,20 +179,26 @@ std::vector<qint64> ReportExportDialog::chosenFeatures(QString *error) const
                     if (auto items = core::store::featureListItems(*db, l.id, info->saeId))
                         features.assign(items->begin(), items->end());
         if (features.empty())
-            *error = tr("The list holds no feature of %1.").arg(QString::fromStdString(info->saeLabel));
+            *error = tr("The list holds no feature of %1.")
+                         .arg(QString::fromStdString(info->saeLabel));
     } else if (m_labelled->isChecked()) {
         if (auto labels = core::store::allLabels(*db, info->saeId))
             for (const auto &l : *labels)
                 features.push_back(l.first);
         if (features.empty())
-            *error = tr("No feature of %1 has a label yet.").arg(QString::fromStdString(info->saeLabel));
+            *error = tr("No feature of %1 has a label yet.")
+                         .arg(QString::fromStdString(info->saeLabel));
     } else {
         QString bad;
         if (!parseFeatureIds(m_ids->text(), &features, &bad))
-            *error = bad.isEmpty() ? tr("Type feature ids, e.g. 3, 17, 40-49.") : tr("'%1' is not a feature id or range.").arg(bad);
+            *error = bad.isEmpty() ? tr("Type feature ids, e.g. 3, 17, 40-49.")
+                                   : tr("'%1' is not a feature id or range.").arg(bad);
         for (qint64 f : features)
             if (f >= info->dSae) {
-                *error = tr("Feature %1 is outside %2 (0..%3).").arg(f).arg(QString::fromStdString(info->saeLabel)).arg(info->dSae - 1);
+                *error = tr("Feature %1 is outside %2 (0..%3).")
+                             .arg(f)
+                             .arg(QString::fromStdString(info->saeLabel))
+                             .arg(info->dSae - 1);
                 features.clear();
                 break;
             }
@@ -201,7 +218,8 @@ int ReportExportDialog::startExport()
     m_error->setText(error);
     if (!error.isEmpty())
         return 0;
-    return startReportExport(m_workbench, exporter, m_index->currentData().toLongLong(), features, m_path->text().trimmed());
+    return startReportExport(m_workbench, exporter, m_index->currentData().toLongLong(), features,
+        m_path->text().trimmed());
 }
 
 } // namespace fscope::ui

@@ -13,21 +13,24 @@
 
 namespace fscope::ui {
 
-SteeringEdits::SteeringEdits(QWidget *parent) : QWidget(parent), m_table(new QTableWidget(0, 3, this))
+SteeringEdits::SteeringEdits(QWidget *parent)
+    : QWidget(parent)
+    , m_table(new QTableWidget(0, 3, this))
 {
     m_table->setObjectName(QStringLiteral("steerExtraEdits"));
-    m_table->setHorizontalHeaderLabels({tr("Feature / vector"), tr("Edit"), tr("Value")});
+    m_table->setHorizontalHeaderLabels({ tr("Feature / vector"), tr("Edit"), tr("Value") });
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setMaximumHeight(90);
-    m_table->setToolTip(tr("Applied together with the edit above (which Sweep varies), at the same positions"));
+    m_table->setToolTip(
+        tr("Applied together with the edit above (which Sweep varies), at the same positions"));
     auto *buttons = new QHBoxLayout;
     auto *addCurrent = new QPushButton(tr("Add current"), this);
     addCurrent->setToolTip(tr("Keep the feature, edit and strength above as a fixed edit"));
     auto *addVector = new QPushButton(tr("Add vector..."), this);
     auto *remove = new QPushButton(tr("Remove"), this);
-    for (QPushButton *b : {addCurrent, addVector, remove}) {
+    for (QPushButton *b : { addCurrent, addVector, remove }) {
         b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
         buttons->addWidget(b, 1);
     }
@@ -37,7 +40,8 @@ SteeringEdits::SteeringEdits(QWidget *parent) : QWidget(parent), m_table(new QTa
     layout->addLayout(buttons);
     connect(addCurrent, &QPushButton::clicked, this, &SteeringEdits::addCurrentRequested);
     connect(addVector, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Steering vector"), {}, tr("Vectors (*.npy *.safetensors)"));
         if (!f.isEmpty())
             Q_EMIT vectorChosen(f);
     });
@@ -95,9 +99,11 @@ QJsonArray SteeringEdits::toJson() const
     QJsonArray out;
     for (const Edit &e : edits()) {
         if (!e.vectorPath.isEmpty())
-            out.append(QJsonObject{{QStringLiteral("vector"), e.vectorPath}, {QStringLiteral("value"), e.value}});
+            out.append(QJsonObject {
+                { QStringLiteral("vector"), e.vectorPath }, { QStringLiteral("value"), e.value } });
         else
-            out.append(QJsonObject{{QStringLiteral("feature"), e.feature}, {QStringLiteral("mode"), e.mode}, {QStringLiteral("value"), e.value}});
+            out.append(QJsonObject { { QStringLiteral("feature"), e.feature },
+                { QStringLiteral("mode"), e.mode }, { QStringLiteral("value"), e.value } });
     }
     return out;
 }
@@ -108,10 +114,12 @@ void SteeringEdits::setJson(const QJsonArray &edits)
     for (const QJsonValue &v : edits) {
         const QJsonObject o = v.toObject();
         if (o.contains(QStringLiteral("vector")))
-            addVector(o.value(QStringLiteral("vector")).toString(), o.value(QStringLiteral("value")).toDouble());
+            addVector(o.value(QStringLiteral("vector")).toString(),
+                o.value(QStringLiteral("value")).toDouble());
         else if (o.contains(QStringLiteral("feature")))
-            addFeature(o.value(QStringLiteral("feature")).toInteger(), o.value(QStringLiteral("mode")).toString(),
-                       o.value(QStringLiteral("value")).toDouble());
+            addFeature(o.value(QStringLiteral("feature")).toInteger(),
+                o.value(QStringLiteral("mode")).toString(),
+                o.value(QStringLiteral("value")).toDouble());
     }
 }
 

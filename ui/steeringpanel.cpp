@@ -1,11 +1,11 @@
 #include "ui/steeringpanel.h"
 
-#include "core/store/index_store.h"
 #include "core/model/model_cache.h"
 #include "core/steer/steer_job.h"
 #include "core/steer/steering.h"
 #include "core/steer/steering_vector.h"
 #include "core/store/database.h"
+#include "core/store/index_store.h"
 #include "ui/jobrunner.h"
 #include "ui/steeringedits.h"
 #include "ui/steeringresults.h"
@@ -42,18 +42,30 @@ struct SteeringPanel::Job {
     std::vector<core::steer::SteerResult> results;
     std::vector<double> strengths;
     std::vector<core::steer::AblationEffect> ablation;
-    std::vector<std::string> baseTokens, steeredTokens; // per result: token texts (of the first/each)
+    std::vector<std::string> baseTokens,
+        steeredTokens; // per result: token texts (of the first/each)
     std::vector<std::string> steeredTexts;
     std::vector<std::pair<std::string, std::pair<double, double>>> next; // token, (base, steered)
     bool cached = false;
 };
 
 SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
-    : QWidget(parent), m_workbench(workbench), m_index(new QComboBox(this)), m_feature(new QSpinBox(this)),
-      m_mode(new QComboBox(this)), m_strength(new QDoubleSpinBox(this)), m_timesMax(new QCheckBox(tr("× max activation"), this)),
-      m_positions(new QComboBox(this)), m_prompt(new QPlainTextEdit(this)), m_maxTokens(new QSpinBox(this)),
-      m_temperature(new QDoubleSpinBox(this)), m_seed(new QSpinBox(this)), m_target(new QLineEdit(this)), m_status(new QLabel(this)),
-      m_extraEdits(new SteeringEdits(this)), m_results(new SteeringResults(this))
+    : QWidget(parent)
+    , m_workbench(workbench)
+    , m_index(new QComboBox(this))
+    , m_feature(new QSpinBox(this))
+    , m_mode(new QComboBox(this))
+    , m_strength(new QDoubleSpinBox(this))
+    , m_timesMax(new QCheckBox(tr("× max activation"), this))
+    , m_positions(new QComboBox(this))
+    , m_prompt(new QPlainTextEdit(this))
+    , m_maxTokens(new QSpinBox(this))
+    , m_temperature(new QDoubleSpinBox(this))
+    , m_seed(new QSpinBox(this))
+    , m_target(new QLineEdit(this))
+    , m_status(new QLabel(this))
+    , m_extraEdits(new SteeringEdits(this))
+    , m_results(new SteeringResults(this))
 {
     setObjectName(QStringLiteral("steeringPanel"));
     m_index->setObjectName(QStringLiteral("steerSae"));
@@ -83,7 +95,8 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     m_temperature->setRange(0, 5);
     m_temperature->setObjectName(QStringLiteral("steerTemperature"));
     m_temperature->setSingleStep(0.1);
-    m_temperature->setToolTip(tr("0 = greedy; otherwise sampled with the seed (the same seed for both runs)"));
+    m_temperature->setToolTip(
+        tr("0 = greedy; otherwise sampled with the seed (the same seed for both runs)"));
     m_seed->setRange(0, 1 << 30);
     m_seed->setObjectName(QStringLiteral("steerSeed"));
     m_target->setObjectName(QStringLiteral("steerTarget"));
@@ -107,7 +120,8 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     connect(m_extraEdits, &SteeringEdits::addCurrentRequested, this, [this] {
         addExtraFeature(m_feature->value(), m_mode->currentData().toString(), m_strength->value());
     });
-    connect(m_extraEdits, &SteeringEdits::vectorChosen, this, [this](const QString &path) { addExtraVector(path, m_strength->value()); });
+    connect(m_extraEdits, &SteeringEdits::vectorChosen, this,
+        [this](const QString &path) { addExtraVector(path, m_strength->value()); });
     form->addRow(tr("Prompt:"), m_prompt);
     auto *genRow = new QHBoxLayout;
     genRow->addWidget(new QLabel(tr("tokens"), this));
@@ -125,7 +139,8 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     auto *sweep = new QPushButton(tr("Sweep"), this);
     sweep->setToolTip(tr("The metrics over strengths from -|a| to |a|"));
     auto *ablate = new QPushButton(tr("Ablation study"), this);
-    ablate->setToolTip(tr("Ablate each of the 20 features most active at the prompt's last token, one at a time"));
+    ablate->setToolTip(
+        tr("Ablate each of the 20 features most active at the prompt's last token, one at a time"));
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(run);
     buttons->addWidget(sweep);
@@ -139,10 +154,12 @@ SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     layout->addWidget(m_results, 1);
 
     connect(run, &QPushButton::clicked, this, &SteeringPanel::runComparison);
-    connect(sweep, &QPushButton::clicked, this, [this] { runSweep(std::max(1.0, std::abs(m_strength->value())), 9); });
+    connect(sweep, &QPushButton::clicked, this,
+        [this] { runSweep(std::max(1.0, std::abs(m_strength->value())), 9); });
     connect(ablate, &QPushButton::clicked, this, &SteeringPanel::runAblationStudy);
-    connect(m_results, &SteeringResults::featureActivated, this,
-            [this](qint64 feature) { Q_EMIT openFeature(m_index->currentData().toLongLong(), feature); });
+    connect(m_results, &SteeringResults::featureActivated, this, [this](qint64 feature) {
+        Q_EMIT openFeature(m_index->currentData().toLongLong(), feature);
+    });
     connect(m_workbench, &Workbench::indexesChanged, this, &SteeringPanel::reloadIndexes);
 }
 
@@ -190,7 +207,8 @@ void SteeringPanel::setFeature(qint64 indexId, qint64 feature, const QString &mo
     m_index->setCurrentIndex(m_index->findData(QVariant::fromValue<qint64>(indexId)));
     m_feature->setValue(int(feature));
     m_mode->setCurrentIndex(std::max(0, m_mode->findData(mode)));
-    m_status->setText(tr("Feature %1 ready to %2: set a prompt and press Compare.").arg(feature).arg(mode));
+    m_status->setText(
+        tr("Feature %1 ready to %2: set a prompt and press Compare.").arg(feature).arg(mode));
 }
 
 void SteeringPanel::setPrompt(const QString &text)
@@ -225,12 +243,14 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     job->mode = m_mode->currentData().toString().toStdString();
     job->feature = m_feature->value();
     if (job->feature >= info->dSae) {
-        *problem = tr("Feature %1 is not in this SAE (%2 features).").arg(job->feature).arg(info->dSae);
+        *problem
+            = tr("Feature %1 is not in this SAE (%2 features).").arg(job->feature).arg(info->dSae);
         return nullptr;
     }
     job->strength = m_strength->value();
     job->timesMax = m_timesMax->isChecked();
-    static const char *const policies[] = {"all", "prompt", "generated"}; // by PositionPolicy::Kind
+    static const char *const policies[]
+        = { "all", "prompt", "generated" }; // by PositionPolicy::Kind
     job->positions = policies[std::clamp(m_positions->currentData().toInt(), 0, 2)];
     job->prompt = m_prompt->toPlainText().toStdString();
     job->target = m_target->text().toStdString();
@@ -252,8 +272,9 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     return job;
 }
 
-core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &models, const std::shared_ptr<Job> &job,
-                                                     core::jobs::Progress &progress, core::store::Database *workspace)
+core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &models,
+    const std::shared_ptr<Job> &job, core::jobs::Progress &progress,
+    core::store::Database *workspace)
 {
     progress.begin(0, "Loading " + job->info.modelPath);
     core::model::ModelCache::Model model;
@@ -273,7 +294,7 @@ core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &m
     request.strengths = job->strengths;
     request.timesMax = job->timesMax;
     if (!job->target.empty())
-        request.targets = {job->target};
+        request.targets = { job->target };
     request.generation = job->generation;
     request.extras = job->extras;
     core::steer::SteerJobResult run;
@@ -291,8 +312,10 @@ core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &m
     for (int64_t t : first.steeredTokens)
         job->steeredTokens.push_back(core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(t)));
     for (const auto &n : first.nextToken)
-        job->next.push_back({core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(n.token)), {n.base, n.steered}});
-    return std::to_string(job->results.size()) + " steering run(s) on " + job->info.saeLabel + (job->cached ? " (cached)" : "");
+        job->next.push_back({ core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(n.token)),
+            { n.base, n.steered } });
+    return std::to_string(job->results.size()) + " steering run(s) on " + job->info.saeLabel
+        + (job->cached ? " (cached)" : "");
 }
 
 int SteeringPanel::runComparison()
@@ -303,20 +326,20 @@ int SteeringPanel::runComparison()
         m_status->setText(problem);
         return 0;
     }
-    job->strengths = {job->strength};
+    job->strengths = { job->strength };
     core::model::ModelCache *models = &m_workbench->models();
     auto work = [models, job](core::jobs::Progress &progress, core::store::Database *workspace) {
         return runStrengths(*models, job, progress, workspace);
     };
     m_status->setText(tr("Running..."));
-    return m_workbench->runner()->runOnWorkspace(tr("Steer feature %1").arg(job->feature), m_workbench->workspacePath(), work,
-                                                 [this, job](const JobState &state) {
-        if (!state.succeeded) {
-            m_status->setText(state.outcome);
-            return;
-        }
-        showComparison(*job);
-    });
+    return m_workbench->runner()->runOnWorkspace(tr("Steer feature %1").arg(job->feature),
+        m_workbench->workspacePath(), work, [this, job](const JobState &state) {
+            if (!state.succeeded) {
+                m_status->setText(state.outcome);
+                return;
+            }
+            showComparison(*job);
+        });
 }
 
 void SteeringPanel::showComparison(const Job &job)
@@ -331,17 +354,22 @@ void SteeringPanel::showComparison(const Job &job)
         steered << displayToken(t);
     QVector<SteeringResults::NextToken> next;
     for (const auto &[token, p] : job.next)
-        next.append({displayToken(token), p.first, p.second});
+        next.append({ displayToken(token), p.first, p.second });
     m_results->showComparison(base, steered, next);
-    QString status = tr("%1 feature %2 by %3%6: mean KL(steered || base) %4 nats; steered text perplexity under the base model %5")
+    QString status = tr("%1 feature %2 by %3%6: mean KL(steered || base) %4 nats; steered text "
+                        "perplexity under the base model %5")
                          .arg(QString::fromStdString(job.mode))
                          .arg(job.feature)
                          .arg(job.strengths.front(), 0, 'g', 4)
                          .arg(r.klMean, 0, 'g', 4)
                          .arg(r.steeredPerplexityUnderBase, 0, 'f', 2)
-                         .arg(job.extras.empty() ? QString() : tr(" with %n more edit(s) from the list", nullptr, int(job.extras.size())));
+                         .arg(job.extras.empty() ? QString()
+                                                 : tr(" with %n more edit(s) from the list",
+                                                     nullptr, int(job.extras.size())));
     if (!r.targetLogProbDelta.empty())
-        status += tr("; target log-prob %1 → %2").arg(r.baseTarget[0], 0, 'f', 3).arg(r.steeredTarget[0], 0, 'f', 3);
+        status += tr("; target log-prob %1 → %2")
+                      .arg(r.baseTarget[0], 0, 'f', 3)
+                      .arg(r.steeredTarget[0], 0, 'f', 3);
     if (job.cached)
         status += tr(" (from the workspace cache)");
     m_status->setText(status);
@@ -365,23 +393,23 @@ int SteeringPanel::runSweep(double limit, int points)
         return runStrengths(*models, job, progress, workspace);
     };
     m_status->setText(tr("Sweeping..."));
-    return m_workbench->runner()->runOnWorkspace(tr("Sweep feature %1").arg(job->feature), m_workbench->workspacePath(), work,
-                                                 [this, job](const JobState &state) {
-        if (!state.succeeded) {
+    return m_workbench->runner()->runOnWorkspace(tr("Sweep feature %1").arg(job->feature),
+        m_workbench->workspacePath(), work, [this, job](const JobState &state) {
+            if (!state.succeeded) {
+                m_status->setText(state.outcome);
+                return;
+            }
+            std::vector<SteeringResults::SweepPoint> points;
+            QStringList texts;
+            for (size_t i = 0; i < job->results.size(); ++i) {
+                const auto &r = job->results[i];
+                const double d = r.targetLogProbDelta.empty() ? 0.0 : r.targetLogProbDelta[0];
+                points.push_back({ job->strengths[i], r.klMean, d, r.steeredPerplexityUnderBase });
+                texts << QString::fromStdString(job->steeredTexts[i]).toHtmlEscaped();
+            }
+            m_results->showSweep(std::move(points), texts, !job->target.empty());
             m_status->setText(state.outcome);
-            return;
-        }
-        std::vector<SteeringResults::SweepPoint> points;
-        QStringList texts;
-        for (size_t i = 0; i < job->results.size(); ++i) {
-            const auto &r = job->results[i];
-            const double d = r.targetLogProbDelta.empty() ? 0.0 : r.targetLogProbDelta[0];
-            points.push_back({job->strengths[i], r.klMean, d, r.steeredPerplexityUnderBase});
-            texts << QString::fromStdString(job->steeredTexts[i]).toHtmlEscaped();
-        }
-        m_results->showSweep(std::move(points), texts, !job->target.empty());
-        m_status->setText(state.outcome);
-    });
+        });
 }
 
 int SteeringPanel::runAblationStudy()
@@ -398,25 +426,30 @@ int SteeringPanel::runAblationStudy()
         FS_TRY(model, models->model(job->info.modelPath));
         std::shared_ptr<core::sae::Sae> sae;
         FS_TRY(sae, models->sae(job->info.saePath, job->info.hook, model.decoder->device()));
-        const auto prompt = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value()).ids;
+        const auto prompt
+            = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value())
+                  .ids;
         std::optional<int64_t> target;
         if (!job->target.empty()) {
             int64_t id = 0;
             FS_TRY(id, core::steer::singleToken(*model.tokenizer, job->target));
             target = id;
         }
-        FS_TRY(job->ablation, core::steer::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
+        FS_TRY(job->ablation,
+            core::steer::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
         return std::to_string(job->ablation.size()) + " features ablated";
     };
     m_status->setText(tr("Ablating..."));
-    return m_workbench->runner()->run(tr("Ablation study"), work, [this, job](const JobState &state) {
-        if (!state.succeeded) {
-            m_status->setText(state.outcome);
-            return;
-        }
-        m_results->showAblation(job->ablation, !job->target.empty());
-        m_status->setText(tr("%1. Double-click a row for the feature's dashboard.").arg(state.outcome));
-    });
+    return m_workbench->runner()->run(
+        tr("Ablation study"), work, [this, job](const JobState &state) {
+            if (!state.succeeded) {
+                m_status->setText(state.outcome);
+                return;
+            }
+            m_results->showAblation(job->ablation, !job->target.empty());
+            m_status->setText(
+                tr("%1. Double-click a row for the feature's dashboard.").arg(state.outcome));
+        });
 }
 
 QString SteeringPanel::baseText() const

@@ -26,8 +26,7 @@ class QPlainTextEdit;
 class QSpinBox;
 
 namespace fscope::core {
-template <typename T>
-class Result;
+template <typename T> class Result;
 namespace model {
 class ModelCache;
 }
@@ -83,8 +82,9 @@ private:
     struct Job;
     std::shared_ptr<Job> prepare(QString *problem) const;
     // Loads the model and SAE and runs job->strengths, each from the workspace cache when there.
-    static core::Result<std::string> runStrengths(core::model::ModelCache &models, const std::shared_ptr<Job> &job,
-                                                  core::jobs::Progress &progress, core::store::Database *workspace);
+    static core::Result<std::string> runStrengths(core::model::ModelCache &models,
+        const std::shared_ptr<Job> &job, core::jobs::Progress &progress,
+        core::store::Database *workspace);
     void showComparison(const Job &job);
     void reloadIndexes();
 

@@ -35,7 +35,8 @@ QString continuationHtml(const QStringList &tokens, const QStringList &other)
         QString t = tokens[i].toHtmlEscaped();
         if (i >= other.size() || other[i] != tokens[i]) {
             const QColor bg = highlightColor(0.6);
-            t = QStringLiteral("<span style=\"background-color:%1;color:%2\">%3</span>").arg(bg.name(), textColorOn(bg).name(), t);
+            t = QStringLiteral("<span style=\"background-color:%1;color:%2\">%3</span>")
+                    .arg(bg.name(), textColorOn(bg).name(), t);
         }
         html += t;
     }
@@ -45,18 +46,23 @@ QString continuationHtml(const QStringList &tokens, const QStringList &other)
 } // namespace
 
 SteeringResults::SteeringResults(QWidget *parent)
-    : QTabWidget(parent), m_base(new QTextBrowser(this)), m_steered(new QTextBrowser(this)), m_next(new QTableWidget(this)),
-      m_sweepMetric(new QComboBox(this)), m_sweepPlot(plot(QStringLiteral("sweepPlot"), tr("Strength sweep"), this)),
-      m_sweepDetail(new QLabel(this)), m_ablationPlot(plot(QStringLiteral("ablationPlot"), tr("Ablation effects"), this)),
-      m_ablation(new QTableWidget(this))
+    : QTabWidget(parent)
+    , m_base(new QTextBrowser(this))
+    , m_steered(new QTextBrowser(this))
+    , m_next(new QTableWidget(this))
+    , m_sweepMetric(new QComboBox(this))
+    , m_sweepPlot(plot(QStringLiteral("sweepPlot"), tr("Strength sweep"), this))
+    , m_sweepDetail(new QLabel(this))
+    , m_ablationPlot(plot(QStringLiteral("ablationPlot"), tr("Ablation effects"), this))
+    , m_ablation(new QTableWidget(this))
 {
-    for (QTextBrowser *b : {m_base, m_steered})
+    for (QTextBrowser *b : { m_base, m_steered })
         b->setMinimumHeight(60);
     m_base->setObjectName(QStringLiteral("baseText"));
     m_steered->setObjectName(QStringLiteral("steeredText"));
     m_next->setObjectName(QStringLiteral("nextTokenTable"));
     m_next->setColumnCount(3);
-    m_next->setHorizontalHeaderLabels({tr("Next token"), tr("Base p"), tr("Steered p")});
+    m_next->setHorizontalHeaderLabels({ tr("Next token"), tr("Base p"), tr("Steered p") });
     m_next->verticalHeader()->hide();
     m_next->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_next->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -89,7 +95,8 @@ SteeringResults::SteeringResults(QWidget *parent)
 
     m_ablation->setObjectName(QStringLiteral("ablationTable"));
     m_ablation->setColumnCount(4);
-    m_ablation->setHorizontalHeaderLabels({tr("Feature"), tr("Activation"), tr("Δ log p(target)"), tr("KL")});
+    m_ablation->setHorizontalHeaderLabels(
+        { tr("Feature"), tr("Activation"), tr("Δ log p(target)"), tr("KL") });
     m_ablation->verticalHeader()->hide();
     m_ablation->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_ablation->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -107,18 +114,21 @@ SteeringResults::SteeringResults(QWidget *parent)
         if (auto *i = m_ablation->item(row, 0))
             Q_EMIT featureActivated(i->text().toLongLong());
     });
-    connect(m_sweepPlot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *, int index, QMouseEvent *) {
-        if (index >= 0 && index < m_sweepTexts.size())
-            m_sweepDetail->setText(tr("strength %1 (KL %2, Δ log p(target) %3, perplexity %4): %5")
-                                       .arg(m_sweep[size_t(index)][0])
-                                       .arg(m_sweep[size_t(index)][1], 0, 'g', 3)
-                                       .arg(m_sweep[size_t(index)][2], 0, 'f', 3)
-                                       .arg(m_sweep[size_t(index)][3], 0, 'f', 2)
-                                       .arg(m_sweepTexts[index]));
-    });
+    connect(m_sweepPlot, &QCustomPlot::plottableClick, this,
+        [this](QCPAbstractPlottable *, int index, QMouseEvent *) {
+            if (index >= 0 && index < m_sweepTexts.size())
+                m_sweepDetail->setText(
+                    tr("strength %1 (KL %2, Δ log p(target) %3, perplexity %4): %5")
+                        .arg(m_sweep[size_t(index)][0])
+                        .arg(m_sweep[size_t(index)][1], 0, 'g', 3)
+                        .arg(m_sweep[size_t(index)][2], 0, 'f', 3)
+                        .arg(m_sweep[size_t(index)][3], 0, 'f', 2)
+                        .arg(m_sweepTexts[index]));
+        });
 }
 
-void SteeringResults::showComparison(const QStringList &baseTokens, const QStringList &steeredTokens, const QVector<NextToken> &next)
+void SteeringResults::showComparison(
+    const QStringList &baseTokens, const QStringList &steeredTokens, const QVector<NextToken> &next)
 {
     m_baseTokens = baseTokens;
     m_steeredTokens = steeredTokens;
@@ -135,7 +145,8 @@ void SteeringResults::showComparison(const QStringList &baseTokens, const QStrin
     setCurrentIndex(0);
 }
 
-void SteeringResults::showSweep(std::vector<SweepPoint> points, const QStringList &texts, bool hasTarget)
+void SteeringResults::showSweep(
+    std::vector<SweepPoint> points, const QStringList &texts, bool hasTarget)
 {
     m_sweep = std::move(points);
     m_sweepTexts = texts;
@@ -174,7 +185,8 @@ void SteeringResults::plotSweep()
     m_sweepPlot->replot();
 }
 
-void SteeringResults::showAblation(const std::vector<core::steer::AblationEffect> &effects, bool byTarget)
+void SteeringResults::showAblation(
+    const std::vector<core::steer::AblationEffect> &effects, bool byTarget)
 {
     m_ablation->setRowCount(0);
     QVector<double> keys, values;
@@ -185,12 +197,16 @@ void SteeringResults::showAblation(const std::vector<core::steer::AblationEffect
         m_ablation->insertRow(row);
         m_ablation->setItem(row, 0, tableItem(QString::number(e.feature), true));
         m_ablation->setItem(row, 1, tableItem(QString::number(double(e.activation), 'g', 4), true));
-        m_ablation->setItem(row, 2, tableItem(byTarget ? QString::number(e.targetLogProbDelta, 'f', 4) : QString(), true));
+        m_ablation->setItem(row, 2,
+            tableItem(byTarget ? QString::number(e.targetLogProbDelta, 'f', 4) : QString(), true));
         m_ablation->setItem(row, 3, tableItem(QString::number(e.kl, 'g', 4), true));
         keys << row + 1;
         values << (byTarget ? e.targetLogProbDelta : e.kl);
         names << QString::number(e.feature);
-        tips << tr("feature %1: %2 %3").arg(e.feature).arg(byTarget ? tr("Δ log p(target)") : tr("KL")).arg(values.back(), 0, 'g', 4);
+        tips << tr("feature %1: %2 %3")
+                    .arg(e.feature)
+                    .arg(byTarget ? tr("Δ log p(target)") : tr("KL"))
+                    .arg(values.back(), 0, 'g', 4);
     }
     m_ablationPlot->clearPlottables();
     auto *bars = new QCPBars(m_ablationPlot->xAxis, m_ablationPlot->yAxis);
@@ -201,7 +217,8 @@ void SteeringResults::showAblation(const std::vector<core::steer::AblationEffect
     ticker->addTicks(keys, names);
     m_ablationPlot->xAxis->setTicker(ticker);
     m_ablationPlot->xAxis->setTickLabelRotation(60);
-    m_ablationPlot->yAxis->setLabel(byTarget ? tr("Δ log p(target) when ablated") : tr("KL(ablated || base)"));
+    m_ablationPlot->yAxis->setLabel(
+        byTarget ? tr("Δ log p(target) when ablated") : tr("KL(ablated || base)"));
     m_ablationPlot->rescaleAxes();
     m_ablationPlot->xAxis->setRange(0.3, keys.size() + 0.7);
     installBarTooltips(m_ablationPlot, bars, tips);

@@ -35,7 +35,8 @@ public:
 
     explicit SteeringResults(QWidget *parent = nullptr);
 
-    void showComparison(const QStringList &baseTokens, const QStringList &steeredTokens, const QVector<NextToken> &next);
+    void showComparison(const QStringList &baseTokens, const QStringList &steeredTokens,
+        const QVector<NextToken> &next);
     void showSweep(std::vector<SweepPoint> points, const QStringList &texts, bool hasTarget);
     void showAblation(const std::vector<core::steer::AblationEffect> &effects, bool byTarget);
 

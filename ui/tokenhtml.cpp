@@ -19,15 +19,18 @@ QColor highlightColor(double t)
 {
     t = std::clamp(t, 0.0, 1.0);
     const QColor base = QApplication::palette().color(QPalette::Base);
-    const QColor hot(core::report::kHighlightColor.r, core::report::kHighlightColor.g, core::report::kHighlightColor.b);
+    const QColor hot(core::report::kHighlightColor.r, core::report::kHighlightColor.g,
+        core::report::kHighlightColor.b);
     const double a = core::report::highlightOpacity(t);
-    return QColor::fromRgbF(float(base.redF() * (1 - a) + hot.redF() * a), float(base.greenF() * (1 - a) + hot.greenF() * a),
-                            float(base.blueF() * (1 - a) + hot.blueF() * a));
+    return QColor::fromRgbF(float(base.redF() * (1 - a) + hot.redF() * a),
+        float(base.greenF() * (1 - a) + hot.greenF() * a),
+        float(base.blueF() * (1 - a) + hot.blueF() * a));
 }
 
 QColor textColorOn(const QColor &background)
 {
-    const double luminance = 0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF();
+    const double luminance
+        = 0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF();
     return luminance > 0.5 ? QColor(Qt::black) : QColor(Qt::white);
 }
 
@@ -54,12 +57,18 @@ QString tokensToHtml(const std::vector<TokenSpan> &tokens, float scale, const QS
         QString style;
         if (t.value > 0) {
             const QColor bg = highlightColor(intensity);
-            style = QStringLiteral("background-color:%1;color:%2;").arg(bg.name(), textColorOn(bg).name());
+            style = QStringLiteral("background-color:%1;color:%2;")
+                        .arg(bg.name(), textColorOn(bg).name());
         } else {
-            style = QStringLiteral("color:%1;").arg(QApplication::palette().color(QPalette::Text).name());
+            style = QStringLiteral("color:%1;")
+                        .arg(QApplication::palette().color(QPalette::Text).name());
         }
-        style += t.marked ? QStringLiteral("font-weight:bold;text-decoration:underline;") : QStringLiteral("text-decoration:none;");
-        html += QStringLiteral("<a href=\"%1%2\" style=\"%3\">%4</a>").arg(anchorPrefix).arg(i).arg(style, t.text.toHtmlEscaped());
+        style += t.marked ? QStringLiteral("font-weight:bold;text-decoration:underline;")
+                          : QStringLiteral("text-decoration:none;");
+        html += QStringLiteral("<a href=\"%1%2\" style=\"%3\">%4</a>")
+                    .arg(anchorPrefix)
+                    .arg(i)
+                    .arg(style, t.text.toHtmlEscaped());
     }
     flush();
     return html + QStringLiteral("</span>");

@@ -23,6 +23,7 @@ struct TokenSpan {
 };
 
 // `anchorPrefix` + index names each token's link ("tok:3:" + "7").
-QString tokensToHtml(const std::vector<TokenSpan> &tokens, float scale, const QString &anchorPrefix);
+QString tokensToHtml(
+    const std::vector<TokenSpan> &tokens, float scale, const QString &anchorPrefix);
 
 } // namespace fscope::ui

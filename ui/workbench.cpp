@@ -1,7 +1,7 @@
 #include "ui/workbench.h"
 
-#include "core/store/index_store.h"
 #include "core/model/model_cache.h"
+#include "core/store/index_store.h"
 #include "plugins/host/pluginmanager.h"
 #include "ui/workspaceactions.h"
 
@@ -12,9 +12,13 @@
 namespace fscope::ui {
 
 Workbench::Workbench(JobRunner *runner, WorkspaceActions *workspace, QObject *parent)
-    : QObject(parent), m_runner(runner), m_workspace(workspace), m_models(std::make_unique<core::model::ModelCache>()),
-      m_plugins(new plugins::PluginManager(this)),
-      m_back(new QAction(tr("&Back"), this)), m_forward(new QAction(tr("&Forward"), this))
+    : QObject(parent)
+    , m_runner(runner)
+    , m_workspace(workspace)
+    , m_models(std::make_unique<core::model::ModelCache>())
+    , m_plugins(new plugins::PluginManager(this))
+    , m_back(new QAction(tr("&Back"), this))
+    , m_forward(new QAction(tr("&Forward"), this))
 {
     m_back->setObjectName(QStringLiteral("actionBack"));
     m_forward->setObjectName(QStringLiteral("actionForward"));
@@ -47,7 +51,8 @@ void Workbench::fillIndexChoice(QComboBox *combo) const
         if (auto list = core::store::listIndexes(*db))
             for (const auto &info : *list)
                 if (info.status == "done")
-                    combo->addItem(QString::fromStdString(info.saeLabel), QVariant::fromValue<qint64>(info.id));
+                    combo->addItem(QString::fromStdString(info.saeLabel),
+                        QVariant::fromValue<qint64>(info.id));
     const int row = combo->findData(QVariant::fromValue<qint64>(keep));
     if (row >= 0)
         combo->setCurrentIndex(row);
@@ -65,7 +70,7 @@ QString Workbench::workspacePath() const
 
 void Workbench::showFeature(qint64 indexId, qint64 feature)
 {
-    const FeatureRef target{indexId, feature};
+    const FeatureRef target { indexId, feature };
     if (target == m_current || !target.valid())
         return;
     if (m_current.valid())

@@ -32,7 +32,10 @@ struct FeatureRef {
     qint64 indexId = 0;
     qint64 feature = -1;
     bool valid() const { return indexId > 0 && feature >= 0; }
-    bool operator==(const FeatureRef &o) const { return indexId == o.indexId && feature == o.feature; }
+    bool operator==(const FeatureRef &o) const
+    {
+        return indexId == o.indexId && feature == o.feature;
+    }
 };
 
 class Workbench : public QObject {

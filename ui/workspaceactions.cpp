@@ -3,8 +3,8 @@
 #include "core/io/inspect.h"
 #include "core/model/model_config.h"
 #include "core/sae/sae_io.h"
-#include "core/tokenize/tokenizer.h"
 #include "core/store/database.h"
+#include "core/tokenize/tokenizer.h"
 #include "ui/jobrunner.h"
 
 #include <QAction>
@@ -31,11 +31,13 @@ void showError(QWidget *parent, const QString &title, const QString &text)
 } // namespace
 
 WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
-    : QObject(dialogParent), m_runner(runner), m_dialogParent(dialogParent),
-      m_new(new QAction(tr("&New Workspace..."), this)),
-      m_open(new QAction(tr("&Open Workspace..."), this)),
-      m_openModel(new QAction(tr("Open &Model..."), this)),
-      m_addSae(new QAction(tr("Add &SAE..."), this))
+    : QObject(dialogParent)
+    , m_runner(runner)
+    , m_dialogParent(dialogParent)
+    , m_new(new QAction(tr("&New Workspace..."), this))
+    , m_open(new QAction(tr("&Open Workspace..."), this))
+    , m_openModel(new QAction(tr("Open &Model..."), this))
+    , m_addSae(new QAction(tr("Add &SAE..."), this))
 {
     m_new->setObjectName(QStringLiteral("actionNewWorkspace"));
     m_open->setObjectName(QStringLiteral("actionOpenWorkspace"));
@@ -43,33 +45,36 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
     m_addSae->setObjectName(QStringLiteral("actionAddSae"));
     m_new->setShortcut(QKeySequence::New);
     m_open->setShortcut(QKeySequence::Open);
-    m_openModel->setStatusTip(tr("Open a Hugging Face model directory (config.json + safetensors)"));
-    m_addSae->setStatusTip(tr("Add an SAE: SAELens folder, Gemma Scope params.npz or sparsify folder"));
+    m_openModel->setStatusTip(
+        tr("Open a Hugging Face model directory (config.json + safetensors)"));
+    m_addSae->setStatusTip(
+        tr("Add an SAE: SAELens folder, Gemma Scope params.npz or sparsify folder"));
     m_openModel->setToolTip(m_openModel->statusTip());
     m_addSae->setToolTip(m_addSae->statusTip());
 
     connect(m_new, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(m_dialogParent, tr("New Workspace"),
-                                                          QString(), kWorkspaceFilter);
+        const QString path = QFileDialog::getSaveFileName(
+            m_dialogParent, tr("New Workspace"), QString(), kWorkspaceFilter);
         if (!path.isEmpty())
             openWorkspaceAt(path.endsWith(QLatin1String(".fsdb")) ? path : path + ".fsdb");
     });
     connect(m_open, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(m_dialogParent, tr("Open Workspace"),
-                                                          QString(), kWorkspaceFilter);
+        const QString path = QFileDialog::getOpenFileName(
+            m_dialogParent, tr("Open Workspace"), QString(), kWorkspaceFilter);
         if (!path.isEmpty())
             openWorkspaceAt(path);
     });
     connect(m_openModel, &QAction::triggered, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(m_dialogParent, tr("Open Model Directory"));
+        const QString dir
+            = QFileDialog::getExistingDirectory(m_dialogParent, tr("Open Model Directory"));
         if (!dir.isEmpty())
             inspectModelAt(dir);
     });
     connect(m_addSae, &QAction::triggered, this, [this] {
         // SAELens and sparsify SAEs are folders; Gemma Scope's is a params.npz file.
-        const QString path = QFileDialog::getOpenFileName(
-            m_dialogParent, tr("Add SAE"), QString(),
-            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(m_dialogParent, tr("Add SAE"), QString(),
+            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors);;All files "
+               "(*)"));
         if (path.isEmpty())
             return;
         const QFileInfo info(path);
@@ -87,30 +92,30 @@ QString WorkspaceActions::workspacePath() const
 int WorkspaceActions::openWorkspaceAt(const QString &path)
 {
     auto opened = std::make_shared<std::unique_ptr<core::store::Database>>();
-    const int id = m_runner->run(tr("Open workspace %1").arg(QFileInfo(path).fileName()),
-                                 [opened, file = path.toStdString()](core::jobs::Progress &progress)
-                                     -> core::Result<std::string> {
-                                     progress.begin(0, "Opening " + file);
-                                     auto db = core::store::Database::open(file);
-                                     if (!db)
-                                         return db.error();
-                                     *opened = std::move(db).value();
-                                     return "Opened " + file + " (schema version "
-                                            + std::to_string((*opened)->schemaVersion()) + ")";
-                                 },
-                                 [this, opened, path](const JobState &job) {
-                                     if (job.succeeded && *opened) {
-                                         if (m_database)
-                                             Q_EMIT aboutToChangeWorkspace();
-                                         m_database = std::move(*opened);
-                                         Q_EMIT workspaceChanged(path);
-                                         Q_EMIT message(job.outcome);
-                                     } else {
-                                         // The workspace open before stays open.
-                                         showError(m_dialogParent, tr("Cannot open workspace"),
-                                                   job.outcome);
-                                     }
-                                 });
+    const int id = m_runner->run(
+        tr("Open workspace %1").arg(QFileInfo(path).fileName()),
+        [opened, file = path.toStdString()](
+            core::jobs::Progress &progress) -> core::Result<std::string> {
+            progress.begin(0, "Opening " + file);
+            auto db = core::store::Database::open(file);
+            if (!db)
+                return db.error();
+            *opened = std::move(db).value();
+            return "Opened " + file + " (schema version "
+                + std::to_string((*opened)->schemaVersion()) + ")";
+        },
+        [this, opened, path](const JobState &job) {
+            if (job.succeeded && *opened) {
+                if (m_database)
+                    Q_EMIT aboutToChangeWorkspace();
+                m_database = std::move(*opened);
+                Q_EMIT workspaceChanged(path);
+                Q_EMIT message(job.outcome);
+            } else {
+                // The workspace open before stays open.
+                showError(m_dialogParent, tr("Cannot open workspace"), job.outcome);
+            }
+        });
     return id;
 }
 
@@ -118,38 +123,41 @@ int WorkspaceActions::inspectModelAt(const QString &path)
 {
     // Reads and validates the model's config, weights' headers and tokenizer, and says what
     // it found; the model itself is loaded by the panels that run it.
-    return m_runner->run(tr("Read model %1").arg(QFileInfo(path).fileName()),
-                         [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
-                             progress.begin(0, "Reading " + file);
-                             auto config = core::model::readModelConfig(file);
-                             if (!config)
-                                 return config.error();
-                             auto report = core::io::inspectFile(file);
-                             if (!report)
-                                 return report.error();
-                             auto tokenizer = core::tokenize::loadTokenizer(file);
-                             return "Model " + config->familyName() + ": " + std::to_string(config->layers) + " layers, d_model "
-                                    + std::to_string(config->hidden) + ", vocabulary " + std::to_string(config->vocabSize) + ", "
-                                    + std::to_string(report->tensors.size()) + " tensors"
-                                    + (tokenizer ? "" : " (no usable tokenizer: " + tokenizer.errorMessage() + ")");
-                         },
-                         [this](const JobState &job) { reportOutcome(job, tr("Cannot open model")); });
+    return m_runner->run(
+        tr("Read model %1").arg(QFileInfo(path).fileName()),
+        [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+            progress.begin(0, "Reading " + file);
+            auto config = core::model::readModelConfig(file);
+            if (!config)
+                return config.error();
+            auto report = core::io::inspectFile(file);
+            if (!report)
+                return report.error();
+            auto tokenizer = core::tokenize::loadTokenizer(file);
+            return "Model " + config->familyName() + ": " + std::to_string(config->layers)
+                + " layers, d_model " + std::to_string(config->hidden) + ", vocabulary "
+                + std::to_string(config->vocabSize) + ", " + std::to_string(report->tensors.size())
+                + " tensors"
+                + (tokenizer ? "" : " (no usable tokenizer: " + tokenizer.errorMessage() + ")");
+        },
+        [this](const JobState &job) { reportOutcome(job, tr("Cannot open model")); });
 }
 
 int WorkspaceActions::inspectSaeAt(const QString &path)
 {
-    return m_runner->run(tr("Read SAE %1").arg(QFileInfo(path).fileName()),
-                         [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
-                             progress.begin(0, "Reading " + file);
-                             auto sae = core::sae::loadSae(file);
-                             if (!sae)
-                                 return sae.error();
-                             const auto &c = sae->config();
-                             return core::sae::architectureName(c.architecture) + " SAE (" + c.sourceFormat + "): "
-                                    + std::to_string(c.dSae) + " features on " + c.hookName + ", d_in "
-                                    + std::to_string(c.dIn);
-                         },
-                         [this](const JobState &job) { reportOutcome(job, tr("Cannot open SAE")); });
+    return m_runner->run(
+        tr("Read SAE %1").arg(QFileInfo(path).fileName()),
+        [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+            progress.begin(0, "Reading " + file);
+            auto sae = core::sae::loadSae(file);
+            if (!sae)
+                return sae.error();
+            const auto &c = sae->config();
+            return core::sae::architectureName(c.architecture) + " SAE (" + c.sourceFormat
+                + "): " + std::to_string(c.dSae) + " features on " + c.hookName + ", d_in "
+                + std::to_string(c.dIn);
+        },
+        [this](const JobState &job) { reportOutcome(job, tr("Cannot open SAE")); });
 }
 
 void WorkspaceActions::reportOutcome(const JobState &job, const QString &failureTitle)

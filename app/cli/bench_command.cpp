@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <vector>
 #include <unistd.h>
+#include <vector>
 
 namespace fscope::cli {
 
@@ -61,30 +61,34 @@ int benchIo(const Args &args)
             mb = std::max(1, std::stoi(args[i + 1]));
 
     namespace fs = std::filesystem;
-    const fs::path dir = fs::temp_directory_path() / ("featurescope-bench-" + std::to_string(::getpid()));
+    const fs::path dir
+        = fs::temp_directory_path() / ("featurescope-bench-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     const std::string st = (dir / "bench.safetensors").string();
     const std::string npz = (dir / "bench.npz").string();
-    const at::Tensor data = at::randn({static_cast<int64_t>(mb) * 256 * 1024 / 4096, 4096});
-    if (!core::io::writeSafetensors(st, {{"w", data}}) || !core::io::writeNpz(npz, {{"w", data}}, false)) {
+    const at::Tensor data = at::randn({ static_cast<int64_t>(mb) * 256 * 1024 / 4096, 4096 });
+    if (!core::io::writeSafetensors(st, { { "w", data } })
+        || !core::io::writeNpz(npz, { { "w", data } }, false)) {
         std::fprintf(stderr, "error: cannot write benchmark files in %s\n", dir.c_str());
         return 1;
     }
     const int repeats = 5;
     volatile double sink = 0;
     const double baseline = bestSeconds(repeats, [&] { sink = sink + readWholeFile(st); });
-    const double openOnly = bestSeconds(repeats, [&] { sink = sink + core::io::Checkpoint::open(st).ok(); });
+    const double openOnly
+        = bestSeconds(repeats, [&] { sink = sink + core::io::Checkpoint::open(st).ok(); });
     const double stFull = bestSeconds(repeats, [&] {
         auto c = core::io::Checkpoint::open(st);
         sink = sink + core::io::loadTensor(*c, "w")->sum().item<double>();
     });
-    const double npzFull = bestSeconds(repeats, [&] {
-        sink = sink + core::io::loadNpz(npz).value()[0].second.sum().item<double>();
-    });
+    const double npzFull = bestSeconds(repeats,
+        [&] { sink = sink + core::io::loadNpz(npz).value()[0].second.sum().item<double>(); });
     std::printf("bench io: %d MiB float32, best of %d\n", mb, repeats);
     std::printf("  %-40s %9.4f s  1.00x\n", "baseline: read file into memory", baseline);
-    std::printf("  %-40s %9.4f s  %.4fx\n", "safetensors open (header only)", openOnly, openOnly / baseline);
-    std::printf("  %-40s %9.4f s  %.2fx\n", "safetensors open + mmap tensor + sum", stFull, stFull / baseline);
+    std::printf("  %-40s %9.4f s  %.4fx\n", "safetensors open (header only)", openOnly,
+        openOnly / baseline);
+    std::printf("  %-40s %9.4f s  %.2fx\n", "safetensors open + mmap tensor + sum", stFull,
+        stFull / baseline);
     std::printf("  %-40s %9.4f s  %.2fx\n", "npz (stored) load + sum", npzFull, npzFull / baseline);
     fs::remove_all(dir);
     return 0;

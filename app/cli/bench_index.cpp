@@ -5,8 +5,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/options.h"
 
-#include "core/index/indexer.h"
 #include "core/corpus/corpus.h"
+#include "core/index/indexer.h"
 #include "core/model/decoder.h"
 #include "core/model/synthetic_model.h"
 #include "core/store/database.h"
@@ -27,7 +27,8 @@ namespace {
 
 double now()
 {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 // Peak resident set (VmHWM) in MiB; resetPeak() starts a new measurement (Linux clear_refs 5).
@@ -55,7 +56,8 @@ core::corpus::Corpus randomCorpus(int64_t tokens, int64_t T, int64_t vocab, int6
     uint64_t state = 1;
     for (int64_t i = 0; i < contexts * T; ++i) {
         state = core::corpus::mix64(state);
-        c.ids.push_back(i % T == 0 ? static_cast<int32_t>(bos) : static_cast<int32_t>(state % static_cast<uint64_t>(vocab)));
+        c.ids.push_back(i % T == 0 ? static_cast<int32_t>(bos)
+                                   : static_cast<int32_t>(state % static_cast<uint64_t>(vocab)));
     }
     return c;
 }
@@ -64,7 +66,10 @@ core::corpus::Corpus randomCorpus(int64_t tokens, int64_t T, int64_t vocab, int6
 
 int benchIndex(const Args &args)
 {
-    const Options o(args, {"model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device", "commit-every"}, {"json"});
+    const Options o(args,
+        { "model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device",
+            "commit-every" },
+        { "json" });
     if (!o.ok())
         return fail(o.error());
     auto tokens = core::corpus::parseTokenCount(o.value("tokens", "100k"));
@@ -77,18 +82,21 @@ int benchIndex(const Args &args)
             return fail(n.errorMessage());
         rssTokens = *n;
     }
-    const int64_t F = o.integer("features", 24576), layer = o.integer("layer", 8), B = o.integer("batch-size", 8),
-                  T = o.integer("context", 128);
-    const std::string tmp = (std::filesystem::temp_directory_path() / ("fs-bench-index-" + std::to_string(getpid()))).string();
+    const int64_t F = o.integer("features", 24576), layer = o.integer("layer", 8),
+                  B = o.integer("batch-size", 8), T = o.integer("context", 128);
+    const std::string tmp
+        = (std::filesystem::temp_directory_path() / ("fs-bench-index-" + std::to_string(getpid())))
+              .string();
     std::filesystem::create_directories(tmp);
     std::string modelDir = o.value("model");
     if (modelDir.empty()) {
         modelDir = tmp + "/gpt2-small-random";
-        std::fprintf(stderr, "writing a GPT-2-small-shaped model with random weights to %s\n", modelDir.c_str());
+        std::fprintf(stderr, "writing a GPT-2-small-shaped model with random weights to %s\n",
+            modelDir.c_str());
         if (auto s = core::model::writeRandomGpt2(modelDir, {}, 0); !s)
             return fail(s.errorMessage());
     }
-    auto decoder = core::model::Decoder::load(modelDir, {o.value("device", "auto"), "f32"});
+    auto decoder = core::model::Decoder::load(modelDir, { o.value("device", "auto"), "f32" });
     if (!decoder)
         return fail(decoder.errorMessage());
     const auto &d = **decoder;
@@ -104,29 +112,34 @@ int benchIndex(const Args &args)
     cfg.hookName = hook;
     cfg.sourcePath = "bench-random-jumprelu";
     core::sae::SaeWeights w;
-    w.W_enc = at::randn({dIn, F}, opts) / std::sqrt(double(dIn));
-    w.b_enc = at::zeros({F}, opts);
+    w.W_enc = at::randn({ dIn, F }, opts) / std::sqrt(double(dIn));
+    w.b_enc = at::zeros({ F }, opts);
     w.W_dec = w.W_enc.t().contiguous();
-    w.b_dec = at::zeros({dIn}, opts);
-    w.threshold = at::zeros({F}, opts);
+    w.b_dec = at::zeros({ dIn }, opts);
+    w.threshold = at::zeros({ F }, opts);
     const auto bos = d.config().bosTokenId >= 0 ? d.config().bosTokenId : d.config().vocabSize - 1;
     const core::corpus::Corpus corpus = randomCorpus(*tokens, T, d.config().vocabSize, bos);
 
     // Thresholds at each feature's 99.7th percentile on a first batch: a sparse code (L0 in the
     // tens to hundreds) like a trained SAE's, instead of half the features firing.
     auto forwardBatch = [&](int64_t c0, int64_t n) {
-        at::Tensor ids = at::empty({n, T}, at::kLong);
+        at::Tensor ids = at::empty({ n, T }, at::kLong);
         for (int64_t i = 0; i < n * T; ++i)
             ids.data_ptr<int64_t>()[i] = corpus.context(c0)[i];
         core::model::ForwardOptions fo;
-        fo.capture = {hook};
+        fo.capture = { hook };
         fo.computeLogits = false;
-        return d.forward({ids.to(d.device())}, fo).value().activations.at(hook).reshape({n * T, dIn});
+        return d.forward({ ids.to(d.device()) }, fo)
+            .value()
+            .activations.at(hook)
+            .reshape({ n * T, dIn });
     };
     {
         const at::Tensor h = forwardBatch(0, std::min<int64_t>(B, corpus.contexts()));
         const at::Tensor pre = at::matmul(h, w.W_enc);
-        w.threshold = std::get<0>(pre.kthvalue(static_cast<int64_t>(0.997 * static_cast<double>(pre.size(0))), 0)).clamp_min(1e-3);
+        w.threshold = std::get<0>(
+            pre.kthvalue(static_cast<int64_t>(0.997 * static_cast<double>(pre.size(0))), 0))
+                          .clamp_min(1e-3);
     }
     const core::sae::Sae sae(cfg, w);
     const int64_t batches = (corpus.contexts() + B - 1) / B;
@@ -142,7 +155,8 @@ int benchIndex(const Args &args)
     const double baseline = now() - b0;
     l0 /= static_cast<double>(corpus.tokens());
 
-    auto runIndex = [&](const core::corpus::Corpus &c, const std::string &dbPath) -> core::Result<core::index::IndexOutcome> {
+    auto runIndex = [&](const core::corpus::Corpus &c,
+                        const std::string &dbPath) -> core::Result<core::index::IndexOutcome> {
         std::filesystem::remove(dbPath);
         auto db = core::store::Database::open(dbPath);
         if (!db)
@@ -152,11 +166,11 @@ int benchIndex(const Args &args)
         in.modelFingerprint = "bench-model";
         in.corpus = &c;
         in.corpusLabel = "random tokens";
-        in.saes = {{&sae, "bench"}};
+        in.saes = { { &sae, "bench" } };
         core::index::IndexOptions io;
         io.batchContexts = B;
         io.commitEveryBatches = o.integer("commit-every", 0);
-        io.specialTokens = {bos};
+        io.specialTokens = { bos };
         return core::index::indexCorpus(**db, in, io);
     };
     resetPeak();
@@ -179,25 +193,35 @@ int benchIndex(const Args &args)
 
     const double tps = static_cast<double>(corpus.tokens()) / pass;
     if (o.has("json")) {
-        nlohmann::json j = {{"tokens", corpus.tokens()}, {"features", F}, {"hook", hook}, {"l0", l0},
-                            {"baseline_seconds", baseline}, {"index_seconds", pass}, {"ratio", pass / baseline},
-                            {"logit_effect_seconds", full->logitSeconds}, {"write_seconds", full->writeSeconds},
-                            {"tokens_per_second", tps}, {"peak_rss_mib", peakSmall}, {"device", d.device().str()}};
+        nlohmann::json j = { { "tokens", corpus.tokens() }, { "features", F }, { "hook", hook },
+            { "l0", l0 }, { "baseline_seconds", baseline }, { "index_seconds", pass },
+            { "ratio", pass / baseline }, { "logit_effect_seconds", full->logitSeconds },
+            { "write_seconds", full->writeSeconds }, { "tokens_per_second", tps },
+            { "peak_rss_mib", peakSmall }, { "device", d.device().str() } };
         if (peakLarge > 0)
-            j.update({{"rss_tokens", rssTokens}, {"peak_rss_large_mib", peakLarge}, {"rss_ratio", peakLarge / peakSmall}});
+            j.update({ { "rss_tokens", rssTokens }, { "peak_rss_large_mib", peakLarge },
+                { "rss_ratio", peakLarge / peakSmall } });
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("bench index: %lld tokens (%lld contexts x %lld), %s, %lld-feature JumpReLU SAE (L0 %.0f) on %s, batch %lld contexts\n",
-                static_cast<long long>(corpus.tokens()), static_cast<long long>(corpus.contexts()), static_cast<long long>(T),
-                hook.c_str(), static_cast<long long>(F), l0, d.device().str().c_str(), static_cast<long long>(B));
-    std::printf("  forward + encode only : %8.2f s  (%.0f tokens/s)\n", baseline, static_cast<double>(corpus.tokens()) / baseline);
-    std::printf("  full index pass       : %8.2f s  (%.0f tokens/s), of which result writes %.2f s\n", pass, tps, full->writeSeconds);
-    std::printf("  ratio index / math    : %8.3f  (bookkeeping adds %.1f%%)\n", pass / baseline, 100 * (pass / baseline - 1));
-    std::printf("  logit effects (once per model+SAE, not per corpus): %.2f s\n", full->logitSeconds);
+    std::printf("bench index: %lld tokens (%lld contexts x %lld), %s, %lld-feature JumpReLU SAE "
+                "(L0 %.0f) on %s, batch %lld contexts\n",
+        static_cast<long long>(corpus.tokens()), static_cast<long long>(corpus.contexts()),
+        static_cast<long long>(T), hook.c_str(), static_cast<long long>(F), l0,
+        d.device().str().c_str(), static_cast<long long>(B));
+    std::printf("  forward + encode only : %8.2f s  (%.0f tokens/s)\n", baseline,
+        static_cast<double>(corpus.tokens()) / baseline);
+    std::printf(
+        "  full index pass       : %8.2f s  (%.0f tokens/s), of which result writes %.2f s\n", pass,
+        tps, full->writeSeconds);
+    std::printf("  ratio index / math    : %8.3f  (bookkeeping adds %.1f%%)\n", pass / baseline,
+        100 * (pass / baseline - 1));
+    std::printf(
+        "  logit effects (once per model+SAE, not per corpus): %.2f s\n", full->logitSeconds);
     std::printf("  peak RSS %.0f MiB", peakSmall);
     if (peakLarge > 0)
-        std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(rssTokens), peakLarge, peakLarge / peakSmall);
+        std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(rssTokens),
+            peakLarge, peakLarge / peakSmall);
     std::printf("\n");
     return 0;
 }

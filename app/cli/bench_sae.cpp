@@ -26,12 +26,13 @@ double bestOf(int repeats, const std::function<void()> &fn)
 
 int benchSae(const Args &args)
 {
-    const Options o(args, {"d-in", "d-sae", "tokens", "k", "device", "repeats"}, {});
+    const Options o(args, { "d-in", "d-sae", "tokens", "k", "device", "repeats" }, {});
     if (!o.ok()) {
         std::fprintf(stderr, "error: %s\n", o.error().c_str());
         return 2;
     }
-    const int64_t dIn = o.integer("d-in", 2304), dSae = o.integer("d-sae", 16384), n = o.integer("tokens", 1024);
+    const int64_t dIn = o.integer("d-in", 2304), dSae = o.integer("d-sae", 16384),
+                  n = o.integer("tokens", 1024);
     const int repeats = static_cast<int>(o.integer("repeats", 5));
     auto device = core::model::resolveDevice(o.value("device", "auto"));
     if (!device) {
@@ -40,19 +41,21 @@ int benchSae(const Args &args)
     }
     at::NoGradGuard noGrad;
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(*device);
-    const at::Tensor x = at::randn({n, dIn}, opts);
+    const at::Tensor x = at::randn({ n, dIn }, opts);
     core::sae::SaeWeights w;
-    w.W_enc = at::randn({dIn, dSae}, opts) / std::sqrt(double(dIn));
-    w.b_enc = at::zeros({dSae}, opts);
-    w.W_dec = at::randn({dSae, dIn}, opts) / std::sqrt(double(dSae));
-    w.b_dec = at::zeros({dIn}, opts);
-    w.threshold = at::full({dSae}, 0.5, opts);
+    w.W_enc = at::randn({ dIn, dSae }, opts) / std::sqrt(double(dIn));
+    w.b_enc = at::zeros({ dSae }, opts);
+    w.W_dec = at::randn({ dSae, dIn }, opts) / std::sqrt(double(dSae));
+    w.b_dec = at::zeros({ dIn }, opts);
+    w.threshold = at::full({ dSae }, 0.5, opts);
     auto sync = [](const at::Tensor &t) { (void)t.sum().item<float>(); };
     const double matmul = bestOf(repeats, [&] { sync(at::matmul(x, w.W_enc)); });
-    std::printf("bench sae: %lld tokens, d_in %lld, d_sae %lld on %s, float32, best of %d\n", static_cast<long long>(n),
-                static_cast<long long>(dIn), static_cast<long long>(dSae), device->str().c_str(), repeats);
+    std::printf("bench sae: %lld tokens, d_in %lld, d_sae %lld on %s, float32, best of %d\n",
+        static_cast<long long>(n), static_cast<long long>(dIn), static_cast<long long>(dSae),
+        device->str().c_str(), repeats);
     std::printf("  %-34s %10.0f tokens/s  1.00x (baseline)\n", "plain matmul x W_enc", n / matmul);
-    for (auto arch : {core::sae::Architecture::Relu, core::sae::Architecture::JumpRelu, core::sae::Architecture::TopK}) {
+    for (auto arch : { core::sae::Architecture::Relu, core::sae::Architecture::JumpRelu,
+             core::sae::Architecture::TopK }) {
         core::sae::SaeConfig c;
         c.architecture = arch;
         c.dIn = dIn;
@@ -61,10 +64,11 @@ int benchSae(const Args &args)
         const core::sae::Sae sae(c, w);
         const double encode = bestOf(repeats, [&] { sync(sae.encode(x)); });
         const double recon = bestOf(repeats, [&] { sync(sae.reconstruct(x)); });
-        std::printf("  %-34s %10.0f tokens/s  %.2fx time of matmul\n", ("encode " + core::sae::architectureName(arch)).c_str(),
-                    n / encode, encode / matmul);
-        std::printf("  %-34s %10.0f tokens/s  %.2fx\n", ("encode+decode " + core::sae::architectureName(arch)).c_str(),
-                    n / recon, recon / matmul);
+        std::printf("  %-34s %10.0f tokens/s  %.2fx time of matmul\n",
+            ("encode " + core::sae::architectureName(arch)).c_str(), n / encode, encode / matmul);
+        std::printf("  %-34s %10.0f tokens/s  %.2fx\n",
+            ("encode+decode " + core::sae::architectureName(arch)).c_str(), n / recon,
+            recon / matmul);
     }
     return 0;
 }

@@ -18,7 +18,7 @@ namespace fscope::cli {
 
 int runDemo(const Args &args)
 {
-    const Options o(args, {"device"}, {"json"});
+    const Options o(args, { "device" }, { "json" });
     if (!o.ok())
         return fail(o.error());
     auto assets = core::demo::locateDemo();
@@ -30,28 +30,29 @@ int runDemo(const Args &args)
         return fail(db.errorMessage());
     const auto t0 = std::chrono::steady_clock::now();
     core::jobs::TerminalProgress progress("tokens");
-    auto demo = core::demo::populateDemoWorkspace(**db, *assets, &progress, o.value("device", "auto"));
+    auto demo
+        = core::demo::populateDemoWorkspace(**db, *assets, &progress, o.value("device", "auto"));
     progress.finish();
     if (!demo)
         return fail(demo.errorMessage());
     const core::index::IndexOutcome *r = &demo->outcome;
     const int *labels = &demo->labelsWritten;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (o.has("json")) {
-        std::printf("%s\n", nlohmann::json{{"workspace", path},
-                                           {"assets", assets->root},
-                                           {"index_ids", r->outcome.indexIds},
-                                           {"tokens", r->outcome.tokens},
-                                           {"batches_run", r->outcome.batchesRun},
-                                           {"labels_written", *labels},
-                                           {"seconds", seconds}}
-                                .dump()
-                                .c_str());
+        std::printf("%s\n",
+            nlohmann::json { { "workspace", path }, { "assets", assets->root },
+                { "index_ids", r->outcome.indexIds }, { "tokens", r->outcome.tokens },
+                { "batches_run", r->outcome.batchesRun }, { "labels_written", *labels },
+                { "seconds", seconds } }
+                .dump()
+                .c_str());
         return 0;
     }
-    std::printf("demo workspace %s: %lld tokens indexed for %zu SAEs (%s) in %.1f s; %d labels added\n", path.c_str(),
-                static_cast<long long>(r->outcome.tokens), r->outcome.indexIds.size(),
-                r->outcome.batchesRun == 0 ? "from the cache" : "computed", seconds, *labels);
+    std::printf(
+        "demo workspace %s: %lld tokens indexed for %zu SAEs (%s) in %.1f s; %d labels added\n",
+        path.c_str(), static_cast<long long>(r->outcome.tokens), r->outcome.indexIds.size(),
+        r->outcome.batchesRun == 0 ? "from the cache" : "computed", seconds, *labels);
     std::printf("try: featurescope-cli feature demo --sae demo:1 --id 0\n");
     return 0;
 }

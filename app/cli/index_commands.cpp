@@ -5,12 +5,12 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/index/index_job.h"
-#include "core/store/index_store.h"
 #include "core/demo/demo_paths.h"
+#include "core/index/index_job.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/model/model_locator.h"
 #include "core/store/database.h"
+#include "core/store/index_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,14 +26,16 @@ using nlohmann::json;
 int runIndex(const Args &args)
 {
     const Options o(args,
-                    {"model", "sae", "corpus", "tokens", "out", "context", "batch-size", "device", "dtype", "seed",
-                     "split", "field", "hook", "commit-every", "top", "window"},
-                    {"json"});
+        { "model", "sae", "corpus", "tokens", "out", "context", "batch-size", "device", "dtype",
+            "seed", "split", "field", "hook", "commit-every", "top", "window" },
+        { "json" });
     if (!o.ok())
         return fail(o.error());
     if (!o.has("model") || !o.has("sae") || !o.has("corpus") || !o.has("out"))
-        return fail("usage: featurescope-cli index --model M --sae S [--sae S2 ...] --corpus C [--corpus C2 ...] "
-                    "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8] [--device auto] [--dtype auto] "
+        return fail("usage: featurescope-cli index --model M --sae S [--sae S2 ...] --corpus C "
+                    "[--corpus C2 ...] "
+                    "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8] [--device "
+                    "auto] [--dtype auto] "
                     "[--seed 0] [--split lines|files] [--field text]");
     core::index::IndexRequest r;
     r.model = o.value("model");
@@ -69,26 +71,30 @@ int runIndex(const Args &args)
         return fail(result.errorMessage());
     const auto &out = result->outcome;
     if (o.has("json")) {
-        json j = {{"workspace", o.value("out")}, {"contexts", result->contexts}, {"tokens", out.tokens},
-                  {"batches_run", out.batchesRun}, {"seconds", out.seconds}, {"corpus_cached", result->corpusFromCache}};
+        json j = { { "workspace", o.value("out") }, { "contexts", result->contexts },
+            { "tokens", out.tokens }, { "batches_run", out.batchesRun }, { "seconds", out.seconds },
+            { "corpus_cached", result->corpusFromCache } };
         for (size_t i = 0; i < out.indexIds.size(); ++i)
-            j["indexes"].push_back({{"id", out.indexIds[i]}, {"sae", result->saeLabels[i]}, {"computed", bool(out.computed[i])}});
+            j["indexes"].push_back({ { "id", out.indexIds[i] }, { "sae", result->saeLabels[i] },
+                { "computed", bool(out.computed[i]) } });
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("%s: %lld contexts, %lld tokens%s\n", o.value("out").c_str(), static_cast<long long>(result->contexts),
-                static_cast<long long>(out.tokens), result->corpusFromCache ? " (corpus from the workspace)" : "");
+    std::printf("%s: %lld contexts, %lld tokens%s\n", o.value("out").c_str(),
+        static_cast<long long>(result->contexts), static_cast<long long>(out.tokens),
+        result->corpusFromCache ? " (corpus from the workspace)" : "");
     for (size_t i = 0; i < out.indexIds.size(); ++i)
-        std::printf("  index %lld  %s  %s\n", static_cast<long long>(out.indexIds[i]), result->saeLabels[i].c_str(),
-                    out.computed[i] ? "computed" : "already indexed (cached)");
+        std::printf("  index %lld  %s  %s\n", static_cast<long long>(out.indexIds[i]),
+            result->saeLabels[i].c_str(),
+            out.computed[i] ? "computed" : "already indexed (cached)");
     if (out.batchesRun > 0)
-        std::printf("  %lld batches in %.1f s: %.0f tokens/s\n", static_cast<long long>(out.batchesRun), out.seconds,
-                    static_cast<double>(out.tokens) / std::max(out.seconds, 1e-9));
+        std::printf("  %lld batches in %.1f s: %.0f tokens/s\n",
+            static_cast<long long>(out.batchesRun), out.seconds,
+            static_cast<double>(out.tokens) / std::max(out.seconds, 1e-9));
     return 0;
 }
 
 namespace {
-
 
 std::string tokenText(const core::tokenize::Tokenizer *tok, int32_t id)
 {
@@ -101,7 +107,7 @@ json tokenValues(const core::store::TokenValues &list, const core::tokenize::Tok
 {
     json out = json::array();
     for (const auto &[id, v] : list)
-        out.push_back({tokenText(tok, id), v});
+        out.push_back({ tokenText(tok, id), v });
     return out;
 }
 
@@ -118,15 +124,17 @@ json exampleJson(const core::store::ExampleView &e, const core::tokenize::Tokeni
     json tokens = json::array();
     for (int32_t id : e.ids)
         tokens.push_back(tokenText(tok, id));
-    json j = {{"ids", e.ids}, {"tokens", tokens}, {"activations", e.activations}, {"max_pos", e.maxPos},
-              {"value", e.value}, {"context", e.context}, {"start", e.start}};
+    json j = { { "ids", e.ids }, { "tokens", tokens }, { "activations", e.activations },
+        { "max_pos", e.maxPos }, { "value", e.value }, { "context", e.context },
+        { "start", e.start } };
     if (e.band >= 0)
         j["band"] = e.band;
     return j;
 }
 
 // One example as a line of text: the activating tokens shaded (TTY) or bracketed with values.
-void printExample(const core::store::ExampleView &e, const core::tokenize::Tokenizer *tok, float scale, bool tty)
+void printExample(
+    const core::store::ExampleView &e, const core::tokenize::Tokenizer *tok, float scale, bool tty)
 {
     std::string line;
     for (size_t t = 0; t < e.ids.size(); ++t) {
@@ -138,7 +146,7 @@ void printExample(const core::store::ExampleView &e, const core::tokenize::Token
         if (a <= 0) {
             line += text;
         } else if (tty) {
-            static const int shades[] = {230, 229, 222, 215, 208, 202, 196};
+            static const int shades[] = { 230, 229, 222, 215, 208, 202, 196 };
             const int level = std::clamp(static_cast<int>(std::lround(a / scale * 6)), 0, 6);
             line += "\x1b[48;5;" + std::to_string(shades[level]) + ";38;5;16m" + text + "\x1b[0m";
         } else {
@@ -149,14 +157,15 @@ void printExample(const core::store::ExampleView &e, const core::tokenize::Token
         if (static_cast<int>(t) == e.maxPos && tty)
             line += "\x1b[1m*\x1b[0m";
     }
-    std::printf("  %8.3f  ctx %-6lld %s\n", e.value, static_cast<long long>(e.context), line.c_str());
+    std::printf(
+        "  %8.3f  ctx %-6lld %s\n", e.value, static_cast<long long>(e.context), line.c_str());
 }
 
 } // namespace
 
 int runFeature(const Args &args)
 {
-    const Options o(args, {"sae", "id"}, {"json"});
+    const Options o(args, { "sae", "id" }, { "json" });
     if (!o.ok())
         return fail(o.error());
     if (o.positional().size() != 1 || !o.has("sae") || !o.has("id"))
@@ -177,21 +186,33 @@ int runFeature(const Args &args)
 
     std::vector<double> edges;
     for (size_t i = 0; i <= d->histogram.size(); ++i)
-        edges.push_back(d->histLo + (static_cast<double>(d->histHi) - d->histLo) * static_cast<double>(i) / static_cast<double>(d->histogram.size()));
+        edges.push_back(d->histLo
+            + (static_cast<double>(d->histHi) - d->histLo) * static_cast<double>(i)
+                / static_cast<double>(d->histogram.size()));
     if (o.has("json")) {
-        json j = {{"workspace", (*db)->path()}, {"index", d->index.id}, {"sae", d->index.saeLabel}, {"hook", d->index.hook},
-                  {"feature", d->feature}, {"label", d->label}, {"notes", d->notes}, {"density", d->density},
-                  {"count", d->count}, {"tokens", d->index.tokens}, {"max", d->max}, {"mean", d->mean}, {"dead", d->dead()},
-                  {"histogram", {{"edges", d->count ? edges : std::vector<double>()}, {"counts", d->count ? d->histogram : std::vector<uint32_t>()}}},
-                  {"logits", {{"top", tokenValues(d->logitTop, tok)}, {"bottom", tokenValues(d->logitBottom, tok)},
-                              {"top_ids", tokenIds(d->logitTop)}, {"bottom_ids", tokenIds(d->logitBottom)}}},
-                  {"logits_final_norm_folded", {{"top", tokenValues(d->foldedLogitTop, tok)}, {"bottom", tokenValues(d->foldedLogitBottom, tok)}}}};
+        json j = { { "workspace", (*db)->path() }, { "index", d->index.id },
+            { "sae", d->index.saeLabel }, { "hook", d->index.hook }, { "feature", d->feature },
+            { "label", d->label }, { "notes", d->notes }, { "density", d->density },
+            { "count", d->count }, { "tokens", d->index.tokens }, { "max", d->max },
+            { "mean", d->mean }, { "dead", d->dead() },
+            { "histogram",
+                { { "edges", d->count ? edges : std::vector<double>() },
+                    { "counts", d->count ? d->histogram : std::vector<uint32_t>() } } },
+            { "logits",
+                { { "top", tokenValues(d->logitTop, tok) },
+                    { "bottom", tokenValues(d->logitBottom, tok) },
+                    { "top_ids", tokenIds(d->logitTop) },
+                    { "bottom_ids", tokenIds(d->logitBottom) } } },
+            { "logits_final_norm_folded",
+                { { "top", tokenValues(d->foldedLogitTop, tok) },
+                    { "bottom", tokenValues(d->foldedLogitBottom, tok) } } } };
         j["examples"] = json::array();
         for (const auto &e : d->top)
             j["examples"].push_back(exampleJson(e, tok));
         j["quantiles"] = json::array();
         for (size_t b = 0; b < d->bands.size(); ++b) {
-            json band = {{"band", b}, {"lo", d->bands[b].lo}, {"hi", d->bands[b].hi}, {"count", d->bands[b].count}, {"examples", json::array()}};
+            json band = { { "band", b }, { "lo", d->bands[b].lo }, { "hi", d->bands[b].hi },
+                { "count", d->bands[b].count }, { "examples", json::array() } };
             for (const auto &e : d->quantiles)
                 if (e.band == static_cast<int>(b))
                     band["examples"].push_back(exampleJson(e, tok));
@@ -201,22 +222,26 @@ int runFeature(const Args &args)
         return 0;
     }
     const bool tty = isatty(STDOUT_FILENO);
-    std::printf("%s  feature %lld%s%s\n", d->index.saeLabel.c_str(), static_cast<long long>(d->feature),
-                d->label.empty() ? "" : "  — ", d->label.c_str());
+    std::printf("%s  feature %lld%s%s\n", d->index.saeLabel.c_str(),
+        static_cast<long long>(d->feature), d->label.empty() ? "" : "  — ", d->label.c_str());
     if (d->dead()) {
-        std::printf("  dead: never fired on %lld tokens\n", static_cast<long long>(d->index.tokens));
+        std::printf(
+            "  dead: never fired on %lld tokens\n", static_cast<long long>(d->index.tokens));
         return 0;
     }
     std::printf("  density %.3g%% (%lld of %lld tokens), max %.4g, mean %.4g\n", 100 * d->density,
-                static_cast<long long>(d->count), static_cast<long long>(d->index.tokens), d->max, d->mean);
+        static_cast<long long>(d->count), static_cast<long long>(d->index.tokens), d->max, d->mean);
     uint32_t peak = 1;
     for (uint32_t c : d->histogram)
         peak = std::max(peak, c);
-    std::printf("  histogram of non-zero activations (%zu bins, %.4g .. %.4g):\n", d->histogram.size(), d->histLo, d->histHi);
+    std::printf("  histogram of non-zero activations (%zu bins, %.4g .. %.4g):\n",
+        d->histogram.size(), d->histLo, d->histHi);
     for (size_t i = 0; i < d->histogram.size(); i += 1) {
         if (d->histogram[i] == 0)
             continue;
-        std::printf("    %8.4g %s %u\n", edges[i], std::string(static_cast<size_t>(40.0 * d->histogram[i] / peak) + 1, '#').c_str(), d->histogram[i]);
+        std::printf("    %8.4g %s %u\n", edges[i],
+            std::string(static_cast<size_t>(40.0 * d->histogram[i] / peak) + 1, '#').c_str(),
+            d->histogram[i]);
     }
     auto printLogits = [&](const char *title, const core::store::TokenValues &list) {
         std::printf("  %s:", title);
@@ -230,8 +255,8 @@ int runFeature(const Args &args)
     for (const auto &e : d->top)
         printExample(e, tok, d->max, tty);
     for (size_t b = d->bands.size(); b-- > 0;) {
-        std::printf("  quantile band %zu [%.4g, %.4g], %lld tokens:\n", b, d->bands[b].lo, d->bands[b].hi,
-                    static_cast<long long>(d->bands[b].count));
+        std::printf("  quantile band %zu [%.4g, %.4g], %lld tokens:\n", b, d->bands[b].lo,
+            d->bands[b].hi, static_cast<long long>(d->bands[b].count));
         for (const auto &e : d->quantiles)
             if (e.band == static_cast<int>(b))
                 printExample(e, tok, d->max, tty);

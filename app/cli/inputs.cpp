@@ -22,7 +22,7 @@ core::Result<std::unique_ptr<core::store::Database>> openExistingWorkspace(const
 {
     const std::string path = workspacePath(arg);
     if (!std::filesystem::exists(path))
-        return core::Error{path + ": no such workspace"};
+        return core::Error { path + ": no such workspace" };
     return core::store::Database::open(path);
 }
 
@@ -33,27 +33,27 @@ core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Opt
     return core::store::Database::open(workspacePath(o.value("workspace")));
 }
 
-core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath, const core::tokenize::Tokenizer &tokenizer,
-                                      const std::string &defaultTokens)
+core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath,
+    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens)
 {
     std::string tokFp;
     FS_TRY(tokFp, core::store::fingerprintTokenizer(modelPath));
     core::corpus::CorpusSpec spec;
-    spec.paths = {o.value("text")};
+    spec.paths = { o.value("text") };
     spec.contextLength = o.integer("context", 64);
     FS_TRY(spec.tokenBudget, core::corpus::parseTokenCount(o.value("tokens", defaultTokens)));
     core::corpus::Corpus c;
     FS_TRY(c, core::corpus::buildCorpus(spec, tokenizer, tokFp));
-    return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong).reshape({c.contexts(), c.contextLength});
+    return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong)
+        .reshape({ c.contexts(), c.contextLength });
 }
 
 core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::string> &args)
 {
     using core::demo::NameKind;
-    const std::map<std::string, NameKind> kinds = {{"--model", NameKind::Model},
-                                                   {"--sae", NameKind::Sae},
-                                                   {"--corpus", NameKind::Corpus},
-                                                   {"--text", NameKind::Corpus}};
+    const std::map<std::string, NameKind> kinds
+        = { { "--model", NameKind::Model }, { "--sae", NameKind::Sae },
+              { "--corpus", NameKind::Corpus }, { "--text", NameKind::Corpus } };
     std::vector<std::string> out = args;
     for (size_t i = 0; i + 1 < out.size(); ++i)
         if (auto k = kinds.find(out[i]); k != kinds.end())
@@ -73,15 +73,21 @@ core::Result<core::store::IndexInfo> findIndex(core::store::Database &db, const 
     for (const auto &info : all) {
         if (info.status != "done")
             continue;
-        const bool byId = !sae.empty() && sae.find_first_not_of("0123456789") == std::string::npos && std::stoll(sae) == info.id;
-        const bool byPath = info.saePath == sae || (!canonical.empty() && std::filesystem::weakly_canonical(info.saePath, ec).string() == canonical);
+        const bool byId = !sae.empty() && sae.find_first_not_of("0123456789") == std::string::npos
+            && std::stoll(sae) == info.id;
+        const bool byPath = info.saePath == sae
+            || (!canonical.empty()
+                && std::filesystem::weakly_canonical(info.saePath, ec).string() == canonical);
         if (byId || byPath || info.saeLabel == sae || info.hook == sae)
             return info;
     }
     std::string known;
     for (const auto &info : all)
-        known += "\n  " + std::to_string(info.id) + "  " + info.saeLabel + "  " + info.hook + "  [" + info.status + "]";
-    return core::fileError(db.path(), "no finished index for SAE '" + sae + "'" + (known.empty() ? " (the workspace has no index)" : "; indexes:" + known));
+        known += "\n  " + std::to_string(info.id) + "  " + info.saeLabel + "  " + info.hook + "  ["
+            + info.status + "]";
+    return core::fileError(db.path(),
+        "no finished index for SAE '" + sae + "'"
+            + (known.empty() ? " (the workspace has no index)" : "; indexes:" + known));
 }
 
 } // namespace fscope::cli

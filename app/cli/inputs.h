@@ -3,8 +3,8 @@
 
 #include "app/cli/options.h"
 
-#include "core/store/index_store.h"
 #include "core/store/database.h"
+#include "core/store/index_store.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <ATen/ATen.h>
@@ -32,7 +32,7 @@ core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Opt
 
 // [contexts, --context] token ids from the --text corpus (--tokens, default `defaultTokens`),
 // tokenized with the model's tokenizer.
-core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath, const core::tokenize::Tokenizer &tokenizer,
-                                      const std::string &defaultTokens);
+core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath,
+    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens);
 
 } // namespace fscope::cli

@@ -12,7 +12,7 @@ namespace {
 
 std::string humanBytes(uint64_t b)
 {
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
     double v = static_cast<double>(b);
     int u = 0;
     while (v >= 1024 && u < 4) {
@@ -37,12 +37,13 @@ int runInspect(const Args &args)
         std::fprintf(stderr, "error: %s\n", report.errorMessage().c_str());
         return 1;
     }
-    std::vector<std::vector<std::string>> rows = {{"name", "dtype", "shape", "bytes"}};
+    std::vector<std::vector<std::string>> rows = { { "name", "dtype", "shape", "bytes" } };
     const bool sharded = report->format == "sharded safetensors";
     if (sharded)
         rows[0].push_back("file");
     for (const auto &t : report->tensors) {
-        rows.push_back({t.name, t.dtype, core::io::formatShape(t.shape), std::to_string(t.bytes)});
+        rows.push_back(
+            { t.name, t.dtype, core::io::formatShape(t.shape), std::to_string(t.bytes) });
         if (sharded)
             rows.back().push_back(t.file);
     }
@@ -58,8 +59,7 @@ int runInspect(const Args &args)
         }
     }
     std::printf("\n%s: %zu tensors, %s (%s)\n", report->format.c_str(), report->tensors.size(),
-                humanBytes(report->totalBytes()).c_str(),
-                std::to_string(report->totalBytes()).c_str());
+        humanBytes(report->totalBytes()).c_str(), std::to_string(report->totalBytes()).c_str());
     for (const auto &[k, v] : report->metadata)
         std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
     return 0;

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
         std::printf("featurescope-cli %s\n", FEATURESCOPE_VERSION);
         const std::string blas = fscope::core::blasKernels();
         std::printf("compute: %d threads, %s\n", fscope::core::initComputeRuntime(),
-                    blas.empty() ? "BLAS other than OpenBLAS" : (blas + " kernels").c_str());
+            blas.empty() ? "BLAS other than OpenBLAS" : (blas + " kernels").c_str());
         return 0;
     }
     const std::string command = args[0];

@@ -5,10 +5,10 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/store/index_store.h"
 #include "core/corpus/corpus.h"
 #include "core/match/match_series.h"
 #include "core/model/model_locator.h"
+#include "core/store/index_store.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <nlohmann/json.hpp>
@@ -19,9 +19,10 @@ namespace fscope::cli {
 
 int runMatch(const Args &args)
 {
-    const Options o(args, {"sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context", "device",
-                           "workspace", "solver"},
-                    {"no-fold", "json", "no-pairs", "compose"});
+    const Options o(args,
+        { "sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context",
+            "device", "workspace", "solver" },
+        { "no-fold", "json", "no-pairs", "compose" });
     if (!o.ok())
         return fail(o.error());
     std::vector<std::string> paths = o.values("sae");
@@ -32,8 +33,10 @@ int runMatch(const Args &args)
         paths.insert(paths.end(), found->begin(), found->end());
     }
     if (paths.size() < 2)
-        return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR [--no-fold] "
-                    "[--cost decoder|encoder|all|cosine] [--solver auto|dense|priced|approximate] [--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
+        return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR "
+                    "[--no-fold] "
+                    "[--cost decoder|encoder|all|cosine] [--solver auto|dense|priced|approximate] "
+                    "[--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
     core::match::MatchSeriesRequest req;
     req.saePaths = paths;
     req.options.fold = !o.has("no-fold");
@@ -49,7 +52,8 @@ int runMatch(const Args &args)
     req.skip = o.integer("skip", 1);
     req.compareComposed = o.has("compose");
     if (req.compareComposed && req.skip < 2)
-        return fail("--compose compares skip links (--skip K, K >= 2) with the composed adjacent matches");
+        return fail(
+            "--compose compares skip links (--skip K, K >= 2) with the composed adjacent matches");
     req.device = o.value("device", "cpu");
     std::unique_ptr<core::model::Decoder> decoder;
     if (o.has("model") != o.has("text"))
@@ -58,7 +62,7 @@ int runMatch(const Args &args)
         auto path = core::model::resolveModelPath(o.value("model"));
         if (!path)
             return fail(path.errorMessage());
-        auto d = core::model::Decoder::load(*path, {req.device, "float32"});
+        auto d = core::model::Decoder::load(*path, { req.device, "float32" });
         if (!d)
             return fail(d.errorMessage());
         decoder = std::move(d).value();
@@ -88,7 +92,7 @@ int runMatch(const Args &args)
         j["cached"] = series->cached;
         if (o.has("no-pairs"))
             for (auto &l : j["links"])
-                for (const char *k : {"pairs", "pair_mse", "pair_cosine", "pair_good"})
+                for (const char *k : { "pairs", "pair_mse", "pair_cosine", "pair_good" })
                     l.erase(k);
         // Two SAEs: the link's fields at the top level as well (pairs, total_cost, ...).
         if (series->links.size() == 1)
@@ -101,25 +105,32 @@ int runMatch(const Args &args)
         return 0;
     }
     const std::string solverName = series->links.empty() ? "" : series->links.front().result.solver;
-    std::printf("SAE Match (%s, %s cost, %s solver) over %zu SAEs%s\n", series->folded ? "folded" : "unfolded",
-                core::match::matchCostName(req.options.cost).c_str(), solverName.c_str(), series->saePaths.size(),
-                series->cached ? " (cached)" : "");
+    std::printf("SAE Match (%s, %s cost, %s solver) over %zu SAEs%s\n",
+        series->folded ? "folded" : "unfolded",
+        core::match::matchCostName(req.options.cost).c_str(), solverName.c_str(),
+        series->saePaths.size(), series->cached ? " (cached)" : "");
     std::printf("%-28s %12s %12s %8s %8s\n", "link", "total MSE", "mean MSE", "good", "seconds");
     for (const auto &l : series->links) {
         const std::string name = series->labels[l.from] + " -> " + series->labels[l.to];
-        std::printf("%-28s %12.5g %12.5g %7.1f%% %8.2f\n", name.c_str(), l.result.totalCost, l.result.meanMse, 100 * l.result.goodShare,
-                    l.result.seconds);
+        std::printf("%-28s %12.5g %12.5g %7.1f%% %8.2f\n", name.c_str(), l.result.totalCost,
+            l.result.meanMse, 100 * l.result.goodShare, l.result.seconds);
         if (l.evaluation)
             for (const auto &s : l.evaluation->scores)
-                std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f  tokens %lld%s\n", s.name.c_str(), s.explainedVariance,
-                            s.deltaCe, s.kl, static_cast<long long>(s.tokens),
-                            s.matchingScore >= 0 ? ("  matching score " + std::to_string(s.matchingScore)).c_str() : "");
+                std::printf("    %-22s EV %7.3f  dCE %+8.4f  KL %8.4f  tokens %lld%s\n",
+                    s.name.c_str(), s.explainedVariance, s.deltaCe, s.kl,
+                    static_cast<long long>(s.tokens),
+                    s.matchingScore >= 0
+                        ? ("  matching score " + std::to_string(s.matchingScore)).c_str()
+                        : "");
         if (!l.result.optimal)
-            std::printf("    %s solve: its solver cost %.6g is at most %.4g (%.2g relative) above the optimum\n",
-                        l.result.solver.c_str(), l.result.solverCost, l.result.solverGap, l.result.relativeSolverGap());
+            std::printf("    %s solve: its solver cost %.6g is at most %.4g (%.2g relative) above "
+                        "the optimum\n",
+                l.result.solver.c_str(), l.result.solverCost, l.result.solverGap,
+                l.result.relativeSolverGap());
         if (l.composed)
-            std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total MSE %.5g (direct %.5g)\n",
-                        100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);
+            std::printf("    composed adjacent matches: %.1f%% agree with the direct match; total "
+                        "MSE %.5g (direct %.5g)\n",
+                100 * l.composed->agreement, l.composed->composedTotal, l.composed->directTotal);
     }
     if (!series->chainLengths.empty()) {
         std::printf("chains (layers spanned: count):");

@@ -3,7 +3,7 @@
 namespace fscope::cli {
 
 Options::Options(const std::vector<std::string> &args, const std::set<std::string> &valued,
-                 const std::set<std::string> &flags)
+    const std::set<std::string> &flags)
 {
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string &a = args[i];

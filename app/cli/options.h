@@ -13,7 +13,7 @@ class Options {
 public:
     // `flags` take no value; every other --name takes one. Unknown names are errors.
     Options(const std::vector<std::string> &args, const std::set<std::string> &valued,
-            const std::set<std::string> &flags);
+        const std::set<std::string> &flags);
 
     bool ok() const { return m_error.empty(); }
     const std::string &error() const { return m_error; }

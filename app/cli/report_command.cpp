@@ -5,9 +5,9 @@
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
-#include "core/store/feature_lists.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/report/report_writer.h"
+#include "core/store/feature_lists.h"
 
 #include <nlohmann/json.hpp>
 
@@ -20,8 +20,8 @@ namespace fscope::cli {
 namespace {
 
 // The features a report covers: --id (repeatable), --list NAME, or --labelled.
-core::Result<std::vector<int64_t>> reportFeatures(const Options &o, core::store::Database &db,
-                                                  const core::store::IndexInfo &index)
+core::Result<std::vector<int64_t>> reportFeatures(
+    const Options &o, core::store::Database &db, const core::store::IndexInfo &index)
 {
     std::vector<int64_t> features;
     for (const auto &id : o.values("id"))
@@ -29,7 +29,8 @@ core::Result<std::vector<int64_t>> reportFeatures(const Options &o, core::store:
     if (o.has("list")) {
         std::vector<core::store::FeatureList> lists;
         FS_TRY(lists, core::store::featureLists(db));
-        const auto it = std::find_if(lists.begin(), lists.end(), [&](const auto &l) { return l.name == o.value("list"); });
+        const auto it = std::find_if(
+            lists.begin(), lists.end(), [&](const auto &l) { return l.name == o.value("list"); });
         if (it == lists.end())
             return core::fileError(db.path(), "no feature list named '" + o.value("list") + "'");
         std::vector<int64_t> items;
@@ -43,7 +44,9 @@ core::Result<std::vector<int64_t>> reportFeatures(const Options &o, core::store:
             features.push_back(l.first);
     }
     if (features.empty())
-        return core::Error{"no features chosen: give --id F (repeatable), --list NAME or --labelled"};
+        return core::Error {
+            "no features chosen: give --id F (repeatable), --list NAME or --labelled"
+        };
     return features;
 }
 
@@ -51,12 +54,14 @@ core::Result<std::vector<int64_t>> reportFeatures(const Options &o, core::store:
 
 int runReport(const Args &args)
 {
-    const Options o(args, {"sae", "id", "list", "format", "out", "model-id", "source-set", "max-examples"},
-                    {"labelled", "json"});
+    const Options o(args,
+        { "sae", "id", "list", "format", "out", "model-id", "source-set", "max-examples" },
+        { "labelled", "json" });
     if (!o.ok())
         return fail(o.error());
     if (o.positional().size() != 1 || !o.has("sae") || !o.has("out"))
-        return fail("usage: featurescope-cli report WORKSPACE --sae S (--id F... | --list NAME | --labelled) "
+        return fail("usage: featurescope-cli report WORKSPACE --sae S (--id F... | --list NAME | "
+                    "--labelled) "
                     "--out PATH [--format html|md|json|neuronpedia]");
     const std::string out = o.value("out");
     std::string formatName = o.value("format");
@@ -67,7 +72,8 @@ int runReport(const Args &args)
     }
     const auto format = core::report::parseReportFormat(formatName);
     if (!format)
-        return fail("--format '" + formatName + "': use html, md, json or neuronpedia (PDF reports come from the app)");
+        return fail("--format '" + formatName
+            + "': use html, md, json or neuronpedia (PDF reports come from the app)");
     auto db = openExistingWorkspace(o.positional()[0]);
     if (!db)
         return fail(db.errorMessage());
@@ -90,10 +96,14 @@ int runReport(const Args &args)
     if (!written)
         return fail(written.errorMessage());
     if (o.has("json")) {
-        std::printf("%s\n", nlohmann::json({{"features", reports->size()}, {"files", *written}}).dump().c_str());
+        std::printf("%s\n",
+            nlohmann::json({ { "features", reports->size() }, { "files", *written } })
+                .dump()
+                .c_str());
         return 0;
     }
-    std::printf("%zu feature%s of %s written:\n", reports->size(), reports->size() == 1 ? "" : "s", index->saeLabel.c_str());
+    std::printf("%zu feature%s of %s written:\n", reports->size(), reports->size() == 1 ? "" : "s",
+        index->saeLabel.c_str());
     for (const auto &f : *written)
         std::printf("  %s\n", f.c_str());
     return 0;

@@ -30,15 +30,11 @@ using nlohmann::json;
 json describe(const core::sae::Sae &sae)
 {
     const auto &c = sae.config();
-    json j = {{"architecture", core::sae::architectureName(c.architecture)},
-              {"d_in", c.dIn},
-              {"d_sae", c.dSae},
-              {"hook_name", c.hookName},
-              {"dtype", c.dtype},
-              {"format", c.sourceFormat},
-              {"apply_b_dec_to_input", c.applyBDecToInput},
-              {"normalize_activations", core::sae::normalizationName(c.normalization)},
-              {"center_input", c.centerInput}};
+    json j = { { "architecture", core::sae::architectureName(c.architecture) }, { "d_in", c.dIn },
+        { "d_sae", c.dSae }, { "hook_name", c.hookName }, { "dtype", c.dtype },
+        { "format", c.sourceFormat }, { "apply_b_dec_to_input", c.applyBDecToInput },
+        { "normalize_activations", core::sae::normalizationName(c.normalization) },
+        { "center_input", c.centerInput } };
     if (c.k > 0)
         j["k"] = c.k;
     return j;
@@ -59,7 +55,8 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
     if (!path)
         return path.error();
     ModelAndText m;
-    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "f32")});
+    auto decoder
+        = core::model::Decoder::load(*path, { o.value("device", "auto"), o.value("dtype", "f32") });
     if (!decoder)
         return decoder.error();
     m.decoder = std::move(decoder).value();
@@ -77,7 +74,9 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
     const int64_t length = o.integer("context", 64);
     const int64_t body = length - (bos ? 1 : 0);
     const int64_t maxContexts = o.integer("contexts", 1 << 30);
-    for (size_t start = 0; start + body <= ids.size() && static_cast<int64_t>(m.contexts.size()) < maxContexts; start += body) {
+    for (size_t start = 0;
+         start + body <= ids.size() && static_cast<int64_t>(m.contexts.size()) < maxContexts;
+         start += body) {
         std::vector<int64_t> ctx(static_cast<size_t>(length));
         size_t out = 0;
         if (bos)
@@ -87,8 +86,9 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
         m.contexts.push_back(std::move(ctx));
     }
     if (m.contexts.empty())
-        return core::fileError(o.value("text"), "too short for one context of " + std::to_string(length) + " tokens");
-    for (auto id : {m.tokenizer->bosId(), m.tokenizer->eosId()})
+        return core::fileError(
+            o.value("text"), "too short for one context of " + std::to_string(length) + " tokens");
+    for (auto id : { m.tokenizer->bosId(), m.tokenizer->eosId() })
         if (id)
             m.special.insert(*id);
     return m;
@@ -96,7 +96,7 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
 
 int saeInfo(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
     if (!sae)
         return fail(sae.errorMessage());
     const json j = describe(*sae);
@@ -105,40 +105,44 @@ int saeInfo(const Options &o)
         return 0;
     }
     for (const auto &[k, v] : j.items())
-        std::printf("%-22s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+        std::printf("%-22s %s\n", k.c_str(),
+            v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
     return 0;
 }
 
 int saeEncode(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
     if (!sae)
         return fail(sae.errorMessage());
     auto x = core::io::loadNpy(o.value("input"));
     if (!x)
         return fail(x.errorMessage());
     if (x->dim() != 2 || x->size(1) != sae->config().dIn)
-        return fail(o.value("input") + ": expected [n, " + std::to_string(sae->config().dIn) + "] activations");
+        return fail(o.value("input") + ": expected [n, " + std::to_string(sae->config().dIn)
+            + "] activations");
     const at::Tensor f = sae->encode(x->to(at::kFloat)).to(at::kFloat);
     const at::Tensor nz = f.nonzero();
     json nonzero = json::array();
     for (int64_t i = 0; i < nz.size(0); ++i) {
         const int64_t row = nz[i][0].item<int64_t>(), feature = nz[i][1].item<int64_t>();
-        nonzero.push_back({row, feature, f[row][feature].item<float>()});
+        nonzero.push_back({ row, feature, f[row][feature].item<float>() });
     }
-    std::printf("%s\n", json{{"shape", f.sizes().vec()}, {"nonzero", nonzero}}.dump().c_str());
+    std::printf(
+        "%s\n", json { { "shape", f.sizes().vec() }, { "nonzero", nonzero } }.dump().c_str());
     return 0;
 }
 
 int saeConvert(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), "cpu"});
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
     if (!sae)
         return fail(sae.errorMessage());
     // --dtype f16|bf16|f32: the stored precision (f16 halves the file; computation on the CPU
     // stays float32 whatever is stored).
     const std::string dtype = o.value("dtype", "keep");
-    const std::map<std::string, at::ScalarType> dtypes = {{"f16", at::kHalf}, {"bf16", at::kBFloat16}, {"f32", at::kFloat}};
+    const std::map<std::string, at::ScalarType> dtypes
+        = { { "f16", at::kHalf }, { "bf16", at::kBFloat16 }, { "f32", at::kFloat } };
     if (dtype != "keep" && !dtypes.count(dtype))
         return fail("--dtype must be f16, bf16 or f32");
     const core::sae::Sae out = dtype == "keep" ? *sae : sae->to(at::kCPU, dtypes.at(dtype));
@@ -153,7 +157,8 @@ int saeEval(const Options &o)
     auto path = core::model::resolveModelPath(o.value("model"));
     if (!path)
         return fail(path.errorMessage());
-    auto decoder = core::model::Decoder::load(*path, {o.value("device", "auto"), o.value("dtype", "f32")});
+    auto decoder
+        = core::model::Decoder::load(*path, { o.value("device", "auto"), o.value("dtype", "f32") });
     if (!decoder)
         return fail(decoder.errorMessage());
     auto tokenizer = core::tokenize::loadTokenizer(*path);
@@ -162,16 +167,17 @@ int saeEval(const Options &o)
     // The same contexts as every other command reading --text (match, steer sweeps): the
     // corpus builder's documents, separators and seed, so numbers agree across commands.
     const std::string budget = o.has("tokens") ? o.value("tokens")
-                             : o.has("contexts") ? std::to_string(o.integer("contexts", 1) * o.integer("context", 64))
-                                                 : "1M";
+        : o.has("contexts") ? std::to_string(o.integer("contexts", 1) * o.integer("context", 64))
+                            : "1M";
     auto ids = textContexts(o, *path, **tokenizer, budget);
     if (!ids)
         return fail(ids.errorMessage());
     std::vector<std::vector<int64_t>> contexts;
     const at::Tensor rows = ids->contiguous();
     for (int64_t i = 0; i < rows.size(0); ++i)
-        contexts.emplace_back(rows[i].data_ptr<int64_t>(), rows[i].data_ptr<int64_t>() + rows.size(1));
-    auto sae = core::sae::loadSae(o.value("sae"), {o.value("hook"), (*decoder)->device().str()});
+        contexts.emplace_back(
+            rows[i].data_ptr<int64_t>(), rows[i].data_ptr<int64_t>() + rows.size(1));
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), (*decoder)->device().str() });
     if (!sae)
         return fail(sae.errorMessage());
     if (auto s = core::sae::validateSaeForModel(*sae, (*decoder)->config()); !s)
@@ -185,7 +191,7 @@ int saeEval(const Options &o)
     if (!metrics)
         return fail(metrics.errorMessage());
     if (o.has("json")) {
-        json j = {{"tokens", metrics->tokens}};
+        json j = { { "tokens", metrics->tokens } };
         for (const auto &v : metrics->values)
             j[v.name] = v.value;
         std::printf("%s\n", j.dump().c_str());
@@ -209,7 +215,8 @@ int saeTrain(const Options &o)
     const std::string arch = o.value("arch", "topk");
     if (arch != "topk" && arch != "jumprelu")
         return fail("--arch must be topk or jumprelu");
-    t.architecture = arch == "topk" ? core::sae::Architecture::TopK : core::sae::Architecture::JumpRelu;
+    t.architecture
+        = arch == "topk" ? core::sae::Architecture::TopK : core::sae::Architecture::JumpRelu;
     t.dSae = o.integer("d-sae", 4 * m->decoder->config().hidden);
     t.k = o.integer("k", 32);
     t.steps = o.integer("steps", 1000);
@@ -244,9 +251,9 @@ int saeTrain(const Options &o)
     c.modelName = o.value("model");
     if (auto s = core::sae::saveSaeLens(core::sae::Sae(c, sae->weights()), o.value("out")); !s)
         return fail(s.errorMessage());
-    std::printf("trained %s SAE: %lld steps, L0 %.2f, %lld dead latents; saved to %s\n", arch.c_str(),
-                static_cast<long long>(report.steps), report.finalL0, static_cast<long long>(report.deadLatents),
-                o.value("out").c_str());
+    std::printf("trained %s SAE: %lld steps, L0 %.2f, %lld dead latents; saved to %s\n",
+        arch.c_str(), static_cast<long long>(report.steps), report.finalL0,
+        static_cast<long long>(report.deadLatents), o.value("out").c_str());
     return 0;
 }
 
@@ -261,9 +268,10 @@ int runSae(const Args &args)
     const std::string sub = args[0];
     const Args rest(args.begin() + 1, args.end());
     const Options o(rest,
-                    {"sae", "hook", "input", "out", "model", "text", "context", "contexts", "tokens", "batch", "device", "dtype",
-                     "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every", "init-threshold", "bandwidth", "seed"},
-                    {"json"});
+        { "sae", "hook", "input", "out", "model", "text", "context", "contexts", "tokens", "batch",
+            "device", "dtype", "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every",
+            "init-threshold", "bandwidth", "seed" },
+        { "json" });
     if (!o.ok())
         return fail(o.error());
     auto need = [&](std::initializer_list<const char *> names) {
@@ -275,15 +283,15 @@ int runSae(const Args &args)
         return true;
     };
     if (sub == "info")
-        return need({"sae"}) ? saeInfo(o) : 2;
+        return need({ "sae" }) ? saeInfo(o) : 2;
     if (sub == "encode")
-        return need({"sae", "input"}) ? saeEncode(o) : 2;
+        return need({ "sae", "input" }) ? saeEncode(o) : 2;
     if (sub == "convert")
-        return need({"sae", "out"}) ? saeConvert(o) : 2;
+        return need({ "sae", "out" }) ? saeConvert(o) : 2;
     if (sub == "eval")
-        return need({"model", "sae", "text"}) ? saeEval(o) : 2;
+        return need({ "model", "sae", "text" }) ? saeEval(o) : 2;
     if (sub == "train")
-        return need({"model", "text", "hook", "out"}) ? saeTrain(o) : 2;
+        return need({ "model", "text", "hook", "out" }) ? saeTrain(o) : 2;
     return fail("unknown sae command '" + sub + "'");
 }
 

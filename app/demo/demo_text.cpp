@@ -36,7 +36,8 @@ int words(const std::string &s)
 
 } // namespace
 
-Result<std::vector<std::string>> readFortunes(const std::string &dir, const std::vector<std::string> &skip)
+Result<std::vector<std::string>> readFortunes(
+    const std::string &dir, const std::vector<std::string> &skip)
 {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -46,7 +47,8 @@ Result<std::vector<std::string>> readFortunes(const std::string &dir, const std:
     for (const auto &e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
         // .dat are strfile indexes, .u8 the UTF-8 links some packages add.
-        if (!e.is_regular_file() || e.path().has_extension() || std::find(skip.begin(), skip.end(), name) != skip.end())
+        if (!e.is_regular_file() || e.path().has_extension()
+            || std::find(skip.begin(), skip.end(), name) != skip.end())
             continue;
         files.push_back(e.path());
     }
@@ -95,7 +97,8 @@ Result<std::vector<std::string>> readParagraphs(const std::string &file, int min
     return docs;
 }
 
-TextSplit splitDocuments(std::vector<std::string> docs, uint64_t seed, double heldoutShare, double indexShare)
+TextSplit splitDocuments(
+    std::vector<std::string> docs, uint64_t seed, double heldoutShare, double indexShare)
 {
     uint64_t state = seed;
     for (size_t i = docs.size(); i > 1; --i) {
@@ -103,7 +106,8 @@ TextSplit splitDocuments(std::vector<std::string> docs, uint64_t seed, double he
         std::swap(docs[i - 1], docs[state % i]);
     }
     TextSplit s;
-    const size_t nHeld = size_t(double(docs.size()) * heldoutShare), nIndex = size_t(double(docs.size()) * indexShare);
+    const size_t nHeld = size_t(double(docs.size()) * heldoutShare),
+                 nIndex = size_t(double(docs.size()) * indexShare);
     s.heldout.assign(docs.begin(), docs.begin() + long(nHeld));
     s.index.assign(docs.begin() + long(nHeld), docs.begin() + long(nHeld + nIndex));
     s.train.assign(docs.begin() + long(nHeld + nIndex), docs.end());

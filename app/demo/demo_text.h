@@ -13,19 +13,21 @@
 
 namespace fscope::demo {
 
+using core::fileError;
 using core::Result;
 using core::Status;
-using core::fileError;
 
 // Fortunes of every file in `dir` except the ones named in `skip` (e.g. ASCII art).
-Result<std::vector<std::string>> readFortunes(const std::string &dir, const std::vector<std::string> &skip);
+Result<std::vector<std::string>> readFortunes(
+    const std::string &dir, const std::vector<std::string> &skip);
 // Blank-line separated paragraphs of a plain-text file with at least `minWords` words.
 Result<std::vector<std::string>> readParagraphs(const std::string &file, int minWords);
 
 struct TextSplit {
     std::vector<std::string> train, heldout, index;
 };
-TextSplit splitDocuments(std::vector<std::string> documents, uint64_t seed, double heldoutShare, double indexShare);
+TextSplit splitDocuments(
+    std::vector<std::string> documents, uint64_t seed, double heldoutShare, double indexShare);
 
 Status writeLines(const std::string &path, const std::vector<std::string> &lines);
 Result<std::vector<std::string>> readLines(const std::string &path);

@@ -14,9 +14,9 @@
 
 namespace fscope::demo {
 
+using core::fileError;
 using core::Result;
 using core::Status;
-using core::fileError;
 
 struct TinyLlamaShape {
     int64_t vocab = 4096;

@@ -21,21 +21,24 @@ int main(int argc, char **argv)
     // Llama's SentencePiece settings: BPE, byte fallback (any text encodes), digits split,
     // identity normalisation, a dummy prefix space; <unk>=0, <s>=1, </s>=2. One thread and
     // the whole input, unshuffled: the same text always gives the same model.
-    const std::string args = "--input=" + text + " --model_prefix=" + out + "/tokenizer" +
-                             " --model_type=bpe --vocab_size=" + vocab +
-                             " --byte_fallback=true --split_digits=true --normalization_rule_name=identity"
-                             " --add_dummy_prefix=true --remove_extra_whitespaces=false --character_coverage=1.0"
-                             " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --input_sentence_size=0"
-                             " --shuffle_input_sentence=false --max_sentence_length=100000 --num_threads=1 --minloglevel=1";
+    const std::string args = "--input=" + text + " --model_prefix=" + out + "/tokenizer"
+        + " --model_type=bpe --vocab_size=" + vocab
+        + " --byte_fallback=true --split_digits=true --normalization_rule_name=identity"
+          " --add_dummy_prefix=true --remove_extra_whitespaces=false --character_coverage=1.0"
+          " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --input_sentence_size=0"
+          " --shuffle_input_sentence=false --max_sentence_length=100000 --num_threads=1 "
+          "--minloglevel=1";
     const auto status = sentencepiece::SentencePieceTrainer::Train(args);
     if (!status.ok()) {
-        std::fprintf(stderr, "error: %s: SentencePiece training failed: %s\n", text.c_str(), status.ToString().c_str());
+        std::fprintf(stderr, "error: %s: SentencePiece training failed: %s\n", text.c_str(),
+            status.ToString().c_str());
         return 1;
     }
     std::filesystem::remove(out + "/tokenizer.vocab");
     std::ofstream(out + "/tokenizer_config.json")
         << "{\n  \"add_bos_token\": true,\n  \"add_eos_token\": false,\n  \"bos_token\": \"<s>\",\n"
-           "  \"eos_token\": \"</s>\",\n  \"unk_token\": \"<unk>\",\n  \"tokenizer_class\": \"LlamaTokenizer\",\n"
+           "  \"eos_token\": \"</s>\",\n  \"unk_token\": \"<unk>\",\n  \"tokenizer_class\": "
+           "\"LlamaTokenizer\",\n"
            "  \"model_max_length\": 256\n}\n";
     std::printf("wrote %s/tokenizer.model\n", out.c_str());
     return 0;

@@ -7,9 +7,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QIcon>
 #include <QTimer>
-#include <QElapsedTimer>
 
 #include <cstdio>
 
@@ -31,18 +31,18 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("workspace"),
-                                 QStringLiteral("Workspace (.fsdb) to open or create."), QStringLiteral("[workspace]"));
-    const QCommandLineOption screenshot(
-        QStringLiteral("screenshot"),
-        QStringLiteral("Save a PNG of the main window once it is up, then quit (for docs and checks)."),
+        QStringLiteral("Workspace (.fsdb) to open or create."), QStringLiteral("[workspace]"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+        QStringLiteral(
+            "Save a PNG of the main window once it is up, then quit (for docs and checks)."),
         QStringLiteral("file"));
     parser.addOption(screenshot);
-    const QCommandLineOption startupCheck(
-        QStringLiteral("startup-check"),
-        QStringLiteral("Quit as soon as the window is up and idle, printing the milliseconds since start."));
+    const QCommandLineOption startupCheck(QStringLiteral("startup-check"),
+        QStringLiteral(
+            "Quit as soon as the window is up and idle, printing the milliseconds since start."));
     parser.addOption(startupCheck);
     const QCommandLineOption demo(QStringLiteral("demo"),
-                                  QStringLiteral("Open the demo workspace (the default when no workspace is given)."));
+        QStringLiteral("Open the demo workspace (the default when no workspace is given)."));
     parser.addOption(demo);
     parser.process(app);
 
@@ -57,7 +57,8 @@ int main(int argc, char **argv)
     if (parser.isSet(startupCheck)) {
         // A zero timer fires once the event loop has processed the first show and paint.
         QTimer::singleShot(0, &window, [&sinceStart] {
-            std::printf("window ready after %lld ms\n", static_cast<long long>(sinceStart.elapsed()));
+            std::printf(
+                "window ready after %lld ms\n", static_cast<long long>(sinceStart.elapsed()));
             QApplication::exit(0);
         });
     }

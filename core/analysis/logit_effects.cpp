@@ -2,12 +2,12 @@
 
 namespace fscope::core::analysis {
 
-LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae, bool foldFinalNorm, int64_t k,
-                                 int64_t blockFeatures)
+LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
+    bool foldFinalNorm, int64_t k, int64_t blockFeatures)
 {
     const at::Device device = decoder.device();
     const at::Tensor unembed = decoder.unembedding().to(device, at::kFloat); // [vocab, hidden]
-    at::Tensor directions = sae.weights().W_dec.to(device, at::kFloat);    // [features, hidden]
+    at::Tensor directions = sae.weights().W_dec.to(device, at::kFloat); // [features, hidden]
     if (foldFinalNorm)
         directions = directions * decoder.finalNormScale().to(device);
     const int64_t features = directions.size(0);
@@ -18,7 +18,7 @@ LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &
     for (int64_t begin = 0; begin < features; begin += blockFeatures) {
         const int64_t n = std::min(blockFeatures, features - begin);
         const at::Tensor logits = at::matmul(directions.narrow(0, begin, n), unembed.t());
-        for (bool largest : {true, false}) {
+        for (bool largest : { true, false }) {
             auto [values, indices] = logits.topk(k, 1, largest, true);
             values = values.to(at::kCPU).contiguous();
             indices = indices.to(at::kCPU).contiguous();

@@ -19,7 +19,7 @@ struct LogitEffects {
 };
 
 // Blockwise over features so the [features, vocab] product never exists whole.
-LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae, bool foldFinalNorm, int64_t k,
-                                 int64_t blockFeatures = 1024);
+LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
+    bool foldFinalNorm, int64_t k, int64_t blockFeatures = 1024);
 
 } // namespace fscope::core::analysis

@@ -7,32 +7,35 @@
 
 namespace fscope::core::analysis {
 
-Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
-                                     const sae::Sae &sae, const std::string &text, int64_t topPerToken, int64_t topPrompt)
+Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder,
+    const tokenize::Tokenizer &tokenizer, const sae::Sae &sae, const std::string &text,
+    int64_t topPerToken, int64_t topPrompt)
 {
     PromptAnalysis out;
     const auto enc = tokenizer.encodeForModel(text, tokenizer.bosId().has_value());
     out.ids = enc.ids;
     if (out.ids.empty())
-        return Error{"the prompt is empty"};
+        return Error { "the prompt is empty" };
     const auto special = corpus::specialTokens(tokenizer);
     for (int64_t id : out.ids) {
         if (id < 0 || id >= decoder.config().vocabSize)
-            return Error{"token id " + std::to_string(id) + " is outside the model's vocabulary"};
+            return Error { "token id " + std::to_string(id)
+                + " is outside the model's vocabulary" };
         out.tokens.push_back(tokenize::sanitizeUtf8(tokenizer.tokenBytes(id)));
         out.special.push_back(special.count(id) > 0);
     }
     at::NoGradGuard noGrad;
     const std::string &hook = sae.config().hookName;
     model::ForwardOptions fo;
-    fo.capture = {hook};
+    fo.capture = { hook };
     fo.computeLogits = false;
     const at::Tensor ids = at::tensor(out.ids, at::kLong).unsqueeze(0).to(decoder.device());
-    auto r = decoder.forward({ids}, fo);
+    auto r = decoder.forward({ ids }, fo);
     if (!r)
         return r.error();
     const int64_t T = static_cast<int64_t>(out.ids.size());
-    at::Tensor f = sae.encode(r->activations.at(hook).reshape({T, -1}).to(sae.device())).to(at::kCPU, at::kFloat);
+    at::Tensor f = sae.encode(r->activations.at(hook).reshape({ T, -1 }).to(sae.device()))
+                       .to(at::kCPU, at::kFloat);
     if (sae.config().architecture == sae::Architecture::AbsTopK)
         f = f.abs();
     for (int64_t t = 0; t < T; ++t)
@@ -47,7 +50,7 @@ Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokeni
         auto [values, indices] = row.topk(std::min(k, row.size(0)));
         for (int64_t i = 0; i < values.size(0); ++i)
             if (values[i].item<float>() > 0)
-                list.push_back({indices[i].item<int64_t>(), values[i].item<float>()});
+                list.push_back({ indices[i].item<int64_t>(), values[i].item<float>() });
         return list;
     };
     for (int64_t t = 0; t < T; ++t) {

@@ -18,16 +18,16 @@ struct FeatureActivation {
 
 struct PromptAnalysis {
     std::vector<int64_t> ids;
-    std::vector<std::string> tokens;                       // display text of each token
-    std::vector<bool> special;                             // BOS/EOS: not analysed
-    std::vector<std::vector<FeatureActivation>> perToken;  // top features of each token
-    std::vector<FeatureActivation> prompt;                 // top features by max over tokens
-    std::map<int64_t, std::vector<float>> activations;     // feature -> value per token
+    std::vector<std::string> tokens; // display text of each token
+    std::vector<bool> special; // BOS/EOS: not analysed
+    std::vector<std::vector<FeatureActivation>> perToken; // top features of each token
+    std::vector<FeatureActivation> prompt; // top features by max over tokens
+    std::map<int64_t, std::vector<float>> activations; // feature -> value per token
 };
 
 // Runs the prompt (with the tokenizer's BOS policy) up to the SAE's hook and encodes it.
-Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
-                                     const sae::Sae &sae, const std::string &text, int64_t topPerToken = 8,
-                                     int64_t topPrompt = 32);
+Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder,
+    const tokenize::Tokenizer &tokenizer, const sae::Sae &sae, const std::string &text,
+    int64_t topPerToken = 8, int64_t topPrompt = 32);
 
 } // namespace fscope::core::analysis

@@ -1,6 +1,5 @@
 #include "core/corpus/corpus.h"
 
-
 #include "core/io/mapped_file.h"
 #include "core/store/fingerprint.h"
 #include "core/store/sha256.h"
@@ -43,10 +42,17 @@ size_t validUtf8Prefix(std::string_view s)
         }
         int len = 0;
         uint32_t cp = 0;
-        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-        else return i;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else
+            return i;
         if (i + static_cast<size_t>(len) > n)
             return i;
         for (int k = 1; k < len; ++k) {
@@ -67,7 +73,7 @@ size_t validUtf8Prefix(std::string_view s)
 struct Document {
     uint32_t file;
     uint64_t begin, end; // byte range in the file (a JSONL document is its whole line)
-    uint32_t line;       // 1-based, for error messages
+    uint32_t line; // 1-based, for error messages
 };
 
 std::string where(const std::string &file, uint32_t line)
@@ -77,18 +83,19 @@ std::string where(const std::string &file, uint32_t line)
 
 // Splits one file into documents, validating as it goes.
 Status scanFile(const std::string &path, uint32_t fileIndex, const io::MappedFile &file,
-                const CorpusSpec &spec, std::vector<Document> &docs)
+    const CorpusSpec &spec, std::vector<Document> &docs)
 {
     const std::string_view text(reinterpret_cast<const char *>(file.data()), file.size());
     if (const size_t valid = validUtf8Prefix(text); valid != text.size()) {
-        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(valid), '\n');
+        const auto line
+            = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(valid), '\n');
         return fileError(where(path, static_cast<uint32_t>(line)),
-                         "not valid UTF-8 (byte offset " + std::to_string(valid) + ")");
+            "not valid UTF-8 (byte offset " + std::to_string(valid) + ")");
     }
     const bool jsonl = isJsonl(path);
     if (!jsonl && spec.split == Split::Files) {
         if (text.find_first_not_of(" \t\r\n") != std::string_view::npos)
-            docs.push_back({fileIndex, 0, text.size(), 1});
+            docs.push_back({ fileIndex, 0, text.size(), 1 });
         return {};
     }
     uint32_t line = 0;
@@ -106,18 +113,21 @@ Status scanFile(const std::string &path, uint32_t fileIndex, const io::MappedFil
                 if (!j.is_object() || !j.contains(spec.textField))
                     return fileError(where(path, line), "no \"" + spec.textField + "\" field");
                 if (!j[spec.textField].is_string())
-                    return fileError(where(path, line), "field \"" + spec.textField + "\" is not a string");
+                    return fileError(
+                        where(path, line), "field \"" + spec.textField + "\" is not a string");
             }
-            docs.push_back({fileIndex, begin, end, line});
+            docs.push_back({ fileIndex, begin, end, line });
         }
         begin = end + 1;
     }
     return {};
 }
 
-std::string documentText(const io::MappedFile &file, const Document &d, bool jsonl, const std::string &field)
+std::string documentText(
+    const io::MappedFile &file, const Document &d, bool jsonl, const std::string &field)
 {
-    const std::string_view row(reinterpret_cast<const char *>(file.data()) + d.begin, d.end - d.begin);
+    const std::string_view row(
+        reinterpret_cast<const char *>(file.data()) + d.begin, d.end - d.begin);
     if (!jsonl)
         return std::string(row);
     return nlohmann::json::parse(row)[field].get<std::string>();
@@ -136,7 +146,7 @@ uint64_t mix64(uint64_t x)
 Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
 {
     if (spec.paths.empty())
-        return Error{"no corpus given"};
+        return Error { "no corpus given" };
     std::vector<std::string> files;
     for (const auto &name : spec.paths) {
         const std::string &p = name;
@@ -148,7 +158,8 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
                     found.push_back(entry.path().string());
             std::sort(found.begin(), found.end());
             if (found.empty())
-                return fileError(p, "no corpus files (.txt, .text, .md, .jsonl, .ndjson) in this directory");
+                return fileError(
+                    p, "no corpus files (.txt, .text, .md, .jsonl, .ndjson) in this directory");
             files.insert(files.end(), found.begin(), found.end());
         } else if (fs::is_regular_file(p, ec)) {
             files.push_back(p);
@@ -159,12 +170,13 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
     return files;
 }
 
-Result<std::string> corpusFingerprint(const CorpusSpec &spec, const std::string &tokenizerFingerprint)
+Result<std::string> corpusFingerprint(
+    const CorpusSpec &spec, const std::string &tokenizerFingerprint)
 {
-    std::vector<std::string> parts = {"corpus-v1", tokenizerFingerprint,
-                                      spec.split == Split::Lines ? "lines" : "files", spec.textField,
-                                      std::to_string(spec.contextLength), std::to_string(spec.tokenBudget),
-                                      std::to_string(spec.seed)};
+    std::vector<std::string> parts
+        = { "corpus-v1", tokenizerFingerprint, spec.split == Split::Lines ? "lines" : "files",
+              spec.textField, std::to_string(spec.contextLength), std::to_string(spec.tokenBudget),
+              std::to_string(spec.seed) };
     std::vector<std::string> files;
     FS_TRY(files, corpusFiles(spec));
     for (const auto &f : files) {
@@ -178,23 +190,23 @@ Result<std::string> corpusFingerprint(const CorpusSpec &spec, const std::string 
 std::set<int64_t> specialTokens(const tokenize::Tokenizer &tokenizer)
 {
     std::set<int64_t> special;
-    for (auto id : {tokenizer.bosId(), tokenizer.eosId()})
+    for (auto id : { tokenizer.bosId(), tokenizer.eosId() })
         if (id)
             special.insert(*id);
-    for (const char *name : {"<pad>", "[PAD]", "<|pad|>"})
+    for (const char *name : { "<pad>", "[PAD]", "<|pad|>" })
         if (auto id = tokenizer.tokenId(name))
             special.insert(*id);
     return special;
 }
 
 Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &tokenizer,
-                           const std::string &tokenizerFingerprint, jobs::Progress *progress)
+    const std::string &tokenizerFingerprint, jobs::Progress *progress)
 {
     if (spec.contextLength < 2)
-        return Error{"context length must be at least 2 tokens"};
+        return Error { "context length must be at least 2 tokens" };
     if (spec.tokenBudget < spec.contextLength)
-        return Error{"token budget " + std::to_string(spec.tokenBudget) + " is smaller than one context ("
-                     + std::to_string(spec.contextLength) + " tokens)"};
+        return Error { "token budget " + std::to_string(spec.tokenBudget)
+            + " is smaller than one context (" + std::to_string(spec.contextLength) + " tokens)" };
     std::vector<std::string> files;
     FS_TRY(files, corpusFiles(spec));
 
@@ -217,7 +229,8 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
             progress->advance();
     }
     if (docs.empty())
-        return fileError(files.size() == 1 ? files[0] : spec.paths[0], "the corpus is empty (no documents)");
+        return fileError(
+            files.size() == 1 ? files[0] : spec.paths[0], "the corpus is empty (no documents)");
     corpus.documents = static_cast<int64_t>(docs.size());
 
     // Fisher-Yates with our own generator: the order must not depend on the C++ library.
@@ -238,43 +251,48 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
         progress->begin(wanted, "tokenizing the corpus");
     for (size_t d = 0; d < docs.size() && corpus.contexts() < wanted; ++d) {
         if (progress && progress->cancelled())
-            return Error{"cancelled"};
+            return Error { "cancelled" };
         const Document &doc = docs[d];
-        const auto enc = tokenizer.encode(documentText(*mapped[doc.file], doc, isJsonl(files[doc.file]), spec.textField));
+        const auto enc = tokenizer.encode(
+            documentText(*mapped[doc.file], doc, isJsonl(files[doc.file]), spec.textField));
         if (d > 0 && separator)
             pending.push_back(static_cast<int32_t>(*separator));
         for (int64_t id : enc.ids)
             pending.push_back(static_cast<int32_t>(id));
-        while (static_cast<int64_t>(pending.size() - pendingStart) >= body && corpus.contexts() < wanted) {
+        while (static_cast<int64_t>(pending.size() - pendingStart) >= body
+            && corpus.contexts() < wanted) {
             if (bos)
                 corpus.ids.push_back(static_cast<int32_t>(*bos));
-            corpus.ids.insert(corpus.ids.end(), pending.begin() + static_cast<std::ptrdiff_t>(pendingStart),
-                              pending.begin() + static_cast<std::ptrdiff_t>(pendingStart + static_cast<size_t>(body)));
+            corpus.ids.insert(corpus.ids.end(),
+                pending.begin() + static_cast<std::ptrdiff_t>(pendingStart),
+                pending.begin()
+                    + static_cast<std::ptrdiff_t>(pendingStart + static_cast<size_t>(body)));
             pendingStart += static_cast<size_t>(body);
             if (progress)
                 progress->advance();
         }
         if (pendingStart > (1u << 20)) { // drop the consumed prefix now and then
-            pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pendingStart));
+            pending.erase(
+                pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pendingStart));
             pendingStart = 0;
         }
     }
     if (corpus.contexts() == 0)
         return fileError(files.size() == 1 ? files[0] : spec.paths[0],
-                         "too short for one context of " + std::to_string(T) + " tokens");
+            "too short for one context of " + std::to_string(T) + " tokens");
     return corpus;
 }
 
 Result<int64_t> parseTokenCount(const std::string &text)
 {
     if (text.empty())
-        return Error{"empty token count"};
+        return Error { "empty token count" };
     size_t used = 0;
     double value = 0;
     try {
         value = std::stod(text, &used);
     } catch (...) {
-        return Error{"not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)"};
+        return Error { "not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)" };
     }
     const std::string suffix = text.substr(used);
     double scale = 1;
@@ -285,9 +303,9 @@ Result<int64_t> parseTokenCount(const std::string &text)
     else if (suffix == "g" || suffix == "G" || suffix == "b" || suffix == "B")
         scale = 1e9;
     else if (!suffix.empty())
-        return Error{"not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)"};
+        return Error { "not a token count: '" + text + "' (use e.g. 4096, 100k, 3M)" };
     if (!(value > 0) || !std::isfinite(value))
-        return Error{"token count must be positive: '" + text + "'"};
+        return Error { "token count must be positive: '" + text + "'" };
     return static_cast<int64_t>(std::llround(value * scale));
 }
 

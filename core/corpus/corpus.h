@@ -18,10 +18,10 @@ enum class Split { Lines, Files };
 
 struct CorpusSpec {
     std::vector<std::string> paths; // files or directories (searched recursively)
-    Split split = Split::Lines;     // plain text: a document per non-empty line, or per file
+    Split split = Split::Lines; // plain text: a document per non-empty line, or per file
     std::string textField = "text"; // JSONL: the field holding a document's text
     int64_t contextLength = 128;
-    int64_t tokenBudget = int64_t{1} << 20;
+    int64_t tokenBudget = int64_t { 1 } << 20;
     uint64_t seed = 0;
 };
 
@@ -29,10 +29,13 @@ struct Corpus {
     std::string fingerprint;
     int64_t contextLength = 0;
     std::vector<int32_t> ids; // contexts x contextLength, row-major
-    int64_t documents = 0;    // documents found (not only those used)
+    int64_t documents = 0; // documents found (not only those used)
     int64_t files = 0;
 
-    int64_t contexts() const { return contextLength ? static_cast<int64_t>(ids.size()) / contextLength : 0; }
+    int64_t contexts() const
+    {
+        return contextLength ? static_cast<int64_t>(ids.size()) / contextLength : 0;
+    }
     int64_t tokens() const { return static_cast<int64_t>(ids.size()); }
     const int32_t *context(int64_t i) const { return ids.data() + i * contextLength; }
 };
@@ -42,13 +45,14 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec);
 
 // SHA-256 of what decides the contexts: file contents, tokenizer, split, field, context
 // length, budget and seed. Reads every file once (streamed).
-Result<std::string> corpusFingerprint(const CorpusSpec &spec, const std::string &tokenizerFingerprint);
+Result<std::string> corpusFingerprint(
+    const CorpusSpec &spec, const std::string &tokenizerFingerprint);
 
 // Reads, validates (UTF-8, JSONL fields) and tokenizes the corpus. Each context starts with
 // the tokenizer's BOS when it has one; documents are separated by BOS (else EOS). Errors name
 // the file and line.
 Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &tokenizer,
-                           const std::string &tokenizerFingerprint, jobs::Progress *progress = nullptr);
+    const std::string &tokenizerFingerprint, jobs::Progress *progress = nullptr);
 
 // Token ids never counted in feature statistics: BOS, EOS (and PAD when known).
 std::set<int64_t> specialTokens(const tokenize::Tokenizer &tokenizer);

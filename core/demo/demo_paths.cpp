@@ -58,10 +58,12 @@ Result<DemoAssets> locateDemo()
             a.corpus = (dir / j.at("corpus").get<std::string>()).string();
             a.contextLength = j.value("context_length", 128);
             for (const auto &s : j.at("saes"))
-                a.saes.push_back({s.at("name").get<std::string>(), (dir / "saes" / s.at("name").get<std::string>()).string(),
-                                  s.at("hook").get<std::string>(), s.at("layer").get<int>()});
+                a.saes.push_back({ s.at("name").get<std::string>(),
+                    (dir / "saes" / s.at("name").get<std::string>()).string(),
+                    s.at("hook").get<std::string>(), s.at("layer").get<int>() });
             for (const auto &l : j.value("labels", nlohmann::json::array()))
-                a.labels.push_back({l.at("sae").get<std::string>(), l.at("feature").get<int64_t>(), l.at("label").get<std::string>()});
+                a.labels.push_back({ l.at("sae").get<std::string>(), l.at("feature").get<int64_t>(),
+                    l.at("label").get<std::string>() });
             if (j.contains("vector"))
                 a.vector = (dir / j.at("vector").get<std::string>()).string();
             a.steeringPrompt = j.value("steering_prompt", std::string());
@@ -72,8 +74,8 @@ Result<DemoAssets> locateDemo()
             return fileError(manifest.string(), "lists no SAEs");
         return a;
     }
-    return Error{"the demo assets were not found (looked in " + tried
-                 + "); set FEATURESCOPE_DEMO_DIR to the resources/demo folder"};
+    return Error { "the demo assets were not found (looked in " + tried
+        + "); set FEATURESCOPE_DEMO_DIR to the resources/demo folder" };
 }
 
 std::string demoWorkspacePath()
@@ -107,7 +109,7 @@ Result<std::string> resolveDemoSae(const std::string &spec)
     std::string names;
     for (const auto &s : a->saes)
         names += " demo:" + s.name;
-    return Error{"'" + spec + "' names no demo SAE (demo:LAYER or one of" + names + ")"};
+    return Error { "'" + spec + "' names no demo SAE (demo:LAYER or one of" + names + ")" };
 }
 
 Result<std::string> resolveDemoName(NameKind kind, const std::string &spec)

@@ -30,7 +30,7 @@ struct DemoAssets {
     std::vector<DemoSae> saes; // the manifest's order: JumpReLU per layer, then the TopK one
     std::vector<DemoLabel> labels;
     int contextLength = 128;
-    std::string vector;        // an example steering vector for the decomposition panel (.npy)
+    std::string vector; // an example steering vector for the decomposition panel (.npy)
     std::string steeringPrompt;
 };
 

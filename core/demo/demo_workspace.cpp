@@ -11,7 +11,7 @@ index::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &dev
     r.device = device;
     for (const auto &s : a.saes)
         r.saes.push_back(s.path);
-    r.corpus.paths = {a.corpus};
+    r.corpus.paths = { a.corpus };
     r.corpus.contextLength = a.contextLength;
     r.corpus.tokenBudget = 1'000'000; // more than the sample holds: all of it
     r.corpus.split = corpus::Split::Lines;
@@ -19,18 +19,20 @@ index::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &dev
     return r;
 }
 
-Result<int> applyDemoLabels(store::Database &db, const DemoAssets &a, const std::vector<int64_t> &indexIds)
+Result<int> applyDemoLabels(
+    store::Database &db, const DemoAssets &a, const std::vector<int64_t> &indexIds)
 {
     if (indexIds.size() != a.saes.size())
-        return Error{"the demo index job returned " + std::to_string(indexIds.size()) + " indexes for "
-                     + std::to_string(a.saes.size()) + " SAEs"};
+        return Error { "the demo index job returned " + std::to_string(indexIds.size())
+            + " indexes for " + std::to_string(a.saes.size()) + " SAEs" };
     int written = 0;
     for (const auto &l : a.labels) {
         size_t i = 0;
         while (i < a.saes.size() && a.saes[i].name != l.sae)
             ++i;
         if (i == a.saes.size())
-            return fileError(a.manifest, "a label names SAE '" + l.sae + "', which the manifest does not list");
+            return fileError(
+                a.manifest, "a label names SAE '" + l.sae + "', which the manifest does not list");
         auto info = store::indexInfo(db, indexIds[i]);
         if (!info)
             return info.error();
@@ -46,8 +48,8 @@ Result<int> applyDemoLabels(store::Database &db, const DemoAssets &a, const std:
     return written;
 }
 
-Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets, jobs::Progress *progress,
-                                            const std::string &device)
+Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets,
+    jobs::Progress *progress, const std::string &device)
 {
     index::IndexJobResult r;
     FS_TRY(r, index::runIndexJob(db, demoIndexRequest(assets, device), progress));
@@ -55,8 +57,9 @@ Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAsset
     FS_TRY(out.labelsWritten, applyDemoLabels(db, assets, r.outcome.indexIds));
     out.indexIds = r.outcome.indexIds;
     out.outcome = r.outcome;
-    out.summary = "Demo ready: " + std::to_string(r.outcome.tokens) + " tokens indexed for " + std::to_string(assets.saes.size()) +
-                  " SAEs" + (r.outcome.batchesRun == 0 ? " (from the workspace)" : "");
+    out.summary = "Demo ready: " + std::to_string(r.outcome.tokens) + " tokens indexed for "
+        + std::to_string(assets.saes.size()) + " SAEs"
+        + (r.outcome.batchesRun == 0 ? " (from the workspace)" : "");
     return out;
 }
 

@@ -3,8 +3,8 @@
 // every demo SAE, then the manifest's feature labels (checked by reading each feature's top
 // contexts) on features that carry no label yet, so a user's own labels always win.
 
-#include "core/index/index_job.h"
 #include "core/demo/demo_paths.h"
+#include "core/index/index_job.h"
 #include "core/store/database.h"
 
 namespace fscope::core::demo {
@@ -13,18 +13,19 @@ index::IndexRequest demoIndexRequest(const DemoAssets &assets, const std::string
 
 // Labels the demo SAEs' features; `indexIds` are the index job's ids in the request's SAE
 // order. Returns how many labels were written.
-Result<int> applyDemoLabels(store::Database &db, const DemoAssets &assets, const std::vector<int64_t> &indexIds);
+Result<int> applyDemoLabels(
+    store::Database &db, const DemoAssets &assets, const std::vector<int64_t> &indexIds);
 
 struct DemoWorkspace {
     std::vector<int64_t> indexIds; // one per demo SAE, in the manifest's order
     index::IndexOutcome outcome;
     int labelsWritten = 0;
-    std::string summary;           // one line for the status bar
+    std::string summary; // one line for the status bar
 };
 
 // Both steps: indexes the demo corpus (a second call finds every index and computes nothing)
 // and applies the labels. The workbench's demo and `featurescope-cli demo` share it.
 Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets,
-                                            jobs::Progress *progress = nullptr, const std::string &device = "auto");
+    jobs::Progress *progress = nullptr, const std::string &device = "auto");
 
 } // namespace fscope::core::demo

@@ -23,14 +23,12 @@ float fromHalf(uint16_t bits)
 }
 
 // Appends / reads plain arrays for the checkpoint blob.
-template <typename T>
-void put(std::string &out, const std::vector<T> &v)
+template <typename T> void put(std::string &out, const std::vector<T> &v)
 {
     out.append(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(T));
 }
 
-template <typename T>
-bool take(const std::string &in, size_t &at, std::vector<T> &v)
+template <typename T> bool take(const std::string &in, size_t &at, std::vector<T> &v)
 {
     const size_t bytes = v.size() * sizeof(T);
     if (at + bytes > in.size())
@@ -42,12 +40,16 @@ bool take(const std::string &in, size_t &at, std::vector<T> &v)
 
 } // namespace
 
-FeatureAccumulator::FeatureAccumulator(int64_t features, int64_t contextLength, AccumulatorOptions options)
-    : m_features(features), m_T(contextLength), m_window(std::min(2 * options.windowRadius + 1, contextLength)),
-      m_options(options)
+FeatureAccumulator::FeatureAccumulator(
+    int64_t features, int64_t contextLength, AccumulatorOptions options)
+    : m_features(features)
+    , m_T(contextLength)
+    , m_window(std::min(2 * options.windowRadius + 1, contextLength))
+    , m_options(options)
 {
     const auto F = static_cast<size_t>(features);
-    const auto K = static_cast<size_t>(options.topExamples), R = static_cast<size_t>(options.reservoir);
+    const auto K = static_cast<size_t>(options.topExamples),
+               R = static_cast<size_t>(options.reservoir);
     m_count.assign(F, 0);
     m_sum.assign(F, 0);
     m_max.assign(F, 0);
@@ -55,8 +57,8 @@ FeatureAccumulator::FeatureAccumulator(int64_t features, int64_t contextLength, 
     m_fine.assign(F * kFineBins, 0);
     m_topN.assign(F, 0);
     m_sampleN.assign(F, 0);
-    m_top.assign(F * K, Slot{});
-    m_sample.assign(F * R, Slot{});
+    m_top.assign(F * K, Slot {});
+    m_sample.assign(F * R, Slot {});
     m_topWindows.assign(F * K * static_cast<size_t>(m_window), 0);
     m_sampleWindows.assign(F * R * static_cast<size_t>(m_window), 0);
     m_topFloor.assign(F, 0);
@@ -109,10 +111,11 @@ void FeatureAccumulator::offerTop(int64_t j, float v, int32_t context, int32_t p
         target = 0; // the worst slot: lowest value, the later context among equals
         for (int64_t s = 1; s < K; ++s)
             if (slots[s].value < slots[target].value
-                || (slots[s].value == slots[target].value && slots[s].context > slots[target].context))
+                || (slots[s].value == slots[target].value
+                    && slots[s].context > slots[target].context))
                 target = s;
     }
-    slots[target] = Slot{v, context, pos, windowStart(pos), 0};
+    slots[target] = Slot { v, context, pos, windowStart(pos), 0 };
     if (n == K) {
         float floor = slots[0].value;
         for (int64_t s = 1; s < K; ++s)
@@ -140,7 +143,7 @@ void FeatureAccumulator::offerSample(int64_t j, float v, int32_t context, int32_
             if (slots[s].key > slots[target].key)
                 target = s;
     }
-    slots[target] = Slot{v, context, pos, windowStart(pos), key};
+    slots[target] = Slot { v, context, pos, windowStart(pos), key };
     if (n == R) {
         uint64_t ceil = slots[0].key;
         for (int64_t s = 1; s < R; ++s)
@@ -150,12 +153,13 @@ void FeatureAccumulator::offerSample(int64_t j, float v, int32_t context, int32_
     m_pending.emplace_back(j * R + target, false);
 }
 
-void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext, const std::vector<uint8_t> &counted)
+void FeatureAccumulator::add(
+    const at::Tensor &activations, int64_t firstContext, const std::vector<uint8_t> &counted)
 {
     at::Tensor a = activations.to(at::kFloat);
     if (m_options.useMagnitude)
         a = a.abs();
-    a = a.reshape({-1, m_features}).contiguous();
+    a = a.reshape({ -1, m_features }).contiguous();
     const int64_t rowsTotal = a.size(0);
     for (uint8_t c : counted)
         m_tokens += c ? 1 : 0;
@@ -163,8 +167,9 @@ void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext
     // The non-zeros in row-major order (token by token), with their values, on the host.
     const at::Tensor nz = at::nonzero(a);
     const at::Tensor rowsT = nz.select(1, 0).contiguous(), colsT = nz.select(1, 1).contiguous();
-    const at::Tensor valsT = a.index({rowsT, colsT}).to(at::kCPU).contiguous();
-    const at::Tensor rowsH = rowsT.to(at::kCPU).contiguous(), colsH = colsT.to(at::kCPU).contiguous();
+    const at::Tensor valsT = a.index({ rowsT, colsT }).to(at::kCPU).contiguous();
+    const at::Tensor rowsH = rowsT.to(at::kCPU).contiguous(),
+                     colsH = colsT.to(at::kCPU).contiguous();
     const int64_t *rows = rowsH.data_ptr<int64_t>(), *cols = colsH.data_ptr<int64_t>();
     const float *vals = valsT.data_ptr<float>();
     const int64_t nnz = nz.size(0);
@@ -175,7 +180,8 @@ void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext
     std::vector<int64_t> touched;
     auto flush = [&](int64_t c) {
         for (int64_t j : touched)
-            offerTop(j, ctxMax[static_cast<size_t>(j)], static_cast<int32_t>(firstContext + c), ctxPos[static_cast<size_t>(j)]);
+            offerTop(j, ctxMax[static_cast<size_t>(j)], static_cast<int32_t>(firstContext + c),
+                ctxPos[static_cast<size_t>(j)]);
         touched.clear();
     };
     const uint64_t seedMix = corpus::mix64(m_options.seed ^ 0x73616D706C65ULL);
@@ -201,7 +207,8 @@ void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext
         const auto pos = static_cast<int32_t>(r % m_T);
         const uint64_t globalRow = static_cast<uint64_t>(firstContext * m_T + r);
         offerSample(j, v, static_cast<int32_t>(firstContext + c), pos,
-                    corpus::mix64(seedMix ^ corpus::mix64(static_cast<uint64_t>(j)) ^ (globalRow * 0x9E3779B97F4A7C15ULL)));
+            corpus::mix64(seedMix ^ corpus::mix64(static_cast<uint64_t>(j))
+                ^ (globalRow * 0x9E3779B97F4A7C15ULL)));
         if (stamp[ju] != c) {
             stamp[ju] = c;
             ctxMax[ju] = v;
@@ -222,7 +229,8 @@ void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext
     std::vector<int64_t> flat;
     flat.reserve(m_pending.size() * static_cast<size_t>(m_window));
     for (const auto &[index, isTop] : m_pending) {
-        const Slot &s = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
+        const Slot &s
+            = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
         const int64_t j = index / (isTop ? m_options.topExamples : m_options.reservoir);
         const int64_t row0 = (s.context - firstContext) * m_T + s.start;
         for (int64_t t = 0; t < m_window; ++t)
@@ -233,13 +241,17 @@ void FeatureAccumulator::add(const at::Tensor &activations, int64_t firstContext
     if (a.is_cpu()) {
         g = nullptr; // read straight from the activations
     } else {
-        gathered = a.view({-1}).index_select(0, at::tensor(flat, at::kLong).to(a.device())).to(at::kCPU).contiguous();
+        gathered = a.view({ -1 })
+                       .index_select(0, at::tensor(flat, at::kLong).to(a.device()))
+                       .to(at::kCPU)
+                       .contiguous();
         g = gathered.data_ptr<float>();
     }
     const float *dense = a.is_cpu() ? a.data_ptr<float>() : nullptr;
     size_t k = 0;
     for (const auto &[index, isTop] : m_pending) {
-        const Slot &s = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
+        const Slot &s
+            = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
         uint16_t *out = (isTop ? m_topWindows.data() : m_sampleWindows.data()) + index * m_window;
         const int64_t row0 = (s.context - firstContext) * m_T + s.start;
         for (int64_t t = 0; t < m_window; ++t, ++k) {
@@ -296,7 +308,7 @@ FeatureSummary FeatureAccumulator::summary(int64_t j) const
     std::vector<int64_t> cum(static_cast<size_t>(kFineBins + 1), 0);
     for (int64_t b = 0; b < kFineBins; ++b)
         cum[static_cast<size_t>(b + 1)] = cum[static_cast<size_t>(b)] + fine[b];
-    std::vector<int64_t> edges = {bmin};
+    std::vector<int64_t> edges = { bmin };
     for (int64_t q = 1; q < Q; ++q) {
         int64_t b = edges.back();
         while (b <= bmax && cum[static_cast<size_t>(b)] * Q < q * s.count)
@@ -306,15 +318,16 @@ FeatureSummary FeatureAccumulator::summary(int64_t j) const
     edges.push_back(bmax + 1);
     std::vector<int64_t> bandOfEdge; // output band index per q, -1 when empty
     for (int64_t q = 0; q < Q; ++q) {
-        const int64_t n = cum[static_cast<size_t>(edges[static_cast<size_t>(q + 1)])] - cum[static_cast<size_t>(edges[static_cast<size_t>(q)])];
+        const int64_t n = cum[static_cast<size_t>(edges[static_cast<size_t>(q + 1)])]
+            - cum[static_cast<size_t>(edges[static_cast<size_t>(q)])];
         if (n == 0) {
             bandOfEdge.push_back(-1);
             continue;
         }
         bandOfEdge.push_back(static_cast<int64_t>(s.bands.size()));
         const bool last = edges[static_cast<size_t>(q + 1)] == bmax + 1;
-        s.bands.push_back({static_cast<float>(edges[static_cast<size_t>(q)]) * w,
-                           last ? s.max : static_cast<float>(edges[static_cast<size_t>(q + 1)]) * w, n});
+        s.bands.push_back({ static_cast<float>(edges[static_cast<size_t>(q)]) * w,
+            last ? s.max : static_cast<float>(edges[static_cast<size_t>(q + 1)]) * w, n });
     }
 
     const int64_t K = m_options.topExamples, R = m_options.reservoir;
@@ -323,7 +336,8 @@ FeatureSummary FeatureAccumulator::summary(int64_t j) const
         order[i] = static_cast<int64_t>(i);
     const Slot *top = m_top.data() + j * K;
     std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return top[a].value != top[b].value ? top[a].value > top[b].value : top[a].context < top[b].context;
+        return top[a].value != top[b].value ? top[a].value > top[b].value
+                                            : top[a].context < top[b].context;
     });
     for (int64_t i : order)
         s.top.push_back(toExample(top[i], m_topWindows.data() + (j * K + i) * m_window));
@@ -333,11 +347,14 @@ FeatureSummary FeatureAccumulator::summary(int64_t j) const
     std::vector<int64_t> byKey(static_cast<size_t>(m_sampleN[ju]));
     for (size_t i = 0; i < byKey.size(); ++i)
         byKey[i] = static_cast<int64_t>(i);
-    std::sort(byKey.begin(), byKey.end(), [&](int64_t a, int64_t b) { return sample[a].key < sample[b].key; });
+    std::sort(byKey.begin(), byKey.end(),
+        [&](int64_t a, int64_t b) { return sample[a].key < sample[b].key; });
     std::vector<int64_t> taken(s.bands.size(), 0);
     for (int64_t i : byKey) {
         const int64_t fb = fineBin(j, sample[i].value);
-        const auto q = static_cast<int64_t>(std::upper_bound(edges.begin(), edges.end(), fb) - edges.begin()) - 1;
+        const auto q
+            = static_cast<int64_t>(std::upper_bound(edges.begin(), edges.end(), fb) - edges.begin())
+            - 1;
         const int64_t band = bandOfEdge[static_cast<size_t>(std::clamp<int64_t>(q, 0, Q - 1))];
         if (band < 0 || taken[static_cast<size_t>(band)] >= m_options.perBand)
             continue;
@@ -346,17 +363,19 @@ FeatureSummary FeatureAccumulator::summary(int64_t j) const
         e.band = static_cast<int32_t>(band);
         s.quantileExamples.push_back(std::move(e));
     }
-    std::stable_sort(s.quantileExamples.begin(), s.quantileExamples.end(), [](const Example &a, const Example &b) {
-        return a.band != b.band ? a.band > b.band : a.value > b.value;
-    });
+    std::stable_sort(s.quantileExamples.begin(), s.quantileExamples.end(),
+        [](const Example &a, const Example &b) {
+            return a.band != b.band ? a.band > b.band : a.value > b.value;
+        });
     return s;
 }
 
 std::string FeatureAccumulator::serialize() const
 {
     std::string out = "FSACC1";
-    const std::vector<int64_t> header = {m_features, m_T, m_window, m_options.topExamples, m_options.reservoir,
-                                         m_options.histogramBins, static_cast<int64_t>(m_options.seed), m_tokens};
+    const std::vector<int64_t> header
+        = { m_features, m_T, m_window, m_options.topExamples, m_options.reservoir,
+              m_options.histogramBins, static_cast<int64_t>(m_options.seed), m_tokens };
     put(out, header);
     put(out, m_count);
     put(out, m_sum);
@@ -377,22 +396,23 @@ std::string FeatureAccumulator::serialize() const
 Status FeatureAccumulator::restore(const std::string &blob)
 {
     if (blob.compare(0, 6, "FSACC1") != 0)
-        return Error{"index checkpoint: unknown state format"};
+        return Error { "index checkpoint: unknown state format" };
     size_t at = 6;
     std::vector<int64_t> header(8);
     if (!take(blob, at, header))
-        return Error{"index checkpoint: truncated state"};
-    const std::vector<int64_t> expected = {m_features, m_T, m_window, m_options.topExamples, m_options.reservoir,
-                                           m_options.histogramBins, static_cast<int64_t>(m_options.seed)};
+        return Error { "index checkpoint: truncated state" };
+    const std::vector<int64_t> expected = { m_features, m_T, m_window, m_options.topExamples,
+        m_options.reservoir, m_options.histogramBins, static_cast<int64_t>(m_options.seed) };
     if (!std::equal(expected.begin(), expected.end(), header.begin()))
-        return Error{"index checkpoint: state of a different index configuration"};
+        return Error { "index checkpoint: state of a different index configuration" };
     m_tokens = header[7];
-    const bool ok = take(blob, at, m_count) && take(blob, at, m_sum) && take(blob, at, m_max) && take(blob, at, m_hi)
-                    && take(blob, at, m_fine) && take(blob, at, m_topN) && take(blob, at, m_sampleN)
-                    && take(blob, at, m_top) && take(blob, at, m_sample) && take(blob, at, m_topWindows)
-                    && take(blob, at, m_sampleWindows) && take(blob, at, m_topFloor) && take(blob, at, m_sampleCeil);
+    const bool ok = take(blob, at, m_count) && take(blob, at, m_sum) && take(blob, at, m_max)
+        && take(blob, at, m_hi) && take(blob, at, m_fine) && take(blob, at, m_topN)
+        && take(blob, at, m_sampleN) && take(blob, at, m_top) && take(blob, at, m_sample)
+        && take(blob, at, m_topWindows) && take(blob, at, m_sampleWindows)
+        && take(blob, at, m_topFloor) && take(blob, at, m_sampleCeil);
     if (!ok || at != blob.size())
-        return Error{"index checkpoint: state has the wrong size"};
+        return Error { "index checkpoint: state has the wrong size" };
     return {};
 }
 

@@ -28,7 +28,7 @@ struct AccumulatorOptions {
     int64_t topExamples = 20;
     int64_t quantileBands = 10;
     int64_t perBand = 5;
-    int64_t reservoir = 100;   // firing tokens sampled per feature for the quantile bands
+    int64_t reservoir = 100; // firing tokens sampled per feature for the quantile bands
     int64_t windowRadius = 12; // tokens each side of an example's max token
     int64_t histogramBins = 50;
     uint64_t seed = 0;
@@ -36,17 +36,17 @@ struct AccumulatorOptions {
 };
 
 struct Example {
-    float value = 0;       // activation at the max token
-    int64_t context = 0;   // corpus context index
-    int32_t maxPos = 0;    // position of the max token in the context
-    int32_t start = 0;     // first context position of the window
-    int32_t band = -1;     // quantile band (-1: a top example)
+    float value = 0; // activation at the max token
+    int64_t context = 0; // corpus context index
+    int32_t maxPos = 0; // position of the max token in the context
+    int32_t start = 0; // first context position of the window
+    int32_t band = -1; // quantile band (-1: a top example)
     std::vector<float> activations; // one per window token
 };
 
 struct QuantileBand {
     float lo = 0, hi = 0; // value range [lo, hi) (the last band includes hi)
-    int64_t count = 0;    // firing tokens in the band over the whole corpus
+    int64_t count = 0; // firing tokens in the band over the whole corpus
 };
 
 struct FeatureSummary {
@@ -56,7 +56,7 @@ struct FeatureSummary {
     double mean = 0;
     float histLo = 0, histHi = 0;
     std::vector<uint32_t> histogram; // histogramBins equal bins over [histLo, histHi]
-    std::vector<Example> top;        // highest first
+    std::vector<Example> top; // highest first
     std::vector<QuantileBand> bands;
     std::vector<Example> quantileExamples; // by band, highest first within a band
 };
@@ -70,7 +70,8 @@ public:
     // `activations`: [contexts * contextLength, features] for consecutive contexts starting at
     // corpus context `firstContext` (any device, any float dtype). `counted`: one flag per row,
     // false for special tokens (neither counted nor shown in windows).
-    void add(const at::Tensor &activations, int64_t firstContext, const std::vector<uint8_t> &counted);
+    void add(
+        const at::Tensor &activations, int64_t firstContext, const std::vector<uint8_t> &counted);
 
     int64_t features() const { return m_features; }
     int64_t tokens() const { return m_tokens; }
@@ -101,12 +102,12 @@ private:
     std::vector<int64_t> m_count;
     std::vector<double> m_sum;
     std::vector<float> m_max, m_hi;
-    std::vector<uint32_t> m_fine;        // features x kFineBins
+    std::vector<uint32_t> m_fine; // features x kFineBins
     std::vector<int32_t> m_topN, m_sampleN;
-    std::vector<Slot> m_top, m_sample;   // features x topExamples / reservoir
+    std::vector<Slot> m_top, m_sample; // features x topExamples / reservoir
     std::vector<uint16_t> m_topWindows, m_sampleWindows; // binary16, features x slots x window
-    std::vector<float> m_topFloor;       // smallest top value once full
-    std::vector<uint64_t> m_sampleCeil;  // largest kept key once full
+    std::vector<float> m_topFloor; // smallest top value once full
+    std::vector<uint64_t> m_sampleCeil; // largest kept key once full
     // Slots filled during the current add() whose windows are still to be gathered.
     std::vector<std::pair<int64_t, bool>> m_pending; // (slot index, is top)
 };

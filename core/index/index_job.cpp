@@ -1,8 +1,8 @@
 #include "core/index/index_job.h"
 
-#include "core/store/index_store.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
+#include "core/store/index_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -10,14 +10,15 @@
 
 namespace fscope::core::index {
 
-Result<IndexJobResult> runIndexJob(store::Database &db, const IndexRequest &request, jobs::Progress *progress)
+Result<IndexJobResult> runIndexJob(
+    store::Database &db, const IndexRequest &request, jobs::Progress *progress)
 {
     if (progress)
         progress->begin(0, "loading the model");
     std::string modelPath;
     FS_TRY(modelPath, model::resolveModelPath(request.model));
     std::unique_ptr<model::Decoder> decoder;
-    FS_TRY(decoder, model::Decoder::load(modelPath, {request.device, request.dtype}));
+    FS_TRY(decoder, model::Decoder::load(modelPath, { request.device, request.dtype }));
     std::unique_ptr<tokenize::Tokenizer> tokenizer;
     FS_TRY(tokenizer, tokenize::loadTokenizer(modelPath));
     std::string modelFp, tokenizerFp;
@@ -38,7 +39,8 @@ Result<IndexJobResult> runIndexJob(store::Database &db, const IndexRequest &requ
         if (auto v = sae::validateSaeForModel(*s, decoder->config()); !v)
             return fileError(path, v.errorMessage());
         saes.push_back(std::move(s).value());
-        result.saeLabels.push_back(std::filesystem::path(path).filename().string() + " (" + saes.back().config().hookName + ")");
+        result.saeLabels.push_back(std::filesystem::path(path).filename().string() + " ("
+            + saes.back().config().hookName + ")");
     }
 
     // The stored corpus is reused when its fingerprint matches (files, tokenizer, spec).
@@ -65,15 +67,14 @@ Result<IndexJobResult> runIndexJob(store::Database &db, const IndexRequest &requ
     for (const auto &p : request.corpus.paths)
         label += (label.empty() ? "" : ", ") + std::filesystem::path(p).filename().string();
     inputs.corpusLabel = label + " (" + std::to_string(corpus.tokens()) + " tokens)";
-    inputs.corpusSpecJson = nlohmann::json{{"paths", request.corpus.paths},
-                                           {"split", request.corpus.split == corpus::Split::Lines ? "lines" : "files"},
-                                           {"field", request.corpus.textField},
-                                           {"context_length", request.corpus.contextLength},
-                                           {"token_budget", request.corpus.tokenBudget},
-                                           {"seed", request.corpus.seed}}
-                                .dump();
+    inputs.corpusSpecJson = nlohmann::json {
+        { "paths", request.corpus.paths },
+        { "split", request.corpus.split == corpus::Split::Lines ? "lines" : "files" },
+        { "field", request.corpus.textField }, { "context_length", request.corpus.contextLength },
+        { "token_budget", request.corpus.tokenBudget }, { "seed", request.corpus.seed }
+    }.dump();
     for (size_t i = 0; i < saes.size(); ++i)
-        inputs.saes.push_back({&saes[i], result.saeLabels[i]});
+        inputs.saes.push_back({ &saes[i], result.saeLabels[i] });
     IndexOptions options = request.options;
     if (options.specialTokens.empty())
         options.specialTokens = corpus::specialTokens(*tokenizer);

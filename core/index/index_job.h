@@ -7,12 +7,12 @@
 namespace fscope::core::index {
 
 struct IndexRequest {
-    std::string model;               // directory or HF cache name
+    std::string model; // directory or HF cache name
     std::string device = "auto", dtype = "auto";
-    std::vector<std::string> saes;   // SAE paths (any supported format)
-    std::string hook;                // overrides the SAE files' hook (Gemma Scope npz)
+    std::vector<std::string> saes; // SAE paths (any supported format)
+    std::string hook; // overrides the SAE files' hook (Gemma Scope npz)
     corpus::CorpusSpec corpus;
-    IndexOptions options;            // specialTokens filled from the tokenizer when empty
+    IndexOptions options; // specialTokens filled from the tokenizer when empty
 };
 
 struct IndexJobResult {
@@ -22,6 +22,7 @@ struct IndexJobResult {
     bool corpusFromCache = false;
 };
 
-Result<IndexJobResult> runIndexJob(store::Database &db, const IndexRequest &request, jobs::Progress *progress = nullptr);
+Result<IndexJobResult> runIndexJob(
+    store::Database &db, const IndexRequest &request, jobs::Progress *progress = nullptr);
 
 } // namespace fscope::core::index

@@ -5,8 +5,8 @@
 // fingerprints: an index that is done is never computed again, and one that was cancelled or
 // killed resumes from its last committed checkpoint with exactly the uninterrupted result.
 
-#include "core/index/feature_accumulator.h"
 #include "core/corpus/corpus.h"
+#include "core/index/feature_accumulator.h"
 #include "core/jobs/progress.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae.h"
@@ -42,15 +42,15 @@ struct IndexInputs {
 
 struct IndexOutcome {
     std::vector<int64_t> indexIds; // per SAE, in input order
-    std::vector<bool> computed;    // false: served from the cache
-    int64_t batchesRun = 0;        // forward passes of this call (0 on a full cache hit)
-    int64_t tokens = 0;            // corpus tokens per SAE
+    std::vector<bool> computed; // false: served from the cache
+    int64_t batchesRun = 0; // forward passes of this call (0 on a full cache hit)
+    int64_t tokens = 0; // corpus tokens per SAE
     double seconds = 0;
     double logitSeconds = 0; // once per (model, SAE), independent of the corpus
     double writeSeconds = 0; // final result writes (checkpoints are inside the pass)
 };
 
-Result<IndexOutcome> indexCorpus(store::Database &db, const IndexInputs &inputs, const IndexOptions &options,
-                                 jobs::Progress *progress = nullptr);
+Result<IndexOutcome> indexCorpus(store::Database &db, const IndexInputs &inputs,
+    const IndexOptions &options, jobs::Progress *progress = nullptr);
 
 } // namespace fscope::core::index

@@ -7,7 +7,8 @@
 namespace fscope::core::io {
 
 AtomicFile::AtomicFile(std::string path)
-    : m_path(std::move(path)), m_tempPath(m_path + ".part-" + std::to_string(::getpid()))
+    : m_path(std::move(path))
+    , m_tempPath(m_path + ".part-" + std::to_string(::getpid()))
 {
     m_file = std::fopen(m_tempPath.c_str(), "wb");
     if (!m_file)

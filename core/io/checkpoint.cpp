@@ -38,14 +38,17 @@ Result<Checkpoint> Checkpoint::open(const std::string &path)
             return openIndex((dir / "model.safetensors.index.json").string());
         if (fs::exists(dir / "model.safetensors"))
             return open((dir / "model.safetensors").string());
-        for (const char *pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt"})
+        for (const char *pickle :
+            { "pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt" })
             if (fs::exists(dir / pickle))
-                return fileError(path, std::string("holds only a pickle checkpoint (") + pickle
-                                           + "); Featurescope never loads pickles because they can "
-                                             "run code. Save the model as safetensors (e.g. "
-                                             "model.save_pretrained(dir, safe_serialization=True)).");
-        return fileError(path, "directory holds neither model.safetensors nor "
-                               "model.safetensors.index.json");
+                return fileError(path,
+                    std::string("holds only a pickle checkpoint (") + pickle
+                        + "); Featurescope never loads pickles because they can "
+                          "run code. Save the model as safetensors (e.g. "
+                          "model.save_pretrained(dir, safe_serialization=True)).");
+        return fileError(path,
+            "directory holds neither model.safetensors nor "
+            "model.safetensors.index.json");
     }
     if (fs::path(path).extension() == ".json")
         return openIndex(path);
@@ -58,7 +61,7 @@ Result<Checkpoint> Checkpoint::open(const std::string &path)
     c.m_files.reserve(1);
     c.addFile(std::move(file).value());
     for (const auto &t : c.m_files.front().tensors())
-        c.m_tensors[t.name] = {&c.m_files.front(), &t};
+        c.m_tensors[t.name] = { &c.m_files.front(), &t };
     return c;
 }
 
@@ -102,10 +105,10 @@ Result<Checkpoint> Checkpoint::openIndex(const std::string &indexPath)
         for (const auto &name : names) {
             const TensorEntry *entry = f.find(name);
             if (!entry)
-                return fileError(f.path(), "index " + fs::path(indexPath).filename().string()
-                                               + " lists tensor '" + name
-                                               + "' but this shard does not hold it");
-            c.m_tensors[name] = {&f, entry};
+                return fileError(f.path(),
+                    "index " + fs::path(indexPath).filename().string() + " lists tensor '" + name
+                        + "' but this shard does not hold it");
+            c.m_tensors[name] = { &f, entry };
         }
     }
     return c;

@@ -14,18 +14,29 @@ struct DTypeInfo {
 };
 
 // Source: safetensors `enum Dtype` and `Dtype::bitsize` (safetensors/src/tensor.rs).
-constexpr std::array kDTypes{
-    DTypeInfo{DType::Bool, "BOOL", 8},         DTypeInfo{DType::U8, "U8", 8},
-    DTypeInfo{DType::I8, "I8", 8},             DTypeInfo{DType::I16, "I16", 16},
-    DTypeInfo{DType::U16, "U16", 16},          DTypeInfo{DType::F16, "F16", 16},
-    DTypeInfo{DType::BF16, "BF16", 16},        DTypeInfo{DType::I32, "I32", 32},
-    DTypeInfo{DType::U32, "U32", 32},          DTypeInfo{DType::F32, "F32", 32},
-    DTypeInfo{DType::F64, "F64", 64},          DTypeInfo{DType::I64, "I64", 64},
-    DTypeInfo{DType::U64, "U64", 64},          DTypeInfo{DType::C64, "C64", 64},
-    DTypeInfo{DType::F8_E5M2, "F8_E5M2", 8},   DTypeInfo{DType::F8_E4M3, "F8_E4M3", 8},
-    DTypeInfo{DType::F8_E8M0, "F8_E8M0", 8},   DTypeInfo{DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8},
-    DTypeInfo{DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8}, DTypeInfo{DType::F4, "F4", 4},
-    DTypeInfo{DType::F6_E2M3, "F6_E2M3", 6},   DTypeInfo{DType::F6_E3M2, "F6_E3M2", 6},
+constexpr std::array kDTypes {
+    DTypeInfo { DType::Bool, "BOOL", 8 },
+    DTypeInfo { DType::U8, "U8", 8 },
+    DTypeInfo { DType::I8, "I8", 8 },
+    DTypeInfo { DType::I16, "I16", 16 },
+    DTypeInfo { DType::U16, "U16", 16 },
+    DTypeInfo { DType::F16, "F16", 16 },
+    DTypeInfo { DType::BF16, "BF16", 16 },
+    DTypeInfo { DType::I32, "I32", 32 },
+    DTypeInfo { DType::U32, "U32", 32 },
+    DTypeInfo { DType::F32, "F32", 32 },
+    DTypeInfo { DType::F64, "F64", 64 },
+    DTypeInfo { DType::I64, "I64", 64 },
+    DTypeInfo { DType::U64, "U64", 64 },
+    DTypeInfo { DType::C64, "C64", 64 },
+    DTypeInfo { DType::F8_E5M2, "F8_E5M2", 8 },
+    DTypeInfo { DType::F8_E4M3, "F8_E4M3", 8 },
+    DTypeInfo { DType::F8_E8M0, "F8_E8M0", 8 },
+    DTypeInfo { DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8 },
+    DTypeInfo { DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8 },
+    DTypeInfo { DType::F4, "F4", 4 },
+    DTypeInfo { DType::F6_E2M3, "F6_E2M3", 6 },
+    DTypeInfo { DType::F6_E3M2, "F6_E3M2", 6 },
 };
 
 const DTypeInfo &info(DType dtype)

@@ -27,7 +27,7 @@ bool looksLikePickle(const std::string &path)
     // Pickle protocol 2+ starts with PROTO (0x80) and a version byte; torch.save zips hold a
     // "data.pkl" member.
     std::ifstream in(path, std::ios::binary);
-    unsigned char head[2] = {0, 0};
+    unsigned char head[2] = { 0, 0 };
     in.read(reinterpret_cast<char *>(head), 2);
     if (in.gcount() == 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
         return true;
@@ -40,9 +40,10 @@ bool looksLikePickle(const std::string &path)
 
 std::string pickleRefusal(const std::string &path)
 {
-    return path + ": this is a Python pickle checkpoint. Featurescope never loads pickles "
-                  "because unpickling can run arbitrary code. Convert it to safetensors "
-                  "(for example with safetensors.torch.save_file) and open that instead.";
+    return path
+        + ": this is a Python pickle checkpoint. Featurescope never loads pickles "
+          "because unpickling can run arbitrary code. Convert it to safetensors "
+          "(for example with safetensors.torch.save_file) and open that instead.";
 }
 
 namespace {
@@ -53,13 +54,13 @@ Result<InspectReport> inspectCheckpoint(const std::string &path)
     if (!checkpoint)
         return checkpoint.error();
     InspectReport report;
-    report.format = checkpoint->files().size() > 1 || fs::path(checkpoint->path()).extension() == ".json"
-                        ? "sharded safetensors"
-                        : "safetensors";
+    report.format
+        = checkpoint->files().size() > 1 || fs::path(checkpoint->path()).extension() == ".json"
+        ? "sharded safetensors"
+        : "safetensors";
     for (const auto &[name, t] : checkpoint->tensors())
-        report.tensors.push_back({name, std::string(dtypeName(t.entry->dtype)), t.entry->shape,
-                                  t.entry->byteCount(),
-                                  fs::path(t.file->path()).filename().string()});
+        report.tensors.push_back({ name, std::string(dtypeName(t.entry->dtype)), t.entry->shape,
+            t.entry->byteCount(), fs::path(t.file->path()).filename().string() });
     for (const auto &f : checkpoint->files())
         report.metadata.insert(f.header().metadata.begin(), f.header().metadata.end());
     return report;
@@ -76,7 +77,7 @@ Result<InspectReport> inspectNpz(const std::string &path)
         auto h = npz->header(name);
         if (!h)
             return h.error();
-        report.tensors.push_back({name, h->descr, h->shape, h->dataBytes, name + ".npy"});
+        report.tensors.push_back({ name, h->descr, h->shape, h->dataBytes, name + ".npy" });
     }
     return report;
 }
@@ -91,7 +92,7 @@ Result<InspectReport> inspectFile(const std::string &path)
     if (fs::is_directory(path, ec))
         return inspectCheckpoint(path);
     if (looksLikePickle(path))
-        return Error{pickleRefusal(path)};
+        return Error { pickleRefusal(path) };
     const std::string ext = fs::path(path).extension().string();
     if (ext == ".safetensors" || ext == ".json")
         return inspectCheckpoint(path);
@@ -106,8 +107,9 @@ Result<InspectReport> inspectFile(const std::string &path)
     if (in.gcount() == 4)
         if (auto report = inspectCheckpoint(path))
             return report;
-    return fileError(path, "not a tensor file Featurescope can read (expected .safetensors, "
-                           "model.safetensors.index.json, a model directory or .npz)");
+    return fileError(path,
+        "not a tensor file Featurescope can read (expected .safetensors, "
+        "model.safetensors.index.json, a model directory or .npz)");
 }
 
 } // namespace fscope::core::io

@@ -10,7 +10,9 @@
 namespace fscope::core::io {
 
 MappedFile::MappedFile(std::string path, uint8_t *data, uint64_t size)
-    : m_path(std::move(path)), m_data(data), m_size(size)
+    : m_path(std::move(path))
+    , m_data(data)
+    , m_size(size)
 {
 }
 
@@ -25,7 +27,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string &path)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fileError(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
+    struct stat st { };
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         return fileError(path, "not a regular file");

@@ -13,7 +13,10 @@ namespace {
 // {'key': 'str' | True | False | (int, ...), ...}
 class LiteralReader {
 public:
-    explicit LiteralReader(std::string_view text) : m_text(text) {}
+    explicit LiteralReader(std::string_view text)
+        : m_text(text)
+    {
+    }
 
     void skipSpace()
     {
@@ -69,10 +72,19 @@ struct DescrInfo {
 };
 
 constexpr DescrInfo kDescrs[] = {
-    {DType::Bool, "b1"}, {DType::U8, "u1"},  {DType::I8, "i1"},  {DType::I16, "i2"},
-    {DType::U16, "u2"},  {DType::I32, "i4"}, {DType::U32, "u4"}, {DType::I64, "i8"},
-    {DType::U64, "u8"},  {DType::F16, "f2"}, {DType::F32, "f4"}, {DType::F64, "f8"},
-    {DType::C64, "c8"},
+    { DType::Bool, "b1" },
+    { DType::U8, "u1" },
+    { DType::I8, "i1" },
+    { DType::I16, "i2" },
+    { DType::U16, "u2" },
+    { DType::I32, "i4" },
+    { DType::U32, "u4" },
+    { DType::I64, "i8" },
+    { DType::U64, "u8" },
+    { DType::F16, "f2" },
+    { DType::F32, "f4" },
+    { DType::F64, "f8" },
+    { DType::C64, "c8" },
 };
 
 Result<NpyHeader> parseDict(std::string_view text, NpyHeader h, const std::string &name)
@@ -123,8 +135,8 @@ Result<NpyHeader> parseDict(std::string_view text, NpyHeader h, const std::strin
 
 } // namespace
 
-Result<NpyHeader> parseNpyHeader(const uint8_t *bytes, uint64_t size, const std::string &name,
-                                 uint64_t available)
+Result<NpyHeader> parseNpyHeader(
+    const uint8_t *bytes, uint64_t size, const std::string &name, uint64_t available)
 {
     available = std::min(available, size);
     if (available < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
@@ -138,7 +150,7 @@ Result<NpyHeader> parseNpyHeader(const uint8_t *bytes, uint64_t size, const std:
         if (available < 12)
             return fileError(name, "truncated .npy header");
         headerLen = static_cast<uint64_t>(bytes[8]) | (bytes[9] << 8) | (bytes[10] << 16)
-                    | (static_cast<uint64_t>(bytes[11]) << 24);
+            | (static_cast<uint64_t>(bytes[11]) << 24);
         prefix = 12;
     } else {
         return fileError(name, "unsupported .npy version " + std::to_string(major));
@@ -154,10 +166,11 @@ Result<NpyHeader> parseNpyHeader(const uint8_t *bytes, uint64_t size, const std:
     h = std::move(parsed).value();
 
     if (h.descr.find('O') != std::string::npos)
-        return fileError(name, "object array: it holds pickled Python objects, which are "
-                               "never loaded");
-    if (h.descr.size() < 3 || (h.descr[0] != '<' && h.descr[0] != '>' && h.descr[0] != '|'
-                               && h.descr[0] != '='))
+        return fileError(name,
+            "object array: it holds pickled Python objects, which are "
+            "never loaded");
+    if (h.descr.size() < 3
+        || (h.descr[0] != '<' && h.descr[0] != '>' && h.descr[0] != '|' && h.descr[0] != '='))
         return fileError(name, "unsupported dtype '" + h.descr + "'");
     h.bigEndian = h.descr[0] == '>';
     const std::string code = h.descr.substr(1);
@@ -177,9 +190,10 @@ Result<NpyHeader> parseNpyHeader(const uint8_t *bytes, uint64_t size, const std:
         return fileError(name, "shape " + formatShape(h.shape) + " overflows");
     h.dataBytes = *bytesNeeded;
     if (h.dataOffset + h.dataBytes > size)
-        return fileError(name, "truncated: " + h.descr + " " + formatShape(h.shape) + " needs "
-                                   + std::to_string(h.dataBytes) + " data bytes, "
-                                   + std::to_string(size - h.dataOffset) + " present");
+        return fileError(name,
+            "truncated: " + h.descr + " " + formatShape(h.shape) + " needs "
+                + std::to_string(h.dataBytes) + " data bytes, "
+                + std::to_string(size - h.dataOffset) + " present");
     return h;
 }
 
@@ -198,8 +212,8 @@ std::string makeNpyHeader(DType dtype, const std::vector<int64_t> &shape)
     for (size_t i = 0; i < shape.size(); ++i)
         shapeText += (i ? ", " : "") + std::to_string(shape[i]);
     shapeText += shape.size() == 1 ? ",)" : ")";
-    std::string dict = "{'descr': '" + npyDescr(dtype) + "', 'fortran_order': False, 'shape': "
-                       + shapeText + ", }";
+    std::string dict = "{'descr': '" + npyDescr(dtype)
+        + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
     const bool v2 = dict.size() + 11 > 65535;
     const size_t prefix = v2 ? 12 : 10;
     const size_t total = (prefix + dict.size() + 1 + 63) / 64 * 64; // numpy's ARRAY_ALIGN

@@ -13,7 +13,7 @@ namespace fscope::core::io {
 
 struct NpyHeader {
     DType dtype = DType::F32;
-    std::string descr;       // as written, e.g. "<f4"
+    std::string descr; // as written, e.g. "<f4"
     bool bigEndian = false;
     bool fortranOrder = false;
     std::vector<int64_t> shape;
@@ -23,8 +23,8 @@ struct NpyHeader {
 
 // Parses the header of an .npy image of `size` bytes and checks the data fits. `available`
 // (<= size) is how many of those bytes `bytes` holds: a prefix is enough to read the header.
-Result<NpyHeader> parseNpyHeader(const uint8_t *bytes, uint64_t size, const std::string &name,
-                                 uint64_t available = UINT64_MAX);
+Result<NpyHeader> parseNpyHeader(
+    const uint8_t *bytes, uint64_t size, const std::string &name, uint64_t available = UINT64_MAX);
 
 // The descr string numpy writes for a dtype in little-endian order ("<f4", "|b1", ...), or
 // empty when numpy has no such dtype (BF16, F8...).

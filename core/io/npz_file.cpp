@@ -48,7 +48,7 @@ Result<NpyHeader> NpzFile::header(const std::string &name) const
     if (!prefix)
         return prefix.error();
     return parseNpyHeader(prefix->data(), (*entry)->uncompressedSize,
-                          path() + " [" + (*entry)->name + "]", prefix->size());
+        path() + " [" + (*entry)->name + "]", prefix->size());
 }
 
 Result<NpyArray> NpzFile::read(const std::string &name) const
@@ -62,7 +62,7 @@ Result<NpyArray> NpzFile::read(const std::string &name) const
     auto h = parseNpyHeader(bytes->data(), bytes->size(), path() + " [" + (*entry)->name + "]");
     if (!h)
         return h.error();
-    return NpyArray{std::move(h).value(), std::move(bytes).value()};
+    return NpyArray { std::move(h).value(), std::move(bytes).value() };
 }
 
 } // namespace fscope::core::io

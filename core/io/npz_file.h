@@ -23,7 +23,10 @@ public:
     Result<NpyArray> read(const std::string &name) const;
 
 private:
-    explicit NpzFile(ZipArchive zip) : m_zip(std::move(zip)) {}
+    explicit NpzFile(ZipArchive zip)
+        : m_zip(std::move(zip))
+    {
+    }
     Result<const ZipEntry *> member(const std::string &name) const;
     ZipArchive m_zip;
 };

@@ -52,7 +52,7 @@ Result<at::Tensor> loadNpy(const std::string &path)
     auto header = parseNpyHeader(data, size, path);
     if (!header)
         return header.error();
-    NpyArray array{std::move(header).value(), std::vector<uint8_t>(data, data + size)};
+    NpyArray array { std::move(header).value(), std::vector<uint8_t>(data, data + size) };
     return npyToTensor(array, path);
 }
 

@@ -88,30 +88,33 @@ Result<TensorEntry> parseEntry(const std::string &name, const json &value, const
     if (!bytes)
         return fileError(file, where + "shape " + formatShape(t.shape) + " overflows");
     if (*bytes != t.byteCount())
-        return fileError(file, where + std::string(dtypeName(t.dtype)) + " " + formatShape(t.shape)
-                                   + " needs " + std::to_string(*bytes)
-                                   + " bytes but data_offsets span " + std::to_string(t.byteCount())
-                                   + " (dtype/shape mismatch)");
+        return fileError(file,
+            where + std::string(dtypeName(t.dtype)) + " " + formatShape(t.shape) + " needs "
+                + std::to_string(*bytes) + " bytes but data_offsets span "
+                + std::to_string(t.byteCount()) + " (dtype/shape mismatch)");
     return t;
 }
 
 } // namespace
 
-Result<SafetensorsHeader> parseSafetensorsHeader(const uint8_t *bytes, uint64_t fileSize,
-                                                 const std::string &file)
+Result<SafetensorsHeader> parseSafetensorsHeader(
+    const uint8_t *bytes, uint64_t fileSize, const std::string &file)
 {
     if (fileSize < 8)
-        return fileError(file, "too small to be safetensors (" + std::to_string(fileSize)
-                                   + " bytes; the 8-byte header length is missing)");
+        return fileError(file,
+            "too small to be safetensors (" + std::to_string(fileSize)
+                + " bytes; the 8-byte header length is missing)");
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) // little-endian u64
         n = (n << 8) | bytes[i];
     if (n > kMaxSafetensorsHeader)
-        return fileError(file, "header length " + std::to_string(n)
-                                   + " exceeds the 100000000-byte limit (not safetensors?)");
+        return fileError(file,
+            "header length " + std::to_string(n)
+                + " exceeds the 100000000-byte limit (not safetensors?)");
     if (8 + n > fileSize)
-        return fileError(file, "header length " + std::to_string(n) + " runs past the end of the "
-                                   + std::to_string(fileSize) + "-byte file (truncated?)");
+        return fileError(file,
+            "header length " + std::to_string(n) + " runs past the end of the "
+                + std::to_string(fileSize) + "-byte file (truncated?)");
     if (n == 0 || bytes[8] != '{')
         return fileError(file, "header does not start with '{' (not safetensors?)");
 
@@ -142,27 +145,30 @@ Result<SafetensorsHeader> parseSafetensorsHeader(const uint8_t *bytes, uint64_t 
     // Sorted by offset the tensors must tile the buffer exactly. Empty tensors have
     // begin == end and may sit anywhere a boundary is, as in the reference.
     std::stable_sort(header.tensors.begin(), header.tensors.end(),
-                     [](const TensorEntry &a, const TensorEntry &b) {
-                         return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-                     });
+        [](const TensorEntry &a, const TensorEntry &b) {
+            return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+        });
     uint64_t cursor = 0;
     for (const auto &t : header.tensors) {
         if (t.begin < cursor)
-            return fileError(file, "tensor '" + t.name + "' overlaps the previous tensor (begins at "
-                                       + std::to_string(t.begin) + ", previous ends at "
-                                       + std::to_string(cursor) + ")");
+            return fileError(file,
+                "tensor '" + t.name + "' overlaps the previous tensor (begins at "
+                    + std::to_string(t.begin) + ", previous ends at " + std::to_string(cursor)
+                    + ")");
         if (t.begin > cursor)
-            return fileError(file, "gap of " + std::to_string(t.begin - cursor)
-                                       + " bytes before tensor '" + t.name + "'");
+            return fileError(file,
+                "gap of " + std::to_string(t.begin - cursor) + " bytes before tensor '" + t.name
+                    + "'");
         cursor = t.end;
     }
     const uint64_t expectedSize = header.dataStart + cursor;
     if (expectedSize > fileSize)
-        return fileError(file, "truncated: tensor data ends at byte " + std::to_string(expectedSize)
-                                   + " but the file has " + std::to_string(fileSize) + " bytes");
+        return fileError(file,
+            "truncated: tensor data ends at byte " + std::to_string(expectedSize)
+                + " but the file has " + std::to_string(fileSize) + " bytes");
     if (expectedSize < fileSize)
-        return fileError(file, std::to_string(fileSize - expectedSize)
-                                   + " unexpected bytes after the last tensor");
+        return fileError(file,
+            std::to_string(fileSize - expectedSize) + " unexpected bytes after the last tensor");
     return header;
 }
 

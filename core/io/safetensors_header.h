@@ -19,7 +19,7 @@ struct TensorEntry {
     DType dtype = DType::F32;
     std::vector<int64_t> shape;
     uint64_t begin = 0; // relative to the start of the data buffer
-    uint64_t end = 0;   // one past
+    uint64_t end = 0; // one past
     uint64_t byteCount() const { return end - begin; }
 };
 
@@ -36,7 +36,7 @@ struct SafetensorsHeader {
 constexpr uint64_t kMaxSafetensorsHeader = 100'000'000;
 
 // `bytes` holds at least the first min(fileSize, 8 + header) bytes of the file.
-Result<SafetensorsHeader> parseSafetensorsHeader(const uint8_t *bytes, uint64_t fileSize,
-                                                 const std::string &fileName);
+Result<SafetensorsHeader> parseSafetensorsHeader(
+    const uint8_t *bytes, uint64_t fileSize, const std::string &fileName);
 
 } // namespace fscope::core::io

@@ -13,18 +13,30 @@ namespace fscope::core::io {
 std::optional<at::ScalarType> toScalarType(DType dtype)
 {
     switch (dtype) {
-    case DType::Bool: return at::kBool;
-    case DType::U8: return at::kByte;
-    case DType::I8: return at::kChar;
-    case DType::I16: return at::kShort;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    case DType::I32: return at::kInt;
-    case DType::F32: return at::kFloat;
-    case DType::F64: return at::kDouble;
-    case DType::I64: return at::kLong;
-    case DType::C64: return at::kComplexFloat;
-    default: return std::nullopt; // unsigned wide ints, fp8/fp6/fp4: no LibTorch 1.13 type
+    case DType::Bool:
+        return at::kBool;
+    case DType::U8:
+        return at::kByte;
+    case DType::I8:
+        return at::kChar;
+    case DType::I16:
+        return at::kShort;
+    case DType::F16:
+        return at::kHalf;
+    case DType::BF16:
+        return at::kBFloat16;
+    case DType::I32:
+        return at::kInt;
+    case DType::F32:
+        return at::kFloat;
+    case DType::F64:
+        return at::kDouble;
+    case DType::I64:
+        return at::kLong;
+    case DType::C64:
+        return at::kComplexFloat;
+    default:
+        return std::nullopt; // unsigned wide ints, fp8/fp6/fp4: no LibTorch 1.13 type
     }
 }
 
@@ -43,8 +55,8 @@ Result<at::Tensor> tensorFromFile(const SafetensorsFile &file, const TensorEntry
     const auto type = toScalarType(entry.dtype);
     const std::string where = "tensor '" + entry.name + "': ";
     if (!type)
-        return fileError(file.path(), where + "dtype " + std::string(dtypeName(entry.dtype))
-                                          + " has no LibTorch equivalent");
+        return fileError(file.path(),
+            where + "dtype " + std::string(dtypeName(entry.dtype)) + " has no LibTorch equivalent");
     uint8_t *p = file.bytes(entry);
     if (entry.dtype == DType::Bool) {
         for (uint64_t i = 0; i < entry.byteCount(); ++i)
@@ -60,7 +72,8 @@ Result<at::Tensor> tensorFromFile(const SafetensorsFile &file, const TensorEntry
             return copy;
         }
         auto keepAlive = file.mapping();
-        return at::from_blob(p, entry.shape, [keepAlive](void *) {}, options);
+        return at::from_blob(
+            p, entry.shape, [keepAlive](void *) {}, options);
     } catch (const c10::Error &e) {
         return fileError(file.path(), where + e.what_without_backtrace());
     }
@@ -75,7 +88,7 @@ Result<at::Tensor> loadTensor(const Checkpoint &checkpoint, const std::string &n
 }
 
 Status writeSafetensors(const std::string &path, const NamedTensors &tensors,
-                        const std::map<std::string, std::string> &metadata)
+    const std::map<std::string, std::string> &metadata)
 {
     std::vector<std::pair<std::string, at::Tensor>> prepared;
     std::set<std::string> names;
@@ -98,9 +111,8 @@ Status writeSafetensors(const std::string &path, const NamedTensors &tensors,
     uint64_t offset = 0;
     for (const auto &[name, t] : prepared) {
         const uint64_t n = t.numel() * t.element_size();
-        header[name] = {{"dtype", std::string(dtypeName(*fromScalarType(t.scalar_type())))},
-                        {"shape", t.sizes().vec()},
-                        {"data_offsets", {offset, offset + n}}};
+        header[name] = { { "dtype", std::string(dtypeName(*fromScalarType(t.scalar_type()))) },
+            { "shape", t.sizes().vec() }, { "data_offsets", { offset, offset + n } } };
         offset += n;
     }
     std::string json = header.dump();

@@ -26,6 +26,6 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 // descending alignment then name, header padded to 8 bytes). Writes to a temporary file and
 // renames it, so a failure never leaves a half-written file in place of a good one.
 Status writeSafetensors(const std::string &path, const NamedTensors &tensors,
-                        const std::map<std::string, std::string> &metadata = {});
+    const std::map<std::string, std::string> &metadata = {});
 
 } // namespace fscope::core::io

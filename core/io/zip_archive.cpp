@@ -48,7 +48,7 @@ Result<ZipArchive> ZipArchive::open(const std::string &path)
     auto mapped = MappedFile::open(path);
     if (!mapped)
         return mapped.error();
-    const Cursor c{(*mapped)->data(), (*mapped)->size()};
+    const Cursor c { (*mapped)->data(), (*mapped)->size() };
     auto bad = [&](const std::string &why) { return fileError(path, "bad zip archive: " + why); };
 
     // The end-of-central-directory record sits in the last 22 + 65535 (comment) bytes.
@@ -91,7 +91,8 @@ Result<ZipArchive> ZipArchive::open(const std::string &path)
         e.crc32 = static_cast<uint32_t>(le(h + 16, 4));
         e.compressedSize = le(h + 20, 4);
         e.uncompressedSize = le(h + 24, 4);
-        const uint64_t nameLen = le(h + 28, 2), extraLen = le(h + 30, 2), commentLen = le(h + 32, 2);
+        const uint64_t nameLen = le(h + 28, 2), extraLen = le(h + 30, 2),
+                       commentLen = le(h + 32, 2);
         e.localHeaderOffset = le(h + 42, 4);
         if (!c.has(pos + 46, nameLen + extraLen + commentLen))
             return bad("central directory entry " + std::to_string(i) + " is truncated");
@@ -121,11 +122,13 @@ Result<ZipArchive> ZipArchive::open(const std::string &path)
         const uint8_t *l = c.base + e.localHeaderOffset;
         e.dataOffset = e.localHeaderOffset + 30 + le(l + 26, 2) + le(l + 28, 2);
         if (!c.has(e.dataOffset, e.compressedSize))
-            return fileError(path, "member '" + e.name + "' is truncated (needs "
-                                       + std::to_string(e.compressedSize) + " bytes)");
+            return fileError(path,
+                "member '" + e.name + "' is truncated (needs " + std::to_string(e.compressedSize)
+                    + " bytes)");
         if (e.method != 0 && e.method != 8)
-            return fileError(path, "member '" + e.name + "' uses compression method "
-                                       + std::to_string(e.method) + " (only stored and deflate)");
+            return fileError(path,
+                "member '" + e.name + "' uses compression method " + std::to_string(e.method)
+                    + " (only stored and deflate)");
         archive.m_entries.push_back(std::move(e));
         pos += 46 + nameLen + extraLen + commentLen;
     }
@@ -155,7 +158,7 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipEntry &entry, uint64_t
         out.assign(src, src + want);
     } else {
         out.resize(want);
-        z_stream z{};
+        z_stream z {};
         if (inflateInit2(&z, -MAX_WBITS) != Z_OK) // raw deflate, as ZIP stores it
             return fileError(path(), "zlib initialisation failed");
         uint64_t inLeft = entry.compressedSize, outDone = 0;
@@ -179,14 +182,15 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipEntry &entry, uint64_t
         }
         inflateEnd(&z);
         if (outDone != want || (rc != Z_OK && rc != Z_STREAM_END))
-            return fileError(path(), "member '" + entry.name + "' is corrupt (deflate stream "
-                                         + (rc == Z_DATA_ERROR ? "damaged" : "ends early") + ")");
+            return fileError(path(),
+                "member '" + entry.name + "' is corrupt (deflate stream "
+                    + (rc == Z_DATA_ERROR ? "damaged" : "ends early") + ")");
     }
     if (whole) {
         uLong crc = crc32(0L, Z_NULL, 0);
         for (uint64_t off = 0; off < out.size(); off += 1u << 30)
             crc = crc32(crc, out.data() + off,
-                        static_cast<uInt>(std::min<uint64_t>(out.size() - off, 1u << 30)));
+                static_cast<uInt>(std::min<uint64_t>(out.size() - off, 1u << 30)));
         if (crc != entry.crc32)
             return fileError(path(), "member '" + entry.name + "' fails its CRC-32 check");
     }
@@ -198,7 +202,10 @@ struct ZipWriter::Impl {
     std::string directory;
     uint64_t count = 0;
     Status error;
-    explicit Impl(std::string p) : file(std::move(p)) {}
+    explicit Impl(std::string p)
+        : file(std::move(p))
+    {
+    }
 };
 
 namespace {
@@ -211,14 +218,17 @@ void put(std::string &s, uint64_t v, int bytes)
 
 } // namespace
 
-ZipWriter::ZipWriter(std::string path) : d(std::make_unique<Impl>(std::move(path))) {}
+ZipWriter::ZipWriter(std::string path)
+    : d(std::make_unique<Impl>(std::move(path)))
+{
+}
 ZipWriter::~ZipWriter() = default;
 
 Status ZipWriter::add(const std::string &name, const std::string &bytes, bool compress)
 {
     std::string data = bytes;
     if (compress) {
-        z_stream z{};
+        z_stream z {};
         deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
         data.resize(deflateBound(&z, bytes.size()));
         z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.data()));
@@ -231,17 +241,16 @@ Status ZipWriter::add(const std::string &name, const std::string &bytes, bool co
     }
     if (bytes.size() >= 0xFFFFFFFFull || data.size() >= 0xFFFFFFFFull
         || d->file.position() >= 0xFFFFFFFFull)
-        return Error{"zip member '" + name + "' is too large (over 4 GiB)"};
-    const uint32_t crc = static_cast<uint32_t>(
-        crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(bytes.data()),
-              static_cast<uInt>(bytes.size())));
+        return Error { "zip member '" + name + "' is too large (over 4 GiB)" };
+    const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0),
+        reinterpret_cast<const Bytef *>(bytes.data()), static_cast<uInt>(bytes.size())));
     const uint16_t method = compress ? 8 : 0;
     const uint64_t offset = d->file.position();
 
     std::string local;
     put(local, kLocalSig, 4);
     put(local, 20, 2); // version needed
-    put(local, 0, 2);  // flags
+    put(local, 0, 2); // flags
     put(local, method, 2);
     put(local, 0, 4); // time, date
     put(local, crc, 4);

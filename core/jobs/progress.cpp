@@ -5,7 +5,10 @@
 
 namespace fscope::core::jobs {
 
-Progress::Progress() : m_start(std::chrono::steady_clock::now()) {}
+Progress::Progress()
+    : m_start(std::chrono::steady_clock::now())
+{
+}
 
 void Progress::begin(int64_t total, std::string message)
 {
@@ -48,8 +51,8 @@ ProgressSnapshot Progress::snapshot() const
     s.cancelled = m_cancelled.load();
     std::lock_guard lock(m_messageMutex);
     s.message = m_message;
-    s.elapsedSeconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    s.elapsedSeconds
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
     return s;
 }
 
@@ -69,10 +72,10 @@ std::string formatDuration(double seconds)
     char buf[32];
     if (h > 0)
         std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(h),
-                      static_cast<long long>(m), static_cast<long long>(sec));
+            static_cast<long long>(m), static_cast<long long>(sec));
     else
-        std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(m),
-                      static_cast<long long>(sec));
+        std::snprintf(
+            buf, sizeof buf, "%lld:%02lld", static_cast<long long>(m), static_cast<long long>(sec));
     return buf;
 }
 

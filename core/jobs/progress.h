@@ -37,12 +37,12 @@ public:
 
 protected:
     // Called on the worker thread after every change; a view may redraw (throttled).
-    virtual void changed() {}
+    virtual void changed() { }
 
 private:
-    std::atomic<int64_t> m_done{0};
-    std::atomic<int64_t> m_total{0};
-    std::atomic<bool> m_cancelled{false};
+    std::atomic<int64_t> m_done { 0 };
+    std::atomic<int64_t> m_total { 0 };
+    std::atomic<bool> m_cancelled { false };
     mutable std::mutex m_messageMutex;
     std::string m_message;
     std::chrono::steady_clock::time_point m_start;

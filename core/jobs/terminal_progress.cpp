@@ -24,7 +24,9 @@ std::string formatCount(double v)
 } // namespace
 
 TerminalProgress::TerminalProgress(std::string unit, std::FILE *out)
-    : m_unit(std::move(unit)), m_out(out), m_tty(::isatty(::fileno(out)) != 0)
+    : m_unit(std::move(unit))
+    , m_out(out)
+    , m_tty(::isatty(::fileno(out)) != 0)
 {
 }
 

@@ -26,7 +26,7 @@ private:
     std::string m_unit;
     std::FILE *m_out;
     std::mutex m_drawMutex;
-    std::chrono::steady_clock::time_point m_lastDraw{};
+    std::chrono::steady_clock::time_point m_lastDraw {};
     bool m_drawn = false;
     bool m_tty = false;
 };

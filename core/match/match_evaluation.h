@@ -21,7 +21,7 @@
 namespace fscope::core::match {
 
 struct SpliceScheme {
-    std::string name;                 // "folded match", "unfolded match", "unmatched", ...
+    std::string name; // "folded match", "unfolded match", "unmatched", ...
     std::vector<int64_t> permutation; // A feature -> B feature (-1: dropped); empty: see kind
     enum Kind { Permute, ReconstructB, SkipLayer } kind = Permute;
 };
@@ -29,11 +29,11 @@ struct SpliceScheme {
 struct SpliceScore {
     std::string name;
     double explainedVariance = 0;
-    double deltaCe = 0;     // CE(spliced) - CE(base), nats per token
-    double kl = 0;          // mean KL(P_base || P_spliced) (SAELens kl_div)
+    double deltaCe = 0; // CE(spliced) - CE(base), nats per token
+    double kl = 0; // mean KL(P_base || P_spliced) (SAELens kl_div)
     double matchingScore = -1; // Permute schemes only
-    int64_t tokens = 0;        // positions counted for the explained variance and Matching Score
-    int64_t predictions = 0;   // next-token predictions counted for delta CE and KL
+    int64_t tokens = 0; // positions counted for the explained variance and Matching Score
+    int64_t predictions = 0; // next-token predictions counted for delta CE and KL
 };
 
 struct SpliceEvaluation {
@@ -45,12 +45,13 @@ struct SpliceEvaluation {
 
 // `contexts` [batch, T] int64 token ids (BOS first). Schemes are scored on the same batch;
 // `specialTokens` (corpus::specialTokens) are excluded from every value and never spliced.
-Result<SpliceEvaluation> evaluateSplices(const model::Decoder &decoder, const sae::Sae &a, const sae::Sae &b,
-                                         const at::Tensor &contexts, const std::vector<SpliceScheme> &schemes,
-                                         const std::set<int64_t> &specialTokens);
+Result<SpliceEvaluation> evaluateSplices(const model::Decoder &decoder, const sae::Sae &a,
+    const sae::Sae &b, const at::Tensor &contexts, const std::vector<SpliceScheme> &schemes,
+    const std::set<int64_t> &specialTokens);
 
 // The standard schemes: the given folded and unfolded permutations, the identity ("unmatched",
 // feature i to feature i), B's own reconstruction and skipping the layers (x_A as x_B).
-std::vector<SpliceScheme> standardSchemes(const std::vector<int64_t> &folded, const std::vector<int64_t> &unfolded, int64_t widthA);
+std::vector<SpliceScheme> standardSchemes(
+    const std::vector<int64_t> &folded, const std::vector<int64_t> &unfolded, int64_t widthA);
 
 } // namespace fscope::core::match

@@ -1,10 +1,10 @@
 #include "core/match/match_series.h"
 
-#include "core/store/index_store.h"
-#include "core/store/result_cache.h"
 #include "core/model/hooks.h"
 #include "core/sae/sae_io.h"
 #include "core/store/fingerprint.h"
+#include "core/store/index_store.h"
+#include "core/store/result_cache.h"
 #include "core/store/sha256.h"
 
 #include <nlohmann/json.hpp>
@@ -19,67 +19,80 @@
 namespace fscope::core::match {
 namespace {
 
-std::string hookLabel(const std::string &hook) {
+std::string hookLabel(const std::string &hook)
+{
     const auto parsed = model::parseHookName(hook);
-    if (!parsed || parsed->layer < 0) return hook;
+    if (!parsed || parsed->layer < 0)
+        return hook;
     std::string point = parsed->point;
-    if (point.rfind("hook_", 0) == 0) point = point.substr(5);
+    if (point.rfind("hook_", 0) == 0)
+        point = point.substr(5);
     return "L" + std::to_string(parsed->layer) + " " + point;
 }
 
-nlohmann::json evaluationJson(const SpliceEvaluation &e) {
+nlohmann::json evaluationJson(const SpliceEvaluation &e)
+{
     nlohmann::json schemes = nlohmann::json::array();
     for (const auto &s : e.scores)
-        schemes.push_back({{"name", s.name},
-                           {"explained_variance", s.explainedVariance},
-                           {"delta_ce", s.deltaCe},
-                           {"kl", s.kl},
-                           {"matching_score", s.matchingScore},
-                           {"tokens", s.tokens},
-                           {"predictions", s.predictions}});
-    return {{"base_ce", e.baseCe}, {"tokens", e.tokens}, {"states", e.states}, {"schemes", schemes}};
+        schemes.push_back({ { "name", s.name }, { "explained_variance", s.explainedVariance },
+            { "delta_ce", s.deltaCe }, { "kl", s.kl }, { "matching_score", s.matchingScore },
+            { "tokens", s.tokens }, { "predictions", s.predictions } });
+    return { { "base_ce", e.baseCe }, { "tokens", e.tokens }, { "states", e.states },
+        { "schemes", schemes } };
 }
 
-SpliceEvaluation evaluationFromJson(const nlohmann::json &j) {
+SpliceEvaluation evaluationFromJson(const nlohmann::json &j)
+{
     SpliceEvaluation e;
     e.baseCe = j.at("base_ce").get<double>();
     e.tokens = j.at("tokens").get<int64_t>();
-    e.states = j.value("states", int64_t{0});
+    e.states = j.value("states", int64_t { 0 });
     for (const auto &s : j.at("schemes"))
-        e.scores.push_back({s.at("name").get<std::string>(), s.at("explained_variance").get<double>(), s.at("delta_ce").get<double>(),
-                            s.at("kl").get<double>(), s.at("matching_score").get<double>(), s.value("tokens", int64_t{0}),
-                            s.value("predictions", int64_t{0})});
+        e.scores.push_back({ s.at("name").get<std::string>(),
+            s.at("explained_variance").get<double>(), s.at("delta_ce").get<double>(),
+            s.at("kl").get<double>(), s.at("matching_score").get<double>(),
+            s.value("tokens", int64_t { 0 }), s.value("predictions", int64_t { 0 }) });
     return e;
 }
 
 } // namespace
 
-Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &paths) {
+Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &paths)
+{
     std::vector<std::pair<int64_t, std::string>> keyed;
     for (const auto &p : paths) {
         auto s = sae::loadSae(p);
-        if (!s.ok()) return s.error();
+        if (!s.ok())
+            return s.error();
         const auto parsed = model::parseHookName(s->config().hookName);
         keyed.emplace_back(parsed ? parsed->layer : -1, p);
     }
     std::stable_sort(keyed.begin(), keyed.end());
     std::vector<std::string> out;
-    for (auto &k : keyed) out.push_back(k.second);
+    for (auto &k : keyed)
+        out.push_back(k.second);
     return out;
 }
 
-Result<std::vector<std::string>> saeDirectories(const std::string &dir) {
+Result<std::vector<std::string>> saeDirectories(const std::string &dir)
+{
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return fileError(dir, "not a directory of SAEs");
+    if (!fs::is_directory(dir, ec))
+        return fileError(dir, "not a directory of SAEs");
     std::vector<std::string> found;
     for (const auto &entry : fs::directory_iterator(dir, ec)) {
-        if (!entry.is_directory()) continue;
+        if (!entry.is_directory())
+            continue;
         const fs::path p = entry.path();
-        if (fs::exists(p / "cfg.json") || fs::exists(p / "params.npz")) found.push_back(p.string());
+        if (fs::exists(p / "cfg.json") || fs::exists(p / "params.npz"))
+            found.push_back(p.string());
     }
     std::sort(found.begin(), found.end());
-    if (found.size() < 2) return fileError(dir, "holds " + std::to_string(found.size()) + " SAE directories; matching needs two or more");
+    if (found.size() < 2)
+        return fileError(dir,
+            "holds " + std::to_string(found.size())
+                + " SAE directories; matching needs two or more");
     return orderByLayer(found);
 }
 
@@ -87,26 +100,34 @@ namespace {
 
 // Every SAE of the series read once before any solve: a bad SAE fails early, and the hooks,
 // labels, widths (and fingerprints, for the cache key) come from this one pass.
-Result<MatchSeries> inspectSeries(const MatchSeriesRequest &request, std::vector<std::string> *fingerprints) {
+Result<MatchSeries> inspectSeries(
+    const MatchSeriesRequest &request, std::vector<std::string> *fingerprints)
+{
     const int64_t count = int64_t(request.saePaths.size());
-    if (count < 2) return Error{"match: give at least two SAEs"};
+    if (count < 2)
+        return Error { "match: give at least two SAEs" };
     if (request.skip < 1 || request.skip >= count)
-        return Error{"match: --skip " + std::to_string(request.skip) + " needs more than " + std::to_string(request.skip) + " SAEs"};
+        return Error { "match: --skip " + std::to_string(request.skip) + " needs more than "
+            + std::to_string(request.skip) + " SAEs" };
     MatchSeries out;
     out.saePaths = request.saePaths;
     out.folded = request.options.fold;
     int64_t dIn = 0;
     for (int64_t k = 0; k < count; ++k) {
         auto s = sae::loadSae(request.saePaths[k]);
-        if (!s.ok()) return s.error();
+        if (!s.ok())
+            return s.error();
         out.hooks.push_back(s->config().hookName);
         out.labels.push_back(hookLabel(s->config().hookName));
         out.widths.push_back(s->config().dSae);
-        if (k == 0) dIn = s->config().dIn;
+        if (k == 0)
+            dIn = s->config().dIn;
         if (s->config().dIn != dIn)
-            return fileError(request.saePaths[k], "reads " + std::to_string(s->config().dIn) + " dimensions but " +
-                                                      request.saePaths[0] + " reads " + std::to_string(dIn));
-        if (fingerprints) fingerprints->push_back(store::fingerprintSae(*s));
+            return fileError(request.saePaths[k],
+                "reads " + std::to_string(s->config().dIn) + " dimensions but "
+                    + request.saePaths[0] + " reads " + std::to_string(dIn));
+        if (fingerprints)
+            fingerprints->push_back(store::fingerprintSae(*s));
     }
     return out;
 }
@@ -114,30 +135,36 @@ Result<MatchSeries> inspectSeries(const MatchSeriesRequest &request, std::vector
 // The links of an inspected series. With skip 1, link l's B is link l + 1's A: it is kept
 // instead of being read again.
 // Matches each adjacent pair once, composes them along every skip link and compares.
-Status compareWithComposed(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress) {
+Status compareWithComposed(
+    const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress)
+{
     sae::LoadSaeOptions lo;
     lo.device = request.device;
     const int64_t layers = int64_t(request.saePaths.size());
     std::vector<std::vector<int64_t>> adjacent(size_t(layers - 1));
-    if (progress) progress->begin(layers - 1, "Matching adjacent layers to compose");
+    if (progress)
+        progress->begin(layers - 1, "Matching adjacent layers to compose");
     std::vector<MatchParameters> params(static_cast<size_t>(layers));
     std::optional<sae::Sae> previous;
     for (int64_t t = 0; t < layers; ++t) {
-        if (progress && progress->cancelled()) return Error{"match: cancelled"};
-        sae::Sae current = {{}, {}};
+        if (progress && progress->cancelled())
+            return Error { "match: cancelled" };
+        sae::Sae current = { {}, {} };
         FS_TRY(current, sae::loadSae(request.saePaths[t], lo));
         params[size_t(t)] = matchParameters(current, request.options.fold);
         if (previous) {
             MatchResult r;
             FS_TRY(r, matchSaes(*previous, current, request.options));
             adjacent[size_t(t - 1)] = r.permutation();
-            if (progress) progress->advance();
+            if (progress)
+                progress->advance();
         }
         previous = std::move(current);
     }
     for (auto &link : out.links) {
         std::vector<int64_t> composed = adjacent[size_t(link.from)];
-        for (int64_t t = link.from + 1; t < link.to; ++t) composed = composePermutations(composed, adjacent[size_t(t)]);
+        for (int64_t t = link.from + 1; t < link.to; ++t)
+            composed = composePermutations(composed, adjacent[size_t(t)]);
         const std::vector<int64_t> direct = link.result.permutation();
         ComposedComparison c;
         c.directTotal = link.result.totalCost;
@@ -147,7 +174,8 @@ Status compareWithComposed(const MatchSeriesRequest &request, MatchSeries &out, 
         std::vector<int64_t> rows, cols;
         int64_t same = 0;
         for (size_t i = 0; i < composed.size(); ++i) {
-            if (composed[i] < 0) continue;
+            if (composed[i] < 0)
+                continue;
             rows.push_back(int64_t(i));
             cols.push_back(composed[i]);
             same += i < direct.size() && direct[i] == composed[i];
@@ -164,27 +192,33 @@ Status compareWithComposed(const MatchSeriesRequest &request, MatchSeries &out, 
     return {};
 }
 
-Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress) {
+Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress)
+{
     const auto t0 = std::chrono::steady_clock::now();
     sae::LoadSaeOptions lo;
     lo.device = request.device;
-    auto load = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
+    auto load
+        = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
     const int64_t links = int64_t(request.saePaths.size()) - request.skip;
-    if (progress) progress->begin(links, "Matching SAEs");
+    if (progress)
+        progress->begin(links, "Matching SAEs");
     std::optional<sae::Sae> previousB;
     for (int64_t l = 0; l < links; ++l) {
-        if (progress && progress->cancelled()) return Error{"match: cancelled"};
+        if (progress && progress->cancelled())
+            return Error { "match: cancelled" };
         std::optional<sae::Sae> a;
         if (request.skip == 1 && previousB) {
             a = std::move(previousB);
         } else {
-            sae::Sae loaded = {{}, {}};
+            sae::Sae loaded = { {}, {} };
             FS_TRY(loaded, load(l));
             a = std::move(loaded);
         }
-        sae::Sae b = {{}, {}};
+        sae::Sae b = { {}, {} };
         FS_TRY(b, load(l + request.skip));
-        if (progress) progress->setMessage("Matching " + out.labels[l] + " to " + out.labels[l + request.skip]);
+        if (progress)
+            progress->setMessage(
+                "Matching " + out.labels[l] + " to " + out.labels[l + request.skip]);
         MatchLink link;
         link.from = l;
         link.to = l + request.skip;
@@ -200,22 +234,27 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
                 FS_TRY(r, matchSaes(*a, b, o));
                 unfolded = r.permutation();
             }
-            const auto schemes =
-                standardSchemes(request.options.fold ? link.result.permutation() : std::vector<int64_t>{},
-                                request.options.fold ? unfolded : link.result.permutation(), a->config().dSae);
+            const auto schemes = standardSchemes(
+                request.options.fold ? link.result.permutation() : std::vector<int64_t> {},
+                request.options.fold ? unfolded : link.result.permutation(), a->config().dSae);
             SpliceEvaluation e;
-            FS_TRY(e, evaluateSplices(*request.decoder, *a, b, request.contexts, schemes, request.specialTokens));
+            FS_TRY(e,
+                evaluateSplices(
+                    *request.decoder, *a, b, request.contexts, schemes, request.specialTokens));
             link.evaluation = std::move(e);
         }
         out.links.push_back(std::move(link));
         previousB = std::move(b);
-        if (progress) progress->advance();
+        if (progress)
+            progress->advance();
     }
     if (request.skip > 1 && request.compareComposed)
-        if (auto st = compareWithComposed(request, out, progress); !st) return st;
+        if (auto st = compareWithComposed(request, out, progress); !st)
+            return st;
     if (request.skip == 1) {
         std::vector<MatchResult> results;
-        for (const auto &l : out.links) results.push_back(l.result);
+        for (const auto &l : out.links)
+            results.push_back(l.result);
         out.chainLengths = chainLengthHistogram(results);
     }
     out.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -224,38 +263,46 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
 
 } // namespace
 
-Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress) {
+Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress)
+{
     const auto t0 = std::chrono::steady_clock::now();
     MatchSeries out;
     FS_TRY(out, inspectSeries(request, nullptr));
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (auto s = runLinks(request, out, progress); !s) return s.error();
+    if (auto s = runLinks(request, out, progress); !s)
+        return s.error();
     return out;
 }
 
-Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request, jobs::Progress *progress) {
-    if (!workspace) return runMatchSeries(request, progress);
+Result<MatchSeries> runMatchSeriesCached(
+    store::Database *workspace, const MatchSeriesRequest &request, jobs::Progress *progress)
+{
+    if (!workspace)
+        return runMatchSeries(request, progress);
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> fingerprints;
     MatchSeries series;
     FS_TRY(series, inspectSeries(request, &fingerprints));
     series.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // v2: special tokens excluded from the hidden-state evaluation (earlier results counted them).
-    std::vector<std::string> parts = {"match-series-v2"};
+    std::vector<std::string> parts = { "match-series-v2" };
     parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
     const auto &o = request.options;
-    parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|" + std::to_string(o.goodThreshold) + "|" +
-                    std::to_string(request.skip) + (request.compareComposed && request.skip > 1 ? "|composed" : "") +
-                    // Exact solvers agree on the optimum; the approximate one is a different result.
-                    (o.solver == MatchSolver::Approximate ? "|approximate" : ""));
+    parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|"
+        + std::to_string(o.goodThreshold) + "|" + std::to_string(request.skip)
+        + (request.compareComposed && request.skip > 1 ? "|composed" : "") +
+        // Exact solvers agree on the optimum; the approximate one is a different result.
+        (o.solver == MatchSolver::Approximate ? "|approximate" : ""));
     if (request.decoder && request.contexts.defined()) {
         const at::Tensor ids = request.contexts.to(at::kCPU, at::kLong).contiguous();
         parts.push_back(request.modelFingerprint);
         std::string special = "special";
-        for (int64_t t : request.specialTokens) special += ":" + std::to_string(t);
+        for (int64_t t : request.specialTokens)
+            special += ":" + std::to_string(t);
         parts.push_back(special);
-        parts.push_back(store::sha256Hex(std::string_view(static_cast<const char *>(ids.data_ptr()), size_t(ids.numel()) * 8)) + "|" +
-                        std::to_string(ids.size(0)) + "x" + std::to_string(ids.size(1)));
+        parts.push_back(store::sha256Hex(std::string_view(
+                            static_cast<const char *>(ids.data_ptr()), size_t(ids.numel()) * 8))
+            + "|" + std::to_string(ids.size(0)) + "x" + std::to_string(ids.size(1)));
     }
     const std::string key = store::combineFingerprints(parts);
     std::optional<std::string> hit;
@@ -264,19 +311,24 @@ Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const Match
         auto stored = matchSeriesFromJson(*hit);
         if (stored.ok()) {
             stored->cached = true;
-            if (auto s = addContextOverlap(*workspace, *stored); !s) return s.error();
+            if (auto s = addContextOverlap(*workspace, *stored); !s)
+                return s.error();
             return stored;
         }
     }
-    if (auto s = runLinks(request, series, progress); !s) return s.error();
-    if (auto s = store::storeResult(*workspace, key, "match", matchSeriesToJson(series)); !s) return s.error();
-    if (auto s = addContextOverlap(*workspace, series); !s) return s.error();
+    if (auto s = runLinks(request, series, progress); !s)
+        return s.error();
+    if (auto s = store::storeResult(*workspace, key, "match", matchSeriesToJson(series)); !s)
+        return s.error();
+    if (auto s = addContextOverlap(*workspace, series); !s)
+        return s.error();
     return series;
 }
 
 namespace {
 
-double jaccard(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
+double jaccard(const std::vector<int64_t> &a, const std::vector<int64_t> &b)
+{
     std::vector<int64_t> both;
     std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
     const double uni = double(a.size() + b.size() - both.size());
@@ -285,19 +337,24 @@ double jaccard(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
 
 } // namespace
 
-Status addContextOverlap(store::Database &db, MatchSeries &series) {
+Status addContextOverlap(store::Database &db, MatchSeries &series)
+{
     std::vector<store::IndexInfo> indexes;
     FS_TRY(indexes, store::listIndexes(db));
     // (SAE path, corpus) -> newest finished index.
     std::map<std::pair<std::string, int64_t>, int64_t> byPath;
     for (const auto &i : indexes)
-        if (i.status == "done" && !byPath.count({i.saePath, i.corpusId})) byPath[{i.saePath, i.corpusId}] = i.id;
+        if (i.status == "done" && !byPath.count({ i.saePath, i.corpusId }))
+            byPath[{ i.saePath, i.corpusId }] = i.id;
     for (auto &link : series.links) {
-        const std::string &pa = series.saePaths[size_t(link.from)], &pb = series.saePaths[size_t(link.to)];
+        const std::string &pa = series.saePaths[size_t(link.from)],
+                          &pb = series.saePaths[size_t(link.to)];
         for (const auto &[key, idA] : byPath) {
-            if (key.first != pa) continue;
-            const auto itB = byPath.find({pb, key.second});
-            if (itB == byPath.end()) continue;
+            if (key.first != pa)
+                continue;
+            const auto itB = byPath.find({ pb, key.second });
+            if (itB == byPath.end())
+                continue;
             std::map<int64_t, std::vector<int64_t>> ca, cb;
             FS_TRY(ca, store::topExampleContexts(db, idA));
             FS_TRY(cb, store::topExampleContexts(db, itB->second));
@@ -307,23 +364,29 @@ Status addContextOverlap(store::Database &db, MatchSeries &series) {
             int64_t good = 0, weak = 0, unmatched = 0;
             for (const auto &p : link.result.pairs) {
                 const auto a = ca.find(p.a);
-                if (a == ca.end()) continue;
+                if (a == ca.end())
+                    continue;
                 if (const auto same = cb.find(p.a); same != cb.end()) {
                     o.unmatched += jaccard(a->second, same->second);
                     ++unmatched;
                 }
                 const auto b = cb.find(p.b);
-                if (p.b < 0 || b == cb.end()) continue;
+                if (p.b < 0 || b == cb.end())
+                    continue;
                 const double j = jaccard(a->second, b->second);
                 o.matched += j;
                 ++o.pairs;
                 (p.good ? o.good : o.weak) += j;
                 ++(p.good ? good : weak);
             }
-            if (o.pairs) o.matched /= double(o.pairs);
-            if (good) o.good /= double(good);
-            if (weak) o.weak /= double(weak);
-            if (unmatched) o.unmatched /= double(unmatched);
+            if (o.pairs)
+                o.matched /= double(o.pairs);
+            if (good)
+                o.good /= double(good);
+            if (weak)
+                o.weak /= double(weak);
+            if (unmatched)
+                o.unmatched /= double(unmatched);
             link.overlap = o;
             break;
         }
@@ -331,7 +394,8 @@ Status addContextOverlap(store::Database &db, MatchSeries &series) {
     return {};
 }
 
-std::string matchSeriesToJson(const MatchSeries &s) {
+std::string matchSeriesToJson(const MatchSeries &s)
+{
     nlohmann::json links = nlohmann::json::array();
     for (const auto &l : s.links) {
         nlohmann::json j = nlohmann::json::parse(matchResultToJson(l.result));
@@ -339,25 +403,29 @@ std::string matchSeriesToJson(const MatchSeries &s) {
         j["to"] = l.to;
         j["hook_a"] = l.hookA;
         j["hook_b"] = l.hookB;
-        if (l.evaluation) j["evaluation"] = evaluationJson(*l.evaluation);
+        if (l.evaluation)
+            j["evaluation"] = evaluationJson(*l.evaluation);
         if (l.overlap)
-            j["context_overlap"] = {{"index_a", l.overlap->indexA}, {"index_b", l.overlap->indexB}, {"pairs", l.overlap->pairs},
-                                    {"matched", l.overlap->matched}, {"good", l.overlap->good}, {"weak", l.overlap->weak},
-                                    {"unmatched", l.overlap->unmatched}};
+            j["context_overlap"] = { { "index_a", l.overlap->indexA },
+                { "index_b", l.overlap->indexB }, { "pairs", l.overlap->pairs },
+                { "matched", l.overlap->matched }, { "good", l.overlap->good },
+                { "weak", l.overlap->weak }, { "unmatched", l.overlap->unmatched } };
         if (l.composed)
-            j["composed"] = {{"agreement", l.composed->agreement},
-                             {"composed_total_cost", l.composed->composedTotal},
-                             {"direct_total_cost", l.composed->directTotal},
-                             {"paired", l.composed->paired}};
+            j["composed"] = { { "agreement", l.composed->agreement },
+                { "composed_total_cost", l.composed->composedTotal },
+                { "direct_total_cost", l.composed->directTotal },
+                { "paired", l.composed->paired } };
         links.push_back(std::move(j));
     }
-    return nlohmann::json{{"saes", s.saePaths}, {"hooks", s.hooks},     {"labels", s.labels},
-                          {"widths", s.widths}, {"links", links},        {"chain_lengths", s.chainLengths},
-                          {"folded", s.folded}, {"seconds", s.seconds}}
-        .dump();
+    return nlohmann::json {
+        { "saes", s.saePaths }, { "hooks", s.hooks }, { "labels", s.labels },
+        { "widths", s.widths }, { "links", links }, { "chain_lengths", s.chainLengths },
+        { "folded", s.folded }, { "seconds", s.seconds }
+    }.dump();
 }
 
-Result<MatchSeries> matchSeriesFromJson(const std::string &text) {
+Result<MatchSeries> matchSeriesFromJson(const std::string &text)
+{
     try {
         const auto j = nlohmann::json::parse(text);
         MatchSeries s;
@@ -375,23 +443,26 @@ Result<MatchSeries> matchSeriesFromJson(const std::string &text) {
             l.hookA = lj.at("hook_a").get<std::string>();
             l.hookB = lj.at("hook_b").get<std::string>();
             FS_TRY(l.result, matchResultFromJson(lj.dump()));
-            if (lj.contains("evaluation")) l.evaluation = evaluationFromJson(lj.at("evaluation"));
+            if (lj.contains("evaluation"))
+                l.evaluation = evaluationFromJson(lj.at("evaluation"));
             if (lj.contains("context_overlap")) {
                 const auto &o = lj.at("context_overlap");
-                l.overlap = ContextOverlap{o.at("index_a").get<int64_t>(), o.at("index_b").get<int64_t>(), o.at("pairs").get<int64_t>(),
-                                           o.at("matched").get<double>(), o.at("good").get<double>(), o.at("weak").get<double>(),
-                                           o.at("unmatched").get<double>()};
+                l.overlap = ContextOverlap { o.at("index_a").get<int64_t>(),
+                    o.at("index_b").get<int64_t>(), o.at("pairs").get<int64_t>(),
+                    o.at("matched").get<double>(), o.at("good").get<double>(),
+                    o.at("weak").get<double>(), o.at("unmatched").get<double>() };
             }
             if (lj.contains("composed")) {
                 const auto &c = lj.at("composed");
-                l.composed = ComposedComparison{c.at("agreement").get<double>(), c.at("composed_total_cost").get<double>(),
-                                                c.at("direct_total_cost").get<double>(), c.at("paired").get<int64_t>()};
+                l.composed = ComposedComparison { c.at("agreement").get<double>(),
+                    c.at("composed_total_cost").get<double>(),
+                    c.at("direct_total_cost").get<double>(), c.at("paired").get<int64_t>() };
             }
             s.links.push_back(std::move(l));
         }
         return s;
     } catch (const std::exception &e) {
-        return Error{std::string("match series: ") + e.what()};
+        return Error { std::string("match series: ") + e.what() };
     }
 }
 

@@ -18,7 +18,7 @@ namespace fscope::core::match {
 struct MatchSeriesRequest {
     std::vector<std::string> saePaths; // in layer order
     MatchOptions options;
-    int64_t skip = 1;                  // link layer l to layer l + skip
+    int64_t skip = 1; // link layer l to layer l + skip
     // With skip > 1: also match every adjacent pair and compare each direct skip match with
     // the composition of the adjacent ones (paper 3.2: permutations compose).
     bool compareComposed = false;
@@ -72,10 +72,11 @@ Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &pa
 // The SAE directories directly inside `dir` (those with cfg.json or params.npz), by layer.
 Result<std::vector<std::string>> saeDirectories(const std::string &dir);
 
-Result<MatchSeries> runMatchSeries(const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
+Result<MatchSeries> runMatchSeries(
+    const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
 // The same, answered from `workspace` when it holds an identical request (then stored there).
-Result<MatchSeries> runMatchSeriesCached(store::Database *workspace, const MatchSeriesRequest &request,
-                                         jobs::Progress *progress = nullptr);
+Result<MatchSeries> runMatchSeriesCached(store::Database *workspace,
+    const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
 
 // Fills each link's `overlap` where the workspace has finished indexes of both SAEs on the same
 // corpus (not cached: indexes change; a few indexed queries per link).

@@ -20,9 +20,9 @@
 // authors' follow-up uses it). The reported per-pair cost is always the folded-decoder MSE
 // (mean over d_model), the quantity the paper plots, so runs with different options compare.
 
+#include "core/jobs/progress.h"
 #include "core/match/lap/assignment.h"
 #include "core/match/lap/priced_assignment.h"
-#include "core/jobs/progress.h"
 #include "core/sae/sae.h"
 
 #include <algorithm>
@@ -58,11 +58,11 @@ std::string matchCostName(MatchCost cost);
 
 // The parameters matching compares, in float32 on the SAE's device.
 struct MatchParameters {
-    at::Tensor decoder;      // [F, d]
-    at::Tensor encoder;      // [F, d] (encoder columns as rows)
-    at::Tensor encoderBias;  // [F]
-    at::Tensor scale;        // [F]: the per-feature factor folded into the decoder (1 if none)
-    std::string fold;        // "thresholds", "decoder-norm" or "none"
+    at::Tensor decoder; // [F, d]
+    at::Tensor encoder; // [F, d] (encoder columns as rows)
+    at::Tensor encoderBias; // [F]
+    at::Tensor scale; // [F]: the per-feature factor folded into the decoder (1 if none)
+    std::string fold; // "thresholds", "decoder-norm" or "none"
 };
 MatchParameters matchParameters(const sae::Sae &sae, bool fold);
 
@@ -74,26 +74,26 @@ struct MatchOptions {
     // energy (cosine ~0.5 at equal norms). The paper has no threshold; it ranks by MSE.
     double goodThreshold = 0.5;
     int64_t blockRows = 2048; // cost rows computed per device block
-    bool initialize = true;   // the dense solver's JV initialisation
+    bool initialize = true; // the dense solver's JV initialisation
     MatchSolver solver = MatchSolver::Auto;
 };
 
 struct MatchPair {
     int64_t a = 0, b = -1;
-    double mse = 0;      // folded-decoder MSE: ||a - b||^2 / d_model
+    double mse = 0; // folded-decoder MSE: ||a - b||^2 / d_model
     double relative = 0; // ||a - b||^2 / (||a||^2 + ||b||^2)
-    double cosine = 0;   // of the decoder rows
+    double cosine = 0; // of the decoder rows
     bool good = false;
 };
 
 struct MatchResult {
     std::vector<MatchPair> pairs; // one per feature of A (b = -1 when B is narrower)
-    double totalCost = 0;         // sum of the pairs' folded-decoder MSE
+    double totalCost = 0; // sum of the pairs' folded-decoder MSE
     double meanMse = 0;
     double goodShare = 0;
-    double solverCost = 0;        // the objective the solver minimised
+    double solverCost = 0; // the objective the solver minimised
     bool folded = true;
-    std::string fold;             // how A and B were folded
+    std::string fold; // how A and B were folded
     MatchCost cost = MatchCost::Decoder;
     double costSeconds = 0, solveSeconds = 0, seconds = 0;
     int64_t freeRowsAfterInit = 0;
@@ -102,25 +102,27 @@ struct MatchResult {
     // Optimality: exact solvers prove it (dense by construction, priced by its pricing
     // pass); the approximate one reports its gap to an LP lower bound on the optimum.
     bool optimal = true;
-    double solverGap = 0;       // solverCost minus the lower bound (0 for exact solves)
-    int pricingRounds = 0;      // priced/approximate: pricing passes
-    int64_t candidates = 0;     // priced/approximate: candidate pairs at the end
+    double solverGap = 0; // solverCost minus the lower bound (0 for exact solves)
+    int pricingRounds = 0; // priced/approximate: pricing passes
+    int64_t candidates = 0; // priced/approximate: candidate pairs at the end
     double relativeSolverGap() const { return solverGap / std::max(1e-300, std::abs(solverCost)); }
     std::vector<int64_t> permutation() const; // A feature -> B feature (-1 none)
 };
 
 // The dense [F_A, F_B] solver matrix (float32, row-major: 1 GiB at 16k x 16k) built blockwise
 // on the SAEs' device; the solver reads it in place and keeps its duals in double.
-std::vector<float> matchCostMatrix(const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows = 2048);
+std::vector<float> matchCostMatrix(
+    const MatchParameters &a, const MatchParameters &b, MatchCost cost, int64_t blockRows = 2048);
 // Rows [r0, r1) of the same matrix as a float32 tensor on the SAEs' device (the priced
 // solver's blocks; bit-identical to the rows of matchCostMatrix for the same block shape).
 lap::CostRows matchCostRows(const MatchParameters &a, const MatchParameters &b, MatchCost cost);
 
 // Match two SAEs (same d_in). Widths may differ: every feature of the narrower side is paired.
-Result<MatchResult> matchSaes(const sae::Sae &a, const sae::Sae &b, const MatchOptions &options = {},
-                              jobs::Progress *progress = nullptr);
+Result<MatchResult> matchSaes(const sae::Sae &a, const sae::Sae &b,
+    const MatchOptions &options = {}, jobs::Progress *progress = nullptr);
 // The same on prepared parameters (benchmarks, synthetic pairs).
-Result<MatchResult> matchParametersExact(const MatchParameters &a, const MatchParameters &b, const MatchOptions &options = {});
+Result<MatchResult> matchParametersExact(
+    const MatchParameters &a, const MatchParameters &b, const MatchOptions &options = {});
 
 // Feature chains through a series of matched layers (link t maps layer t to layer t+1).
 // A chain starts at a feature no good link reaches and follows good links; its length is the
@@ -131,11 +133,12 @@ std::vector<int64_t> chainLengthHistogram(const std::vector<MatchResult> &links)
 struct ChainStep {
     int64_t layer = 0, feature = -1;
 };
-std::vector<ChainStep> featureChain(const std::vector<MatchResult> &links, int64_t layer, int64_t feature,
-                                    std::vector<double> *linkMse = nullptr, std::vector<bool> *linkGood = nullptr);
+std::vector<ChainStep> featureChain(const std::vector<MatchResult> &links, int64_t layer,
+    int64_t feature, std::vector<double> *linkMse = nullptr, std::vector<bool> *linkGood = nullptr);
 
 // Permutations compose (paper 3.2): A->C ~ (B->C) o (A->B).
-std::vector<int64_t> composePermutations(const std::vector<int64_t> &aToB, const std::vector<int64_t> &bToC);
+std::vector<int64_t> composePermutations(
+    const std::vector<int64_t> &aToB, const std::vector<int64_t> &bToC);
 
 // A planted pair of dictionaries built like two SAEs of neighbouring layers (reference 5.2):
 // B's rows are A's rows permuted, rescaled by a per-feature factor close to A's and perturbed
@@ -147,7 +150,8 @@ struct PlantedPair {
     MatchParameters a, b;
     std::vector<int64_t> truth; // A feature -> B feature
 };
-PlantedPair plantedMatchPair(int64_t features, int64_t dModel, bool clustered, double noise, double unrelated, uint64_t seed);
+PlantedPair plantedMatchPair(int64_t features, int64_t dModel, bool clustered, double noise,
+    double unrelated, uint64_t seed);
 
 // JSON of a match (the `match --json` shape): pairs, total_cost, folded, seconds, ...
 std::string matchResultToJson(const MatchResult &result, bool withPairs = true);

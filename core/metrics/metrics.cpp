@@ -15,21 +15,21 @@ at::Tensor countedPredictions(const at::Tensor &countedTokens)
     return countedTokens.narrow(-1, 0, countedTokens.size(-1) - 1);
 }
 
-void ReconstructionStats::add(const at::Tensor &x, const at::Tensor &xHat, const at::Tensor &counted,
-                              const at::Tensor &code)
+void ReconstructionStats::add(
+    const at::Tensor &x, const at::Tensor &xHat, const at::Tensor &counted, const at::Tensor &code)
 {
     const at::Tensor mask = counted.to(x.device(), at::kBool);
-    const at::Tensor xm = x.index({mask}).to(at::kDouble);
-    const at::Tensor xh = xHat.to(x.device()).index({mask}).to(at::kDouble);
+    const at::Tensor xm = x.index({ mask }).to(at::kDouble);
+    const at::Tensor xh = xHat.to(x.device()).index({ mask }).to(at::kDouble);
     if (!m_sum.defined())
-        m_sum = at::zeros({x.size(-1)}, xm.options());
+        m_sum = at::zeros({ x.size(-1) }, xm.options());
     m_tokens += xm.size(0);
     m_squaredError += (xm - xh).pow(2).sum().item<double>();
     m_squaredNorm += xm.pow(2).sum().item<double>();
     m_sum += xm.sum(0);
     m_cosine += at::cosine_similarity(xm, xh, -1, 1e-12).sum().item<double>();
     if (code.defined()) {
-        const at::Tensor active = code.index({counted.to(code.device(), at::kBool)}) != 0;
+        const at::Tensor active = code.index({ counted.to(code.device(), at::kBool) }) != 0;
         m_l0 += active.sum().item<double>();
         const at::Tensor counts = active.sum(0).to(at::kCPU, at::kLong);
         m_counts = m_counts.defined() ? m_counts + counts : counts;
@@ -68,7 +68,7 @@ NextToken nextToken(const at::Tensor &logits, const at::Tensor &ids)
     const int64_t T = logits.size(1);
     const at::Tensor logp = at::log_softmax(logits.narrow(1, 0, T - 1).to(at::kDouble), -1);
     const at::Tensor target = ids.narrow(1, 1, T - 1).unsqueeze(-1).to(logits.device(), at::kLong);
-    return {-logp.gather(-1, target).squeeze(-1), logp};
+    return { -logp.gather(-1, target).squeeze(-1), logp };
 }
 
 at::Tensor klDivergence(const at::Tensor &logP, const at::Tensor &logQ)
@@ -76,7 +76,8 @@ at::Tensor klDivergence(const at::Tensor &logP, const at::Tensor &logQ)
     return (logP.exp() * (logP - logQ)).sum(-1).clamp_min(0);
 }
 
-void NextTokenStats::add(const NextToken &clean, const NextToken &patched, const at::Tensor &countedPredictions)
+void NextTokenStats::add(
+    const NextToken &clean, const NextToken &patched, const at::Tensor &countedPredictions)
 {
     const at::Tensor mask = countedPredictions.to(clean.nll.device(), at::kBool);
     m_predictions += mask.sum().item<int64_t>();
@@ -111,10 +112,11 @@ double klDivScore(double klSae, double klZero)
     return klZero > 0 ? (klZero - klSae) / klZero : 1.0;
 }
 
-double matchingScore(const at::Tensor &activeA, const at::Tensor &activeB, const at::Tensor &counted)
+double matchingScore(
+    const at::Tensor &activeA, const at::Tensor &activeB, const at::Tensor &counted)
 {
     const at::Tensor mask = counted.to(activeA.device(), at::kBool);
-    const at::Tensor a = activeA.index({mask}), b = activeB.to(activeA.device()).index({mask});
+    const at::Tensor a = activeA.index({ mask }), b = activeB.to(activeA.device()).index({ mask });
     const double active = a.sum().item<double>();
     return active > 0 ? (a & b).sum().item<double>() / active : 0.0;
 }

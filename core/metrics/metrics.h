@@ -27,7 +27,7 @@ class ReconstructionStats {
 public:
     // `counted` [..] bool with the leading shape of x; `code` may be undefined (no L0/density).
     void add(const at::Tensor &x, const at::Tensor &xHat, const at::Tensor &counted,
-             const at::Tensor &code = {});
+        const at::Tensor &code = {});
     int64_t tokens() const { return m_tokens; }
     double l0() const;
     double mse() const;
@@ -39,7 +39,7 @@ public:
 private:
     int64_t m_tokens = 0;
     double m_l0 = 0, m_squaredError = 0, m_squaredNorm = 0, m_cosine = 0;
-    at::Tensor m_sum;    // [d] float64
+    at::Tensor m_sum; // [d] float64
     at::Tensor m_counts; // [F] int64
 };
 
@@ -58,7 +58,8 @@ at::Tensor klDivergence(const at::Tensor &logP, const at::Tensor &logQ);
 // CE = mean next-token NLL, KL = mean KL(P_clean || P_patched) (SAELens evals.py).
 class NextTokenStats {
 public:
-    void add(const NextToken &clean, const NextToken &patched, const at::Tensor &countedPredictions);
+    void add(
+        const NextToken &clean, const NextToken &patched, const at::Tensor &countedPredictions);
     int64_t predictions() const { return m_predictions; }
     double cleanCe() const;
     double patchedCe() const;
@@ -78,7 +79,8 @@ double klDivScore(double klSae, double klZero);
 // SAE Match's Matching Score (Balagansky et al. 2024, fig. 7): over counted tokens, the share
 // of A's active features whose partner in B is active too, pooled: sum(a & b) / sum(a).
 // activeA, activeB [.., P] bool (pairs in the last dimension); counted [..] bool.
-double matchingScore(const at::Tensor &activeA, const at::Tensor &activeB, const at::Tensor &counted);
+double matchingScore(
+    const at::Tensor &activeA, const at::Tensor &activeB, const at::Tensor &counted);
 
 // Fraction of a vector's energy explained by its reconstruction (decomposition of steering
 // vectors): FVE = 1 - ||v - v_hat||^2 / ||v||^2; 0 for a zero vector.

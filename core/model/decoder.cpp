@@ -17,21 +17,23 @@ Result<at::Device> resolveDevice(const std::string &device)
     const bool cuda = at::hasCUDA();
     if (device == "cuda") {
         if (!cuda)
-            return Error{"--device cuda: this build or machine has no CUDA device"};
+            return Error { "--device cuda: this build or machine has no CUDA device" };
         return at::Device(at::kCUDA, 0);
     }
     if (device == "auto")
         return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
     // "cuda:N", as at::Device::str() writes it (a model's device handed on to its SAEs).
-    if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.find_first_not_of("0123456789", 5) == std::string::npos) {
+    if (device.rfind("cuda:", 0) == 0 && device.size() > 5
+        && device.find_first_not_of("0123456789", 5) == std::string::npos) {
         if (!cuda)
-            return Error{"--device " + device + ": this build or machine has no CUDA device"};
+            return Error { "--device " + device + ": this build or machine has no CUDA device" };
         const int index = std::stoi(device.substr(5));
         if (index >= int(at::getNumGPUs()))
-            return Error{"--device " + device + ": there are only " + std::to_string(at::getNumGPUs()) + " CUDA devices"};
+            return Error { "--device " + device + ": there are only "
+                + std::to_string(at::getNumGPUs()) + " CUDA devices" };
         return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
-    return Error{"unknown device '" + device + "' (auto, cuda, cuda:N or cpu)"};
+    return Error { "unknown device '" + device + "' (auto, cuda, cuda:N or cpu)" };
 }
 
 Result<at::ScalarType> resolveDtype(const std::string &dtype, at::Device device)
@@ -42,13 +44,13 @@ Result<at::ScalarType> resolveDtype(const std::string &dtype, at::Device device)
         return at::kBFloat16;
     if (dtype == "f16" || dtype == "float16") {
         if (!device.is_cuda())
-            return Error{"--dtype f16 needs a CUDA device (LibTorch's CPU kernels have no "
-                         "half-precision matmul); use bf16 or f32 on the CPU"};
+            return Error { "--dtype f16 needs a CUDA device (LibTorch's CPU kernels have no "
+                           "half-precision matmul); use bf16 or f32 on the CPU" };
         return at::kHalf;
     }
     if (dtype == "auto")
         return device.is_cuda() ? at::kBFloat16 : at::kFloat;
-    return Error{"unknown dtype '" + dtype + "' (auto, bf16, f16 or f32)"};
+    return Error { "unknown dtype '" + dtype + "' (auto, bf16, f16 or f32)" };
 }
 
 Result<std::unique_ptr<Decoder>> Decoder::load(const std::string &path, const LoadOptions &options)
@@ -112,9 +114,12 @@ at::Tensor normalize(const at::Tensor &x, NormKind kind, double eps)
 at::Tensor affine(const at::Tensor &normalized, const Norm &n, NormKind kind, at::ScalarType dtype)
 {
     switch (kind) {
-    case NormKind::LayerNorm: return (normalized * n.weight + n.bias).to(dtype);
-    case NormKind::RmsNorm: return n.weight * normalized.to(dtype); // HF LlamaRMSNorm
-    case NormKind::RmsNormPlusOne: return (normalized * (1.0 + n.weight)).to(dtype); // Gemma2RMSNorm
+    case NormKind::LayerNorm:
+        return (normalized * n.weight + n.bias).to(dtype);
+    case NormKind::RmsNorm:
+        return n.weight * normalized.to(dtype); // HF LlamaRMSNorm
+    case NormKind::RmsNormPlusOne:
+        return (normalized * (1.0 + n.weight)).to(dtype); // Gemma2RMSNorm
     }
     return normalized;
 }
@@ -122,7 +127,8 @@ at::Tensor affine(const at::Tensor &normalized, const Norm &n, NormKind kind, at
 at::Tensor norm(const at::Tensor &x, const Norm &n, const ModelConfig &c, at::ScalarType dtype)
 {
     if (c.norm == NormKind::LayerNorm) // fused kernel, in float32 as normalize() would be
-        return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, n.weight, n.bias, c.normEps).to(dtype);
+        return at::layer_norm(x.to(at::kFloat), { x.size(-1) }, n.weight, n.bias, c.normEps)
+            .to(dtype);
     return affine(normalize(x, c.norm, c.normEps), n, c.norm, dtype);
 }
 
@@ -140,7 +146,7 @@ struct HookRunner {
     {
         const auto range = options.interventions.equal_range(name);
         for (auto it = range.first; it != range.second; ++it) {
-            at::Tensor replaced = it->second(x, HookContext{name, offset});
+            at::Tensor replaced = it->second(x, HookContext { name, offset });
             if (replaced.defined())
                 x = replaced;
         }
@@ -152,65 +158,71 @@ struct HookRunner {
 
 } // namespace
 
-Result<ForwardResult> Decoder::forward(const ForwardInputs &inputs, const ForwardOptions &options,
-                                       KvCache *cache) const
+Result<ForwardResult> Decoder::forward(
+    const ForwardInputs &inputs, const ForwardOptions &options, KvCache *cache) const
 {
     if (!inputs.ids.defined() || inputs.ids.dim() != 2)
-        return Error{"forward: ids must be [batch, tokens]"};
+        return Error { "forward: ids must be [batch, tokens]" };
     if (inputs.ids.numel() > 0
-        && (inputs.ids.min().item<int64_t>() < 0 || inputs.ids.max().item<int64_t>() >= m_config.vocabSize))
-        return Error{"forward: token id outside the vocabulary of " + std::to_string(m_config.vocabSize)};
+        && (inputs.ids.min().item<int64_t>() < 0
+            || inputs.ids.max().item<int64_t>() >= m_config.vocabSize))
+        return Error { "forward: token id outside the vocabulary of "
+            + std::to_string(m_config.vocabSize) };
     for (const auto &name : options.capture)
         if (const auto hook = parseHookName(name); !hook || hook->layer >= m_config.layers)
-            return Error{"unknown hook point '" + name + "'"};
+            return Error { "unknown hook point '" + name + "'" };
     if (cache && !options.computeLogits)
-        return Error{"forward: a KV cache needs the full forward (computeLogits)"};
+        return Error { "forward: a KV cache needs the full forward (computeLogits)" };
     try {
         return run(inputs, options, cache);
     } catch (const std::exception &e) {
         const auto *c10error = dynamic_cast<const c10::Error *>(&e);
         std::string message = c10error ? c10error->what_without_backtrace() : e.what();
         if (message.find("out of memory") != std::string::npos)
-            message = "out of memory on " + m_device.str() + ": try a smaller batch or a lower dtype (bf16)";
-        return Error{"forward failed: " + message};
+            message = "out of memory on " + m_device.str()
+                + ": try a smaller batch or a lower dtype (bf16)";
+        return Error { "forward failed: " + message };
     }
 }
 
-ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &options, KvCache *cache) const
+ForwardResult Decoder::run(
+    const ForwardInputs &inputs, const ForwardOptions &options, KvCache *cache) const
 {
     const ModelConfig &c = m_config;
     const Weights &W = *m_weights;
     ForwardResult result;
     const int64_t past = cache ? cache->length() : 0;
-    HookRunner hook{options, result, past};
+    HookRunner hook { options, result, past };
     const at::Tensor ids = inputs.ids.to(m_device);
     const int64_t B = ids.size(0), T = ids.size(1), S = past + T;
 
     at::Tensor positions = inputs.positions.defined()
-                               ? inputs.positions.to(m_device)
-                               : at::arange(past, S, at::TensorOptions().dtype(at::kLong).device(m_device))
-                                     .unsqueeze(0)
-                                     .expand({B, T});
+        ? inputs.positions.to(m_device)
+        : at::arange(past, S, at::TensorOptions().dtype(at::kLong).device(m_device))
+              .unsqueeze(0)
+              .expand({ B, T });
     // Key mask over past + new tokens.
-    at::Tensor keyMask = inputs.keyMask.defined() ? inputs.keyMask.to(m_device).to(at::kBool)
-                                                  : at::ones({B, T}, at::TensorOptions().dtype(at::kBool).device(m_device));
+    at::Tensor keyMask = inputs.keyMask.defined()
+        ? inputs.keyMask.to(m_device).to(at::kBool)
+        : at::ones({ B, T }, at::TensorOptions().dtype(at::kBool).device(m_device));
     if (cache) {
         if (cache->keyMask.defined())
-            keyMask = at::cat({cache->keyMask, keyMask}, 1);
+            keyMask = at::cat({ cache->keyMask, keyMask }, 1);
         else if (past > 0)
-            keyMask = at::cat({at::ones({B, past}, keyMask.options()), keyMask}, 1);
+            keyMask = at::cat({ at::ones({ B, past }, keyMask.options()), keyMask }, 1);
         cache->keyMask = keyMask;
         cache->keys.resize(c.layers);
         cache->values.resize(c.layers);
     }
     // allowed[b, 1, q, k]: causal in cache coordinates, within the sliding window if any.
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(m_device);
-    const at::Tensor qIdx = at::arange(past, S, longOpts).view({T, 1});
-    const at::Tensor kIdx = at::arange(0, S, longOpts).view({1, S});
-    const at::Tensor causal = (kIdx <= qIdx).view({1, 1, T, S}).logical_and(keyMask.view({B, 1, 1, S}));
+    const at::Tensor qIdx = at::arange(past, S, longOpts).view({ T, 1 });
+    const at::Tensor kIdx = at::arange(0, S, longOpts).view({ 1, S });
+    const at::Tensor causal
+        = (kIdx <= qIdx).view({ 1, 1, T, S }).logical_and(keyMask.view({ B, 1, 1, S }));
     at::Tensor slidingAllowed;
     if (c.slidingWindow > 0)
-        slidingAllowed = causal.logical_and((kIdx > qIdx - c.slidingWindow).view({1, 1, T, S}));
+        slidingAllowed = causal.logical_and((kIdx > qIdx - c.slidingWindow).view({ 1, 1, T, S }));
 
     at::Tensor x = at::embedding(W.embed, ids);
     if (c.scaleEmbeddings) // sqrt(hidden) materialised in the activation dtype, as HF does
@@ -223,8 +235,9 @@ ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &op
     if (!c.learnedPositions)
         std::tie(cos, sin) = ropeCosSin(m_invFreq, positions, m_dtype);
 
-    const int64_t lastLayer = options.computeLogits ? c.layers - 1
-                                                    : std::min(c.layers - 1, deepestLayer(options.capture, c.layers));
+    const int64_t lastLayer = options.computeLogits
+        ? c.layers - 1
+        : std::min(c.layers - 1, deepestLayer(options.capture, c.layers));
     const double lowest = std::numeric_limits<float>::lowest();
     for (int64_t l = 0; l <= lastLayer; ++l) {
         const LayerWeights &L = W.layers[l];
@@ -233,18 +246,19 @@ ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &op
 
         const at::Tensor a = norm(x, L.inputNorm, c, m_dtype);
         const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
-        const auto qkv = linear(a, L.qkv, L.qkvBias).split_with_sizes({qWidth, kvWidth, kvWidth}, -1);
-        at::Tensor q = qkv[0].reshape({B, T, c.heads, c.headDim}).transpose(1, 2);
-        at::Tensor k = qkv[1].reshape({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
-        at::Tensor v = qkv[2].reshape({B, T, c.kvHeads, c.headDim}).transpose(1, 2);
+        const auto qkv
+            = linear(a, L.qkv, L.qkvBias).split_with_sizes({ qWidth, kvWidth, kvWidth }, -1);
+        at::Tensor q = qkv[0].reshape({ B, T, c.heads, c.headDim }).transpose(1, 2);
+        at::Tensor k = qkv[1].reshape({ B, T, c.kvHeads, c.headDim }).transpose(1, 2);
+        at::Tensor v = qkv[2].reshape({ B, T, c.kvHeads, c.headDim }).transpose(1, 2);
         if (!c.learnedPositions) {
             q = applyRope(q, cos, sin);
             k = applyRope(k, cos, sin);
         }
         if (cache) {
             if (cache->keys[l].defined()) {
-                k = at::cat({cache->keys[l], k}, 2);
-                v = at::cat({cache->values[l], v}, 2);
+                k = at::cat({ cache->keys[l], k }, 2);
+                v = at::cat({ cache->values[l], v }, 2);
             }
             cache->keys[l] = k;
             cache->values[l] = v;
@@ -261,7 +275,7 @@ ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &op
         const at::Tensor pattern = at::softmax(scores, -1).to(m_dtype);
         at::Tensor z = at::matmul(pattern, v).transpose(1, 2).contiguous(); // [B, T, H, dh]
         z = hook(p + "attn.hook_z", z);
-        at::Tensor attnOut = linear(z.reshape({B, T, c.heads * c.headDim}), L.o, L.oBias);
+        at::Tensor attnOut = linear(z.reshape({ B, T, c.heads * c.headDim }), L.o, L.oBias);
         if (c.sandwichNorms)
             attnOut = norm(attnOut, L.postAttentionNorm, c, m_dtype);
         attnOut = hook(p + "hook_attn_out", attnOut);
@@ -270,9 +284,15 @@ ForwardResult Decoder::run(const ForwardInputs &inputs, const ForwardOptions &op
         const at::Tensor m = norm(x, L.preMlpNorm, c, m_dtype);
         at::Tensor post;
         switch (c.mlp) {
-        case MlpKind::GeluNew: post = at::gelu(linear(m, L.up, L.upBias), "tanh"); break;
-        case MlpKind::GatedGeluTanh: post = at::gelu(linear(m, L.gate, at::Tensor()), "tanh") * linear(m, L.up, L.upBias); break;
-        case MlpKind::GatedSilu: post = at::silu(linear(m, L.gate, at::Tensor())) * linear(m, L.up, L.upBias); break;
+        case MlpKind::GeluNew:
+            post = at::gelu(linear(m, L.up, L.upBias), "tanh");
+            break;
+        case MlpKind::GatedGeluTanh:
+            post = at::gelu(linear(m, L.gate, at::Tensor()), "tanh") * linear(m, L.up, L.upBias);
+            break;
+        case MlpKind::GatedSilu:
+            post = at::silu(linear(m, L.gate, at::Tensor())) * linear(m, L.up, L.upBias);
+            break;
         }
         post = hook(p + "mlp.hook_post", post);
         at::Tensor mlpOut = linear(post, L.down, L.downBias);

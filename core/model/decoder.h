@@ -14,7 +14,7 @@ namespace fscope::core::model {
 
 struct LoadOptions {
     std::string device = "auto"; // auto | cuda | cpu
-    std::string dtype = "auto";  // auto | bf16 | f16 | f32
+    std::string dtype = "auto"; // auto | bf16 | f16 | f32
 };
 
 // Keys and values of every layer so far, after RoPE: [batch, kvHeads, past, headDim].
@@ -26,18 +26,21 @@ struct KvCache {
 
 struct ForwardInputs {
     ForwardInputs(at::Tensor ids_, at::Tensor positions_ = {}, at::Tensor keyMask_ = {})
-        : ids(std::move(ids_)), positions(std::move(positions_)), keyMask(std::move(keyMask_))
+        : ids(std::move(ids_))
+        , positions(std::move(positions_))
+        , keyMask(std::move(keyMask_))
     {
     }
-    at::Tensor ids;       // [batch, tokens] int64
+    at::Tensor ids; // [batch, tokens] int64
     at::Tensor positions; // optional [batch, tokens]; default past .. past + tokens - 1
-    at::Tensor keyMask;   // optional [batch, tokens] bool, false for (left) padding
+    at::Tensor keyMask; // optional [batch, tokens] bool, false for (left) padding
 };
 
 class Decoder {
 public:
     // `path`: a model directory (config.json + safetensors, sharded or not).
-    static Result<std::unique_ptr<Decoder>> load(const std::string &path, const LoadOptions &options = {});
+    static Result<std::unique_ptr<Decoder>> load(
+        const std::string &path, const LoadOptions &options = {});
     ~Decoder();
 
     const ModelConfig &config() const { return m_config; }
@@ -47,7 +50,7 @@ public:
 
     // Runs the model over `inputs`; with a cache, attends to and extends it.
     Result<ForwardResult> forward(const ForwardInputs &inputs, const ForwardOptions &options = {},
-                                  KvCache *cache = nullptr) const;
+        KvCache *cache = nullptr) const;
 
     // The unembedding [vocab, hidden] (for logit effects).
     at::Tensor unembedding() const;
@@ -59,7 +62,8 @@ public:
 
 private:
     Decoder() = default;
-    ForwardResult run(const ForwardInputs &inputs, const ForwardOptions &options, KvCache *cache) const;
+    ForwardResult run(
+        const ForwardInputs &inputs, const ForwardOptions &options, KvCache *cache) const;
 
     ModelConfig m_config;
     std::string m_path;

@@ -21,7 +21,7 @@ struct LayerWeights {
 };
 
 struct Decoder::Weights {
-    at::Tensor embed;     // [vocab, hidden]
+    at::Tensor embed; // [vocab, hidden]
     at::Tensor positions; // GPT-2 wpe [maxPositions, hidden]
     std::vector<LayerWeights> layers;
     Norm finalNorm;
@@ -33,7 +33,6 @@ struct Decoder::Weights {
 void fuseAttention(Decoder::Weights &weights);
 
 Result<std::unique_ptr<Decoder::Weights>> loadDecoderWeights(const io::Checkpoint &checkpoint,
-                                                              const ModelConfig &config,
-                                                              at::Device device, at::ScalarType dtype);
+    const ModelConfig &config, at::Device device, at::ScalarType dtype);
 
 } // namespace fscope::core::model

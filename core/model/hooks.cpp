@@ -7,8 +7,13 @@ namespace fscope::core::model {
 namespace {
 
 const std::vector<std::string> kBlockPoints = {
-    "hook_resid_pre", "attn.hook_z", "hook_attn_out", "hook_resid_mid",
-    "mlp.hook_post",  "hook_mlp_out", "hook_resid_post",
+    "hook_resid_pre",
+    "attn.hook_z",
+    "hook_attn_out",
+    "hook_resid_mid",
+    "mlp.hook_post",
+    "hook_mlp_out",
+    "hook_resid_post",
 };
 
 } // namespace
@@ -16,9 +21,9 @@ const std::vector<std::string> kBlockPoints = {
 std::optional<HookName> parseHookName(const std::string &name)
 {
     if (name == "hook_embed" || name == "hook_pos_embed")
-        return HookName{-1, name};
+        return HookName { -1, name };
     if (name == "ln_final.hook_normalized")
-        return HookName{-2, name};
+        return HookName { -2, name };
     const std::string prefix = "blocks.";
     if (name.rfind(prefix, 0) != 0)
         return std::nullopt;
@@ -31,12 +36,12 @@ std::optional<HookName> parseHookName(const std::string &name)
     const std::string point = name.substr(dot + 1);
     if (std::find(kBlockPoints.begin(), kBlockPoints.end(), point) == kBlockPoints.end())
         return std::nullopt;
-    return HookName{std::stoll(layer), point};
+    return HookName { std::stoll(layer), point };
 }
 
 std::vector<std::string> hookNames(int64_t layers, bool learnedPositions)
 {
-    std::vector<std::string> names = {"hook_embed"};
+    std::vector<std::string> names = { "hook_embed" };
     if (learnedPositions)
         names.push_back("hook_pos_embed");
     for (int64_t l = 0; l < layers; ++l)

@@ -21,10 +21,11 @@ struct HookContext {
 };
 
 // Modifies the activation [batch, tokens, ...] in place or returns a replacement.
-using Intervention = std::function<at::Tensor(const at::Tensor &activation, const HookContext &ctx)>;
+using Intervention
+    = std::function<at::Tensor(const at::Tensor &activation, const HookContext &ctx)>;
 
 struct ForwardOptions {
-    std::set<std::string> capture;                        // hook names to return
+    std::set<std::string> capture; // hook names to return
     std::multimap<std::string, Intervention> interventions; // applied in insertion order
     bool computeLogits = true; // false: stop after the deepest layer a hook needs
 };

@@ -10,19 +10,20 @@ Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::
     const std::string key = path + "|" + device;
     if (auto it = m_models.find(key); it != m_models.end())
         return it->second;
-    auto decoder = Decoder::load(path, {device, "auto"});
+    auto decoder = Decoder::load(path, { device, "auto" });
     if (!decoder)
         return decoder.error();
     auto tokenizer = tokenize::loadTokenizer(path);
     if (!tokenizer)
         return tokenizer.error();
-    Model m{std::shared_ptr<Decoder>(std::move(decoder).value()),
-            std::shared_ptr<tokenize::Tokenizer>(std::move(tokenizer).value())};
+    Model m { std::shared_ptr<Decoder>(std::move(decoder).value()),
+        std::shared_ptr<tokenize::Tokenizer>(std::move(tokenizer).value()) };
     m_models[key] = m;
     return m;
 }
 
-Result<std::shared_ptr<sae::Sae>> ModelCache::sae(const std::string &path, const std::string &hook, at::Device device)
+Result<std::shared_ptr<sae::Sae>> ModelCache::sae(
+    const std::string &path, const std::string &hook, at::Device device)
 {
     std::lock_guard lock(m_mutex);
     const std::string key = path + "|" + hook + "|" + device.str();

@@ -20,7 +20,8 @@ public:
         std::shared_ptr<tokenize::Tokenizer> tokenizer;
     };
     Result<Model> model(const std::string &path, const std::string &device = "auto");
-    Result<std::shared_ptr<sae::Sae>> sae(const std::string &path, const std::string &hook, at::Device device);
+    Result<std::shared_ptr<sae::Sae>> sae(
+        const std::string &path, const std::string &hook, at::Device device);
 
 private:
     std::mutex m_mutex;

@@ -13,18 +13,21 @@ using nlohmann::json;
 std::string ModelConfig::familyName() const
 {
     switch (family) {
-    case Family::Gpt2: return "gpt2";
-    case Family::Gemma2: return "gemma2";
-    case Family::Llama: return "llama";
-    case Family::Qwen2: return "qwen2";
+    case Family::Gpt2:
+        return "gpt2";
+    case Family::Gemma2:
+        return "gemma2";
+    case Family::Llama:
+        return "llama";
+    case Family::Qwen2:
+        return "qwen2";
     }
     return "?";
 }
 
 namespace {
 
-template <typename T>
-T get(const json &j, const char *key, T fallback)
+template <typename T> T get(const json &j, const char *key, T fallback)
 {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null())
@@ -54,11 +57,13 @@ void readRope(const json &j, ModelConfig &c)
     if (!params)
         return;
     c.ropeTheta = get<double>(*params, "rope_theta", c.ropeTheta);
-    c.ropeScaling.type = get<std::string>(*params, "rope_type", get<std::string>(*params, "type", "default"));
+    c.ropeScaling.type
+        = get<std::string>(*params, "rope_type", get<std::string>(*params, "type", "default"));
     c.ropeScaling.factor = get<double>(*params, "factor", 1.0);
     c.ropeScaling.lowFreqFactor = get<double>(*params, "low_freq_factor", 1.0);
     c.ropeScaling.highFreqFactor = get<double>(*params, "high_freq_factor", 4.0);
-    c.ropeScaling.originalMaxPositions = get<int64_t>(*params, "original_max_position_embeddings", 8192);
+    c.ropeScaling.originalMaxPositions
+        = get<int64_t>(*params, "original_max_position_embeddings", 8192);
 }
 
 } // namespace
@@ -91,17 +96,20 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
             c.mlp = MlpKind::GeluNew;
             c.learnedPositions = true;
             c.qkvBias = c.outputBias = c.mlpBias = true;
-            c.attentionScale = get<bool>(j, "scale_attn_weights", true) ? 1.0 / std::sqrt(double(c.headDim)) : 1.0;
+            c.attentionScale = get<bool>(j, "scale_attn_weights", true)
+                ? 1.0 / std::sqrt(double(c.headDim))
+                : 1.0;
             c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", true);
             const std::string act = get<std::string>(j, "activation_function", "gelu_new");
             if (act != "gelu_new")
-                return fileError(file, "GPT-2 activation '" + act + "' is not supported (gelu_new only)");
+                return fileError(
+                    file, "GPT-2 activation '" + act + "' is not supported (gelu_new only)");
             if (get<bool>(j, "scale_attn_by_inverse_layer_idx", false))
                 return fileError(file, "scale_attn_by_inverse_layer_idx is not supported");
         } else if (c.modelType == "gemma2" || c.modelType == "llama" || c.modelType == "qwen2") {
             c.family = c.modelType == "gemma2" ? Family::Gemma2
-                       : c.modelType == "llama" ? Family::Llama
-                                                : Family::Qwen2;
+                : c.modelType == "llama"       ? Family::Llama
+                                               : Family::Qwen2;
             c.vocabSize = get<int64_t>(j, "vocab_size", 0);
             c.hidden = get<int64_t>(j, "hidden_size", 0);
             c.layers = get<int64_t>(j, "num_hidden_layers", 0);
@@ -118,7 +126,8 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
                 c.mlp = MlpKind::GatedGeluTanh;
                 c.scaleEmbeddings = true;
                 c.sandwichNorms = true;
-                c.attentionScale = 1.0 / std::sqrt(get<double>(j, "query_pre_attn_scalar", double(c.headDim)));
+                c.attentionScale
+                    = 1.0 / std::sqrt(get<double>(j, "query_pre_attn_scalar", double(c.headDim)));
                 c.attnSoftcap = get<double>(j, "attn_logit_softcapping", 0.0);
                 c.finalSoftcap = get<double>(j, "final_logit_softcapping", 0.0);
                 c.slidingWindow = get<int64_t>(j, "sliding_window", 4096);
@@ -153,8 +162,8 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
                     c.slidingLayers.push_back(t.get<std::string>() == "sliding_attention");
             }
         } else {
-            return fileError(file, "model_type '" + c.modelType
-                                       + "' is not supported (gpt2, gemma2, llama, qwen2)");
+            return fileError(file,
+                "model_type '" + c.modelType + "' is not supported (gpt2, gemma2, llama, qwen2)");
         }
         if (c.slidingLayers.empty())
             c.slidingLayers.assign(static_cast<size_t>(std::max<int64_t>(c.layers, 0)), false);
@@ -165,14 +174,17 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
     }
     if (c.vocabSize <= 0 || c.hidden <= 0 || c.layers <= 0 || c.heads <= 0 || c.kvHeads <= 0
         || c.headDim <= 0 || c.intermediate <= 0 || c.heads % c.kvHeads != 0)
-        return fileError(file, "inconsistent sizes (vocab, hidden, layers, heads, kv heads, head "
-                               "dim and intermediate must be positive; heads a multiple of kv heads)");
+        return fileError(file,
+            "inconsistent sizes (vocab, hidden, layers, heads, kv heads, head "
+            "dim and intermediate must be positive; heads a multiple of kv heads)");
     if (static_cast<int64_t>(c.slidingLayers.size()) != c.layers)
-        return fileError(file, "layer_types has " + std::to_string(c.slidingLayers.size())
-                                   + " entries for " + std::to_string(c.layers) + " layers");
+        return fileError(file,
+            "layer_types has " + std::to_string(c.slidingLayers.size()) + " entries for "
+                + std::to_string(c.layers) + " layers");
     const std::string &rope = c.ropeScaling.type;
     if (!c.learnedPositions && rope != "default" && rope != "linear" && rope != "llama3")
-        return fileError(file, "RoPE scaling '" + rope + "' is not supported (default, linear, llama3)");
+        return fileError(
+            file, "RoPE scaling '" + rope + "' is not supported (default, linear, llama3)");
     return c;
 }
 

@@ -41,11 +41,11 @@ struct ModelConfig {
     double ropeTheta = 10000.0;
     RopeScaling ropeScaling;
     bool scaleEmbeddings = false; // Gemma: x sqrt(hidden) in the activation dtype
-    bool sandwichNorms = false;   // Gemma 2: post-attention and post-feedforward norms
-    double attentionScale = 0;    // multiplier of q k^T
-    double attnSoftcap = 0;       // 0 = off
+    bool sandwichNorms = false; // Gemma 2: post-attention and post-feedforward norms
+    double attentionScale = 0; // multiplier of q k^T
+    double attnSoftcap = 0; // 0 = off
     double finalSoftcap = 0;
-    int64_t slidingWindow = 0;     // 0 = none
+    int64_t slidingWindow = 0; // 0 = none
     std::vector<bool> slidingLayers; // per layer
     bool qkvBias = false;
     bool outputBias = false; // attention output projection

@@ -1,6 +1,5 @@
 #include "core/model/model_locator.h"
 
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -24,10 +23,11 @@ std::string pickSnapshot(const fs::path &repo)
     std::error_code ec;
     std::ifstream ref(repo / "refs" / "main");
     std::string revision;
-    if (ref && std::getline(ref, revision) && fs::exists(repo / "snapshots" / revision / "config.json", ec))
+    if (ref && std::getline(ref, revision)
+        && fs::exists(repo / "snapshots" / revision / "config.json", ec))
         return (repo / "snapshots" / revision).string();
     fs::path newest;
-    fs::file_time_type newestTime{};
+    fs::file_time_type newestTime {};
     for (const auto &entry : fs::directory_iterator(repo / "snapshots", ec)) {
         if (!fs::exists(entry.path() / "config.json", ec))
             continue;
@@ -69,9 +69,10 @@ std::vector<CachedModel> listCachedModels(const std::string &hubCache)
         std::string id = name.substr(8);
         if (const size_t sep = id.find("--"); sep != std::string::npos)
             id.replace(sep, 2, "/");
-        models.push_back({id, snapshot});
+        models.push_back({ id, snapshot });
     }
-    std::sort(models.begin(), models.end(), [](const auto &a, const auto &b) { return a.repoId < b.repoId; });
+    std::sort(models.begin(), models.end(),
+        [](const auto &a, const auto &b) { return a.repoId < b.repoId; });
     return models;
 }
 
@@ -93,8 +94,9 @@ Result<std::string> resolveModelPath(const std::string &spec, const std::string 
             return snapshot;
         return fileError(repo.string(), "no snapshot with a config.json (incomplete download?)");
     }
-    return Error{"model '" + spec + "' is neither a directory nor in the Hugging Face cache at " + hubCache
-                 + " (Featurescope never downloads; fetch it with huggingface-cli or set HF_HOME)"};
+    return Error { "model '" + spec + "' is neither a directory nor in the Hugging Face cache at "
+        + hubCache
+        + " (Featurescope never downloads; fetch it with huggingface-cli or set HF_HOME)" };
 }
 
 } // namespace fscope::core::model

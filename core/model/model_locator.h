@@ -12,12 +12,13 @@
 namespace fscope::core::model {
 
 struct CachedModel {
-    std::string repoId;   // "google/gemma-2-2b"
+    std::string repoId; // "google/gemma-2-2b"
     std::string snapshot; // directory holding config.json
 };
 
 std::string huggingFaceHubCache();
 std::vector<CachedModel> listCachedModels(const std::string &hubCache = huggingFaceHubCache());
-Result<std::string> resolveModelPath(const std::string &spec, const std::string &hubCache = huggingFaceHubCache());
+Result<std::string> resolveModelPath(
+    const std::string &spec, const std::string &hubCache = huggingFaceHubCache());
 
 } // namespace fscope::core::model

@@ -12,7 +12,7 @@ namespace fscope::core::model {
 
 struct PositionPolicy {
     enum Kind { All, PromptOnly, GeneratedOnly, Listed } kind = All;
-    int64_t promptLength = 0;       // PromptOnly / GeneratedOnly
+    int64_t promptLength = 0; // PromptOnly / GeneratedOnly
     std::vector<int64_t> positions; // Listed
 };
 
@@ -26,6 +26,7 @@ Result<PositionPolicy> parsePositionPolicy(const std::string &text, int64_t prom
 Intervention atPositions(const PositionPolicy &policy, Intervention edit);
 
 // [tokens] bool: which of the columns [offset, offset + tokens) the policy selects.
-at::Tensor policyMask(const PositionPolicy &policy, int64_t offset, int64_t tokens, at::Device device);
+at::Tensor policyMask(
+    const PositionPolicy &policy, int64_t offset, int64_t tokens, at::Device device);
 
 } // namespace fscope::core::model

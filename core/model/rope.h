@@ -12,8 +12,8 @@ namespace fscope::core::model {
 at::Tensor ropeInverseFrequencies(const ModelConfig &config);
 
 // cos and sin for positions [batch, tokens], each [batch, 1, tokens, headDim] in `dtype`.
-std::pair<at::Tensor, at::Tensor> ropeCosSin(const at::Tensor &invFreq, const at::Tensor &positions,
-                                             at::ScalarType dtype);
+std::pair<at::Tensor, at::Tensor> ropeCosSin(
+    const at::Tensor &invFreq, const at::Tensor &positions, at::ScalarType dtype);
 
 // x * cos + rotate_half(x) * sin for x [batch, heads, tokens, headDim].
 at::Tensor applyRope(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin);

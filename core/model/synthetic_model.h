@@ -23,6 +23,6 @@ struct Gpt2Shape {
 
 // Weights ~ N(0, 0.02) (GPT-2's initialisation), LayerNorm weights 1 and biases 0.
 Status writeRandomGpt2(const std::string &dir, const Gpt2Shape &shape, uint64_t seed,
-                       const std::map<std::string, at::Tensor> &overrides = {});
+    const std::map<std::string, at::Tensor> &overrides = {});
 
 } // namespace fscope::core::model

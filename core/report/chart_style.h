@@ -17,10 +17,10 @@ struct Rgb {
     }
 };
 
-inline constexpr Rgb kActivationColor{232, 125, 22}; // activations (warm)
-inline constexpr Rgb kPositiveColor{46, 139, 87};    // positive effects
-inline constexpr Rgb kNegativeColor{200, 60, 60};    // negative effects
-inline constexpr Rgb kHighlightColor{255, 140, 0};   // token highlight at full activation
+inline constexpr Rgb kActivationColor { 232, 125, 22 }; // activations (warm)
+inline constexpr Rgb kPositiveColor { 46, 139, 87 }; // positive effects
+inline constexpr Rgb kNegativeColor { 200, 60, 60 }; // negative effects
+inline constexpr Rgb kHighlightColor { 255, 140, 0 }; // token highlight at full activation
 
 // How much of kHighlightColor covers the background for a token at t = activation / max in
 // [0, 1]: never fully transparent once active, so weak activations still show.

@@ -1,8 +1,8 @@
 #include "core/report/feature_report.h"
 
+#include "core/jobs/progress.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
-#include "core/jobs/progress.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <cstdio>
@@ -15,7 +15,8 @@ struct TokenNamer::State {
     std::unique_ptr<tokenize::Tokenizer> tokenizer;
 };
 
-TokenNamer::TokenNamer(const std::string &modelPath) : m_state(std::make_unique<State>())
+TokenNamer::TokenNamer(const std::string &modelPath)
+    : m_state(std::make_unique<State>())
 {
     if (auto t = tokenize::loadTokenizer(modelPath))
         m_state->tokenizer = std::move(t).value();
@@ -61,8 +62,8 @@ std::string fileSafe(const std::string &text)
 {
     std::string out;
     for (char c : text) {
-        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                          c == '_' || c == '.';
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '-' || c == '_' || c == '.';
         out += keep ? c : '-';
     }
     return out.empty() ? std::string("feature") : out;
@@ -96,7 +97,7 @@ TokenEffects toReport(const store::TokenValues &list, const TokenNamer &names)
 } // namespace
 
 Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int64_t indexId,
-                                                       const std::vector<int64_t> &features, jobs::Progress *progress)
+    const std::vector<int64_t> &features, jobs::Progress *progress)
 {
     store::IndexInfo info;
     FS_TRY(info, store::indexInfo(db, indexId));
@@ -107,16 +108,17 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
         listNames[l.id] = l.name;
     const TokenNamer names(info.modelPath);
     if (progress)
-        progress->begin(static_cast<int64_t>(features.size()), "Reading " + std::to_string(features.size()) + " features");
+        progress->begin(static_cast<int64_t>(features.size()),
+            "Reading " + std::to_string(features.size()) + " features");
 
     std::vector<FeatureReport> reports;
     reports.reserve(features.size());
     for (int64_t feature : features) {
         if (progress && progress->cancelled())
-            return Error{"cancelled"};
+            return Error { "cancelled" };
         if (feature < 0 || feature >= info.dSae)
-            return Error{"feature " + std::to_string(feature) + " is outside " + info.saeLabel + " (0.." +
-                         std::to_string(info.dSae - 1) + ")"};
+            return Error { "feature " + std::to_string(feature) + " is outside " + info.saeLabel
+                + " (0.." + std::to_string(info.dSae - 1) + ")" };
         store::FeatureDashboard d;
         FS_TRY(d, store::loadFeatureDashboard(db, indexId, feature));
         FeatureReport r;
@@ -148,7 +150,7 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
         r.histHi = d.histHi;
         r.histogram = d.histogram;
         for (const auto &b : d.bands)
-            r.bands.push_back({b.lo, b.hi, b.count});
+            r.bands.push_back({ b.lo, b.hi, b.count });
         r.logitTop = toReport(d.logitTop, names);
         r.logitBottom = toReport(d.logitBottom, names);
         for (const auto &e : d.top)

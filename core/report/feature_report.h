@@ -47,7 +47,7 @@ struct FeatureReport {
     int64_t feature = 0;
     std::string label, notes;
     std::vector<std::string> lists; // names of the feature lists holding it
-    int64_t count = 0;              // tokens it fired on
+    int64_t count = 0; // tokens it fired on
     double density = 0, mean = 0;
     float max = 0;
     bool dead() const { return count == 0; }
@@ -73,7 +73,7 @@ private:
 
 // One report per feature of `indexId`, in order. Reads the workspace only.
 Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int64_t indexId,
-                                                       const std::vector<int64_t> &features, jobs::Progress *progress = nullptr);
+    const std::vector<int64_t> &features, jobs::Progress *progress = nullptr);
 
 // How a token reads in a report: newlines and tabs as visible marks (↵, →), CR dropped.
 std::string displayToken(const std::string &token);

@@ -52,7 +52,8 @@ div.feature { margin-bottom: 32px; }
 std::string exampleHtml(const ReportExample &e, float max)
 {
     // Two no-break spaces keep the value apart where inline-block widths are not honoured (PDF).
-    std::string html = "<div class=\"ex\"><span class=\"val\">" + formatNumber("%.3f", e.value) + "</span>&#160;&#160;";
+    std::string html = "<div class=\"ex\"><span class=\"val\">" + formatNumber("%.3f", e.value)
+        + "</span>&#160;&#160;";
     for (size_t i = 0; i < e.tokens.size(); ++i) {
         const float v = i < e.values.size() ? e.values[i] : 0.0f;
         const std::string text = xmlEscape(displayToken(e.tokens[i]));
@@ -71,7 +72,8 @@ std::string exampleHtml(const ReportExample &e, float max)
     return html + "</div>\n";
 }
 
-std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool first, const std::vector<ReportChart> &charts)
+std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool first,
+    const std::vector<ReportChart> &charts)
 {
     // The page break sits on the heading: Qt's rich text (the PDF renderer) honours it on
     // blocks such as h1 and p, not on a wrapping div.
@@ -79,8 +81,10 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     if (options.paged && !first)
         h += " style=\"page-break-before: always\"";
     // Labels often name the hook already ("layer6 (blocks.6.hook_resid_post)").
-    const std::string where = r.saeLabel.find(r.hook) != std::string::npos ? r.saeLabel : r.saeLabel + " · " + r.hook;
-    h += ">Feature " + std::to_string(r.feature) + " <span class=\"sae\">" + xmlEscape(where) + "</span></h1>\n";
+    const std::string where
+        = r.saeLabel.find(r.hook) != std::string::npos ? r.saeLabel : r.saeLabel + " · " + r.hook;
+    h += ">Feature " + std::to_string(r.feature) + " <span class=\"sae\">" + xmlEscape(where)
+        + "</span></h1>\n";
     if (!r.label.empty())
         h += "<p class=\"label\">" + xmlEscape(r.label) + "</p>\n";
     h += "<table class=\"stats\">\n";
@@ -90,13 +94,15 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     if (r.dead())
         row("Density", "dead: never fired on " + withThousands(r.indexedTokens) + " tokens");
     else
-        row("Density", formatNumber("%.4g%%", 100 * r.density) + " (" + withThousands(r.count) + " of " +
-                           withThousands(r.indexedTokens) + " tokens)");
+        row("Density",
+            formatNumber("%.4g%%", 100 * r.density) + " (" + withThousands(r.count) + " of "
+                + withThousands(r.indexedTokens) + " tokens)");
     row("Max activation", formatNumber("%.4g", r.max));
     row("Mean (when active)", formatNumber("%.4g", r.mean));
     row("Model", r.modelName);
-    row("SAE", r.saeLabel + (r.layer >= 0 ? " (layer " + std::to_string(r.layer) + ", " : " (") +
-                   withThousands(r.dSae) + " features)");
+    row("SAE",
+        r.saeLabel + (r.layer >= 0 ? " (layer " + std::to_string(r.layer) + ", " : " (")
+            + withThousands(r.dSae) + " features)");
     row("Corpus", r.corpusLabel);
     if (!r.lists.empty()) {
         std::string lists;
@@ -110,8 +116,9 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
     h += "<h2>Activations and logit effects</h2>\n<div class=\"charts\">\n";
     for (const auto &chart : charts) {
         if (options.paged)
-            h += "<p><img src=\"" + xmlEscape(chart.name) + "\" alt=\"" + xmlEscape(chart.name) + "\" width=\"" +
-                 std::to_string(chart.width) + "\" height=\"" + std::to_string(chart.height) + "\"/></p>\n";
+            h += "<p><img src=\"" + xmlEscape(chart.name) + "\" alt=\"" + xmlEscape(chart.name)
+                + "\" width=\"" + std::to_string(chart.width) + "\" height=\""
+                + std::to_string(chart.height) + "\"/></p>\n";
         else
             h += chart.svg;
     }
@@ -120,15 +127,17 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
         h += "<p class=\"dead\">This feature never fired on the indexed corpus.</p>\n</div>\n";
         return h;
     }
-    const size_t limit = options.maxExamples > 0 ? static_cast<size_t>(options.maxExamples) : SIZE_MAX;
+    const size_t limit
+        = options.maxExamples > 0 ? static_cast<size_t>(options.maxExamples) : SIZE_MAX;
     h += "<h2>Top activations</h2>\n";
     for (size_t i = 0; i < r.top.size() && i < limit; ++i)
         h += exampleHtml(r.top[i], r.max);
     if (!r.bands.empty()) {
         h += "<h2>Across the activation range</h2>\n";
         for (size_t b = r.bands.size(); b-- > 0;) {
-            h += "<h3>" + formatNumber("%.3g", r.bands[b].lo) + " – " + formatNumber("%.3g", r.bands[b].hi) + " (" +
-                 withThousands(r.bands[b].count) + " tokens)</h3>\n";
+            h += "<h3>" + formatNumber("%.3g", r.bands[b].lo) + " – "
+                + formatNumber("%.3g", r.bands[b].hi) + " (" + withThousands(r.bands[b].count)
+                + " tokens)</h3>\n";
             size_t shown = 0;
             for (const auto &e : r.quantiles)
                 if (e.band == static_cast<int>(b) && shown++ < limit)
@@ -145,7 +154,7 @@ std::string highlightHex(float value, float max)
     const double t = max > 0 ? std::clamp(static_cast<double>(value) / max, 0.0, 1.0) : 0.0;
     const double a = highlightOpacity(t);
     auto mix = [a](int c) { return static_cast<int>(std::lround(255 * (1 - a) + c * a)); };
-    return Rgb{mix(kHighlightColor.r), mix(kHighlightColor.g), mix(kHighlightColor.b)}.hex();
+    return Rgb { mix(kHighlightColor.r), mix(kHighlightColor.g), mix(kHighlightColor.b) }.hex();
 }
 
 std::vector<ReportChart> reportCharts(const FeatureReport &r)
@@ -153,12 +162,14 @@ std::vector<ReportChart> reportCharts(const FeatureReport &r)
     std::vector<ReportChart> charts;
     const std::string base = chartBase(r);
     if (!r.dead() && !r.histogram.empty())
-        charts.push_back({base + "-histogram.svg",
-                          histogramSvg("Activation density (non-zero)", "activation", "tokens", r.histLo, r.histHi, r.histogram),
-                          kChartWidth, kChartHeight});
+        charts.push_back({ base + "-histogram.svg",
+            histogramSvg("Activation density (non-zero)", "activation", "tokens", r.histLo,
+                r.histHi, r.histogram),
+            kChartWidth, kChartHeight });
     if (!r.logitTop.empty() || !r.logitBottom.empty())
-        charts.push_back({base + "-logits.svg", effectsSvg("Logit effects (W_dec · W_U)", r.logitTop, r.logitBottom),
-                          kChartWidth, effectsSvgHeight(r.logitTop.size(), r.logitBottom.size())});
+        charts.push_back({ base + "-logits.svg",
+            effectsSvg("Logit effects (W_dec · W_U)", r.logitTop, r.logitBottom), kChartWidth,
+            effectsSvgHeight(r.logitTop.size(), r.logitBottom.size()) });
     return charts;
 }
 
@@ -178,30 +189,35 @@ std::string reportTitle(const std::vector<FeatureReport> &reports)
 }
 
 std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOptions &options,
-                        const std::vector<std::vector<ReportChart>> *charts)
+    const std::vector<std::vector<ReportChart>> *charts)
 {
-    std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
-                    "<meta charset=\"utf-8\"/>\n<title>" +
-                    xmlEscape(reportTitle(reports)) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n";
+    std::string h
+        = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+          "<meta charset=\"utf-8\"/>\n<title>"
+        + xmlEscape(reportTitle(reports)) + "</title>\n<style>" + kCss
+        + "</style>\n</head>\n<body>\n";
     if (reports.size() > 1) {
-        h += "<h1>" + xmlEscape(reportTitle(reports)) + "</h1>\n<table class=\"toc\">\n"
-             "<tr><th>Feature</th><th>SAE</th><th>Label</th><th>Density</th><th>Max</th></tr>\n";
+        h += "<h1>" + xmlEscape(reportTitle(reports))
+            + "</h1>\n<table class=\"toc\">\n"
+              "<tr><th>Feature</th><th>SAE</th><th>Label</th><th>Density</th><th>Max</th></tr>\n";
         for (const auto &r : reports) {
             const std::string link = options.paged ? std::to_string(r.feature)
-                                                   : "<a href=\"#" + xmlEscape(chartBase(r)) + "\">" +
-                                                         std::to_string(r.feature) + "</a>";
-            h += "<tr><td>" + link + "</td><td>" + xmlEscape(r.saeLabel) + "</td><td>" + xmlEscape(r.label) +
-                 "</td><td>" + formatNumber("%.3g%%", 100 * r.density) + "</td><td>" + formatNumber("%.3g", r.max) + "</td></tr>\n";
+                                                   : "<a href=\"#" + xmlEscape(chartBase(r)) + "\">"
+                    + std::to_string(r.feature) + "</a>";
+            h += "<tr><td>" + link + "</td><td>" + xmlEscape(r.saeLabel) + "</td><td>"
+                + xmlEscape(r.label) + "</td><td>" + formatNumber("%.3g%%", 100 * r.density)
+                + "</td><td>" + formatNumber("%.3g", r.max) + "</td></tr>\n";
         }
         h += "</table>\n";
     }
     for (size_t i = 0; i < reports.size(); ++i) {
         std::vector<ReportChart> built;
-        const auto &sectionCharts = charts && i < charts->size() ? (*charts)[i] : (built = reportCharts(reports[i]));
+        const auto &sectionCharts
+            = charts && i < charts->size() ? (*charts)[i] : (built = reportCharts(reports[i]));
         h += sectionHtml(reports[i], options, i == 0 && reports.size() == 1, sectionCharts);
     }
-    h += "<p style=\"color:#888;font-size:11px\">Written by Featurescope " + std::string(FEATURESCOPE_VERSION) +
-         ".</p>\n</body>\n</html>\n";
+    h += "<p style=\"color:#888;font-size:11px\">Written by Featurescope "
+        + std::string(FEATURESCOPE_VERSION) + ".</p>\n</body>\n</html>\n";
     return h;
 }
 

@@ -27,7 +27,7 @@ struct HtmlOptions {
 // `charts`, when given, holds reportCharts(reports[k]) at k, already built by the caller (the
 // PDF writer renders them as images too); otherwise they are built here.
 std::string reportsHtml(const std::vector<FeatureReport> &reports, const HtmlOptions &options = {},
-                        const std::vector<std::vector<ReportChart>> *charts = nullptr);
+    const std::vector<std::vector<ReportChart>> *charts = nullptr);
 
 // The background of a token at activation `value` of a feature whose max is `max` (the same
 // ramp the dashboard uses on a white base).

@@ -20,7 +20,7 @@ nlohmann::json featureReportJson(const FeatureReport &report);
 nlohmann::json reportsJson(const std::vector<FeatureReport> &reports);
 
 struct NeuronpediaOptions {
-    std::string modelId;   // empty: the model directory's name, lowercased ("gpt2-small")
+    std::string modelId; // empty: the model directory's name, lowercased ("gpt2-small")
     std::string sourceSet; // empty: the SAE's directory name; the source is "{layer}-{sourceSet}"
 };
 // Neuronpedia accepts at most this many features per upload batch.
@@ -30,7 +30,6 @@ inline constexpr size_t kNeuronpediaBatch = 128;
 // one activation record per feature, so features without examples (dead ones) are left out and
 // listed in `skipped`.
 std::vector<nlohmann::json> neuronpediaBatches(const std::vector<FeatureReport> &reports,
-                                               const NeuronpediaOptions &options = {},
-                                               std::vector<int64_t> *skipped = nullptr);
+    const NeuronpediaOptions &options = {}, std::vector<int64_t> *skipped = nullptr);
 
 } // namespace fscope::core::report

@@ -38,7 +38,8 @@ std::string exampleLine(const ReportExample &e)
 
 } // namespace
 
-MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, const std::string &imageDir, int maxExamples)
+MarkdownDocument reportsMarkdown(
+    const std::vector<FeatureReport> &reports, const std::string &imageDir, int maxExamples)
 {
     MarkdownDocument doc;
     const size_t limit = maxExamples > 0 ? static_cast<size_t>(maxExamples) : SIZE_MAX;
@@ -49,8 +50,9 @@ MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, cons
         if (!r.label.empty())
             md += "*" + mdEscape(r.label) + "*\n\n";
         md += "| | |\n|---|---|\n";
-        md += "| Density | " + (r.dead() ? std::string("dead") : formatNumber("%.4g%%", 100 * r.density)) + " (" +
-              std::to_string(r.count) + " of " + std::to_string(r.indexedTokens) + " tokens) |\n";
+        md += "| Density | "
+            + (r.dead() ? std::string("dead") : formatNumber("%.4g%%", 100 * r.density)) + " ("
+            + std::to_string(r.count) + " of " + std::to_string(r.indexedTokens) + " tokens) |\n";
         md += "| Max activation | " + formatNumber("%.4g", r.max) + " |\n";
         md += "| Mean (when active) | " + formatNumber("%.4g", r.mean) + " |\n";
         md += "| Hook | `" + r.hook + "` |\n";
@@ -69,8 +71,9 @@ MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, cons
             md += "\n";
         }
         for (size_t b = r.bands.size(); b-- > 0;) {
-            md += "### " + formatNumber("%.3g", r.bands[b].lo) + " – " + formatNumber("%.3g", r.bands[b].hi) + " (" +
-                  std::to_string(r.bands[b].count) + " tokens)\n\n";
+            md += "### " + formatNumber("%.3g", r.bands[b].lo) + " – "
+                + formatNumber("%.3g", r.bands[b].hi) + " (" + std::to_string(r.bands[b].count)
+                + " tokens)\n\n";
             size_t shown = 0;
             for (const auto &e : r.quantiles)
                 if (e.band == static_cast<int>(b) && shown++ < limit)

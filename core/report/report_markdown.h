@@ -14,7 +14,7 @@ struct MarkdownDocument {
     std::vector<ReportChart> images; // to be written into `imageDir`
 };
 // `imageDir` is the folder name the text uses in image links (relative to the document).
-MarkdownDocument reportsMarkdown(const std::vector<FeatureReport> &reports, const std::string &imageDir,
-                                 int maxExamples = 0);
+MarkdownDocument reportsMarkdown(
+    const std::vector<FeatureReport> &reports, const std::string &imageDir, int maxExamples = 0);
 
 } // namespace fscope::core::report

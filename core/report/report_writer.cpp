@@ -32,11 +32,11 @@ Status writeTextFile(const std::string &path, const std::string &text)
     return file.commit();
 }
 
-Result<std::vector<std::string>> writeReports(const std::vector<FeatureReport> &reports, ReportFormat format,
-                                              const std::string &path, const WriteOptions &options)
+Result<std::vector<std::string>> writeReports(const std::vector<FeatureReport> &reports,
+    ReportFormat format, const std::string &path, const WriteOptions &options)
 {
     if (reports.empty())
-        return Error{path + ": no features to write"};
+        return Error { path + ": no features to write" };
     std::vector<std::string> written;
     switch (format) {
     case ReportFormat::Html: {
@@ -75,12 +75,15 @@ Result<std::vector<std::string>> writeReports(const std::vector<FeatureReport> &
     case ReportFormat::Neuronpedia: {
         const auto batches = neuronpediaBatches(reports, options.neuronpedia);
         if (batches.empty())
-            return Error{path + ": none of these features has activation examples (Neuronpedia needs at least one)"};
+            return Error { path
+                + ": none of these features has activation examples (Neuronpedia needs at least "
+                  "one)" };
         const fs::path p(path);
         for (size_t i = 0; i < batches.size(); ++i) {
             const std::string out = batches.size() == 1
-                                        ? path
-                                        : (p.parent_path() / (p.stem().string() + ".batch-" + std::to_string(i) + ".json")).string();
+                ? path
+                : (p.parent_path() / (p.stem().string() + ".batch-" + std::to_string(i) + ".json"))
+                      .string();
             if (auto s = writeTextFile(out, batches[i].dump() + "\n"); !s)
                 return s.error();
             written.push_back(out);

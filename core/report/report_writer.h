@@ -23,8 +23,8 @@ struct WriteOptions {
 
 // The paths written. Neuronpedia output larger than one upload batch becomes
 // "<stem>.batch-N.json" files next to `path`.
-Result<std::vector<std::string>> writeReports(const std::vector<FeatureReport> &reports, ReportFormat format,
-                                              const std::string &path, const WriteOptions &options = {});
+Result<std::vector<std::string>> writeReports(const std::vector<FeatureReport> &reports,
+    ReportFormat format, const std::string &path, const WriteOptions &options = {});
 
 // Writes `text` to `path` atomically.
 Status writeTextFile(const std::string &path, const std::string &text);

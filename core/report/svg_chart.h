@@ -14,12 +14,13 @@ inline constexpr int kChartWidth = 560;
 inline constexpr int kChartHeight = 240;
 
 // Bars over equal-width bins of [lo, hi].
-std::string histogramSvg(const std::string &title, const std::string &xLabel, const std::string &yLabel, float lo,
-                         float hi, const std::vector<uint32_t> &counts);
+std::string histogramSvg(const std::string &title, const std::string &xLabel,
+    const std::string &yLabel, float lo, float hi, const std::vector<uint32_t> &counts);
 
 // Horizontal bars: `top` (positive colour) above `bottom` (negative colour), one per token.
-std::string effectsSvg(const std::string &title, const std::vector<std::pair<std::string, float>> &top,
-                       const std::vector<std::pair<std::string, float>> &bottom);
+std::string effectsSvg(const std::string &title,
+    const std::vector<std::pair<std::string, float>> &top,
+    const std::vector<std::pair<std::string, float>> &bottom);
 
 // The height effectsSvg gives for these row counts.
 int effectsSvgHeight(size_t topRows, size_t bottomRows);

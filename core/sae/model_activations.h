@@ -20,7 +20,6 @@ struct ActivationStreamOptions {
 
 // The decoder and contexts must outlive the returned source.
 ActivationSource activationsFromModel(const model::Decoder &decoder,
-                                      const std::vector<std::vector<int64_t>> &contexts,
-                                      const ActivationStreamOptions &options);
+    const std::vector<std::vector<int64_t>> &contexts, const ActivationStreamOptions &options);
 
 } // namespace fscope::core::sae

@@ -7,11 +7,16 @@ namespace fscope::core::sae {
 std::string architectureName(Architecture a)
 {
     switch (a) {
-    case Architecture::Relu: return "standard";
-    case Architecture::JumpRelu: return "jumprelu";
-    case Architecture::TopK: return "topk";
-    case Architecture::Gated: return "gated";
-    case Architecture::AbsTopK: return "abstopk";
+    case Architecture::Relu:
+        return "standard";
+    case Architecture::JumpRelu:
+        return "jumprelu";
+    case Architecture::TopK:
+        return "topk";
+    case Architecture::Gated:
+        return "gated";
+    case Architecture::AbsTopK:
+        return "abstopk";
     }
     return "?";
 }
@@ -19,14 +24,21 @@ std::string architectureName(Architecture a)
 std::string normalizationName(Normalization n)
 {
     switch (n) {
-    case Normalization::None: return "none";
-    case Normalization::ConstantNormRescale: return "constant_norm_rescale";
-    case Normalization::LayerNorm: return "layer_norm";
+    case Normalization::None:
+        return "none";
+    case Normalization::ConstantNormRescale:
+        return "constant_norm_rescale";
+    case Normalization::LayerNorm:
+        return "layer_norm";
     }
     return "?";
 }
 
-Sae::Sae(SaeConfig config, SaeWeights weights) : m_config(std::move(config)), m_weights(std::move(weights)) {}
+Sae::Sae(SaeConfig config, SaeWeights weights)
+    : m_config(std::move(config))
+    , m_weights(std::move(weights))
+{
+}
 
 std::pair<at::Tensor, InputState> Sae::normalizeInput(const at::Tensor &input) const
 {
@@ -37,7 +49,8 @@ std::pair<at::Tensor, InputState> Sae::normalizeInput(const at::Tensor &input) c
         x = x - state.mean;
     }
     switch (m_config.normalization) {
-    case Normalization::None: break;
+    case Normalization::None:
+        break;
     case Normalization::ConstantNormRescale:
         // SAELens: c = sqrt(d_in) / ||x|| per token.
         state.scale = std::sqrt(double(m_config.dIn)) / x.norm(2, -1, true);
@@ -54,7 +67,7 @@ std::pair<at::Tensor, InputState> Sae::normalizeInput(const at::Tensor &input) c
         break;
     }
     }
-    return {x, state};
+    return { x, state };
 }
 
 at::Tensor Sae::preActivations(const at::Tensor &normalized) const
@@ -68,8 +81,10 @@ at::Tensor Sae::preActivations(const at::Tensor &normalized) const
 at::Tensor Sae::activate(const at::Tensor &pre, const at::Tensor &normalized) const
 {
     switch (m_config.architecture) {
-    case Architecture::Relu: return at::relu(pre);
-    case Architecture::JumpRelu: return at::relu(pre) * (pre > m_weights.threshold).to(pre.scalar_type()); // strict >
+    case Architecture::Relu:
+        return at::relu(pre);
+    case Architecture::JumpRelu:
+        return at::relu(pre) * (pre > m_weights.threshold).to(pre.scalar_type()); // strict >
     case Architecture::TopK: {
         at::Tensor scores = pre;
         if (m_config.rescaleActsByDecoderNorm)
@@ -79,13 +94,16 @@ at::Tensor Sae::activate(const at::Tensor &pre, const at::Tensor &normalized) co
     }
     case Architecture::AbsTopK: {
         // Signed: keep the k largest |pre| with their sign, no ReLU.
-        const at::Tensor indices = std::get<1>(pre.abs().topk(std::min(m_config.k, m_config.dSae), -1));
+        const at::Tensor indices
+            = std::get<1>(pre.abs().topk(std::min(m_config.k, m_config.dSae), -1));
         return at::zeros_like(pre).scatter(-1, indices, pre.gather(-1, indices));
     }
     case Architecture::Gated: {
         const at::Tensor gate = (pre > 0).to(pre.scalar_type());
-        const at::Tensor xin = m_config.applyBDecToInput ? normalized - m_weights.b_dec : normalized;
-        const at::Tensor magnitude = at::relu(at::matmul(xin, m_weights.W_enc * m_weights.r_mag.exp()) + m_weights.b_mag);
+        const at::Tensor xin
+            = m_config.applyBDecToInput ? normalized - m_weights.b_dec : normalized;
+        const at::Tensor magnitude
+            = at::relu(at::matmul(xin, m_weights.W_enc * m_weights.r_mag.exp()) + m_weights.b_mag);
         return gate * magnitude;
     }
     }
@@ -123,26 +141,30 @@ at::Tensor Sae::reconstruct(const at::Tensor &x) const
 Sae Sae::to(at::Device device, at::ScalarType dtype) const
 {
     auto move = [&](const at::Tensor &t) { return t.defined() ? t.to(device, dtype) : t; };
-    SaeWeights w{move(m_weights.W_enc), move(m_weights.b_enc), move(m_weights.W_dec), move(m_weights.b_dec),
-                 move(m_weights.threshold), move(m_weights.b_gate), move(m_weights.r_mag), move(m_weights.b_mag),
-                 m_weights.logDensity};
+    SaeWeights w { move(m_weights.W_enc), move(m_weights.b_enc), move(m_weights.W_dec),
+        move(m_weights.b_dec), move(m_weights.threshold), move(m_weights.b_gate),
+        move(m_weights.r_mag), move(m_weights.b_mag), m_weights.logDensity };
     SaeConfig c = m_config;
-    c.dtype = dtype == at::kBFloat16 ? "bfloat16" : dtype == at::kHalf ? "float16" : dtype == at::kDouble ? "float64" : "float32";
+    c.dtype = dtype == at::kBFloat16 ? "bfloat16"
+        : dtype == at::kHalf         ? "float16"
+        : dtype == at::kDouble       ? "float64"
+                                     : "float32";
     return Sae(c, w);
 }
 
 Status Sae::checkFinite() const
 {
-    const std::pair<const char *, const at::Tensor *> tensors[] = {
-        {"W_enc", &m_weights.W_enc}, {"b_enc", &m_weights.b_enc},       {"W_dec", &m_weights.W_dec},
-        {"b_dec", &m_weights.b_dec}, {"threshold", &m_weights.threshold}, {"b_gate", &m_weights.b_gate},
-        {"r_mag", &m_weights.r_mag}, {"b_mag", &m_weights.b_mag}};
+    const std::pair<const char *, const at::Tensor *> tensors[] = { { "W_enc", &m_weights.W_enc },
+        { "b_enc", &m_weights.b_enc }, { "W_dec", &m_weights.W_dec }, { "b_dec", &m_weights.b_dec },
+        { "threshold", &m_weights.threshold }, { "b_gate", &m_weights.b_gate },
+        { "r_mag", &m_weights.r_mag }, { "b_mag", &m_weights.b_mag } };
     for (const auto &[name, t] : tensors) {
         if (!t->defined())
             continue;
         const int64_t bad = t->isfinite().logical_not().sum().item<int64_t>();
         if (bad > 0)
-            return Error{std::string(name) + " holds " + std::to_string(bad) + " NaN or infinite values"};
+            return Error { std::string(name) + " holds " + std::to_string(bad)
+                + " NaN or infinite values" };
     }
     return {};
 }

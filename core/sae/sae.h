@@ -12,7 +12,7 @@ namespace fscope::core::sae {
 
 struct SaeWeights {
     at::Tensor W_enc, b_enc, W_dec, b_dec;
-    at::Tensor threshold;            // JumpReLU [d_sae]
+    at::Tensor threshold; // JumpReLU [d_sae]
     at::Tensor b_gate, r_mag, b_mag; // Gated
     // SAELens sparsity.safetensors: log10 feature density from training, a prior for views
     // before a corpus is indexed. Optional.
@@ -21,7 +21,7 @@ struct SaeWeights {
 
 // How an input was normalised, to undo it on the reconstruction.
 struct InputState {
-    at::Tensor mean;  // centering / layer_norm mean
+    at::Tensor mean; // centering / layer_norm mean
     at::Tensor scale; // multiply to normalise, divide to undo
 };
 

@@ -15,16 +15,16 @@ struct SaeConfig {
     Architecture architecture = Architecture::Relu;
     int64_t dIn = 0;
     int64_t dSae = 0;
-    int64_t k = 0;                     // TopK / AbsTopK
+    int64_t k = 0; // TopK / AbsTopK
     bool rescaleActsByDecoderNorm = false;
     bool applyBDecToInput = true;
     Normalization normalization = Normalization::None;
-    bool centerInput = false;          // TransformerLens center_writing_weights: x - mean_d(x)
-    std::string hookName;              // "blocks.12.hook_resid_post"
+    bool centerInput = false; // TransformerLens center_writing_weights: x - mean_d(x)
+    std::string hookName; // "blocks.12.hook_resid_post"
     std::string modelName;
     std::string dtype = "float32";
     bool prependBos = true;
-    std::string sourceFormat;          // "saelens", "gemma-scope", "sparsify"
+    std::string sourceFormat; // "saelens", "gemma-scope", "sparsify"
     std::string sourcePath;
 };
 

@@ -1,6 +1,5 @@
 #include "core/sae/sae_io.h"
 
-
 #include "core/io/npz_tensor.h"
 #include "core/io/torch_tensor.h"
 #include "core/model/decoder.h"
@@ -33,7 +32,8 @@ struct TensorSet {
                 return &t;
         return nullptr;
     }
-    Result<at::Tensor> take(const std::string &name, std::vector<int64_t> shape, bool required = true) const
+    Result<at::Tensor> take(
+        const std::string &name, std::vector<int64_t> shape, bool required = true) const
     {
         const at::Tensor *t = find(name);
         if (!t) {
@@ -42,8 +42,9 @@ struct TensorSet {
             return fileError(file, "missing tensor '" + name + "'");
         }
         if (t->sizes().vec() != shape)
-            return fileError(file, "tensor '" + name + "' has shape " + io::formatShape(t->sizes().vec())
-                                       + ", expected " + io::formatShape(shape));
+            return fileError(file,
+                "tensor '" + name + "' has shape " + io::formatShape(t->sizes().vec())
+                    + ", expected " + io::formatShape(shape));
         if (!at::isFloatingType(t->scalar_type()))
             return fileError(file, "tensor '" + name + "' is not floating point");
         return t->clone();
@@ -55,7 +56,7 @@ Result<TensorSet> readSafetensors(const std::string &path)
     auto c = io::Checkpoint::open(path);
     if (!c)
         return c.error();
-    TensorSet set{path, {}};
+    TensorSet set { path, {} };
     for (const auto &[name, t] : c->tensors()) {
         auto tensor = io::loadTensor(*c, name);
         if (!tensor)
@@ -81,10 +82,11 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         c.dSae = j.at("d_sae").get<int64_t>();
         std::string arch = j.value("architecture", "standard");
         // Pre-6.0 configs name TopK through the activation function.
-        const std::string fn = j.value("activation_fn_str", j.value("activation_fn", std::string()));
+        const std::string fn
+            = j.value("activation_fn_str", j.value("activation_fn", std::string()));
         if (fn == "topk") {
             arch = "topk";
-            c.k = j.value("activation_fn_kwargs", json::object()).value("k", int64_t{0});
+            c.k = j.value("activation_fn_kwargs", json::object()).value("k", int64_t { 0 });
         }
         if (arch == "standard")
             c.architecture = Architecture::Relu;
@@ -102,16 +104,19 @@ Result<Sae> loadSaeLens(const fs::path &dir)
             c.k = j["k"].get<int64_t>();
         c.rescaleActsByDecoderNorm = j.value("rescale_acts_by_decoder_norm", false);
         c.applyBDecToInput = j.value("apply_b_dec_to_input", true);
-        c.hookName = meta.value("hook_name", j.value("hook_name", j.value("hook_point", std::string())));
+        c.hookName
+            = meta.value("hook_name", j.value("hook_name", j.value("hook_point", std::string())));
         c.modelName = meta.value("model_name", j.value("model_name", std::string()));
         c.prependBos = meta.value("prepend_bos", j.value("prepend_bos", true));
         c.dtype = j.value("dtype", std::string("float32"));
-        const json kwargs = meta.value("model_from_pretrained_kwargs", j.value("model_from_pretrained_kwargs", json::object()));
+        const json kwargs = meta.value("model_from_pretrained_kwargs",
+            j.value("model_from_pretrained_kwargs", json::object()));
         c.centerInput = kwargs.is_object() && kwargs.value("center_writing_weights", false);
         std::string norm = "none";
         if (j.contains("normalize_activations")) {
             const json &n = j["normalize_activations"];
-            norm = n.is_boolean() ? (n.get<bool>() ? "expected_average_only_in" : "none") : n.get<std::string>();
+            norm = n.is_boolean() ? (n.get<bool>() ? "expected_average_only_in" : "none")
+                                  : n.get<std::string>();
         }
         if (norm == "constant_norm_rescale")
             c.normalization = Normalization::ConstantNormRescale;
@@ -119,27 +124,28 @@ Result<Sae> loadSaeLens(const fs::path &dir)
             c.normalization = Normalization::LayerNorm;
         else if (norm != "none" && norm != "expected_average_only_in")
             return fileError(cfgFile, "normalize_activations '" + norm + "' is not supported");
-        if ((c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK) && c.k <= 0)
+        if ((c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK)
+            && c.k <= 0)
             return fileError(cfgFile, "a TopK SAE needs k > 0");
 
         TensorSet w;
         FS_TRY(w, readSafetensors((dir / "sae_weights.safetensors").string()));
         SaeWeights weights;
-        FS_TRY(weights.W_enc, w.take("W_enc", {c.dIn, c.dSae}));
-        FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
-        FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
+        FS_TRY(weights.W_enc, w.take("W_enc", { c.dIn, c.dSae }));
+        FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.dIn }));
+        FS_TRY(weights.b_dec, w.take("b_dec", { c.dIn }));
         if (c.architecture == Architecture::Gated) {
-            FS_TRY(weights.b_gate, w.take("b_gate", {c.dSae}));
-            FS_TRY(weights.r_mag, w.take("r_mag", {c.dSae}));
-            FS_TRY(weights.b_mag, w.take("b_mag", {c.dSae}));
+            FS_TRY(weights.b_gate, w.take("b_gate", { c.dSae }));
+            FS_TRY(weights.r_mag, w.take("r_mag", { c.dSae }));
+            FS_TRY(weights.b_mag, w.take("b_mag", { c.dSae }));
         } else {
-            FS_TRY(weights.b_enc, w.take("b_enc", {c.dSae}));
+            FS_TRY(weights.b_enc, w.take("b_enc", { c.dSae }));
         }
         if (c.architecture == Architecture::JumpRelu) {
-            FS_TRY(weights.threshold, w.take("threshold", {c.dSae}, false));
+            FS_TRY(weights.threshold, w.take("threshold", { c.dSae }, false));
             if (!weights.threshold.defined()) { // older SAELens training checkpoints
                 at::Tensor log;
-                FS_TRY(log, w.take("log_threshold", {c.dSae}));
+                FS_TRY(log, w.take("log_threshold", { c.dSae }));
                 weights.threshold = log.exp();
             }
         }
@@ -147,14 +153,15 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         if (fs::exists(dir / "sparsity.safetensors", ec)) {
             TensorSet sparsity;
             FS_TRY(sparsity, readSafetensors((dir / "sparsity.safetensors").string()));
-            FS_TRY(weights.logDensity, sparsity.take("sparsity", {c.dSae}));
+            FS_TRY(weights.logDensity, sparsity.take("sparsity", { c.dSae }));
         }
         if (norm == "expected_average_only_in") {
             // SAELens folds the dataset scaling factor s into the weights (x' = s x).
             auto scaler = readJsonFile((dir / "activation_scaler.json").string());
             if (!scaler)
-                return fileError(cfgFile, "normalize_activations 'expected_average_only_in' needs its "
-                                          "scaling factor (activation_scaler.json missing)");
+                return fileError(cfgFile,
+                    "normalize_activations 'expected_average_only_in' needs its "
+                    "scaling factor (activation_scaler.json missing)");
             const double s = scaler->value("scaling_factor", 1.0);
             weights.W_enc = weights.W_enc * s;
             weights.W_dec = weights.W_dec / s;
@@ -166,7 +173,8 @@ Result<Sae> loadSaeLens(const fs::path &dir)
     }
 }
 
-// Gemma Scope release paths: ".../gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82/params.npz".
+// Gemma Scope release paths:
+// ".../gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82/params.npz".
 std::string gemmaScopeHook(const std::string &path)
 {
     std::smatch m;
@@ -185,7 +193,7 @@ Result<Sae> loadGemmaScope(const fs::path &file)
     auto arrays = io::loadNpz(file.string());
     if (!arrays)
         return arrays.error();
-    TensorSet w{file.string(), std::move(arrays).value()};
+    TensorSet w { file.string(), std::move(arrays).value() };
     const at::Tensor *enc = w.find("W_enc");
     if (!enc || enc->dim() != 2)
         return fileError(file.string(), "missing tensor 'W_enc' (not a Gemma Scope params.npz?)");
@@ -198,11 +206,11 @@ Result<Sae> loadGemmaScope(const fs::path &file)
     c.sourceFormat = "gemma-scope";
     c.sourcePath = file.string();
     SaeWeights weights;
-    FS_TRY(weights.W_enc, w.take("W_enc", {c.dIn, c.dSae}));
-    FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
-    FS_TRY(weights.b_enc, w.take("b_enc", {c.dSae}));
-    FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
-    FS_TRY(weights.threshold, w.take("threshold", {c.dSae}));
+    FS_TRY(weights.W_enc, w.take("W_enc", { c.dIn, c.dSae }));
+    FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.dIn }));
+    FS_TRY(weights.b_enc, w.take("b_enc", { c.dSae }));
+    FS_TRY(weights.b_dec, w.take("b_dec", { c.dIn }));
+    FS_TRY(weights.threshold, w.take("threshold", { c.dSae }));
     return Sae(c, weights);
 }
 
@@ -213,7 +221,9 @@ Result<Sae> loadSparsify(const fs::path &dir)
         return cfgDoc.error();
     const std::string cfgFile = (dir / "cfg.json").string();
     if (cfgDoc->value("activation", std::string("topk")) != "topk")
-        return fileError(cfgFile, "sparsify activation '" + cfgDoc->value("activation", std::string()) + "' is not supported (topk only)");
+        return fileError(cfgFile,
+            "sparsify activation '" + cfgDoc->value("activation", std::string())
+                + "' is not supported (topk only)");
     if (cfgDoc->value("transcode", false) || cfgDoc->value("skip_connection", false))
         return fileError(cfgFile, "sparsify transcoders and skip connections are not supported");
     TensorSet w;
@@ -225,7 +235,7 @@ Result<Sae> loadSparsify(const fs::path &dir)
     c.architecture = Architecture::TopK;
     c.dSae = enc->size(0);
     c.dIn = enc->size(1);
-    c.k = cfgDoc->value("k", int64_t{32});
+    c.k = cfgDoc->value("k", int64_t { 32 });
     c.applyBDecToInput = true; // sparsify always subtracts b_dec for SAEs
     c.sourceFormat = "sparsify";
     c.sourcePath = dir.string();
@@ -236,18 +246,18 @@ Result<Sae> loadSparsify(const fs::path &dir)
     else if (folder == "embed_tokens")
         c.hookName = "hook_embed";
     SaeWeights weights;
-    FS_TRY(weights.W_enc, w.take("encoder.weight", {c.dSae, c.dIn}));
+    FS_TRY(weights.W_enc, w.take("encoder.weight", { c.dSae, c.dIn }));
     weights.W_enc = weights.W_enc.t().contiguous();
-    FS_TRY(weights.b_enc, w.take("encoder.bias", {c.dSae}));
+    FS_TRY(weights.b_enc, w.take("encoder.bias", { c.dSae }));
     // Orientation from the shape: row per latent is sparsify's own layout.
     const at::Tensor *dec = w.find("W_dec");
-    if (dec && dec->sizes().vec() == std::vector<int64_t>{c.dIn, c.dSae} && c.dIn != c.dSae) {
-        FS_TRY(weights.W_dec, w.take("W_dec", {c.dIn, c.dSae}));
+    if (dec && dec->sizes().vec() == std::vector<int64_t> { c.dIn, c.dSae } && c.dIn != c.dSae) {
+        FS_TRY(weights.W_dec, w.take("W_dec", { c.dIn, c.dSae }));
         weights.W_dec = weights.W_dec.t().contiguous();
     } else {
-        FS_TRY(weights.W_dec, w.take("W_dec", {c.dSae, c.dIn}));
+        FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.dIn }));
     }
-    FS_TRY(weights.b_dec, w.take("b_dec", {c.dIn}));
+    FS_TRY(weights.b_dec, w.take("b_dec", { c.dIn }));
     return Sae(c, weights);
 }
 
@@ -257,7 +267,7 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 {
     std::error_code ec;
     const fs::path p(path);
-    Result<Sae> sae = Error{};
+    Result<Sae> sae = Error {};
     if (fs::is_regular_file(p, ec) && p.extension() == ".npz")
         sae = loadGemmaScope(p);
     else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
@@ -271,15 +281,17 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     else if (!fs::exists(p, ec))
         return fileError(path, "no such file or directory");
     else
-        return fileError(path, "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
-                               "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
+        return fileError(path,
+            "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
+            "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
     if (!sae)
         return sae;
     SaeConfig config = sae->config();
     if (!options.hookName.empty())
         config.hookName = options.hookName;
     if (config.hookName.empty())
-        return fileError(path, "the SAE does not say which hook it reads; give one (e.g. blocks.6.hook_resid_post)");
+        return fileError(path,
+            "the SAE does not say which hook it reads; give one (e.g. blocks.6.hook_resid_post)");
     if (!model::parseHookName(config.hookName))
         return fileError(path, "hook '" + config.hookName + "' is not a known hook point");
     Sae out(config, sae->weights());
@@ -298,16 +310,18 @@ Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)
 {
     const auto hook = model::parseHookName(sae.config().hookName);
     if (!hook)
-        return Error{"SAE hook '" + sae.config().hookName + "' is not a known hook point"};
+        return Error { "SAE hook '" + sae.config().hookName + "' is not a known hook point" };
     if (hook->layer >= model.layers)
-        return Error{"SAE hook '" + sae.config().hookName + "' needs layer " + std::to_string(hook->layer)
-                     + " but the model has " + std::to_string(model.layers) + " layers"};
+        return Error { "SAE hook '" + sae.config().hookName + "' needs layer "
+            + std::to_string(hook->layer) + " but the model has " + std::to_string(model.layers)
+            + " layers" };
     const int64_t width = hook->point == "attn.hook_z" ? model.heads * model.headDim
-                          : hook->point == "mlp.hook_post" ? model.intermediate
-                                                            : model.hidden;
+        : hook->point == "mlp.hook_post"               ? model.intermediate
+                                                       : model.hidden;
     if (sae.config().dIn != width)
-        return Error{sae.config().sourcePath + ": SAE d_in " + std::to_string(sae.config().dIn) + " does not match the "
-                     + std::to_string(width) + "-wide hook " + sae.config().hookName + " of this model"};
+        return Error { sae.config().sourcePath + ": SAE d_in " + std::to_string(sae.config().dIn)
+            + " does not match the " + std::to_string(width) + "-wide hook " + sae.config().hookName
+            + " of this model" };
     return {};
 }
 
@@ -319,33 +333,35 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
         return fileError(dir, "cannot create directory: " + ec.message());
     const SaeConfig &c = sae.config();
     const SaeWeights &w = sae.weights();
-    json cfg = {{"d_in", c.dIn},
-                {"d_sae", c.dSae},
-                {"architecture", architectureName(c.architecture)},
-                {"apply_b_dec_to_input", c.applyBDecToInput},
-                {"normalize_activations", normalizationName(c.normalization)},
-                {"dtype", c.dtype},
-                {"device", "cpu"},
-                {"reshape_activations", c.hookName.find("hook_z") != std::string::npos ? "hook_z" : "none"},
-                {"metadata",
-                 {{"sae_lens_version", "6.0.0"},
-                  {"hook_name", c.hookName},
-                  {"model_name", c.modelName},
-                  {"prepend_bos", c.prependBos},
-                  {"model_from_pretrained_kwargs", {{"center_writing_weights", c.centerInput}}}}}};
+    json cfg = { { "d_in", c.dIn }, { "d_sae", c.dSae },
+        { "architecture", architectureName(c.architecture) },
+        { "apply_b_dec_to_input", c.applyBDecToInput },
+        { "normalize_activations", normalizationName(c.normalization) }, { "dtype", c.dtype },
+        { "device", "cpu" },
+        { "reshape_activations",
+            c.hookName.find("hook_z") != std::string::npos ? "hook_z" : "none" },
+        { "metadata",
+            { { "sae_lens_version", "6.0.0" }, { "hook_name", c.hookName },
+                { "model_name", c.modelName }, { "prepend_bos", c.prependBos },
+                { "model_from_pretrained_kwargs",
+                    { { "center_writing_weights", c.centerInput } } } } } };
     if (c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK) {
         cfg["k"] = c.k;
         cfg["rescale_acts_by_decoder_norm"] = c.rescaleActsByDecoderNorm;
     }
-    io::NamedTensors tensors = {{"W_enc", w.W_enc}, {"W_dec", w.W_dec}, {"b_dec", w.b_dec}};
-    for (const auto &[name, t] : {std::pair{"b_enc", w.b_enc}, {"threshold", w.threshold}, {"b_gate", w.b_gate},
-                                  {"r_mag", w.r_mag}, {"b_mag", w.b_mag}})
+    io::NamedTensors tensors = { { "W_enc", w.W_enc }, { "W_dec", w.W_dec }, { "b_dec", w.b_dec } };
+    for (const auto &[name, t] : { std::pair { "b_enc", w.b_enc }, { "threshold", w.threshold },
+             { "b_gate", w.b_gate }, { "r_mag", w.r_mag }, { "b_mag", w.b_mag } })
         if (t.defined())
             tensors.emplace_back(name, t);
-    if (auto s = io::writeSafetensors((fs::path(dir) / "sae_weights.safetensors").string(), tensors); !s)
+    if (auto s
+        = io::writeSafetensors((fs::path(dir) / "sae_weights.safetensors").string(), tensors);
+        !s)
         return s;
     if (w.logDensity.defined())
-        if (auto s = io::writeSafetensors((fs::path(dir) / "sparsity.safetensors").string(), {{"sparsity", w.logDensity}}); !s)
+        if (auto s = io::writeSafetensors((fs::path(dir) / "sparsity.safetensors").string(),
+                { { "sparsity", w.logDensity } });
+            !s)
             return s;
     std::ofstream out(fs::path(dir) / "cfg.json");
     out << cfg.dump(2) << "\n";

@@ -8,8 +8,8 @@
 namespace fscope::core::sae {
 
 struct LoadSaeOptions {
-    std::string hookName;        // overrides the file's (Gemma Scope paths may not say)
-    std::string device = "cpu";  // cpu | cuda | auto
+    std::string hookName; // overrides the file's (Gemma Scope paths may not say)
+    std::string device = "cpu"; // cpu | cuda | auto
 };
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options = {});

@@ -21,7 +21,7 @@ struct MetricValue {
 struct SaeMetrics {
     std::vector<MetricValue> values;
     at::Tensor featureCounts; // [d_sae] int64: tokens on which each feature was non-zero
-    int64_t tokens = 0;       // counted (non-special) tokens
+    int64_t tokens = 0; // counted (non-special) tokens
     double value(const std::string &name) const;
 };
 
@@ -33,11 +33,12 @@ struct EvalOptions {
 
 // `contexts`: token id sequences of equal length.
 Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
-                               const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
-                               jobs::Progress *progress = nullptr);
+    const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
+    jobs::Progress *progress = nullptr);
 
 // Replaces the hook activation by the SAE reconstruction where `keep` is false; flattens
 // attn.hook_z's heads for the SAE. Used by metrics and by steering.
-at::Tensor spliceReconstruction(const Sae &sae, const at::Tensor &activation, const at::Tensor &keep);
+at::Tensor spliceReconstruction(
+    const Sae &sae, const at::Tensor &activation, const at::Tensor &keep);
 
 } // namespace fscope::core::sae

@@ -18,50 +18,50 @@ at::Tensor rectangle(const at::Tensor &u)
 
 } // namespace
 
-Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
-                      TrainReport *report);
+Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o,
+    jobs::Progress *progress, TrainReport *report);
 
-Result<Sae> trainSae(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
-                     TrainReport *report)
+Result<Sae> trainSae(const ActivationSource &source, int64_t dIn, const TrainOptions &o,
+    jobs::Progress *progress, TrainReport *report)
 {
     // The stream and LibTorch report failures by exceptions; they become error values here.
     try {
         return trainLoop(source, dIn, o, progress, report);
     } catch (const c10::Error &e) {
-        return Error{std::string("training failed: ") + e.what_without_backtrace()};
+        return Error { std::string("training failed: ") + e.what_without_backtrace() };
     } catch (const std::exception &e) {
-        return Error{std::string("training failed: ") + e.what()};
+        return Error { std::string("training failed: ") + e.what() };
     }
 }
 
-Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o, jobs::Progress *progress,
-                      TrainReport *report)
+Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOptions &o,
+    jobs::Progress *progress, TrainReport *report)
 {
     if (o.architecture != Architecture::TopK && o.architecture != Architecture::JumpRelu)
-        return Error{"training supports TopK and JumpReLU SAEs"};
+        return Error { "training supports TopK and JumpReLU SAEs" };
     if (o.dSae <= 0 || dIn <= 0 || o.batchSize <= 0 || o.steps <= 0)
-        return Error{"training needs positive d_in, d_sae, batch size and steps"};
+        return Error { "training needs positive d_in, d_sae, batch size and steps" };
     if (o.architecture == Architecture::TopK && (o.k <= 0 || o.k > o.dSae))
-        return Error{"TopK training needs 0 < k <= d_sae"};
+        return Error { "TopK training needs 0 < k <= d_sae" };
     at::manual_seed(static_cast<int64_t>(o.seed));
 
     // Scale so that E||x|| = sqrt(d_in), estimated on the first batch.
     at::Tensor first = source(o.batchSize);
     if (!first.defined() || first.dim() != 2 || first.size(1) != dIn)
-        return Error{"the activation stream yielded no [batch, d_in] tensor"};
+        return Error { "the activation stream yielded no [batch, d_in] tensor" };
     first = first.to(at::kFloat);
     const double scale = std::sqrt(double(dIn)) / first.norm(2, 1).mean().item<double>();
     const at::Device device = first.device();
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
 
     // Decoder rows random unit vectors, encoder its transpose, b_dec the data mean.
-    at::Tensor W_dec = at::randn({o.dSae, dIn}, opts);
+    at::Tensor W_dec = at::randn({ o.dSae, dIn }, opts);
     W_dec = W_dec / W_dec.norm(2, 1, true);
     at::Tensor W_enc = W_dec.t().clone();
-    at::Tensor b_enc = at::zeros({o.dSae}, opts);
+    at::Tensor b_enc = at::zeros({ o.dSae }, opts);
     at::Tensor b_dec = (first * scale).mean(0);
-    at::Tensor logThreshold = at::full({o.dSae}, std::log(o.initialThreshold), opts);
-    std::vector<at::Tensor> params = {W_enc, b_enc, W_dec, b_dec};
+    at::Tensor logThreshold = at::full({ o.dSae }, std::log(o.initialThreshold), opts);
+    std::vector<at::Tensor> params = { W_enc, b_enc, W_dec, b_dec };
     if (o.architecture == Architecture::JumpRelu)
         params.push_back(logThreshold);
     for (auto &p : params)
@@ -70,7 +70,8 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
 
     const int64_t auxK = o.auxK > 0 ? o.auxK : std::max<int64_t>(1, dIn / 2);
     const int64_t deadAfter = o.deadAfterTokens > 0 ? o.deadAfterTokens : 10 * o.batchSize;
-    at::Tensor tokensSinceFired = at::zeros({o.dSae}, at::TensorOptions().dtype(at::kLong).device(device));
+    at::Tensor tokensSinceFired
+        = at::zeros({ o.dSae }, at::TensorOptions().dtype(at::kLong).device(device));
     if (progress)
         progress->begin(o.steps, "Training " + architectureName(o.architecture) + " SAE");
 
@@ -78,14 +79,15 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
     at::Tensor batch = first;
     for (int64_t step = 0; step < o.steps; ++step) {
         if (progress && progress->cancelled())
-            return Error{"training cancelled"};
+            return Error { "training cancelled" };
         if (step > 0) {
             batch = source(o.batchSize);
             if (!batch.defined())
                 break;
         }
         const at::Tensor x = batch.to(device, at::kFloat) * scale;
-        const double warm = std::min(1.0, double(step + 1) / double(std::max<int64_t>(1, o.warmupSteps)));
+        const double warm
+            = std::min(1.0, double(step + 1) / double(std::max<int64_t>(1, o.warmupSteps)));
         const at::Tensor pre = at::matmul(x - params[3], params[0]) + params[1];
         at::Tensor f, loss;
         if (o.architecture == Architecture::TopK) {
@@ -103,12 +105,14 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
                 const auto [dv, di] = deadPre.topk(kk, -1);
                 const at::Tensor fa = at::zeros_like(pre).scatter(-1, di, at::relu(dv));
                 const at::Tensor errHat = at::matmul(fa, params[2]);
-                const at::Tensor aux = (err.detach() - errHat).pow(2).sum(-1).mean() / (err.detach().pow(2).sum(-1).mean() + 1e-12);
+                const at::Tensor aux = (err.detach() - errHat).pow(2).sum(-1).mean()
+                    / (err.detach().pow(2).sum(-1).mean() + 1e-12);
                 loss = loss + o.auxCoefficient * aux;
             }
         } else {
-            // JumpReLU(z) = z H(z - theta); pseudo-derivative wrt theta: -(theta/eps) K((z - theta)/eps),
-            // and of H(z - theta) wrt theta: -(1/eps) K((z - theta)/eps) (Rajamanoharan et al., eq. 11-12).
+            // JumpReLU(z) = z H(z - theta); pseudo-derivative wrt theta: -(theta/eps) K((z -
+            // theta)/eps), and of H(z - theta) wrt theta: -(1/eps) K((z - theta)/eps)
+            // (Rajamanoharan et al., eq. 11-12).
             const at::Tensor theta = params[4].exp();
             const at::Tensor gate = (pre > theta).to(pre.scalar_type()).detach();
             const at::Tensor kernel = rectangle((pre - theta) / o.bandwidth).detach();
@@ -132,14 +136,16 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
             at::NoGradGuard guard;
             params[2].div_(params[2].norm(2, 1, true).clamp_min(1e-8));
             const at::Tensor fired = (f.detach() != 0).any(0);
-            tokensSinceFired = at::where(fired, at::zeros_like(tokensSinceFired), tokensSinceFired + x.size(0));
+            tokensSinceFired
+                = at::where(fired, at::zeros_like(tokensSinceFired), tokensSinceFired + x.size(0));
             r.finalL0 = (f.detach() != 0).sum(-1).to(at::kDouble).mean().item<double>();
             r.finalMse = loss.item<double>();
         }
         r.steps = step + 1;
         if (progress)
             progress->advance();
-        if (o.checkpointEvery > 0 && !o.checkpointDir.empty() && (step + 1) % o.checkpointEvery == 0) {
+        if (o.checkpointEvery > 0 && !o.checkpointDir.empty()
+            && (step + 1) % o.checkpointEvery == 0) {
             // Checkpoints use the same folding as the final SAE.
             SaeConfig c;
             c.architecture = o.architecture;
@@ -148,8 +154,8 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
             c.k = o.k;
             c.hookName = o.hookName;
             at::NoGradGuard guard;
-            SaeWeights w{params[0].detach() * scale, params[1].detach().clone(), params[2].detach() / scale,
-                         params[3].detach() / scale, {}, {}, {}, {}, {}};
+            SaeWeights w { params[0].detach() * scale, params[1].detach().clone(),
+                params[2].detach() / scale, params[3].detach() / scale, {}, {}, {}, {}, {} };
             if (o.architecture == Architecture::JumpRelu)
                 w.threshold = params[4].detach().exp();
             (void)saveSaeLens(Sae(c, w), o.checkpointDir + "/step_" + std::to_string(step + 1));

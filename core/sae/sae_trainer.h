@@ -18,15 +18,16 @@ using ActivationSource = std::function<at::Tensor(int64_t batch)>;
 struct TrainOptions {
     Architecture architecture = Architecture::TopK; // TopK or JumpRelu
     int64_t dSae = 0;
-    int64_t k = 32;                 // TopK
-    int64_t auxK = 0;               // AuxK latents (0: d_in / 2)
+    int64_t k = 32; // TopK
+    int64_t auxK = 0; // AuxK latents (0: d_in / 2)
     double auxCoefficient = 1.0 / 32;
-    int64_t deadAfterTokens = 0;    // a latent is dead after this many tokens without firing (0: 10 batches)
-    double l0Coefficient = 1e-3;    // JumpReLU sparsity lambda
-    double bandwidth = 1e-3;        // JumpReLU STE kernel width epsilon
+    int64_t deadAfterTokens
+        = 0; // a latent is dead after this many tokens without firing (0: 10 batches)
+    double l0Coefficient = 1e-3; // JumpReLU sparsity lambda
+    double bandwidth = 1e-3; // JumpReLU STE kernel width epsilon
     double initialThreshold = 1e-3;
     double learningRate = 4e-4;
-    int64_t warmupSteps = 100;      // linear learning-rate (and lambda) warm-up
+    int64_t warmupSteps = 100; // linear learning-rate (and lambda) warm-up
     int64_t steps = 1000;
     int64_t batchSize = 256;
     uint64_t seed = 0;
@@ -37,13 +38,13 @@ struct TrainOptions {
 };
 
 struct TrainReport {
-    double finalMse = 0;     // normalised units
+    double finalMse = 0; // normalised units
     double finalL0 = 0;
     int64_t deadLatents = 0;
     int64_t steps = 0;
 };
 
 Result<Sae> trainSae(const ActivationSource &source, int64_t dIn, const TrainOptions &options,
-                     jobs::Progress *progress = nullptr, TrainReport *report = nullptr);
+    jobs::Progress *progress = nullptr, TrainReport *report = nullptr);
 
 } // namespace fscope::core::sae

@@ -18,10 +18,11 @@ bool inputsPresent(DecompositionMethod method, const DecomposeOptions &o)
 
 } // namespace
 
-Result<DecomposeRun> runDecomposition(store::Database *workspace, const DecomposeRequest &request, jobs::Progress *progress)
+Result<DecomposeRun> runDecomposition(
+    store::Database *workspace, const DecomposeRequest &request, jobs::Progress *progress)
 {
     if (!request.sae)
-        return Error{"decomposition needs an SAE"};
+        return Error { "decomposition needs an SAE" };
     const sae::Sae &sae = *request.sae;
     const bool haveModel = request.decoder && request.tokenizer;
     const std::string hook = sae.config().hookName;
@@ -33,7 +34,7 @@ Result<DecomposeRun> runDecomposition(store::Database *workspace, const Decompos
         FS_TRY(run.vector, loadSteeringVector(request.vectorPath));
     if (!request.pairsPath.empty()) {
         if (!haveModel)
-            return Error{"prompt pairs need a model (the pairs are run through it)"};
+            return Error { "prompt pairs need a model (the pairs are run through it)" };
         std::vector<ContrastPair> pairs;
         FS_TRY(pairs, readContrastPairs(request.pairsPath));
         ReadPosition position = ReadPosition::Answer;
@@ -47,12 +48,13 @@ Result<DecomposeRun> runDecomposition(store::Database *workspace, const Decompos
             run.vector = caa.vector;
     }
     if (!run.vector.defined())
-        return Error{"decomposition needs a steering vector or prompt pairs"};
+        return Error { "decomposition needs a steering vector or prompt pairs" };
     if (haveModel && request.contexts.defined() && request.contexts.numel() > 0) {
         FS_TRY(opts.activations,
-               hookActivations(*request.decoder, request.contexts, hook, corpus::specialTokens(*request.tokenizer)));
+            hookActivations(*request.decoder, request.contexts, hook,
+                corpus::specialTokens(*request.tokenizer)));
         const at::Tensor norms = opts.activations.norm(2, -1).to(at::kDouble);
-        for (double q : {0.05, 0.5, 0.95})
+        for (double q : { 0.05, 0.5, 0.95 })
             run.normQuantiles.push_back(at::quantile(norms, q).item<double>());
     }
     run.vectorNorm = run.vector.norm().item<double>();
@@ -67,7 +69,7 @@ Result<DecomposeRun> runDecomposition(store::Database *workspace, const Decompos
     const std::string saeFingerprint = workspace ? store::fingerprintSae(sae) : std::string();
     for (DecompositionMethod method : request.methods) {
         if (progress && progress->cancelled())
-            return Error{"decomposition cancelled"};
+            return Error { "decomposition cancelled" };
         if (progress)
             progress->setMessage("Decomposing: " + decompositionMethodName(method));
         if (request.skipUnavailable && !inputsPresent(method, opts)) {
@@ -78,12 +80,18 @@ Result<DecomposeRun> runDecomposition(store::Database *workspace, const Decompos
         }
         bool cached = false;
         Decomposition d;
-        FS_TRY(d, decomposeCached(workspace, sae, saeFingerprint, run.vector, method, opts, &cached));
+        FS_TRY(
+            d, decomposeCached(workspace, sae, saeFingerprint, run.vector, method, opts, &cached));
         if (haveModel && !request.resteerPrompt.empty()) {
-            const auto ids = request.tokenizer->encodeForModel(request.resteerPrompt, request.tokenizer->bosId().has_value()).ids;
+            const auto ids = request.tokenizer
+                                 ->encodeForModel(
+                                     request.resteerPrompt, request.tokenizer->bosId().has_value())
+                                 .ids;
             const at::Tensor rebuilt = rebuildVector(sae, d, opts.k).to(at::kFloat);
             ResteerComparison c;
-            FS_TRY(c, compareResteer(*request.decoder, hook, ids, run.vector, rebuilt, request.strength, target));
+            FS_TRY(c,
+                compareResteer(
+                    *request.decoder, hook, ids, run.vector, rebuilt, request.strength, target));
             run.resteer.push_back(c);
         }
         run.results.push_back(std::move(d));

@@ -26,8 +26,18 @@
 namespace fscope::core::steer {
 
 enum class DecompositionMethod {
-    Encode, EncodeMinusZero, EncoderProjection, DecoderCosine, NormMatched, InContext, Contrastive,
-    MatchingPursuit, OrthogonalMatchingPursuit, Nnls, NnlsSigned, Lasso
+    Encode,
+    EncodeMinusZero,
+    EncoderProjection,
+    DecoderCosine,
+    NormMatched,
+    InContext,
+    Contrastive,
+    MatchingPursuit,
+    OrthogonalMatchingPursuit,
+    Nnls,
+    NnlsSigned,
+    Lasso
 };
 Result<DecompositionMethod> parseDecompositionMethod(const std::string &name);
 std::string decompositionMethodName(DecompositionMethod method);
@@ -36,12 +46,12 @@ std::vector<DecompositionMethod> allDecompositionMethods();
 bool needsActivations(DecompositionMethod method);
 
 struct DecomposeOptions {
-    int64_t k = 32;          // atoms for MP / OMP (at most 64 in the UI)
-    int64_t curveK = 64;     // points of the FVE / cosine curves
+    int64_t k = 32; // atoms for MP / OMP (at most 64 in the UI)
+    int64_t curveK = 64; // points of the FVE / cosine curves
     int64_t iterations = 400; // FISTA iterations (NNLS, lasso)
     double lassoLambda = 0.05; // as a fraction of lambda_max = max_j |<v, d_j>|
-    double alpha = 1.0;        // in-context strength
-    at::Tensor activations;    // [N, d] activations at the SAE's hook (in-context, norm-matched)
+    double alpha = 1.0; // in-context strength
+    at::Tensor activations; // [N, d] activations at the SAE's hook (in-context, norm-matched)
     at::Tensor positives, negatives; // [P, d] activations of the contrastive pairs
 };
 
@@ -53,19 +63,20 @@ struct LassoPoint {
 
 struct Decomposition {
     DecompositionMethod method = DecompositionMethod::Encode;
-    at::Tensor coefficients;  // [F] float64 on the CPU, decoder units
-    std::vector<std::pair<int64_t, double>> top; // non-zero coefficients by |c_j| ||d_j||, largest first
+    at::Tensor coefficients; // [F] float64 on the CPU, decoder units
+    std::vector<std::pair<int64_t, double>>
+        top; // non-zero coefficients by |c_j| ||d_j||, largest first
     double cosine = 0, fve = 0; // of v_hat = c . W_dec with every coefficient
     std::vector<double> fveCurve, cosineCurve; // k = 1..: pursuits by step, others by top-k terms
-    at::Tensor zeroCode;      // encode: f(0), the bias-only code the paper compares with
-    at::Tensor biasShare;     // encode: per feature, b_enc[j] - b_dec . W_enc[:, j] (the part of
-                              // pre(v) that does not depend on v)
+    at::Tensor zeroCode; // encode: f(0), the bias-only code the paper compares with
+    at::Tensor biasShare; // encode: per feature, b_enc[j] - b_dec . W_enc[:, j] (the part of
+                          // pre(v) that does not depend on v)
     std::vector<LassoPoint> lassoSweep;
     double seconds = 0;
 };
 
-Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector, DecompositionMethod method,
-                                const DecomposeOptions &options = {});
+Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector,
+    DecompositionMethod method, const DecomposeOptions &options = {});
 
 // v rebuilt from the top-k terms of a decomposition.
 at::Tensor rebuildVector(const sae::Sae &sae, const Decomposition &d, int64_t k);
@@ -81,8 +92,8 @@ Result<Decomposition> decompositionFromJson(const std::string &json);
 // decompose(), answered from `workspace` when it holds the identical request (SAE fingerprint,
 // vector, method, options and the activations the method reads), then stored there. A null
 // workspace just runs it. `cached` says where the answer came from.
-Result<Decomposition> decomposeCached(store::Database *workspace, const sae::Sae &sae, const std::string &saeFingerprint,
-                                      const at::Tensor &vector, DecompositionMethod method, const DecomposeOptions &options,
-                                      bool *cached = nullptr);
+Result<Decomposition> decomposeCached(store::Database *workspace, const sae::Sae &sae,
+    const std::string &saeFingerprint, const at::Tensor &vector, DecompositionMethod method,
+    const DecomposeOptions &options, bool *cached = nullptr);
 
 } // namespace fscope::core::steer

@@ -31,10 +31,10 @@ struct SteerJob {
     const model::Decoder *decoder = nullptr;
     const tokenize::Tokenizer *tokenizer = nullptr;
     std::shared_ptr<const sae::Sae> sae;
-    std::string modelPath;      // its fingerprint keys the workspace cache
-    std::string prompt;         // text; BOS first when the tokenizer has one (the SAELens convention)
+    std::string modelPath; // its fingerprint keys the workspace cache
+    std::string prompt; // text; BOS first when the tokenizer has one (the SAELens convention)
     int64_t feature = -1;
-    std::string mode = "add";   // parseEditKind
+    std::string mode = "add"; // parseEditKind
     std::string positions = "all"; // parsePositionPolicy
     std::vector<double> strengths;
     // Strengths are multiples of the feature's max activation (the newest finished index of
@@ -53,12 +53,13 @@ struct SteerPoint {
 
 struct SteerJobResult {
     std::vector<int64_t> prompt, targets; // token ids
-    double featureMax = 0;                // when timesMax
+    double featureMax = 0; // when timesMax
     std::vector<SteerPoint> points;
     bool allCached() const;
 };
 
-Result<SteerJobResult> runSteerJob(store::Database *workspace, const SteerJob &job, jobs::Progress *progress = nullptr);
+Result<SteerJobResult> runSteerJob(
+    store::Database *workspace, const SteerJob &job, jobs::Progress *progress = nullptr);
 
 // "FROM:TO:COUNT" (evenly spaced, 2 <= COUNT <= 1000) or "A,B,C".
 Result<std::vector<double>> parseStrengths(const std::string &spec);

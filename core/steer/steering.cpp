@@ -11,26 +11,34 @@ namespace fscope::core::steer {
 
 Result<EditKind> parseEditKind(const std::string &name)
 {
-    static const std::pair<const char *, EditKind> kinds[] = {
-        {"add", EditKind::Add},         {"clamp", EditKind::Clamp},     {"scale", EditKind::Scale},
-        {"ablate", EditKind::Ablate},   {"project", EditKind::Project}, {"reconstruct", EditKind::Reconstruct},
-        {"reconstruct-error", EditKind::ReconstructWithError}};
+    static const std::pair<const char *, EditKind> kinds[] = { { "add", EditKind::Add },
+        { "clamp", EditKind::Clamp }, { "scale", EditKind::Scale }, { "ablate", EditKind::Ablate },
+        { "project", EditKind::Project }, { "reconstruct", EditKind::Reconstruct },
+        { "reconstruct-error", EditKind::ReconstructWithError } };
     for (const auto &[n, k] : kinds)
         if (name == n)
             return k;
-    return Error{"unknown steering mode '" + name + "' (add, clamp, scale, ablate, project, reconstruct, reconstruct-error)"};
+    return Error { "unknown steering mode '" + name
+        + "' (add, clamp, scale, ablate, project, reconstruct, reconstruct-error)" };
 }
 
 std::string editKindName(EditKind kind)
 {
     switch (kind) {
-    case EditKind::Add: return "add";
-    case EditKind::Clamp: return "clamp";
-    case EditKind::Scale: return "scale";
-    case EditKind::Ablate: return "ablate";
-    case EditKind::Project: return "project";
-    case EditKind::Reconstruct: return "reconstruct";
-    case EditKind::ReconstructWithError: return "reconstruct-error";
+    case EditKind::Add:
+        return "add";
+    case EditKind::Clamp:
+        return "clamp";
+    case EditKind::Scale:
+        return "scale";
+    case EditKind::Ablate:
+        return "ablate";
+    case EditKind::Project:
+        return "project";
+    case EditKind::Reconstruct:
+        return "reconstruct";
+    case EditKind::ReconstructWithError:
+        return "reconstruct-error";
     }
     return "?";
 }
@@ -39,10 +47,11 @@ namespace {
 
 // Sets feature j of the code and returns the change of the decoded activation, in h's frame
 // and dtype; everything the SAE does not capture (the error term) is kept.
-at::Tensor featureDelta(const sae::Sae &sae, const at::Tensor &h, int64_t j, const std::function<at::Tensor(const at::Tensor &)> &newValue)
+at::Tensor featureDelta(const sae::Sae &sae, const at::Tensor &h, int64_t j,
+    const std::function<at::Tensor(const at::Tensor &)> &newValue)
 {
     const auto shape = h.sizes().vec();
-    const at::Tensor x = h.reshape({-1, sae.config().dIn}).to(sae.device(), sae.dtype());
+    const at::Tensor x = h.reshape({ -1, sae.config().dIn }).to(sae.device(), sae.dtype());
     sae::InputState state;
     const at::Tensor f = sae.encode(x, &state);
     at::Tensor edited = f.clone();
@@ -55,17 +64,20 @@ at::Tensor featureDelta(const sae::Sae &sae, const at::Tensor &h, int64_t j, con
 
 Result<model::Intervention> makeIntervention(const SteeringEdit &e)
 {
-    const bool needsFeature = e.kind == EditKind::Clamp || e.kind == EditKind::Scale || e.kind == EditKind::Ablate
-                              || (e.kind == EditKind::Add && !e.vector.defined());
-    const bool needsSae = needsFeature || e.kind == EditKind::Reconstruct || e.kind == EditKind::ReconstructWithError;
+    const bool needsFeature = e.kind == EditKind::Clamp || e.kind == EditKind::Scale
+        || e.kind == EditKind::Ablate || (e.kind == EditKind::Add && !e.vector.defined());
+    const bool needsSae = needsFeature || e.kind == EditKind::Reconstruct
+        || e.kind == EditKind::ReconstructWithError;
     if (needsSae && !e.sae)
-        return Error{editKindName(e.kind) + " needs an SAE"};
+        return Error { editKindName(e.kind) + " needs an SAE" };
     if (needsFeature && (e.feature < 0 || e.feature >= e.sae->config().dSae))
-        return Error{"feature " + std::to_string(e.feature) + " is not in the SAE (" + std::to_string(e.sae ? e.sae->config().dSae : 0) + " features)"};
+        return Error { "feature " + std::to_string(e.feature) + " is not in the SAE ("
+            + std::to_string(e.sae ? e.sae->config().dSae : 0) + " features)" };
     if (e.kind == EditKind::Project && !e.vector.defined())
-        return Error{"directional ablation needs a vector"};
+        return Error { "directional ablation needs a vector" };
     if (e.vector.defined() && e.sae && e.vector.numel() != e.sae->config().dIn)
-        return Error{"the vector has " + std::to_string(e.vector.numel()) + " values; the hook has " + std::to_string(e.sae->config().dIn)};
+        return Error { "the vector has " + std::to_string(e.vector.numel())
+            + " values; the hook has " + std::to_string(e.sae->config().dIn) };
 
     model::Intervention edit;
     const auto sae = e.sae;
@@ -88,17 +100,21 @@ Result<model::Intervention> makeIntervention(const SteeringEdit &e)
     case EditKind::Ablate: {
         const double c = e.kind == EditKind::Ablate ? 0.0 : value;
         edit = [sae, j, c](const at::Tensor &h, const model::HookContext &) {
-            return h + featureDelta(*sae, h, j, [c](const at::Tensor &fj) { return at::full_like(fj, c); });
+            return h + featureDelta(*sae, h, j, [c](const at::Tensor &fj) {
+                return at::full_like(fj, c);
+            });
         };
         break;
     }
     case EditKind::Scale:
         edit = [sae, j, value](const at::Tensor &h, const model::HookContext &) {
-            return h + featureDelta(*sae, h, j, [value](const at::Tensor &fj) { return fj * value; });
+            return h
+                + featureDelta(*sae, h, j, [value](const at::Tensor &fj) { return fj * value; });
         };
         break;
     case EditKind::Project: {
-        const at::Tensor unit = e.vector.flatten().to(at::kFloat) / e.vector.flatten().to(at::kFloat).norm();
+        const at::Tensor unit
+            = e.vector.flatten().to(at::kFloat) / e.vector.flatten().to(at::kFloat).norm();
         edit = [unit](const at::Tensor &h, const model::HookContext &) {
             const at::Tensor u = unit.to(h.device());
             const at::Tensor hf = h.to(at::kFloat);
@@ -109,7 +125,9 @@ Result<model::Intervention> makeIntervention(const SteeringEdit &e)
     case EditKind::Reconstruct:
         edit = [sae](const at::Tensor &h, const model::HookContext &) {
             const auto shape = h.sizes().vec();
-            return sae->reconstruct(h.reshape({-1, sae->config().dIn}).to(sae->device())).reshape(shape).to(h.device(), h.scalar_type());
+            return sae->reconstruct(h.reshape({ -1, sae->config().dIn }).to(sae->device()))
+                .reshape(shape)
+                .to(h.device(), h.scalar_type());
         };
         break;
     case EditKind::ReconstructWithError:
@@ -123,9 +141,11 @@ Result<model::ForwardOptions> interventionOptions(const std::vector<SteeringEdit
 {
     model::ForwardOptions o;
     for (const SteeringEdit &e : edits) {
-        const std::string hook = !e.hook.empty() ? e.hook : e.sae ? e.sae->config().hookName : std::string();
+        const std::string hook = !e.hook.empty() ? e.hook
+            : e.sae                              ? e.sae->config().hookName
+                                                 : std::string();
         if (hook.empty())
-            return Error{"a steering edit needs a hook (or an SAE that names one)"};
+            return Error { "a steering edit needs a hook (or an SAE that names one)" };
         model::Intervention i;
         FS_TRY(i, makeIntervention(e));
         o.interventions.emplace(hook, std::move(i));
@@ -136,10 +156,11 @@ Result<model::ForwardOptions> interventionOptions(const std::vector<SteeringEdit
 namespace {
 
 // Log-softmax of the logits at every position of `ids` with the given edits.
-Result<at::Tensor> logProbs(const model::Decoder &decoder, const std::vector<int64_t> &ids, const model::ForwardOptions &options)
+Result<at::Tensor> logProbs(const model::Decoder &decoder, const std::vector<int64_t> &ids,
+    const model::ForwardOptions &options)
 {
     const at::Tensor t = at::tensor(ids, at::kLong).unsqueeze(0).to(decoder.device());
-    auto r = decoder.forward({t}, options);
+    auto r = decoder.forward({ t }, options);
     if (!r)
         return r.error();
     return at::log_softmax(r->logits[0].to(at::kCPU, at::kDouble), -1);
@@ -147,10 +168,11 @@ Result<at::Tensor> logProbs(const model::Decoder &decoder, const std::vector<int
 
 } // namespace
 
-Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &request, jobs::Progress *progress)
+Result<SteerResult> steer(
+    const model::Decoder &decoder, const SteerRequest &request, jobs::Progress *progress)
 {
     if (request.prompt.empty())
-        return Error{"the prompt is empty"};
+        return Error { "the prompt is empty" };
     model::ForwardOptions steeredHooks;
     FS_TRY(steeredHooks, interventionOptions(request.edits));
     at::NoGradGuard noGrad;
@@ -158,12 +180,13 @@ Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &req
         progress->begin(2, "generating without steering");
     // The same seed for both runs: with sampling, differences come from the edit alone.
     model::Generation base, steered;
-    FS_TRY(base, model::generate(decoder, {request.prompt}, request.generation, {}, nullptr));
+    FS_TRY(base, model::generate(decoder, { request.prompt }, request.generation, {}, nullptr));
     if (progress) {
         progress->advance();
         progress->setMessage("generating with steering");
     }
-    FS_TRY(steered, model::generate(decoder, {request.prompt}, request.generation, steeredHooks, nullptr));
+    FS_TRY(steered,
+        model::generate(decoder, { request.prompt }, request.generation, steeredHooks, nullptr));
     if (progress)
         progress->advance();
 
@@ -177,7 +200,8 @@ Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &req
     FS_TRY(lpBase, logProbs(decoder, seq, {}));
     FS_TRY(lpSteered, logProbs(decoder, seq, steeredHooks));
     const at::Tensor kl = metrics::klDivergence(lpSteered, lpBase); // [T] KL(steered || base)
-    const int64_t P = static_cast<int64_t>(request.prompt.size()), T = static_cast<int64_t>(seq.size());
+    const int64_t P = static_cast<int64_t>(request.prompt.size()),
+                  T = static_cast<int64_t>(seq.size());
     for (int64_t t = 0; t < T; ++t)
         out.kl.push_back(kl[t].item<double>());
     // Positions P-1 .. T-2 predict the continuation; with no continuation, the next token only.
@@ -189,17 +213,21 @@ Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &req
 
     const at::Tensor nextBase = lpBase[P - 1], nextSteered = lpSteered[P - 1];
     std::set<int64_t> shown;
-    for (const at::Tensor &lp : {nextBase, nextSteered}) {
-        const at::Tensor idx = std::get<1>(lp.topk(std::min<int64_t>(request.topTokens, lp.size(0))));
+    for (const at::Tensor &lp : { nextBase, nextSteered }) {
+        const at::Tensor idx
+            = std::get<1>(lp.topk(std::min<int64_t>(request.topTokens, lp.size(0))));
         for (int64_t i = 0; i < idx.size(0); ++i)
             shown.insert(idx[i].item<int64_t>());
     }
     for (int64_t tok : shown)
-        out.nextToken.push_back({tok, std::exp(nextBase[tok].item<double>()), std::exp(nextSteered[tok].item<double>())});
-    std::sort(out.nextToken.begin(), out.nextToken.end(), [](const auto &a, const auto &b) { return a.steered > b.steered; });
+        out.nextToken.push_back({ tok, std::exp(nextBase[tok].item<double>()),
+            std::exp(nextSteered[tok].item<double>()) });
+    std::sort(out.nextToken.begin(), out.nextToken.end(),
+        [](const auto &a, const auto &b) { return a.steered > b.steered; });
     for (int64_t target : request.targets) {
         if (target < 0 || target >= nextBase.size(0))
-            return Error{"target token " + std::to_string(target) + " is outside the vocabulary"};
+            return Error { "target token " + std::to_string(target)
+                + " is outside the vocabulary" };
         out.baseTarget.push_back(nextBase[target].item<double>());
         out.steeredTarget.push_back(nextSteered[target].item<double>());
         out.targetLogProbDelta.push_back(out.steeredTarget.back() - out.baseTarget.back());
@@ -214,23 +242,24 @@ Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &req
     return out;
 }
 
-Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder, const std::shared_ptr<const sae::Sae> &sae,
-                                                  const std::vector<int64_t> &prompt, int64_t topN,
-                                                  std::optional<int64_t> target, jobs::Progress *progress)
+Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
+    const std::shared_ptr<const sae::Sae> &sae, const std::vector<int64_t> &prompt, int64_t topN,
+    std::optional<int64_t> target, jobs::Progress *progress)
 {
     if (prompt.empty())
-        return Error{"the prompt is empty"};
+        return Error { "the prompt is empty" };
     at::NoGradGuard noGrad;
     const std::string &hook = sae->config().hookName;
     model::ForwardOptions capture;
-    capture.capture = {hook};
+    capture.capture = { hook };
     const at::Tensor ids = at::tensor(prompt, at::kLong).unsqueeze(0).to(decoder.device());
-    auto r = decoder.forward({ids}, capture);
+    auto r = decoder.forward({ ids }, capture);
     if (!r)
         return r.error();
     const int64_t P = static_cast<int64_t>(prompt.size());
     const at::Tensor lastH = r->activations.at(hook)[0][P - 1];
-    const at::Tensor f = sae->encode(lastH.reshape({1, -1}).to(sae->device()))[0].to(at::kCPU, at::kFloat);
+    const at::Tensor f
+        = sae->encode(lastH.reshape({ 1, -1 }).to(sae->device()))[0].to(at::kCPU, at::kFloat);
     const at::Tensor baseLp = at::log_softmax(r->logits[0][P - 1].to(at::kCPU, at::kDouble), -1);
     auto [values, features] = f.topk(std::min(topN, f.size(0)));
     std::vector<AblationEffect> out;
@@ -238,7 +267,7 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
         progress->begin(values.size(0), "ablating features one at a time");
     for (int64_t i = 0; i < values.size(0); ++i) {
         if (progress && progress->cancelled())
-            return Error{"cancelled"};
+            return Error { "cancelled" };
         if (values[i].item<float>() <= 0)
             break;
         SteeringEdit e;
@@ -246,14 +275,16 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
         e.sae = sae;
         e.feature = features[i].item<int64_t>();
         e.positions.kind = model::PositionPolicy::Listed;
-        e.positions.positions = {P - 1};
+        e.positions.positions = { P - 1 };
         model::ForwardOptions o;
-        FS_TRY(o, interventionOptions({e}));
-        auto ablated = decoder.forward({ids}, o);
+        FS_TRY(o, interventionOptions({ e }));
+        auto ablated = decoder.forward({ ids }, o);
         if (!ablated)
             return ablated.error();
-        const at::Tensor lp = at::log_softmax(ablated->logits[0][P - 1].to(at::kCPU, at::kDouble), -1);
-        AblationEffect effect{e.feature, values[i].item<float>(), 0, (lp.exp() * (lp - baseLp)).sum().item<double>()};
+        const at::Tensor lp
+            = at::log_softmax(ablated->logits[0][P - 1].to(at::kCPU, at::kDouble), -1);
+        AblationEffect effect { e.feature, values[i].item<float>(), 0,
+            (lp.exp() * (lp - baseLp)).sum().item<double>() };
         if (target)
             effect.targetLogProbDelta = lp[*target].item<double>() - baseLp[*target].item<double>();
         out.push_back(effect);
@@ -261,22 +292,23 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
             progress->advance();
     }
     std::sort(out.begin(), out.end(), [&](const AblationEffect &a, const AblationEffect &b) {
-        return target ? std::abs(a.targetLogProbDelta) > std::abs(b.targetLogProbDelta) : a.kl > b.kl;
+        return target ? std::abs(a.targetLogProbDelta) > std::abs(b.targetLogProbDelta)
+                      : a.kl > b.kl;
     });
     return out;
 }
 
 } // namespace fscope::core::steer
 
-#include "core/store/result_cache.h"
 #include "core/store/fingerprint.h"
+#include "core/store/result_cache.h"
 
 #include <nlohmann/json.hpp>
 
 namespace fscope::core::steer {
 
-std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &r,
-                          at::ScalarType dtype)
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint,
+    const SteerRequest &r, at::ScalarType dtype)
 {
     nlohmann::json edits = nlohmann::json::array();
     for (const auto &e : r.edits) {
@@ -285,27 +317,33 @@ std::string steerCacheKey(const std::string &modelFingerprint, const std::string
             const at::Tensor v = e.vector.to(at::kCPU, at::kFloat).contiguous().flatten();
             vector.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
         }
-        edits.push_back({{"kind", editKindName(e.kind)}, {"feature", e.feature}, {"value", e.value}, {"hook", e.hook},
-                         {"vector", vector}, {"positions", int(e.positions.kind)}, {"prompt_length", e.positions.promptLength},
-                         {"listed", e.positions.positions}, {"sae", e.sae ? e.sae->config().hookName : std::string()}});
+        edits.push_back(
+            { { "kind", editKindName(e.kind) }, { "feature", e.feature }, { "value", e.value },
+                { "hook", e.hook }, { "vector", vector }, { "positions", int(e.positions.kind) },
+                { "prompt_length", e.positions.promptLength }, { "listed", e.positions.positions },
+                { "sae", e.sae ? e.sae->config().hookName : std::string() } });
     }
     const auto &g = r.generation;
-    const nlohmann::json params = {{"prompt", r.prompt}, {"edits", edits}, {"targets", r.targets}, {"top", r.topTokens},
-                                   {"max_new", g.maxNewTokens}, {"temperature", g.temperature}, {"top_k", g.topK},
-                                   {"top_p", g.topP}, {"seed", g.seed}, {"stop", g.stopTokens},
-                                   {"dtype", std::string(c10::toString(dtype))}};
-    return store::combineFingerprints({"steer-v2", modelFingerprint, saeFingerprint, params.dump()});
+    const nlohmann::json params = { { "prompt", r.prompt }, { "edits", edits },
+        { "targets", r.targets }, { "top", r.topTokens }, { "max_new", g.maxNewTokens },
+        { "temperature", g.temperature }, { "top_k", g.topK }, { "top_p", g.topP },
+        { "seed", g.seed }, { "stop", g.stopTokens },
+        { "dtype", std::string(c10::toString(dtype)) } };
+    return store::combineFingerprints(
+        { "steer-v2", modelFingerprint, saeFingerprint, params.dump() });
 }
 
 std::string steerResultToJson(const SteerResult &r)
 {
     nlohmann::json next = nlohmann::json::array();
     for (const auto &t : r.nextToken)
-        next.push_back({t.token, t.base, t.steered});
-    return nlohmann::json{{"base_ids", r.baseTokens}, {"steered_ids", r.steeredTokens}, {"kl", r.kl}, {"kl_mean", r.klMean},
-                          {"next", next}, {"target_delta", r.targetLogProbDelta}, {"base_target", r.baseTarget},
-                          {"steered_target", r.steeredTarget}, {"ppl", r.steeredPerplexityUnderBase}}
-        .dump();
+        next.push_back({ t.token, t.base, t.steered });
+    return nlohmann::json {
+        { "base_ids", r.baseTokens }, { "steered_ids", r.steeredTokens }, { "kl", r.kl },
+        { "kl_mean", r.klMean }, { "next", next }, { "target_delta", r.targetLogProbDelta },
+        { "base_target", r.baseTarget }, { "steered_target", r.steeredTarget },
+        { "ppl", r.steeredPerplexityUnderBase }
+    }.dump();
 }
 
 Result<SteerResult> steerResultFromJson(const std::string &text)
@@ -318,19 +356,20 @@ Result<SteerResult> steerResultFromJson(const std::string &text)
         r.kl = j.at("kl").get<std::vector<double>>();
         r.klMean = j.at("kl_mean").get<double>();
         for (const auto &t : j.at("next"))
-            r.nextToken.push_back({t[0].get<int64_t>(), t[1].get<double>(), t[2].get<double>()});
+            r.nextToken.push_back({ t[0].get<int64_t>(), t[1].get<double>(), t[2].get<double>() });
         r.targetLogProbDelta = j.at("target_delta").get<std::vector<double>>();
         r.baseTarget = j.at("base_target").get<std::vector<double>>();
         r.steeredTarget = j.at("steered_target").get<std::vector<double>>();
         r.steeredPerplexityUnderBase = j.at("ppl").get<double>();
         return r;
     } catch (const std::exception &e) {
-        return Error{std::string("cached steering result is unreadable: ") + e.what()};
+        return Error { std::string("cached steering result is unreadable: ") + e.what() };
     }
 }
 
-Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder, const std::string &modelFingerprint,
-                                const std::string &saeFingerprint, const SteerRequest &request)
+Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder,
+    const std::string &modelFingerprint, const std::string &saeFingerprint,
+    const SteerRequest &request)
 {
     CachedSteer out;
     std::string key;
@@ -346,7 +385,8 @@ Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder
     }
     FS_TRY(out.result, steer(decoder, request));
     if (workspace)
-        if (auto s = store::storeResult(*workspace, key, "steer", steerResultToJson(out.result)); !s)
+        if (auto s = store::storeResult(*workspace, key, "steer", steerResultToJson(out.result));
+            !s)
             return s.error();
     return out;
 }
@@ -355,7 +395,8 @@ Result<int64_t> singleToken(const tokenize::Tokenizer &tokenizer, const std::str
 {
     const auto ids = tokenizer.encode(text).ids;
     if (ids.size() != 1)
-        return Error{"the target '" + text + "' is " + std::to_string(ids.size()) + " tokens; give a single token (e.g. ' Paris')"};
+        return Error { "the target '" + text + "' is " + std::to_string(ids.size())
+            + " tokens; give a single token (e.g. ' Paris')" };
     return ids[0];
 }
 

@@ -27,16 +27,17 @@ namespace fscope::core::steer {
 
 enum class EditKind { Add, Clamp, Scale, Ablate, Project, Reconstruct, ReconstructWithError };
 
-Result<EditKind> parseEditKind(const std::string &name); // add|clamp|scale|ablate|project|reconstruct|reconstruct-error
+Result<EditKind> parseEditKind(
+    const std::string &name); // add|clamp|scale|ablate|project|reconstruct|reconstruct-error
 std::string editKindName(EditKind kind);
 
 struct SteeringEdit {
     EditKind kind = EditKind::Add;
     std::shared_ptr<const sae::Sae> sae; // feature edits and reconstructions
     int64_t feature = -1;
-    double value = 0;   // add: strength a; clamp: c; scale: g
-    at::Tensor vector;  // add (instead of a feature) and project: [d]
-    std::string hook;   // defaults to the SAE's hook
+    double value = 0; // add: strength a; clamp: c; scale: g
+    at::Tensor vector; // add (instead of a feature) and project: [d]
+    std::string hook; // defaults to the SAE's hook
     model::PositionPolicy positions;
 };
 
@@ -63,27 +64,28 @@ struct SteerResult {
     // KL(steered || base) of the next-token distributions at every position of
     // prompt + steered continuation, with both models reading the same tokens.
     std::vector<double> kl;
-    double klMean = 0;  // over the positions that predict the continuation (and the first one)
-    std::vector<TokenProbability> nextToken;   // union of both top lists, by steered probability
-    std::vector<double> targetLogProbDelta;    // per target: log p_steered - log p_base (next token)
-    double steeredPerplexityUnderBase = 0;     // fluency proxy of the steered continuation
+    double klMean = 0; // over the positions that predict the continuation (and the first one)
+    std::vector<TokenProbability> nextToken; // union of both top lists, by steered probability
+    std::vector<double> targetLogProbDelta; // per target: log p_steered - log p_base (next token)
+    double steeredPerplexityUnderBase = 0; // fluency proxy of the steered continuation
     std::vector<double> baseTarget, steeredTarget; // next-token log-probs of the targets
 };
 
-Result<SteerResult> steer(const model::Decoder &decoder, const SteerRequest &request, jobs::Progress *progress = nullptr);
+Result<SteerResult> steer(
+    const model::Decoder &decoder, const SteerRequest &request, jobs::Progress *progress = nullptr);
 
 // Ablation study: each of the `topN` features most active at the prompt's last token, ablated
-// in turn at that token (clamped to 0, error term kept); ranked by the change of the target token's next-token log-prob (or by KL when no
-// target is given), largest effect first.
+// in turn at that token (clamped to 0, error term kept); ranked by the change of the target token's
+// next-token log-prob (or by KL when no target is given), largest effect first.
 struct AblationEffect {
     int64_t feature = 0;
     float activation = 0;
     double targetLogProbDelta = 0; // log p_ablated - log p_base of the target
-    double kl = 0;                 // KL(ablated || base) of the next-token distribution
+    double kl = 0; // KL(ablated || base) of the next-token distribution
 };
-Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder, const std::shared_ptr<const sae::Sae> &sae,
-                                                  const std::vector<int64_t> &prompt, int64_t topN,
-                                                  std::optional<int64_t> target, jobs::Progress *progress = nullptr);
+Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
+    const std::shared_ptr<const sae::Sae> &sae, const std::vector<int64_t> &prompt, int64_t topN,
+    std::optional<int64_t> target, jobs::Progress *progress = nullptr);
 
 } // namespace fscope::core::steer
 
@@ -91,8 +93,8 @@ namespace fscope::core::steer {
 
 // The workspace cache key of a steering run: model (and the dtype it runs in), SAE, prompt,
 // edits, generation settings, targets (everything that decides the result).
-std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint, const SteerRequest &request,
-                          at::ScalarType dtype);
+std::string steerCacheKey(const std::string &modelFingerprint, const std::string &saeFingerprint,
+    const SteerRequest &request, at::ScalarType dtype);
 // A result as JSON (the shape `steer --json` prints, without token texts) and back.
 std::string steerResultToJson(const SteerResult &result);
 Result<SteerResult> steerResultFromJson(const std::string &json);
@@ -103,8 +105,9 @@ struct CachedSteer {
 };
 // steer(), answered from `workspace` when it holds the identical request (then stored there).
 // A null workspace just runs it.
-Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder, const std::string &modelFingerprint,
-                                const std::string &saeFingerprint, const SteerRequest &request);
+Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder &decoder,
+    const std::string &modelFingerprint, const std::string &saeFingerprint,
+    const SteerRequest &request);
 
 // The id of `text` when it is exactly one token (target tokens such as " Paris").
 Result<int64_t> singleToken(const tokenize::Tokenizer &tokenizer, const std::string &text);

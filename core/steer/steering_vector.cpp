@@ -12,67 +12,91 @@
 
 namespace fscope::core::steer {
 
-Result<std::vector<ContrastPair>> readContrastPairs(const std::string &path) {
+Result<std::vector<ContrastPair>> readContrastPairs(const std::string &path)
+{
     std::ifstream in(path);
-    if (!in) return fileError(path, "cannot be opened");
+    if (!in)
+        return fileError(path, "cannot be opened");
     std::vector<ContrastPair> out;
     std::string line;
     int64_t lineNo = 0;
     while (std::getline(in, line)) {
         ++lineNo;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
         const std::string where = path + ":" + std::to_string(lineNo);
         nlohmann::json j;
         try {
             j = nlohmann::json::parse(line);
         } catch (const std::exception &) {
-            return Error{where + ": not a JSON object"};
+            return Error { where + ": not a JSON object" };
         }
-        if (!j.is_object()) return Error{where + ": not a JSON object"};
+        if (!j.is_object())
+            return Error { where + ": not a JSON object" };
         auto text = [&](std::initializer_list<const char *> keys) -> std::optional<std::string> {
             for (const char *k : keys)
-                if (j.contains(k) && j[k].is_string()) return j[k].get<std::string>();
+                if (j.contains(k) && j[k].is_string())
+                    return j[k].get<std::string>();
             return std::nullopt;
         };
-        const auto prompt = text({"prompt", "question"});
-        const auto pos = text({"positive", "answer_matching_behavior"});
-        const auto neg = text({"negative", "answer_not_matching_behavior"});
-        if (!prompt || !pos || !neg) return Error{where + ": needs \"prompt\", \"positive\" and \"negative\" strings"};
-        if (pos->empty() || neg->empty()) return Error{where + ": an empty completion has no token to read"};
-        out.push_back({*prompt, *pos, *neg});
+        const auto prompt = text({ "prompt", "question" });
+        const auto pos = text({ "positive", "answer_matching_behavior" });
+        const auto neg = text({ "negative", "answer_not_matching_behavior" });
+        if (!prompt || !pos || !neg)
+            return Error { where + ": needs \"prompt\", \"positive\" and \"negative\" strings" };
+        if (pos->empty() || neg->empty())
+            return Error { where + ": an empty completion has no token to read" };
+        out.push_back({ *prompt, *pos, *neg });
     }
-    if (out.empty()) return fileError(path, "holds no prompt pairs");
+    if (out.empty())
+        return fileError(path, "holds no prompt pairs");
     return out;
 }
 
-Result<ReadPosition> parseReadPosition(const std::string &name) {
-    if (name == "last") return ReadPosition::Last;
-    if (name == "answer") return ReadPosition::Answer;
-    if (name == "mean") return ReadPosition::CompletionMean;
-    return Error{"unknown read position '" + name + "' (last, answer, mean)"};
+Result<ReadPosition> parseReadPosition(const std::string &name)
+{
+    if (name == "last")
+        return ReadPosition::Last;
+    if (name == "answer")
+        return ReadPosition::Answer;
+    if (name == "mean")
+        return ReadPosition::CompletionMean;
+    return Error { "unknown read position '" + name + "' (last, answer, mean)" };
 }
 
-Result<CaaVector> buildCaaVector(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
-                                 const std::vector<ContrastPair> &pairs, const std::string &hook, ReadPosition position) {
-    if (pairs.empty()) return Error{"CAA: no prompt pairs"};
+Result<CaaVector> buildCaaVector(const model::Decoder &decoder,
+    const tokenize::Tokenizer &tokenizer, const std::vector<ContrastPair> &pairs,
+    const std::string &hook, ReadPosition position)
+{
+    if (pairs.empty())
+        return Error { "CAA: no prompt pairs" };
     // The prompt and the completion are tokenized apart and joined, so the completion's first
     // token (the answer token) sits at a known index whatever the tokenizer merges.
-    auto read = [&](const std::string &prompt, const std::string &completion) -> Result<at::Tensor> {
-        std::vector<int64_t> ids = tokenizer.encodeForModel(prompt, tokenizer.bosId().has_value()).ids;
+    auto read
+        = [&](const std::string &prompt, const std::string &completion) -> Result<at::Tensor> {
+        std::vector<int64_t> ids
+            = tokenizer.encodeForModel(prompt, tokenizer.bosId().has_value()).ids;
         const int64_t start = int64_t(ids.size());
         const auto comp = tokenizer.encode(completion).ids;
-        if (comp.empty()) return Error{"CAA: the completion '" + completion + "' has no tokens"};
+        if (comp.empty())
+            return Error { "CAA: the completion '" + completion + "' has no tokens" };
         ids.insert(ids.end(), comp.begin(), comp.end());
         model::ForwardOptions o;
-        o.capture = {hook};
+        o.capture = { hook };
         o.computeLogits = false;
         model::ForwardResult r;
-        FS_TRY(r, decoder.forward(model::ForwardInputs(at::tensor(ids, at::kLong).unsqueeze(0).to(decoder.device())), o));
+        FS_TRY(r,
+            decoder.forward(
+                model::ForwardInputs(at::tensor(ids, at::kLong).unsqueeze(0).to(decoder.device())),
+                o));
         const at::Tensor a = r.activations.at(hook)[0].to(at::kCPU, at::kFloat); // [T, d]
         switch (position) {
-        case ReadPosition::Last: return a[int64_t(ids.size()) - 1];
-        case ReadPosition::Answer: return a[start];
-        case ReadPosition::CompletionMean: return a.slice(0, start).mean(0);
+        case ReadPosition::Last:
+            return a[int64_t(ids.size()) - 1];
+        case ReadPosition::Answer:
+            return a[start];
+        case ReadPosition::CompletionMean:
+            return a.slice(0, start).mean(0);
         }
         return a[int64_t(ids.size()) - 1];
     };
@@ -91,7 +115,8 @@ Result<CaaVector> buildCaaVector(const model::Decoder &decoder, const tokenize::
     return out;
 }
 
-Result<at::Tensor> loadSteeringVector(const std::string &path) {
+Result<at::Tensor> loadSteeringVector(const std::string &path)
+{
     at::Tensor t;
     const bool npy = path.size() >= 4 && path.substr(path.size() - 4) == ".npy";
     if (npy) {
@@ -100,30 +125,43 @@ Result<at::Tensor> loadSteeringVector(const std::string &path) {
         io::SafetensorsFile file;
         FS_TRY(file, io::SafetensorsFile::open(path));
         const io::TensorEntry *entry = nullptr;
-        for (const char *name : {"vector", "steering_vector"})
-            if (!entry) entry = file.find(name);
-        if (!entry && file.tensors().size() == 1) entry = &file.tensors()[0];
-        if (!entry) return fileError(path, "holds several tensors and none is named \"vector\" or \"steering_vector\"");
+        for (const char *name : { "vector", "steering_vector" })
+            if (!entry)
+                entry = file.find(name);
+        if (!entry && file.tensors().size() == 1)
+            entry = &file.tensors()[0];
+        if (!entry)
+            return fileError(
+                path, "holds several tensors and none is named \"vector\" or \"steering_vector\"");
         FS_TRY(t, io::tensorFromFile(file, *entry));
     }
-    if (t.dim() == 2 && t.size(0) == 1) t = t[0];
-    if (t.dim() != 1) return fileError(path, "a steering vector must be [d] or [1, d], not " + std::to_string(t.dim()) + "-dimensional");
-    if (!at::isFloatingType(t.scalar_type())) return fileError(path, "the vector is not floating point");
+    if (t.dim() == 2 && t.size(0) == 1)
+        t = t[0];
+    if (t.dim() != 1)
+        return fileError(path,
+            "a steering vector must be [d] or [1, d], not " + std::to_string(t.dim())
+                + "-dimensional");
+    if (!at::isFloatingType(t.scalar_type()))
+        return fileError(path, "the vector is not floating point");
     t = t.to(at::kFloat).contiguous();
-    if (!at::isfinite(t).all().item<bool>()) return fileError(path, "the vector holds NaN or Inf");
+    if (!at::isfinite(t).all().item<bool>())
+        return fileError(path, "the vector holds NaN or Inf");
     return t;
 }
 
-Status saveSteeringVector(const std::string &path, const at::Tensor &vector) {
+Status saveSteeringVector(const std::string &path, const at::Tensor &vector)
+{
     const at::Tensor v = vector.to(at::kCPU, at::kFloat).contiguous();
-    if (path.size() >= 4 && path.substr(path.size() - 4) == ".npy") return io::writeNpy(path, v);
-    return io::writeSafetensors(path, {{"vector", v}});
+    if (path.size() >= 4 && path.substr(path.size() - 4) == ".npy")
+        return io::writeNpy(path, v);
+    return io::writeSafetensors(path, { { "vector", v } });
 }
 
-Result<at::Tensor> hookActivations(const model::Decoder &decoder, const at::Tensor &contexts, const std::string &hook,
-                                   const std::set<int64_t> &specialTokens) {
+Result<at::Tensor> hookActivations(const model::Decoder &decoder, const at::Tensor &contexts,
+    const std::string &hook, const std::set<int64_t> &specialTokens)
+{
     model::ForwardOptions o;
-    o.capture = {hook};
+    o.capture = { hook };
     o.computeLogits = false;
     std::vector<at::Tensor> rows;
     const at::Tensor ids = contexts.to(decoder.device(), at::kLong);
@@ -133,19 +171,24 @@ Result<at::Tensor> hookActivations(const model::Decoder &decoder, const at::Tens
         FS_TRY(r, decoder.forward(model::ForwardInputs(batch), o));
         const at::Tensor a = r.activations.at(hook);
         const at::Tensor counted = metrics::countedTokens(batch, specialTokens);
-        rows.push_back(a.reshape({a.size(0), a.size(1), -1}).index({counted}).to(at::kCPU, at::kFloat));
+        rows.push_back(
+            a.reshape({ a.size(0), a.size(1), -1 }).index({ counted }).to(at::kCPU, at::kFloat));
     }
     return at::cat(rows);
 }
 
-Result<ResteerComparison> compareResteer(const model::Decoder &decoder, const std::string &hook, const std::vector<int64_t> &prompt,
-                                         const at::Tensor &original, const at::Tensor &rebuilt, double strength, int64_t target) {
+Result<ResteerComparison> compareResteer(const model::Decoder &decoder, const std::string &hook,
+    const std::vector<int64_t> &prompt, const at::Tensor &original, const at::Tensor &rebuilt,
+    double strength, int64_t target)
+{
     const at::Tensor ids = at::tensor(prompt, at::kLong).unsqueeze(0).to(decoder.device());
     auto run = [&](const at::Tensor &vec) -> Result<at::Tensor> {
         model::ForwardOptions o;
         if (vec.defined()) {
             const at::Tensor add = (vec.to(at::kFloat) * strength).to(decoder.device());
-            o.interventions.emplace(hook, [add](const at::Tensor &act, const model::HookContext &) { return act + add.to(act.scalar_type()); });
+            o.interventions.emplace(hook, [add](const at::Tensor &act, const model::HookContext &) {
+                return act + add.to(act.scalar_type());
+            });
         }
         model::ForwardResult r;
         FS_TRY(r, decoder.forward(model::ForwardInputs(ids), o));
@@ -155,7 +198,9 @@ Result<ResteerComparison> compareResteer(const model::Decoder &decoder, const st
     FS_TRY(base, run({}));
     FS_TRY(lv, run(original));
     FS_TRY(lr, run(rebuilt));
-    auto kl = [](const at::Tensor &p, const at::Tensor &q) { return metrics::klDivergence(p, q).mean().item<double>(); };
+    auto kl = [](const at::Tensor &p, const at::Tensor &q) {
+        return metrics::klDivergence(p, q).mean().item<double>();
+    };
     ResteerComparison c;
     c.klRebuiltVsOriginal = kl(lr, lv);
     c.klOriginalVsBase = kl(lv, base);

@@ -27,11 +27,12 @@ enum class ReadPosition { Last, Answer, CompletionMean };
 Result<ReadPosition> parseReadPosition(const std::string &name); // last|answer|mean
 
 struct CaaVector {
-    at::Tensor vector;               // [d] float32: mean(positives - negatives)
+    at::Tensor vector; // [d] float32: mean(positives - negatives)
     at::Tensor positives, negatives; // [pairs, d] float32, the activations read
 };
-Result<CaaVector> buildCaaVector(const model::Decoder &decoder, const tokenize::Tokenizer &tokenizer,
-                                 const std::vector<ContrastPair> &pairs, const std::string &hook, ReadPosition position);
+Result<CaaVector> buildCaaVector(const model::Decoder &decoder,
+    const tokenize::Tokenizer &tokenizer, const std::vector<ContrastPair> &pairs,
+    const std::string &hook, ReadPosition position);
 
 // A [d] vector from .npy or .safetensors (the only tensor, or one named "vector" /
 // "steering_vector"); [1, d] is accepted. Pickles are refused.
@@ -40,8 +41,8 @@ Status saveSteeringVector(const std::string &path, const at::Tensor &vector); //
 
 // Activations at `hook` for [batch, T] contexts at the counted positions only (special tokens,
 // separators inside contexts too, dropped; core/metrics): [counted tokens, d].
-Result<at::Tensor> hookActivations(const model::Decoder &decoder, const at::Tensor &contexts, const std::string &hook,
-                                   const std::set<int64_t> &specialTokens);
+Result<at::Tensor> hookActivations(const model::Decoder &decoder, const at::Tensor &contexts,
+    const std::string &hook, const std::set<int64_t> &specialTokens);
 
 // Steering with v and with its rebuild v_hat (added at every position of `prompt`, times
 // `strength`) compared: mean KL(p_vhat || p_v) of the next-token distributions, and both
@@ -51,7 +52,8 @@ struct ResteerComparison {
     double klOriginalVsBase = 0, klRebuiltVsBase = 0;
     double targetDeltaOriginal = 0, targetDeltaRebuilt = 0; // log p_steered - log p_base
 };
-Result<ResteerComparison> compareResteer(const model::Decoder &decoder, const std::string &hook, const std::vector<int64_t> &prompt,
-                                         const at::Tensor &original, const at::Tensor &rebuilt, double strength, int64_t target = -1);
+Result<ResteerComparison> compareResteer(const model::Decoder &decoder, const std::string &hook,
+    const std::vector<int64_t> &prompt, const at::Tensor &original, const at::Tensor &rebuilt,
+    double strength, int64_t target = -1);
 
 } // namespace fscope::core::steer

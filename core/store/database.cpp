@@ -15,7 +15,11 @@ struct Statement {
 
 } // namespace
 
-Database::Database(std::string path, sqlite3 *db) : m_path(std::move(path)), m_db(db) {}
+Database::Database(std::string path, sqlite3 *db)
+    : m_path(std::move(path))
+    , m_db(db)
+{
+}
 
 Database::~Database()
 {
@@ -36,8 +40,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path)
 {
     sqlite3 *db = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                   nullptr);
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     std::unique_ptr<Database> database(new Database(path, db));
     if (rc != SQLITE_OK)
         return database->sqliteError("cannot open workspace");
@@ -47,10 +50,9 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path)
     if (!version)
         return fileError(path, "not a Featurescope workspace (" + version.errorMessage() + ")");
     if (std::stoi(*version) > currentSchemaVersion())
-        return fileError(path, "workspace schema version " + *version
-                                   + " is newer than this Featurescope supports ("
-                                   + std::to_string(currentSchemaVersion())
-                                   + "); update Featurescope to open it");
+        return fileError(path,
+            "workspace schema version " + *version + " is newer than this Featurescope supports ("
+                + std::to_string(currentSchemaVersion()) + "); update Featurescope to open it");
     auto mode = database->queryText("PRAGMA journal_mode=WAL");
     if (!mode)
         return mode.error();
@@ -80,8 +82,9 @@ Status Database::migrate()
             return exec("PRAGMA user_version=" + std::to_string(v + 1));
         });
         if (!s)
-            return fileError(m_path, "migration to schema version " + std::to_string(v + 1)
-                                         + " failed: " + s.errorMessage());
+            return fileError(m_path,
+                "migration to schema version " + std::to_string(v + 1)
+                    + " failed: " + s.errorMessage());
     }
     return {};
 }
@@ -131,9 +134,10 @@ Result<std::string> Database::queryText(const std::string &sql)
 Status Database::setMeta(const std::string &key, const std::string &value)
 {
     Statement s;
-    sqlite3_prepare_v2(m_db, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                       -1, &s.stmt, nullptr);
+    sqlite3_prepare_v2(m_db,
+        "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        -1, &s.stmt, nullptr);
     sqlite3_bind_text(s.stmt, 1, key.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s.stmt, 2, value.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(s.stmt) != SQLITE_DONE)

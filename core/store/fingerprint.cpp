@@ -38,12 +38,11 @@ std::string fingerprintCheckpoint(const io::Checkpoint &checkpoint)
     Sha256 h;
     for (const auto &[name, t] : checkpoint.tensors()) {
         const std::string line = name + '\t' + std::string(io::dtypeName(t.entry->dtype)) + '\t'
-                                 + io::formatShape(t.entry->shape) + '\t'
-                                 + std::to_string(t.entry->begin) + '\n';
+            + io::formatShape(t.entry->shape) + '\t' + std::to_string(t.entry->begin) + '\n';
         h.update(line);
         const uint64_t n = t.entry->byteCount(), sample = std::min<uint64_t>(n, 4096);
         const uint8_t *data = t.file->bytes(*t.entry);
-        for (uint64_t start : {uint64_t{0}, (n - sample) / 2, n - sample})
+        for (uint64_t start : { uint64_t { 0 }, (n - sample) / 2, n - sample })
             h.update(data + start, sample);
     }
     return h.hexDigest();
@@ -85,7 +84,7 @@ Result<std::string> fingerprintModel(const std::string &modelDir)
     auto checkpoint = io::Checkpoint::open(modelDir);
     if (!checkpoint)
         return checkpoint.error();
-    return combineFingerprints({"model-v1", configFp, fingerprintCheckpoint(*checkpoint)});
+    return combineFingerprints({ "model-v1", configFp, fingerprintCheckpoint(*checkpoint) });
 }
 
 std::string fingerprintSae(const sae::Sae &sae)
@@ -93,18 +92,20 @@ std::string fingerprintSae(const sae::Sae &sae)
     const auto &c = sae.config();
     Sha256 h;
     std::ostringstream cfg;
-    cfg << "sae-v1|" << sae::architectureName(c.architecture) << '|' << c.dIn << '|' << c.dSae << '|' << c.k << '|'
-        << c.rescaleActsByDecoderNorm << '|' << c.applyBDecToInput << '|' << sae::normalizationName(c.normalization)
-        << '|' << c.centerInput << '|' << c.hookName;
+    cfg << "sae-v1|" << sae::architectureName(c.architecture) << '|' << c.dIn << '|' << c.dSae
+        << '|' << c.k << '|' << c.rescaleActsByDecoderNorm << '|' << c.applyBDecToInput << '|'
+        << sae::normalizationName(c.normalization) << '|' << c.centerInput << '|' << c.hookName;
     h.update(cfg.str());
     const auto &w = sae.weights();
-    for (const at::Tensor *t : {&w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag}) {
+    for (const at::Tensor *t :
+        { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag }) {
         if (!t->defined()) {
             h.update("-");
             continue;
         }
         const at::Tensor host = t->to(at::kCPU).contiguous();
-        h.update(std::string(c10::toString(host.scalar_type())) + ':' + std::to_string(host.numel()));
+        h.update(
+            std::string(c10::toString(host.scalar_type())) + ':' + std::to_string(host.numel()));
         h.update(host.data_ptr(), static_cast<size_t>(host.nbytes()));
     }
     return h.hexDigest();
@@ -112,9 +113,9 @@ std::string fingerprintSae(const sae::Sae &sae)
 
 Result<std::string> fingerprintTokenizer(const std::string &modelDir)
 {
-    std::vector<std::string> parts = {"tokenizer-v1"};
-    for (const char *name : {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model",
-                             "tokenizer_config.json", "special_tokens_map.json"}) {
+    std::vector<std::string> parts = { "tokenizer-v1" };
+    for (const char *name : { "tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model",
+             "tokenizer_config.json", "special_tokens_map.json" }) {
         const fs::path p = fs::path(modelDir) / name;
         if (!fs::exists(p))
             continue;

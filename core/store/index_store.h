@@ -15,16 +15,16 @@
 
 namespace fscope::core::store {
 
-
-Result<int64_t> registerModel(store::Database &db, const std::string &path, const model::ModelConfig &config,
-                              const std::string &fingerprint);
-Result<int64_t> registerSae(store::Database &db, const sae::Sae &sae, const std::string &fingerprint,
-                            const std::string &label);
+Result<int64_t> registerModel(store::Database &db, const std::string &path,
+    const model::ModelConfig &config, const std::string &fingerprint);
+Result<int64_t> registerSae(store::Database &db, const sae::Sae &sae,
+    const std::string &fingerprint, const std::string &label);
 // Stores the corpus's contexts once (batched transactions; an interrupted store is redone).
-Result<int64_t> storeCorpus(store::Database &db, const corpus::Corpus &corpus, const std::string &label,
-                            const std::string &specJson);
+Result<int64_t> storeCorpus(store::Database &db, const corpus::Corpus &corpus,
+    const std::string &label, const std::string &specJson);
 // The stored corpus with this fingerprint, if complete.
-Result<std::optional<corpus::Corpus>> loadCorpus(store::Database &db, const std::string &fingerprint);
+Result<std::optional<corpus::Corpus>> loadCorpus(
+    store::Database &db, const std::string &fingerprint);
 // Token ids of one stored context.
 Result<std::vector<int32_t>> loadContext(store::Database &db, int64_t corpusId, int64_t context);
 
@@ -53,7 +53,7 @@ struct ExampleView {
     float value = 0;
     int64_t context = 0;
     int maxPos = 0; // index of the max token inside `ids`
-    int start = 0;  // first context position of the window
+    int start = 0; // first context position of the window
     std::vector<int32_t> ids;
     std::vector<float> activations;
 };
@@ -72,26 +72,30 @@ struct FeatureDashboard {
     float histLo = 0, histHi = 0;
     std::vector<uint32_t> histogram;
     std::vector<BandView> bands;
-    TokenValues logitTop, logitBottom;             // W_dec . W_U
+    TokenValues logitTop, logitBottom; // W_dec . W_U
     TokenValues foldedLogitTop, foldedLogitBottom; // with the final norm's scale folded in
     std::vector<ExampleView> top, quantiles;
     std::string label, notes;
 };
-Result<FeatureDashboard> loadFeatureDashboard(store::Database &db, int64_t indexId, int64_t feature);
+Result<FeatureDashboard> loadFeatureDashboard(
+    store::Database &db, int64_t indexId, int64_t feature);
 
 // User labels and notes, per SAE (they survive re-indexing) and searchable (FTS5).
 Status setLabel(store::Database &db, int64_t saeId, int64_t feature, const std::string &label,
-                const std::string &notes);
-Result<std::pair<std::string, std::string>> label(store::Database &db, int64_t saeId, int64_t feature);
+    const std::string &notes);
+Result<std::pair<std::string, std::string>> label(
+    store::Database &db, int64_t saeId, int64_t feature);
 // feature -> label of every labelled feature of the SAE.
 Result<std::vector<std::pair<int64_t, std::string>>> allLabels(store::Database &db, int64_t saeId);
 // Features of the SAE whose label or notes match an FTS5 query (words, prefixes with '*').
-Result<std::vector<int64_t>> searchLabels(store::Database &db, int64_t saeId, const std::string &query);
+Result<std::vector<int64_t>> searchLabels(
+    store::Database &db, int64_t saeId, const std::string &query);
 
 // Each feature's top-example context ids (sorted) in one index.
 Result<std::map<int64_t, std::vector<int64_t>>> topExampleContexts(Database &db, int64_t indexId);
 
 // A feature's max activation in the newest finished index of the SAE with this fingerprint.
-Result<std::optional<double>> featureMaxOfSae(Database &db, const std::string &saeFingerprint, int64_t feature);
+Result<std::optional<double>> featureMaxOfSae(
+    Database &db, const std::string &saeFingerprint, int64_t feature);
 
 } // namespace fscope::core::store

@@ -9,25 +9,33 @@ namespace fscope::core::store {
 Result<bool> hasLogitEffects(Database &db, int64_t modelId, int64_t saeId)
 {
     Statement st;
-    FS_TRY(st, Statement::prepare(db, "SELECT count(*) FROM logit_effects WHERE model_id = ?1 AND sae_id = ?2"));
+    FS_TRY(st,
+        Statement::prepare(
+            db, "SELECT count(*) FROM logit_effects WHERE model_id = ?1 AND sae_id = ?2"));
     st.bind(0, modelId).bind(1, saeId);
     bool row = false;
     FS_TRY(row, st.step());
     return row && st.integer(0) > 0;
 }
 
-Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId, const analysis::LogitEffects &raw,
-                         const analysis::LogitEffects &folded)
+Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId,
+    const analysis::LogitEffects &raw, const analysis::LogitEffects &folded)
 {
     return db.transaction([&]() -> Status {
         Statement ins;
-        FS_TRY(ins, Statement::prepare(db, "INSERT INTO logit_effects(model_id, sae_id, folded, feature, top, bottom) "
-                                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+        FS_TRY(ins,
+            Statement::prepare(db,
+                "INSERT INTO logit_effects(model_id, sae_id, folded, feature, top, bottom) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
         for (int folding = 0; folding < 2; ++folding) {
             const analysis::LogitEffects &e = folding ? folded : raw;
             for (size_t f = 0; f < e.top.size(); ++f) {
-                ins.bind(0, modelId).bind(1, saeId).bind(2, folding).bind(3, static_cast<int64_t>(f));
-                ins.bindBlob(4, e.top[f].data(), e.top[f].size() * 8).bindBlob(5, e.bottom[f].data(), e.bottom[f].size() * 8);
+                ins.bind(0, modelId)
+                    .bind(1, saeId)
+                    .bind(2, folding)
+                    .bind(3, static_cast<int64_t>(f));
+                ins.bindBlob(4, e.top[f].data(), e.top[f].size() * 8)
+                    .bindBlob(5, e.bottom[f].data(), e.bottom[f].size() * 8);
                 if (auto s = ins.run(); !s)
                     return s;
             }
@@ -36,19 +44,21 @@ Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId, const ana
     });
 }
 
-Result<IndexRecord> openIndexRecord(Database &db, const std::string &key, int64_t modelId, int64_t saeId,
-                                    int64_t corpusId, const std::string &paramsJson)
+Result<IndexRecord> openIndexRecord(Database &db, const std::string &key, int64_t modelId,
+    int64_t saeId, int64_t corpusId, const std::string &paramsJson)
 {
     Statement st;
-    FS_TRY(st, Statement::prepare(db, "INSERT INTO feature_indexes(key, model_id, sae_id, corpus_id, params_json, status) "
-                                      "VALUES(?1, ?2, ?3, ?4, ?5, 'running') ON CONFLICT(key) DO UPDATE SET key = key "
-                                      "RETURNING id, status"));
+    FS_TRY(st,
+        Statement::prepare(db,
+            "INSERT INTO feature_indexes(key, model_id, sae_id, corpus_id, params_json, status) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, 'running') ON CONFLICT(key) DO UPDATE SET key = key "
+            "RETURNING id, status"));
     st.bind(0, key).bind(1, modelId).bind(2, saeId).bind(3, corpusId).bind(4, paramsJson);
     bool row = false;
     FS_TRY(row, st.step());
     if (!row)
         return fileError(db.path(), "cannot create the index record");
-    IndexRecord r{st.integer(0), st.text(1) == "done"};
+    IndexRecord r { st.integer(0), st.text(1) == "done" };
     st.reset();
     return r;
 }
@@ -57,8 +67,11 @@ Status saveIndexCheckpoints(Database &db, const std::vector<IndexCheckpoint> &ch
 {
     return db.transaction([&]() -> Status {
         Statement st;
-        FS_TRY(st, Statement::prepare(db, "INSERT INTO index_checkpoints(index_id, next_batch, state) VALUES(?1, ?2, ?3) "
-                                          "ON CONFLICT(index_id) DO UPDATE SET next_batch = excluded.next_batch, state = excluded.state"));
+        FS_TRY(st,
+            Statement::prepare(db,
+                "INSERT INTO index_checkpoints(index_id, next_batch, state) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT(index_id) DO UPDATE SET next_batch = excluded.next_batch, state = "
+                "excluded.state"));
         for (const IndexCheckpoint &c : checkpoints) {
             st.bind(0, c.indexId).bind(1, c.nextBatch).bindBlob(2, c.state.data(), c.state.size());
             if (auto s = st.run(); !s)
@@ -71,37 +84,65 @@ Status saveIndexCheckpoints(Database &db, const std::vector<IndexCheckpoint> &ch
 Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t indexId)
 {
     Statement cp;
-    FS_TRY(cp, Statement::prepare(db, "SELECT next_batch, state FROM index_checkpoints WHERE index_id = ?1"));
+    FS_TRY(cp,
+        Statement::prepare(
+            db, "SELECT next_batch, state FROM index_checkpoints WHERE index_id = ?1"));
     cp.bind(0, indexId);
     bool row = false;
     FS_TRY(row, cp.step());
     if (!row)
         return std::optional<IndexCheckpoint>();
-    return std::optional<IndexCheckpoint>(IndexCheckpoint{indexId, cp.integer(0), std::string(cp.blob(1))});
+    return std::optional<IndexCheckpoint>(
+        IndexCheckpoint { indexId, cp.integer(0), std::string(cp.blob(1)) });
 }
 
-Status writeIndexResults(Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator)
+Status writeIndexResults(
+    Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator)
 {
     return db.transaction([&]() -> Status {
         Statement stats, hist, bands, examples;
-        FS_TRY(stats, Statement::prepare(db, "INSERT OR REPLACE INTO feature_stats(index_id, feature, count, density, max, mean) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-        FS_TRY(hist, Statement::prepare(db, "INSERT OR REPLACE INTO histograms(index_id, feature, lo, hi, counts) VALUES(?1, ?2, ?3, ?4, ?5)"));
-        FS_TRY(bands, Statement::prepare(db, "INSERT OR REPLACE INTO quantile_bands(index_id, feature, band, lo, hi, count) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-        FS_TRY(examples, Statement::prepare(db, "INSERT OR REPLACE INTO examples(index_id, feature, kind, rank, band, value, context, max_pos, start, acts) "
-                                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+        FS_TRY(stats,
+            Statement::prepare(db,
+                "INSERT OR REPLACE INTO feature_stats(index_id, feature, count, density, max, "
+                "mean) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+        FS_TRY(hist,
+            Statement::prepare(db,
+                "INSERT OR REPLACE INTO histograms(index_id, feature, lo, hi, counts) VALUES(?1, "
+                "?2, ?3, ?4, ?5)"));
+        FS_TRY(bands,
+            Statement::prepare(db,
+                "INSERT OR REPLACE INTO quantile_bands(index_id, feature, band, lo, hi, count) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+        FS_TRY(examples,
+            Statement::prepare(db,
+                "INSERT OR REPLACE INTO examples(index_id, feature, kind, rank, band, value, "
+                "context, max_pos, start, acts) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
         std::vector<uint16_t> halves;
         for (int64_t j = 0; j < accumulator.features(); ++j) {
             const index::FeatureSummary s = accumulator.summary(j);
-            stats.bind(0, indexId).bind(1, j).bind(2, s.count).bind(3, s.density).bind(4, static_cast<double>(s.max)).bind(5, s.mean);
+            stats.bind(0, indexId)
+                .bind(1, j)
+                .bind(2, s.count)
+                .bind(3, s.density)
+                .bind(4, static_cast<double>(s.max))
+                .bind(5, s.mean);
             if (auto r = stats.run(); !r)
                 return r;
-            hist.bind(0, indexId).bind(1, j).bind(2, static_cast<double>(s.histLo)).bind(3, static_cast<double>(s.histHi));
+            hist.bind(0, indexId)
+                .bind(1, j)
+                .bind(2, static_cast<double>(s.histLo))
+                .bind(3, static_cast<double>(s.histHi));
             hist.bindBlob(4, s.histogram.data(), s.histogram.size() * 4);
             if (auto r = hist.run(); !r)
                 return r;
             for (size_t b = 0; b < s.bands.size(); ++b) {
-                bands.bind(0, indexId).bind(1, j).bind(2, static_cast<int64_t>(b)).bind(3, static_cast<double>(s.bands[b].lo))
-                    .bind(4, static_cast<double>(s.bands[b].hi)).bind(5, s.bands[b].count);
+                bands.bind(0, indexId)
+                    .bind(1, j)
+                    .bind(2, static_cast<int64_t>(b))
+                    .bind(3, static_cast<double>(s.bands[b].lo))
+                    .bind(4, static_cast<double>(s.bands[b].hi))
+                    .bind(5, s.bands[b].count);
                 if (auto r = bands.run(); !r)
                     return r;
             }
@@ -112,8 +153,15 @@ Status writeIndexResults(Database &db, int64_t indexId, const index::FeatureAccu
                     halves.clear();
                     for (float v : e.activations)
                         halves.push_back(c10::Half(v).x);
-                    examples.bind(0, indexId).bind(1, j).bind(2, kind).bind(3, static_cast<int64_t>(rank)).bind(4, e.band)
-                        .bind(5, static_cast<double>(e.value)).bind(6, e.context).bind(7, e.maxPos).bind(8, e.start);
+                    examples.bind(0, indexId)
+                        .bind(1, j)
+                        .bind(2, kind)
+                        .bind(3, static_cast<int64_t>(rank))
+                        .bind(4, e.band)
+                        .bind(5, static_cast<double>(e.value))
+                        .bind(6, e.context)
+                        .bind(7, e.maxPos)
+                        .bind(8, e.start);
                     examples.bindBlob(9, halves.data(), halves.size() * 2);
                     if (auto r = examples.run(); !r)
                         return r;
@@ -121,8 +169,10 @@ Status writeIndexResults(Database &db, int64_t indexId, const index::FeatureAccu
             }
         }
         Statement fin;
-        FS_TRY(fin, Statement::prepare(db, "UPDATE feature_indexes SET status = 'done', tokens = ?2, "
-                                           "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1"));
+        FS_TRY(fin,
+            Statement::prepare(db,
+                "UPDATE feature_indexes SET status = 'done', tokens = ?2, "
+                "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1"));
         fin.bind(0, indexId).bind(1, accumulator.tokens());
         if (auto r = fin.run(); !r)
             return r;

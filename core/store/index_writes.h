@@ -14,16 +14,16 @@ namespace fscope::core::store {
 
 // Whether the logit effects of this model and SAE are stored (they depend on nothing else).
 Result<bool> hasLogitEffects(Database &db, int64_t modelId, int64_t saeId);
-Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId, const analysis::LogitEffects &raw,
-                         const analysis::LogitEffects &folded);
+Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId,
+    const analysis::LogitEffects &raw, const analysis::LogitEffects &folded);
 
 struct IndexRecord {
     int64_t id = 0;
     bool done = false;
 };
 // The index with this key, created as 'running' when new.
-Result<IndexRecord> openIndexRecord(Database &db, const std::string &key, int64_t modelId, int64_t saeId,
-                                    int64_t corpusId, const std::string &paramsJson);
+Result<IndexRecord> openIndexRecord(Database &db, const std::string &key, int64_t modelId,
+    int64_t saeId, int64_t corpusId, const std::string &paramsJson);
 
 struct IndexCheckpoint {
     int64_t indexId = 0;
@@ -36,6 +36,7 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
 
 // Writes every feature's statistics, histogram, quantile bands and examples, marks the index
 // done with its token count and drops its checkpoint, in one transaction.
-Status writeIndexResults(Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator);
+Status writeIndexResults(
+    Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator);
 
 } // namespace fscope::core::store

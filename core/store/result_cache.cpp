@@ -16,10 +16,13 @@ Result<std::optional<std::string>> cachedResult(store::Database &db, const std::
     return std::optional<std::string>(st.text(0));
 }
 
-Status storeResult(store::Database &db, const std::string &key, const std::string &kind, const std::string &json)
+Status storeResult(
+    store::Database &db, const std::string &key, const std::string &kind, const std::string &json)
 {
     store::Statement st;
-    FS_TRY(st, store::Statement::prepare(db, "INSERT OR REPLACE INTO cached_results(key, kind, json) VALUES(?1, ?2, ?3)"));
+    FS_TRY(st,
+        store::Statement::prepare(
+            db, "INSERT OR REPLACE INTO cached_results(key, kind, json) VALUES(?1, ?2, ?3)"));
     st.bind(0, key).bind(1, kind).bind(2, json);
     return st.run();
 }

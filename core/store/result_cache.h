@@ -11,6 +11,7 @@
 namespace fscope::core::store {
 
 Result<std::optional<std::string>> cachedResult(store::Database &db, const std::string &key);
-Status storeResult(store::Database &db, const std::string &key, const std::string &kind, const std::string &json);
+Status storeResult(
+    store::Database &db, const std::string &key, const std::string &kind, const std::string &json);
 
 } // namespace fscope::core::store

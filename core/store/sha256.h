@@ -19,7 +19,7 @@ public:
 private:
     void block(const uint8_t *p);
     std::array<uint32_t, 8> m_h;
-    std::array<uint8_t, 64> m_buffer{};
+    std::array<uint8_t, 64> m_buffer {};
     size_t m_buffered = 0;
     uint64_t m_length = 0;
 };

@@ -9,15 +9,18 @@ namespace fscope::core::store {
 Result<Statement> Statement::prepare(Database &db, const std::string &sql)
 {
     sqlite3_stmt *stmt = nullptr;
-    if (sqlite3_prepare_v2(db.handle(), sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db.handle(), sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr)
+        != SQLITE_OK) {
         sqlite3_finalize(stmt);
-        return fileError(db.path(), std::string("cannot prepare query: ") + sqlite3_errmsg(db.handle()));
+        return fileError(
+            db.path(), std::string("cannot prepare query: ") + sqlite3_errmsg(db.handle()));
     }
     return Statement(&db, stmt);
 }
 
 Statement::Statement(Statement &&other) noexcept
-    : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr))
+    : m_db(other.m_db)
+    , m_stmt(std::exchange(other.m_stmt, nullptr))
 {
 }
 
@@ -50,7 +53,8 @@ Statement &Statement::bind(int index, double value)
 
 Statement &Statement::bind(int index, std::string_view text)
 {
-    sqlite3_bind_text(m_stmt, index + 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(
+        m_stmt, index + 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
 }
 
@@ -108,7 +112,8 @@ double Statement::real(int column) const
 std::string Statement::text(int column) const
 {
     const auto *t = sqlite3_column_text(m_stmt, column);
-    return t ? std::string(reinterpret_cast<const char *>(t), static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
+    return t ? std::string(reinterpret_cast<const char *>(t),
+               static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
              : std::string();
 }
 
@@ -116,7 +121,8 @@ std::string_view Statement::blob(int column) const
 {
     const void *p = sqlite3_column_blob(m_stmt, column);
     const int n = sqlite3_column_bytes(m_stmt, column);
-    return p ? std::string_view(static_cast<const char *>(p), static_cast<size_t>(n)) : std::string_view();
+    return p ? std::string_view(static_cast<const char *>(p), static_cast<size_t>(n))
+             : std::string_view();
 }
 
 bool Statement::isNull(int column) const

@@ -44,19 +44,21 @@ public:
     bool isNull(int column) const;
 
 private:
-    Statement(Database *db, sqlite3_stmt *stmt) : m_db(db), m_stmt(stmt) {}
+    Statement(Database *db, sqlite3_stmt *stmt)
+        : m_db(db)
+        , m_stmt(stmt)
+    {
+    }
     Database *m_db = nullptr;
     sqlite3_stmt *m_stmt = nullptr;
 };
 
 // Little-endian packing of plain arrays into blobs (the documented blob layouts are LE).
-template <typename T>
-std::string packBlob(const std::vector<T> &values)
+template <typename T> std::string packBlob(const std::vector<T> &values)
 {
     return std::string(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(T));
 }
-template <typename T>
-std::vector<T> unpackBlob(std::string_view bytes)
+template <typename T> std::vector<T> unpackBlob(std::string_view bytes)
 {
     std::vector<T> out(bytes.size() / sizeof(T));
     if (!out.empty())

@@ -4,7 +4,8 @@
 
 namespace fscope::core::tokenize {
 
-AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> added) : m_byFirstByte(256)
+AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> added)
+    : m_byFirstByte(256)
 {
     for (auto &a : added) {
         if (a.content.empty())
@@ -15,8 +16,9 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> added) : m_byFirstB
         m_byFirstByte[static_cast<unsigned char>(a.content[0])].push_back(std::move(a));
     }
     for (auto &bucket : m_byFirstByte)
-        std::sort(bucket.begin(), bucket.end(),
-                  [](const AddedToken &a, const AddedToken &b) { return a.content.size() > b.content.size(); });
+        std::sort(bucket.begin(), bucket.end(), [](const AddedToken &a, const AddedToken &b) {
+            return a.content.size() > b.content.size();
+        });
 }
 
 std::optional<int64_t> AddedTokenMatcher::find(const std::string &content) const
@@ -50,13 +52,13 @@ std::vector<TextSegment> AddedTokenMatcher::split(std::string_view text) const
             continue;
         }
         if (pos > plainStart)
-            segments.push_back({plainStart, pos, -1});
-        segments.push_back({pos, pos + hit->content.size(), hit->id});
+            segments.push_back({ plainStart, pos, -1 });
+        segments.push_back({ pos, pos + hit->content.size(), hit->id });
         pos += hit->content.size();
         plainStart = pos;
     }
     if (plainStart < text.size())
-        segments.push_back({plainStart, text.size(), -1});
+        segments.push_back({ plainStart, text.size(), -1 });
     return segments;
 }
 

@@ -47,7 +47,10 @@ std::vector<Symbol> BpeModel::merge(std::vector<Symbol> symbols) const
         int64_t rank;
         size_t left;
         size_t leftLength, rightLength; // text lengths when queued, to detect stale entries
-        bool operator>(const Candidate &o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+        bool operator>(const Candidate &o) const
+        {
+            return rank != o.rank ? rank > o.rank : left > o.left;
+        }
     };
     std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
     auto consider = [&](size_t left) {
@@ -56,7 +59,7 @@ std::vector<Symbol> BpeModel::merge(std::vector<Symbol> symbols) const
         const size_t right = next[left];
         const auto it = m_ranks.find(key(symbols[left].text, symbols[right].text));
         if (it != m_ranks.end())
-            heap.push({it->second, left, symbols[left].text.size(), symbols[right].text.size()});
+            heap.push({ it->second, left, symbols[left].text.size(), symbols[right].text.size() });
     };
     for (size_t i = 0; i + 1 < n; ++i)
         consider(i);

@@ -16,7 +16,8 @@ public:
 
 protected:
     BpeTokenizer(BpeModel model, std::vector<AddedToken> added)
-        : m_model(std::move(model)), m_added(std::move(added))
+        : m_model(std::move(model))
+        , m_added(std::move(added))
     {
     }
     // tokenBytes() of every id, concatenated.

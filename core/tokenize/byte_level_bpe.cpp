@@ -45,7 +45,8 @@ const std::vector<std::string> &byteToUnicode()
         std::vector<std::string> t(256);
         int n = 0;
         for (int b = 0; b < 256; ++b) {
-            const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            const bool printable
+                = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             t[b] = utf8(printable ? static_cast<uint32_t>(b) : 256u + n++);
         }
         return t;
@@ -53,15 +54,13 @@ const std::vector<std::string> &byteToUnicode()
     return table;
 }
 
-ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
-                                             std::vector<AddedToken> added, bool ignoreMerges)
-    : BpeTokenizer(std::move(model), std::move(added)), m_splitter(std::move(splitter)),
-      m_ignoreMerges(ignoreMerges)
+ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(BpeModel model,
+    std::unique_ptr<RegexSplitter> splitter, std::vector<AddedToken> added, bool ignoreMerges)
+    : BpeTokenizer(std::move(model), std::move(added))
+    , m_splitter(std::move(splitter))
+    , m_ignoreMerges(ignoreMerges)
 {
 }
-
-
-
 
 std::string ByteLevelBpeTokenizer::tokenBytes(int64_t id) const
 {
@@ -96,7 +95,7 @@ void ByteLevelBpeTokenizer::encodePiece(std::string_view text, size_t offset, En
     for (size_t i = 0; i < text.size(); ++i) {
         const std::string &s = table[static_cast<unsigned char>(text[i])];
         mapped += s;
-        symbols.push_back({s, offset + i, offset + i + 1});
+        symbols.push_back({ s, offset + i, offset + i + 1 });
     }
     if (m_ignoreMerges) { // Llama 3: a whole piece found in the vocabulary is one token
         if (const int64_t id = m_model.find(mapped); id >= 0) {

@@ -9,12 +9,10 @@
 
 namespace fscope::core::tokenize {
 
-
-
 class ByteLevelBpeTokenizer : public BpeTokenizer {
 public:
     ByteLevelBpeTokenizer(BpeModel model, std::unique_ptr<RegexSplitter> splitter,
-                          std::vector<AddedToken> added, bool ignoreMerges);
+        std::vector<AddedToken> added, bool ignoreMerges);
 
     Encoding encode(std::string_view text) const override;
     std::string decode(const std::vector<int64_t> &ids) const override;
@@ -28,7 +26,5 @@ private:
 
 // bytes_to_unicode() of GPT-2: the UTF-8 text of the stand-in for each byte value.
 const std::vector<std::string> &byteToUnicode();
-
-
 
 } // namespace fscope::core::tokenize

@@ -7,8 +7,8 @@
 
 namespace fscope::core::tokenize {
 
-const char *const kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char *const kGpt2Pattern
+    = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 struct RegexSplitter::Impl {
     pcre2_code *code = nullptr;
@@ -23,13 +23,12 @@ Result<std::unique_ptr<RegexSplitter>> RegexSplitter::compile(const std::string 
     PCRE2_SIZE offset = 0;
     // MATCH_INVALID_UTF: user text with broken UTF-8 still splits instead of failing.
     pcre2_code *code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error,
-                                     &offset, nullptr);
+        PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
     if (!code) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(error, message, sizeof message);
-        return Error{"pre-tokenizer regex does not compile at offset " + std::to_string(offset) + ": "
-                     + reinterpret_cast<const char *>(message)};
+        return Error { "pre-tokenizer regex does not compile at offset " + std::to_string(offset)
+            + ": " + reinterpret_cast<const char *>(message) };
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); // falls back to the interpreter if unavailable
     std::unique_ptr<RegexSplitter> s(new RegexSplitter);
@@ -45,7 +44,7 @@ std::vector<std::pair<size_t, size_t>> RegexSplitter::split(std::string_view tex
     size_t pos = 0, last = 0;
     while (pos <= text.size()) {
         const int rc = pcre2_match(d->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
-                                   pos, 0, match, nullptr);
+            pos, 0, match, nullptr);
         if (rc < 0)
             break;
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match);

@@ -18,7 +18,8 @@ int byteTokenValue(const std::string &name)
 {
     unsigned value = 0;
     char tail = 0;
-    if (name.size() == 6 && std::sscanf(name.c_str(), "<0x%2X%c", &value, &tail) == 2 && tail == '>')
+    if (name.size() == 6 && std::sscanf(name.c_str(), "<0x%2X%c", &value, &tail) == 2
+        && tail == '>')
         return static_cast<int>(value);
     return -1;
 }
@@ -26,10 +27,12 @@ int byteTokenValue(const std::string &name)
 } // namespace
 
 SentencePieceBpeTokenizer::SentencePieceBpeTokenizer(BpeModel model, std::vector<AddedToken> added,
-                                                     bool prependSpace, bool byteFallback,
-                                                     std::optional<int64_t> unk)
-    : BpeTokenizer(std::move(model), std::move(added)), m_prependSpace(prependSpace),
-      m_byteFallback(byteFallback), m_unk(unk), m_byteTokens(256, -1)
+    bool prependSpace, bool byteFallback, std::optional<int64_t> unk)
+    : BpeTokenizer(std::move(model), std::move(added))
+    , m_prependSpace(prependSpace)
+    , m_byteFallback(byteFallback)
+    , m_unk(unk)
+    , m_byteTokens(256, -1)
 {
     char name[8];
     for (int b = 0; b < 256; ++b) {
@@ -37,9 +40,6 @@ SentencePieceBpeTokenizer::SentencePieceBpeTokenizer(BpeModel model, std::vector
         m_byteTokens[b] = m_model.find(name);
     }
 }
-
-
-
 
 std::string SentencePieceBpeTokenizer::tokenBytes(int64_t id) const
 {
@@ -67,16 +67,18 @@ std::string SentencePieceBpeTokenizer::decode(const std::vector<int64_t> &ids) c
     return sanitizeUtf8(bytes);
 }
 
-void SentencePieceBpeTokenizer::encodePlain(std::string_view text, size_t offset, bool first, Encoding &out) const
+void SentencePieceBpeTokenizer::encodePlain(
+    std::string_view text, size_t offset, bool first, Encoding &out) const
 {
     // One symbol per character, spaces as "▁", each remembering its original byte span.
     std::vector<Symbol> symbols;
     if (m_prependSpace && first)
-        symbols.push_back({kSpace, offset, offset});
+        symbols.push_back({ kSpace, offset, offset });
     for (size_t i = 0; i < text.size();) {
-        const size_t len = std::min(utf8Length(static_cast<unsigned char>(text[i])), text.size() - i);
+        const size_t len
+            = std::min(utf8Length(static_cast<unsigned char>(text[i])), text.size() - i);
         const std::string ch(text.substr(i, len));
-        symbols.push_back({ch == " " ? kSpace : ch, offset + i, offset + i + len});
+        symbols.push_back({ ch == " " ? kSpace : ch, offset + i, offset + i + len });
         i += len;
     }
     for (const Symbol &s : m_model.merge(std::move(symbols))) {

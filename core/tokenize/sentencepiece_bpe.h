@@ -11,7 +11,7 @@ namespace fscope::core::tokenize {
 class SentencePieceBpeTokenizer : public BpeTokenizer {
 public:
     SentencePieceBpeTokenizer(BpeModel model, std::vector<AddedToken> added, bool prependSpace,
-                              bool byteFallback, std::optional<int64_t> unk);
+        bool byteFallback, std::optional<int64_t> unk);
 
     Encoding encode(std::string_view text) const override;
     std::string decode(const std::vector<int64_t> &ids) const override;

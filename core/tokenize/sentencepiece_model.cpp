@@ -13,7 +13,11 @@ namespace {
 // Protobuf wire format (proto2): just enough to walk ModelProto.
 class Wire {
 public:
-    Wire(const uint8_t *p, size_t n) : m_p(p), m_end(p + n) {}
+    Wire(const uint8_t *p, size_t n)
+        : m_p(p)
+        , m_end(p + n)
+    {
+    }
     bool done() const { return m_p >= m_end; }
     bool ok() const { return m_ok; }
 
@@ -69,11 +73,20 @@ public:
     void skip(uint32_t wireType)
     {
         switch (wireType) {
-        case 0: varint(); break;
-        case 1: m_p += 8; break;
-        case 2: bytes(); break;
-        case 5: m_p += 4; break;
-        default: m_ok = false;
+        case 0:
+            varint();
+            break;
+        case 1:
+            m_p += 8;
+            break;
+        case 2:
+            bytes();
+            break;
+        case 5:
+            m_p += 4;
+            break;
+        default:
+            m_ok = false;
         }
         if (m_p > m_end)
             m_ok = false;
@@ -132,12 +145,23 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
                 }
                 const auto v = static_cast<int64_t>(w.varint());
                 switch (field) {
-                case 3: modelType = static_cast<int>(v); break;
-                case 35: byteFallback = v != 0; break;
-                case 40: unkId = static_cast<int32_t>(v); break;
-                case 41: bosId = static_cast<int32_t>(v); break;
-                case 42: eosId = static_cast<int32_t>(v); break;
-                default: break;
+                case 3:
+                    modelType = static_cast<int>(v);
+                    break;
+                case 35:
+                    byteFallback = v != 0;
+                    break;
+                case 40:
+                    unkId = static_cast<int32_t>(v);
+                    break;
+                case 41:
+                    bosId = static_cast<int32_t>(v);
+                    break;
+                case 42:
+                    eosId = static_cast<int32_t>(v);
+                    break;
+                default:
+                    break;
                 }
             }
         } else if (field == 3 && type == 2) { // NormalizerSpec
@@ -159,11 +183,15 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
     if (!model.ok() || pieces.empty())
         return fileError(path, "not a SentencePiece model (damaged or empty ModelProto)");
     if (modelType != 2)
-        return fileError(path, "only BPE SentencePiece models are supported (this one is "
-                                   + std::string(modelType == 1 ? "unigram" : "word/char") + "); use its tokenizer.json");
+        return fileError(path,
+            "only BPE SentencePiece models are supported (this one is "
+                + std::string(modelType == 1 ? "unigram" : "word/char")
+                + "); use its tokenizer.json");
     if (normalizer != "identity" || removeExtraWhitespaces)
-        return fileError(path, "normaliser '" + normalizer + "'" + (removeExtraWhitespaces ? " with whitespace folding" : "")
-                                   + " is not supported (identity only); use the model's tokenizer.json");
+        return fileError(path,
+            "normaliser '" + normalizer + "'"
+                + (removeExtraWhitespaces ? " with whitespace folding" : "")
+                + " is not supported (identity only); use the model's tokenizer.json");
 
     BpeModel bpe;
     std::vector<AddedToken> added;
@@ -171,7 +199,7 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
         const Piece &p = pieces[id];
         bpe.addToken(p.text, static_cast<int64_t>(id));
         if (p.type == Control || p.type == UserDefined)
-            added.push_back({p.text, static_cast<int64_t>(id)});
+            added.push_back({ p.text, static_cast<int64_t>(id) });
     }
     // Merges: every split of a normal piece into two pieces, ranked by the merged piece's
     // score (higher first; SentencePiece's bpe_model.cc merges the best-scoring piece).
@@ -179,7 +207,8 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
     for (size_t id = 0; id < pieces.size(); ++id)
         if (pieces[id].type == Normal)
             order.push_back(id);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pieces[a].score > pieces[b].score; });
+    std::stable_sort(order.begin(), order.end(),
+        [&](size_t a, size_t b) { return pieces[a].score > pieces[b].score; });
     int64_t rank = 0;
     for (size_t id : order) {
         const std::string &text = pieces[id].text;
@@ -193,9 +222,12 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
         }
         ++rank;
     }
-    auto tokenizer = std::make_unique<SentencePieceBpeTokenizer>(std::move(bpe), std::move(added), addDummyPrefix,
-                                                                 byteFallback, unkId >= 0 ? std::optional<int64_t>(unkId) : std::nullopt);
-    const auto id = [&](int64_t v) { return v >= 0 && v < static_cast<int64_t>(pieces.size()) ? std::optional<int64_t>(v) : std::nullopt; };
+    auto tokenizer = std::make_unique<SentencePieceBpeTokenizer>(std::move(bpe), std::move(added),
+        addDummyPrefix, byteFallback, unkId >= 0 ? std::optional<int64_t>(unkId) : std::nullopt);
+    const auto id = [&](int64_t v) {
+        return v >= 0 && v < static_cast<int64_t>(pieces.size()) ? std::optional<int64_t>(v)
+                                                                 : std::nullopt;
+    };
     tokenizer->setSpecialTokens(id(bosId), id(eosId), id(bosId).has_value());
     return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }

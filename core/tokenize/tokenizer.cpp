@@ -23,7 +23,7 @@ Encoding Tokenizer::encodeForModel(std::string_view text, std::optional<bool> bo
     Encoding e = encode(text);
     if (bos.value_or(m_addBos) && m_bos) {
         e.ids.insert(e.ids.begin(), *m_bos);
-        e.spans.insert(e.spans.begin(), {0, 0});
+        e.spans.insert(e.spans.begin(), { 0, 0 });
     }
     return e;
 }
@@ -71,8 +71,9 @@ Result<std::pair<std::string, bool>> byteLevelSettings(const json &doc, const st
     };
     visit(doc.value("pre_tokenizer", json()));
     if (!byteLevel)
-        return fileError(file, "only byte-level (GPT-2, Llama 3, Qwen 2) and SentencePiece-style "
-                               "(Gemma) BPE tokenizer.json files are supported");
+        return fileError(file,
+            "only byte-level (GPT-2, Llama 3, Qwen 2) and SentencePiece-style "
+            "(Gemma) BPE tokenizer.json files are supported");
     if (pattern.empty())
         pattern = kGpt2Pattern;
     return std::make_pair(pattern, doc["model"].value("ignore_merges", false));
@@ -110,7 +111,8 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
     try {
         const json &model = (*doc)["model"];
         if (model.value("type", "BPE") != "BPE")
-            return fileError(file, "tokenizer model '" + model.value("type", "") + "' is not supported (BPE only)");
+            return fileError(file,
+                "tokenizer model '" + model.value("type", "") + "' is not supported (BPE only)");
         const auto sentencePiece = sentencePieceNormalizer(doc->value("normalizer", json()));
         Result<std::pair<std::string, bool>> settings = std::make_pair(std::string(), false);
         if (!sentencePiece) {
@@ -134,26 +136,27 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
         }
         std::vector<AddedToken> added;
         for (const auto &a : doc->value("added_tokens", json::array()))
-            added.push_back({a.at("content").get<std::string>(), a.at("id").get<int64_t>()});
+            added.push_back({ a.at("content").get<std::string>(), a.at("id").get<int64_t>() });
         if (sentencePiece) {
             std::optional<int64_t> unk;
             if (model.contains("unk_token") && model["unk_token"].is_string())
                 if (const int64_t id = bpe.find(model["unk_token"].get<std::string>()); id >= 0)
                     unk = id;
-            return std::unique_ptr<Tokenizer>(new SentencePieceBpeTokenizer(
-                std::move(bpe), std::move(added), *sentencePiece, model.value("byte_fallback", false), unk));
+            return std::unique_ptr<Tokenizer>(new SentencePieceBpeTokenizer(std::move(bpe),
+                std::move(added), *sentencePiece, model.value("byte_fallback", false), unk));
         }
         auto splitter = RegexSplitter::compile(settings->first);
         if (!splitter)
             return fileError(file, splitter.errorMessage());
-        return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(std::move(bpe), std::move(splitter).value(),
-                                                                    std::move(added), settings->second));
+        return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(
+            std::move(bpe), std::move(splitter).value(), std::move(added), settings->second));
     } catch (const json::exception &e) {
         return fileError(file, std::string("unexpected structure (") + e.what() + ")");
     }
 }
 
-Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(const fs::path &vocabPath, const fs::path &mergesPath)
+Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(
+    const fs::path &vocabPath, const fs::path &mergesPath)
 {
     auto vocab = readJsonFile(vocabPath.string());
     if (!vocab)
@@ -163,7 +166,7 @@ Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(const fs::path &vocabPath,
     for (const auto &[text, id] : vocab->items()) {
         bpe.addToken(text, id.get<int64_t>());
         if (text == "<|endoftext|>")
-            added.push_back({text, id.get<int64_t>()});
+            added.push_back({ text, id.get<int64_t>() });
     }
     std::ifstream merges(mergesPath);
     if (!merges)
@@ -174,14 +177,15 @@ Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(const fs::path &vocabPath,
             continue;
         const size_t space = line.find(' ');
         if (space == std::string::npos)
-            return fileError(mergesPath.string(), "line '" + line + "' is not a merge of two tokens");
+            return fileError(
+                mergesPath.string(), "line '" + line + "' is not a merge of two tokens");
         bpe.addMerge(line.substr(0, space), line.substr(space + 1));
     }
     auto splitter = RegexSplitter::compile(kGpt2Pattern);
     if (!splitter)
         return splitter.error();
-    return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(std::move(bpe), std::move(splitter).value(),
-                                                                std::move(added), false));
+    return std::unique_ptr<Tokenizer>(new ByteLevelBpeTokenizer(
+        std::move(bpe), std::move(splitter).value(), std::move(added), false));
 }
 
 std::optional<std::string> tokenString(const json &v)
@@ -232,8 +236,8 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
                 if (p.value("type", "") == "Sequence")
                     for (const auto &c : p.value("processors", json::array()))
                         visit(c);
-                if (p.value("type", "") == "TemplateProcessing" && p.contains("single") && !p["single"].empty()
-                    && p["single"][0].contains("SpecialToken"))
+                if (p.value("type", "") == "TemplateProcessing" && p.contains("single")
+                    && !p["single"].empty() && p["single"][0].contains("SpecialToken"))
                     addBos = true;
             };
             visit(pp);
@@ -249,7 +253,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
 Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
 {
     const fs::path dir(modelDir);
-    Result<std::unique_ptr<Tokenizer>> t = Error{};
+    Result<std::unique_ptr<Tokenizer>> t = Error {};
     if (fs::exists(dir / "tokenizer.json"))
         t = fromTokenizerJson(dir / "tokenizer.json");
     else if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
@@ -257,7 +261,8 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
     else if (fs::exists(dir / "tokenizer.model"))
         t = loadSentencePieceModel((dir / "tokenizer.model").string());
     else
-        return fileError(modelDir, "no tokenizer found (tokenizer.json, vocab.json + merges.txt, or tokenizer.model)");
+        return fileError(modelDir,
+            "no tokenizer found (tokenizer.json, vocab.json + merges.txt, or tokenizer.model)");
     if (!t)
         return t;
     applySpecialTokens(**t, dir);
@@ -265,7 +270,7 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelDir)
 }
 
 std::string continuationText(const Tokenizer &tokenizer, const std::vector<int64_t> &prompt,
-                             const std::vector<int64_t> &generated)
+    const std::vector<int64_t> &generated)
 {
     std::vector<int64_t> all = prompt;
     all.insert(all.end(), generated.begin(), generated.end());

@@ -58,7 +58,7 @@ private:
 // The text `generated` adds after `prompt`, spacing included: SentencePiece tokenizers drop
 // the leading space of the first piece when a continuation is decoded alone ("is" + "a").
 std::string continuationText(const Tokenizer &tokenizer, const std::vector<int64_t> &prompt,
-                             const std::vector<int64_t> &generated);
+    const std::vector<int64_t> &generated);
 
 // Replaces invalid UTF-8 sequences by U+FFFD.
 std::string sanitizeUtf8(std::string_view bytes);

@@ -7,7 +7,9 @@
 namespace fscope::core::train {
 
 Adam::Adam(std::vector<at::Tensor> params, Options options, std::vector<bool> decay)
-    : m_params(std::move(params)), m_decay(std::move(decay)), m_o(options)
+    : m_params(std::move(params))
+    , m_decay(std::move(decay))
+    , m_o(options)
 {
     m_decay.resize(m_params.size(), false);
     for (const auto &x : m_params) {
@@ -20,7 +22,8 @@ void Adam::step(double lr)
 {
     at::NoGradGuard guard;
     ++m_t;
-    const double c1 = 1 - std::pow(m_o.beta1, double(m_t)), c2 = 1 - std::pow(m_o.beta2, double(m_t));
+    const double c1 = 1 - std::pow(m_o.beta1, double(m_t)),
+                 c2 = 1 - std::pow(m_o.beta2, double(m_t));
     for (size_t i = 0; i < m_params.size(); ++i) {
         at::Tensor &p = m_params[i];
         const at::Tensor g = p.grad();
@@ -44,7 +47,8 @@ double clipGradNorm(const std::vector<at::Tensor> &params, double maxNorm)
             norms.push_back(p.grad().norm().to(at::kDouble));
     if (norms.empty())
         return 0;
-    const double norm = at::stack(norms).norm().item<double>(); // one device sync, not one per tensor
+    const double norm
+        = at::stack(norms).norm().item<double>(); // one device sync, not one per tensor
     if (norm > maxNorm)
         for (const auto &p : params)
             if (p.grad().defined())

@@ -17,7 +17,10 @@ public:
     };
     // `decay[i]` says whether weight decay applies to params[i] (empty: none decays).
     Adam(std::vector<at::Tensor> params, Options options, std::vector<bool> decay = {});
-    explicit Adam(std::vector<at::Tensor> params) : Adam(std::move(params), Options{}) {}
+    explicit Adam(std::vector<at::Tensor> params)
+        : Adam(std::move(params), Options {})
+    {
+    }
 
     // One update with learning rate `lr`; zeroes the gradients afterwards.
     void step(double lr);

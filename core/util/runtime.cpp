@@ -39,13 +39,17 @@ void ensureBlasKernels(char **argv)
     std::string core = openBlasCore();
     if (core.empty())
         return; // not OpenBLAS
-    std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(core.begin(), core.end(), core.begin(),
+        [](unsigned char c) { return char(std::tolower(c)); });
     // The cores OpenBLAS falls back to for a CPU it does not know; none of them uses AVX2.
-    static const char *const kGeneric[] = {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"};
-    if (std::none_of(std::begin(kGeneric), std::end(kGeneric), [&](const char *g) { return core == g; }))
+    static const char *const kGeneric[]
+        = { "prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown" };
+    if (std::none_of(
+            std::begin(kGeneric), std::end(kGeneric), [&](const char *g) { return core == g; }))
         return;
     const char *wanted = nullptr;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl"))
         wanted = "SkylakeX";
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         wanted = "Haswell";

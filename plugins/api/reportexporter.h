@@ -27,8 +27,8 @@ public:
     // The file extension without the dot ("html").
     virtual QString fileSuffix() const = 0;
     // Writes `reports` to `path`; the files written, or an error naming the file and problem.
-    virtual core::Result<std::vector<std::string>> exportReports(const std::vector<core::report::FeatureReport> &reports,
-                                                                 const QString &path) const = 0;
+    virtual core::Result<std::vector<std::string>> exportReports(
+        const std::vector<core::report::FeatureReport> &reports, const QString &path) const = 0;
 };
 
 } // namespace fscope::plugins

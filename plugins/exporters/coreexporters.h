@@ -17,8 +17,9 @@ public:
     QString formatId() const override { return m_id; }
     QString displayName() const override { return m_name; }
     QString fileSuffix() const override { return m_suffix; }
-    core::Result<std::vector<std::string>> exportReports(const std::vector<core::report::FeatureReport> &reports,
-                                                         const QString &path) const override;
+    core::Result<std::vector<std::string>> exportReports(
+        const std::vector<core::report::FeatureReport> &reports,
+        const QString &path) const override;
 
 private:
     core::report::ReportFormat m_format;

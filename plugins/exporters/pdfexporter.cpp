@@ -32,10 +32,11 @@ QImage renderChart(const core::report::ReportChart &chart)
 
 } // namespace
 
-core::Result<int> writeReportPdf(const std::vector<core::report::FeatureReport> &reports, const QString &path)
+core::Result<int> writeReportPdf(
+    const std::vector<core::report::FeatureReport> &reports, const QString &path)
 {
     if (reports.empty())
-        return core::Error{path.toStdString() + ": no features to write"};
+        return core::Error { path.toStdString() + ": no features to write" };
     core::report::HtmlOptions options;
     options.paged = true;
     options.maxExamples = 8; // a report page, not the whole index: the HTML report has them all
@@ -47,7 +48,8 @@ core::Result<int> writeReportPdf(const std::vector<core::report::FeatureReport> 
     for (const auto &r : reports) {
         charts.push_back(core::report::reportCharts(r));
         for (const auto &chart : charts.back())
-            doc.addResource(QTextDocument::ImageResource, QUrl(QString::fromStdString(chart.name)), renderChart(chart));
+            doc.addResource(QTextDocument::ImageResource, QUrl(QString::fromStdString(chart.name)),
+                renderChart(chart));
     }
     doc.setHtml(QString::fromStdString(core::report::reportsHtml(reports, options, &charts)));
     // An explicit page size (the A4 page inside 15 mm margins, in layout pixels at 96 dpi)
@@ -59,28 +61,30 @@ core::Result<int> writeReportPdf(const std::vector<core::report::FeatureReport> 
 
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return core::fileError(path.toStdString(), "cannot be written: " + file.errorString().toStdString());
+        return core::fileError(
+            path.toStdString(), "cannot be written: " + file.errorString().toStdString());
     {
         QPdfWriter writer(&file);
         writer.setTitle(QString::fromStdString(core::report::reportTitle(reports)));
         writer.setCreator(QStringLiteral("Featurescope " FEATURESCOPE_VERSION));
-        writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait, QMarginsF(15, 15, 15, 15),
-                                         QPageLayout::Millimeter));
+        writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait,
+            QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter));
         writer.setResolution(300);
         doc.print(&writer);
     }
     if (!file.commit())
-        return core::fileError(path.toStdString(), "cannot be written: " + file.errorString().toStdString());
+        return core::fileError(
+            path.toStdString(), "cannot be written: " + file.errorString().toStdString());
     return pages;
 }
 
-core::Result<std::vector<std::string>> PdfReportExporter::exportReports(const std::vector<core::report::FeatureReport> &reports,
-                                                                        const QString &path) const
+core::Result<std::vector<std::string>> PdfReportExporter::exportReports(
+    const std::vector<core::report::FeatureReport> &reports, const QString &path) const
 {
     auto pages = writeReportPdf(reports, path);
     if (!pages)
         return pages.error();
-    return std::vector<std::string>{path.toStdString()};
+    return std::vector<std::string> { path.toStdString() };
 }
 
 } // namespace fscope::plugins

@@ -9,7 +9,8 @@
 namespace fscope::plugins {
 
 // Writes the PDF atomically; returns its number of pages, or an error.
-core::Result<int> writeReportPdf(const std::vector<core::report::FeatureReport> &reports, const QString &path);
+core::Result<int> writeReportPdf(
+    const std::vector<core::report::FeatureReport> &reports, const QString &path);
 
 class PdfReportExporter : public QObject, public ReportExporter {
     Q_OBJECT
@@ -19,8 +20,9 @@ public:
     QString formatId() const override { return QStringLiteral("pdf"); }
     QString displayName() const override { return tr("PDF report"); }
     QString fileSuffix() const override { return QStringLiteral("pdf"); }
-    core::Result<std::vector<std::string>> exportReports(const std::vector<core::report::FeatureReport> &reports,
-                                                         const QString &path) const override;
+    core::Result<std::vector<std::string>> exportReports(
+        const std::vector<core::report::FeatureReport> &reports,
+        const QString &path) const override;
 };
 
 } // namespace fscope::plugins

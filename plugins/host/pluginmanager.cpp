@@ -17,9 +17,9 @@ namespace fscope::plugins {
 
 struct PluginManager::Entry {
     PluginSpec spec;
-    QObject *instance = nullptr;                // owned by Qt's plugin machinery
-    std::unique_ptr<QPluginLoader> loader;      // shared plugins only
-    QObject *(*staticInstance)() = nullptr;     // static plugins only
+    QObject *instance = nullptr; // owned by Qt's plugin machinery
+    std::unique_ptr<QPluginLoader> loader; // shared plugins only
+    QObject *(*staticInstance)() = nullptr; // static plugins only
 };
 
 namespace {
@@ -50,24 +50,32 @@ PluginSpec checkPluginMetaData(const QJsonObject &metaData)
     if (spec.id.isEmpty())
         spec.error = QObject::tr("its plugin.json has no \"id\"");
     else if (!PluginManager::knownInterfaces().contains(spec.iid))
-        spec.error = QObject::tr("implements %1, which this Featurescope does not know (it knows %2)")
-                         .arg(spec.iid.isEmpty() ? QObject::tr("no interface") : spec.iid,
-                              PluginManager::knownInterfaces().join(QLatin1String(", ")));
+        spec.error
+            = QObject::tr("implements %1, which this Featurescope does not know (it knows %2)")
+                  .arg(spec.iid.isEmpty() ? QObject::tr("no interface") : spec.iid,
+                      PluginManager::knownInterfaces().join(QLatin1String(", ")));
     else if (spec.compatVersion < 1)
         spec.error = QObject::tr("its plugin.json has no valid \"compatVersion\"");
     else if (spec.compatVersion > kPluginApiVersion)
-        spec.error = QObject::tr("needs plugin API %1; this Featurescope provides %2").arg(spec.compatVersion).arg(kPluginApiVersion);
+        spec.error = QObject::tr("needs plugin API %1; this Featurescope provides %2")
+                         .arg(spec.compatVersion)
+                         .arg(kPluginApiVersion);
     return spec;
 }
 
-PluginManager::PluginManager(QObject *parent) : QObject(parent), m_searchPaths(defaultSearchPaths()) {}
+PluginManager::PluginManager(QObject *parent)
+    : QObject(parent)
+    , m_searchPaths(defaultSearchPaths())
+{
+}
 
 PluginManager::~PluginManager() = default;
 
 QStringList PluginManager::defaultSearchPaths()
 {
     QStringList paths;
-    paths << QDir::cleanPath(QCoreApplication::applicationDirPath() + QLatin1String("/../lib/featurescope/plugins"));
+    paths << QDir::cleanPath(
+        QCoreApplication::applicationDirPath() + QLatin1String("/../lib/featurescope/plugins"));
     const QString data = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
     if (!data.isEmpty())
         paths << QDir::cleanPath(data + QLatin1String("/featurescope/plugins"));
@@ -84,7 +92,7 @@ void PluginManager::setSearchPaths(const QStringList &paths)
 
 QStringList PluginManager::knownInterfaces()
 {
-    return {QStringLiteral(FSCOPE_REPORT_EXPORTER_IID)};
+    return { QStringLiteral(FSCOPE_REPORT_EXPORTER_IID) };
 }
 
 PluginManager::Entry *PluginManager::find(const QString &id)
@@ -98,8 +106,9 @@ PluginManager::Entry *PluginManager::find(const QString &id)
 void PluginManager::loadPlugins()
 {
     // Refused entries are re-examined on every call; good ones stay.
-    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(), [](const auto &e) { return !e->spec.error.isEmpty(); }),
-                    m_entries.end());
+    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
+                        [](const auto &e) { return !e->spec.error.isEmpty(); }),
+        m_entries.end());
     addStaticPlugins();
     for (const QString &dir : m_searchPaths)
         scanDirectory(dir);
@@ -204,7 +213,8 @@ QStringList PluginManager::errors() const
     QStringList out;
     for (const auto &e : m_entries)
         if (!e->spec.error.isEmpty())
-            out << QStringLiteral("%1: %2").arg(e->spec.filePath.isEmpty() ? e->spec.id : e->spec.filePath, e->spec.error);
+            out << QStringLiteral("%1: %2").arg(
+                e->spec.filePath.isEmpty() ? e->spec.id : e->spec.filePath, e->spec.error);
     return out;
 }
 

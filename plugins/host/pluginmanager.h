@@ -19,15 +19,15 @@ class QPluginLoader;
 namespace fscope::plugins {
 
 struct PluginSpec {
-    QString id;            // reverse-DNS, unique ("org.featurescope.exporter.html")
+    QString id; // reverse-DNS, unique ("org.featurescope.exporter.html")
     QString name, version, vendor, description, category;
-    QString iid;           // the interface it implements
+    QString iid; // the interface it implements
     int compatVersion = 0; // the plugin API it needs
-    QString filePath;      // empty for built-in plugins
+    QString filePath; // empty for built-in plugins
     bool builtIn = false;
-    bool enabled = true;   // the user's choice (disabled plugins are not loaded)
+    bool enabled = true; // the user's choice (disabled plugins are not loaded)
     bool loaded = false;
-    QString error;         // why it was refused or failed to load
+    QString error; // why it was refused or failed to load
 };
 
 class PluginManager : public QObject {
@@ -57,8 +57,7 @@ public:
     bool setEnabled(const QString &id, bool enabled);
 
     // The loaded, enabled plugin objects implementing T, in load order.
-    template <class T>
-    QList<T *> objects() const
+    template <class T> QList<T *> objects() const
     {
         QList<T *> out;
         for (QObject *o : instances())

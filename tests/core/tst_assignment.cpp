@@ -3,10 +3,10 @@
 // tied, shifted, low-rank, rectangular and +inf matrices, and an LP-duality certificate on
 // every solve.
 
+#include "core/corpus/corpus.h"
 #include "core/match/lap/assignment.h"
 #include "core/match/lap/priced_assignment.h"
 #include "core/match/lap/sparse_assignment.h"
-#include "core/corpus/corpus.h"
 #include "core/util/json_file.h"
 #include "tests/support/testsupport.h"
 
@@ -49,7 +49,8 @@ std::vector<double> buildMatrix(const std::string &kind, uint64_t seed, int64_t 
                 x = u * 1e6 + 1e9 * double(i % 3);
             } else if (kind == "lowrank") {
                 double s = 0;
-                for (int k = 0; k < 8; ++k) s = s - (hashUniform(seed, i, k) - 0.5) * (hashUniform(seed + 1, j, k) - 0.5);
+                for (int k = 0; k < 8; ++k)
+                    s = s - (hashUniform(seed, i, k) - 0.5) * (hashUniform(seed + 1, j, k) - 0.5);
                 x = s;
             }
         }
@@ -64,7 +65,8 @@ double bruteForce(const std::vector<double> &c, int64_t n)
     double best = kInf;
     do {
         double s = 0;
-        for (int64_t i = 0; i < n; ++i) s += c[i * n + p[i]];
+        for (int64_t i = 0; i < n; ++i)
+            s += c[i * n + p[i]];
         best = std::min(best, s);
     } while (std::next_permutation(p.begin(), p.end()));
     return best;
@@ -77,7 +79,8 @@ void checkConsistent(const lap::Assignment &a, const std::vector<double> &c, int
     double total = 0;
     for (int64_t i = 0; i < n; ++i) {
         const int64_t j = a.rowToColumn[i];
-        if (j < 0) continue;
+        if (j < 0)
+            continue;
         QVERIFY(j < m);
         QVERIFY2(used.insert(j).second, "a column is used twice");
         QCOMPARE(a.columnToRow[j], i);
@@ -121,7 +124,8 @@ void TestAssignment::bruteForceSmall()
         auto a = lap::solveAssignment(c.data(), n, n);
         QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
         checkConsistent(*a, c, n, n);
-        QVERIFY2(std::abs(a->totalCost - bruteForce(c, n)) < 1e-12, qPrintable(QString("seed %1").arg(seed)));
+        QVERIFY2(std::abs(a->totalCost - bruteForce(c, n)) < 1e-12,
+            qPrintable(QString("seed %1").arg(seed)));
     }
 }
 
@@ -146,9 +150,11 @@ static int addScipyCases(bool squareFinite)
         const int64_t rows = c["rows"].get<int64_t>(), columns = c["columns"].get<int64_t>();
         if (squareFinite && (kind == "inf" || rows != columns))
             continue;
-        const QString name = QString("%1-%2x%3").arg(QString::fromStdString(kind)).arg(rows).arg(columns);
-        QTest::newRow(qPrintable(name)) << QString::fromStdString(kind) << c["seed"].get<qint64>() << qint64(rows) << qint64(columns)
-                                        << c["total"].get<double>();
+        const QString name
+            = QString("%1-%2x%3").arg(QString::fromStdString(kind)).arg(rows).arg(columns);
+        QTest::newRow(qPrintable(name))
+            << QString::fromStdString(kind) << c["seed"].get<qint64>() << qint64(rows)
+            << qint64(columns) << c["total"].get<double>();
         ++cases;
     }
     return cases;
@@ -172,20 +178,22 @@ void TestAssignment::matchesScipy()
     checkConsistent(*a, c, rows, columns);
     const double tolerance = 1e-10 * std::max(1.0, std::abs(total));
     QVERIFY2(std::abs(a->totalCost - total) <= tolerance,
-             qPrintable(QString("total %1, scipy %2").arg(a->totalCost, 0, 'g', 17).arg(total, 0, 'g', 17)));
+        qPrintable(
+            QString("total %1, scipy %2").arg(a->totalCost, 0, 'g', 17).arg(total, 0, 'g', 17)));
 }
 
 void TestAssignment::initialisationDoesNotChangeTheOptimum()
 {
-    for (const char *kind : {"uniform", "ties", "lowrank", "scaled"}) {
+    for (const char *kind : { "uniform", "ties", "lowrank", "scaled" }) {
         const auto c = buildMatrix(kind, 42, 300, 300);
-        auto with = lap::solveAssignment(c.data(), 300, 300, {true});
-        auto without = lap::solveAssignment(c.data(), 300, 300, {false});
+        auto with = lap::solveAssignment(c.data(), 300, 300, { true });
+        auto without = lap::solveAssignment(c.data(), 300, 300, { false });
         QVERIFY(with.ok() && without.ok());
         QCOMPARE(without->freeRowsAfterInit, int64_t(300));
         // The initialisation does real work: most rows are placed before any path search.
         QVERIFY2(with->freeRowsAfterInit < 300, kind);
-        QVERIFY(std::abs(with->totalCost - without->totalCost) <= 1e-9 * std::max(1.0, std::abs(without->totalCost)));
+        QVERIFY(std::abs(with->totalCost - without->totalCost)
+            <= 1e-9 * std::max(1.0, std::abs(without->totalCost)));
     }
 }
 
@@ -194,15 +202,17 @@ void TestAssignment::wideRowsOnTwoThreads()
     // From 4096 columns every row scan (initialisation and path search) is split between two
     // threads and the halves' results merged; ties must still resolve to one optimum.
     const int64_t n = 4608;
-    for (const char *kind : {"ties", "uniform"}) {
+    for (const char *kind : { "ties", "uniform" }) {
         const auto c = buildMatrix(kind, 7, n, n);
-        auto with = lap::solveAssignment(c.data(), n, n, {true});
-        auto without = lap::solveAssignment(c.data(), n, n, {false});
+        auto with = lap::solveAssignment(c.data(), n, n, { true });
+        auto without = lap::solveAssignment(c.data(), n, n, { false });
         QVERIFY(with.ok() && without.ok());
         checkConsistent(*with, c, n, n);
         checkConsistent(*without, c, n, n);
         QVERIFY2(with->freeRowsAfterInit < n, kind); // the initialisation placed rows
-        QVERIFY2(std::abs(with->totalCost - without->totalCost) <= 1e-9 * std::max(1.0, std::abs(without->totalCost)), kind);
+        QVERIFY2(std::abs(with->totalCost - without->totalCost)
+                <= 1e-9 * std::max(1.0, std::abs(without->totalCost)),
+            kind);
     }
 }
 
@@ -211,22 +221,25 @@ void TestAssignment::forbiddenPairs()
     // Only the anti-diagonal is allowed: the unique assignment is forced.
     const int64_t n = 5;
     std::vector<double> c(n * n, kInf);
-    for (int64_t i = 0; i < n; ++i) c[i * n + (n - 1 - i)] = double(i);
+    for (int64_t i = 0; i < n; ++i)
+        c[i * n + (n - 1 - i)] = double(i);
     auto a = lap::solveAssignment(c.data(), n, n);
     QVERIFY(a.ok());
-    for (int64_t i = 0; i < n; ++i) QCOMPARE(a->rowToColumn[i], n - 1 - i);
+    for (int64_t i = 0; i < n; ++i)
+        QCOMPARE(a->rowToColumn[i], n - 1 - i);
     QCOMPARE(a->totalCost, 10.0);
 
     // Two rows that can only use the same column: no complete assignment, and it says so.
-    std::vector<double> bad = {1, kInf, kInf, 2, kInf, kInf, 3, 4, 5};
+    std::vector<double> bad = { 1, kInf, kInf, 2, kInf, kInf, 3, 4, 5 };
     auto b = lap::solveAssignment(bad.data(), 3, 3);
     QVERIFY(!b.ok());
-    QVERIFY2(b.errorMessage().find("no complete assignment") != std::string::npos, b.errorMessage().c_str());
+    QVERIFY2(b.errorMessage().find("no complete assignment") != std::string::npos,
+        b.errorMessage().c_str());
 }
 
 void TestAssignment::badInput()
 {
-    std::vector<double> c = {1, 2, std::nan(""), 4};
+    std::vector<double> c = { 1, 2, std::nan(""), 4 };
     auto a = lap::solveAssignment(c.data(), 2, 2);
     QVERIFY(!a.ok());
     QVERIFY2(a.errorMessage().find("NaN") != std::string::npos, a.errorMessage().c_str());
@@ -241,7 +254,7 @@ namespace {
 lap::CostRows hostRows(const std::vector<double> &c, int64_t n)
 {
     return [&c, n](int64_t r0, int64_t r1) {
-        return at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble);
+        return at::from_blob(const_cast<double *>(c.data()) + r0 * n, { r1 - r0, n }, at::kDouble);
     };
 }
 
@@ -251,16 +264,18 @@ void TestAssignment::sparseMatchesDense()
 {
     // With every pair as a candidate the sparse solver is an exact solver on its own, fed in a
     // scrambled order and in two instalments (the second after a first solve).
-    for (const char *kind : {"uniform", "ties", "lowrank"}) {
+    for (const char *kind : { "uniform", "ties", "lowrank" }) {
         const int64_t n = 120;
         const auto c = buildMatrix(kind, 31, n, n);
         lap::SparseAssignment s(n);
         for (int64_t i = 0; i < n; ++i)
-            for (int64_t t = 0; t < n; t += 2) s.addCandidate(i, (t * 7 + i) % n, c[i * n + (t * 7 + i) % n]);
+            for (int64_t t = 0; t < n; t += 2)
+                s.addCandidate(i, (t * 7 + i) % n, c[i * n + (t * 7 + i) % n]);
         QVERIFY(s.solve().ok());
         QCOMPARE(s.freeRows(), int64_t(0));
         for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < n; ++j) s.addCandidate(i, j, c[i * n + j]);
+            for (int64_t j = 0; j < n; ++j)
+                s.addCandidate(i, j, c[i * n + j]);
         QCOMPARE(s.candidates(), n * n);
         QVERIFY(s.solve().ok());
         lap::Assignment a;
@@ -272,7 +287,9 @@ void TestAssignment::sparseMatchesDense()
         checkConsistent(a, c, n, n);
         auto dense = lap::solveAssignment(c.data(), n, n);
         QVERIFY(dense.ok());
-        QVERIFY2(std::abs(a.totalCost - dense->totalCost) <= 1e-10 * std::max(1.0, std::abs(dense->totalCost)), kind);
+        QVERIFY2(std::abs(a.totalCost - dense->totalCost)
+                <= 1e-10 * std::max(1.0, std::abs(dense->totalCost)),
+            kind);
     }
 }
 
@@ -285,7 +302,8 @@ void TestAssignment::sparseReportsUnplaceableRow()
     s.addCandidate(2, 2, 1);
     const Status st = s.solve();
     QVERIFY(!st.ok());
-    QVERIFY2(st.errorMessage().find("cannot be placed") != std::string::npos, st.errorMessage().c_str());
+    QVERIFY2(
+        st.errorMessage().find("cannot be placed") != std::string::npos, st.errorMessage().c_str());
     // A candidate that opens a way fixes it, from where the first solve stopped.
     s.addCandidate(1, 2, 5);
     QVERIFY(s.solve().ok());
@@ -319,11 +337,15 @@ void TestAssignment::pricedMatchesScipy()
     checkConsistent(p->assignment, c, rows, columns);
     const double tolerance = 1e-10 * std::max(1.0, std::abs(total));
     QVERIFY2(std::abs(p->assignment.totalCost - total) <= tolerance,
-             qPrintable(QString("total %1, scipy %2").arg(p->assignment.totalCost, 0, 'g', 17).arg(total, 0, 'g', 17)));
+        qPrintable(QString("total %1, scipy %2")
+                       .arg(p->assignment.totalCost, 0, 'g', 17)
+                       .arg(total, 0, 'g', 17)));
     QVERIFY2(std::abs(p->gap()) <= tolerance, qPrintable(QString("gap %1").arg(p->gap())));
     // The candidates stayed a fraction of the matrix on anything but tiny problems.
-    if (rows >= 400) QVERIFY2(p->candidates < rows * columns / 4, qPrintable(QString::number(p->candidates)));
-    if (rows >= 50) QVERIFY2(p->rounds >= 2, "pricing added nothing: the test does not exercise it");
+    if (rows >= 400)
+        QVERIFY2(p->candidates < rows * columns / 4, qPrintable(QString::number(p->candidates)));
+    if (rows >= 50)
+        QVERIFY2(p->rounds >= 2, "pricing added nothing: the test does not exercise it");
 }
 
 void TestAssignment::pricedBruteForceSmall()
@@ -341,7 +363,8 @@ void TestAssignment::pricedBruteForceSmall()
         QVERIFY2(p.ok(), p.ok() ? "" : p.errorMessage().c_str());
         QVERIFY(p->optimal);
         checkConsistent(p->assignment, c, n, n);
-        QVERIFY2(std::abs(p->assignment.totalCost - bruteForce(c, n)) < 1e-12, qPrintable(QString("seed %1").arg(seed)));
+        QVERIFY2(std::abs(p->assignment.totalCost - bruteForce(c, n)) < 1e-12,
+            qPrintable(QString("seed %1").arg(seed)));
     }
 }
 
@@ -362,7 +385,10 @@ void TestAssignment::pricedApproximateBoundsTheOptimum()
     QVERIFY(!p->optimal); // three candidates per row miss the optimum on this matrix
     const double opt = exact->totalCost, eps = 1e-9 * std::abs(opt);
     QVERIFY2(p->lowerBound <= opt + eps && opt <= p->assignment.totalCost + eps,
-             qPrintable(QString("bound %1, optimum %2, found %3").arg(p->lowerBound).arg(opt).arg(p->assignment.totalCost)));
+        qPrintable(QString("bound %1, optimum %2, found %3")
+                       .arg(p->lowerBound)
+                       .arg(opt)
+                       .arg(p->assignment.totalCost)));
     QVERIFY(p->gap() > 0);
     QCOMPARE(p->rounds, 1);
     // Without the check there is no bound to report.
@@ -381,7 +407,9 @@ void TestAssignment::pricedBadInput()
     auto p = lap::solvePricedAssignment(4, hostRows(c, 4));
     QVERIFY(!p.ok());
     QVERIFY2(p.errorMessage().find("row 2") != std::string::npos, p.errorMessage().c_str());
-    auto wrong = lap::solvePricedAssignment(4, [](int64_t r0, int64_t r1) { return at::zeros({r1 - r0, 3}, at::kDouble); });
+    auto wrong = lap::solvePricedAssignment(4, [](int64_t r0, int64_t r1) {
+        return at::zeros({ r1 - r0, 3 }, at::kDouble);
+    });
     QVERIFY(!wrong.ok());
     QVERIFY2(wrong.errorMessage().find("shape") != std::string::npos, wrong.errorMessage().c_str());
 }
@@ -396,9 +424,12 @@ void TestAssignment::pricedNeverClaimsAFalseProof()
     const auto c = buildMatrix("uniform", 77, n, n);
     int calls = 0;
     const lap::CostRows drifting = [&](int64_t r0, int64_t r1) {
-        at::Tensor block = at::from_blob(const_cast<double *>(c.data()) + r0 * n, {r1 - r0, n}, at::kDouble).clone();
+        at::Tensor block
+            = at::from_blob(const_cast<double *>(c.data()) + r0 * n, { r1 - r0, n }, at::kDouble)
+                  .clone();
         if (++calls > 2)
-            for (int64_t i = r0; i < r1; ++i) block[i - r0][i] -= 10.0;
+            for (int64_t i = r0; i < r1; ++i)
+                block[i - r0][i] -= 10.0;
         return block;
     };
     lap::PricedOptions o;
@@ -410,7 +441,8 @@ void TestAssignment::pricedNeverClaimsAFalseProof()
     QVERIFY(!p->optimal);
     QCOMPARE(p->rounds, 5); // four that lowered columns, one for the bound
     QVERIFY(p->gapChecked);
-    for (int64_t i = 0; i < n; ++i) QVERIFY(p->assignment.rowToColumn[size_t(i)] >= 0);
+    for (int64_t i = 0; i < n; ++i)
+        QVERIFY(p->assignment.rowToColumn[size_t(i)] >= 0);
     QVERIFY(p->gap() > 0);
 }
 

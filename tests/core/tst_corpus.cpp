@@ -18,7 +18,8 @@ class TestCorpus : public QObject {
     std::unique_ptr<tokenize::Tokenizer> m_tok;
 
     std::string path(const char *name) const { return (m_tmp.path() + "/" + name).toStdString(); }
-    corpus::CorpusSpec spec(std::vector<std::string> paths, int64_t T = 8, int64_t budget = 64) const
+    corpus::CorpusSpec spec(
+        std::vector<std::string> paths, int64_t T = 8, int64_t budget = 64) const
     {
         corpus::CorpusSpec s;
         s.paths = std::move(paths);
@@ -50,7 +51,7 @@ void TestCorpus::initTestCase()
 
 void TestCorpus::textLinesAndBudget()
 {
-    auto c = corpus::buildCorpus(spec({path("lines.txt")}, 16, 100), *m_tok, "tok");
+    auto c = corpus::buildCorpus(spec({ path("lines.txt") }, 16, 100), *m_tok, "tok");
     QVERIFY2(c.ok(), c.ok() ? "" : c.errorMessage().c_str());
     QCOMPARE(c->documents, int64_t(200));
     QCOMPARE(c->contexts(), int64_t(6)); // floor(100 / 16)
@@ -60,12 +61,12 @@ void TestCorpus::textLinesAndBudget()
     std::vector<int64_t> body(c->context(0) + 1, c->context(0) + 16);
     const std::string text = m_tok->decode(body);
     QVERIFY2(QString::fromStdString(text).contains("says hello"), text.c_str());
-    QCOMPARE(corpus::specialTokens(*m_tok), std::set<int64_t>{50256});
+    QCOMPARE(corpus::specialTokens(*m_tok), std::set<int64_t> { 50256 });
 }
 
 void TestCorpus::seedDecidesOrder()
 {
-    auto s0 = spec({path("lines.txt")});
+    auto s0 = spec({ path("lines.txt") });
     auto a = corpus::buildCorpus(s0, *m_tok, "tok");
     auto b = corpus::buildCorpus(s0, *m_tok, "tok");
     QVERIFY(a.ok() && b.ok());
@@ -78,29 +79,32 @@ void TestCorpus::seedDecidesOrder()
     QVERIFY(c->ids != a->ids);
     QVERIFY(c->fingerprint != a->fingerprint);
     // The tokenizer and the budget are part of the key too.
-    QVERIFY(corpus::corpusFingerprint(s0, "tok").value() != corpus::corpusFingerprint(s0, "other").value());
+    QVERIFY(corpus::corpusFingerprint(s0, "tok").value()
+        != corpus::corpusFingerprint(s0, "other").value());
     auto s2 = s0;
     s2.tokenBudget = 128;
     QVERIFY(corpus::corpusFingerprint(s2, "tok").value() != a->fingerprint);
     // The same content at another path is the same corpus.
     writeFile(path("copy.txt"), fscope::test::readFile(path("lines.txt")));
-    QCOMPARE(corpus::corpusFingerprint(spec({path("copy.txt")}), "tok").value(), a->fingerprint);
+    QCOMPARE(corpus::corpusFingerprint(spec({ path("copy.txt") }), "tok").value(), a->fingerprint);
 }
 
 void TestCorpus::jsonlAndDirectories()
 {
     QVERIFY(QDir(m_tmp.path()).mkpath("dir/sub"));
-    writeFile(path("dir/a.jsonl"), "{\"text\": \"alpha beta gamma delta\", \"id\": 1}\n\n{\"text\": \"epsilon zeta eta theta\"}\n");
+    writeFile(path("dir/a.jsonl"),
+        "{\"text\": \"alpha beta gamma delta\", \"id\": 1}\n\n{\"text\": \"epsilon zeta eta "
+        "theta\"}\n");
     writeFile(path("dir/sub/b.txt"), "iota kappa lambda mu nu xi omicron pi\nrho sigma tau\n");
     writeFile(path("dir/ignored.csv"), "not,a,corpus\n");
-    auto files = corpus::corpusFiles(spec({path("dir")}));
+    auto files = corpus::corpusFiles(spec({ path("dir") }));
     QVERIFY(files.ok());
     QCOMPARE(files->size(), size_t(2));
-    auto c = corpus::buildCorpus(spec({path("dir")}, 4, 16), *m_tok, "tok");
+    auto c = corpus::buildCorpus(spec({ path("dir") }, 4, 16), *m_tok, "tok");
     QVERIFY2(c.ok(), c.ok() ? "" : c.errorMessage().c_str());
     QCOMPARE(c->documents, int64_t(4));
     // Whole files as documents.
-    auto s = spec({path("dir/sub/b.txt")}, 4, 16);
+    auto s = spec({ path("dir/sub/b.txt") }, 4, 16);
     s.split = corpus::Split::Files;
     auto whole = corpus::buildCorpus(s, *m_tok, "tok");
     QVERIFY(whole.ok());
@@ -109,24 +113,25 @@ void TestCorpus::jsonlAndDirectories()
 
 void TestCorpus::badCorpora()
 {
-    auto expectError = [&](const corpus::CorpusSpec &s, const QString &fileName, const QString &problem) {
+    auto expectError = [&](const corpus::CorpusSpec &s, const QString &fileName,
+                           const QString &problem) {
         auto c = corpus::buildCorpus(s, *m_tok, "tok");
         QVERIFY(!c.ok());
         const QString message = QString::fromStdString(c.errorMessage());
         QVERIFY2(message.contains(fileName) && message.contains(problem), qPrintable(message));
     };
     writeFile(path("empty.txt"), "\n \n\n");
-    expectError(spec({path("empty.txt")}), "empty.txt", "empty");
+    expectError(spec({ path("empty.txt") }), "empty.txt", "empty");
     writeFile(path("latin1.txt"), "fine line\ncaf\xe9 au lait\n");
-    expectError(spec({path("latin1.txt")}), "latin1.txt:2", "not valid UTF-8");
+    expectError(spec({ path("latin1.txt") }), "latin1.txt:2", "not valid UTF-8");
     writeFile(path("nofield.jsonl"), "{\"text\": \"ok\"}\n{\"body\": \"no text here\"}\n");
-    expectError(spec({path("nofield.jsonl")}), "nofield.jsonl:2", "no \"text\" field");
+    expectError(spec({ path("nofield.jsonl") }), "nofield.jsonl:2", "no \"text\" field");
     writeFile(path("broken.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \n");
-    expectError(spec({path("broken.jsonl")}), "broken.jsonl:2", "not a JSON object");
-    expectError(spec({path("missing.txt")}), "missing.txt", "no such corpus file");
+    expectError(spec({ path("broken.jsonl") }), "broken.jsonl:2", "not a JSON object");
+    expectError(spec({ path("missing.txt") }), "missing.txt", "no such corpus file");
     writeFile(path("short.txt"), "hi\n");
-    expectError(spec({path("short.txt")}, 64, 128), "short.txt", "too short");
-    expectError(spec({path("lines.txt")}, 64, 10), "", "smaller than one context");
+    expectError(spec({ path("short.txt") }, 64, 128), "short.txt", "too short");
+    expectError(spec({ path("lines.txt") }, 64, 10), "", "smaller than one context");
 }
 
 void TestCorpus::tokenCounts()

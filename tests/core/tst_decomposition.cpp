@@ -4,10 +4,10 @@
 // while a feature anti-aligned with d_b fires); OMP's FVE curve is monotone; f(v) - f(0) is
 // exact algebra; the CAA vector equals the mean difference computed by hand; the CLI's JSON.
 
-#include "core/steer/decomposition.h"
-#include "core/steer/steering_vector.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae_io.h"
+#include "core/steer/decomposition.h"
+#include "core/steer/steering_vector.h"
 #include "core/store/database.h"
 #include "core/tokenize/tokenizer.h"
 #include "tests/support/planted.h"
@@ -31,9 +31,9 @@ sae::Sae fixtureSae(double biasValue, int64_t F = 128, bool antiAtom = true)
 {
     at::manual_seed(1);
     const int64_t d = 64;
-    at::Tensor D = at::randn({F, d}, at::kDouble);
+    at::Tensor D = at::randn({ F, d }, at::kDouble);
     if (antiAtom)
-        D[kAnti] = -D[kB] + 0.3 * at::randn({d}, at::kDouble);
+        D[kAnti] = -D[kB] + 0.3 * at::randn({ d }, at::kDouble);
     D = D / D.norm(2, 1, true);
     sae::SaeConfig cfg;
     cfg.architecture = sae::Architecture::JumpRelu;
@@ -43,18 +43,18 @@ sae::Sae fixtureSae(double biasValue, int64_t F = 128, bool antiAtom = true)
     sae::SaeWeights w;
     w.W_dec = D.to(at::kFloat);
     w.W_enc = D.t().contiguous().to(at::kFloat);
-    w.b_enc = at::zeros({F});
+    w.b_enc = at::zeros({ F });
     if (kBias < F)
         w.b_enc[kBias] = biasValue;
-    w.b_dec = at::zeros({d});
-    w.threshold = at::full({F}, 0.1);
+    w.b_dec = at::zeros({ d });
+    w.threshold = at::full({ F }, 0.1);
     return sae::Sae(cfg, w);
 }
 
 at::Tensor plantedVector(const sae::Sae &s)
 {
     const at::Tensor D = s.weights().W_dec;
-    return 3 * D[kA] - 2 * D[kB] + 0.01 * at::randn({D.size(1)});
+    return 3 * D[kA] - 2 * D[kB] + 0.01 * at::randn({ D.size(1) });
 }
 
 double coefficient(const steer::Decomposition &d, int64_t feature)
@@ -102,8 +102,10 @@ void TestDecomposition::pursuitsRecoverThePlantedTerms()
     o.k = 32;
     auto mp = steer::decompose(s, v, steer::DecompositionMethod::MatchingPursuit, o);
     QVERIFY(mp.ok());
-    QVERIFY2(std::abs(coefficient(*mp, kA) - 3) < 0.1, qPrintable(QString::number(coefficient(*mp, kA))));
-    QVERIFY2(std::abs(coefficient(*mp, kB) + 2) < 0.1, qPrintable(QString::number(coefficient(*mp, kB))));
+    QVERIFY2(std::abs(coefficient(*mp, kA) - 3) < 0.1,
+        qPrintable(QString::number(coefficient(*mp, kA))));
+    QVERIFY2(std::abs(coefficient(*mp, kB) + 2) < 0.1,
+        qPrintable(QString::number(coefficient(*mp, kB))));
 }
 
 void TestDecomposition::nnlsCannotExpressNegativeParts()
@@ -120,9 +122,10 @@ void TestDecomposition::nnlsCannotExpressNegativeParts()
     QCOMPARE(coefficient(*nnls, kB), 0.0);
     // -2 d_b has no non-negative expression beyond what other atoms happen to cover: a
     // residual remains, while the signed problem fits v.
-    const at::Tensor residual = v.to(at::kDouble) - at::matmul(nnls->coefficients, s.weights().W_dec.to(at::kDouble));
-    qInfo("NNLS on D: FVE %.3f, residual norm %.3f of %.3f; signed: FVE %.4f", nnls->fve, residual.norm().item<double>(),
-          v.norm().item<double>(), signedLs->fve);
+    const at::Tensor residual
+        = v.to(at::kDouble) - at::matmul(nnls->coefficients, s.weights().W_dec.to(at::kDouble));
+    qInfo("NNLS on D: FVE %.3f, residual norm %.3f of %.3f; signed: FVE %.4f", nnls->fve,
+        residual.norm().item<double>(), v.norm().item<double>(), signedLs->fve);
     QVERIFY(residual.norm().item<double>() > 0.25 * v.norm().item<double>());
     QVERIFY(nnls->fve < 0.95);
     QVERIFY(signedLs->fve > 0.99);
@@ -166,12 +169,12 @@ void TestDecomposition::encodeMinusZeroIsExactAlgebra()
     cfg.dIn = 16;
     cfg.dSae = 24;
     sae::SaeWeights w;
-    w.W_enc = at::randn({16, 24}) * 0.1;
-    w.W_dec = at::randn({24, 16});
-    w.b_enc = at::full({24}, 100.0);
-    w.b_dec = at::randn({16});
+    w.W_enc = at::randn({ 16, 24 }) * 0.1;
+    w.W_dec = at::randn({ 24, 16 });
+    w.b_enc = at::full({ 24 }, 100.0);
+    w.b_dec = at::randn({ 16 });
     const sae::Sae s(cfg, w);
-    const at::Tensor v = at::randn({16});
+    const at::Tensor v = at::randn({ 16 });
     auto d = steer::decompose(s, v, steer::DecompositionMethod::EncodeMinusZero);
     QVERIFY(d.ok());
     const at::Tensor expected = at::matmul(v.to(at::kDouble), w.W_enc.to(at::kDouble));
@@ -200,13 +203,14 @@ void TestDecomposition::lassoAndOtherMethods()
     QVERIFY(!missing.ok());
     QVERIFY(missing.errorMessage().find("activations") != std::string::npos);
     steer::DecomposeOptions o;
-    o.activations = at::randn({200, 64}) * 2;
+    o.activations = at::randn({ 200, 64 }) * 2;
     auto inContext = steer::decompose(s, v, steer::DecompositionMethod::InContext, o);
     auto normMatched = steer::decompose(s, v, steer::DecompositionMethod::NormMatched, o);
     QVERIFY(inContext.ok() && normMatched.ok());
     QVERIFY(coefficient(*inContext, kA) > 0);
     // A wrong-length vector is refused with both sizes named.
-    auto bad = steer::decompose(s, at::randn({10}), steer::DecompositionMethod::OrthogonalMatchingPursuit);
+    auto bad = steer::decompose(
+        s, at::randn({ 10 }), steer::DecompositionMethod::OrthogonalMatchingPursuit);
     QVERIFY(!bad.ok());
     QVERIFY(bad.errorMessage().find("64") != std::string::npos);
 }
@@ -214,24 +218,27 @@ void TestDecomposition::lassoAndOtherMethods()
 void TestDecomposition::caaVectorByHand()
 {
     std::string err;
-    const auto setup = fscope::test::writePlantedSetup((m_tmp.path() + "/planted").toStdString(), {" cat", " dog", " sun"}, &err);
+    const auto setup = fscope::test::writePlantedSetup(
+        (m_tmp.path() + "/planted").toStdString(), { " cat", " dog", " sun" }, &err);
     QVERIFY2(!setup.modelDir.empty(), err.c_str());
-    auto decoder = model::Decoder::load(setup.modelDir, {"cpu", "float32"});
+    auto decoder = model::Decoder::load(setup.modelDir, { "cpu", "float32" });
     auto tok = tokenize::loadTokenizer(setup.modelDir);
     QVERIFY(decoder.ok() && tok.ok());
     const std::string pairsPath = (m_tmp.path() + "/pairs.jsonl").toStdString();
-    fscope::test::writeFile(pairsPath, "{\"prompt\": \"I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
-                                       "\n{\"question\": \"The bright\", \"answer_matching_behavior\": \" sun and\", "
-                                       "\"answer_not_matching_behavior\": \" dog\"}\n");
+    fscope::test::writeFile(pairsPath,
+        "{\"prompt\": \"I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
+        "\n{\"question\": \"The bright\", \"answer_matching_behavior\": \" sun and\", "
+        "\"answer_not_matching_behavior\": \" dog\"}\n");
     auto pairs = steer::readContrastPairs(pairsPath);
     QVERIFY2(pairs.ok(), pairs.ok() ? "" : pairs.errorMessage().c_str());
     QCOMPARE(pairs->size(), size_t(2));
     const std::string hook = "blocks.0.hook_resid_pre";
-    for (auto position : {steer::ReadPosition::Answer, steer::ReadPosition::Last, steer::ReadPosition::CompletionMean}) {
+    for (auto position : { steer::ReadPosition::Answer, steer::ReadPosition::Last,
+             steer::ReadPosition::CompletionMean }) {
         auto caa = steer::buildCaaVector(**decoder, **tok, *pairs, hook, position);
         QVERIFY2(caa.ok(), caa.ok() ? "" : caa.errorMessage().c_str());
         // By hand: each string's activations, read at the position, differences averaged.
-        at::Tensor sum = at::zeros({caa->vector.size(0)});
+        at::Tensor sum = at::zeros({ caa->vector.size(0) });
         for (const auto &p : *pairs) {
             auto act = [&](const std::string &completion) {
                 auto ids = (*tok)->encodeForModel(p.prompt, (*tok)->bosId().has_value()).ids;
@@ -239,14 +246,15 @@ void TestDecomposition::caaVectorByHand()
                 for (auto id : (*tok)->encode(completion).ids)
                     ids.push_back(id);
                 model::ForwardOptions o;
-                o.capture = {hook};
-                auto r = (*decoder)->forward(model::ForwardInputs(at::tensor(ids, at::kLong).unsqueeze(0)), o);
+                o.capture = { hook };
+                auto r = (*decoder)->forward(
+                    model::ForwardInputs(at::tensor(ids, at::kLong).unsqueeze(0)), o);
                 const at::Tensor a = r->activations.at(hook)[0];
                 if (position == steer::ReadPosition::Answer)
                     return a[start];
                 if (position == steer::ReadPosition::Last)
                     return a[int64_t(ids.size()) - 1];
-                at::Tensor m = at::zeros({a.size(1)});
+                at::Tensor m = at::zeros({ a.size(1) });
                 for (int64_t t = start; t < a.size(0); ++t)
                     m += a[t];
                 return m / double(a.size(0) - start);
@@ -257,28 +265,32 @@ void TestDecomposition::caaVectorByHand()
         QVERIFY(caa->vector.norm().item<double>() > 0.1);
     }
     // The planted model puts word k's token on dimension k: " cat" - " dog" reads +1 / -1 there.
-    auto answer = steer::buildCaaVector(**decoder, **tok, {pairs->front()}, hook, steer::ReadPosition::Answer);
+    auto answer = steer::buildCaaVector(
+        **decoder, **tok, { pairs->front() }, hook, steer::ReadPosition::Answer);
     QVERIFY(std::abs(answer->vector[0].item<double>() - 1.0) < 1e-5);
     QVERIFY(std::abs(answer->vector[1].item<double>() + 1.0) < 1e-5);
     // A bad line is named.
     fscope::test::writeFile(pairsPath, "{\"prompt\": \"x\", \"positive\": \" a\"}\n");
     auto bad = steer::readContrastPairs(pairsPath);
     QVERIFY(!bad.ok());
-    QVERIFY2(bad.errorMessage().find("pairs.jsonl:1") != std::string::npos, bad.errorMessage().c_str());
+    QVERIFY2(
+        bad.errorMessage().find("pairs.jsonl:1") != std::string::npos, bad.errorMessage().c_str());
 }
 
 void TestDecomposition::cliJson()
 {
     const sae::Sae s = fixtureSae(0);
-    const std::string dir = (m_tmp.path() + "/sae").toStdString(), vec = (m_tmp.path() + "/v.npy").toStdString();
+    const std::string dir = (m_tmp.path() + "/sae").toStdString(),
+                      vec = (m_tmp.path() + "/v.npy").toStdString();
     QVERIFY(sae::saveSaeLens(s, dir).ok());
     QVERIFY(steer::saveSteeringVector(vec, plantedVector(s)).ok());
     auto loaded = steer::loadSteeringVector(vec);
     QVERIFY(loaded.ok());
     QCOMPARE(loaded->size(0), int64_t(64));
     QProcess p;
-    p.start(FEATURESCOPE_CLI, {"decompose", "--sae", QString::fromStdString(dir), "--vector", QString::fromStdString(vec), "--method",
-                               "omp", "--k", "4", "--json"});
+    p.start(FEATURESCOPE_CLI,
+        { "decompose", "--sae", QString::fromStdString(dir), "--vector",
+            QString::fromStdString(vec), "--method", "omp", "--k", "4", "--json" });
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 0);
     const auto j = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
@@ -289,7 +301,9 @@ void TestDecomposition::cliJson()
     QVERIFY(j["fve"].get<double>() > 0.99);
     QVERIFY(j["cosine"].get<double>() > 0.99);
     QProcess unknown;
-    unknown.start(FEATURESCOPE_CLI, {"decompose", "--sae", QString::fromStdString(dir), "--vector", QString::fromStdString(vec), "--method", "magic"});
+    unknown.start(FEATURESCOPE_CLI,
+        { "decompose", "--sae", QString::fromStdString(dir), "--vector",
+            QString::fromStdString(vec), "--method", "magic" });
     QVERIFY(unknown.waitForFinished(60000));
     QVERIFY(unknown.exitCode() != 0);
     QVERIFY(unknown.readAllStandardError().contains("lasso")); // the error lists the methods
@@ -301,7 +315,7 @@ void TestDecomposition::workspaceCache()
     const at::Tensor v = plantedVector(s);
     auto db = store::Database::open((m_tmp.path() + "/cache.fsdb").toStdString());
     QVERIFY2(db.ok(), db.ok() ? "" : db.errorMessage().c_str());
-    for (auto method : {steer::DecompositionMethod::Encode, steer::DecompositionMethod::Lasso}) {
+    for (auto method : { steer::DecompositionMethod::Encode, steer::DecompositionMethod::Lasso }) {
         bool cached = true;
         auto first = steer::decomposeCached(db->get(), s, "sae-fp", v, method, {}, &cached);
         QVERIFY(first.ok());

@@ -29,7 +29,8 @@ using namespace fscope::core;
 namespace {
 
 // The first `n` 128-token contexts of the demo corpus sample, each starting with BOS.
-std::vector<std::vector<int64_t>> demoContexts(const demo::DemoAssets &a, const tokenize::Tokenizer &tok, size_t n)
+std::vector<std::vector<int64_t>> demoContexts(
+    const demo::DemoAssets &a, const tokenize::Tokenizer &tok, size_t n)
 {
     std::ifstream in(a.corpus);
     std::vector<int64_t> stream;
@@ -40,7 +41,7 @@ std::vector<std::vector<int64_t>> demoContexts(const demo::DemoAssets &a, const 
     }
     std::vector<std::vector<int64_t>> contexts;
     for (size_t c = 0; c < n && (c + 1) * 127 <= stream.size(); ++c) {
-        std::vector<int64_t> ctx{*tok.bosId()};
+        std::vector<int64_t> ctx { *tok.bosId() };
         ctx.insert(ctx.end(), stream.begin() + long(c * 127), stream.begin() + long((c + 1) * 127));
         contexts.push_back(std::move(ctx));
     }
@@ -70,7 +71,7 @@ void TestDemo::initTestCase()
     auto a = demo::locateDemo();
     QVERIFY2(a.ok(), a.ok() ? "" : a.errorMessage().c_str());
     m_assets = *a;
-    auto d = model::Decoder::load(m_assets.model, {"cpu", "f32"});
+    auto d = model::Decoder::load(m_assets.model, { "cpu", "f32" });
     QVERIFY(d.ok());
     m_decoder = std::move(d).value();
     auto tok = tokenize::loadTokenizer(m_assets.model);
@@ -93,17 +94,17 @@ void TestDemo::namesResolve()
     auto bad = demo::resolveDemoSae("demo:9");
     QVERIFY(!bad.ok());
     QVERIFY(bad.errorMessage().find("demo:layer1-topk") != std::string::npos);
-    auto sae = sae::loadSae(*demo::resolveDemoName(demo::NameKind::Sae, "demo:3"), {"", "cpu"});
+    auto sae = sae::loadSae(*demo::resolveDemoName(demo::NameKind::Sae, "demo:3"), { "", "cpu" });
     QVERIFY(sae.ok());
     QCOMPARE(sae->config().hookName, std::string("blocks.3.hook_resid_post"));
     corpus::CorpusSpec spec;
-    spec.paths = {*demo::resolveDemoName(demo::NameKind::Corpus, "demo")};
+    spec.paths = { *demo::resolveDemoName(demo::NameKind::Corpus, "demo") };
     auto files = corpus::corpusFiles(spec);
     QVERIFY(files.ok());
     QCOMPARE(files->front(), a->corpus);
     // Every label names a listed SAE and a feature inside it.
     for (const auto &l : a->labels) {
-        auto s = sae::loadSae(*demo::resolveDemoSae("demo:" + l.sae), {"", "cpu"});
+        auto s = sae::loadSae(*demo::resolveDemoSae("demo:" + l.sae), { "", "cpu" });
         QVERIFY(s.ok());
         QVERIFY(l.feature >= 0 && l.feature < s->config().dSae);
         QVERIFY(!l.label.empty());
@@ -128,16 +129,18 @@ void TestDemo::modelPerplexityHolds()
     const auto contexts = demoContexts(m_assets, *m_tokenizer, 32);
     QCOMPARE(contexts.size(), size_t(32));
     at::NoGradGuard g;
-    at::Tensor ids = at::empty({32, 128}, at::kLong);
+    at::Tensor ids = at::empty({ 32, 128 }, at::kLong);
     for (int64_t i = 0; i < 32; ++i)
         for (int64_t t = 0; t < 128; ++t)
             ids[i][t] = contexts[size_t(i)][size_t(t)];
-    const at::Tensor logits = m_decoder->forward({ids}).value().logits;
-    const double loss = at::cross_entropy_loss(logits.narrow(1, 0, 127).reshape({-1, logits.size(-1)}),
-                                               ids.narrow(1, 1, 127).reshape({-1}))
-                            .item<double>();
+    const at::Tensor logits = m_decoder->forward({ ids }).value().logits;
+    const double loss
+        = at::cross_entropy_loss(logits.narrow(1, 0, 127).reshape({ -1, logits.size(-1) }),
+            ids.narrow(1, 1, 127).reshape({ -1 }))
+              .item<double>();
     const double ppl = std::exp(loss);
-    qInfo("demo model perplexity on 4064 corpus-sample tokens: %.2f (uniform: %lld)", ppl, (long long)m_tokenizer->vocabSize());
+    qInfo("demo model perplexity on 4064 corpus-sample tokens: %.2f (uniform: %lld)", ppl,
+        (long long)m_tokenizer->vocabSize());
     // Measured ~80-90 when built; a unigram model of this text sits near 400.
     QVERIFY2(ppl < 130, qPrintable(QString::number(ppl)));
 }
@@ -146,10 +149,10 @@ void TestDemo::saesReconstruct()
 {
     const auto contexts = demoContexts(m_assets, *m_tokenizer, 16);
     sae::EvalOptions eo;
-    eo.specialTokens = {*m_tokenizer->bosId()};
+    eo.specialTokens = { *m_tokenizer->bosId() };
     eo.computeCe = false;
     for (const auto &s : m_assets.saes) {
-        auto sae = sae::loadSae(s.path, {"", "cpu"});
+        auto sae = sae::loadSae(s.path, { "", "cpu" });
         QVERIFY(sae.ok());
         QCOMPARE(sae->dtype(), at::kFloat); // stored as f16, computed in f32 on the CPU
         auto m = sae::evaluateSae(*m_decoder, *sae, contexts, eo);
@@ -175,7 +178,7 @@ void TestDemo::cliBuildsLabelledWorkspace()
             qWarning("%s", proc.readAllStandardError().constData());
         return std::make_pair(proc.exitCode(), proc.readAllStandardOutput().toStdString());
     };
-    auto [rc, out] = run({"demo", "--json", "--device", "cpu"});
+    auto [rc, out] = run({ "demo", "--json", "--device", "cpu" });
     QCOMPARE(rc, 0);
     const auto first = nlohmann::json::parse(out);
     QVERIFY(QFileInfo::exists(cache.path() + "/featurescope/demo.fsdb"));
@@ -184,9 +187,9 @@ void TestDemo::cliBuildsLabelledWorkspace()
     auto a = demo::locateDemo();
     QCOMPARE(first["labels_written"].get<int64_t>(), int64_t(a->labels.size()));
     qInfo("first demo indexing: %.1f s for %lld tokens", first["seconds"].get<double>(),
-          (long long)first["tokens"].get<int64_t>());
+        (long long)first["tokens"].get<int64_t>());
     // Again: everything from the workspace, no label overwritten.
-    auto [rc2, out2] = run({"demo", "--json"});
+    auto [rc2, out2] = run({ "demo", "--json" });
     QCOMPARE(rc2, 0);
     const auto second = nlohmann::json::parse(out2);
     QCOMPARE(second["batches_run"].get<int64_t>(), int64_t(0));
@@ -195,8 +198,9 @@ void TestDemo::cliBuildsLabelledWorkspace()
     // `demo` as a workspace and SAE name: the labelled feature reads back with its label.
     if (!a->labels.empty()) {
         const auto &l = a->labels.front();
-        auto [rc3, out3] = run({"feature", "demo", "--sae", QString::fromStdString("demo:" + l.sae), "--id",
-                                QString::number(l.feature), "--json"});
+        auto [rc3, out3]
+            = run({ "feature", "demo", "--sae", QString::fromStdString("demo:" + l.sae), "--id",
+                QString::number(l.feature), "--json" });
         QCOMPARE(rc3, 0);
         const auto f = nlohmann::json::parse(out3);
         QCOMPARE(f["label"].get<std::string>(), l.label);

@@ -3,10 +3,10 @@
 // equal single passes; cancelled and killed runs resume to the uninterrupted result; the cache
 // answers a repeated request without a forward.
 
-#include "core/store/index_store.h"
 #include "core/index/indexer.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
+#include "core/store/index_store.h"
 #include "core/store/statement.h"
 #include "tests/support/testsupport.h"
 
@@ -47,8 +47,8 @@ corpus::Corpus randomCorpus(int64_t contexts, int64_t T, int64_t vocab, int32_t 
     return c;
 }
 
-sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Architecture arch, uint64_t seed,
-                   double bias = -0.4)
+sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Architecture arch,
+    uint64_t seed, double bias = -0.4)
 {
     at::manual_seed(seed);
     sae::SaeConfig cfg;
@@ -58,13 +58,13 @@ sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Arch
     cfg.hookName = hook;
     cfg.sourcePath = "random-" + hook;
     sae::SaeWeights w;
-    w.W_enc = at::randn({dIn, dSae}) / std::sqrt(double(dIn));
-    w.b_enc = at::full({dSae}, bias);
-    w.W_dec = at::randn({dSae, dIn}) / std::sqrt(double(dIn));
-    w.b_dec = at::zeros({dIn});
+    w.W_enc = at::randn({ dIn, dSae }) / std::sqrt(double(dIn));
+    w.b_enc = at::full({ dSae }, bias);
+    w.W_dec = at::randn({ dSae, dIn }) / std::sqrt(double(dIn));
+    w.b_dec = at::zeros({ dIn });
     if (arch == sae::Architecture::JumpRelu) {
-        w.b_enc = at::zeros({dSae});
-        w.threshold = at::full({dSae}, 0.3);
+        w.b_enc = at::zeros({ dSae });
+        w.threshold = at::full({ dSae }, 0.3);
     }
     return sae::Sae(cfg, w);
 }
@@ -73,13 +73,15 @@ sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Arch
 QString dumpIndex(store::Database &db, int64_t indexId)
 {
     QString out;
-    const char *queries[] = {
-        "SELECT feature, count, density, max, mean FROM feature_stats WHERE index_id = ?1 ORDER BY feature",
+    const char *queries[] = { "SELECT feature, count, density, max, mean FROM feature_stats WHERE "
+                              "index_id = ?1 ORDER BY feature",
         "SELECT feature, lo, hi, hex(counts) FROM histograms WHERE index_id = ?1 ORDER BY feature",
-        "SELECT feature, band, lo, hi, count FROM quantile_bands WHERE index_id = ?1 ORDER BY feature, band",
-        "SELECT feature, kind, rank, band, value, context, max_pos, start, hex(acts) FROM examples WHERE index_id = ?1 "
+        "SELECT feature, band, lo, hi, count FROM quantile_bands WHERE index_id = ?1 ORDER BY "
+        "feature, band",
+        "SELECT feature, kind, rank, band, value, context, max_pos, start, hex(acts) FROM examples "
+        "WHERE index_id = ?1 "
         "ORDER BY feature, kind, rank",
-        "SELECT status, tokens FROM feature_indexes WHERE id = ?1"};
+        "SELECT status, tokens FROM feature_indexes WHERE id = ?1" };
     for (const char *q : queries) {
         auto st = store::Statement::prepare(db, q);
         if (!st)
@@ -98,12 +100,16 @@ QString dumpIndex(store::Database &db, int64_t indexId)
 // Cancels the job once `limit` tokens are done.
 class CancelAt : public jobs::Progress {
 public:
-    explicit CancelAt(int64_t limit) : m_limit(limit) {}
+    explicit CancelAt(int64_t limit)
+        : m_limit(limit)
+    {
+    }
 
 protected:
     void changed() override
     {
-        if (snapshot().total > 0 && snapshot().done >= m_limit && snapshot().message.rfind("indexing", 0) == 0)
+        if (snapshot().total > 0 && snapshot().done >= m_limit
+            && snapshot().message.rfind("indexing", 0) == 0)
             cancel();
     }
 
@@ -135,15 +141,17 @@ void TestIndexer::initTestCase()
     QVERIFY(m_tmp.isValid());
     // One-hot token embeddings in dims [0, vocab) and the position * 0.01 in dim kPosDim:
     // blocks.0.hook_resid_pre = onehot(token) + 0.01 * position * e_kPosDim.
-    at::Tensor wte = at::zeros({kVocab, kHidden});
+    at::Tensor wte = at::zeros({ kVocab, kHidden });
     for (int64_t t = 0; t < kVocab; ++t)
         wte[t][t] = 1.0;
-    at::Tensor wpe = at::zeros({64, kHidden});
+    at::Tensor wpe = at::zeros({ 64, kHidden });
     for (int64_t p = 0; p < 64; ++p)
         wpe[p][kPosDim] = 0.01 * double(p);
-    model::Gpt2Shape shape{kVocab, kHidden, 1, 4, 64, 0};
-    QVERIFY(model::writeRandomGpt2(path("planted"), shape, 3, {{"wte.weight", wte}, {"wpe.weight", wpe}}).ok());
-    auto d = model::Decoder::load(path("planted"), {"cpu", "f32"});
+    model::Gpt2Shape shape { kVocab, kHidden, 1, 4, 64, 0 };
+    QVERIFY(model::writeRandomGpt2(
+        path("planted"), shape, 3, { { "wte.weight", wte }, { "wpe.weight", wpe } })
+                .ok());
+    auto d = model::Decoder::load(path("planted"), { "cpu", "f32" });
     QVERIFY2(d.ok(), d.ok() ? "" : d.errorMessage().c_str());
     m_planted = std::move(d).value();
 }
@@ -158,10 +166,10 @@ void TestIndexer::plantedFeatures()
     cfg.hookName = "blocks.0.hook_resid_pre";
     cfg.sourcePath = "planted-sae";
     sae::SaeWeights w;
-    w.W_enc = at::zeros({kHidden, kFeatures});
-    w.b_enc = at::full({kFeatures}, -1.0);
-    w.W_dec = at::zeros({kFeatures, kHidden});
-    w.b_dec = at::zeros({kHidden});
+    w.W_enc = at::zeros({ kHidden, kFeatures });
+    w.b_enc = at::full({ kFeatures }, -1.0);
+    w.W_dec = at::zeros({ kFeatures, kHidden });
+    w.b_dec = at::zeros({ kHidden });
     for (int64_t j = 0; j + 1 < kFeatures; ++j) { // the last feature stays dead
         w.W_enc[plantedToken(j)][j] = 2.0;
         w.W_enc[kPosDim][j] = 1.0;
@@ -177,10 +185,10 @@ void TestIndexer::plantedFeatures()
     in.modelFingerprint = "planted-model";
     in.corpus = &corpus;
     in.corpusLabel = "planted";
-    in.saes = {{&sae, "planted"}};
+    in.saes = { { &sae, "planted" } };
     index::IndexOptions o;
     o.batchContexts = 7; // batches that do not divide the corpus
-    o.specialTokens = {0};
+    o.specialTokens = { 0 };
     o.accumulator.windowRadius = 4;
     o.accumulator.reservoir = 100;
     o.logitK = 3;
@@ -226,7 +234,8 @@ void TestIndexer::plantedFeatures()
         for (uint32_t c : d->histogram)
             total += c;
         QCOMPARE(int64_t(total), d->count);
-        QVERIFY(d->histLo <= *std::min_element(values.begin(), values.end()) + 1e-5f && d->histHi >= d->max - 1e-5f);
+        QVERIFY(d->histLo <= *std::min_element(values.begin(), values.end()) + 1e-5f
+            && d->histHi >= d->max - 1e-5f);
         uint64_t cumulative = 0;
         for (size_t b = 0; b < 50; ++b) {
             const double edge = d->histLo + (double(d->histHi) - d->histLo) * double(b) / 50.0;
@@ -236,14 +245,16 @@ void TestIndexer::plantedFeatures()
                 below += v < edge - eps;
                 belowLoose += v < edge + eps;
             }
-            QVERIFY2(int64_t(cumulative) >= below && int64_t(cumulative) <= belowLoose, qPrintable(QString("feature %1 bin %2").arg(j).arg(b)));
+            QVERIFY2(int64_t(cumulative) >= below && int64_t(cumulative) <= belowLoose,
+                qPrintable(QString("feature %1 bin %2").arg(j).arg(b)));
             cumulative += d->histogram[b];
         }
 
         // Top examples: contexts containing t_j by their max, highest first (earlier context
         // first among equals), each window centred on the max token.
         std::sort(perContext.begin(), perContext.end(), [](const auto &a, const auto &b) {
-            return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b) : std::get<1>(a) < std::get<1>(b);
+            return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b)
+                                                    : std::get<1>(a) < std::get<1>(b);
         });
         QCOMPARE(d->top.size(), std::min<size_t>(20, perContext.size()));
         for (size_t i = 0; i < d->top.size(); ++i) {
@@ -257,8 +268,10 @@ void TestIndexer::plantedFeatures()
             QCOMPARE(int64_t(e.ids[size_t(e.maxPos)]), plantedToken(j));
             for (size_t t = 0; t < e.ids.size(); ++t) {
                 const int p = e.start + int(t);
-                const float expected = e.ids[t] == plantedToken(j) && p > 0 ? 1.0f + 0.01f * float(p) : 0.0f;
-                QVERIFY2(std::abs(e.activations[t] - expected) < 2e-3f, qPrintable(QString("feature %1 example %2 token %3").arg(j).arg(i).arg(t)));
+                const float expected
+                    = e.ids[t] == plantedToken(j) && p > 0 ? 1.0f + 0.01f * float(p) : 0.0f;
+                QVERIFY2(std::abs(e.activations[t] - expected) < 2e-3f,
+                    qPrintable(QString("feature %1 example %2 token %3").arg(j).arg(i).arg(t)));
             }
         }
 
@@ -272,7 +285,12 @@ void TestIndexer::plantedFeatures()
         for (const auto &e : d->quantiles) {
             QVERIFY(e.band >= 0 && e.band < int(d->bands.size()));
             const auto &b = d->bands[size_t(e.band)];
-            QVERIFY2(e.value >= b.lo - 1e-5f && e.value <= b.hi + 1e-5f, qPrintable(QString("feature %1 sample %2 outside [%3, %4]").arg(j).arg(e.value).arg(b.lo).arg(b.hi)));
+            QVERIFY2(e.value >= b.lo - 1e-5f && e.value <= b.hi + 1e-5f,
+                qPrintable(QString("feature %1 sample %2 outside [%3, %4]")
+                               .arg(j)
+                               .arg(e.value)
+                               .arg(b.lo)
+                               .arg(b.hi)));
             QCOMPARE(int64_t(e.ids[size_t(e.maxPos)]), plantedToken(j));
             QVERIFY(std::abs(e.value - (1.0f + 0.01f * float(e.start + e.maxPos))) < 1e-5);
             QVERIFY(++perBand[e.band] <= 5);
@@ -293,45 +311,52 @@ void TestIndexer::plantedFeatures()
 
 void TestIndexer::multiSaeEqualsSingle()
 {
-    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "f32"});
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
     QVERIFY(decoder.ok());
     const sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
-    const sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    const sae::Sae b
+        = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
     const corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
-    auto index = [&](const std::string &db, std::vector<const sae::Sae *> saes, jobs::Progress *progress) {
-        auto opened = store::Database::open(db);
-        index::IndexInputs in;
-        in.decoder = decoder->get();
-        in.modelFingerprint = "gpt2-fixture";
-        in.corpus = &corpus;
-        in.corpusLabel = "random";
-        for (const auto *s : saes)
-            in.saes.push_back({s, s->config().hookName});
-        index::IndexOptions o;
-        o.batchContexts = 4;
-        o.commitEveryBatches = 1;
-        o.specialTokens = {95};
-        return index::indexCorpus(**opened, in, o, progress);
-    };
-    auto both = index(path("both.fsdb"), {&a, &b}, nullptr);
+    auto index
+        = [&](const std::string &db, std::vector<const sae::Sae *> saes, jobs::Progress *progress) {
+              auto opened = store::Database::open(db);
+              index::IndexInputs in;
+              in.decoder = decoder->get();
+              in.modelFingerprint = "gpt2-fixture";
+              in.corpus = &corpus;
+              in.corpusLabel = "random";
+              for (const auto *s : saes)
+                  in.saes.push_back({ s, s->config().hookName });
+              index::IndexOptions o;
+              o.batchContexts = 4;
+              o.commitEveryBatches = 1;
+              o.specialTokens = { 95 };
+              return index::indexCorpus(**opened, in, o, progress);
+          };
+    auto both = index(path("both.fsdb"), { &a, &b }, nullptr);
     QVERIFY2(both.ok(), both.ok() ? "" : both.errorMessage().c_str());
     QCOMPARE(both->batchesRun, int64_t(10));
-    auto onlyA = index(path("a.fsdb"), {&a}, nullptr);
-    auto onlyB = index(path("b.fsdb"), {&b}, nullptr);
+    auto onlyA = index(path("a.fsdb"), { &a }, nullptr);
+    auto onlyB = index(path("b.fsdb"), { &b }, nullptr);
     QVERIFY(onlyA.ok() && onlyB.ok());
     auto dbBoth = store::Database::open(path("both.fsdb"));
     auto dbA = store::Database::open(path("a.fsdb"));
     auto dbB = store::Database::open(path("b.fsdb"));
-    const QString dumpA = dumpIndex(**dbBoth, both->indexIds[0]), dumpB = dumpIndex(**dbBoth, both->indexIds[1]);
+    const QString dumpA = dumpIndex(**dbBoth, both->indexIds[0]),
+                  dumpB = dumpIndex(**dbBoth, both->indexIds[1]);
     QVERIFY(dumpA.count('\n') > 48 * 3);
     // Both SAEs fire (the comparison is not between empty indexes).
     for (int64_t id : both->indexIds)
-        QVERIFY(std::stoi((*dbBoth)->queryText("SELECT count(*) FROM examples WHERE index_id = " + std::to_string(id)).value()) > 100);
+        QVERIFY(std::stoi((*dbBoth)
+                              ->queryText("SELECT count(*) FROM examples WHERE index_id = "
+                                  + std::to_string(id))
+                              .value())
+            > 100);
     QCOMPARE(dumpIndex(**dbA, onlyA->indexIds[0]), dumpA);
     QCOMPARE(dumpIndex(**dbB, onlyB->indexIds[0]), dumpB);
 
     // The same request again: served from the cache, no forward at all.
-    auto again = index(path("both.fsdb"), {&a, &b}, nullptr);
+    auto again = index(path("both.fsdb"), { &a, &b }, nullptr);
     QVERIFY(again.ok());
     QCOMPARE(again->batchesRun, int64_t(0));
     QVERIFY(!again->computed[0] && !again->computed[1]);
@@ -340,10 +365,11 @@ void TestIndexer::multiSaeEqualsSingle()
 
 void TestIndexer::cancelledRunResumesExactly()
 {
-    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "f32"});
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
     QVERIFY(decoder.ok());
     const sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
-    const sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    const sae::Sae b
+        = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
     const corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
     const int stopBatch = 1 + int(QRandomGenerator::global()->bounded(8));
     qInfo("cancelling after batch %d of 10", stopBatch);
@@ -353,23 +379,28 @@ void TestIndexer::cancelledRunResumesExactly()
     in.modelFingerprint = "gpt2-fixture";
     in.corpus = &corpus;
     in.corpusLabel = "random";
-    in.saes = {{&a, a.config().hookName}, {&b, b.config().hookName}};
+    in.saes = { { &a, a.config().hookName }, { &b, b.config().hookName } };
     index::IndexOptions o;
     o.batchContexts = 4;
     o.commitEveryBatches = 1;
-    o.specialTokens = {95};
+    o.specialTokens = { 95 };
     CancelAt cancel(int64_t(stopBatch) * 4 * 24);
     auto first = index::indexCorpus(**opened, in, o, &cancel);
     QVERIFY(!first.ok());
-    QVERIFY2(QString::fromStdString(first.errorMessage()).contains("cancelled"), first.errorMessage().c_str());
-    QCOMPARE((*opened)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(), std::string("0"));
-    QCOMPARE((*opened)->queryText("SELECT min(next_batch) FROM index_checkpoints").value(), std::to_string(stopBatch));
+    QVERIFY2(QString::fromStdString(first.errorMessage()).contains("cancelled"),
+        first.errorMessage().c_str());
+    QCOMPARE(
+        (*opened)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(),
+        std::string("0"));
+    QCOMPARE((*opened)->queryText("SELECT min(next_batch) FROM index_checkpoints").value(),
+        std::to_string(stopBatch));
 
     auto resumed = index::indexCorpus(**opened, in, o, nullptr);
     QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.errorMessage().c_str());
     QCOMPARE(resumed->batchesRun, int64_t(10 - stopBatch));
     QCOMPARE((*opened)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
-    QCOMPARE((*opened)->queryText("SELECT count(*) FROM index_checkpoints").value(), std::string("0"));
+    QCOMPARE(
+        (*opened)->queryText("SELECT count(*) FROM index_checkpoints").value(), std::string("0"));
 
     // The uninterrupted run of the same request (multiSaeEqualsSingle wrote it).
     auto reference = store::Database::open(path("both.fsdb"));
@@ -386,17 +417,19 @@ void TestIndexer::killedProcessResumesExactly()
 {
     // A real model directory with GPT-2's tokenizer, an SAE on disk and a text corpus, indexed by
     // the CLI, killed (SIGKILL) after a checkpoint, then run again to the end.
-    model::Gpt2Shape shape{50257, 32, 2, 4, 64, 50256};
+    model::Gpt2Shape shape { 50257, 32, 2, 4, 64, 50256 };
     const std::string modelDir = path("cli-model");
     QVERIFY(model::writeRandomGpt2(modelDir, shape, 9).ok());
-    for (const char *f : {"vocab.json", "merges.txt"})
+    for (const char *f : { "vocab.json", "merges.txt" })
         std::filesystem::copy_file(fixture(QString("tokenizers/gpt2/") + f), modelDir + "/" + f);
     // The random model's residual stream is small (weights ~ 0.02): no bias, so features fire.
-    const sae::Sae sae = randomSae("blocks.1.hook_resid_post", 32, 64, sae::Architecture::Relu, 4, 0.0);
+    const sae::Sae sae
+        = randomSae("blocks.1.hook_resid_post", 32, 64, sae::Architecture::Relu, 4, 0.0);
     QVERIFY(sae::saveSaeLens(sae, path("cli-sae")).ok());
     {
         std::ofstream text(path("corpus.txt"));
-        const char *words[] = {"the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "from", "home", "today"};
+        const char *words[] = { "the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far",
+            "away", "from", "home", "today" };
         uint64_t s = 3;
         for (int line = 0; line < 4000; ++line) {
             for (int w = 0; w < 12; ++w) {
@@ -406,9 +439,11 @@ void TestIndexer::killedProcessResumesExactly()
         }
     }
     auto args = [&](const char *out) {
-        return QStringList{"index", "--model", QString::fromStdString(modelDir), "--sae", QString::fromStdString(path("cli-sae")),
-                           "--corpus", QString::fromStdString(path("corpus.txt")), "--tokens", "48k", "--context", "32",
-                           "--batch-size", "1", "--commit-every", "1", "--out", QString::fromStdString(path(out))};
+        return QStringList { "index", "--model", QString::fromStdString(modelDir), "--sae",
+            QString::fromStdString(path("cli-sae")), "--corpus",
+            QString::fromStdString(path("corpus.txt")), "--tokens", "48k", "--context", "32",
+            "--batch-size", "1", "--commit-every", "1", "--out",
+            QString::fromStdString(path(out)) };
     };
     QProcess reference;
     reference.start(QStringLiteral(FEATURESCOPE_CLI), args("cli-reference.fsdb"));
@@ -436,8 +471,10 @@ void TestIndexer::killedProcessResumesExactly()
         auto db = store::Database::open(path("cli-killed.fsdb"));
         QVERIFY(db.ok());
         QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
-        QCOMPARE((*db)->queryText("SELECT status FROM feature_indexes").value(), std::string("running"));
-        qInfo("killed at checkpoint batch %s", (*db)->queryText("SELECT next_batch FROM index_checkpoints").value().c_str());
+        QCOMPARE(
+            (*db)->queryText("SELECT status FROM feature_indexes").value(), std::string("running"));
+        qInfo("killed at checkpoint batch %s",
+            (*db)->queryText("SELECT next_batch FROM index_checkpoints").value().c_str());
     }
 
     QProcess resume;
@@ -458,10 +495,15 @@ void TestIndexer::killedProcessResumesExactly()
     QCOMPARE(dumpIndex(**killed, 1), expected);
 
     // The stable interface of `feature --json` on the most active feature.
-    const std::string busiest = (*killed)->queryText("SELECT feature FROM feature_stats ORDER BY count DESC LIMIT 1").value();
+    const std::string busiest
+        = (*killed)
+              ->queryText("SELECT feature FROM feature_stats ORDER BY count DESC LIMIT 1")
+              .value();
     QProcess feature;
-    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
-                                                     QString::fromStdString(path("cli-sae")), "--id", QString::fromStdString(busiest), "--json"});
+    feature.start(QStringLiteral(FEATURESCOPE_CLI),
+        { "feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
+            QString::fromStdString(path("cli-sae")), "--id", QString::fromStdString(busiest),
+            "--json" });
     QVERIFY(feature.waitForFinished(60000));
     QVERIFY2(feature.exitCode() == 0, feature.readAllStandardError().constData());
     const QByteArray output = feature.readAllStandardOutput();
@@ -491,12 +533,15 @@ void TestIndexer::killedProcessResumesExactly()
         previous = o["value"].toDouble();
     }
     // A bad id and an unknown SAE are clear errors.
-    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
-                                                     QString::fromStdString(path("cli-sae")), "--id", "64"});
+    feature.start(QStringLiteral(FEATURESCOPE_CLI),
+        { "feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae",
+            QString::fromStdString(path("cli-sae")), "--id", "64" });
     QVERIFY(feature.waitForFinished(60000));
     QCOMPARE(feature.exitCode(), 1);
     QVERIFY(feature.readAllStandardError().contains("out of range"));
-    feature.start(QStringLiteral(FEATURESCOPE_CLI), {"feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae", "nope", "--id", "0"});
+    feature.start(QStringLiteral(FEATURESCOPE_CLI),
+        { "feature", QString::fromStdString(path("cli-killed.fsdb")), "--sae", "nope", "--id",
+            "0" });
     QVERIFY(feature.waitForFinished(60000));
     QVERIFY(feature.readAllStandardError().contains("no finished index for SAE 'nope'"));
 }
@@ -510,9 +555,10 @@ void TestIndexer::labelsAreSearchable()
     const int64_t sae = indexes->front().saeId;
     QVERIFY(store::setLabel(**db, sae, 2, "French words", "fires on \"le\" and \"la\"").ok());
     QVERIFY(store::setLabel(**db, sae, 4, "closing brackets", "").ok());
-    QCOMPARE(store::searchLabels(**db, sae, "fren").value(), std::vector<int64_t>{2});
-    QCOMPARE(store::searchLabels(**db, sae, "brack").value(), std::vector<int64_t>{4});
-    QCOMPARE(store::searchLabels(**db, sae, "\"la\" fires(").value(), std::vector<int64_t>{2}); // no FTS syntax leaks
+    QCOMPARE(store::searchLabels(**db, sae, "fren").value(), std::vector<int64_t> { 2 });
+    QCOMPARE(store::searchLabels(**db, sae, "brack").value(), std::vector<int64_t> { 4 });
+    QCOMPARE(store::searchLabels(**db, sae, "\"la\" fires(").value(),
+        std::vector<int64_t> { 2 }); // no FTS syntax leaks
     QVERIFY(store::setLabel(**db, sae, 2, "Romance articles", "").ok());
     QVERIFY(store::searchLabels(**db, sae, "french").value().empty());
     auto d = store::loadFeatureDashboard(**db, indexes->front().id, 2);

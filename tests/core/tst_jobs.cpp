@@ -27,16 +27,16 @@ void TestJobs::progressCounts()
     p.advance(3);
     p.advance();
     auto s = p.snapshot();
-    QCOMPARE(s.done, int64_t{4});
-    QCOMPARE(s.total, int64_t{10});
+    QCOMPARE(s.done, int64_t { 4 });
+    QCOMPARE(s.total, int64_t { 10 });
     QCOMPARE(s.message, std::string("indexing"));
     p.setDone(9);
     p.setMessage("layer 2");
     s = p.snapshot();
-    QCOMPARE(s.done, int64_t{9});
+    QCOMPARE(s.done, int64_t { 9 });
     QCOMPARE(s.message, std::string("layer 2"));
     p.begin(5, "next phase");
-    QCOMPARE(p.snapshot().done, int64_t{0});
+    QCOMPARE(p.snapshot().done, int64_t { 0 });
     QVERIFY(!p.cancelled());
 }
 
@@ -44,7 +44,7 @@ void TestJobs::cancellationCrossesThreads()
 {
     Progress p;
     p.begin(0, "until cancelled");
-    std::atomic<int64_t> steps{0};
+    std::atomic<int64_t> steps { 0 };
     std::thread worker([&] {
         while (!p.cancelled()) {
             p.advance();
@@ -106,7 +106,8 @@ void TestJobs::terminalLine()
     s.message = "Indexing";
     s.elapsedSeconds = 10;
     const QString line = QString::fromStdString(TerminalProgress::render(s, "tokens", 20));
-    QVERIFY2(line.startsWith(QLatin1String("Indexing [#####...............]  25%")), qPrintable(line));
+    QVERIFY2(
+        line.startsWith(QLatin1String("Indexing [#####...............]  25%")), qPrintable(line));
     QVERIFY2(line.contains(QLatin1String("250.0k/1.00M tokens")), qPrintable(line));
     QVERIFY2(line.contains(QLatin1String("25.0k tokens/s")), qPrintable(line));
     QVERIFY2(line.contains(QLatin1String("ETA 0:30")), qPrintable(line));

@@ -73,51 +73,64 @@ void TestMalformed::rejected_data()
     QTest::addColumn<QString>("expected");
 
     const std::string ok = R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})";
-    QTest::newRow("empty file") << QByteArray() << "safetensors" << "too small";
+    QTest::newRow("empty file") << QByteArray() << "safetensors"
+                                << "too small";
     QTest::newRow("header length past EOF")
-        << QByteArray::fromStdString(lengthPrefix(500) + "{}") << "safetensors" << "runs past the end";
+        << QByteArray::fromStdString(lengthPrefix(500) + "{}") << "safetensors"
+        << "runs past the end";
     QTest::newRow("huge header length")
         << QByteArray::fromStdString(lengthPrefix(1ull << 40) + "{}") << "safetensors"
         << "exceeds the 100000000-byte limit";
-    QTest::newRow("non-JSON header") << safetensors("{not json", 0) << "safetensors" << "not valid JSON";
+    QTest::newRow("non-JSON header") << safetensors("{not json", 0) << "safetensors"
+                                     << "not valid JSON";
     QTest::newRow("header not an object") << safetensors("[1, 2]", 0) << "safetensors"
                                           << "does not start with '{'";
-    QTest::newRow("truncated data") << safetensors(ok, 20) << "safetensors" << "truncated: tensor data ends";
+    QTest::newRow("truncated data") << safetensors(ok, 20) << "safetensors"
+                                    << "truncated: tensor data ends";
     QTest::newRow("trailing bytes") << safetensors(ok, 30) << "safetensors"
                                     << "6 unexpected bytes after the last tensor";
     QTest::newRow("overlapping offsets")
         << safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                       12)
-        << "safetensors" << "overlaps the previous tensor";
+               12)
+        << "safetensors"
+        << "overlaps the previous tensor";
     QTest::newRow("gap between tensors")
         << safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})",
-                       20)
-        << "safetensors" << "gap of 4 bytes before tensor 'b'";
-    QTest::newRow("gap at start")
-        << safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16)
-        << "safetensors" << "gap of 8 bytes";
+               20)
+        << "safetensors"
+        << "gap of 4 bytes before tensor 'b'";
+    QTest::newRow("gap at start") << safetensors(
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16)
+                                  << "safetensors"
+                                  << "gap of 8 bytes";
     QTest::newRow("dtype/shape mismatch")
         << safetensors(R"({"a":{"dtype":"F16","shape":[2,3],"data_offsets":[0,24]}})", 24)
-        << "safetensors" << "needs 12 bytes but data_offsets span 24";
+        << "safetensors"
+        << "needs 12 bytes but data_offsets span 24";
     QTest::newRow("unknown dtype")
         << safetensors(R"({"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}})", 16)
-        << "safetensors" << "unknown dtype \"F128\"";
+        << "safetensors"
+        << "unknown dtype \"F128\"";
     QTest::newRow("duplicate names")
         << safetensors(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
                        R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-                       2)
-        << "safetensors" << "names tensor 'a' more than once";
+               2)
+        << "safetensors"
+        << "names tensor 'a' more than once";
     QTest::newRow("negative extent")
         << safetensors(R"({"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}})", 1)
-        << "safetensors" << "non-integer or negative";
+        << "safetensors"
+        << "non-integer or negative";
     QTest::newRow("offsets reversed")
         << safetensors(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[4,0]}})", 4)
-        << "safetensors" << "end before they begin";
-    QTest::newRow("shape overflow")
-        << safetensors(R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,4]}})", 4)
-        << "safetensors" << "overflows";
+        << "safetensors"
+        << "end before they begin";
+    QTest::newRow("shape overflow") << safetensors(
+        R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,4]}})", 4)
+                                    << "safetensors"
+                                    << "overflows";
     QTest::newRow("metadata not strings")
         << safetensors(R"({"__metadata__":{"n":1}})", 0) << "safetensors"
         << "__metadata__ value 'n' is not a string";
@@ -126,14 +139,17 @@ void TestMalformed::rejected_data()
         << "missing \"dtype\"";
     QTest::newRow("bool byte not 0/1")
         << safetensors(R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", 2, '\x07')
-        << "safetensors" << "BOOL data holds a byte other than 0 or 1";
+        << "safetensors"
+        << "BOOL data holds a byte other than 0 or 1";
 
     // .npz
-    QTest::newRow("not a zip") << QByteArray(100, 'x') << "npz" << "no end-of-central-directory";
-    QByteArray badDirectory = zipOf({{"a.npy", npy(kF32x2, 8)}}, false);
+    QTest::newRow("not a zip") << QByteArray(100, 'x') << "npz"
+                               << "no end-of-central-directory";
+    QByteArray badDirectory = zipOf({ { "a.npy", npy(kF32x2, 8) } }, false);
     badDirectory.replace(QByteArray("PK\x01\x02", 4), QByteArray("PK\x09\x09", 4));
-    QTest::newRow("bad zip directory") << badDirectory << "npz" << "central directory entry 0 is damaged";
-    QByteArray cutMember = zipOf({{"a.npy", npy(kF32x2, 8)}}, false);
+    QTest::newRow("bad zip directory") << badDirectory << "npz"
+                                       << "central directory entry 0 is damaged";
+    QByteArray cutMember = zipOf({ { "a.npy", npy(kF32x2, 8) } }, false);
     {
         // Central directory claims a compressed size far past the end of the file.
         const qsizetype central = cutMember.indexOf(QByteArray("PK\x01\x02", 4));
@@ -141,31 +157,38 @@ void TestMalformed::rejected_data()
         cutMember[central + 21] = '\xff';
         cutMember[central + 22] = '\x0f';
     }
-    QTest::newRow("zip member truncated") << cutMember << "npz" << "member 'a.npy' is truncated";
-    QByteArray flipped = zipOf({{"a.npy", npy(kF32x2, 8)}}, false);
+    QTest::newRow("zip member truncated") << cutMember << "npz"
+                                          << "member 'a.npy' is truncated";
+    QByteArray flipped = zipOf({ { "a.npy", npy(kF32x2, 8) } }, false);
     flipped[30 + 5 + 64 + 2] = '\x55'; // a data byte of the stored member
-    QTest::newRow("crc mismatch") << flipped << "npz" << "fails its CRC-32 check";
-    QByteArray garbage = zipOf({{"a.npy", npy(kF32x2, 8)}}, true);
+    QTest::newRow("crc mismatch") << flipped << "npz"
+                                  << "fails its CRC-32 check";
+    QByteArray garbage = zipOf({ { "a.npy", npy(kF32x2, 8) } }, true);
     for (int i = 0; i < 20; ++i)
         garbage[30 + 5 + i] = static_cast<char>(0xff - i);
-    QTest::newRow("corrupt deflate") << garbage << "npz" << "is corrupt";
-    QTest::newRow("npy data truncated")
-        << zipOf({{"a.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }", 8)}}, false)
-        << "npz" << "<f4 [100] needs 400 data bytes, 8 present";
-    QTest::newRow("npy bad magic") << zipOf({{"a.npy", "NOTNUMPY0123456789"}}, false) << "npz"
+    QTest::newRow("corrupt deflate") << garbage << "npz"
+                                     << "is corrupt";
+    QTest::newRow("npy data truncated") << zipOf(
+        { { "a.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }", 8) } },
+        false) << "npz"
+                                        << "<f4 [100] needs 400 data bytes, 8 present";
+    QTest::newRow("npy bad magic") << zipOf({ { "a.npy", "NOTNUMPY0123456789" } }, false) << "npz"
                                    << "magic \\x93NUMPY missing";
-    QTest::newRow("npy structured dtype")
-        << zipOf({{"a.npy", npy("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (1,), }", 4)}},
-                 false)
-        << "npz" << "structured (record) arrays";
-    QTest::newRow("npy string dtype")
-        << zipOf({{"a.npy", npy("{'descr': '<U5', 'fortran_order': False, 'shape': (1,), }", 20)}}, false)
-        << "npz" << "unsupported dtype '<U5'";
-    QTest::newRow("npy object dtype")
-        << zipOf({{"a.npy", npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 8)}}, false)
-        << "npz" << "pickled Python objects";
+    QTest::newRow("npy structured dtype") << zipOf(
+        { { "a.npy",
+            npy("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (1,), }", 4) } },
+        false) << "npz"
+                                          << "structured (record) arrays";
+    QTest::newRow("npy string dtype") << zipOf(
+        { { "a.npy", npy("{'descr': '<U5', 'fortran_order': False, 'shape': (1,), }", 20) } },
+        false) << "npz"
+                                      << "unsupported dtype '<U5'";
+    QTest::newRow("npy object dtype") << zipOf(
+        { { "a.npy", npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 8) } }, false)
+                                      << "npz"
+                                      << "pickled Python objects";
     QTest::newRow("npy header missing key")
-        << zipOf({{"a.npy", npy("{'descr': '<f4', 'shape': (2,), }", 8)}}, false) << "npz"
+        << zipOf({ { "a.npy", npy("{'descr': '<f4', 'shape': (2,), }", 8) } }, false) << "npz"
         << "descr, fortran_order and shape are all required";
 }
 
@@ -203,7 +226,7 @@ void TestMalformed::objectArrayFromNumpyRejected()
     auto loaded = loadNpz(fscope::test::fixture(QStringLiteral("io/object_array.npz")));
     QVERIFY(!loaded.ok());
     QVERIFY2(loaded.errorMessage().find("never loaded") != std::string::npos,
-             loaded.errorMessage().c_str());
+        loaded.errorMessage().c_str());
     QVERIFY(loaded.errorMessage().find("obj.npy") != std::string::npos);
 }
 

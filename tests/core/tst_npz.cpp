@@ -47,8 +47,9 @@ void TestNpz::readsNumpy_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<at::ScalarType>("type");
     QTest::addColumn<QList<qint64>>("shape");
-    const QList<qint64> s{3, 5};
-    for (const QString &file : {QStringLiteral("numpy_savez.npz"), QStringLiteral("numpy_savez_compressed.npz")}) {
+    const QList<qint64> s { 3, 5 };
+    for (const QString &file :
+        { QStringLiteral("numpy_savez.npz"), QStringLiteral("numpy_savez_compressed.npz") }) {
         const QString tag = file.contains(QLatin1String("compressed")) ? QStringLiteral("deflated ")
                                                                        : QStringLiteral("stored ");
         auto row = [&](const char *name, at::ScalarType type, QList<qint64> shape) {
@@ -64,10 +65,10 @@ void TestNpz::readsNumpy_data()
         row("u8", at::kByte, s);
         row("bool", at::kBool, s);
         row("scalar", at::kFloat, {});
-        row("empty", at::kFloat, {0, 4});
+        row("empty", at::kFloat, { 0, 4 });
         row("big_endian", at::kFloat, s);
         row("big_endian_i64", at::kLong, s);
-        row("fortran", at::kFloat, {2, 3, 4});
+        row("fortran", at::kFloat, { 2, 3, 4 });
     }
 }
 
@@ -92,10 +93,10 @@ void TestNpz::readsGemmaScopeLayout()
 {
     auto tensors = loadNpz(fixture(QStringLiteral("io/gemma_scope_params.npz")));
     QVERIFY(tensors.ok());
-    QCOMPARE(tensors->size(), size_t{5});
-    QCOMPARE(find(*tensors, "W_enc")->sizes().vec(), (std::vector<int64_t>{8, 16}));
-    QCOMPARE(find(*tensors, "W_dec")->sizes().vec(), (std::vector<int64_t>{16, 8}));
-    QVERIFY(find(*tensors, "threshold")->equal(pattern(at::kFloat, {16}).abs()));
+    QCOMPARE(tensors->size(), size_t { 5 });
+    QCOMPARE(find(*tensors, "W_enc")->sizes().vec(), (std::vector<int64_t> { 8, 16 }));
+    QCOMPARE(find(*tensors, "W_dec")->sizes().vec(), (std::vector<int64_t> { 16, 8 }));
+    QVERIFY(find(*tensors, "threshold")->equal(pattern(at::kFloat, { 16 }).abs()));
 }
 
 void TestNpz::headerOnlyDoesNotNeedData()
@@ -105,8 +106,8 @@ void TestNpz::headerOnlyDoesNotNeedData()
     auto h = npz->header("fortran");
     QVERIFY(h.ok());
     QVERIFY(h->fortranOrder);
-    QCOMPARE(h->shape, (std::vector<int64_t>{2, 3, 4}));
-    QCOMPARE(h->dataBytes, uint64_t{96});
+    QCOMPARE(h->shape, (std::vector<int64_t> { 2, 3, 4 }));
+    QCOMPARE(h->dataBytes, uint64_t { 96 });
     QVERIFY(!npz->header("nope").ok());
 }
 
@@ -123,11 +124,11 @@ void TestNpz::roundTrip()
     QTemporaryDir dir;
     const std::string path = dir.filePath("rt.npz").toStdString();
     NamedTensors in;
-    for (auto type : {at::kDouble, at::kFloat, at::kHalf, at::kLong, at::kInt, at::kShort,
-                      at::kChar, at::kByte, at::kBool})
-        in.emplace_back(std::string(c10::toString(type)), pattern(type, {4, 7}));
+    for (auto type : { at::kDouble, at::kFloat, at::kHalf, at::kLong, at::kInt, at::kShort,
+             at::kChar, at::kByte, at::kBool })
+        in.emplace_back(std::string(c10::toString(type)), pattern(type, { 4, 7 }));
     in.emplace_back("scalar", pattern(at::kFloat, {}));
-    in.emplace_back("transposed", pattern(at::kFloat, {3, 5}).t()); // non-contiguous input
+    in.emplace_back("transposed", pattern(at::kFloat, { 3, 5 }).t()); // non-contiguous input
     QVERIFY(writeNpz(path, in, compressed).ok());
     auto out = loadNpz(path);
     QVERIFY2(out.ok(), out.ok() ? "" : out.errorMessage().c_str());
@@ -136,7 +137,7 @@ void TestNpz::roundTrip()
         QCOMPARE((*out)[i].first, in[i].first);
         QVERIFY2((*out)[i].second.equal(in[i].second), in[i].first.c_str());
     }
-    QVERIFY(!writeNpz(path, {{"bf", at::zeros({2}, at::kBFloat16)}}, compressed).ok());
+    QVERIFY(!writeNpz(path, { { "bf", at::zeros({ 2 }, at::kBFloat16) } }, compressed).ok());
 }
 
 void TestNpz::numpyReadsOurWriter_data()
@@ -150,9 +151,9 @@ void TestNpz::numpyReadsOurWriter()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("ours.npz"));
     QVERIFY(writeNpz(path.toStdString(),
-                     {{"w", pattern(at::kFloat, {3, 4})}, {"b", pattern(at::kBool, {5})},
-                      {"s", pattern(at::kLong, {})}},
-                     compressed)
+        { { "w", pattern(at::kFloat, { 3, 4 }) }, { "b", pattern(at::kBool, { 5 }) },
+            { "s", pattern(at::kLong, {}) } },
+        compressed)
                 .ok());
     // numpy (python3-numpy, installed by the set-up script) must read what we write.
     const QString script = QStringLiteral(
@@ -166,7 +167,7 @@ void TestNpz::numpyReadsOurWriter()
         "assert z['s'].shape == () and z['s'] == -48\n"
         "print('ok')\n");
     QProcess python;
-    python.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-c"), script, path});
+    python.start(QStringLiteral("/usr/bin/python3"), { QStringLiteral("-c"), script, path });
     QVERIFY2(python.waitForFinished(60000), "python3 did not finish");
     const QByteArray out = python.readAllStandardOutput() + python.readAllStandardError();
     QVERIFY2(python.exitCode() == 0 && out.contains("ok"), out.constData());

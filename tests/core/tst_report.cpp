@@ -3,14 +3,14 @@
 // against its published schema, Neuronpedia's upload format against its limits, HTML that is
 // well-formed XML with the expected tokens, Markdown with its SVG images, and the CLI.
 
-#include "core/store/feature_lists.h"
-#include "core/store/index_store.h"
 #include "core/report/report_html.h"
 #include "core/report/report_json.h"
 #include "core/report/report_markdown.h"
 #include "core/report/report_writer.h"
 #include "core/report/svg_chart.h"
 #include "core/store/database.h"
+#include "core/store/feature_lists.h"
+#include "core/store/index_store.h"
 #include "tests/support/planted.h"
 #include "tests/support/testsupport.h"
 
@@ -31,7 +31,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kWords = {" cat", " dog", " moon", " river"};
+const std::vector<std::string> kWords = { " cat", " dog", " moon", " river" };
 const std::string kNotes = "Seen in <b>bold</b> & \"quotes\"; second line\nhere.";
 
 QString schemaPath(const char *name)
@@ -43,11 +43,13 @@ QString schemaPath(const char *name)
 QString schemaErrors(const QString &document, const QString &schema)
 {
     QProcess p;
-    p.start(QStringLiteral("/usr/bin/python3"), // Debian's, with python3-jsonschema from scripts/setup
-            {QStringLiteral("-c"),
-             QStringLiteral("import json,sys,jsonschema\n"
-                            "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))"),
-             document, schema});
+    p.start(
+        QStringLiteral("/usr/bin/python3"), // Debian's, with python3-jsonschema from scripts/setup
+        { QStringLiteral("-c"),
+            QStringLiteral(
+                "import json,sys,jsonschema\n"
+                "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))"),
+            document, schema });
     if (!p.waitForFinished(60000))
         return QStringLiteral("python3 did not finish");
     if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
@@ -67,7 +69,9 @@ QString xmlErrors(const QByteArray &text, const QString &name = {}, int *count =
     }
     if (count)
         *count = n;
-    return reader.hasError() ? QStringLiteral("line %1: %2").arg(reader.lineNumber()).arg(reader.errorString()) : QString();
+    return reader.hasError()
+        ? QStringLiteral("line %1: %2").arg(reader.lineNumber()).arg(reader.errorString())
+        : QString();
 }
 
 json readJson(const QString &path)
@@ -123,7 +127,7 @@ void TestReport::initTestCase()
     QVERIFY(list);
     QVERIFY(core::store::addToFeatureList(*m_db, *list, m_saeId, 1));
 
-    auto reports = core::report::buildFeatureReports(*m_db, m_index, {0, 1, 2, 3, m_dead});
+    auto reports = core::report::buildFeatureReports(*m_db, m_index, { 0, 1, 2, 3, m_dead });
     QVERIFY2(reports, reports ? "" : reports.errorMessage().c_str());
     m_reports = std::move(reports).value();
 }
@@ -152,7 +156,8 @@ void TestReport::reportHoldsTheDashboard()
     }
     QCOMPARE(m_reports[1].label, std::string("the word dog"));
     QCOMPARE(m_reports[1].notes, kNotes);
-    QVERIFY(std::find(m_reports[1].lists.begin(), m_reports[1].lists.end(), "Animals") != m_reports[1].lists.end());
+    QVERIFY(std::find(m_reports[1].lists.begin(), m_reports[1].lists.end(), "Animals")
+        != m_reports[1].lists.end());
     QVERIFY(m_reports[0].lists.empty());
     QVERIFY(m_reports[4].dead());
     QVERIFY(m_reports[4].top.empty());
@@ -160,7 +165,8 @@ void TestReport::reportHoldsTheDashboard()
 
 void TestReport::jsonFollowsItsSchema()
 {
-    auto written = core::report::writeReports(m_reports, core::report::ReportFormat::Json, path("r.json").toStdString());
+    auto written = core::report::writeReports(
+        m_reports, core::report::ReportFormat::Json, path("r.json").toStdString());
     QVERIFY2(written, written ? "" : written.errorMessage().c_str());
     QCOMPARE(written->size(), size_t(1));
     const QString errors = schemaErrors(path("r.json"), schemaPath("feature-report.schema.json"));
@@ -171,8 +177,9 @@ void TestReport::jsonFollowsItsSchema()
     QCOMPARE(j["features"].size(), size_t(5));
     const json &dog = j["features"][1];
     QCOMPARE(dog["label"].get<std::string>(), std::string("the word dog"));
-    QCOMPARE(dog["top_examples"][0]["tokens"][dog["top_examples"][0]["max_position"].get<size_t>()].get<std::string>(),
-             kWords[1]);
+    QCOMPARE(dog["top_examples"][0]["tokens"][dog["top_examples"][0]["max_position"].get<size_t>()]
+                 .get<std::string>(),
+        kWords[1]);
     QVERIFY(j["features"][4]["stats"]["dead"].get<bool>());
 
     // The validator can fail: a document without "stats" is refused.
@@ -186,11 +193,12 @@ void TestReport::neuronpediaUploadFormat()
 {
     core::report::WriteOptions options;
     options.neuronpedia.modelId = "planted-gpt2";
-    auto written = core::report::writeReports(m_reports, core::report::ReportFormat::Neuronpedia,
-                                              path("np.json").toStdString(), options);
+    auto written = core::report::writeReports(
+        m_reports, core::report::ReportFormat::Neuronpedia, path("np.json").toStdString(), options);
     QVERIFY2(written, written ? "" : written.errorMessage().c_str());
     QCOMPARE(written->size(), size_t(1));
-    const QString errors = schemaErrors(path("np.json"), schemaPath("neuronpedia-upload-batch.schema.json"));
+    const QString errors
+        = schemaErrors(path("np.json"), schemaPath("neuronpedia-upload-batch.schema.json"));
     QVERIFY2(errors.isEmpty(), qPrintable(errors));
     const json j = readJson(path("np.json"));
     QCOMPARE(j["modelId"].get<std::string>(), std::string("planted-gpt2"));
@@ -216,7 +224,8 @@ void TestReport::neuronpediaUploadFormat()
         many.push_back(m_reports[size_t(i % 4)]);
         many.back().feature = i;
     }
-    auto batches = core::report::writeReports(many, core::report::ReportFormat::Neuronpedia, path("many.json").toStdString());
+    auto batches = core::report::writeReports(
+        many, core::report::ReportFormat::Neuronpedia, path("many.json").toStdString());
     QVERIFY(batches);
     QCOMPARE(batches->size(), size_t(2));
     QCOMPARE(readJson(QString::fromStdString((*batches)[0]))["features"].size(), size_t(128));
@@ -226,7 +235,8 @@ void TestReport::neuronpediaUploadFormat()
 
 void TestReport::htmlIsSelfContainedAndWellFormed()
 {
-    auto written = core::report::writeReports(m_reports, core::report::ReportFormat::Html, path("r.html").toStdString());
+    auto written = core::report::writeReports(
+        m_reports, core::report::ReportFormat::Html, path("r.html").toStdString());
     QVERIFY(written);
     QFile f(path("r.html"));
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -249,21 +259,24 @@ void TestReport::htmlIsSelfContainedAndWellFormed()
     paged.paged = true;
     const std::string pagedHtml = core::report::reportsHtml(m_reports, paged);
     int imgs = 0;
-    QVERIFY(xmlErrors(QByteArray::fromStdString(pagedHtml), QStringLiteral("img"), &imgs).isEmpty());
+    QVERIFY(
+        xmlErrors(QByteArray::fromStdString(pagedHtml), QStringLiteral("img"), &imgs).isEmpty());
     QCOMPARE(imgs, 9);
     QCOMPARE(QString::fromStdString(pagedHtml).count(QStringLiteral("page-break-before")), 5);
 }
 
 void TestReport::markdownWritesItsImages()
 {
-    auto written = core::report::writeReports(m_reports, core::report::ReportFormat::Markdown, path("r.md").toStdString());
+    auto written = core::report::writeReports(
+        m_reports, core::report::ReportFormat::Markdown, path("r.md").toStdString());
     QVERIFY2(written, written ? "" : written.errorMessage().c_str());
     QCOMPARE(written->size(), size_t(1 + 9));
     const std::string md = test::readFile(path("r.md").toStdString());
     QVERIFY(md.find("## Feature 1") != std::string::npos);
     QVERIFY(md.find("**dog**") != std::string::npos);
     size_t links = 0;
-    for (size_t at = md.find("](r_files/"); at != std::string::npos; at = md.find("](r_files/", at + 1)) {
+    for (size_t at = md.find("](r_files/"); at != std::string::npos;
+         at = md.find("](r_files/", at + 1)) {
         const size_t end = md.find(')', at);
         const QString image = path(QString::fromStdString(md.substr(at + 2, end - at - 2)));
         QVERIFY2(QFile::exists(image), qPrintable(image));
@@ -272,7 +285,8 @@ void TestReport::markdownWritesItsImages()
         QXmlStreamReader reader(&svg);
         QVERIFY(reader.readNextStartElement());
         QCOMPARE(reader.name().toString(), QStringLiteral("svg"));
-        QCOMPARE(reader.attributes().value(QStringLiteral("width")).toInt(), core::report::kChartWidth);
+        QCOMPARE(
+            reader.attributes().value(QStringLiteral("width")).toInt(), core::report::kChartWidth);
         ++links;
     }
     QCOMPARE(links, size_t(9));
@@ -280,18 +294,21 @@ void TestReport::markdownWritesItsImages()
 
 void TestReport::errorsNameTheProblem()
 {
-    auto outside = core::report::buildFeatureReports(*m_db, m_index, {m_setup.features + 5});
+    auto outside = core::report::buildFeatureReports(*m_db, m_index, { m_setup.features + 5 });
     QVERIFY(!outside);
     QVERIFY2(outside.errorMessage().find(std::to_string(m_setup.features + 5)) != std::string::npos,
-             outside.errorMessage().c_str());
+        outside.errorMessage().c_str());
     const std::string bad = path("no-such-dir/r.html").toStdString();
     auto unwritable = core::report::writeReports(m_reports, core::report::ReportFormat::Html, bad);
     QVERIFY(!unwritable);
-    QVERIFY2(unwritable.errorMessage().find("no-such-dir") != std::string::npos, unwritable.errorMessage().c_str());
-    auto empty = core::report::writeReports({}, core::report::ReportFormat::Json, path("e.json").toStdString());
+    QVERIFY2(unwritable.errorMessage().find("no-such-dir") != std::string::npos,
+        unwritable.errorMessage().c_str());
+    auto empty = core::report::writeReports(
+        {}, core::report::ReportFormat::Json, path("e.json").toStdString());
     QVERIFY(!empty);
-    std::vector<core::report::FeatureReport> deadOnly = {m_reports[4]};
-    QVERIFY(!core::report::writeReports(deadOnly, core::report::ReportFormat::Neuronpedia, path("d.json").toStdString()));
+    std::vector<core::report::FeatureReport> deadOnly = { m_reports[4] };
+    QVERIFY(!core::report::writeReports(
+        deadOnly, core::report::ReportFormat::Neuronpedia, path("d.json").toStdString()));
 }
 
 void TestReport::cliWritesReports()
@@ -307,29 +324,36 @@ void TestReport::cliWritesReports()
     };
     QString out;
     const QString sae = QString::fromStdString(core::store::indexInfo(*m_db, m_index)->saeLabel);
-    QCOMPARE(run({QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae, QStringLiteral("--labelled"),
-                  QStringLiteral("--out"), path("cli.json"), QStringLiteral("--json")},
+    QCOMPARE(run({ QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae,
+                     QStringLiteral("--labelled"), QStringLiteral("--out"), path("cli.json"),
+                     QStringLiteral("--json") },
                  &out),
-             0);
+        0);
     const json summary = json::parse(stdoutText.trimmed().toStdString());
     QCOMPARE(summary["features"].get<int>(), 1);
     const json j = readJson(path("cli.json"));
     QCOMPARE(j["features"][0]["feature"].get<int>(), 1);
     QVERIFY(schemaErrors(path("cli.json"), schemaPath("feature-report.schema.json")).isEmpty());
 
-    QCOMPARE(run({QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae, QStringLiteral("--list"),
-                  QStringLiteral("Animals"), QStringLiteral("--out"), path("cli.html")},
+    QCOMPARE(run({ QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae,
+                     QStringLiteral("--list"), QStringLiteral("Animals"), QStringLiteral("--out"),
+                     path("cli.html") },
                  &out),
-             0);
-    QVERIFY(test::readFile(path("cli.html").toStdString()).find("the word dog") != std::string::npos);
+        0);
+    QVERIFY(
+        test::readFile(path("cli.html").toStdString()).find("the word dog") != std::string::npos);
 
-    QVERIFY(run({QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae, QStringLiteral("--id"),
-                 QStringLiteral("1"), QStringLiteral("--out"), path("x.pdf")},
-                &out) != 0);
+    QVERIFY(run({ QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae,
+                    QStringLiteral("--id"), QStringLiteral("1"), QStringLiteral("--out"),
+                    path("x.pdf") },
+                &out)
+        != 0);
     QVERIFY2(out.contains(QStringLiteral("use html, md, json or neuronpedia")), qPrintable(out));
-    QVERIFY(run({QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae, QStringLiteral("--list"),
-                 QStringLiteral("Nope"), QStringLiteral("--out"), path("x.json")},
-                &out) != 0);
+    QVERIFY(run({ QStringLiteral("report"), path("w.fsdb"), QStringLiteral("--sae"), sae,
+                    QStringLiteral("--list"), QStringLiteral("Nope"), QStringLiteral("--out"),
+                    path("x.json") },
+                &out)
+        != 0);
     QVERIFY2(out.contains(QStringLiteral("no feature list named 'Nope'")), qPrintable(out));
 }
 

@@ -23,11 +23,15 @@ using fscope::test::fixture;
 
 namespace {
 
-at::Tensor unitRows(const at::Tensor &x) { return x / x.norm(2, 1, true); }
+at::Tensor unitRows(const at::Tensor &x)
+{
+    return x / x.norm(2, 1, true);
+}
 
 // A Gemma Scope-like JumpReLU SAE: unit-norm decoder rows, encoder = decoder^T, thresholds
 // carrying each feature's scale.
-sae::Sae jumpRelu(const std::string &hook, const at::Tensor &directions, const at::Tensor &theta, const at::Tensor &bDec)
+sae::Sae jumpRelu(const std::string &hook, const at::Tensor &directions, const at::Tensor &theta,
+    const at::Tensor &bDec)
 {
     sae::SaeConfig cfg;
     cfg.architecture = sae::Architecture::JumpRelu;
@@ -37,7 +41,7 @@ sae::Sae jumpRelu(const std::string &hook, const at::Tensor &directions, const a
     sae::SaeWeights w;
     w.W_dec = directions.contiguous();
     w.W_enc = directions.t().contiguous();
-    w.b_enc = at::full({cfg.dSae}, 0.01);
+    w.b_enc = at::full({ cfg.dSae }, 0.01);
     w.b_dec = bDec;
     w.threshold = theta;
     return sae::Sae(cfg, w);
@@ -55,12 +59,12 @@ Planted successor(const sae::Sae &from, const std::string &hook)
     const at::Tensor dirA = from.weights().W_dec, thetaA = from.weights().threshold;
     const int64_t F = dirA.size(0), d = dirA.size(1);
     const at::Tensor perm = at::randperm(F, at::kLong);
-    const at::Tensor dirB0 = unitRows(dirA + 0.25 * unitRows(at::randn({F, d})));
-    const at::Tensor thetaB0 = thetaA * at::exp(0.03 * at::randn({F}));
+    const at::Tensor dirB0 = unitRows(dirA + 0.25 * unitRows(at::randn({ F, d })));
+    const at::Tensor thetaB0 = thetaA * at::exp(0.03 * at::randn({ F }));
     at::Tensor dirB = at::empty_like(dirB0), thetaB = at::empty_like(thetaB0);
     dirB.index_copy_(0, perm, dirB0);
     thetaB.index_copy_(0, perm, thetaB0);
-    Planted p{from, jumpRelu(hook, dirB, thetaB, at::zeros({d})), {}};
+    Planted p { from, jumpRelu(hook, dirB, thetaB, at::zeros({ d })), {} };
     p.truth.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + F);
     return p;
 }
@@ -71,10 +75,12 @@ Planted successor(const sae::Sae &from, const std::string &hook)
 Planted plantedPair(int64_t F, int64_t d, uint64_t seed)
 {
     at::manual_seed(seed);
-    const at::Tensor centres = at::randn({4, d});
-    const at::Tensor dirA = unitRows(centres.index_select(0, at::randint(4, {F}, at::kLong)) + 0.35 * at::randn({F, d}) / std::sqrt(double(d)) * 3);
-    const at::Tensor thetaA = at::exp(1.2 * at::randn({F}));
-    return successor(jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({d})), "blocks.1.hook_resid_post");
+    const at::Tensor centres = at::randn({ 4, d });
+    const at::Tensor dirA = unitRows(centres.index_select(0, at::randint(4, { F }, at::kLong))
+        + 0.35 * at::randn({ F, d }) / std::sqrt(double(d)) * 3);
+    const at::Tensor thetaA = at::exp(1.2 * at::randn({ F }));
+    return successor(jumpRelu("blocks.0.hook_resid_post", dirA, thetaA, at::zeros({ d })),
+        "blocks.1.hook_resid_post");
 }
 
 double recovered(const match::MatchResult &r, const std::vector<int64_t> &truth)
@@ -112,23 +118,25 @@ void TestSaeMatch::foldingIsExact()
     cfg.dIn = d;
     cfg.dSae = F;
     sae::SaeWeights w;
-    w.W_enc = at::randn({d, F});
-    w.W_dec = at::randn({F, d});
-    w.b_enc = at::randn({F}) * 0.5;
-    w.b_dec = at::randn({d}) * 0.1;
-    w.threshold = at::rand({F}) * 2 + 0.05;
+    w.W_enc = at::randn({ d, F });
+    w.W_dec = at::randn({ F, d });
+    w.b_enc = at::randn({ F }) * 0.5;
+    w.b_dec = at::randn({ d }) * 0.1;
+    w.threshold = at::rand({ F }) * 2 + 0.05;
     const sae::Sae s(cfg, w);
     auto folded = match::foldThresholds(s);
     QVERIFY2(folded.ok(), folded.ok() ? "" : folded.errorMessage().c_str());
-    const at::Tensor x = at::randn({200, d}) * 2;
+    const at::Tensor x = at::randn({ 200, d }) * 2;
     const at::Tensor f = s.encode(x), ff = folded->encode(x);
     QVERIFY(f.gt(0).sum().item<int64_t>() > 100); // the check exercises active features
     QVERIFY(at::allclose(ff, f / w.threshold, 1e-5, 1e-6));
     const double diff = (folded->reconstruct(x) - s.reconstruct(x)).abs().max().item<double>();
     const double scale = s.reconstruct(x).abs().max().item<double>();
-    QVERIFY2(diff <= 1e-5 * scale, qPrintable(QString("reconstructions differ by %1 (scale %2)").arg(diff).arg(scale)));
-    QVERIFY(at::allclose(folded->weights().W_dec.norm(2, 1), w.W_dec.norm(2, 1) * w.threshold, 1e-5, 1e-6));
-    QVERIFY(at::allclose(folded->weights().threshold, at::ones({F})));
+    QVERIFY2(diff <= 1e-5 * scale,
+        qPrintable(QString("reconstructions differ by %1 (scale %2)").arg(diff).arg(scale)));
+    QVERIFY(at::allclose(
+        folded->weights().W_dec.norm(2, 1), w.W_dec.norm(2, 1) * w.threshold, 1e-5, 1e-6));
+    QVERIFY(at::allclose(folded->weights().threshold, at::ones({ F })));
     // Folding is defined for thresholds only: a ReLU SAE is refused with a reason.
     cfg.architecture = sae::Architecture::Relu;
     auto relu = match::foldThresholds(sae::Sae(cfg, w));
@@ -196,7 +204,7 @@ void TestSaeMatch::pricedAndApproximateSolvers()
     // The priced solver never holds the matrix; on the same float32 costs it must reach the
     // dense solver's optimum on both planted kinds, and prove it. The approximate mode's
     // reported gap must bound its true distance to that optimum.
-    for (const bool clustered : {false, true}) {
+    for (const bool clustered : { false, true }) {
         auto planted = match::plantedMatchPair(768, 64, clustered, 0.5, 0.3, 17);
         match::MatchOptions o;
         o.blockRows = 200; // several blocks, the last one partial
@@ -211,7 +219,9 @@ void TestSaeMatch::pricedAndApproximateSolvers()
         QCOMPARE(priced->solver, std::string("priced"));
         const double opt = dense->solverCost, tol = 1e-9 * opt;
         QVERIFY2(std::abs(priced->solverCost - opt) <= tol,
-                 qPrintable(QString("priced %1 vs dense %2").arg(priced->solverCost, 0, 'g', 15).arg(opt, 0, 'g', 15)));
+            qPrintable(QString("priced %1 vs dense %2")
+                           .arg(priced->solverCost, 0, 'g', 15)
+                           .arg(opt, 0, 'g', 15)));
         QVERIFY(priced->optimal);
         QVERIFY(priced->pricingRounds >= 1);
         QVERIFY(priced->candidates < 768 * 768 / 2);
@@ -221,10 +231,14 @@ void TestSaeMatch::pricedAndApproximateSolvers()
         QCOMPARE(approx->solver, std::string("approximate"));
         QVERIFY(approx->solverCost >= opt - tol);
         QVERIFY2(approx->optimal || approx->solverCost - opt <= approx->solverGap + tol,
-                 qPrintable(QString("approximate %1, optimum %2, reported gap %3").arg(approx->solverCost).arg(opt).arg(approx->solverGap)));
+            qPrintable(QString("approximate %1, optimum %2, reported gap %3")
+                           .arg(approx->solverCost)
+                           .arg(opt)
+                           .arg(approx->solverGap)));
         QCOMPARE(approx->pricingRounds, 1);
         // Both exact solvers recover the same share of the planted pairs (ties aside).
-        QVERIFY(std::abs(recovered(*priced, planted.truth) - recovered(*dense, planted.truth)) <= 0.01);
+        QVERIFY(
+            std::abs(recovered(*priced, planted.truth) - recovered(*dense, planted.truth)) <= 0.01);
     }
     // Auto: dense on the CPU for a matrix that fits, and the priced solver refuses a
     // rectangular pair with a clear message.
@@ -242,35 +256,39 @@ void TestSaeMatch::pricedAndApproximateSolvers()
     priced.solver = match::MatchSolver::Priced;
     auto bad = match::matchParametersExact(planted.a, narrow, priced);
     QVERIFY(!bad.ok());
-    QVERIFY2(bad.errorMessage().find("equal width") != std::string::npos, bad.errorMessage().c_str());
+    QVERIFY2(
+        bad.errorMessage().find("equal width") != std::string::npos, bad.errorMessage().c_str());
     QVERIFY(!match::parseMatchSolver("fast").ok());
 }
 
 void TestSaeMatch::hiddenStateApproximationByHand()
 {
-    auto decoder = model::Decoder::load(fixture("models/gpt2"), {"cpu", "float32"});
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "float32" });
     QVERIFY2(decoder.ok(), decoder.ok() ? "" : decoder.errorMessage().c_str());
     at::manual_seed(7);
     const int64_t d = 32, F = 48;
-    const sae::Sae a = jumpRelu("blocks.0.hook_resid_post", unitRows(at::randn({F, d})), at::rand({F}) * 0.2 + 0.05, at::randn({d}) * 0.1);
-    const sae::Sae b = jumpRelu("blocks.1.hook_resid_post", unitRows(at::randn({F, d})), at::rand({F}) * 0.2 + 0.05, at::randn({d}) * 0.1);
+    const sae::Sae a = jumpRelu("blocks.0.hook_resid_post", unitRows(at::randn({ F, d })),
+        at::rand({ F }) * 0.2 + 0.05, at::randn({ d }) * 0.1);
+    const sae::Sae b = jumpRelu("blocks.1.hook_resid_post", unitRows(at::randn({ F, d })),
+        at::rand({ F }) * 0.2 + 0.05, at::randn({ d }) * 0.1);
     std::vector<int64_t> perm(F);
     for (int64_t i = 0; i < F; ++i)
         perm[i] = (i * 7 + 3) % F;
-    at::Tensor ids = at::randint(0, 95, {3, 12}, at::kLong);
+    at::Tensor ids = at::randint(0, 95, { 3, 12 }, at::kLong);
     ids.select(1, 0).fill_(95); // BOS
     auto e = match::evaluateSplices(**decoder, a, b, ids,
-                                       {{"perm", perm, match::SpliceScheme::Permute},
-                                        {"skip", {}, match::SpliceScheme::SkipLayer}},
-                                       {95});
+        { { "perm", perm, match::SpliceScheme::Permute },
+            { "skip", {}, match::SpliceScheme::SkipLayer } },
+        { 95 });
     QVERIFY2(e.ok(), e.ok() ? "" : e.errorMessage().c_str());
 
     // By hand: JumpReLU encode of x_A, scatter feature i to perm[i], decode with B.
     model::ForwardOptions cap;
-    cap.capture = {"blocks.0.hook_resid_post", "blocks.1.hook_resid_post"};
+    cap.capture = { "blocks.0.hook_resid_post", "blocks.1.hook_resid_post" };
     auto base = (*decoder)->forward(model::ForwardInputs(ids), cap);
     QVERIFY(base.ok());
-    const at::Tensor xA = base->activations.at("blocks.0.hook_resid_post"), xB = base->activations.at("blocks.1.hook_resid_post");
+    const at::Tensor xA = base->activations.at("blocks.0.hook_resid_post"),
+                     xB = base->activations.at("blocks.1.hook_resid_post");
     const auto &wa = a.weights();
     const at::Tensor pre = at::matmul(xA - wa.b_dec, wa.W_enc) + wa.b_enc;
     const at::Tensor fA = at::relu(pre) * (pre > wa.threshold).to(at::kFloat);
@@ -278,10 +296,13 @@ void TestSaeMatch::hiddenStateApproximationByHand()
     for (int64_t i = 0; i < F; ++i)
         fHat.select(-1, perm[i]).copy_(fA.select(-1, i));
     const at::Tensor xHat = at::matmul(fHat, b.weights().W_dec) + b.weights().b_dec;
-    const at::Tensor truth = xB.slice(1, 1).reshape({-1, d}).to(at::kDouble);
-    const at::Tensor err = (xHat.slice(1, 1).reshape({-1, d}).to(at::kDouble) - truth).pow(2).sum();
-    const double ev = 1.0 - err.item<double>() / (truth - truth.mean(0)).pow(2).sum().item<double>();
-    QVERIFY2(std::abs(e->scores[0].explainedVariance - ev) < 1e-6, qPrintable(QString("%1 vs %2").arg(e->scores[0].explainedVariance).arg(ev)));
+    const at::Tensor truth = xB.slice(1, 1).reshape({ -1, d }).to(at::kDouble);
+    const at::Tensor err
+        = (xHat.slice(1, 1).reshape({ -1, d }).to(at::kDouble) - truth).pow(2).sum();
+    const double ev
+        = 1.0 - err.item<double>() / (truth - truth.mean(0)).pow(2).sum().item<double>();
+    QVERIFY2(std::abs(e->scores[0].explainedVariance - ev) < 1e-6,
+        qPrintable(QString("%1 vs %2").arg(e->scores[0].explainedVariance).arg(ev)));
     // CE of the unspliced model by hand, over positions 1..T-2.
     const at::Tensor lp = at::log_softmax(base->logits.slice(1, 1, 11), -1);
     const double ce = -lp.gather(-1, ids.slice(1, 2, 12).unsqueeze(-1)).mean().item<double>();
@@ -293,7 +314,8 @@ void TestSaeMatch::hiddenStateApproximationByHand()
     QVERIFY(e->scores[0].matchingScore >= 0 && e->scores[0].matchingScore <= 1);
 
     // Splicing a hidden state into its own hook changes nothing: delta CE and KL are 0.
-    auto same = match::evaluateSplices(**decoder, a, a, ids, {{"skip", {}, match::SpliceScheme::SkipLayer}}, {95});
+    auto same = match::evaluateSplices(
+        **decoder, a, a, ids, { { "skip", {}, match::SpliceScheme::SkipLayer } }, { 95 });
     QVERIFY(same.ok());
     QVERIFY(std::abs(same->scores[0].deltaCe) < 1e-6);
     QVERIFY(std::abs(same->scores[0].kl) < 1e-6);
@@ -307,14 +329,17 @@ void TestSaeMatch::chains()
     auto link = [](std::vector<std::pair<int64_t, bool>> pairs) {
         match::MatchResult r;
         for (size_t i = 0; i < pairs.size(); ++i)
-            r.pairs.push_back({int64_t(i), pairs[i].first, 0.1 * double(i + 1), 0, 0, pairs[i].second});
+            r.pairs.push_back(
+                { int64_t(i), pairs[i].first, 0.1 * double(i + 1), 0, 0, pairs[i].second });
         return r;
     };
-    const std::vector<match::MatchResult> links = {link({{1, true}, {0, false}, {2, true}}), link({{2, true}, {0, true}, {1, false}})};
+    const std::vector<match::MatchResult> links
+        = { link({ { 1, true }, { 0, false }, { 2, true } }),
+              link({ { 2, true }, { 0, true }, { 1, false } }) };
     // Chains: L0f0 -> L1f1 -> L2f0 (3 layers); L0f1 alone (1); L0f2 -> L1f2 (2, bad link after);
     // L1f0 -> L2f2 (2); L2f1 alone (1).
     const auto hist = match::chainLengthHistogram(links);
-    QCOMPARE(hist, (std::vector<int64_t>{2, 2, 1}));
+    QCOMPARE(hist, (std::vector<int64_t> { 2, 2, 1 }));
     std::vector<double> mse;
     std::vector<bool> good;
     const auto chain = match::featureChain(links, 1, 1, &mse, &good);
@@ -324,20 +349,24 @@ void TestSaeMatch::chains()
     QCOMPARE(mse[0], 0.1);
     QCOMPARE(mse[1], 0.2);
     QVERIFY(good[0] && good[1]);
-    QCOMPARE(match::composePermutations({1, 0, 2}, {2, 0, 1}), (std::vector<int64_t>{0, 2, 1}));
+    QCOMPARE(
+        match::composePermutations({ 1, 0, 2 }, { 2, 0, 1 }), (std::vector<int64_t> { 0, 2, 1 }));
 }
 
 void TestSaeMatch::cliJsonAndCache()
 {
     const auto p = plantedPair(96, 32, 21);
-    const std::string dirA = (m_tmp.path() + "/a").toStdString(), dirB = (m_tmp.path() + "/b").toStdString();
+    const std::string dirA = (m_tmp.path() + "/a").toStdString(),
+                      dirB = (m_tmp.path() + "/b").toStdString();
     QVERIFY(sae::saveSaeLens(p.a, dirA).ok());
     QVERIFY(sae::saveSaeLens(p.b, dirB).ok());
     const QString ws = m_tmp.path() + "/ws.fscope";
     auto run = [&](QStringList extra) {
         QProcess proc;
-        proc.start(FEATURESCOPE_CLI, QStringList{"match", "--sae", QString::fromStdString(dirA), "--sae", QString::fromStdString(dirB),
-                                                 "--json", "--workspace", ws} + extra);
+        proc.start(FEATURESCOPE_CLI,
+            QStringList { "match", "--sae", QString::fromStdString(dirA), "--sae",
+                QString::fromStdString(dirB), "--json", "--workspace", ws }
+                + extra);
         proc.waitForFinished(120000);
         if (proc.exitCode() != 0)
             qWarning("%s", proc.readAllStandardError().constData());
@@ -357,22 +386,22 @@ void TestSaeMatch::cliJsonAndCache()
     QVERIFY(hits >= 90);
     QCOMPARE(j["cached"].get<bool>(), false);
     QCOMPARE(run({})["cached"].get<bool>(), true); // the identical request, from the workspace
-    const auto nf = run({"--no-fold"});
+    const auto nf = run({ "--no-fold" });
     QCOMPARE(nf["folded"].get<bool>(), false);
     QCOMPARE(nf["cached"].get<bool>(), false);
     QVERIFY(nf["total_cost"].get<double>() >= j["total_cost"].get<double>() - 1e-9);
     // The priced solver gives the same optimum (served from the cache: exact solvers agree);
     // the approximate one is its own result, with its gap.
     QCOMPARE(j["solver"].get<std::string>(), std::string("dense"));
-    const auto priced = run({"--solver", "priced"});
+    const auto priced = run({ "--solver", "priced" });
     QCOMPARE(priced["cached"].get<bool>(), true);
-    const auto approx = run({"--solver", "approximate"});
+    const auto approx = run({ "--solver", "approximate" });
     QCOMPARE(approx["cached"].get<bool>(), false);
     QCOMPARE(approx["solver"].get<std::string>(), std::string("approximate"));
     QCOMPARE(approx["pricing_rounds"].get<int>(), 1);
     QVERIFY(approx["solver_cost"].get<double>() >= j["solver_cost"].get<double>() * (1 - 1e-9));
-    QVERIFY(approx["solver_cost"].get<double>() - j["solver_cost"].get<double>() <=
-            approx["solver_gap"].get<double>() + 1e-9 * j["solver_cost"].get<double>());
+    QVERIFY(approx["solver_cost"].get<double>() - j["solver_cost"].get<double>()
+        <= approx["solver_gap"].get<double>() + 1e-9 * j["solver_cost"].get<double>());
 }
 
 void TestSaeMatch::skipLinksAgainstComposedMatches()
@@ -385,7 +414,7 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     const auto second = successor(first.b, "blocks.2.hook_resid_post");
     QStringList dirs;
     int k = 0;
-    for (const sae::Sae *s : {&first.a, &first.b, &second.b}) {
+    for (const sae::Sae *s : { &first.a, &first.b, &second.b }) {
         dirs << m_tmp.path() + QStringLiteral("/series%1").arg(k++);
         QVERIFY(sae::saveSaeLens(*s, dirs.back().toStdString()).ok());
     }
@@ -402,7 +431,8 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     QCOMPARE(link.composed->paired, int64_t(128));
     QCOMPARE(link.composed->directTotal, link.result.totalCost);
     QVERIFY2(link.composed->composedTotal >= link.composed->directTotal * (1 - 1e-6),
-             qPrintable(QString("%1 < %2").arg(link.composed->composedTotal).arg(link.composed->directTotal)));
+        qPrintable(
+            QString("%1 < %2").arg(link.composed->composedTotal).arg(link.composed->directTotal)));
     QVERIFY2(link.composed->agreement > 0.8, qPrintable(QString::number(link.composed->agreement)));
     // The same numbers by hand: compose the two adjacent matches, count agreements with the
     // direct match, and sum the folded-decoder MSE of the composed pairs.
@@ -417,11 +447,12 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     double total = 0;
     for (size_t i = 0; i < composed.size(); ++i) {
         same += composed[i] == direct[i];
-        total += (decA[int64_t(i)] - decC[composed[i]]).pow(2).sum().item<double>() / double(decA.size(1));
+        total += (decA[int64_t(i)] - decC[composed[i]]).pow(2).sum().item<double>()
+            / double(decA.size(1));
     }
     QCOMPARE(link.composed->agreement, double(same) / double(composed.size()));
     QVERIFY2(std::abs(link.composed->composedTotal - total) <= 1e-4 * total,
-             qPrintable(QString("%1 vs %2").arg(link.composed->composedTotal).arg(total)));
+        qPrintable(QString("%1 vs %2").arg(link.composed->composedTotal).arg(total)));
     // The planted truth of 0 -> 2 is the composition of the two planted permutations.
     const auto truth = match::composePermutations(first.truth, second.truth);
     QVERIFY(recovered(link.result, truth) > 0.8);
@@ -432,7 +463,8 @@ void TestSaeMatch::skipLinksAgainstComposedMatches()
     QCOMPARE(again->links[0].composed->agreement, link.composed->agreement);
     // Without --skip >= 2 the CLI says what --compose needs.
     QProcess proc;
-    proc.start(FEATURESCOPE_CLI, QStringList{"match", "--sae", dirs[0], "--sae", dirs[1], "--compose"});
+    proc.start(
+        FEATURESCOPE_CLI, QStringList { "match", "--sae", dirs[0], "--sae", dirs[1], "--compose" });
     proc.waitForFinished(60000);
     QVERIFY(proc.exitCode() != 0);
     QVERIFY(proc.readAllStandardError().contains("--skip K, K >= 2"));

@@ -25,10 +25,10 @@ struct Planted {
     at::Tensor sample(int64_t n)
     {
         const int64_t atoms = dictionary.size(0);
-        const at::Tensor scores = at::rand({n, atoms}, generator);
+        const at::Tensor scores = at::rand({ n, atoms }, generator);
         const at::Tensor chosen = std::get<1>(scores.topk(active, -1));
-        const at::Tensor coeff = at::rand({n, active}, generator) * 2 + 1;
-        const at::Tensor codes = at::zeros({n, atoms}).scatter(-1, chosen, coeff);
+        const at::Tensor coeff = at::rand({ n, active }, generator) * 2 + 1;
+        const at::Tensor codes = at::zeros({ n, atoms }).scatter(-1, chosen, coeff);
         return at::matmul(codes, dictionary);
     }
 };
@@ -44,10 +44,10 @@ double recovered(const Sae &sae, const at::Tensor &dictionary)
 Planted makePlanted()
 {
     at::manual_seed(1);
-    at::Tensor d = at::randn({48, 32});
+    at::Tensor d = at::randn({ 48, 32 });
     d = d / d.norm(2, 1, true);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
-    return {d, gen, 3};
+    return { d, gen, 3 };
 }
 
 } // namespace
@@ -75,11 +75,13 @@ void TestSaeTraining::topkRecoversPlantedDictionary()
     auto sae = trainSae([&](int64_t n) { return p.sample(n); }, 32, o, nullptr, &report);
     QVERIFY2(sae.ok(), sae.ok() ? "" : sae.errorMessage().c_str());
     const double r = recovered(*sae, p.dictionary);
-    qInfo("TopK: recovered %.3f of planted atoms, L0 %.2f, dead %lld", r, report.finalL0, static_cast<long long>(report.deadLatents));
+    qInfo("TopK: recovered %.3f of planted atoms, L0 %.2f, dead %lld", r, report.finalL0,
+        static_cast<long long>(report.deadLatents));
     QVERIFY2(r >= 0.9, qPrintable(QString::number(r)));
     // The folded SAE reads raw (unscaled) data: reconstruction error is small in raw units.
     const at::Tensor x = p.sample(512);
-    const double fvu = (x - sae->reconstruct(x)).pow(2).sum().item<double>() / (x - x.mean(0)).pow(2).sum().item<double>();
+    const double fvu = (x - sae->reconstruct(x)).pow(2).sum().item<double>()
+        / (x - x.mean(0)).pow(2).sum().item<double>();
     QVERIFY2(fvu < 0.1, qPrintable(QString::number(fvu)));
 }
 
@@ -100,7 +102,8 @@ void TestSaeTraining::jumpReluRecoversPlantedDictionary()
     auto sae = trainSae([&](int64_t n) { return p.sample(n); }, 32, o, nullptr, &report);
     QVERIFY2(sae.ok(), sae.ok() ? "" : sae.errorMessage().c_str());
     const double r = recovered(*sae, p.dictionary);
-    qInfo("JumpReLU: recovered %.3f of planted atoms, L0 %.2f, dead %lld", r, report.finalL0, static_cast<long long>(report.deadLatents));
+    qInfo("JumpReLU: recovered %.3f of planted atoms, L0 %.2f, dead %lld", r, report.finalL0,
+        static_cast<long long>(report.deadLatents));
     QVERIFY2(r >= 0.9, qPrintable(QString::number(r)));
     QVERIFY(report.finalL0 < 12); // sparse, not a dense code
     QVERIFY(sae->weights().threshold.min().item<double>() > 0);
@@ -120,14 +123,15 @@ void TestSaeTraining::checkpointsAreSaeLens()
     o.hookName = "blocks.0.hook_resid_post";
     auto sae = trainSae([&](int64_t n) { return p.sample(n); }, 32, o);
     QVERIFY(sae.ok());
-    for (const char *step : {"step_10", "step_20"}) {
+    for (const char *step : { "step_10", "step_20" }) {
         auto loaded = loadSae(dir.filePath(QLatin1String(step)).toStdString());
         QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.errorMessage().c_str());
-        QCOMPARE(loaded->config().k, int64_t{3});
+        QCOMPARE(loaded->config().k, int64_t { 3 });
     }
     // The last checkpoint is the returned SAE.
     const at::Tensor x = p.sample(16);
-    QVERIFY(at::allclose(loadSae(dir.filePath(QStringLiteral("step_20")).toStdString())->encode(x), sae->encode(x), 1e-5, 1e-5));
+    QVERIFY(at::allclose(loadSae(dir.filePath(QStringLiteral("step_20")).toStdString())->encode(x),
+        sae->encode(x), 1e-5, 1e-5));
 }
 
 QTEST_GUILESS_MAIN(TestSaeTraining)

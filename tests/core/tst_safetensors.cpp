@@ -60,8 +60,8 @@ void TestSafetensors::readsGeneratorFixture()
     auto t = loadTensor(*checkpoint, name.toStdString());
     QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
     QCOMPARE(t->scalar_type(), type);
-    QCOMPARE(t->sizes().vec(), (std::vector<int64_t>{3, 5}));
-    QVERIFY(t->equal(pattern(type, {3, 5})));
+    QCOMPARE(t->sizes().vec(), (std::vector<int64_t> { 3, 5 }));
+    QVERIFY(t->equal(pattern(type, { 3, 5 })));
 }
 
 void TestSafetensors::fixtureScalarEmptyAndMetadata()
@@ -78,7 +78,7 @@ void TestSafetensors::fixtureScalarEmptyAndMetadata()
     QCOMPARE(s->item<float>(), -12.0f); // ((0 % 97) - 48) / 4
     auto e = tensorFromFile(*file, *file->find("empty"));
     QVERIFY(e.ok());
-    QCOMPARE(e->sizes().vec(), (std::vector<int64_t>{0, 4}));
+    QCOMPARE(e->sizes().vec(), (std::vector<int64_t> { 0, 4 }));
 }
 
 void TestSafetensors::roundTrip_data()
@@ -102,10 +102,10 @@ void TestSafetensors::roundTrip()
     QTemporaryDir dir;
     const std::string path = dir.filePath("rt.safetensors").toStdString();
     // Odd sizes next to each other exercise alignment of the following tensors.
-    const at::Tensor a = pattern(type, {7, 3, 2});
-    const at::Tensor b = pattern(at::kByte, {5});
-    const at::Tensor c = pattern(type, {1}).reshape({});
-    auto written = writeSafetensors(path, {{"a", a}, {"b", b}, {"c", c}}, {{"k", "v"}});
+    const at::Tensor a = pattern(type, { 7, 3, 2 });
+    const at::Tensor b = pattern(at::kByte, { 5 });
+    const at::Tensor c = pattern(type, { 1 }).reshape({});
+    auto written = writeSafetensors(path, { { "a", a }, { "b", b }, { "c", c } }, { { "k", "v" } });
     QVERIFY2(written.ok(), written.ok() ? "" : written.errorMessage().c_str());
     auto checkpoint = Checkpoint::open(path);
     QVERIFY2(checkpoint.ok(), checkpoint.ok() ? "" : checkpoint.errorMessage().c_str());
@@ -119,7 +119,7 @@ void TestSafetensors::viewIsZeroCopyAndCopyOnWrite()
 {
     QTemporaryDir dir;
     const std::string path = dir.filePath("view.safetensors").toStdString();
-    QVERIFY(writeSafetensors(path, {{"w", at::ones({64, 64})}}).ok());
+    QVERIFY(writeSafetensors(path, { { "w", at::ones({ 64, 64 }) } }).ok());
     const std::string before = fscope::test::readFile(path);
     {
         auto file = SafetensorsFile::open(path);
@@ -139,9 +139,9 @@ void TestSafetensors::writerFollowsReferenceLayout()
 {
     QTemporaryDir dir;
     const std::string path = dir.filePath("layout.safetensors").toStdString();
-    QVERIFY(writeSafetensors(path, {{"z_byte", at::zeros({3}, at::kByte)},
-                                    {"a_half", at::zeros({3}, at::kHalf)},
-                                    {"m_double", at::zeros({2}, at::kDouble)}})
+    QVERIFY(writeSafetensors(path,
+        { { "z_byte", at::zeros({ 3 }, at::kByte) }, { "a_half", at::zeros({ 3 }, at::kHalf) },
+            { "m_double", at::zeros({ 2 }, at::kDouble) } })
                 .ok());
     auto file = SafetensorsFile::open(path);
     QVERIFY(file.ok());
@@ -149,17 +149,17 @@ void TestSafetensors::writerFollowsReferenceLayout()
     QCOMPARE(file->tensors()[0].name, std::string("m_double"));
     QCOMPARE(file->tensors()[1].name, std::string("a_half"));
     QCOMPARE(file->tensors()[2].name, std::string("z_byte"));
-    QCOMPARE(file->header().dataStart % 8, uint64_t{0});
+    QCOMPARE(file->header().dataStart % 8, uint64_t { 0 });
 }
 
 void TestSafetensors::shardedCheckpoint()
 {
     auto checkpoint = Checkpoint::open(fixture("io/model.safetensors.index.json"));
     QVERIFY2(checkpoint.ok(), checkpoint.ok() ? "" : checkpoint.errorMessage().c_str());
-    QCOMPARE(checkpoint->files().size(), size_t{2});
-    QCOMPARE(checkpoint->tensors().size(), size_t{2});
-    QVERIFY(loadTensor(*checkpoint, "model.embed.weight")->equal(pattern(at::kFloat, {4, 6})));
-    QVERIFY(loadTensor(*checkpoint, "model.norm.weight")->equal(pattern(at::kHalf, {6})));
+    QCOMPARE(checkpoint->files().size(), size_t { 2 });
+    QCOMPARE(checkpoint->tensors().size(), size_t { 2 });
+    QVERIFY(loadTensor(*checkpoint, "model.embed.weight")->equal(pattern(at::kFloat, { 4, 6 })));
+    QVERIFY(loadTensor(*checkpoint, "model.norm.weight")->equal(pattern(at::kHalf, { 6 })));
     auto missing = loadTensor(*checkpoint, "lm_head.weight");
     QVERIFY(!missing.ok());
     QVERIFY(missing.errorMessage().find("lm_head.weight") != std::string::npos);
@@ -168,16 +168,16 @@ void TestSafetensors::shardedCheckpoint()
 void TestSafetensors::directoryCheckpoint()
 {
     QTemporaryDir dir;
-    QVERIFY(writeSafetensors(dir.filePath("model.safetensors").toStdString(),
-                             {{"x", at::ones({2})}})
+    QVERIFY(writeSafetensors(
+        dir.filePath("model.safetensors").toStdString(), { { "x", at::ones({ 2 }) } })
                 .ok());
     auto checkpoint = Checkpoint::open(dir.path().toStdString());
     QVERIFY(checkpoint.ok());
-    QCOMPARE(checkpoint->tensors().count("x"), size_t{1});
+    QCOMPARE(checkpoint->tensors().count("x"), size_t { 1 });
     // The fixture directory holds an index, which wins over single files.
     auto sharded = Checkpoint::open(fixture("io"));
     QVERIFY(sharded.ok());
-    QCOMPARE(sharded->files().size(), size_t{2});
+    QCOMPARE(sharded->files().size(), size_t { 2 });
 }
 
 void TestSafetensors::inspectReportsTensors()
@@ -185,14 +185,14 @@ void TestSafetensors::inspectReportsTensors()
     auto report = inspectFile(fixture("io/all_dtypes.safetensors"));
     QVERIFY(report.ok());
     QCOMPARE(report->format, std::string("safetensors"));
-    QCOMPARE(report->tensors.size(), size_t{12});
+    QCOMPARE(report->tensors.size(), size_t { 12 });
     // 15 elements each: 8+4+2+2+8+4+2+1+1+1 bytes per element, plus the 4-byte scalar.
-    QCOMPARE(report->totalBytes(), uint64_t{15 * 33 + 4});
+    QCOMPARE(report->totalBytes(), uint64_t { 15 * 33 + 4 });
     auto npz = inspectFile(fixture("io/gemma_scope_params.npz"));
     QVERIFY(npz.ok());
-    QCOMPARE(npz->tensors.size(), size_t{5});
+    QCOMPARE(npz->tensors.size(), size_t { 5 });
     QCOMPARE(npz->tensors[0].name, std::string("W_enc"));
-    QCOMPARE(npz->tensors[0].shape, (std::vector<int64_t>{8, 16}));
+    QCOMPARE(npz->tensors[0].shape, (std::vector<int64_t> { 8, 16 }));
 }
 
 void TestSafetensors::hugeSparseFileOpensWithoutReadingData()
@@ -201,7 +201,7 @@ void TestSafetensors::hugeSparseFileOpensWithoutReadingData()
     const std::string path = dir.filePath("huge.safetensors").toStdString();
     const uint64_t numel = 1ull << 30; // 4 GiB of F32
     std::string header = "{\"huge\":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(numel)
-                         + "],\"data_offsets\":[0," + std::to_string(numel * 4) + "]}}";
+        + "],\"data_offsets\":[0," + std::to_string(numel * 4) + "]}}";
     header.append((8 - header.size() % 8) % 8, ' ');
     std::string prefix(8, '\0');
     for (int i = 0; i < 8; ++i)
@@ -217,7 +217,8 @@ void TestSafetensors::hugeSparseFileOpensWithoutReadingData()
     QVERIFY(t.ok());
     QCOMPARE(t->numel(), static_cast<int64_t>(numel));
     QCOMPARE(t->data_ptr<float>()[numel - 1], 0.0f); // touches one page only
-    const uint64_t grown = fscope::test::residentBytes() - std::min(rssBefore, fscope::test::residentBytes());
+    const uint64_t grown
+        = fscope::test::residentBytes() - std::min(rssBefore, fscope::test::residentBytes());
     // Reading the data would make 4 GiB resident; the mapping touched a few pages.
     QVERIFY2(grown < 64ull << 20, qPrintable(QStringLiteral("RSS grew by %1 bytes").arg(grown)));
 }

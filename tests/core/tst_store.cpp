@@ -39,8 +39,9 @@ void TestStore::createsWithWalAndForeignKeys()
     QCOMPARE((*db)->queryText("PRAGMA foreign_keys").value(), std::string("1"));
     QCOMPARE((*db)->schemaVersion(), Database::currentSchemaVersion());
     QVERIFY(Database::currentSchemaVersion() >= 1);
-    QCOMPARE((*db)->queryText("SELECT count(*) FROM sqlite_master WHERE name = 'artifacts'").value(),
-             std::string("1"));
+    QCOMPARE(
+        (*db)->queryText("SELECT count(*) FROM sqlite_master WHERE name = 'artifacts'").value(),
+        std::string("1"));
 }
 
 void TestStore::reopenKeepsData()
@@ -68,17 +69,21 @@ void TestStore::migratesFromVersionZero()
         sqlite3 *raw = nullptr;
         QCOMPARE(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
         QCOMPARE(sqlite3_exec(raw, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES('kept');",
-                              nullptr, nullptr, nullptr),
-                 SQLITE_OK);
+                     nullptr, nullptr, nullptr),
+            SQLITE_OK);
         sqlite3_close(raw);
     }
     auto db = Database::open(path);
     QVERIFY2(db.ok(), db.ok() ? "" : db.errorMessage().c_str());
     QCOMPARE((*db)->schemaVersion(), Database::currentSchemaVersion());
     QCOMPARE((*db)->queryText("SELECT x FROM notes").value(), std::string("kept"));
-    QVERIFY((*db)->exec("INSERT INTO artifacts(kind, fingerprint, path) VALUES('sae', 'f', '/p')").ok());
+    QVERIFY((*db)
+                ->exec("INSERT INTO artifacts(kind, fingerprint, path) VALUES('sae', 'f', '/p')")
+                .ok());
     // The CHECK constraint of the schema holds.
-    QVERIFY(!(*db)->exec("INSERT INTO artifacts(kind, fingerprint, path) VALUES('bogus', 'g', '/p')").ok());
+    QVERIFY(!(*db)
+                 ->exec("INSERT INTO artifacts(kind, fingerprint, path) VALUES('bogus', 'g', '/p')")
+                 .ok());
 }
 
 void TestStore::refusesNewerSchemaUntouched()
@@ -95,7 +100,7 @@ void TestStore::refusesNewerSchemaUntouched()
     auto db = Database::open(path);
     QVERIFY(!db.ok());
     QVERIFY2(db.errorMessage().find("newer than this Featurescope supports") != std::string::npos,
-             db.errorMessage().c_str());
+        db.errorMessage().c_str());
     QVERIFY(db.errorMessage().find(path) != std::string::npos);
     QVERIFY(fscope::test::readFile(path) == before);
 }
@@ -109,7 +114,7 @@ void TestStore::refusesNonDatabaseUntouched()
     auto db = Database::open(path);
     QVERIFY(!db.ok());
     QVERIFY2(db.errorMessage().find("not a Featurescope workspace") != std::string::npos,
-             db.errorMessage().c_str());
+        db.errorMessage().c_str());
     QVERIFY(fscope::test::readFile(path) == text);
 }
 
@@ -121,7 +126,7 @@ void TestStore::transactionRollsBack()
     Status s = (*db)->transaction([&]() -> Status {
         if (auto r = (*db)->setMeta("a", "1"); !r)
             return r;
-        return Error{"stop"};
+        return Error { "stop" };
     });
     QVERIFY(!s.ok());
     QCOMPARE((*db)->meta("a").value(), std::string());
@@ -141,8 +146,8 @@ void TestStore::sha256KnownVectors_data()
     QTest::newRow("two blocks")
         << QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
         << "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
-    QTest::newRow("million a") << QByteArray(1000000, 'a')
-                               << "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    QTest::newRow("million a") << QByteArray(
+        1000000, 'a') << "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
 }
 
 void TestStore::sha256KnownVectors()
@@ -153,15 +158,17 @@ void TestStore::sha256KnownVectors()
     // Fed in uneven pieces, the digest is the same.
     Sha256 h;
     for (qsizetype i = 0; i < input.size(); i += 37)
-        h.update(input.constData() + i, static_cast<size_t>(std::min<qsizetype>(37, input.size() - i)));
+        h.update(
+            input.constData() + i, static_cast<size_t>(std::min<qsizetype>(37, input.size() - i)));
     QCOMPARE(QString::fromStdString(h.hexDigest()), digest);
 }
 
 void TestStore::fingerprints()
 {
     QCOMPARE(fingerprintJson(R"({"b": 1, "a": [1, 2]})", "x").value(),
-             fingerprintJson(R"({"a":[1,2],"b":1})", "y").value());
-    QVERIFY(fingerprintJson(R"({"a":1})", "x").value() != fingerprintJson(R"({"a":2})", "x").value());
+        fingerprintJson(R"({"a":[1,2],"b":1})", "y").value());
+    QVERIFY(
+        fingerprintJson(R"({"a":1})", "x").value() != fingerprintJson(R"({"a":2})", "x").value());
     auto bad = fingerprintJson("{", "cfg.json");
     QVERIFY(!bad.ok());
     QVERIFY(bad.errorMessage().find("cfg.json") != std::string::npos);
@@ -169,15 +176,15 @@ void TestStore::fingerprints()
     QTemporaryDir dir;
     const std::string a = dir.filePath("a.safetensors").toStdString();
     const std::string b = dir.filePath("b.safetensors").toStdString();
-    QVERIFY(io::writeSafetensors(a, {{"w", at::zeros({100, 100})}}).ok());
-    QVERIFY(io::writeSafetensors(b, {{"w", at::ones({100, 100})}}).ok());
+    QVERIFY(io::writeSafetensors(a, { { "w", at::zeros({ 100, 100 }) } }).ok());
+    QVERIFY(io::writeSafetensors(b, { { "w", at::ones({ 100, 100 }) } }).ok());
     const auto ca = io::Checkpoint::open(a), cb = io::Checkpoint::open(b);
     // Same names, shapes and dtypes, different weights: different fingerprints.
     QVERIFY(fingerprintCheckpoint(*ca) != fingerprintCheckpoint(*cb));
     QCOMPARE(fingerprintCheckpoint(*ca), fingerprintCheckpoint(*io::Checkpoint::open(a)));
     QCOMPARE(fingerprintFile(a).value(), sha256Hex(fscope::test::readFile(a)));
     QVERIFY(!fingerprintFile(dir.filePath("missing").toStdString()).ok());
-    QVERIFY(combineFingerprints({"ab", "c"}) != combineFingerprints({"a", "bc"}));
+    QVERIFY(combineFingerprints({ "ab", "c" }) != combineFingerprints({ "a", "bc" }));
 }
 
 QTEST_APPLESS_MAIN(TestStore)

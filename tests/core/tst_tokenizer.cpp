@@ -29,7 +29,8 @@ const Tokenizer &gpt2()
 
 json expectedCases()
 {
-    return json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/gpt2_expected.json"))));
+    return json::parse(fscope::test::readFile(
+        fscope::test::fixture(QStringLiteral("tokenizers/gpt2_expected.json"))));
 }
 
 void verifySpans(const std::string &text, const Encoding &e, const Tokenizer &t)
@@ -40,7 +41,8 @@ void verifySpans(const std::string &text, const Encoding &e, const Tokenizer &t)
         QCOMPARE(e.spans[i].first, cursor); // contiguous, no gap or overlap
         QVERIFY(e.spans[i].second > e.spans[i].first);
         // Each token's bytes are exactly the text it covers.
-        QCOMPARE(t.tokenBytes(e.ids[i]), text.substr(e.spans[i].first, e.spans[i].second - e.spans[i].first));
+        QCOMPARE(t.tokenBytes(e.ids[i]),
+            text.substr(e.spans[i].first, e.spans[i].second - e.spans[i].first));
         cursor = e.spans[i].second;
     }
     QCOMPARE(cursor, text.size());
@@ -73,7 +75,8 @@ void TestTokenizer::gpt2MatchesReference_data()
         for (const auto &id : c["ids"])
             ids.append(id.get<qint64>());
         const QString text = QString::fromStdString(c["text"].get<std::string>());
-        QTest::newRow(qPrintable(text.left(30).replace(QLatin1Char('\n'), QLatin1String("\\n")))) << text << ids;
+        QTest::newRow(qPrintable(text.left(30).replace(QLatin1Char('\n'), QLatin1String("\\n"))))
+            << text << ids;
     }
 }
 
@@ -102,17 +105,17 @@ void TestTokenizer::specialTokensAndBos()
 {
     const Tokenizer &t = gpt2();
     const Encoding e = t.encode("a<|endoftext|>b");
-    QCOMPARE(e.ids, (std::vector<int64_t>{64, 50256, 65}));
-    QCOMPARE(e.spans[1], (std::pair<size_t, size_t>{1, 14}));
-    QCOMPARE(t.bosId().value(), int64_t{50256});
+    QCOMPARE(e.ids, (std::vector<int64_t> { 64, 50256, 65 }));
+    QCOMPARE(e.spans[1], (std::pair<size_t, size_t> { 1, 14 }));
+    QCOMPARE(t.bosId().value(), int64_t { 50256 });
     QVERIFY(!t.addsBosByDefault()); // HF GPT-2 adds none
     const Encoding withBos = t.encodeForModel("Hello", true);
-    QCOMPARE(withBos.ids, (std::vector<int64_t>{50256, 15496}));
-    QCOMPARE(withBos.spans[0], (std::pair<size_t, size_t>{0, 0}));
-    QCOMPARE(t.encodeForModel("Hello").ids, (std::vector<int64_t>{15496}));
+    QCOMPARE(withBos.ids, (std::vector<int64_t> { 50256, 15496 }));
+    QCOMPARE(withBos.spans[0], (std::pair<size_t, size_t> { 0, 0 }));
+    QCOMPARE(t.encodeForModel("Hello").ids, (std::vector<int64_t> { 15496 }));
     QCOMPARE(t.tokenName(15496), std::string("Hello"));
     QCOMPARE(t.tokenName(995), std::string("\xc4\xa0world")); // "Ġworld"
-    QCOMPARE(t.vocabSize(), int64_t{50257});
+    QCOMPARE(t.vocabSize(), int64_t { 50257 });
 }
 
 void TestTokenizer::tokenizerJsonGivesSameIds()
@@ -126,13 +129,18 @@ void TestTokenizer::tokenizerJsonGivesSameIds()
     std::string line;
     while (std::getline(in, line))
         if (!line.empty() && line[0] != '#')
-            merges.push_back({line.substr(0, line.find(' ')), line.substr(line.find(' ') + 1)});
-    json doc = {{"version", "1.0"},
-                {"added_tokens", {{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}}}},
-                {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
-                {"post_processor", {{"type", "TemplateProcessing"},
-                                    {"single", {{{"SpecialToken", {{"id", "<|endoftext|>"}}}}, {{"Sequence", {{"id", "A"}}}}}}}},
-                {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
+            merges.push_back({ line.substr(0, line.find(' ')), line.substr(line.find(' ') + 1) });
+    json doc = { { "version", "1.0" },
+        { "added_tokens",
+            { { { "id", 50256 }, { "content", "<|endoftext|>" }, { "special", true } } } },
+        { "pre_tokenizer",
+            { { "type", "ByteLevel" }, { "add_prefix_space", false }, { "use_regex", true } } },
+        { "post_processor",
+            { { "type", "TemplateProcessing" },
+                { "single",
+                    { { { "SpecialToken", { { "id", "<|endoftext|>" } } } },
+                        { { "Sequence", { { "id", "A" } } } } } } } },
+        { "model", { { "type", "BPE" }, { "vocab", vocab }, { "merges", merges } } } };
     fscope::test::writeFile(dir.filePath("tokenizer.json").toStdString(), doc.dump());
     auto t = loadTokenizer(dir.path().toStdString());
     QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
@@ -141,13 +149,13 @@ void TestTokenizer::tokenizerJsonGivesSameIds()
         const auto ids = (*t)->encode(c["text"].get<std::string>()).ids;
         QVERIFY(ids == c["ids"].get<std::vector<int64_t>>());
     }
-    QCOMPARE((*t)->encodeForModel("Hello").ids.front(), int64_t{50256});
+    QCOMPARE((*t)->encodeForModel("Hello").ids.front(), int64_t { 50256 });
 }
 
 void TestTokenizer::decodeReplacesBrokenUtf8()
 {
     const Encoding e = gpt2().encode("\xe9\xbe\x98");
-    const std::string partial = gpt2().decode({e.ids[0]});
+    const std::string partial = gpt2().decode({ e.ids[0] });
     QVERIFY(partial.find("\xEF\xBF\xBD") != std::string::npos);
     QCOMPARE(sanitizeUtf8("ok\xff"), std::string("ok\xEF\xBF\xBD"));
 }
@@ -169,12 +177,15 @@ void TestTokenizer::llama3MatchesReference()
     // Llama 3: its own regex (\\p{N}{1,3}, case-insensitive contractions) and ignore_merges.
     QTemporaryDir dir;
     const std::string base = fscope::test::fixture(QStringLiteral("tokenizers/llama3"));
-    QVERIFY(fscope::test::gunzip(base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
-    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"), dir.filePath("tokenizer_config.json")));
+    QVERIFY(fscope::test::gunzip(
+        base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
+    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"),
+        dir.filePath("tokenizer_config.json")));
     auto t = loadTokenizer(dir.path().toStdString());
     QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
-    QCOMPARE((*t)->bosId().value(), int64_t{128000}); // <|begin_of_text|>
-    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/llama3_expected.json"))));
+    QCOMPARE((*t)->bosId().value(), int64_t { 128000 }); // <|begin_of_text|>
+    const json cases = json::parse(fscope::test::readFile(
+        fscope::test::fixture(QStringLiteral("tokenizers/llama3_expected.json"))));
     int checked = 0;
     for (const auto &c : cases) {
         const std::string text = c["text"].get<std::string>();
@@ -185,7 +196,7 @@ void TestTokenizer::llama3MatchesReference()
         ++checked;
     }
     QCOMPARE(checked, 22);
-    QCOMPARE((*t)->encode("<|begin_of_text|>hi").ids.front(), int64_t{128000});
+    QCOMPARE((*t)->encode("<|begin_of_text|>hi").ids.front(), int64_t { 128000 });
 }
 
 void TestTokenizer::gemmaMatchesReference()
@@ -193,14 +204,18 @@ void TestTokenizer::gemmaMatchesReference()
     // SentencePiece-style BPE from tokenizer.json: "▁" spaces, byte fallback, BOS by default.
     QTemporaryDir dir;
     const std::string base = fscope::test::fixture(QStringLiteral("tokenizers/gemma3"));
-    QVERIFY(fscope::test::gunzip(base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
-    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"), dir.filePath("tokenizer_config.json")));
+    QVERIFY(fscope::test::gunzip(
+        base + "/tokenizer.json.gz", dir.filePath("tokenizer.json").toStdString()));
+    QVERIFY(QFile::copy(QString::fromStdString(base + "/tokenizer_config.json"),
+        dir.filePath("tokenizer_config.json")));
     auto t = loadTokenizer(dir.path().toStdString());
     QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
     QVERIFY((*t)->addsBosByDefault());
     // The example of HF's GemmaTokenizerFast documentation.
-    QCOMPARE((*t)->encodeForModel("Hello this is a test").ids, (std::vector<int64_t>{2, 9259, 672, 563, 496, 1594}));
-    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/gemma3_expected.json"))));
+    QCOMPARE((*t)->encodeForModel("Hello this is a test").ids,
+        (std::vector<int64_t> { 2, 9259, 672, 563, 496, 1594 }));
+    const json cases = json::parse(fscope::test::readFile(
+        fscope::test::fixture(QStringLiteral("tokenizers/gemma3_expected.json"))));
     for (const auto &c : cases) {
         const std::string text = c["text"].get<std::string>();
         const Encoding e = (*t)->encode(text);
@@ -217,9 +232,10 @@ void TestTokenizer::sentencePieceModelMatchesReference()
     auto t = loadTokenizer(dir);
     QVERIFY2(t.ok(), t.ok() ? "" : t.errorMessage().c_str());
     QVERIFY((*t)->addsBosByDefault());
-    QCOMPARE((*t)->bosId().value(), int64_t{1});
-    const json cases = json::parse(fscope::test::readFile(fscope::test::fixture(QStringLiteral("tokenizers/sentencepiece_expected.json"))));
-    QCOMPARE(cases.size(), size_t{7});
+    QCOMPARE((*t)->bosId().value(), int64_t { 1 });
+    const json cases = json::parse(fscope::test::readFile(
+        fscope::test::fixture(QStringLiteral("tokenizers/sentencepiece_expected.json"))));
+    QCOMPARE(cases.size(), size_t { 7 });
     for (const auto &c : cases) {
         const std::string text = c["text"].get<std::string>();
         const Encoding e = (*t)->encode(text);
@@ -229,10 +245,13 @@ void TestTokenizer::sentencePieceModelMatchesReference()
     }
     // A damaged model file is refused with its name.
     QTemporaryDir broken;
-    fscope::test::writeFile(broken.filePath("tokenizer.model").toStdString(), std::string("\x0a\xff\xff\xff", 4));
+    fscope::test::writeFile(
+        broken.filePath("tokenizer.model").toStdString(), std::string("\x0a\xff\xff\xff", 4));
     auto bad = loadTokenizer(broken.path().toStdString());
     QVERIFY(!bad.ok());
-    QVERIFY2(bad.errorMessage().find("tokenizer.model: not a SentencePiece model") != std::string::npos, bad.errorMessage().c_str());
+    QVERIFY2(
+        bad.errorMessage().find("tokenizer.model: not a SentencePiece model") != std::string::npos,
+        bad.errorMessage().c_str());
 }
 
 // Decoding a SentencePiece continuation alone drops its first piece's space ("is" + "a");

@@ -15,8 +15,9 @@ public:
     QString formatId() const override { return QStringLiteral("tsv"); }
     QString displayName() const override { return QStringLiteral("TSV summary"); }
     QString fileSuffix() const override { return QStringLiteral("tsv"); }
-    core::Result<std::vector<std::string>> exportReports(const std::vector<core::report::FeatureReport> &reports,
-                                                         const QString &path) const override;
+    core::Result<std::vector<std::string>> exportReports(
+        const std::vector<core::report::FeatureReport> &reports,
+        const QString &path) const override;
 };
 
 } // namespace fscope::testplugins

@@ -1,9 +1,9 @@
 #include "tests/support/planted.h"
 
 #include "core/index/index_job.h"
-#include "core/store/index_store.h"
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
+#include "core/store/index_store.h"
 #include "core/tokenize/tokenizer.h"
 #include "tests/support/testsupport.h"
 
@@ -12,15 +12,16 @@
 
 namespace fscope::test {
 
-PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::string> &words, std::string *error)
+PlantedSetup writePlantedSetup(
+    const std::string &dir, const std::vector<std::string> &words, std::string *error)
 {
     using namespace fscope::core;
     PlantedSetup s;
     const std::string modelDir = dir + "/planted-model";
     std::filesystem::create_directories(modelDir);
-    for (const char *f : {"vocab.json", "merges.txt"})
+    for (const char *f : { "vocab.json", "merges.txt" })
         std::filesystem::copy_file(fixture(QString("tokenizers/gpt2/") + f), modelDir + "/" + f,
-                                   std::filesystem::copy_options::overwrite_existing);
+            std::filesystem::copy_options::overwrite_existing);
     auto tokenizer = tokenize::loadTokenizer(modelDir);
     if (!tokenizer) {
         *error = tokenizer.errorMessage();
@@ -36,17 +37,19 @@ PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::st
     }
     const int64_t d = 48, last = d - 1, planted = static_cast<int64_t>(words.size());
     at::manual_seed(5);
-    at::Tensor wte = at::randn({50257, d}) * 0.02;
+    at::Tensor wte = at::randn({ 50257, d }) * 0.02;
     wte.narrow(1, 0, planted).zero_();
     wte.select(1, last).zero_();
     for (int64_t k = 0; k < planted; ++k) {
         wte[s.tokens[static_cast<size_t>(k)]].zero_();
         wte[s.tokens[static_cast<size_t>(k)]][k] = 1.0;
     }
-    at::Tensor wpe = at::zeros({256, d});
+    at::Tensor wpe = at::zeros({ 256, d });
     for (int64_t p = 0; p < 256; ++p)
         wpe[p][last] = 0.01 * double(p);
-    if (auto st = model::writeRandomGpt2(modelDir, {50257, d, 1, 4, 256, 50256}, 7, {{"wte.weight", wte}, {"wpe.weight", wpe}}); !st) {
+    if (auto st = model::writeRandomGpt2(modelDir, { 50257, d, 1, 4, 256, 50256 }, 7,
+            { { "wte.weight", wte }, { "wpe.weight", wpe } });
+        !st) {
         *error = st.errorMessage();
         return {};
     }
@@ -58,10 +61,10 @@ PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::st
     cfg.hookName = "blocks.0.hook_resid_pre";
     cfg.modelName = "planted";
     sae::SaeWeights w;
-    w.W_enc = at::zeros({d, s.features});
-    w.b_enc = at::full({s.features}, -1.0);
-    w.W_dec = at::zeros({s.features, d});
-    w.b_dec = at::zeros({d});
+    w.W_enc = at::zeros({ d, s.features });
+    w.b_enc = at::full({ s.features }, -1.0);
+    w.W_dec = at::zeros({ s.features, d });
+    w.b_dec = at::zeros({ d });
     for (int64_t k = 0; k < planted; ++k) {
         w.W_enc[k][k] = 2.0;
         w.W_enc[last][k] = 1.0;
@@ -77,9 +80,11 @@ PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::st
     return s;
 }
 
-void writePlantedCorpus(const std::string &path, const std::vector<std::string> &words, int lines, unsigned seed)
+void writePlantedCorpus(
+    const std::string &path, const std::vector<std::string> &words, int lines, unsigned seed)
 {
-    const char *filler[] = {" the", " a", " and", " then", " it", " was", " very", " on", " in", " big", " small", " day"};
+    const char *filler[] = { " the", " a", " and", " then", " it", " was", " very", " on", " in",
+        " big", " small", " day" };
     std::ofstream out(path);
     unsigned s = seed;
     auto next = [&s] {
@@ -90,7 +95,8 @@ void writePlantedCorpus(const std::string &path, const std::vector<std::string> 
         out << "Once";
         const int n = 6 + int(next() % 10);
         for (int i = 0; i < n; ++i)
-            out << (next() % 4 == 0 ? words[next() % words.size()] : std::string(filler[next() % 12]));
+            out << (next() % 4 == 0 ? words[next() % words.size()]
+                                    : std::string(filler[next() % 12]));
         out << ".\n";
     }
 }
@@ -99,14 +105,14 @@ void writePlantedCorpus(const std::string &path, const std::vector<std::string> 
 
 namespace fscope::test {
 
-long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, const std::string &corpusPath,
-                       std::string *error)
+long long indexPlanted(core::store::Database &db, const PlantedSetup &setup,
+    const std::string &corpusPath, std::string *error)
 {
     core::index::IndexRequest request;
     request.model = setup.modelDir;
     request.device = "cpu";
-    request.saes = {setup.saeDir};
-    request.corpus.paths = {corpusPath};
+    request.saes = { setup.saeDir };
+    request.corpus.paths = { corpusPath };
     request.corpus.contextLength = 64;
     request.corpus.tokenBudget = 8192;
     request.options.batchContexts = 8;

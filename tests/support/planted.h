@@ -19,10 +19,12 @@ struct PlantedSetup {
 
 // `words`: single GPT-2 tokens such as " cat". Returns an empty modelDir on failure (with
 // the reason in `error`).
-PlantedSetup writePlantedSetup(const std::string &dir, const std::vector<std::string> &words, std::string *error);
+PlantedSetup writePlantedSetup(
+    const std::string &dir, const std::vector<std::string> &words, std::string *error);
 
 // A text corpus: `lines` sentences mixing the planted words with filler, seeded.
-void writePlantedCorpus(const std::string &path, const std::vector<std::string> &words, int lines, unsigned seed);
+void writePlantedCorpus(
+    const std::string &path, const std::vector<std::string> &words, int lines, unsigned seed);
 
 } // namespace fscope::test
 
@@ -34,7 +36,7 @@ namespace fscope::test {
 
 // Indexes `corpusPath` (8k tokens, contexts of 64) with the planted model and SAE into `db`;
 // returns the index id, or 0 with the reason in `error`.
-long long indexPlanted(core::store::Database &db, const PlantedSetup &setup, const std::string &corpusPath,
-                       std::string *error);
+long long indexPlanted(core::store::Database &db, const PlantedSetup &setup,
+    const std::string &corpusPath, std::string *error);
 
 } // namespace fscope::test

@@ -48,11 +48,13 @@ void TestBrowserScale::initTestCase()
 
 void TestBrowserScale::sortByDensity()
 {
-    QBENCHMARK {
+    QBENCHMARK
+    {
         m_model.sort(FeatureTableModel::DensityCol, Qt::DescendingOrder);
     }
     for (int r = 1; r < m_model.rowCount(); r += 997)
-        QVERIFY(m_density[size_t(m_model.featureAt(r - 1))] >= m_density[size_t(m_model.featureAt(r))]);
+        QVERIFY(
+            m_density[size_t(m_model.featureAt(r - 1))] >= m_density[size_t(m_model.featureAt(r))]);
     m_model.sort(FeatureTableModel::FeatureCol, Qt::AscendingOrder);
     QCOMPARE(m_model.featureAt(12345), qint64(12345));
 }
@@ -63,7 +65,8 @@ void TestBrowserScale::filterLiveDensityRange()
     f.show = FeatureFilter::Show::Live;
     f.minDensity = 1e-4;
     f.maxDensity = 1e-2;
-    QBENCHMARK {
+    QBENCHMARK
+    {
         m_model.setFilter(f);
     }
     int expected = 0;
@@ -79,13 +82,16 @@ void TestBrowserScale::filterLiveDensityRange()
 
 void TestBrowserScale::sortByLabel()
 {
-    QBENCHMARK {
+    QBENCHMARK
+    {
         m_model.sort(FeatureTableModel::LabelCol, Qt::AscendingOrder);
     }
     // Labelled features first, in label order.
     QVERIFY(!m_model.data(m_model.index(0, FeatureTableModel::LabelCol)).toString().isEmpty());
-    QVERIFY(QString::localeAwareCompare(m_model.data(m_model.index(0, FeatureTableModel::LabelCol)).toString(),
-                                        m_model.data(m_model.index(1, FeatureTableModel::LabelCol)).toString()) <= 0);
+    QVERIFY(QString::localeAwareCompare(
+                m_model.data(m_model.index(0, FeatureTableModel::LabelCol)).toString(),
+                m_model.data(m_model.index(1, FeatureTableModel::LabelCol)).toString())
+        <= 0);
     m_model.sort(FeatureTableModel::FeatureCol, Qt::AscendingOrder);
 }
 

@@ -3,9 +3,9 @@
 // gets content (a labelled feature on the dashboard, the example vector in the decomposition
 // panel, the steering prompt, SAE Match over the per-layer series). Reopening computes nothing.
 
-#include "core/store/index_store.h"
-#include "core/match/match_series.h"
 #include "core/demo/demo_paths.h"
+#include "core/match/match_series.h"
+#include "core/store/index_store.h"
 #include "ui/decompositionpanel.h"
 #include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
@@ -20,8 +20,8 @@
 #include <QElapsedTimer>
 #include <QLineEdit>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -60,10 +60,11 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
     // The workspace opens, then indexing runs as a job, then SAE Match as another.
     QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 900000);
     QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
-    qInfo("demo ready after %.1f s (open + first indexing + SAE Match)", double(timer.elapsed()) / 1000);
+    qInfo("demo ready after %.1f s (open + first indexing + SAE Match)",
+        double(timer.elapsed()) / 1000);
     const auto assets = *core::demo::locateDemo();
     QCOMPARE(QFileInfo(window.workspaceActions()->workspacePath()).absoluteFilePath(),
-             QFileInfo(QString::fromStdString(core::demo::demoWorkspacePath())).absoluteFilePath());
+        QFileInfo(QString::fromStdString(core::demo::demoWorkspacePath())).absoluteFilePath());
 
     auto *db = window.workspaceActions()->database();
     QVERIFY(db);
@@ -81,7 +82,8 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
     QCOMPARE(stored->first, first.label);
     QVERIFY(window.featureBrowser()->model()->rowCount() > 0);
     // Decomposition example and SAE Match over the four per-layer SAEs (three links).
-    auto *vector = window.decompositionPanel()->findChild<QLineEdit *>(QStringLiteral("decompositionVector"));
+    auto *vector = window.decompositionPanel()->findChild<QLineEdit *>(
+        QStringLiteral("decompositionVector"));
     QVERIFY(vector);
     QCOMPARE(vector->text(), QString::fromStdString(assets.vector));
     const auto *match = window.matchPanel()->result();
@@ -95,8 +97,9 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
         size_t identity = 0;
         for (const auto &p : link.result.pairs)
             identity += p.a == p.b;
-        qInfo("link %lld->%lld: %.1f%% good, %.1f%% of pairs i->i", (long long)link.from, (long long)link.to,
-              100 * link.result.goodShare, 100.0 * double(identity) / double(link.result.pairs.size()));
+        qInfo("link %lld->%lld: %.1f%% good, %.1f%% of pairs i->i", (long long)link.from,
+            (long long)link.to, 100 * link.result.goodShare,
+            100.0 * double(identity) / double(link.result.pairs.size()));
         QVERIFY(identity < link.result.pairs.size() / 10);
     }
 
@@ -116,8 +119,8 @@ void TestDemoWindow::reopenComesFromTheWorkspace()
     QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 300000);
     QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
     QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("from the workspace"))
-                 || window.statusBar()->currentMessage().isEmpty(),
-             qPrintable(window.statusBar()->currentMessage()));
+            || window.statusBar()->currentMessage().isEmpty(),
+        qPrintable(window.statusBar()->currentMessage()));
     auto *db = window.workspaceActions()->database();
     auto indexes = core::store::listIndexes(*db);
     QCOMPARE(indexes->size(), core::demo::locateDemo()->saes.size()); // no second set of indexes

@@ -4,9 +4,9 @@
 // PNG at a chosen DPI and as SVG at their size with title and labels, and the plugin host
 // registers a valid shared plugin and refuses broken ones with a reason while the app runs on.
 
+#include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
-#include "core/store/database.h"
 #include "plugins/api/reportexporter.h"
 #include "plugins/exporters/builtinplugins.h"
 #include "plugins/exporters/pdfexporter.h"
@@ -44,7 +44,7 @@ using namespace fscope;
 
 namespace {
 
-const std::vector<std::string> kWords = {" cat", " dog", " moon", " river"};
+const std::vector<std::string> kWords = { " cat", " dog", " moon", " river" };
 
 QString runTool(const QString &program, const QStringList &args, int *exitCode = nullptr)
 {
@@ -58,7 +58,7 @@ QString runTool(const QString &program, const QStringList &args, int *exitCode =
 
 int pdfPages(const QString &pdf)
 {
-    const QString info = runTool(QStringLiteral("pdfinfo"), {pdf});
+    const QString info = runTool(QStringLiteral("pdfinfo"), { pdf });
     for (const QString &line : info.split(QLatin1Char('\n')))
         if (line.startsWith(QLatin1String("Pages:")))
             return line.mid(6).trimmed().toInt();
@@ -110,12 +110,14 @@ void TestExports::initTestCase()
     qputenv("XDG_DATA_HOME", path(QStringLiteral("data")).toUtf8());
     const QString userPlugins = path(QStringLiteral("data/featurescope/plugins"));
     QVERIFY(QDir().mkpath(userPlugins));
-    for (const char *kind : {"valid", "wrongiid", "newer", "missingsymbol"}) {
+    for (const char *kind : { "valid", "wrongiid", "newer", "missingsymbol" }) {
         const QString name = QStringLiteral("fs_test_plugin_%1.so").arg(QLatin1String(kind));
-        QVERIFY2(QFile::copy(QStringLiteral(FEATURESCOPE_TEST_PLUGINS "/") + name, userPlugins + QLatin1Char('/') + name),
-                 qPrintable(name));
+        QVERIFY2(QFile::copy(QStringLiteral(FEATURESCOPE_TEST_PLUGINS "/") + name,
+                     userPlugins + QLatin1Char('/') + name),
+            qPrintable(name));
     }
-    test::writeFile((userPlugins + QStringLiteral("/libnotaplugin.so")).toStdString(), "not an ELF file");
+    test::writeFile(
+        (userPlugins + QStringLiteral("/libnotaplugin.so")).toStdString(), "not an ELF file");
 
     std::string error;
     m_setup = test::writePlantedSetup(m_tmp.path().toStdString(), kWords, &error);
@@ -124,7 +126,8 @@ void TestExports::initTestCase()
     {
         auto db = core::store::Database::open(path(QStringLiteral("w.fsdb")).toStdString());
         QVERIFY(db);
-        m_indexId = test::indexPlanted(**db, m_setup, path(QStringLiteral("corpus.txt")).toStdString(), &error);
+        m_indexId = test::indexPlanted(
+            **db, m_setup, path(QStringLiteral("corpus.txt")).toStdString(), &error);
         QVERIFY2(m_indexId > 0, error.c_str());
         const int64_t sae = core::store::indexInfo(**db, m_indexId)->saeId;
         QVERIFY(core::store::setLabel(**db, sae, 1, "the word dog", "planted"));
@@ -151,7 +154,7 @@ void TestExports::builtInExportersAreRegistered()
     QStringList formats;
     for (auto *e : manager()->objects<plugins::ReportExporter>())
         formats << e->formatId();
-    for (const char *f : {"html", "markdown", "json", "neuronpedia", "pdf", "tsv"})
+    for (const char *f : { "html", "markdown", "json", "neuronpedia", "pdf", "tsv" })
         QVERIFY2(formats.contains(QLatin1String(f)), qPrintable(formats.join(QLatin1Char(' '))));
     const auto *html = spec(QStringLiteral("org.featurescope.exporter.html"));
     QVERIFY(html);
@@ -170,7 +173,8 @@ void TestExports::brokenPluginsAreRefusedWithAReason()
     const auto *wrong = spec(QStringLiteral("org.featurescope.test.wrongiid"));
     QVERIFY(wrong);
     QVERIFY(!wrong->loaded);
-    QVERIFY2(wrong->error.contains(QLatin1String("org.example.SomethingElse/1")), qPrintable(wrong->error));
+    QVERIFY2(wrong->error.contains(QLatin1String("org.example.SomethingElse/1")),
+        qPrintable(wrong->error));
     const auto *newer = spec(QStringLiteral("org.featurescope.test.newer"));
     QVERIFY(newer);
     QVERIFY(!newer->loaded);
@@ -178,14 +182,17 @@ void TestExports::brokenPluginsAreRefusedWithAReason()
     const auto *missing = spec(QStringLiteral("org.featurescope.test.missingsymbol"));
     QVERIFY(missing);
     QVERIFY(!missing->loaded);
-    QVERIFY2(missing->error.contains(QLatin1String("fs_test_symbol_nobody_defines")), qPrintable(missing->error));
+    QVERIFY2(missing->error.contains(QLatin1String("fs_test_symbol_nobody_defines")),
+        qPrintable(missing->error));
     const auto *junk = spec(QStringLiteral("libnotaplugin.so"));
     QVERIFY(junk);
-    QVERIFY2(junk->error.contains(QLatin1String("not a Featurescope plugin")), qPrintable(junk->error));
+    QVERIFY2(
+        junk->error.contains(QLatin1String("not a Featurescope plugin")), qPrintable(junk->error));
     QCOMPARE(manager()->errors().size(), 4);
     // Nothing of the refused plugins is registered, and the app carries on.
     for (auto *e : manager()->objects<plugins::ReportExporter>())
-        QVERIFY(e->formatId() != QLatin1String("tsv") || spec(QStringLiteral("org.featurescope.test.tsv"))->loaded);
+        QVERIFY(e->formatId() != QLatin1String("tsv")
+            || spec(QStringLiteral("org.featurescope.test.tsv"))->loaded);
     QVERIFY(m_window->isVisible());
     // The refusals are shown in the plugin manager.
     ui::PluginManagerDialog dialog(manager());
@@ -198,12 +205,14 @@ void TestExports::brokenPluginsAreRefusedWithAReason()
 void TestExports::pluginsNeverLoadFromTheWorkingDirectory()
 {
     plugins::PluginManager local;
-    local.setSearchPaths({QStringLiteral("."), QStringLiteral("plugins"), path(QStringLiteral("nowhere"))});
-    QCOMPARE(local.searchPaths(), QStringList{path(QStringLiteral("nowhere"))});
+    local.setSearchPaths(
+        { QStringLiteral("."), QStringLiteral("plugins"), path(QStringLiteral("nowhere")) });
+    QCOMPARE(local.searchPaths(), QStringList { path(QStringLiteral("nowhere")) });
     // A plugin in the working directory is not found with the default paths.
     const QString old = QDir::currentPath();
     QVERIFY(QDir().mkpath(path(QStringLiteral("cwd"))));
-    QVERIFY(QFile::copy(QStringLiteral(FEATURESCOPE_TEST_PLUGINS "/fs_test_plugin_valid.so"), path(QStringLiteral("cwd/fs_cwd_plugin.so"))));
+    QVERIFY(QFile::copy(QStringLiteral(FEATURESCOPE_TEST_PLUGINS "/fs_test_plugin_valid.so"),
+        path(QStringLiteral("cwd/fs_cwd_plugin.so"))));
     QVERIFY(QDir::setCurrent(path(QStringLiteral("cwd"))));
     plugins::PluginManager fresh;
     fresh.loadPlugins();
@@ -234,22 +243,23 @@ void TestExports::disablingAPluginRemovesItsExporter()
     QVERIFY(seen);
     QVERIFY(manager()->setEnabled(id, true));
     QVERIFY(ui::reportExporter(m_window->workbench(), QStringLiteral("tsv")));
-    QVERIFY(!manager()->setEnabled(QStringLiteral("org.featurescope.test.newer"), true)); // refused stays refused
+    QVERIFY(!manager()->setEnabled(
+        QStringLiteral("org.featurescope.test.newer"), true)); // refused stays refused
 }
 
 void TestExports::everyExporterWritesFilesThatParse()
 {
-    const std::vector<qint64> features = {0, 1, 2, 3};
+    const std::vector<qint64> features = { 0, 1, 2, 3 };
     auto exportAs = [&](const QString &format, const QString &file) {
         auto *exporter = ui::reportExporter(m_window->workbench(), format);
         QVERIFY2(exporter, qPrintable(format));
         bool ok = false;
         QString message;
-        const int job = ui::startReportExport(m_window->workbench(), exporter, m_indexId, features, path(file),
-                                              [&](bool success, const QString &text) {
-                                                  ok = success;
-                                                  message = text;
-                                              });
+        const int job = ui::startReportExport(m_window->workbench(), exporter, m_indexId, features,
+            path(file), [&](bool success, const QString &text) {
+                ok = success;
+                message = text;
+            });
         QVERIFY(job > 0);
         waitForJobs();
         QVERIFY2(ok, qPrintable(message));
@@ -262,29 +272,35 @@ void TestExports::everyExporterWritesFilesThatParse()
         QXmlStreamReader reader(&f);
         int sections = 0;
         while (!reader.atEnd())
-            if (reader.readNext() == QXmlStreamReader::StartElement && reader.name() == QLatin1String("div") &&
-                reader.attributes().value(QLatin1String("class")) == QLatin1String("feature"))
+            if (reader.readNext() == QXmlStreamReader::StartElement
+                && reader.name() == QLatin1String("div")
+                && reader.attributes().value(QLatin1String("class")) == QLatin1String("feature"))
                 ++sections;
         QVERIFY2(!reader.hasError(), qPrintable(reader.errorString()));
         QCOMPARE(sections, 4);
-        QVERIFY(test::readFile(path(QStringLiteral("out.html")).toStdString()).find("the word dog") != std::string::npos);
+        QVERIFY(test::readFile(path(QStringLiteral("out.html")).toStdString()).find("the word dog")
+            != std::string::npos);
     }
     exportAs(QStringLiteral("markdown"), QStringLiteral("out.md"));
     QCOMPARE(QDir(path(QStringLiteral("out_files"))).entryList(QDir::Files).size(), 8);
     exportAs(QStringLiteral("json"), QStringLiteral("out.json"));
     {
-        const auto j = nlohmann::json::parse(test::readFile(path(QStringLiteral("out.json")).toStdString()));
+        const auto j
+            = nlohmann::json::parse(test::readFile(path(QStringLiteral("out.json")).toStdString()));
         QCOMPARE(j["features"].size(), size_t(4));
         QCOMPARE(j["features"][1]["label"].get<std::string>(), std::string("the word dog"));
     }
     exportAs(QStringLiteral("neuronpedia"), QStringLiteral("np.json"));
     {
-        const auto j = nlohmann::json::parse(test::readFile(path(QStringLiteral("np.json")).toStdString()));
+        const auto j
+            = nlohmann::json::parse(test::readFile(path(QStringLiteral("np.json")).toStdString()));
         QCOMPARE(j["features"].size(), size_t(4));
         QVERIFY(!j["features"][0]["activations"].empty());
     }
     exportAs(QStringLiteral("tsv"), QStringLiteral("out.tsv"));
-    QCOMPARE(QString::fromStdString(test::readFile(path(QStringLiteral("out.tsv")).toStdString())).count(QLatin1Char('\n')), 5);
+    QCOMPARE(QString::fromStdString(test::readFile(path(QStringLiteral("out.tsv")).toStdString()))
+                 .count(QLatin1Char('\n')),
+        5);
     exportAs(QStringLiteral("pdf"), QStringLiteral("out.pdf"));
     QVERIFY(pdfPages(path(QStringLiteral("out.pdf"))) >= 5);
 
@@ -292,11 +308,11 @@ void TestExports::everyExporterWritesFilesThatParse()
     auto *html = ui::reportExporter(m_window->workbench(), QStringLiteral("html"));
     bool ok = true;
     QString message;
-    ui::startReportExport(m_window->workbench(), html, m_indexId, {m_setup.features + 3}, path(QStringLiteral("bad.html")),
-                          [&](bool success, const QString &text) {
-                              ok = success;
-                              message = text;
-                          });
+    ui::startReportExport(m_window->workbench(), html, m_indexId, { m_setup.features + 3 },
+        path(QStringLiteral("bad.html")), [&](bool success, const QString &text) {
+            ok = success;
+            message = text;
+        });
     waitForJobs();
     QVERIFY(!ok);
     QVERIFY2(message.contains(QString::number(m_setup.features + 3)), qPrintable(message));
@@ -307,7 +323,8 @@ void TestExports::pdfHasTheExpectedPages()
 {
     auto db = core::store::Database::open(path(QStringLiteral("w.fsdb")).toStdString());
     QVERIFY(db);
-    auto reports = core::report::buildFeatureReports(**db, m_indexId, {0, 1, 2, 3, m_setup.features - 1});
+    auto reports
+        = core::report::buildFeatureReports(**db, m_indexId, { 0, 1, 2, 3, m_setup.features - 1 });
     QVERIFY(reports);
     const QString pdf = path(QStringLiteral("pages.pdf"));
     auto pages = plugins::writeReportPdf(*reports, pdf);
@@ -318,11 +335,14 @@ void TestExports::pdfHasTheExpectedPages()
     // Rendering it gives one image per page.
     QVERIFY(QDir().mkpath(path(QStringLiteral("render"))));
     int code = -1;
-    runTool(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("40"), QStringLiteral("-png"), pdf,
-                                         path(QStringLiteral("render/page"))},
-            &code);
+    runTool(QStringLiteral("pdftoppm"),
+        { QStringLiteral("-r"), QStringLiteral("40"), QStringLiteral("-png"), pdf,
+            path(QStringLiteral("render/page")) },
+        &code);
     QCOMPARE(code, 0);
-    const QStringList images = QDir(path(QStringLiteral("render"))).entryList({QStringLiteral("page-*.png")}, QDir::Files, QDir::Name);
+    const QStringList images
+        = QDir(path(QStringLiteral("render")))
+              .entryList({ QStringLiteral("page-*.png") }, QDir::Files, QDir::Name);
     QCOMPARE(images.size(), *pages);
     const QImage first(path(QStringLiteral("render/")) + images.first());
     QVERIFY(!first.isNull());
@@ -330,24 +350,27 @@ void TestExports::pdfHasTheExpectedPages()
     // Each feature starts a page: its heading is the page's first text.
     QStringList starts;
     for (int p = 1; p <= *pages; ++p)
-        starts << runTool(QStringLiteral("pdftotext"), {QStringLiteral("-f"), QString::number(p), QStringLiteral("-l"),
-                                                        QString::number(p), QStringLiteral("-layout"), pdf, QStringLiteral("-")})
+        starts << runTool(QStringLiteral("pdftotext"),
+            { QStringLiteral("-f"), QString::number(p), QStringLiteral("-l"), QString::number(p),
+                QStringLiteral("-layout"), pdf, QStringLiteral("-") })
                       .trimmed()
                       .section(QLatin1Char('\n'), 0, 0);
-    for (long long f : {0LL, 1LL, 2LL, 3LL, m_setup.features - 1}) {
+    for (long long f : { 0LL, 1LL, 2LL, 3LL, m_setup.features - 1 }) {
         const QString heading = QStringLiteral("Feature %1 ").arg(f);
-        QVERIFY2(std::any_of(starts.begin(), starts.end(), [&](const QString &s) { return s.startsWith(heading); }),
-                 qPrintable(starts.join(QLatin1String(" | "))));
+        QVERIFY2(std::any_of(starts.begin(), starts.end(),
+                     [&](const QString &s) { return s.startsWith(heading); }),
+            qPrintable(starts.join(QLatin1String(" | "))));
     }
-    const QString dog = runTool(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")});
+    const QString dog = runTool(QStringLiteral("pdftotext"), { pdf, QStringLiteral("-") });
     QVERIFY(dog.contains(QLatin1String("the word dog")));
     // A copy of two pages for people to look at.
     if (QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)))
         for (int p = 0; p < 2 && p < images.size(); ++p) {
-            runTool(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("80"), QStringLiteral("-png"),
-                                                 QStringLiteral("-f"), QString::number(p + 2), QStringLiteral("-l"),
-                                                 QString::number(p + 2), QStringLiteral("-singlefile"), pdf,
-                                                 QStringLiteral(FEATURESCOPE_ARTIFACTS "/report-pdf-page%1").arg(p + 2)});
+            runTool(QStringLiteral("pdftoppm"),
+                { QStringLiteral("-r"), QStringLiteral("80"), QStringLiteral("-png"),
+                    QStringLiteral("-f"), QString::number(p + 2), QStringLiteral("-l"),
+                    QString::number(p + 2), QStringLiteral("-singlefile"), pdf,
+                    QStringLiteral(FEATURESCOPE_ARTIFACTS "/report-pdf-page%1").arg(p + 2) });
         }
 }
 
@@ -360,7 +383,7 @@ void TestExports::exportDialogRunsABatchJob()
     QVERIFY(animals >= 0);
     dialog.listChoice()->setCurrentIndex(animals);
     QString error;
-    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64>{0, 1}));
+    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64> { 0, 1 }));
     dialog.formatChoice()->setCurrentIndex(dialog.formatChoice()->findData(QStringLiteral("json")));
     dialog.pathEdit()->setText(path(QStringLiteral("dialog.anything")));
     // Changing the format fixes the extension.
@@ -370,7 +393,8 @@ void TestExports::exportDialogRunsABatchJob()
     QVERIFY(job > 0);
     waitForJobs();
     QVERIFY(m_window->jobRunner()->job(job)->succeeded);
-    QVERIFY(test::readFile(path(QStringLiteral("dialog.html")).toStdString()).find("Feature 0") != std::string::npos);
+    QVERIFY(test::readFile(path(QStringLiteral("dialog.html")).toStdString()).find("Feature 0")
+        != std::string::npos);
 
     dialog.idsButton()->setChecked(true);
     dialog.idsEdit()->setText(QStringLiteral("2, 5-x"));
@@ -378,14 +402,14 @@ void TestExports::exportDialogRunsABatchJob()
     QVERIFY(dialog.findChild<QLabel *>() != nullptr);
     dialog.idsEdit()->setText(QStringLiteral("0-2, 3"));
     error.clear();
-    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64>{0, 1, 2, 3}));
+    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64> { 0, 1, 2, 3 }));
     dialog.idsEdit()->setText(QStringLiteral("%1").arg(m_setup.features));
     error.clear();
     QVERIFY(dialog.chosenFeatures(&error).empty());
     QVERIFY2(error.contains(QLatin1String("outside")), qPrintable(error));
     dialog.labelledButton()->setChecked(true);
     error.clear();
-    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64>{1}));
+    QCOMPARE(dialog.chosenFeatures(&error), (std::vector<qint64> { 1 }));
 }
 
 void TestExports::plotsExportAsPngAndSvg()
@@ -408,7 +432,7 @@ void TestExports::plotsExportAsPngAndSvg()
     QVERIFY(reader.readNextStartElement());
     QCOMPARE(reader.name().toString(), QStringLiteral("svg"));
     QCOMPARE(reader.attributes().value(QStringLiteral("viewBox")).toString(),
-             QStringLiteral("0 0 %1 %2").arg(size.width()).arg(size.height()));
+        QStringLiteral("0 0 %1 %2").arg(size.width()).arg(size.height()));
     while (!reader.atEnd())
         reader.readNext();
     QVERIFY2(!reader.hasError(), qPrintable(reader.errorString()));

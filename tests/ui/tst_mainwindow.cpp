@@ -2,22 +2,22 @@
 // progress surface, opening workspaces (and refusing a bad one without losing the open one).
 
 #include "core/store/database.h"
+#include "tests/support/testsupport.h"
 #include "ui/jobrunner.h"
 #include "ui/jobspanel.h"
 #include "ui/mainwindow.h"
 #include "ui/progresssurface.h"
 #include "ui/workspaceactions.h"
-#include "tests/support/testsupport.h"
 
 #include <QAction>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMessageBox>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QSignalSpy>
 #include <QToolButton>
 #include <QTreeWidget>
 
@@ -54,15 +54,16 @@ void TestMainWindow::docksExist()
     MainWindow w;
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    for (const char *role : {"features", "prompt", "steering", "decomposition", "saeMatch", "jobs"}) {
+    for (const char *role :
+        { "features", "prompt", "steering", "decomposition", "saeMatch", "jobs" }) {
         QDockWidget *d = w.dock(QLatin1String(role));
         QVERIFY2(d, role);
         QVERIFY2(d->widget(), role);
     }
     QVERIFY(w.findChild<QWidget *>(QStringLiteral("dashboardPanel")));
     QCOMPARE(w.centralWidget()->objectName(), QStringLiteral("dashboardPanel"));
-    for (const char *name : {"actionNewWorkspace", "actionOpenWorkspace", "actionOpenModel",
-                             "actionAddSae", "actionAbout", "actionQuit"})
+    for (const char *name : { "actionNewWorkspace", "actionOpenWorkspace", "actionOpenModel",
+             "actionAddSae", "actionAbout", "actionQuit" })
         QVERIFY2(w.findChild<QAction *>(QLatin1String(name)), name);
     QVERIFY(!w.progressSurface()->isVisible());
 }
@@ -86,8 +87,10 @@ void TestMainWindow::toggleActionHidesDock()
     // The About box says what runs the computation: the thread count (and the BLAS kernels).
     auto *about = w.findChild<QDialog *>()->findChild<QLabel *>(QStringLiteral("aboutText"));
     QVERIFY(about);
-    QVERIFY2(about->text().contains(QStringLiteral("%1 threads").arg(std::max(1u, std::thread::hardware_concurrency()))),
-             qPrintable(about->text()));
+    QVERIFY2(
+        about->text().contains(
+            QStringLiteral("%1 threads").arg(std::max(1u, std::thread::hardware_concurrency()))),
+        qPrintable(about->text()));
     w.findChild<QDialog *>()->close();
 }
 
@@ -95,17 +98,17 @@ void TestMainWindow::jobShowsProgressAndCancels()
 {
     MainWindow w;
     w.show();
-    std::atomic<bool> sawCancel{false};
+    std::atomic<bool> sawCancel { false };
     const int id = w.jobRunner()->run(QStringLiteral("Counting"),
-                                      [&](fscope::core::jobs::Progress &p) -> fscope::core::Result<std::string> {
-                                          p.begin(1000, "Counting tokens");
-                                          while (!p.cancelled()) {
-                                              p.setDone(std::min<int64_t>(p.snapshot().done + 1, 500));
-                                              std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                                          }
-                                          sawCancel = true;
-                                          return fscope::core::Error{"cancelled"};
-                                      });
+        [&](fscope::core::jobs::Progress &p) -> fscope::core::Result<std::string> {
+            p.begin(1000, "Counting tokens");
+            while (!p.cancelled()) {
+                p.setDone(std::min<int64_t>(p.snapshot().done + 1, 500));
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            sawCancel = true;
+            return fscope::core::Error { "cancelled" };
+        });
     QTRY_VERIFY(w.progressSurface()->isVisible());
     QCOMPARE(w.progressSurface()->shownJob(), id);
     QTRY_VERIFY(w.jobRunner()->job(id)->progress.done > 0);
@@ -129,10 +132,10 @@ void TestMainWindow::failedJobIsReported()
 {
     MainWindow w;
     QSignalSpy finished(w.jobRunner(), &JobRunner::jobFinished);
-    const int id = w.jobRunner()->run(QStringLiteral("Throws"), [](fscope::core::jobs::Progress &)
-                                                                    -> fscope::core::Result<std::string> {
-        throw std::runtime_error("boom");
-    });
+    const int id = w.jobRunner()->run(QStringLiteral("Throws"),
+        [](fscope::core::jobs::Progress &) -> fscope::core::Result<std::string> {
+            throw std::runtime_error("boom");
+        });
     QTRY_COMPARE(finished.count(), 1);
     QVERIFY(!w.jobRunner()->job(id)->succeeded);
     QVERIFY(w.jobRunner()->job(id)->outcome.contains(QLatin1String("boom")));
@@ -149,7 +152,7 @@ void TestMainWindow::openWorkspaceCreatesDatabase()
     QTRY_COMPARE(changed.count(), 1);
     QVERIFY(w.workspaceActions()->database());
     QCOMPARE(w.workspaceActions()->database()->queryText("PRAGMA journal_mode").value(),
-             std::string("wal"));
+        std::string("wal"));
     QCOMPARE(w.windowTitle(), QStringLiteral("study.fsdb - Featurescope"));
     QVERIFY(QFile::exists(path));
 }
@@ -200,14 +203,17 @@ void TestMainWindow::openModelAndSaeReport()
     MainWindow w;
     w.show();
     QSignalSpy messages(w.workspaceActions(), &WorkspaceActions::message);
-    w.workspaceActions()->inspectModelAt(QString::fromStdString(fscope::test::fixture(QStringLiteral("models/llama"))));
+    w.workspaceActions()->inspectModelAt(
+        QString::fromStdString(fscope::test::fixture(QStringLiteral("models/llama"))));
     QTRY_COMPARE(messages.count(), 1);
     const QString model = messages.at(0).at(0).toString();
-    QVERIFY2(model.contains(QLatin1String("Model llama: 3 layers, d_model 32, vocabulary 96")), qPrintable(model));
-    w.workspaceActions()->inspectSaeAt(QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v6_jumprelu"))));
+    QVERIFY2(model.contains(QLatin1String("Model llama: 3 layers, d_model 32, vocabulary 96")),
+        qPrintable(model));
+    w.workspaceActions()->inspectSaeAt(
+        QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v6_jumprelu"))));
     QTRY_COMPARE(messages.count(), 2);
     QCOMPARE(messages.at(1).at(0).toString(),
-             QStringLiteral("jumprelu SAE (saelens): 24 features on blocks.1.hook_resid_post, d_in 8"));
+        QStringLiteral("jumprelu SAE (saelens): 24 features on blocks.1.hook_resid_post, d_in 8"));
     // A folder that is not an SAE: a plain-words error naming it.
     QTemporaryDir empty;
     QSignalSpy finished(w.jobRunner(), &JobRunner::jobFinished);
@@ -215,7 +221,9 @@ void TestMainWindow::openModelAndSaeReport()
     QTRY_COMPARE(finished.count(), 1);
     auto *box = w.findChild<QMessageBox *>(QStringLiteral("errorMessage"));
     QVERIFY(box);
-    QVERIFY2(box->text().contains(empty.path()) && box->text().contains(QLatin1String("not an SAE")), qPrintable(box->text()));
+    QVERIFY2(
+        box->text().contains(empty.path()) && box->text().contains(QLatin1String("not an SAE")),
+        qPrintable(box->text()));
     box->close();
 }
 

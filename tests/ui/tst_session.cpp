@@ -17,21 +17,21 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
-#include <QLineEdit>
-#include <QPlainTextEdit>
-#include <QSettings>
-#include <QStatusBar>
-#include <QSpinBox>
-#include <QTemporaryDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace fscope;
 
 namespace {
-const std::vector<std::string> kWords = {" cat", " dog", " moon", " river"};
+const std::vector<std::string> kWords = { " cat", " dog", " moon", " river" };
 }
 
 class TestSession : public QObject {
@@ -55,8 +55,7 @@ class TestSession : public QObject {
             return nullptr;
         return w;
     }
-    template <class W>
-    W *field(ui::MainWindow *w, const char *name)
+    template <class W> W *field(ui::MainWindow *w, const char *name)
     {
         W *found = w->findChild<W *>(QLatin1String(name));
         if (!found)
@@ -81,7 +80,8 @@ void TestSession::initTestCase()
     test::writePlantedCorpus(path(QStringLiteral("corpus.txt")).toStdString(), kWords, 200, 1);
     auto db = core::store::Database::open(path(QStringLiteral("w.fsdb")).toStdString());
     QVERIFY(db);
-    m_indexId = test::indexPlanted(**db, m_setup, path(QStringLiteral("corpus.txt")).toStdString(), &error);
+    m_indexId = test::indexPlanted(
+        **db, m_setup, path(QStringLiteral("corpus.txt")).toStdString(), &error);
     QVERIFY2(m_indexId > 0, error.c_str());
 }
 
@@ -97,7 +97,8 @@ void TestSession::sessionComesBackWithTheWorkspace()
         w->steeringPanel()->addExtraFeature(1, QStringLiteral("clamp"), 2.5);
         w->steeringPanel()->addExtraVector(path(QStringLiteral("v.npy")), -3);
         field<QLineEdit>(w.get(), "steerTarget")->setText(QStringLiteral(" dog"));
-        field<QLineEdit>(w.get(), "decompositionVector")->setText(path(QStringLiteral("vector.npy")));
+        field<QLineEdit>(w.get(), "decompositionVector")
+            ->setText(path(QStringLiteral("vector.npy")));
         field<QSpinBox>(w.get(), "decompositionK")->setValue(7);
         field<QCheckBox>(w.get(), "matchFold")->setChecked(false);
         field<QLineEdit>(w.get(), "featureSearch")->setText(QStringLiteral("dog"));
@@ -112,19 +113,23 @@ void TestSession::sessionComesBackWithTheWorkspace()
     QCOMPARE(w->workbench()->current().indexId, m_indexId);
     QCOMPARE(w->workbench()->current().feature, qint64(2));
     QCOMPARE(field<QSpinBox>(w.get(), "steerFeature")->value(), 3);
-    QCOMPARE(field<QComboBox>(w.get(), "steerMode")->currentData().toString(), QStringLiteral("ablate"));
+    QCOMPARE(
+        field<QComboBox>(w.get(), "steerMode")->currentData().toString(), QStringLiteral("ablate"));
     QCOMPARE(field<QComboBox>(w.get(), "steerSae")->currentData().toLongLong(), m_indexId);
-    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(), QStringLiteral("The river ran past the moon"));
+    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(),
+        QStringLiteral("The river ran past the moon"));
     QCOMPARE(field<QSpinBox>(w.get(), "steerMaxTokens")->value(), 41);
     const QJsonArray edits = w->steeringPanel()->extraEdits();
     QCOMPARE(edits.size(), 2);
     QCOMPARE(edits[0].toObject().value(QStringLiteral("feature")).toInteger(), qint64(1));
     QCOMPARE(edits[0].toObject().value(QStringLiteral("mode")).toString(), QStringLiteral("clamp"));
     QCOMPARE(edits[0].toObject().value(QStringLiteral("value")).toDouble(), 2.5);
-    QCOMPARE(edits[1].toObject().value(QStringLiteral("vector")).toString(), path(QStringLiteral("v.npy")));
+    QCOMPARE(edits[1].toObject().value(QStringLiteral("vector")).toString(),
+        path(QStringLiteral("v.npy")));
     QCOMPARE(edits[1].toObject().value(QStringLiteral("value")).toDouble(), -3.0);
     QCOMPARE(field<QLineEdit>(w.get(), "steerTarget")->text(), QStringLiteral(" dog"));
-    QCOMPARE(field<QLineEdit>(w.get(), "decompositionVector")->text(), path(QStringLiteral("vector.npy")));
+    QCOMPARE(field<QLineEdit>(w.get(), "decompositionVector")->text(),
+        path(QStringLiteral("vector.npy")));
     QCOMPARE(field<QSpinBox>(w.get(), "decompositionK")->value(), 7);
     QVERIFY(!field<QCheckBox>(w.get(), "matchFold")->isChecked());
     QCOMPARE(field<QLineEdit>(w.get(), "featureSearch")->text(), QStringLiteral("dog"));
@@ -148,10 +153,12 @@ void TestSession::anotherWorkspaceInBetween()
     w->workspaceActions()->openWorkspaceAt(path(QStringLiteral("w.fsdb")));
     QTRY_VERIFY_WITH_TIMEOUT(!w->jobRunner()->busy(), 60000);
     QCOMPARE(w->workbench()->current().feature, qint64(1));
-    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(), QStringLiteral("first workspace"));
+    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(),
+        QStringLiteral("first workspace"));
     w->workspaceActions()->openWorkspaceAt(path(QStringLiteral("other.fsdb")));
     QTRY_VERIFY_WITH_TIMEOUT(!w->jobRunner()->busy(), 60000);
-    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(), QStringLiteral("second workspace"));
+    QCOMPARE(field<QPlainTextEdit>(w.get(), "steerPrompt")->toPlainText(),
+        QStringLiteral("second workspace"));
     w->close();
 }
 
@@ -167,13 +174,14 @@ void TestSession::damagedSessionIsIgnored()
     QCOMPARE(w->workspaceActions()->workspacePath(), path(QStringLiteral("w.fsdb")));
     QVERIFY(!w->restoreSession());
     QVERIFY2(w->statusBar()->currentMessage().contains(QLatin1String("session could not be read")),
-             qPrintable(w->statusBar()->currentMessage()));
+        qPrintable(w->statusBar()->currentMessage()));
     // The workspace's data is untouched and the next save replaces the damaged session.
     w->workbench()->showFeature(m_indexId, 0);
     w->close();
     auto db = core::store::Database::open(path(QStringLiteral("w.fsdb")).toStdString());
     QVERIFY(db);
-    QVERIFY(QJsonDocument::fromJson(QByteArray::fromStdString(*(*db)->meta("ui.session"))).isObject());
+    QVERIFY(
+        QJsonDocument::fromJson(QByteArray::fromStdString(*(*db)->meta("ui.session"))).isObject());
 }
 
 QTEST_MAIN(TestSession)

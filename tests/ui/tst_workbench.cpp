@@ -4,51 +4,51 @@
 // history; the prompt inspector finding the planted feature on the planted token; and
 // screenshots of the whole window for people to look at.
 
-#include "core/store/index_store.h"
+#include "core/match/match_series.h"
+#include "core/sae/sae_io.h"
+#include "core/steer/decomposition.h"
+#include "core/steer/steering_vector.h"
 #include "core/store/database.h"
+#include "core/store/index_store.h"
 #include "tests/support/planted.h"
-#include "ui/featurebrowser.h"
+#include "ui/decompositionpanel.h"
 #include "ui/examplelist.h"
+#include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
 #include "ui/featuretablemodel.h"
 #include "ui/indexdialog.h"
 #include "ui/jobrunner.h"
 #include "ui/mainwindow.h"
-#include "ui/promptinspector.h"
-#include "ui/steeringpanel.h"
 #include "ui/matchpanel.h"
 #include "ui/plotstyle.h"
+#include "ui/promptinspector.h"
 #include "ui/qcustomplot_include.h"
-#include "ui/decompositionpanel.h"
-#include "core/steer/decomposition.h"
-#include "core/steer/steering_vector.h"
-#include <QLabel>
-#include "core/match/match_series.h"
-#include "core/sae/sae_io.h"
-#include <QDockWidget>
+#include "ui/steeringpanel.h"
 #include "ui/tokenhtml.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
+#include <QDockWidget>
+#include <QLabel>
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QPushButton>
-#include <QSpinBox>
-#include <QToolButton>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QtTest>
 
 using namespace fscope;
 
 namespace {
-const std::vector<std::string> kWords = {" cat", " dog", " moon", " river"};
+const std::vector<std::string> kWords = { " cat", " dog", " moon", " river" };
 }
 
 class TestWorkbench : public QObject {
@@ -94,8 +94,8 @@ void TestWorkbench::initTestCase()
 
     ui::IndexSettings s;
     s.model = QString::fromStdString(m_setup.modelDir);
-    s.saes = {QString::fromStdString(m_setup.saeDir)};
-    s.corpus = {path("corpus.txt")};
+    s.saes = { QString::fromStdString(m_setup.saeDir) };
+    s.corpus = { path("corpus.txt") };
     s.tokens = QStringLiteral("8k");
     s.contextLength = 64;
     s.batchSize = 8;
@@ -103,7 +103,8 @@ void TestWorkbench::initTestCase()
     const int job = m_window->indexCorpus(s);
     QVERIFY(job > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
     // The browser picks the new index up and loads its features.
     QTRY_COMPARE(m_window->featureBrowser()->model()->totalFeatures(), m_setup.features);
     m_indexId = m_window->featureBrowser()->indexId();
@@ -116,7 +117,9 @@ void TestWorkbench::browserRowsSortAndFilter()
     QCOMPARE(model->rowCount(), int(m_setup.features));
     // Sort by density, highest first: non-increasing down the column.
     model->sort(ui::FeatureTableModel::DensityCol, Qt::DescendingOrder);
-    core::store::FeatureTable table = core::store::loadFeatureTable(*m_window->workspaceActions()->database(), m_indexId).value();
+    core::store::FeatureTable table
+        = core::store::loadFeatureTable(*m_window->workspaceActions()->database(), m_indexId)
+              .value();
     std::map<qint64, float> density;
     for (size_t i = 0; i < table.size(); ++i)
         density[table.feature[i]] = table.density[i];
@@ -143,7 +146,9 @@ void TestWorkbench::dashboardShowsPlantedFeature()
     auto info = core::store::indexInfo(*db, m_indexId).value();
     // Expected numbers straight from the stored contexts.
     const int k = 2; // " moon"
-    auto corpusRow = db->queryText("SELECT fingerprint FROM artifacts WHERE id = " + std::to_string(info.corpusId)).value();
+    auto corpusRow = db->queryText("SELECT fingerprint FROM artifacts WHERE id = "
+                           + std::to_string(info.corpusId))
+                         .value();
     auto corpus = core::store::loadCorpus(*db, corpusRow).value();
     QVERIFY(corpus.has_value());
     qint64 count = 0;
@@ -165,8 +170,10 @@ void TestWorkbench::dashboardShowsPlantedFeature()
     QVERIFY(std::abs(dash->data()->max - max) < 1e-5);
     const QString header = dash->headerText();
     QVERIFY2(header.contains(QStringLiteral("feature %1").arg(k)), qPrintable(header));
-    QVERIFY2(header.contains(QStringLiteral("(%1 of %2 tokens)").arg(count).arg(info.tokens)), qPrintable(header));
-    QVERIFY2(header.contains(ui::formatDensity(double(count) / double(info.tokens))), qPrintable(header));
+    QVERIFY2(header.contains(QStringLiteral("(%1 of %2 tokens)").arg(count).arg(info.tokens)),
+        qPrintable(header));
+    QVERIFY2(header.contains(ui::formatDensity(double(count) / double(info.tokens))),
+        qPrintable(header));
 
     // The top example's max token is " moon", drawn at full intensity and marked; other tokens
     // of the window without the word carry no highlight.
@@ -186,14 +193,17 @@ void TestWorkbench::dashboardShowsPlantedFeature()
         // Highlighted exactly where the word is, with intensity activation / max.
         QCOMPARE(list->tokenBackground(1, int(t)).isValid(), isMoon && top.start + int(t) > 0);
         if (isMoon)
-            QCOMPARE(list->tokenBackground(1, int(t)).name(), ui::highlightColor(double(top.activations[t]) / double(dash->data()->max)).name());
+            QCOMPARE(list->tokenBackground(1, int(t)).name(),
+                ui::highlightColor(double(top.activations[t]) / double(dash->data()->max)).name());
     }
     QVERIFY(moons >= 1);
     // Hovering the max token names it: the hit test finds it at the centre column.
     const QRect vp = list->viewport()->rect();
     const int rowHeight = list->fontMetrics().height() + 6;
-    QCOMPARE(list->tokenAt(QPoint(vp.width() / 2 + (list->fontMetrics().horizontalAdvance(QStringLiteral("00000.000")) + 8) / 2, rowHeight + rowHeight / 2)),
-             std::make_pair(1, top.maxPos));
+    QCOMPARE(list->tokenAt(QPoint(vp.width() / 2
+                     + (list->fontMetrics().horizontalAdvance(QStringLiteral("00000.000")) + 8) / 2,
+                 rowHeight + rowHeight / 2)),
+        std::make_pair(1, top.maxPos));
     // Logit effects: the planted token on top.
     QCOMPARE(qint64(dash->data()->logitTop.at(0).first), m_setup.tokens[k]);
 }
@@ -207,8 +217,10 @@ void TestWorkbench::labelsSearchAndHistory()
     Q_EMIT label->editingFinished();
     // The browser's label column follows, and the label is searchable.
     auto *model = m_window->featureBrowser()->model();
-    QCOMPARE(model->data(model->index(model->rowOf(0), ui::FeatureTableModel::LabelCol)).toString(), QStringLiteral("cats and kittens"));
-    auto *search = m_window->featureBrowser()->findChild<QLineEdit *>(QStringLiteral("featureSearch"));
+    QCOMPARE(model->data(model->index(model->rowOf(0), ui::FeatureTableModel::LabelCol)).toString(),
+        QStringLiteral("cats and kittens"));
+    auto *search
+        = m_window->featureBrowser()->findChild<QLineEdit *>(QStringLiteral("featureSearch"));
     search->setText(QStringLiteral("kitt"));
     Q_EMIT search->returnPressed();
     QCOMPARE(model->rowCount(), 1);
@@ -240,7 +252,8 @@ void TestWorkbench::labelsSearchAndHistory()
     show->setCurrentIndex(0);
     QCOMPARE(model->rowCount(), int(m_setup.features));
     // The label survives reopening the workspace.
-    auto l = core::store::label(*m_window->workspaceActions()->database(), core::store::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
+    auto l = core::store::label(*m_window->workspaceActions()->database(),
+        core::store::indexInfo(*m_window->workspaceActions()->database(), m_indexId)->saeId, 0);
     QCOMPARE(l->first, std::string("cats and kittens"));
 }
 
@@ -251,7 +264,8 @@ void TestWorkbench::promptInspectorFindsPlantedFeature()
     const int job = inspector->inspect(prompt, m_indexId);
     QVERIFY(job > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
     const QStringList tokens = inspector->tokens();
     const int dog = int(tokens.indexOf(QStringLiteral(" dog")));
     const int river = int(tokens.indexOf(QStringLiteral(" river")));
@@ -281,15 +295,19 @@ void TestWorkbench::promptInspectorFindsPlantedFeature()
     ablate->click();
     auto *steering = m_window->steeringPanel();
     QCOMPARE(steering->findChild<QSpinBox *>(QStringLiteral("steerFeature"))->value(), 1);
-    QCOMPARE(steering->findChild<QComboBox *>(QStringLiteral("steerMode"))->currentData().toString(), QStringLiteral("ablate"));
-    QCOMPARE(steering->findChild<QPlainTextEdit *>(QStringLiteral("steerPrompt"))->toPlainText(), prompt);
+    QCOMPARE(
+        steering->findChild<QComboBox *>(QStringLiteral("steerMode"))->currentData().toString(),
+        QStringLiteral("ablate"));
+    QCOMPARE(steering->findChild<QPlainTextEdit *>(QStringLiteral("steerPrompt"))->toPlainText(),
+        prompt);
 }
 
 void TestWorkbench::steeringPanelComparesAndCaches()
 {
     // "Steer..." on the dashboard of feature 1 (" dog") fills the steering panel.
     m_window->workbench()->showFeature(m_indexId, 1);
-    auto *steerButton = m_window->dashboard()->findChild<QPushButton *>(QStringLiteral("steerButton"));
+    auto *steerButton
+        = m_window->dashboard()->findChild<QPushButton *>(QStringLiteral("steerButton"));
     QVERIFY(steerButton);
     steerButton->click();
     auto *panel = m_window->steeringPanel();
@@ -300,11 +318,14 @@ void TestWorkbench::steeringPanelComparesAndCaches()
         const int job = panel->runComparison();
         QVERIFY(job > 0);
         waitForJobs();
-        QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+        QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+            qPrintable(m_window->jobRunner()->job(job)->outcome));
         // Adding W_dec[1] = the tied embedding direction of " dog" makes the model say " dog".
-        QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" dog")), qPrintable(panel->steeredText()));
+        QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" dog")),
+            qPrintable(panel->steeredText()));
         QVERIFY(panel->klMean() > 0);
-        QCOMPARE(panel->lastFromCache(), run == 1); // the identical request comes from the workspace
+        QCOMPARE(
+            panel->lastFromCache(), run == 1); // the identical request comes from the workspace
     }
     const int sweep = panel->runSweep(16, 5);
     waitForJobs();
@@ -315,7 +336,8 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     QCOMPARE(panel->findChild<QComboBox *>(QStringLiteral("sweepMetric"))->currentIndex(), 1);
     for (const auto &point : panel->sweepPoints())
         QVERIFY(point[3] > 1.0);
-    QCOMPARE(panel->findChild<QCustomPlot *>(QStringLiteral("sweepPlot"))->graph(1)->dataCount(), 5);
+    QCOMPARE(
+        panel->findChild<QCustomPlot *>(QStringLiteral("sweepPlot"))->graph(1)->dataCount(), 5);
 
     // Several interventions: ablate the dog edit's effect back with a stronger " river" edit
     // (feature 3) from the list, then a user vector along " moon" (W_dec[2]) on top.
@@ -323,19 +345,24 @@ void TestWorkbench::steeringPanelComparesAndCaches()
     QCOMPARE(panel->extraEditCount(), 1);
     int job = panel->runComparison();
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
-    QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" river")), qPrintable(panel->steeredText()));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" river")),
+        qPrintable(panel->steeredText()));
     QVERIFY(!panel->lastFromCache()); // another edit list is another request
     auto sae = core::sae::loadSae(m_setup.saeDir);
     QVERIFY(sae.ok());
     const QString vectorPath = path("moon.npy");
-    QVERIFY(core::steer::saveSteeringVector(vectorPath.toStdString(), sae->weights().W_dec[2] * 10).ok());
+    QVERIFY(core::steer::saveSteeringVector(vectorPath.toStdString(), sae->weights().W_dec[2] * 10)
+                .ok());
     panel->addExtraVector(vectorPath, 10); // 100 x the moon direction outweighs river's 40
     QCOMPARE(panel->extraEditCount(), 2);
     job = panel->runComparison();
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
-    QVERIFY2(panel->steeredText().startsWith(QStringLiteral(" moon")), qPrintable(panel->steeredText()));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(
+        panel->steeredText().startsWith(QStringLiteral(" moon")), qPrintable(panel->steeredText()));
     QVERIFY(QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)));
     QVERIFY(panel->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/steering.png"));
 }
@@ -359,8 +386,8 @@ void TestWorkbench::matchPanelFollowsChains()
     // Index B on the same corpus: the data-based check compares the top contexts of matches.
     ui::IndexSettings settings;
     settings.model = QString::fromStdString(m_setup.modelDir);
-    settings.saes = {dirB};
-    settings.corpus = {path("corpus.txt")};
+    settings.saes = { dirB };
+    settings.corpus = { path("corpus.txt") };
     settings.tokens = QStringLiteral("8k");
     settings.contextLength = 64;
     settings.batchSize = 8;
@@ -368,23 +395,26 @@ void TestWorkbench::matchPanelFollowsChains()
     const int indexJob = m_window->indexCorpus(settings);
     QVERIFY(indexJob > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(indexJob)->succeeded, qPrintable(m_window->jobRunner()->job(indexJob)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(indexJob)->succeeded,
+        qPrintable(m_window->jobRunner()->job(indexJob)->outcome));
 
     auto *panel = m_window->findChild<ui::MatchPanel *>();
     QVERIFY(panel);
     // The workspace's own SAE was offered by "Workspace SAEs" (one SAE: too few to match).
-    panel->setSaePaths({QString::fromStdString(m_setup.saeDir), dirB});
+    panel->setSaePaths({ QString::fromStdString(m_setup.saeDir), dirB });
     auto *evaluate = panel->findChild<QCheckBox *>(QStringLiteral("matchEvaluate"));
     QVERIFY(evaluate);
     evaluate->setChecked(true);
     const int job = panel->run();
     QVERIFY(job > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
     QVERIFY(panel->result());
     const auto &link = panel->result()->links.at(0);
     const int64_t F = a->config().dSae;
-    for (int64_t k = 0; k < int64_t(kWords.size()); ++k) // the planted features (the rest are dead: ties)
+    for (int64_t k = 0; k < int64_t(kWords.size());
+         ++k) // the planted features (the rest are dead: ties)
         QCOMPARE(link.result.pairs[size_t(k)].b, F - 1 - k);
     QCOMPARE(panel->result()->chainLengths.size(), size_t(2));
     // Matched features fire on exactly the same contexts; feature i with feature i does not.
@@ -415,7 +445,7 @@ void TestWorkbench::matchPanelFollowsChains()
     QVERIFY(dock);
     dock->show();
     dock->raise();
-    m_window->resizeDocks({dock}, {420}, Qt::Vertical);
+    m_window->resizeDocks({ dock }, { 420 }, Qt::Vertical);
     QTest::qWait(100);
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
@@ -444,7 +474,8 @@ void TestWorkbench::matchPanelFollowsChains()
     const int approxJob = panel->run();
     QVERIFY(approxJob > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(approxJob)->succeeded, qPrintable(m_window->jobRunner()->job(approxJob)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(approxJob)->succeeded,
+        qPrintable(m_window->jobRunner()->job(approxJob)->outcome));
     const auto &approx = panel->result()->links.at(0).result;
     QCOMPARE(approx.solver, std::string("approximate"));
     QCOMPARE(approx.pricingRounds, 1);
@@ -460,19 +491,22 @@ void TestWorkbench::decompositionPanelFromPairs()
     {
         QFile pairs(path("pairs.jsonl"));
         QVERIFY(pairs.open(QIODevice::WriteOnly));
-        pairs.write("{\"prompt\": \"Once I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
-                    "{\"prompt\": \"The small\", \"positive\": \" cat\", \"negative\": \" dog\"}\n");
+        pairs.write(
+            "{\"prompt\": \"Once I saw a\", \"positive\": \" cat\", \"negative\": \" dog\"}\n"
+            "{\"prompt\": \"The small\", \"positive\": \" cat\", \"negative\": \" dog\"}\n");
     }
     auto *panel = m_window->findChild<ui::DecompositionPanel *>();
     QVERIFY(panel);
     panel->setPairsFile(path("pairs.jsonl"));
-    panel->setMethods({"encode", "omp", "nnls", "contrastive", "in-context", "decoder-cosine"});
-    panel->findChild<QLineEdit *>(QStringLiteral("resteerPrompt"))->setText(QStringLiteral("Once upon a time the"));
+    panel->setMethods({ "encode", "omp", "nnls", "contrastive", "in-context", "decoder-cosine" });
+    panel->findChild<QLineEdit *>(QStringLiteral("resteerPrompt"))
+        ->setText(QStringLiteral("Once upon a time the"));
     panel->findChild<QLineEdit *>(QStringLiteral("resteerTarget"))->setText(QStringLiteral(" cat"));
     const int job = panel->run();
     QVERIFY(job > 0);
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(job)->succeeded, qPrintable(m_window->jobRunner()->job(job)->outcome));
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
     const auto &results = panel->results();
     QCOMPARE(results.size(), size_t(6));
     auto find = [&](core::steer::DecompositionMethod m) -> const core::steer::Decomposition & {
@@ -487,7 +521,7 @@ void TestWorkbench::decompositionPanelFromPairs()
     QVERIFY(omp.fve > 0.999);
     QCOMPARE(find(core::steer::DecompositionMethod::Nnls).coefficients[1].item<double>(), 0.0);
     const auto &contrastive = find(core::steer::DecompositionMethod::Contrastive);
-    QVERIFY(contrastive.coefficients[0].item<double>() > 0.5);  // the cat feature fires on positives
+    QVERIFY(contrastive.coefficients[0].item<double>() > 0.5); // the cat feature fires on positives
     QVERIFY(contrastive.coefficients[1].item<double>() < -0.5); // the dog feature on negatives
     // Re-steer: OMP's rebuild is v itself (KL 0 against v); the naive encoding's rebuild, which
     // lost the negative " dog" part, steers differently. Steering towards " cat" raises it.
@@ -505,8 +539,9 @@ void TestWorkbench::decompositionPanelFromPairs()
     // The same request again is answered from the workspace.
     const int again = panel->run();
     waitForJobs();
-    QVERIFY2(m_window->jobRunner()->job(again)->outcome.contains(QStringLiteral("6 from the workspace")),
-             qPrintable(m_window->jobRunner()->job(again)->outcome));
+    QVERIFY2(
+        m_window->jobRunner()->job(again)->outcome.contains(QStringLiteral("6 from the workspace")),
+        qPrintable(m_window->jobRunner()->job(again)->outcome));
     // The norm line compares the vector with the activation norms read from the corpus.
     bool normShown = false;
     for (auto *label : panel->findChildren<QLabel *>())
@@ -517,14 +552,15 @@ void TestWorkbench::decompositionPanelFromPairs()
     auto *table = panel->findChild<QTableWidget *>(QStringLiteral("decompositionTable"));
     QVERIFY(table);
     QVERIFY(table->rowCount() >= 2);
-    QCOMPARE(table->item(0, 0)->text().toLongLong() + table->item(1, 0)->text().toLongLong(), 1LL); // features 0 and 1
+    QCOMPARE(table->item(0, 0)->text().toLongLong() + table->item(1, 0)->text().toLongLong(),
+        1LL); // features 0 and 1
     Q_EMIT table->cellDoubleClicked(1, 0);
     QTRY_COMPARE(m_window->workbench()->current().feature, table->item(1, 0)->text().toLongLong());
     auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("decompositionDock"));
     QVERIFY(dock);
     dock->show();
     dock->raise();
-    m_window->resizeDocks({dock}, {440}, Qt::Vertical);
+    m_window->resizeDocks({ dock }, { 440 }, Qt::Vertical);
     QTest::qWait(100);
     QVERIFY(QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)));
     QVERIFY(dock->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/decomposition.png"));
@@ -535,7 +571,8 @@ void TestWorkbench::screenshots()
     const QString dir = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(dir));
     m_window->workbench()->showFeature(m_indexId, 2);
-    m_window->promptInspector()->setPrompt(QStringLiteral("Once upon a time the dog saw the river"));
+    m_window->promptInspector()->setPrompt(
+        QStringLiteral("Once upon a time the dog saw the river"));
     m_window->promptInspector()->selectToken(6);
     QTest::qWait(200);
     const QImage shot = m_window->grab().toImage();
@@ -549,7 +586,7 @@ void TestWorkbench::screenshots()
     std::vector<qint64> ms;
     for (int i = 0; i < 20; ++i) {
         timer.restart();
-        m_window->dashboard()->showFeature({m_indexId, i % 4});
+        m_window->dashboard()->showFeature({ m_indexId, i % 4 });
         m_window->dashboard()->repaint(); // painted, not just queued
         ms.push_back(timer.nsecsElapsed() / 1000);
     }

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
-#include <thread>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace fscope::core::lap {
 namespace {
@@ -21,36 +21,47 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // pool's wake-up, so the helper spins on an epoch counter while the runner exists.
 class PairRunner {
 public:
-    explicit PairRunner(int64_t m) : m_half(m / 2), m_m(m) { m_thread = std::thread([this] { loop(); }); }
-    ~PairRunner() {
+    explicit PairRunner(int64_t m)
+        : m_half(m / 2)
+        , m_m(m)
+    {
+        m_thread = std::thread([this] { loop(); });
+    }
+    ~PairRunner()
+    {
         m_stop.store(true, std::memory_order_release);
         m_epoch.fetch_add(1, std::memory_order_acq_rel);
         m_thread.join();
     }
     int64_t half() const { return m_half; }
     // job(0, half) here and job(half, m) on the helper; returns when both are done.
-    template <typename F>
-    void run(F &job) {
+    template <typename F> void run(F &job)
+    {
         m_call = [](void *ctx, int64_t a, int64_t b) { (*static_cast<F *>(ctx))(a, b); };
         m_ctx = &job;
         const int64_t e = m_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
         job(0, m_half);
-        while (m_done.load(std::memory_order_acquire) != e) pause();
+        while (m_done.load(std::memory_order_acquire) != e)
+            pause();
     }
 
 private:
-    static void pause() {
+    static void pause()
+    {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
     }
-    void loop() {
+    void loop()
+    {
         int64_t seen = 0;
         for (;;) {
             int64_t e;
-            while ((e = m_epoch.load(std::memory_order_acquire)) == seen) pause();
+            while ((e = m_epoch.load(std::memory_order_acquire)) == seen)
+                pause();
             seen = e;
-            if (m_stop.load(std::memory_order_acquire)) return;
+            if (m_stop.load(std::memory_order_acquire))
+                return;
             m_call(m_ctx, m_half, m_m);
             m_done.store(e, std::memory_order_release);
         }
@@ -58,16 +69,18 @@ private:
     const int64_t m_half, m_m;
     void (*m_call)(void *, int64_t, int64_t) = nullptr;
     void *m_ctx = nullptr;
-    std::atomic<int64_t> m_epoch{0}, m_done{0};
-    std::atomic<bool> m_stop{false};
+    std::atomic<int64_t> m_epoch { 0 }, m_done { 0 };
+    std::atomic<bool> m_stop { false };
     std::thread m_thread;
 };
 
 // Two threads pay off on wide rows only.
-bool worthTwoThreads(int64_t m) { return m >= 4096 && std::thread::hardware_concurrency() >= 2; }
+bool worthTwoThreads(int64_t m)
+{
+    return m >= 4096 && std::thread::hardware_concurrency() >= 2;
+}
 
-template <typename T>
-struct Solver : DualState {
+template <typename T> struct Solver : DualState {
     const T *c = nullptr;
     int64_t n = 0, m = 0; // n <= m
 
@@ -76,25 +89,31 @@ struct Solver : DualState {
 
     // The two smallest c_ij - v_j of the row with their columns, split across the pair when
     // there is one.
-    kernels::TwoSmallest twoSmallest(const T *r) {
+    kernels::TwoSmallest twoSmallest(const T *r)
+    {
         kernels::TwoSmallest all;
         if (!pair) {
             kernels::twoSmallestAt(r, v.data(), m, 0, all);
             return all;
         }
         kernels::TwoSmallest upper;
-        auto job = [&](int64_t a, int64_t b) { kernels::twoSmallestAt(r + a, v.data() + a, b - a, a, a == 0 ? all : upper); };
+        auto job = [&](int64_t a, int64_t b) {
+            kernels::twoSmallestAt(r + a, v.data() + a, b - a, a, a == 0 ? all : upper);
+        };
         pair->run(job);
         all.merge(upper);
         return all;
     }
 
     // kernels::relax over the row, split likewise; returns min_j key[j].
-    double relax(const T *r, double base, int64_t label) {
-        if (!pair) return kernels::relax(r, base, w.data(), key.data(), path.data(), label, m);
-        double lowest[2] = {kInf, kInf};
+    double relax(const T *r, double base, int64_t label)
+    {
+        if (!pair)
+            return kernels::relax(r, base, w.data(), key.data(), path.data(), label, m);
+        double lowest[2] = { kInf, kInf };
         auto job = [&](int64_t a, int64_t b) {
-            lowest[a == 0 ? 0 : 1] = kernels::relax(r + a, base, w.data() + a, key.data() + a, path.data() + a, label, b - a);
+            lowest[a == 0 ? 0 : 1] = kernels::relax(
+                r + a, base, w.data() + a, key.data() + a, path.data() + a, label, b - a);
         };
         pair->run(job);
         return std::min(lowest[0], lowest[1]);
@@ -103,7 +122,8 @@ struct Solver : DualState {
     // JV column reduction, reduction transfer and augmenting row reduction (square only).
     // Returns the rows still free. Keeps: an assigned row's column is a minimum of its
     // c_ij - v_j, so u_i = that minimum is dual feasible.
-    std::vector<int64_t> initialize() {
+    std::vector<int64_t> initialize()
+    {
         std::vector<int> matches(n, 0);
         // Column reduction. JV scans each column for its minimum; on a row-major matrix that
         // is a cache miss per entry, so the minima are gathered row by row (same result: the
@@ -115,7 +135,9 @@ struct Solver : DualState {
                 kernels::columnMin(row(i), colMin.data(), colArg.data(), i, m);
                 continue;
             }
-            auto job = [&](int64_t a, int64_t b) { kernels::columnMin(row(i) + a, colMin.data() + a, colArg.data() + a, i, b - a); };
+            auto job = [&](int64_t a, int64_t b) {
+                kernels::columnMin(row(i) + a, colMin.data() + a, colArg.data() + a, i, b - a);
+            };
             pair->run(job);
         }
         for (int64_t j = m - 1; j >= 0; --j) {
@@ -149,7 +171,8 @@ struct Solver : DualState {
                 const kernels::TwoSmallest two = twoSmallest(row(i));
                 const double own = double(row(i)[j1]) - v[j1];
                 const double best = own == two.first ? two.second : two.first;
-                if (std::isfinite(best)) v[j1] -= best;
+                if (std::isfinite(best))
+                    v[j1] -= best;
             }
         }
 
@@ -157,9 +180,12 @@ struct Solver : DualState {
         // (near-ties everywhere) fewer steps leave more rows to the path search, which costs
         // more than the steps saved (8n: 135 rows left and 6.2 s; 16n: 47 rows and 5.2 s; 24n:
         // 34 rows and 5.4 s on the 2-core machine).
-        freeRows = augmentingRowReduction(*this, std::move(freeRows), [&](int64_t i) { return twoSmallest(row(i)); }, 16 * n + 64);
+        freeRows = augmentingRowReduction(
+            *this, std::move(freeRows), [&](int64_t i) { return twoSmallest(row(i)); },
+            16 * n + 64);
         for (int64_t i = 0; i < n; ++i)
-            if (col4row[i] >= 0) u[i] = double(row(i)[col4row[i]]) - v[col4row[i]];
+            if (col4row[i] >= 0)
+                u[i] = double(row(i)[col4row[i]]) - v[col4row[i]];
         return freeRows;
     }
 
@@ -169,7 +195,8 @@ struct Solver : DualState {
     std::vector<double> key, w, dist;
     std::vector<int64_t> path, visitedRows, scanned;
 
-    void startSearch(int64_t rowsToPlace) {
+    void startSearch(int64_t rowsToPlace)
+    {
         key.assign(m, kInf);
         w.assign(m, 0.0);
         dist.resize(m);
@@ -179,7 +206,8 @@ struct Solver : DualState {
             pair = std::make_unique<PairRunner>(m);
     }
 
-    bool augment(int64_t start) {
+    bool augment(int64_t start)
+    {
         std::fill(key.begin(), key.end(), kInf);
         std::copy(v.begin(), v.end(), w.begin());
         visitedRows.clear();
@@ -189,7 +217,8 @@ struct Solver : DualState {
         while (sink < 0) {
             visitedRows.push_back(i);
             const double lowest = relax(row(i), minVal - u[i], i);
-            if (!(lowest < kInf)) return false;
+            if (!(lowest < kInf))
+                return false;
             // Among columns at the lowest distance prefer a free one: the path ends there.
             int64_t j = kernels::nextEqual(key.data(), 0, m, lowest);
             for (int64_t f = j; f < m; f = kernels::nextEqual(key.data(), f + 1, m, lowest))
@@ -207,19 +236,25 @@ struct Solver : DualState {
             else
                 i = row4col[j];
         }
-        applyAugmentingPath(*this, start, sink, minVal, visitedRows, scanned, dist.data(), path.data());
+        applyAugmentingPath(
+            *this, start, sink, minVal, visitedRows, scanned, dist.data(), path.data());
         return true;
     }
 };
 
 template <typename T>
-Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
-    if (rows < 0 || columns < 0) return Error{"assignment: negative matrix size"};
+Result<Assignment> solve(
+    const T *cost, int64_t rows, int64_t columns, const AssignmentOptions &options)
+{
+    if (rows < 0 || columns < 0)
+        return Error { "assignment: negative matrix size" };
     Assignment out;
     if (rows == 0 || columns == 0) {
         out.rowToColumn.assign(rows, -1);
         out.columnToRow.assign(columns, -1);
-        if (rows > columns) return Error{"assignment: " + std::to_string(rows) + " rows cannot be assigned to no column"};
+        if (rows > columns)
+            return Error { "assignment: " + std::to_string(rows)
+                + " rows cannot be assigned to no column" };
         return out;
     }
     // NaN and -inf: a branch-free pass per row (it vectorises; an early-exit loop does not and
@@ -227,12 +262,14 @@ Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const Ass
     for (int64_t i = 0; i < rows; ++i) {
         const T *r = cost + i * columns;
         bool bad = false;
-        for (int64_t j = 0; j < columns; ++j) bad |= !(r[j] > T(-kInf)); // NaN compares false
-        if (!bad) continue;
+        for (int64_t j = 0; j < columns; ++j)
+            bad |= !(r[j] > T(-kInf)); // NaN compares false
+        if (!bad)
+            continue;
         for (int64_t j = 0; j < columns; ++j)
             if (!(r[j] > T(-kInf)))
-                return Error{"assignment: the cost matrix holds NaN or -inf at (" + std::to_string(i) + ", " +
-                             std::to_string(j) + ")"};
+                return Error { "assignment: the cost matrix holds NaN or -inf at ("
+                    + std::to_string(i) + ", " + std::to_string(j) + ")" };
     }
 
     // More rows than columns: solve the transpose, then read the pairs back.
@@ -243,7 +280,8 @@ Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const Ass
     if (transpose) {
         transposed.resize(rows * columns);
         for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < columns; ++j) transposed[j * rows + i] = cost[i * columns + j];
+            for (int64_t j = 0; j < columns; ++j)
+                transposed[j * rows + i] = cost[i * columns + j];
         c = transposed.data();
         std::swap(n, m);
     }
@@ -263,7 +301,8 @@ Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const Ass
             s.pair = std::make_unique<PairRunner>(m);
         freeRows = s.initialize();
     } else {
-        for (int64_t i = 0; i < n; ++i) freeRows.push_back(i);
+        for (int64_t i = 0; i < n; ++i)
+            freeRows.push_back(i);
     }
     out.freeRowsAfterInit = static_cast<int64_t>(freeRows.size());
     const auto t1 = std::chrono::steady_clock::now();
@@ -272,52 +311,70 @@ Result<Assignment> solve(const T *cost, int64_t rows, int64_t columns, const Ass
     s.startSearch(int64_t(freeRows.size()));
     for (int64_t i : freeRows)
         if (!s.augment(i))
-            return Error{"assignment: no complete assignment exists (" + std::string(transpose ? "column " : "row ") +
-                         std::to_string(i) + " cannot be placed: too many forbidden pairs)"};
+            return Error { "assignment: no complete assignment exists ("
+                + std::string(transpose ? "column " : "row ") + std::to_string(i)
+                + " cannot be placed: too many forbidden pairs)" };
 
     s.pair.reset();
-    out.searchSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    out.searchSeconds
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     // Solving the transpose swaps the roles: its rows are our columns.
     out.u = transpose ? s.v : s.u;
     out.v = transpose ? s.u : s.v;
     out.rowToColumn = transpose ? s.row4col : s.col4row;
     out.columnToRow = transpose ? s.col4row : s.row4col;
     for (int64_t i = 0; i < rows; ++i)
-        if (out.rowToColumn[i] >= 0) out.totalCost += double(cost[i * columns + out.rowToColumn[i]]);
+        if (out.rowToColumn[i] >= 0)
+            out.totalCost += double(cost[i * columns + out.rowToColumn[i]]);
     return out;
 }
 
-template <typename T>
-double gap(const T *cost, int64_t rows, int64_t columns, const Assignment &a) {
+template <typename T> double gap(const T *cost, int64_t rows, int64_t columns, const Assignment &a)
+{
     double worst = 0;
     for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = 0; j < columns; ++j) {
             const double cij = double(cost[i * columns + j]);
-            if (!std::isfinite(cij)) continue;
+            if (!std::isfinite(cij))
+                continue;
             const double r = cij - a.u[i] - a.v[j];
-            const double scale = std::max({1.0, std::abs(cij), std::abs(a.u[i]), std::abs(a.v[j])});
+            const double scale
+                = std::max({ 1.0, std::abs(cij), std::abs(a.u[i]), std::abs(a.v[j]) });
             worst = std::max(worst, -r / scale);
-            if (a.rowToColumn[i] == j) worst = std::max(worst, std::abs(r) / scale);
+            if (a.rowToColumn[i] == j)
+                worst = std::max(worst, std::abs(r) / scale);
         }
     }
     // The unmatched side of a rectangular problem must have duals <= 0 for them to certify
     // optimality (a free column could otherwise absorb a row more cheaply).
     for (int64_t j = 0; j < columns; ++j)
-        if (a.columnToRow[j] < 0) worst = std::max(worst, a.v[j] / std::max(1.0, std::abs(a.v[j])));
+        if (a.columnToRow[j] < 0)
+            worst = std::max(worst, a.v[j] / std::max(1.0, std::abs(a.v[j])));
     for (int64_t i = 0; i < rows; ++i)
-        if (a.rowToColumn[i] < 0) worst = std::max(worst, a.u[i] / std::max(1.0, std::abs(a.u[i])));
+        if (a.rowToColumn[i] < 0)
+            worst = std::max(worst, a.u[i] / std::max(1.0, std::abs(a.u[i])));
     return worst;
 }
 
 } // namespace
 
-Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
+Result<Assignment> solveAssignment(
+    const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options)
+{
     return solve(cost, rows, columns, options);
 }
-Result<Assignment> solveAssignment(const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options) {
+Result<Assignment> solveAssignment(
+    const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options)
+{
     return solve(cost, rows, columns, options);
 }
-double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignment &a) { return gap(cost, rows, columns, a); }
-double dualGap(const float *cost, int64_t rows, int64_t columns, const Assignment &a) { return gap(cost, rows, columns, a); }
+double dualGap(const double *cost, int64_t rows, int64_t columns, const Assignment &a)
+{
+    return gap(cost, rows, columns, a);
+}
+double dualGap(const float *cost, int64_t rows, int64_t columns, const Assignment &a)
+{
+    return gap(cost, rows, columns, a);
+}
 
 } // namespace fscope::core::lap

@@ -24,8 +24,8 @@ struct Assignment {
     std::vector<int64_t> rowToColumn; // one per row; -1 for rows left free (rows > columns)
     std::vector<int64_t> columnToRow; // -1 for columns left free (rows < columns)
     double totalCost = 0;
-    std::vector<double> u, v;         // optimal duals: c_ij - u_i - v_j >= 0, == 0 on pairs
-    int64_t freeRowsAfterInit = 0;    // rows the path search had to place
+    std::vector<double> u, v; // optimal duals: c_ij - u_i - v_j >= 0, == 0 on pairs
+    int64_t freeRowsAfterInit = 0; // rows the path search had to place
     double initSeconds = 0, searchSeconds = 0;
 };
 
@@ -33,9 +33,11 @@ struct Assignment {
 // min(rows, columns) pairs, as linear_sum_assignment: every row of a wide matrix gets a
 // column; a tall one is solved on its transpose and some rows stay free (-1). An error when
 // the forbidden pairs leave no complete assignment.
-Result<Assignment> solveAssignment(const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
+Result<Assignment> solveAssignment(
+    const double *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
 // The same on float32 costs (half the memory of a 16k x 16k problem; duals stay double).
-Result<Assignment> solveAssignment(const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
+Result<Assignment> solveAssignment(
+    const float *cost, int64_t rows, int64_t columns, const AssignmentOptions &options = {});
 
 // The largest violation of dual feasibility (min over i,j of reduced cost, as a negative
 // number, or 0) and of complementary slackness on assigned pairs: an optimality certificate

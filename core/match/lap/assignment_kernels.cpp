@@ -14,7 +14,9 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 template <typename T>
-double relaxScalar(const T *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m, int64_t j0) {
+double relaxScalar(const T *row, double base, const double *w, double *key, int64_t *path,
+    int64_t label, int64_t m, int64_t j0)
+{
     double lowest = kInf;
     for (int64_t j = j0; j < m; ++j) {
         const double r = base + double(row[j]) - w[j];
@@ -28,7 +30,9 @@ double relaxScalar(const T *row, double base, const double *w, double *key, int6
 }
 
 template <typename T>
-void columnMinScalar(const T *row, double *colMin, int64_t *colArg, int64_t label, int64_t m, int64_t j0) {
+void columnMinScalar(
+    const T *row, double *colMin, int64_t *colArg, int64_t label, int64_t m, int64_t j0)
+{
     for (int64_t j = j0; j < m; ++j)
         if (double(row[j]) < colMin[j]) {
             colMin[j] = double(row[j]);
@@ -37,28 +41,40 @@ void columnMinScalar(const T *row, double *colMin, int64_t *colArg, int64_t labe
 }
 
 template <typename T>
-void twoSmallestAtScalar(const T *row, const double *v, int64_t m, int64_t j0, int64_t at, TwoSmallest &out) {
-    for (int64_t j = j0; j < m; ++j) out.offer(double(row[j]) - v[j], j + at);
+void twoSmallestAtScalar(
+    const T *row, const double *v, int64_t m, int64_t j0, int64_t at, TwoSmallest &out)
+{
+    for (int64_t j = j0; j < m; ++j)
+        out.offer(double(row[j]) - v[j], j + at);
 }
 
 #ifdef FS_X86
-bool hasAvx2() {
+bool hasAvx2()
+{
     static const bool yes = __builtin_cpu_supports("avx2");
     return yes;
 }
 
-__attribute__((target("avx2"))) inline __m256d load4(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
-__attribute__((target("avx2"))) inline __m256d load4(const double *p) { return _mm256_loadu_pd(p); }
+__attribute__((target("avx2"))) inline __m256d load4(const float *p)
+{
+    return _mm256_cvtps_pd(_mm_loadu_ps(p));
+}
+__attribute__((target("avx2"))) inline __m256d load4(const double *p)
+{
+    return _mm256_loadu_pd(p);
+}
 
-__attribute__((target("avx2"))) double hmin(__m256d x) {
+__attribute__((target("avx2"))) double hmin(__m256d x)
+{
     alignas(32) double t[4];
     _mm256_store_pd(t, x);
     return std::min(std::min(t[0], t[1]), std::min(t[2], t[3]));
 }
 
 template <typename T>
-__attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, const double *w, double *key, int64_t *path,
-                                                  int64_t label, int64_t m) {
+__attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, const double *w,
+    double *key, int64_t *path, int64_t label, int64_t m)
+{
     const __m256d vb = _mm256_set1_pd(base);
     const __m256d vl = _mm256_castsi256_pd(_mm256_set1_epi64x(label));
     __m256d low = _mm256_set1_pd(kInf);
@@ -72,7 +88,8 @@ __attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, cons
         if (_mm256_movemask_pd(less)) {
             const __m256i mask = _mm256_castpd_si256(less);
             _mm256_maskstore_pd(key + j, mask, r);
-            _mm256_maskstore_epi64(reinterpret_cast<long long *>(path + j), mask, _mm256_castpd_si256(vl));
+            _mm256_maskstore_epi64(
+                reinterpret_cast<long long *>(path + j), mask, _mm256_castpd_si256(vl));
             low = _mm256_min_pd(low, _mm256_blendv_pd(k, r, less));
         } else {
             low = _mm256_min_pd(low, k);
@@ -81,20 +98,26 @@ __attribute__((target("avx2"))) double relaxAvx2(const T *row, double base, cons
     return std::min(hmin(low), relaxScalar(row, base, w, key, path, label, m, j));
 }
 
-__attribute__((target("avx2"))) int64_t nextEqualAvx2(const double *a, int64_t from, int64_t m, double value) {
+__attribute__((target("avx2"))) int64_t nextEqualAvx2(
+    const double *a, int64_t from, int64_t m, double value)
+{
     const __m256d vv = _mm256_set1_pd(value);
     int64_t j = from;
     for (; j + 4 <= m; j += 4) {
         const int mask = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(a + j), vv, _CMP_EQ_OQ));
-        if (mask) return j + __builtin_ctz(unsigned(mask));
+        if (mask)
+            return j + __builtin_ctz(unsigned(mask));
     }
     for (; j < m; ++j)
-        if (a[j] == value) return j;
+        if (a[j] == value)
+            return j;
     return m;
 }
 
 template <typename T>
-__attribute__((target("avx2"))) void columnMinAvx2(const T *row, double *colMin, int64_t *colArg, int64_t label, int64_t m) {
+__attribute__((target("avx2"))) void columnMinAvx2(
+    const T *row, double *colMin, int64_t *colArg, int64_t label, int64_t m)
+{
     const __m256d vl = _mm256_castsi256_pd(_mm256_set1_epi64x(label));
     int64_t j = 0;
     for (; j + 4 <= m; j += 4) {
@@ -104,7 +127,8 @@ __attribute__((target("avx2"))) void columnMinAvx2(const T *row, double *colMin,
         if (_mm256_movemask_pd(less)) { // as in relax: write only lanes that change
             const __m256i mask = _mm256_castpd_si256(less);
             _mm256_maskstore_pd(colMin + j, mask, x);
-            _mm256_maskstore_epi64(reinterpret_cast<long long *>(colArg + j), mask, _mm256_castpd_si256(vl));
+            _mm256_maskstore_epi64(
+                reinterpret_cast<long long *>(colArg + j), mask, _mm256_castpd_si256(vl));
         }
     }
     columnMinScalar(row, colMin, colArg, label, m, j);
@@ -113,7 +137,9 @@ __attribute__((target("avx2"))) void columnMinAvx2(const T *row, double *colMin,
 // Per lane the best two (value, index) pairs; indices rise within a lane, so strict
 // comparisons keep the lower index on ties. The lanes' eight candidates are merged at the end.
 template <typename T>
-__attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+__attribute__((target("avx2"))) void twoSmallestAtAvx2(
+    const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out)
+{
     __m256d f = _mm256_set1_pd(kInf), g = _mm256_set1_pd(kInf);
     __m256d fi = _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), gi = fi;
     __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
@@ -141,8 +167,10 @@ __attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const doubl
     _mm256_store_si256(reinterpret_cast<__m256i *>(fj), _mm256_castpd_si256(fi));
     _mm256_store_si256(reinterpret_cast<__m256i *>(gj), _mm256_castpd_si256(gi));
     for (int k = 0; k < 4; ++k) { // lanes never reached keep index -1
-        if (fj[k] >= 0) out.offer(fv[k], fj[k] + at);
-        if (gj[k] >= 0) out.offer(gv[k], gj[k] + at);
+        if (fj[k] >= 0)
+            out.offer(fv[k], fj[k] + at);
+        if (gj[k] >= 0)
+            out.offer(gv[k], gj[k] + at);
     }
     twoSmallestAtScalar(row, v, m, j, at, out);
 }
@@ -151,45 +179,60 @@ __attribute__((target("avx2"))) void twoSmallestAtAvx2(const T *row, const doubl
 
 } // namespace
 
-double relax(const float *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m) {
+double relax(const float *row, double base, const double *w, double *key, int64_t *path,
+    int64_t label, int64_t m)
+{
 #ifdef FS_X86
-    if (hasAvx2()) return relaxAvx2(row, base, w, key, path, label, m);
+    if (hasAvx2())
+        return relaxAvx2(row, base, w, key, path, label, m);
 #endif
     return relaxScalar(row, base, w, key, path, label, m, 0);
 }
 
-double relax(const double *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m) {
+double relax(const double *row, double base, const double *w, double *key, int64_t *path,
+    int64_t label, int64_t m)
+{
 #ifdef FS_X86
-    if (hasAvx2()) return relaxAvx2(row, base, w, key, path, label, m);
+    if (hasAvx2())
+        return relaxAvx2(row, base, w, key, path, label, m);
 #endif
     return relaxScalar(row, base, w, key, path, label, m, 0);
 }
 
-int64_t nextEqual(const double *a, int64_t from, int64_t m, double value) {
+int64_t nextEqual(const double *a, int64_t from, int64_t m, double value)
+{
 #ifdef FS_X86
-    if (hasAvx2()) return nextEqualAvx2(a, from, m, value);
+    if (hasAvx2())
+        return nextEqualAvx2(a, from, m, value);
 #endif
     for (int64_t j = from; j < m; ++j)
-        if (a[j] == value) return j;
+        if (a[j] == value)
+            return j;
     return m;
 }
 
 #ifdef FS_X86
-#define FS_DISPATCH(avx2call, scalarcall) \
-    if (hasAvx2()) return avx2call;     \
+#define FS_DISPATCH(avx2call, scalarcall)                                                          \
+    if (hasAvx2())                                                                                 \
+        return avx2call;                                                                           \
     return scalarcall
 #else
 #define FS_DISPATCH(avx2call, scalarcall) return scalarcall
 #endif
 
-void columnMin(const float *row, double *colMin, int64_t *colArg, int64_t label, int64_t m) {
-    FS_DISPATCH(columnMinAvx2(row, colMin, colArg, label, m), columnMinScalar(row, colMin, colArg, label, m, 0));
+void columnMin(const float *row, double *colMin, int64_t *colArg, int64_t label, int64_t m)
+{
+    FS_DISPATCH(columnMinAvx2(row, colMin, colArg, label, m),
+        columnMinScalar(row, colMin, colArg, label, m, 0));
 }
-void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label, int64_t m) {
-    FS_DISPATCH(columnMinAvx2(row, colMin, colArg, label, m), columnMinScalar(row, colMin, colArg, label, m, 0));
+void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label, int64_t m)
+{
+    FS_DISPATCH(columnMinAvx2(row, colMin, colArg, label, m),
+        columnMinScalar(row, colMin, colArg, label, m, 0));
 }
 template <typename T>
-void twoSmallestAtAny(const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+void twoSmallestAtAny(const T *row, const double *v, int64_t m, int64_t at, TwoSmallest &out)
+{
 #ifdef FS_X86
     if (hasAvx2()) {
         twoSmallestAtAvx2(row, v, m, at, out);
@@ -199,10 +242,12 @@ void twoSmallestAtAny(const T *row, const double *v, int64_t m, int64_t at, TwoS
     twoSmallestAtScalar(row, v, m, 0, at, out);
 }
 
-void twoSmallestAt(const float *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+void twoSmallestAt(const float *row, const double *v, int64_t m, int64_t at, TwoSmallest &out)
+{
     twoSmallestAtAny(row, v, m, at, out);
 }
-void twoSmallestAt(const double *row, const double *v, int64_t m, int64_t at, TwoSmallest &out) {
+void twoSmallestAt(const double *row, const double *v, int64_t m, int64_t at, TwoSmallest &out)
+{
     twoSmallestAtAny(row, v, m, at, out);
 }
 

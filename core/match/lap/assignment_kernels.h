@@ -9,8 +9,10 @@ namespace fscope::core::lap::kernels {
 
 // For every column j: r = base + row[j] - w[j]; where r < key[j], key[j] = r and
 // path[j] = label. Returns min_j key[j] after the update.
-double relax(const float *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m);
-double relax(const double *row, double base, const double *w, double *key, int64_t *path, int64_t label, int64_t m);
+double relax(const float *row, double base, const double *w, double *key, int64_t *path,
+    int64_t label, int64_t m);
+double relax(const double *row, double base, const double *w, double *key, int64_t *path,
+    int64_t label, int64_t m);
 
 // The first j >= from with a[j] == value, or m.
 int64_t nextEqual(const double *a, int64_t from, int64_t m, double value);
@@ -23,7 +25,8 @@ void columnMin(const double *row, double *colMin, int64_t *colArg, int64_t label
 // The two smallest (value, index) pairs seen, in (value, index) order: ties go to the lower
 // index, and a value occurring twice fills both places. +inf values are ignored (index -1).
 struct TwoSmallest {
-    double first = std::numeric_limits<double>::infinity(), second = std::numeric_limits<double>::infinity();
+    double first = std::numeric_limits<double>::infinity(),
+           second = std::numeric_limits<double>::infinity();
     int64_t firstAt = -1, secondAt = -1;
 
     void offer(double x, int64_t j)
@@ -52,7 +55,10 @@ struct TwoSmallest {
     }
 
 private:
-    static bool before(double x, int64_t i, double y, int64_t j) { return x < y || (x == y && i < j); }
+    static bool before(double x, int64_t i, double y, int64_t j)
+    {
+        return x < y || (x == y && i < j);
+    }
 };
 
 // Offers row[j] - v[j] for every j in [0, m) to `out`, as index j + at (so a part of a row

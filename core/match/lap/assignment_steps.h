@@ -24,8 +24,8 @@ struct DualState {
 // smallest c_ij - v_j of row i (a kernels::TwoSmallest). Returns the rows still free; assigned
 // rows' columns stay minima of their c_ij - v_j, so u can be read off afterwards.
 template <typename TwoSmallestOf>
-std::vector<int64_t> augmentingRowReduction(DualState &s, std::vector<int64_t> freeRows, TwoSmallestOf twoSmallestOf,
-                                            int64_t stepLimit)
+std::vector<int64_t> augmentingRowReduction(
+    DualState &s, std::vector<int64_t> freeRows, TwoSmallestOf twoSmallestOf, int64_t stepLimit)
 {
     for (int round = 0; round < 2; ++round) {
         std::vector<int64_t> pending = std::move(freeRows);
@@ -65,18 +65,22 @@ std::vector<int64_t> augmentingRowReduction(DualState &s, std::vector<int64_t> f
 // The end of a shortest augmenting path search from `start` that reached the free column
 // `sink` at distance minVal (Crouse 2016): the duals of the visited rows and scanned columns
 // move by their distance to minVal, and the assignment is flipped along pred back to start.
-inline void applyAugmentingPath(DualState &s, int64_t start, int64_t sink, double minVal, const std::vector<int64_t> &visitedRows,
-                                const std::vector<int64_t> &scannedColumns, const double *dist, const int64_t *pred)
+inline void applyAugmentingPath(DualState &s, int64_t start, int64_t sink, double minVal,
+    const std::vector<int64_t> &visitedRows, const std::vector<int64_t> &scannedColumns,
+    const double *dist, const int64_t *pred)
 {
     s.u[start] += minVal;
     for (int64_t r : visitedRows)
-        if (r != start) s.u[r] += minVal - dist[s.col4row[r]];
-    for (int64_t j : scannedColumns) s.v[j] -= minVal - dist[j];
+        if (r != start)
+            s.u[r] += minVal - dist[s.col4row[r]];
+    for (int64_t j : scannedColumns)
+        s.v[j] -= minVal - dist[j];
     for (int64_t j = sink;;) {
         const int64_t r = pred[j];
         s.row4col[j] = r;
         std::swap(s.col4row[r], j);
-        if (r == start) break;
+        if (r == start)
+            break;
     }
 }
 

@@ -23,8 +23,8 @@
 //
 // Every pass also yields a lower bound on the optimum without further work: lowering each v_j
 // (or each u_i) by its most negative reduced cost makes the duals feasible, and their sum
-// bounds the optimum from below. The approximate mode (no pricing rounds) reports that bound, so its gap
-// to the optimum is known whenever it is checked.
+// bounds the optimum from below. The approximate mode (no pricing rounds) reports that bound, so
+// its gap to the optimum is known whenever it is checked.
 
 #include "core/match/lap/assignment.h"
 #include "core/util/result.h"
@@ -42,9 +42,9 @@ namespace fscope::core::lap {
 using CostRows = std::function<at::Tensor(int64_t r0, int64_t r1)>;
 
 struct PricedOptions {
-    int64_t rowCandidates = 128;   // cheapest columns per row to start from
+    int64_t rowCandidates = 128; // cheapest columns per row to start from
     int64_t columnCandidates = 32; // cheapest rows per column to start from
-    int64_t addPerColumn = 32;     // most negative pairs a pricing pass adds per offending column
+    int64_t addPerColumn = 32; // most negative pairs a pricing pass adds per offending column
     int64_t blockRows = 2048; // rows per block
     // Pricing passes that may add pairs. 0 is the approximate mode: the candidate optimum,
     // with one pass to report its gap when `checkGap` is set.
@@ -56,14 +56,14 @@ struct PricedOptions {
 };
 
 struct PricedAssignment {
-    Assignment assignment;     // rowToColumn, columnToRow, u, v, totalCost (no timings)
-    bool optimal = false;      // certified: no pair of the dense matrix undercuts the duals
-                               // (the approximate mode too, when its candidates held the optimum)
-    bool gapChecked = false;   // a pricing pass ran on the final duals
-    double lowerBound = 0;     // LP lower bound on the optimum from the last pricing pass
+    Assignment assignment; // rowToColumn, columnToRow, u, v, totalCost (no timings)
+    bool optimal = false; // certified: no pair of the dense matrix undercuts the duals
+                          // (the approximate mode too, when its candidates held the optimum)
+    bool gapChecked = false; // a pricing pass ran on the final duals
+    double lowerBound = 0; // LP lower bound on the optimum from the last pricing pass
     double gap() const { return assignment.totalCost - lowerBound; }
-    int rounds = 0;            // pricing passes
-    int64_t candidates = 0;    // pairs the sparse solve held at the end
+    int rounds = 0; // pricing passes
+    int64_t candidates = 0; // pairs the sparse solve held at the end
     double candidateSeconds = 0, solveSeconds = 0, pricingSeconds = 0;
     // Each sparse solve: the rows it had to place, its Dijkstra row scans and its time.
     struct Solve {
@@ -73,6 +73,7 @@ struct PricedAssignment {
     std::vector<Solve> solves;
 };
 
-Result<PricedAssignment> solvePricedAssignment(int64_t n, const CostRows &rows, const PricedOptions &options = {});
+Result<PricedAssignment> solvePricedAssignment(
+    int64_t n, const CostRows &rows, const PricedOptions &options = {});
 
 } // namespace fscope::core::lap

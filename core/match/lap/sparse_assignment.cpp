@@ -23,41 +23,59 @@ struct Frontier {
 } // namespace
 
 SparseAssignment::SparseAssignment(int64_t n)
-    : m_n(n), m_rows(n), m_s{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), std::vector<int64_t>(n, -1),
-                              std::vector<int64_t>(n, -1)},
-      m_dist(n, kInf), m_pred(n, -1), m_scanned(n, 0) {}
+    : m_n(n)
+    , m_rows(n)
+    , m_s { std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), std::vector<int64_t>(n, -1),
+        std::vector<int64_t>(n, -1) }
+    , m_dist(n, kInf)
+    , m_pred(n, -1)
+    , m_scanned(n, 0)
+{
+}
 
-double SparseAssignment::costOf(int64_t row, int64_t column) const {
+double SparseAssignment::costOf(int64_t row, int64_t column) const
+{
     for (const Entry &e : m_rows[row])
-        if (e.column == column) return e.cost;
+        if (e.column == column)
+            return e.cost;
     return kInf;
 }
 
-void SparseAssignment::addCandidate(int64_t row, int64_t column, double cost) {
+void SparseAssignment::addCandidate(int64_t row, int64_t column, double cost)
+{
     for (const Entry &e : m_rows[row])
-        if (e.column == column) return;
+        if (e.column == column)
+            return;
     append(row, column, cost);
 }
 
-void SparseAssignment::addCandidates(int64_t row, const int64_t *columns, const double *costs, int64_t count) {
-    if (m_stamp.empty()) m_stamp.assign(m_n, -1);
-    for (const Entry &e : m_rows[row]) m_stamp[e.column] = row;
+void SparseAssignment::addCandidates(
+    int64_t row, const int64_t *columns, const double *costs, int64_t count)
+{
+    if (m_stamp.empty())
+        m_stamp.assign(m_n, -1);
+    for (const Entry &e : m_rows[row])
+        m_stamp[e.column] = row;
     for (int64_t t = 0; t < count; ++t) {
-        if (m_stamp[columns[t]] == row) continue;
+        if (m_stamp[columns[t]] == row)
+            continue;
         m_stamp[columns[t]] = row;
         append(row, columns[t], costs[t]);
     }
     // Stamps name rows, so the next row's call starts clean without a reset.
 }
 
-void SparseAssignment::append(int64_t row, int64_t column, double cost) {
-    m_rows[row].push_back({column, cost});
+void SparseAssignment::append(int64_t row, int64_t column, double cost)
+{
+    m_rows[row].push_back({ column, cost });
     ++m_count;
-    if (!m_initialized) return;
+    if (!m_initialized)
+        return;
     // Keep the duals feasible on the new pair: lower the row's dual to it. The row's own pair
     // is then no longer tight, so the row goes back to the free rows.
     const double reduced = cost - m_s.u[row] - m_s.v[column];
-    if (reduced >= 0) return;
+    if (reduced >= 0)
+        return;
     m_s.u[row] += reduced;
     if (const int64_t j = m_s.col4row[row]; j >= 0) {
         m_s.col4row[row] = -1;
@@ -65,9 +83,11 @@ void SparseAssignment::append(int64_t row, int64_t column, double cost) {
     }
 }
 
-void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift) {
+void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift)
+{
     for (int64_t j = 0; j < m_n; ++j) {
-        if (!(shift[j] < 0)) continue;
+        if (!(shift[j] < 0))
+            continue;
         m_s.v[j] += shift[j];
         if (const int64_t r = m_s.row4col[j]; r >= 0) {
             m_s.row4col[j] = -1;
@@ -80,7 +100,8 @@ void SparseAssignment::lowerColumnDuals(const std::vector<double> &shift) {
 // reduction transfer and two rounds of augmenting row reduction. Afterwards each assigned
 // row's column is a minimum of its c_ij - v_j over its candidates, so u_i = c_ij - v_j is
 // feasible and tight; free rows get their u from the path search.
-void SparseAssignment::initialize() {
+void SparseAssignment::initialize()
+{
     // Column reduction: v_j is the cheapest candidate of column j, whose row takes the column
     // when it has none yet. Columns without candidates keep v = 0 (no constraint reads it).
     std::vector<int64_t> best(m_n, -1);
@@ -106,7 +127,8 @@ void SparseAssignment::initialize() {
     // The two smallest c_ij - v_j over a row's candidates (lowest column on ties).
     auto twoSmallest = [&](int64_t i) {
         kernels::TwoSmallest t;
-        for (const Entry &e : m_rows[i]) t.offer(e.cost - m_s.v[e.column], e.column);
+        for (const Entry &e : m_rows[i])
+            t.offer(e.cost - m_s.v[e.column], e.column);
         return t;
     };
     // Reduction transfer: a row that won exactly one column hands it the slack to its
@@ -120,7 +142,8 @@ void SparseAssignment::initialize() {
             const double own = costOf(i, j1) - m_s.v[j1];
             const kernels::TwoSmallest t = twoSmallest(i);
             const double next = t.firstAt == j1 ? t.second : t.first;
-            if (std::isfinite(next) && next > own) m_s.v[j1] -= next - own;
+            if (std::isfinite(next) && next > own)
+                m_s.v[j1] -= next - own;
         }
     }
     // Augmenting row reduction (assignment_steps.h). 64n steps: a step scans one row's
@@ -128,14 +151,16 @@ void SparseAssignment::initialize() {
     // pairs 16n steps leave 183 rows (initial solve 1.9 s on the 2-core machine), 64n leave 44
     // (1.1 s); easy pairs are unaffected.
     augmentingRowReduction(m_s, std::move(freeRows), twoSmallest, 64 * m_n + 64);
-    for (int64_t i = 0; i < m_n; ++i) m_s.u[i] = m_s.col4row[i] >= 0 ? costOf(i, m_s.col4row[i]) - m_s.v[m_s.col4row[i]] : 0.0;
+    for (int64_t i = 0; i < m_n; ++i)
+        m_s.u[i] = m_s.col4row[i] >= 0 ? costOf(i, m_s.col4row[i]) - m_s.v[m_s.col4row[i]] : 0.0;
     m_initialized = true;
 }
 
 // One shortest augmenting path from `start` over the candidates (the dense solver's
 // augment, with a heap for the frontier). Leaves everything unchanged when no free column
 // is reachable.
-bool SparseAssignment::augment(int64_t start) {
+bool SparseAssignment::augment(int64_t start)
+{
     std::vector<Frontier> heap;
     auto reset = [&] {
         for (int64_t j : m_touched) {
@@ -154,13 +179,15 @@ bool SparseAssignment::augment(int64_t start) {
         const double base = minVal - m_s.u[i];
         for (const Entry &e : m_rows[i]) {
             const int64_t j = e.column;
-            if (m_scanned[j]) continue;
+            if (m_scanned[j])
+                continue;
             const double d = base + e.cost - m_s.v[j];
             if (d < m_dist[j]) {
-                if (m_dist[j] == kInf) m_touched.push_back(j);
+                if (m_dist[j] == kInf)
+                    m_touched.push_back(j);
                 m_dist[j] = d;
                 m_pred[j] = i;
-                heap.push_back({d, (m_s.row4col[j] >= 0 ? int64_t(1) << 62 : 0) | j});
+                heap.push_back({ d, (m_s.row4col[j] >= 0 ? int64_t(1) << 62 : 0) | j });
                 std::push_heap(heap.begin(), heap.end(), std::greater<>());
             }
         }
@@ -187,31 +214,38 @@ bool SparseAssignment::augment(int64_t start) {
         else
             i = m_s.row4col[j];
     }
-    applyAugmentingPath(m_s, start, sink, minVal, m_visitedRows, m_scannedColumns, m_dist.data(), m_pred.data());
+    applyAugmentingPath(
+        m_s, start, sink, minVal, m_visitedRows, m_scannedColumns, m_dist.data(), m_pred.data());
     reset();
     return true;
 }
 
-Status SparseAssignment::solve() {
-    if (!m_initialized) initialize();
+Status SparseAssignment::solve()
+{
+    if (!m_initialized)
+        initialize();
     std::vector<int64_t> rows;
     for (int64_t i = 0; i < m_n; ++i)
-        if (m_s.col4row[i] < 0) rows.push_back(i);
+        if (m_s.col4row[i] < 0)
+            rows.push_back(i);
     for (int64_t i : rows)
         if (!augment(i))
-            return Error{"assignment: row " + std::to_string(i) + " cannot be placed on its " +
-                         std::to_string(m_rows[i].size()) + " candidate columns"};
+            return Error { "assignment: row " + std::to_string(i) + " cannot be placed on its "
+                + std::to_string(m_rows[i].size()) + " candidate columns" };
     return {};
 }
 
-double SparseAssignment::totalCost() const {
+double SparseAssignment::totalCost() const
+{
     double total = 0;
     for (int64_t i = 0; i < m_n; ++i)
-        if (m_s.col4row[i] >= 0) total += costOf(i, m_s.col4row[i]);
+        if (m_s.col4row[i] >= 0)
+            total += costOf(i, m_s.col4row[i]);
     return total;
 }
 
-int64_t SparseAssignment::freeRows() const {
+int64_t SparseAssignment::freeRows() const
+{
     return std::count(m_s.col4row.begin(), m_s.col4row.end(), int64_t(-1));
 }
 

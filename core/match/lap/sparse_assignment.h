@@ -45,8 +45,8 @@ public:
     const std::vector<int64_t> &columnToRow() const { return m_s.row4col; }
     const std::vector<double> &u() const { return m_s.u; }
     const std::vector<double> &v() const { return m_s.v; }
-    double totalCost() const;      // over the assigned pairs
-    int64_t freeRows() const;      // rows solve() has still to place
+    double totalCost() const; // over the assigned pairs
+    int64_t freeRows() const; // rows solve() has still to place
     int64_t rowsScanned() const { return m_scans; } // Dijkstra row scans so far
 
 private:
