@@ -13,6 +13,11 @@ endif()
 
 add_library(fs_build_flags INTERFACE)
 target_compile_options(fs_build_flags INTERFACE -Wall -Wextra)
+# Warnings are errors on our targets (third-party headers are system includes): a warning
+# regression fails the build, and so CI.
+if(FEATURESCOPE_WERROR)
+  target_compile_options(fs_build_flags INTERFACE -Werror)
+endif()
 # LibTorch and Qt both define `signals`/`slots`: Qt keywords are off everywhere.
 target_compile_definitions(fs_build_flags INTERFACE QT_NO_KEYWORDS
                            FEATURESCOPE_VERSION="${PROJECT_VERSION}")

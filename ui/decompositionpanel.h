@@ -1,14 +1,11 @@
 #pragma once
-// The decomposition dock: a steering vector (loaded from .npy / .safetensors, or built by CAA
-// from a JSONL file of prompt pairs with the index's model), an indexed SAE, and the methods to
-// compare; run as a job. Shows each method's cosine and FVE, the cumulative FVE-vs-k curves of
-// all methods on one chart, the selected method's top positive and negative features as bars
-// (click one to open its dashboard), and its coefficient table (with, for the naive encoding,
-// each feature's pre-activation at v = 0: the encoder-bias share of Mayne et al.'s first
-// failure mode). The vector's norm is shown against the activation norms at the SAE's hook.
-// Every decomposition is cached in the workspace by its full parameter set. With a prompt,
-// each method's top-k rebuild re-steers the model next to v itself (KL between the two, and a
-// target token's log-prob change).
+// The decomposition dock's form: a steering vector (loaded from .npy / .safetensors, or built
+// by CAA from a JSONL file of prompt pairs with the index's model), an indexed SAE, and the
+// methods to compare; run as a job through core's runDecomposition (the CLI's `decompose`
+// calls the same). The results sit in DecompositionResults; the vector's norm is shown
+// against the activation norms at the SAE's hook. Every decomposition is cached in the
+// workspace by its full parameter set. With a prompt, each method's top-k rebuild re-steers
+// the model next to v itself (KL between the two, and a target token's log-prob change).
 
 #include "ui/workbench.h"
 
@@ -20,17 +17,17 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
-class QCustomPlot;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
-class QTableWidget;
 
 namespace fscope::core::steer {
 struct Decomposition;
 }
 
 namespace fscope::ui {
+
+class DecompositionResults;
 
 class DecompositionPanel : public QWidget {
     Q_OBJECT
@@ -50,19 +47,14 @@ Q_SIGNALS:
 
 private:
     void reloadIndexes();
-    void showResults();
-    void showMethod(int row);
-    struct State;
     Workbench *m_workbench;
-    QComboBox *m_index, *m_position, *m_method;
+    QComboBox *m_index, *m_position;
     QLineEdit *m_vector, *m_pairs, *m_resteerPrompt, *m_target;
     QDoubleSpinBox *m_strength;
     std::vector<QCheckBox *> m_methods;
     QSpinBox *m_k;
     QLabel *m_status, *m_norms;
-    QTableWidget *m_summary, *m_table;
-    QCustomPlot *m_curves, *m_bars;
-    std::shared_ptr<State> m_state;
+    DecompositionResults *m_results;
 };
 
 } // namespace fscope::ui

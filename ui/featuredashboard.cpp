@@ -4,8 +4,8 @@
 #include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
-#include "core/store/statement.h"
 #include "core/tokenize/tokenizer.h"
+#include "ui/dashboardcharts.h"
 #include "ui/emptystatepanel.h"
 #include "ui/examplelist.h"
 #include "ui/featuretablemodel.h"
@@ -34,48 +34,6 @@
 #include <cmath>
 
 namespace fscope::ui {
-
-namespace {
-
-// Token display text through the model's tokenizer, loaded once per model path.
-class TokenNames {
-public:
-    QString operator()(const std::string &modelPath, int32_t id)
-    {
-        if (modelPath != m_path) {
-            m_path = modelPath;
-            auto t = core::tokenize::loadTokenizer(modelPath);
-            m_tokenizer = t ? std::move(t).value() : nullptr;
-        }
-        if (!m_tokenizer)
-            return QStringLiteral("#%1").arg(id);
-        if (id == m_tokenizer->bosId() || id == m_tokenizer->eosId())
-            return QStringLiteral("\u00b6"); // a document boundary
-        return displayToken(core::tokenize::sanitizeUtf8(m_tokenizer->tokenBytes(id)));
-    }
-
-private:
-    std::string m_path;
-    std::unique_ptr<core::tokenize::Tokenizer> m_tokenizer;
-};
-
-TokenNames &tokenNames()
-{
-    static TokenNames names;
-    return names;
-}
-
-QCustomPlot *makePlot(const QString &name, const QString &title, QWidget *parent)
-{
-    auto *plot = new QCustomPlot(parent);
-    plot->setObjectName(name);
-    plot->setMinimumSize(110, 220); // the title's width must not set the window's minimum
-    applyPlotStyle(plot);
-    setPlotTitle(plot, title);
-    return plot;
-}
-
-} // namespace
 
 FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent)
     : QWidget(parent)
@@ -311,131 +269,19 @@ void FeatureDashboardView::render()
 
 void FeatureDashboardView::renderHistogram()
 {
-    const auto &d = *m_data;
-    m_histogram->clearPlottables();
-    m_histogram->xAxis->setLabel(tr("activation (non-zero)"));
-    m_histogram->yAxis->setLabel(tr("tokens"));
-    if (d.dead() || d.histogram.empty()) {
-        m_histogram->replot();
-        return;
-    }
-    auto *bars = new QCPBars(m_histogram->xAxis, m_histogram->yAxis);
-    const double width = (double(d.histHi) - d.histLo) / double(d.histogram.size());
-    QVector<double> keys, values;
-    QStringList tips;
-    double peak = 0;
-    for (size_t i = 0; i < d.histogram.size(); ++i) {
-        const double lo = d.histLo + width * double(i);
-        keys << lo + width / 2;
-        values << d.histogram[i];
-        peak = std::max(peak, double(d.histogram[i]));
-        tips << tr("%1 – %2: %3 tokens")
-                    .arg(lo, 0, 'g', 4)
-                    .arg(lo + width, 0, 'g', 4)
-                    .arg(d.histogram[i]);
-    }
-    bars->setData(keys, values, true);
-    bars->setWidth(width * 0.95);
-    bars->setPen(Qt::NoPen);
-    bars->setBrush(activationColor());
-    m_histogram->xAxis->setRange(d.histLo, d.histHi);
-    m_histogram->yAxis->setRange(0, peak * 1.08 + 1);
-    installBarTooltips(m_histogram, bars, tips);
-    m_histogram->replot();
+    plotActivationHistogram(m_histogram, *m_data);
 }
 
 void FeatureDashboardView::renderLogits()
 {
-    const auto &d = *m_data;
-    m_logits->clearPlottables();
-    const bool folded = m_foldNorm->isChecked();
-    const auto &topList = folded ? d.foldedLogitTop : d.logitTop;
-    const auto &bottomList = folded ? d.foldedLogitBottom : d.logitBottom;
-    if (auto *heading = qobject_cast<QCPTextElement *>(m_logits->plotLayout()->element(0, 0)))
-        heading->setText(
-            folded ? tr("Logit effects ((W_dec * g) · W_U)") : tr("Logit effects (W_dec · W_U)"));
-    m_logits->xAxis->setLabel(tr("direct effect on the logit"));
-    // Positive effects on top, negative below, as horizontal bars with the tokens as labels.
-    QVector<double> keys, positive, negative;
-    QVector<QString> names;
-    QStringList tips;
-    const size_t n = std::min<size_t>(6, topList.size());
-    const size_t m = std::min<size_t>(6, bottomList.size());
-    double k = 0, extent = 0;
-    for (size_t i = m; i-- > 0;) {
-        const auto &[id, v] = bottomList[m - 1 - i];
-        keys << ++k;
-        negative << v;
-        positive << 0;
-        names << tokenNames()(d.index.modelPath, id);
-        tips << tr("'%1': %2").arg(names.back()).arg(double(v), 0, 'g', 4);
-        extent = std::max(extent, std::abs(double(v)));
-    }
-    for (size_t i = n; i-- > 0;) {
-        const auto &[id, v] = topList[i];
-        keys << ++k;
-        positive << v;
-        negative << 0;
-        names << tokenNames()(d.index.modelPath, id);
-        tips << tr("'%1': %2").arg(names.back()).arg(double(v), 0, 'g', 4);
-        extent = std::max(extent, std::abs(double(v)));
-    }
-    for (auto [values, color] :
-        { std::pair { positive, positiveColor() }, std::pair { negative, negativeColor() } }) {
-        auto *bars = new QCPBars(m_logits->yAxis, m_logits->xAxis);
-        bars->setData(keys, values, true);
-        bars->setPen(Qt::NoPen);
-        bars->setBrush(color);
-        bars->setWidth(0.7);
-        if (color == positiveColor())
-            installBarTooltips(m_logits, bars, tips);
-    }
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    ticker->addTicks(keys, names);
-    m_logits->yAxis->setTicker(ticker);
-    m_logits->yAxis->setRange(0.3, k + 0.7);
-    m_logits->xAxis->setRange(-extent * 1.1 - 1e-9, extent * 1.1 + 1e-9);
-    m_logits->replot();
+    plotLogitEffects(m_logits, *m_data, m_foldNorm->isChecked());
 }
 
 void FeatureDashboardView::renderDensityContext()
 {
-    // Where this feature sits among all features of the SAE, on a log10 density axis.
-    const auto &d = *m_data;
-    m_density->clearPlottables();
-    m_density->clearItems();
-    m_density->xAxis->setLabel(tr("log10 density (all features)"));
-    m_density->yAxis->setLabel(tr("features"));
-    const int bins = 30;
-    const double lo = -7, hi = 0;
-    QVector<double> keys(bins), counts(bins, 0);
-    for (int i = 0; i < bins; ++i)
-        keys[i] = lo + (hi - lo) * (i + 0.5) / bins;
-    for (float density : m_allDensities) {
-        if (density <= 0)
-            continue;
-        const int b
-            = std::clamp(int((std::log10(double(density)) - lo) / (hi - lo) * bins), 0, bins - 1);
-        counts[b] += 1;
-    }
-    auto *bars = new QCPBars(m_density->xAxis, m_density->yAxis);
-    bars->setData(keys, counts, true);
-    bars->setWidth((hi - lo) / bins * 0.9);
-    bars->setPen(Qt::NoPen);
     QColor muted = palette().color(QPalette::WindowText);
     muted.setAlpha(90);
-    bars->setBrush(muted);
-    const double peak = *std::max_element(counts.begin(), counts.end());
-    m_density->xAxis->setRange(lo, hi);
-    m_density->yAxis->setRange(0, peak * 1.1 + 1);
-    if (!d.dead()) {
-        auto *line = new QCPItemStraightLine(m_density);
-        const double x = std::log10(d.density);
-        line->point1->setCoords(x, 0);
-        line->point2->setCoords(x, 1);
-        line->setPen(QPen(activationColor(), 2));
-    }
-    m_density->replot();
+    plotDensityContext(m_density, *m_data, m_allDensities, muted);
 }
 
 void FeatureDashboardView::renderExamples()
@@ -450,7 +296,7 @@ void FeatureDashboardView::renderExamples()
             row.caption = QString::number(double(e.value), 'f', 3);
             row.scale = d.max;
             for (size_t t = 0; t < e.ids.size(); ++t)
-                row.tokens.push_back({ tokenNames()(d.index.modelPath, e.ids[t]), e.activations[t],
+                row.tokens.push_back({ tokenName(d.index.modelPath, e.ids[t]), e.activations[t],
                     int(t) == e.maxPos });
             rows.push_back(std::move(row));
         }

@@ -4,12 +4,12 @@
 #include "ui/pluginmanagerdialog.h"
 #include "ui/reportexportdialog.h"
 
-#include "core/demo/demo_workspace.h"
 #include "core/index/index_job.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
 #include "ui/aboutdialog.h"
 #include "ui/decompositionpanel.h"
+#include "ui/demolauncher.h"
 #include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
 #include "ui/formstate.h"
@@ -22,6 +22,7 @@
 #include "ui/steeringpanel.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
+#include "ui/workspacesession.h"
 
 #include <QComboBox>
 #include <QJsonArray>
@@ -332,167 +333,18 @@ int MainWindow::indexCorpus(const IndexSettings &s)
 
 bool MainWindow::openDemo()
 {
-    auto assets = core::demo::locateDemo();
-    if (!assets) {
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo"),
-            QString::fromStdString(assets.errorMessage()), QMessageBox::Ok, this);
-        box->setObjectName(QStringLiteral("errorMessage"));
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
-        return false;
-    }
-    const QString path = QString::fromStdString(core::demo::demoWorkspacePath());
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    // Populate once the workspace is open (opening is a job too).
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_workspace, &WorkspaceActions::workspaceChanged, this,
-        [this, connection, path, a = *assets](const QString &opened) {
-            disconnect(*connection);
-            if (QFileInfo(opened).absoluteFilePath() == QFileInfo(path).absoluteFilePath())
-                populateDemo(a);
-        });
-    m_workspace->openWorkspaceAt(path);
-    return true;
-}
-
-void MainWindow::populateDemo(const core::demo::DemoAssets &a)
-{
-    auto indexIds = std::make_shared<std::vector<int64_t>>();
-    m_runner->runOnWorkspace(
-        tr("Index the demo corpus"), m_workspace->workspacePath(),
-        [a, indexIds](core::jobs::Progress &progress,
-            core::store::Database *db) -> core::Result<std::string> {
-            if (!db)
-                return core::Error { "no workspace is open" };
-            core::demo::DemoWorkspace demo;
-            FS_TRY(demo, core::demo::populateDemoWorkspace(*db, a, &progress));
-            *indexIds = demo.indexIds;
-            return demo.summary;
-        },
-        [this, a, indexIds](const JobState &job) {
-            if (!job.succeeded) {
-                if (!job.outcome.startsWith(QLatin1String("cancelled"))) {
-                    auto *box = new QMessageBox(QMessageBox::Warning, tr("Demo indexing failed"),
-                        job.outcome, QMessageBox::Ok, this);
-                    box->setObjectName(QStringLiteral("errorMessage"));
-                    box->setAttribute(Qt::WA_DeleteOnClose);
-                    box->open();
-                }
-                return;
-            }
-            statusBar()->showMessage(job.outcome, 10000);
-            m_workbench->refresh();
-            // The first labelled feature, so the dashboard opens on something readable (unless
-            // the user's own session came back with the workspace).
-            [&] {
-                if (m_sessionRestored)
-                    return;
-                for (const auto &l : a.labels)
-                    for (size_t i = 0; i < a.saes.size() && i < indexIds->size(); ++i)
-                        if (a.saes[i].name == l.sae) {
-                            m_workbench->showFeature((*indexIds)[i], l.feature);
-                            return;
-                        }
-            }();
-            if (!a.vector.empty() && !m_sessionRestored)
-                m_decomposition->setVectorFile(QString::fromStdString(a.vector));
-            if (!a.steeringPrompt.empty() && !m_sessionRestored)
-                m_steering->setPrompt(QString::fromStdString(a.steeringPrompt));
-            // SAE Match over the per-layer series (one SAE per layer, in layer order).
-            QStringList series;
-            int lastLayer = -1;
-            for (const auto &s : a.saes)
-                if (s.layer > lastLayer) {
-                    series << QString::fromStdString(s.path);
-                    lastLayer = s.layer;
-                }
-            m_match->setSaePaths(series);
-            m_match->run();
-            if (!a.steeringPrompt.empty() && !m_sessionRestored)
-                m_inspector->setPrompt(QString::fromStdString(a.steeringPrompt));
-            // The layer-to-layer alignment is the demo's headline view: bring its tab forward.
-            if (QDockWidget *d = dock(QStringLiteral("saeMatch")); d && !m_sessionRestored)
-                d->raise();
-            Q_EMIT demoReady();
-        });
-}
-
-namespace {
-const char *kSessionKey = "ui.session";
-constexpr int kSessionVersion = 1;
-} // namespace
-
-std::vector<std::pair<const char *, QWidget *>> MainWindow::sessionPanels() const
-{
-    return { { "features", m_browser }, { "prompt", m_inspector }, { "steering", m_steering },
-        { "decomposition", m_decomposition }, { "saeMatch", m_match } };
+    return launchDemo(this);
 }
 
 void MainWindow::saveSession()
 {
-    auto *db = m_workspace->database();
-    if (!db)
-        return;
-    QJsonObject panels;
-    for (auto [role, panel] : sessionPanels())
-        panels.insert(QLatin1String(role), saveFormState(panel));
-    QJsonObject session { { QStringLiteral("version"), kSessionVersion },
-        { QStringLiteral("window"), QString::fromLatin1(saveState().toBase64()) },
-        { QStringLiteral("panels"), panels },
-        { QStringLiteral("steeringExtraEdits"), m_steering->extraEdits() } };
-    const FeatureRef current = m_workbench->current();
-    if (current.valid())
-        session.insert(QStringLiteral("current"),
-            QJsonObject { { QStringLiteral("index"), current.indexId },
-                { QStringLiteral("feature"), current.feature } });
-    if (auto s = db->setMeta(
-            kSessionKey, QJsonDocument(session).toJson(QJsonDocument::Compact).toStdString());
-        !s)
-        statusBar()->showMessage(
-            tr("The session was not saved: %1").arg(QString::fromStdString(s.errorMessage())),
-            10000);
+    WorkspaceSession(this).save();
 }
 
 bool MainWindow::restoreSession()
 {
-    m_sessionRestored = false;
-    auto *db = m_workspace->database();
-    if (!db)
-        return false;
-    auto stored = db->meta(kSessionKey);
-    if (!stored || stored->empty())
-        return false;
-    QJsonParseError error;
-    const QJsonObject session
-        = QJsonDocument::fromJson(QByteArray::fromStdString(*stored), &error).object();
-    if (error.error != QJsonParseError::NoError
-        || session.value(QStringLiteral("version")).toInt() != kSessionVersion) {
-        // A damaged or newer session is ignored (and replaced on the next save); nothing else is
-        // touched.
-        statusBar()->showMessage(
-            tr("The workspace's saved session could not be read; starting fresh"), 10000);
-        return false;
-    }
-    restoreState(
-        QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
-    const QJsonObject panels = session.value(QStringLiteral("panels")).toObject();
-    for (auto [role, panel] : sessionPanels())
-        restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
-    m_steering->setExtraEdits(session.value(QStringLiteral("steeringExtraEdits")).toArray());
-    // Restored choices do not emit the user's signals: the browser loads its index and filters.
-    if (auto *combo = m_browser->findChild<QComboBox *>(QStringLiteral("indexCombo")))
-        if (combo->currentData().toLongLong() > 0
-            && combo->currentData().toLongLong() != m_browser->indexId())
-            m_browser->selectIndex(combo->currentData().toLongLong());
-    m_browser->applyFilter();
-    const QJsonObject current = session.value(QStringLiteral("current")).toObject();
-    const qint64 indexId = current.value(QStringLiteral("index")).toInteger();
-    if (indexId > 0) {
-        if (auto info = core::store::indexInfo(*db, indexId); info && info->status == "done")
-            m_workbench->showFeature(indexId, current.value(QStringLiteral("feature")).toInteger());
-    }
-    m_sessionRestored = true;
-    return true;
+    m_sessionRestored = WorkspaceSession(this).restore();
+    return m_sessionRestored;
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -10,10 +10,6 @@
 
 class QDockWidget;
 
-namespace fscope::core::demo {
-struct DemoAssets;
-}
-
 namespace fscope::ui {
 
 class DecompositionPanel;
@@ -59,6 +55,7 @@ public:
     // restored when it is opened again. restoreSession() is false when none was stored.
     void saveSession();
     bool restoreSession();
+    bool sessionRestored() const { return m_sessionRestored; }
 
 Q_SIGNALS:
     // The demo is indexed and labelled and its panels are filled (SAE Match may still run).
@@ -78,9 +75,7 @@ private:
     void rememberWorkspace(const QString &path);
     void rebuildRecentMenu();
     void showIndexDialog();
-    void populateDemo(const core::demo::DemoAssets &assets);
     // The panels whose forms the session keeps, by their key in the session JSON.
-    std::vector<std::pair<const char *, QWidget *>> sessionPanels() const;
 
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;

@@ -1,9 +1,8 @@
 #pragma once
-// The SAE Match dock: a series of SAEs (one per layer; by default the SAEs the workspace has
-// indexed, in layer order), folded or unfolded, matched as a job; per-link plots of the
-// folded-decoder MSE and the share of good matches, the chain-length histogram, and for a
-// chosen feature its chain across layers as a strip of cards that open each layer's
-// dashboard. Results are cached in the workspace.
+// The SAE Match dock's form: a series of SAEs (one per layer; by default the SAEs the workspace
+// has indexed, in layer order), folded or unfolded, matched as a job through core's
+// runMatchSeriesCached (the CLI's `match` calls the same); MatchResults shows the plots and
+// chains. Results are cached in the workspace.
 
 #include "ui/workbench.h"
 
@@ -13,8 +12,6 @@
 
 class QCheckBox;
 class QComboBox;
-class QCustomPlot;
-class QHBoxLayout;
 class QLabel;
 class QListWidget;
 class QSpinBox;
@@ -25,6 +22,8 @@ struct MatchSeries;
 
 namespace fscope::ui {
 
+class MatchResults;
+
 class MatchPanel : public QWidget {
     Q_OBJECT
 public:
@@ -34,13 +33,12 @@ public:
     void setSaePaths(const QStringList &paths);
     QStringList saePaths() const;
     int run(); // the job id, 0 when nothing could start
-    const core::match::MatchSeries *result() const { return m_result.get(); }
+    const core::match::MatchSeries *result() const;
     // Shows the chain through `feature` of layer position `layer`.
     void showChain(int layer, qint64 feature);
 
 private:
     void useWorkspaceSaes();
-    void showResult();
     Workbench *m_workbench;
     QListWidget *m_saes;
     QCheckBox *m_fold;
@@ -48,11 +46,7 @@ private:
     QComboBox *m_cost;
     QLabel *m_status;
     QCheckBox *m_evaluate;
-    QCustomPlot *m_linkPlot, *m_chainPlot, *m_evPlot;
-    QComboBox *m_chainLayer;
-    QSpinBox *m_chainFeature;
-    QHBoxLayout *m_chainStrip;
-    std::shared_ptr<core::match::MatchSeries> m_result;
+    MatchResults *m_results;
 };
 
 } // namespace fscope::ui

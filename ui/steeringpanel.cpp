@@ -1,13 +1,11 @@
 #include "ui/steeringpanel.h"
 
 #include "core/model/model_cache.h"
-#include "core/steer/steer_job.h"
-#include "core/steer/steering.h"
-#include "core/steer/steering_vector.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
 #include "ui/jobrunner.h"
 #include "ui/steeringedits.h"
+#include "ui/steeringjob.h"
 #include "ui/steeringresults.h"
 #include "ui/tokenhtml.h"
 
@@ -27,27 +25,6 @@
 #include <array>
 
 namespace fscope::ui {
-
-struct SteeringPanel::Job {
-    std::vector<core::steer::ExtraEdit> extras;
-    core::store::IndexInfo info;
-    std::string mode;
-    int64_t feature = 0;
-    double strength = 0;
-    bool timesMax = false;
-    std::string positions = "all"; // core::model::parsePositionPolicy
-    std::string prompt, target;
-    core::model::GenerateOptions generation;
-    // Outputs
-    std::vector<core::steer::SteerResult> results;
-    std::vector<double> strengths;
-    std::vector<core::steer::AblationEffect> ablation;
-    std::vector<std::string> baseTokens,
-        steeredTokens; // per result: token texts (of the first/each)
-    std::vector<std::string> steeredTexts;
-    std::vector<std::pair<std::string, std::pair<double, double>>> next; // token, (base, steered)
-    bool cached = false;
-};
 
 SteeringPanel::SteeringPanel(Workbench *workbench, QWidget *parent)
     : QWidget(parent)
@@ -222,9 +199,9 @@ void SteeringPanel::setStrength(double value, bool timesMax)
     m_timesMax->setChecked(timesMax);
 }
 
-std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) const
+std::shared_ptr<SteeringJob> SteeringPanel::prepare(QString *problem) const
 {
-    auto job = std::make_shared<Job>();
+    auto job = std::make_shared<SteeringJob>();
     core::store::Database *db = m_workbench->database();
     if (!db || m_index->currentIndex() < 0) {
         *problem = tr("Index a corpus first: steering uses the index's model and SAE.");
@@ -272,52 +249,6 @@ std::shared_ptr<SteeringPanel::Job> SteeringPanel::prepare(QString *problem) con
     return job;
 }
 
-core::Result<std::string> SteeringPanel::runStrengths(core::model::ModelCache &models,
-    const std::shared_ptr<Job> &job, core::jobs::Progress &progress,
-    core::store::Database *workspace)
-{
-    progress.begin(0, "Loading " + job->info.modelPath);
-    core::model::ModelCache::Model model;
-    FS_TRY(model, models.model(job->info.modelPath));
-    std::shared_ptr<core::sae::Sae> sae;
-    FS_TRY(sae, models.sae(job->info.saePath, job->info.hook, model.decoder->device()));
-    // The workflow is core's (runSteerJob, shared with `steer` / `sweep`).
-    core::steer::SteerJob request;
-    request.decoder = model.decoder.get();
-    request.tokenizer = model.tokenizer.get();
-    request.sae = sae;
-    request.modelPath = job->info.modelPath;
-    request.prompt = job->prompt;
-    request.feature = job->feature;
-    request.mode = job->mode;
-    request.positions = job->positions;
-    request.strengths = job->strengths;
-    request.timesMax = job->timesMax;
-    if (!job->target.empty())
-        request.targets = { job->target };
-    request.generation = job->generation;
-    request.extras = job->extras;
-    core::steer::SteerJobResult run;
-    FS_TRY(run, core::steer::runSteerJob(workspace, request, &progress));
-    job->cached = run.allCached();
-    job->strengths.clear();
-    for (auto &p : run.points) {
-        job->strengths.push_back(p.strength);
-        job->steeredTexts.push_back(model.tokenizer->decode(p.result.steeredTokens));
-        job->results.push_back(std::move(p.result));
-    }
-    const auto &first = job->results.front();
-    for (int64_t t : first.baseTokens)
-        job->baseTokens.push_back(core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(t)));
-    for (int64_t t : first.steeredTokens)
-        job->steeredTokens.push_back(core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(t)));
-    for (const auto &n : first.nextToken)
-        job->next.push_back({ core::tokenize::sanitizeUtf8(model.tokenizer->tokenBytes(n.token)),
-            { n.base, n.steered } });
-    return std::to_string(job->results.size()) + " steering run(s) on " + job->info.saeLabel
-        + (job->cached ? " (cached)" : "");
-}
-
 int SteeringPanel::runComparison()
 {
     QString problem;
@@ -329,7 +260,7 @@ int SteeringPanel::runComparison()
     job->strengths = { job->strength };
     core::model::ModelCache *models = &m_workbench->models();
     auto work = [models, job](core::jobs::Progress &progress, core::store::Database *workspace) {
-        return runStrengths(*models, job, progress, workspace);
+        return runSteeringStrengths(*models, *job, progress, workspace);
     };
     m_status->setText(tr("Running..."));
     return m_workbench->runner()->runOnWorkspace(tr("Steer feature %1").arg(job->feature),
@@ -342,7 +273,7 @@ int SteeringPanel::runComparison()
         });
 }
 
-void SteeringPanel::showComparison(const Job &job)
+void SteeringPanel::showComparison(const SteeringJob &job)
 {
     const auto &r = job.results.front();
     m_klMean = r.klMean;
@@ -390,7 +321,7 @@ int SteeringPanel::runSweep(double limit, int points)
     core::model::ModelCache *models = &m_workbench->models();
     job->strengths = strengths;
     auto work = [models, job](core::jobs::Progress &progress, core::store::Database *workspace) {
-        return runStrengths(*models, job, progress, workspace);
+        return runSteeringStrengths(*models, *job, progress, workspace);
     };
     m_status->setText(tr("Sweeping..."));
     return m_workbench->runner()->runOnWorkspace(tr("Sweep feature %1").arg(job->feature),
@@ -421,23 +352,8 @@ int SteeringPanel::runAblationStudy()
         return 0;
     }
     core::model::ModelCache *models = &m_workbench->models();
-    auto work = [models, job](core::jobs::Progress &progress) -> core::Result<std::string> {
-        core::model::ModelCache::Model model;
-        FS_TRY(model, models->model(job->info.modelPath));
-        std::shared_ptr<core::sae::Sae> sae;
-        FS_TRY(sae, models->sae(job->info.saePath, job->info.hook, model.decoder->device()));
-        const auto prompt
-            = model.tokenizer->encodeForModel(job->prompt, model.tokenizer->bosId().has_value())
-                  .ids;
-        std::optional<int64_t> target;
-        if (!job->target.empty()) {
-            int64_t id = 0;
-            FS_TRY(id, core::steer::singleToken(*model.tokenizer, job->target));
-            target = id;
-        }
-        FS_TRY(job->ablation,
-            core::steer::ablationStudy(*model.decoder, sae, prompt, 20, target, &progress));
-        return std::to_string(job->ablation.size()) + " features ablated";
+    auto work = [models, job](core::jobs::Progress &progress) {
+        return runSteeringAblation(*models, *job, progress);
     };
     m_status->setText(tr("Ablating..."));
     return m_workbench->runner()->run(

@@ -42,6 +42,7 @@ namespace fscope::ui {
 
 class SteeringEdits;
 class SteeringResults;
+struct SteeringJob;
 
 class SteeringPanel : public QWidget {
     Q_OBJECT
@@ -79,13 +80,8 @@ Q_SIGNALS:
     void openFeature(qint64 indexId, qint64 feature);
 
 private:
-    struct Job;
-    std::shared_ptr<Job> prepare(QString *problem) const;
-    // Loads the model and SAE and runs job->strengths, each from the workspace cache when there.
-    static core::Result<std::string> runStrengths(core::model::ModelCache &models,
-        const std::shared_ptr<Job> &job, core::jobs::Progress &progress,
-        core::store::Database *workspace);
-    void showComparison(const Job &job);
+    std::shared_ptr<SteeringJob> prepare(QString *problem) const;
+    void showComparison(const SteeringJob &job);
     void reloadIndexes();
 
     Workbench *m_workbench;
