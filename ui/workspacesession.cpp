@@ -25,7 +25,7 @@ const char *kSessionKey = "ui.session";
 constexpr int kSessionVersion = 1;
 } // namespace
 
-std::vector<std::pair<const char *, QWidget *>> WorkspaceSession::panels() const
+std::vector<std::pair<const char *, QWidget *>> WorkspaceSession::sessionPanels() const
 {
     MainWindow *w = m_window;
     return { { "features", w->featureBrowser() }, { "prompt", w->promptInspector() },
@@ -39,7 +39,7 @@ void WorkspaceSession::save()
     if (!db)
         return;
     QJsonObject panels;
-    for (auto [role, panel] : panels())
+    for (auto [role, panel] : sessionPanels())
         panels.insert(QLatin1String(role), saveFormState(panel));
     QJsonObject session { { QStringLiteral("version"), kSessionVersion },
         { QStringLiteral("window"), QString::fromLatin1(m_window->saveState().toBase64()) },
@@ -80,7 +80,7 @@ bool WorkspaceSession::restore()
     m_window->restoreState(
         QByteArray::fromBase64(session.value(QStringLiteral("window")).toString().toLatin1()));
     const QJsonObject panels = session.value(QStringLiteral("panels")).toObject();
-    for (auto [role, panel] : panels())
+    for (auto [role, panel] : sessionPanels())
         restoreFormState(panel, panels.value(QLatin1String(role)).toObject());
     m_window->steeringPanel()->setExtraEdits(
         session.value(QStringLiteral("steeringExtraEdits")).toArray());

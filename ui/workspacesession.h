@@ -24,7 +24,7 @@ public:
     bool restore();
 
 private:
-    std::vector<std::pair<const char *, QWidget *>> panels() const;
+    std::vector<std::pair<const char *, QWidget *>> sessionPanels() const;
     MainWindow *m_window;
 };
 

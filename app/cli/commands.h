@@ -28,6 +28,7 @@ int runDecompose(const Args &args);
 int runDemo(const Args &args);
 int runCaa(const Args &args);
 int runReport(const Args &args);
+int runFetch(const Args &args);
 
 void printUsage();
 

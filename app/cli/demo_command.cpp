@@ -42,8 +42,8 @@ int runDemo(const Args &args)
     if (o.has("json")) {
         std::printf("%s\n",
             nlohmann::json { { "workspace", path }, { "assets", assets->root },
-                { "index_ids", r->outcome.indexIds }, { "tokens", r->outcome.tokens },
-                { "batches_run", r->outcome.batchesRun }, { "labels_written", *labels },
+                { "index_ids", r->indexIds }, { "tokens", r->tokens },
+                { "batches_run", r->batchesRun }, { "labels_written", *labels },
                 { "seconds", seconds } }
                 .dump()
                 .c_str());
@@ -51,8 +51,8 @@ int runDemo(const Args &args)
     }
     std::printf(
         "demo workspace %s: %lld tokens indexed for %zu SAEs (%s) in %.1f s; %d labels added\n",
-        path.c_str(), static_cast<long long>(r->outcome.tokens), r->outcome.indexIds.size(),
-        r->outcome.batchesRun == 0 ? "from the cache" : "computed", seconds, *labels);
+        path.c_str(), static_cast<long long>(r->tokens), r->indexIds.size(),
+        r->batchesRun == 0 ? "from the cache" : "computed", seconds, *labels);
     std::printf("try: featurescope-cli feature demo --sae demo:1 --id 0\n");
     return 0;
 }

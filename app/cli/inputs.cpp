@@ -2,6 +2,9 @@
 
 #include "core/corpus/corpus.h"
 #include "core/demo/demo_paths.h"
+#include "core/hub/hub_client.h"
+#include "core/jobs/terminal_progress.h"
+#include "core/model/model_locator.h"
 
 #include <filesystem>
 #include <map>
@@ -48,7 +51,32 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
         .reshape({ c.contexts(), c.contextLength });
 }
 
-core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::string> &args)
+namespace {
+
+// A Hub name as a local folder: a cached model by name as the loaders already read it, else
+// the snapshot a fetch leaves in the cache.
+core::Result<std::string> hubPath(const std::string &name, bool model)
+{
+    // SAEs are named hf://org/repo/path: a bare org/name could be a mistyped local folder.
+    if (!core::hub::looksLikeRepoName(name) || (!model && name.rfind("hf://", 0) != 0))
+        return name;
+    core::hub::RepoRef ref;
+    FS_TRY(ref, core::hub::parseRepoRef(name));
+    if (model && name.find('@') == std::string::npos && name.rfind("hf://", 0) != 0)
+        if (core::model::resolveModelPath(name).ok())
+            return name; // in the cache already: no network
+    core::hub::HubClient client;
+    core::jobs::TerminalProgress progress("bytes");
+    auto snapshot = client.fetch(ref, &progress);
+    progress.finish();
+    if (!snapshot)
+        return snapshot.error();
+    return snapshot->path;
+}
+
+} // namespace
+
+core::Result<std::vector<std::string>> resolveNames(const std::vector<std::string> &args)
 {
     using core::demo::NameKind;
     const std::map<std::string, NameKind> kinds
@@ -56,8 +84,11 @@ core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::s
               { "--corpus", NameKind::Corpus }, { "--text", NameKind::Corpus } };
     std::vector<std::string> out = args;
     for (size_t i = 0; i + 1 < out.size(); ++i)
-        if (auto k = kinds.find(out[i]); k != kinds.end())
+        if (auto k = kinds.find(out[i]); k != kinds.end()) {
             FS_TRY(out[i + 1], core::demo::resolveDemoName(k->second, out[i + 1]));
+            if (k->second != NameKind::Corpus)
+                FS_TRY(out[i + 1], hubPath(out[i + 1], k->second == NameKind::Model));
+        }
     return out;
 }
 

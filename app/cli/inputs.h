@@ -13,9 +13,11 @@
 
 namespace fscope::cli {
 
-// The command line with the demo's names ("--model demo", "--sae demo:2", "--corpus demo",
-// "--text demo") replaced by the real paths: the one place the CLI resolves them.
-core::Result<std::vector<std::string>> resolveDemoNames(const std::vector<std::string> &args);
+// The command line with the names researchers type replaced by real paths, the one place the
+// CLI resolves them: the demo's ("--model demo", "--sae demo:2", "--corpus demo", "--text
+// demo") and the Hub's ("--model org/name[@rev]" when not already in the Hugging Face cache,
+// "--sae hf://org/repo/path[@rev]"), fetched into the cache with progress on stderr.
+core::Result<std::vector<std::string>> resolveNames(const std::vector<std::string> &args);
 
 // A workspace argument: "demo" is the demo workspace in the user's cache directory.
 std::string workspacePath(const std::string &arg);

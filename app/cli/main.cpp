@@ -26,8 +26,9 @@ int main(int argc, char **argv)
     }
     const std::string command = args[0];
     args.erase(args.begin());
-    // The demo's names become paths here, once; every command and loader sees real paths.
-    if (auto resolved = resolveDemoNames(args); !resolved)
+    // The demo's and the Hub's names become paths here, once; every command and loader sees
+    // real paths (or names of models already in the Hugging Face cache).
+    if (auto resolved = resolveNames(args); !resolved)
         return fail(resolved.errorMessage());
     else
         args = std::move(resolved).value();
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
             return runCaa(args);
         if (command == "report")
             return runReport(args);
+        if (command == "fetch")
+            return runFetch(args);
         if (command == "demo")
             return runDemo(args);
     } catch (const std::invalid_argument &) {
