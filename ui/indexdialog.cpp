@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -34,7 +35,8 @@ IndexDialog::IndexDialog(QWidget *parent)
     setWindowTitle(tr("Index Corpus"));
     m_model->setEditable(true);
     m_model->setObjectName(QStringLiteral("indexModel"));
-    m_model->setToolTip(tr("A model directory, or a model found in the Hugging Face cache"));
+    m_model->setToolTip(tr("A model directory, a model in the Hugging Face cache, or a Hub name "
+                           "org/name[@revision] (downloaded into the cache first)"));
     for (const auto &cached : core::model::listCachedModels())
         m_model->addItem(QString::fromStdString(cached.repoId));
     m_model->setCurrentText(QString());
@@ -42,6 +44,9 @@ IndexDialog::IndexDialog(QWidget *parent)
     m_saes->setObjectName(QStringLiteral("indexSaes"));
     m_saes->setMaximumHeight(m_saes->fontMetrics().height() * 6);
     auto *addSae = new QPushButton(tr("Add SAE..."), this);
+    auto *hubSae = new QPushButton(tr("From the Hub..."), this);
+    hubSae->setToolTip(tr("An SAE folder of a Hub repository, hf://org/repo/path[@revision], "
+                          "downloaded into the Hugging Face cache when the index starts"));
     auto *removeSae = new QPushButton(tr("Remove"), this);
     m_corpus->setObjectName(QStringLiteral("indexCorpus"));
     m_corpus->setPlaceholderText(tr("text / JSONL file, or a directory of them"));
@@ -71,6 +76,7 @@ IndexDialog::IndexDialog(QWidget *parent)
     auto *saeButtonLayout = new QVBoxLayout(saeButtons);
     saeButtonLayout->setContentsMargins(0, 0, 0, 0);
     saeButtonLayout->addWidget(addSae);
+    saeButtonLayout->addWidget(hubSae);
     saeButtonLayout->addWidget(removeSae);
     saeButtonLayout->addStretch();
 
@@ -105,6 +111,13 @@ IndexDialog::IndexDialog(QWidget *parent)
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Model Directory"));
         if (!dir.isEmpty())
             m_model->setCurrentText(dir);
+    });
+    connect(hubSae, &QPushButton::clicked, this, [this] {
+        const QString name = QInputDialog::getText(this, tr("SAE from the Hub"),
+            tr("hf://org/repo/path[@revision], e.g.\n"
+               "hf://google/gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82"));
+        if (name.trimmed().startsWith(QLatin1String("hf://")))
+            m_saes->addItem(name.trimmed());
     });
     connect(addSae, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Add SAE"), QString(),

@@ -4,6 +4,7 @@
 #include "ui/pluginmanagerdialog.h"
 #include "ui/reportexportdialog.h"
 
+#include "core/hub/hub_names.h"
 #include "core/index/index_job.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
@@ -303,7 +304,12 @@ int MainWindow::indexCorpus(const IndexSettings &s)
             core::store::Database *db) -> core::Result<std::string> {
             if (!db)
                 return core::Error { "no workspace is open" };
-            auto r = core::index::runIndexJob(*db, request, &progress);
+            // Hub names (org/name[@rev], hf://org/repo/path) are fetched into the cache first.
+            core::index::IndexRequest resolved = request;
+            FS_TRY(resolved.model, core::hub::resolveModelName(request.model, &progress));
+            for (auto &sae : resolved.saes)
+                FS_TRY(sae, core::hub::resolveSaeName(sae, &progress));
+            auto r = core::index::runIndexJob(*db, resolved, &progress);
             if (!r)
                 return r.error();
             int computed = 0;

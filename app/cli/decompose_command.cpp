@@ -87,7 +87,7 @@ int runDecompose(const Args &args)
     const Options o(args,
         { "sae", "vector", "pairs", "position", "method", "k", "lambda", "alpha", "model", "text",
             "tokens", "context", "device", "limit", "resteer-prompt", "strength", "workspace",
-            "target" },
+            "target", "hook" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
@@ -99,7 +99,8 @@ int runDecompose(const Args &args)
                     "methods: encode, encode-minus-zero, encoder-projection, decoder-cosine, "
                     "norm-matched, in-context, "
                     "contrastive, mp, omp, nnls, nnls-signed, lasso");
-    auto sae = core::sae::loadSae(o.value("sae"));
+    // The hook matters only when the model runs (pairs, activations, re-steering).
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu", o.has("model") });
     if (!sae)
         return fail(sae.errorMessage());
     std::vector<core::steer::DecompositionMethod> methods;

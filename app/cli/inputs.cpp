@@ -2,9 +2,8 @@
 
 #include "core/corpus/corpus.h"
 #include "core/demo/demo_paths.h"
-#include "core/hub/hub_client.h"
+#include "core/hub/hub_names.h"
 #include "core/jobs/terminal_progress.h"
-#include "core/model/model_locator.h"
 
 #include <filesystem>
 #include <map>
@@ -51,31 +50,6 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
         .reshape({ c.contexts(), c.contextLength });
 }
 
-namespace {
-
-// A Hub name as a local folder: a cached model by name as the loaders already read it, else
-// the snapshot a fetch leaves in the cache.
-core::Result<std::string> hubPath(const std::string &name, bool model)
-{
-    // SAEs are named hf://org/repo/path: a bare org/name could be a mistyped local folder.
-    if (!core::hub::looksLikeRepoName(name) || (!model && name.rfind("hf://", 0) != 0))
-        return name;
-    core::hub::RepoRef ref;
-    FS_TRY(ref, core::hub::parseRepoRef(name));
-    if (model && name.find('@') == std::string::npos && name.rfind("hf://", 0) != 0)
-        if (core::model::resolveModelPath(name).ok())
-            return name; // in the cache already: no network
-    core::hub::HubClient client;
-    core::jobs::TerminalProgress progress("bytes");
-    auto snapshot = client.fetch(ref, &progress);
-    progress.finish();
-    if (!snapshot)
-        return snapshot.error();
-    return snapshot->path;
-}
-
-} // namespace
-
 core::Result<std::vector<std::string>> resolveNames(const std::vector<std::string> &args)
 {
     using core::demo::NameKind;
@@ -86,8 +60,14 @@ core::Result<std::vector<std::string>> resolveNames(const std::vector<std::strin
     for (size_t i = 0; i + 1 < out.size(); ++i)
         if (auto k = kinds.find(out[i]); k != kinds.end()) {
             FS_TRY(out[i + 1], core::demo::resolveDemoName(k->second, out[i + 1]));
-            if (k->second != NameKind::Corpus)
-                FS_TRY(out[i + 1], hubPath(out[i + 1], k->second == NameKind::Model));
+            if (k->second == NameKind::Corpus)
+                continue;
+            core::jobs::TerminalProgress progress("bytes");
+            FS_TRY(out[i + 1],
+                k->second == NameKind::Model ? core::hub::resolveModelName(out[i + 1], &progress)
+                                             : core::hub::resolveSaeName(out[i + 1], &progress));
+            if (!progress.snapshot().message.empty()) // a download ran
+                progress.finish();
         }
     return out;
 }

@@ -96,7 +96,7 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
 
 int saeInfo(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu", false });
     if (!sae)
         return fail(sae.errorMessage());
     const json j = describe(*sae);
@@ -112,7 +112,7 @@ int saeInfo(const Options &o)
 
 int saeEncode(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu", false });
     if (!sae)
         return fail(sae.errorMessage());
     auto x = core::io::loadNpy(o.value("input"));
@@ -135,7 +135,7 @@ int saeEncode(const Options &o)
 
 int saeConvert(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu" });
+    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu", false });
     if (!sae)
         return fail(sae.errorMessage());
     // --dtype f16|bf16|f32: the stored precision (f16 halves the file; computation on the CPU

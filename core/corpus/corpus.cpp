@@ -170,23 +170,6 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
     return files;
 }
 
-Result<std::string> corpusFingerprint(
-    const CorpusSpec &spec, const std::string &tokenizerFingerprint)
-{
-    std::vector<std::string> parts
-        = { "corpus-v1", tokenizerFingerprint, spec.split == Split::Lines ? "lines" : "files",
-              spec.textField, std::to_string(spec.contextLength), std::to_string(spec.tokenBudget),
-              std::to_string(spec.seed) };
-    std::vector<std::string> files;
-    FS_TRY(files, corpusFiles(spec));
-    for (const auto &f : files) {
-        std::string h;
-        FS_TRY(h, store::fingerprintFile(f));
-        parts.push_back(h);
-    }
-    return store::combineFingerprints(parts);
-}
-
 std::set<int64_t> specialTokens(const tokenize::Tokenizer &tokenizer)
 {
     std::set<int64_t> special;
@@ -213,7 +196,7 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
     Corpus corpus;
     corpus.contextLength = spec.contextLength;
     corpus.files = static_cast<int64_t>(files.size());
-    FS_TRY(corpus.fingerprint, corpusFingerprint(spec, tokenizerFingerprint));
+    FS_TRY(corpus.fingerprint, store::corpusFingerprint(spec, tokenizerFingerprint));
 
     std::vector<std::shared_ptr<io::MappedFile>> mapped;
     std::vector<Document> docs;

@@ -43,11 +43,6 @@ struct Corpus {
 // The files a spec reads, in their fixed order, or an error naming a missing path.
 Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec);
 
-// SHA-256 of what decides the contexts: file contents, tokenizer, split, field, context
-// length, budget and seed. Reads every file once (streamed).
-Result<std::string> corpusFingerprint(
-    const CorpusSpec &spec, const std::string &tokenizerFingerprint);
-
 // Reads, validates (UTF-8, JSONL fields) and tokenizes the corpus. Each context starts with
 // the tokenizer's BOS when it has one; documents are separated by BOS (else EOS). Errors name
 // the file and line.

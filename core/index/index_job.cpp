@@ -47,7 +47,7 @@ Result<IndexJobResult> runIndexJob(
     if (progress)
         progress->setMessage("fingerprinting the corpus");
     std::string corpusFp;
-    FS_TRY(corpusFp, corpus::corpusFingerprint(request.corpus, tokenizerFp));
+    FS_TRY(corpusFp, store::corpusFingerprint(request.corpus, tokenizerFp));
     std::optional<corpus::Corpus> stored;
     FS_TRY(stored, store::loadCorpus(db, corpusFp));
     corpus::Corpus corpus;

@@ -61,7 +61,9 @@ Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &pa
 {
     std::vector<std::pair<int64_t, std::string>> keyed;
     for (const auto &p : paths) {
-        auto s = sae::loadSae(p);
+        sae::LoadSaeOptions weightsOnly;
+        weightsOnly.requireHook = false;
+        auto s = sae::loadSae(p, weightsOnly);
         if (!s.ok())
             return s.error();
         const auto parsed = model::parseHookName(s->config().hookName);
@@ -113,12 +115,17 @@ Result<MatchSeries> inspectSeries(
     out.saePaths = request.saePaths;
     out.folded = request.options.fold;
     int64_t dIn = 0;
+    // The hooks matter only for the hidden-state evaluation (it runs the model).
+    sae::LoadSaeOptions load;
+    load.requireHook = request.decoder != nullptr;
     for (int64_t k = 0; k < count; ++k) {
-        auto s = sae::loadSae(request.saePaths[k]);
+        auto s = sae::loadSae(request.saePaths[k], load);
         if (!s.ok())
             return s.error();
         out.hooks.push_back(s->config().hookName);
-        out.labels.push_back(hookLabel(s->config().hookName));
+        out.labels.push_back(s->config().hookName.empty()
+                ? std::filesystem::path(request.saePaths[k]).filename().string()
+                : hookLabel(s->config().hookName));
         out.widths.push_back(s->config().dSae);
         if (k == 0)
             dIn = s->config().dIn;
@@ -140,6 +147,7 @@ Status compareWithComposed(
 {
     sae::LoadSaeOptions lo;
     lo.device = request.device;
+    lo.requireHook = request.decoder != nullptr;
     const int64_t layers = int64_t(request.saePaths.size());
     std::vector<std::vector<int64_t>> adjacent(size_t(layers - 1));
     if (progress)
@@ -197,6 +205,7 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
     const auto t0 = std::chrono::steady_clock::now();
     sae::LoadSaeOptions lo;
     lo.device = request.device;
+    lo.requireHook = request.decoder != nullptr;
     auto load
         = [&](int64_t k) -> Result<sae::Sae> { return sae::loadSae(request.saePaths[k], lo); };
     const int64_t links = int64_t(request.saePaths.size()) - request.skip;

@@ -289,10 +289,11 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     SaeConfig config = sae->config();
     if (!options.hookName.empty())
         config.hookName = options.hookName;
-    if (config.hookName.empty())
+    if (config.hookName.empty() && options.requireHook)
         return fileError(path,
-            "the SAE does not say which hook it reads; give one (e.g. blocks.6.hook_resid_post)");
-    if (!model::parseHookName(config.hookName))
+            "the SAE does not say which hook it reads, and this needs the model: give it with "
+            "--hook (e.g. --hook blocks.6.hook_resid_post)");
+    if (!config.hookName.empty() && !model::parseHookName(config.hookName))
         return fileError(path, "hook '" + config.hookName + "' is not a known hook point");
     Sae out(config, sae->weights());
     if (auto finite = out.checkFinite(); !finite)
@@ -308,6 +309,10 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 
 Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)
 {
+    if (sae.config().hookName.empty())
+        return fileError(sae.config().sourcePath,
+            "the SAE does not say which hook it reads, and this needs the model: give it with "
+            "--hook (e.g. --hook blocks.6.hook_resid_post)");
     const auto hook = model::parseHookName(sae.config().hookName);
     if (!hook)
         return Error { "SAE hook '" + sae.config().hookName + "' is not a known hook point" };

@@ -10,6 +10,9 @@ namespace fscope::core::sae {
 struct LoadSaeOptions {
     std::string hookName; // overrides the file's (Gemma Scope paths may not say)
     std::string device = "cpu"; // cpu | cuda | auto
+    // The hook matters only where a model runs: work on the weights alone (encode, match,
+    // decompose a vector) accepts an SAE whose hook is unknown.
+    bool requireHook = true;
 };
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options = {});

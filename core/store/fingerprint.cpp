@@ -1,5 +1,7 @@
 #include "core/store/fingerprint.h"
 
+#include "core/corpus/corpus.h"
+
 #include "core/store/sha256.h"
 
 #include <c10/util/Half.h>
@@ -122,6 +124,23 @@ Result<std::string> fingerprintTokenizer(const std::string &modelDir)
         std::string h;
         FS_TRY(h, fingerprintFile(p.string()));
         parts.push_back(std::string(name) + "=" + h);
+    }
+    return combineFingerprints(parts);
+}
+
+Result<std::string> corpusFingerprint(
+    const corpus::CorpusSpec &spec, const std::string &tokenizerFingerprint)
+{
+    std::vector<std::string> parts = { "corpus-v1", tokenizerFingerprint,
+        spec.split == corpus::Split::Lines ? "lines" : "files", spec.textField,
+        std::to_string(spec.contextLength), std::to_string(spec.tokenBudget),
+        std::to_string(spec.seed) };
+    std::vector<std::string> files;
+    FS_TRY(files, corpus::corpusFiles(spec));
+    for (const auto &f : files) {
+        std::string h;
+        FS_TRY(h, fingerprintFile(f));
+        parts.push_back(h);
     }
     return combineFingerprints(parts);
 }

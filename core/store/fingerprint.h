@@ -6,6 +6,10 @@
 
 #include <string>
 
+namespace fscope::core::corpus {
+struct CorpusSpec;
+}
+
 namespace fscope::core::store {
 
 // SHA-256 of a file's whole content (streamed).
@@ -32,5 +36,10 @@ std::string fingerprintSae(const sae::Sae &sae);
 // Hash of the tokenizer files of a model directory (tokenizer.json, vocab.json, merges.txt,
 // tokenizer.model, tokenizer_config.json, special_tokens_map.json), whichever exist.
 Result<std::string> fingerprintTokenizer(const std::string &modelDir);
+
+// SHA-256 of what decides the contexts: file contents, tokenizer, split, field, context
+// length, budget and seed. Reads every file once (streamed).
+Result<std::string> corpusFingerprint(
+    const corpus::CorpusSpec &spec, const std::string &tokenizerFingerprint);
 
 } // namespace fscope::core::store

@@ -2,6 +2,7 @@
 // errors for bad input (empty, non-UTF-8, a JSONL line without the field, a missing file).
 
 #include "core/corpus/corpus.h"
+#include "core/store/fingerprint.h"
 #include "tests/support/testsupport.h"
 
 #include <QTemporaryDir>
@@ -79,14 +80,14 @@ void TestCorpus::seedDecidesOrder()
     QVERIFY(c->ids != a->ids);
     QVERIFY(c->fingerprint != a->fingerprint);
     // The tokenizer and the budget are part of the key too.
-    QVERIFY(corpus::corpusFingerprint(s0, "tok").value()
-        != corpus::corpusFingerprint(s0, "other").value());
+    QVERIFY(store::corpusFingerprint(s0, "tok").value()
+        != store::corpusFingerprint(s0, "other").value());
     auto s2 = s0;
     s2.tokenBudget = 128;
-    QVERIFY(corpus::corpusFingerprint(s2, "tok").value() != a->fingerprint);
+    QVERIFY(store::corpusFingerprint(s2, "tok").value() != a->fingerprint);
     // The same content at another path is the same corpus.
     writeFile(path("copy.txt"), fscope::test::readFile(path("lines.txt")));
-    QCOMPARE(corpus::corpusFingerprint(spec({ path("copy.txt") }), "tok").value(), a->fingerprint);
+    QCOMPARE(store::corpusFingerprint(spec({ path("copy.txt") }), "tok").value(), a->fingerprint);
 }
 
 void TestCorpus::jsonlAndDirectories()
