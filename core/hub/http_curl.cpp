@@ -99,6 +99,7 @@ Result<HttpResponse> httpRequest(const HttpRequest &request)
     curl_easy_setopt(
         curl, CURLOPT_FOLLOWLOCATION, 0L); // the client decides where to go (Hub protocol)
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024); // fewer, larger writes of big blobs
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, request.connectTimeoutSeconds);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, request.lowSpeedSeconds);

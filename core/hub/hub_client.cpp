@@ -364,17 +364,22 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             std::FILE *out = std::fopen(partial.c_str(), from > 0 ? "ab" : "wb");
             if (!out)
                 return fileError(partial.string(), "cannot write the download");
+            std::setvbuf(out, nullptr, _IOFBF, 1 << 20);
             HttpRequest get;
             get.url = url;
             get.headers = authHeaders(url);
             get.sink = out;
             get.rangeFrom = from > 0 ? from : -1;
+            auto lastReport = std::chrono::steady_clock::time_point();
             get.onBytes = [&](int64_t received) {
                 if (progress) {
+                    // Reported ten times a second at most: the callback runs for every buffer.
+                    const auto now = std::chrono::steady_clock::now();
+                    if (now - lastReport < std::chrono::milliseconds(100))
+                        return !progress->cancelled();
+                    lastReport = now;
                     const int64_t done = doneBefore + from + received;
-                    const double seconds
-                        = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                              .count();
+                    const double seconds = std::chrono::duration<double>(now - started).count();
                     const double rate
                         = seconds > 0 ? double(done - doneBefore - from) / seconds : 0;
                     std::string message = "Downloading " + file.path + ": "
