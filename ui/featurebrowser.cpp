@@ -68,10 +68,18 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     m_view->horizontalHeader()->setSectionResizeMode(
         FeatureTableModel::LabelCol, QHeaderView::Stretch);
     m_view->horizontalHeader()->setHighlightSections(false);
-    for (int c : { int(FeatureTableModel::FeatureCol), int(FeatureTableModel::DensityCol),
-             int(FeatureTableModel::MaxCol), int(FeatureTableModel::MeanCol),
+    for (int c : { int(FeatureTableModel::FeatureCol), int(FeatureTableModel::MeanCol),
              int(FeatureTableModel::CountCol) })
         m_view->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    // Density and max at the width of their usual values, so the label (the most useful
+    // column) keeps the rest of a narrow dock; a drag widens them.
+    const QFontMetrics metrics = m_view->fontMetrics();
+    m_view->horizontalHeader()->setSectionResizeMode(
+        FeatureTableModel::DensityCol, QHeaderView::Interactive);
+    m_view->horizontalHeader()->setSectionResizeMode(
+        FeatureTableModel::MaxCol, QHeaderView::Interactive);
+    m_view->setColumnWidth(FeatureTableModel::DensityCol, metrics.horizontalAdvance("0.000%") + 12);
+    m_view->setColumnWidth(FeatureTableModel::MaxCol, metrics.horizontalAdvance("00.00") + 12);
     // Mean and count are a right-click on the header away; the dock stays narrow.
     m_view->setColumnHidden(FeatureTableModel::MeanCol, true);
     m_view->setColumnHidden(FeatureTableModel::CountCol, true);

@@ -68,6 +68,8 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     titleFont.setBold(true);
     m_title->setFont(titleFont);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long SAE name wraps instead of setting the window's minimum width (it must fit 1366 px).
+    m_title->setWordWrap(true);
     m_stats->setObjectName(QStringLiteral("dashboardStats"));
     m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_stats->setWordWrap(true);

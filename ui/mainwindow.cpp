@@ -39,7 +39,9 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QMenuBar>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 
@@ -219,8 +221,16 @@ void MainWindow::updateTitle(const QString &workspacePath)
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1280, 800);
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // First start: most of the screen, centred (not a small window in a corner).
+        if (const QScreen *screen = QGuiApplication::primaryScreen()) {
+            const QRect area = screen->availableGeometry();
+            resize(area.size() * 0.85);
+            move(area.center() - rect().center());
+        } else {
+            resize(1280, 800);
+        }
+    }
     m_stateRestored = restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
 }
 
@@ -233,8 +243,8 @@ void MainWindow::showEvent(QShowEvent *event)
     // First start: dock sizes only take once the window has its real size.
     if (!m_stateRestored) {
         resizeDocks({ dock(QStringLiteral("features")), dock(QStringLiteral("prompt")) },
-            { width() / 4, width() / 4 }, Qt::Horizontal);
-        resizeDocks({ dock(QStringLiteral("decomposition")) }, { height() / 5 }, Qt::Vertical);
+            { width() * 27 / 100, width() / 5 }, Qt::Horizontal);
+        resizeDocks({ dock(QStringLiteral("decomposition")) }, { height() * 3 / 10 }, Qt::Vertical);
     }
 }
 

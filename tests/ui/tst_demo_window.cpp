@@ -17,6 +17,7 @@
 #include "ui/workspaceactions.h"
 
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QLineEdit>
 #include <QSettings>
@@ -108,6 +109,18 @@ void TestDemoWindow::firstOpenPopulatesEveryPanel()
     QTest::qWait(200);
     QVERIFY(window.grab().save(dir + "/demo.png"));
     QVERIFY(window.matchPanel()->grab().save(dir + "/demo-sae-match.png"));
+    // The laptop and desktop sizes people look at (docs: screenshots are looked at, not
+    // asserted on).
+    for (const QSize size : { QSize(1366, 768), QSize(1920, 1080) }) {
+        window.resize(size);
+        QTest::qWait(300);
+        QVERIFY(window.grab().save(
+            dir + QStringLiteral("/demo-%1x%2.png").arg(size.width()).arg(size.height())));
+        // The whole window fits the laptop size (nothing sets a larger minimum).
+        if (size.width() == 1366)
+            QVERIFY2(window.minimumSizeHint().width() <= 1366,
+                qPrintable(QString::number(window.minimumSizeHint().width())));
+    }
 }
 
 void TestDemoWindow::reopenComesFromTheWorkspace()
