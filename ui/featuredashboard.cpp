@@ -60,6 +60,9 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
         tr("Open a workspace and index a corpus (File > Index Corpus...), then "
            "pick a feature in the browser."),
         this);
+    // While it is empty, say what is being computed and how long it will take (the first
+    // minutes of the demo are an index job), rather than only "open a workspace".
+    empty->followJobs(m_workbench->runner(), tr("The dashboard fills in when it finishes."));
 
     auto *page = new QWidget(this);
     m_title->setObjectName(QStringLiteral("dashboardTitle"));
