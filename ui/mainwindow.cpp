@@ -6,6 +6,7 @@
 
 #include "core/hub/hub_names.h"
 #include "core/index/index_job.h"
+#include "core/model/model_cache.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
 #include "ui/aboutdialog.h"
@@ -66,6 +67,17 @@ MainWindow::MainWindow(QWidget *parent)
     m_workbench->plugins()->loadPlugins();
     createMenus();
     statusBar()->addPermanentWidget(m_progress);
+    // One device for every job (the model, the SAEs and their work), remembered.
+    auto *device = new QComboBox(this);
+    device->setObjectName(QStringLiteral("deviceChoice"));
+    device->setToolTip(tr("Where every job runs; auto: the first GPU, else the CPU"));
+    device->addItem(tr("device: auto"), QStringLiteral("auto"));
+    for (const std::string &d : core::model::computeDevices())
+        device->addItem(tr("device: %1").arg(QString::fromStdString(d)), QString::fromStdString(d));
+    device->setCurrentIndex(std::max(0, device->findData(m_workbench->device())));
+    connect(device, &QComboBox::currentIndexChanged, this,
+        [this, device] { m_workbench->setDevice(device->currentData().toString()); });
+    statusBar()->addPermanentWidget(device);
     const QStringList pluginErrors = m_workbench->plugins()->errors();
     statusBar()->showMessage(pluginErrors.isEmpty()
             ? tr("Ready")
@@ -172,6 +184,15 @@ void MainWindow::createMenus()
     exportReport->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportReport->setStatusTip(tr("Write feature reports (HTML, Markdown, PDF, JSON, Neuronpedia) "
                                   "for one feature or a list"));
+    QAction *unload = file->addAction(tr("&Unload Models"), this, [this] {
+        const int n = int(m_workbench->models().loadedModels().size());
+        m_workbench->models().clear();
+        statusBar()->showMessage(
+            tr("Unloaded %n model(s): their memory is freed once running jobs finish", nullptr, n),
+            10000);
+    });
+    unload->setObjectName(QStringLiteral("actionUnloadModels"));
+    unload->setStatusTip(tr("Free the models and SAEs the panels keep loaded"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -156,6 +156,7 @@ int MatchPanel::run()
     for (const QString &p : paths)
         request->saePaths.push_back(p.toStdString());
     request->options.fold = m_fold->isChecked();
+    request->device = m_workbench->device().toStdString();
     if (auto cost = core::match::parseMatchCost(m_cost->currentData().toString().toStdString()))
         request->options.cost = *cost;
     if (auto solver
@@ -194,7 +195,7 @@ int MatchPanel::run()
                     core::store::Database *workspace) -> core::Result<std::string> {
         core::model::ModelCache::Model model;
         if (!modelPath.empty()) {
-            FS_TRY(model, models->model(modelPath, "cpu"));
+            FS_TRY(model, models->model(modelPath, request->device));
             request->decoder = model.decoder.get();
             FS_TRY(request->modelFingerprint, core::store::fingerprintModel(modelPath));
             request->contexts = at::tensor(contextIds, at::kLong).reshape({ -1, contextLength });

@@ -156,11 +156,12 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
     m_caption->setText(tr("Running..."));
     return m_workbench->runner()->run(
         tr("Inspect prompt"),
-        [models, result, info = *info, prompt = text.toStdString()](
+        [models, result, info = *info, prompt = text.toStdString(),
+            device = m_workbench->device().toStdString()](
             core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Loading " + info.modelPath);
             core::model::ModelCache::Model model;
-            FS_TRY(model, models->model(info.modelPath));
+            FS_TRY(model, models->model(info.modelPath, device));
             std::shared_ptr<core::sae::Sae> sae;
             FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
             progress.setMessage("Running the prompt");

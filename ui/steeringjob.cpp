@@ -11,7 +11,7 @@ core::Result<std::string> runSteeringStrengths(core::model::ModelCache &models, 
 {
     progress.begin(0, "Loading " + job.info.modelPath);
     core::model::ModelCache::Model model;
-    FS_TRY(model, models.model(job.info.modelPath));
+    FS_TRY(model, models.model(job.info.modelPath, job.device));
     std::shared_ptr<core::sae::Sae> sae;
     FS_TRY(sae, models.sae(job.info.saePath, job.info.hook, model.decoder->device()));
     // The workflow is core's (runSteerJob, shared with `steer` / `sweep`).
@@ -55,7 +55,7 @@ core::Result<std::string> runSteeringAblation(
     core::model::ModelCache &models, SteeringJob &job, core::jobs::Progress &progress)
 {
     core::model::ModelCache::Model model;
-    FS_TRY(model, models.model(job.info.modelPath));
+    FS_TRY(model, models.model(job.info.modelPath, job.device));
     std::shared_ptr<core::sae::Sae> sae;
     FS_TRY(sae, models.sae(job.info.saePath, job.info.hook, model.decoder->device()));
     const auto prompt

@@ -20,6 +20,7 @@ namespace fscope::ui {
 struct SteeringJob {
     std::vector<core::steer::ExtraEdit> extras;
     core::store::IndexInfo info;
+    std::string device = "auto"; // the workbench's choice
     std::string mode;
     int64_t feature = 0;
     double strength = 0;

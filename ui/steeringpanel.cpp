@@ -217,6 +217,7 @@ std::shared_ptr<SteeringJob> SteeringPanel::prepare(QString *problem) const
         return nullptr;
     }
     job->info = *info;
+    job->device = m_workbench->device().toStdString();
     job->mode = m_mode->currentData().toString().toStdString();
     job->feature = m_feature->value();
     if (job->feature >= info->dSae) {

@@ -8,6 +8,7 @@
 #include <QAction>
 #include <QComboBox>
 #include <QKeySequence>
+#include <QSettings>
 
 namespace fscope::ui {
 
@@ -61,6 +62,19 @@ void Workbench::fillIndexChoice(QComboBox *combo) const
 core::store::Database *Workbench::database() const
 {
     return m_workspace->database();
+}
+
+QString Workbench::device() const
+{
+    return QSettings().value(QStringLiteral("compute/device"), QStringLiteral("auto")).toString();
+}
+
+void Workbench::setDevice(const QString &device)
+{
+    if (device == this->device())
+        return;
+    QSettings().setValue(QStringLiteral("compute/device"), device);
+    Q_EMIT deviceChanged(device);
 }
 
 QString Workbench::workspacePath() const

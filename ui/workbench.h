@@ -49,6 +49,10 @@ public:
     core::store::Database *database() const;
     QString workspacePath() const;
     core::model::ModelCache &models() const { return *m_models; }
+    // The device every job runs on: "auto" (the first GPU, else the CPU), "cpu" or "cuda:N".
+    // One choice for the whole workbench (the status bar), remembered across sessions.
+    QString device() const;
+    void setDevice(const QString &device);
     // The plugin registry (report exporters, ...); loaded by the main window.
     plugins::PluginManager *plugins() const { return m_plugins; }
     // Fills `combo` with the workspace's finished indexes (SAE label, index id as data),
@@ -74,6 +78,7 @@ Q_SIGNALS:
     void labelChanged(qint64 saeId, qint64 feature, const QString &label);
     // A feature list was created or its items changed.
     void listsChanged();
+    void deviceChanged(const QString &device);
     // "Steer with this feature" / "Ablate" (mode "add" or "ablate") from a view.
     void steerRequested(qint64 indexId, qint64 feature, const QString &mode);
 

@@ -40,4 +40,29 @@ Result<std::shared_ptr<sae::Sae>> ModelCache::sae(
     return shared;
 }
 
+std::vector<std::string> ModelCache::loadedModels() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> out;
+    for (const auto &[key, model] : m_models)
+        out.push_back(key);
+    return out;
+}
+
+void ModelCache::clear()
+{
+    std::lock_guard lock(m_mutex);
+    m_models.clear();
+    m_saes.clear();
+}
+
+std::vector<std::string> computeDevices()
+{
+    std::vector<std::string> out = { "cpu" };
+    if (at::hasCUDA())
+        for (int i = 0; i < int(at::getNumGPUs()); ++i)
+            out.push_back("cuda:" + std::to_string(i));
+    return out;
+}
+
 } // namespace fscope::core::model

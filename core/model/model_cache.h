@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace fscope::core::model {
 
@@ -23,10 +24,18 @@ public:
     Result<std::shared_ptr<sae::Sae>> sae(
         const std::string &path, const std::string &hook, at::Device device);
 
+    // "path|device" of every resident model (what File > Unload frees).
+    std::vector<std::string> loadedModels() const;
+    // Drops the cache's references: a model or SAE is freed once no running job holds it.
+    void clear();
+
 private:
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::map<std::string, Model> m_models;
     std::map<std::string, std::shared_ptr<sae::Sae>> m_saes;
 };
+
+// The devices a job can run on: "cpu", then "cuda:N" for every CUDA device LibTorch sees.
+std::vector<std::string> computeDevices();
 
 } // namespace fscope::core::model

@@ -5,6 +5,7 @@
 // screenshots of the whole window for people to look at.
 
 #include "core/match/match_series.h"
+#include "core/model/model_cache.h"
 #include "core/sae/sae_io.h"
 #include "core/steer/decomposition.h"
 #include "core/steer/steering_vector.h"
@@ -30,6 +31,7 @@
 #include <QDockWidget>
 #include <QLabel>
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -39,6 +41,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -71,6 +74,7 @@ private Q_SLOTS:
     void steeringPanelComparesAndCaches();
     void decompositionPanelFromPairs();
     void matchPanelFollowsChains();
+    void deviceChoiceReachesJobs();
     void screenshots();
     void cleanupTestCase();
 };
@@ -564,6 +568,37 @@ void TestWorkbench::decompositionPanelFromPairs()
     QTest::qWait(100);
     QVERIFY(QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS)));
     QVERIFY(dock->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/decomposition.png"));
+}
+
+void TestWorkbench::deviceChoiceReachesJobs()
+{
+    // One choice in the status bar, remembered, and the device the next job loads on.
+    auto *choice = m_window->statusBar()->findChild<QComboBox *>(QStringLiteral("deviceChoice"));
+    QVERIFY(choice);
+    QVERIFY(choice->findData(QStringLiteral("cpu")) >= 0);
+    choice->setCurrentIndex(choice->findData(QStringLiteral("cpu")));
+    QCOMPARE(m_window->workbench()->device(), QStringLiteral("cpu"));
+    QCOMPARE(QSettings().value(QStringLiteral("compute/device")).toString(), QStringLiteral("cpu"));
+    auto &models = m_window->workbench()->models();
+    models.clear();
+    QVERIFY(models.loadedModels().empty());
+    const int job
+        = m_window->promptInspector()->inspect(QStringLiteral("the river and the dog"), m_indexId);
+    QVERIFY(job > 0);
+    waitForJobs();
+    QVERIFY2(m_window->jobRunner()->job(job)->succeeded,
+        qPrintable(m_window->jobRunner()->job(job)->outcome));
+    const auto loaded = models.loadedModels();
+    QCOMPARE(loaded.size(), size_t(1));
+    QVERIFY2(loaded[0].size() > 4 && loaded[0].compare(loaded[0].size() - 4, 4, "|cpu") == 0,
+        loaded[0].c_str());
+    // File > Unload Models frees what the panels keep loaded.
+    auto *unload = m_window->findChild<QAction *>(QStringLiteral("actionUnloadModels"));
+    QVERIFY(unload);
+    unload->trigger();
+    QVERIFY(models.loadedModels().empty());
+    choice->setCurrentIndex(choice->findData(QStringLiteral("auto")));
+    QCOMPARE(m_window->workbench()->device(), QStringLiteral("auto"));
 }
 
 void TestWorkbench::screenshots()
