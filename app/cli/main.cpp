@@ -2,6 +2,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/inputs.h"
+#include "core/model/model_cache.h"
 #include "core/util/runtime.h"
 
 #include <cstdio>
@@ -20,8 +21,13 @@ int main(int argc, char **argv)
     if (args[0] == "--version" || args[0] == "-V") {
         std::printf("featurescope-cli %s\n", FEATURESCOPE_VERSION);
         const std::string blas = fscope::core::blasKernels();
-        std::printf("compute: %d threads, %s\n", fscope::core::initComputeRuntime(),
-            blas.empty() ? "BLAS other than OpenBLAS" : (blas + " kernels").c_str());
+        // The devices LibTorch sees: what --device and the workbench's device choice offer.
+        std::string devices;
+        for (const std::string &d : fscope::core::model::computeDevices())
+            devices += (devices.empty() ? "" : ", ") + d;
+        std::printf("compute: %d threads, %s; devices: %s\n", fscope::core::initComputeRuntime(),
+            blas.empty() ? "BLAS other than OpenBLAS" : (blas + " kernels").c_str(),
+            devices.c_str());
         return 0;
     }
     const std::string command = args[0];

@@ -53,6 +53,8 @@ void TestCli::helpAndVersion()
     QCOMPARE(lines.size(), 2);
     QCOMPARE(lines[0], QStringLiteral("featurescope-cli " FEATURESCOPE_VERSION));
     QVERIFY2(lines[1].startsWith(QStringLiteral("compute: ")), qPrintable(lines[1]));
+    // ... and names the devices LibTorch sees (the CPU always).
+    QVERIFY2(lines[1].contains(QStringLiteral("; devices: cpu")), qPrintable(lines[1]));
     // On a CPU with AVX2, OpenBLAS must not run its generic SSE3 kernels (it falls back to
     // them for CPU models newer than itself; the CLI then runs itself again with the right ones).
     if (lines[1].contains(QStringLiteral("OpenBLAS")) && __builtin_cpu_supports("avx2")
