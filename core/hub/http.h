@@ -31,7 +31,11 @@ struct HttpResponse {
     std::map<std::string, std::string> headers; // names in lower case
     std::string body; // when no sink was given
     int64_t bytesWritten = 0; // into the sink
-    std::string header(const std::string &lowerName) const;
+    std::string header(const std::string &lowerName) const
+    {
+        const auto it = headers.find(lowerName);
+        return it == headers.end() ? std::string() : it->second;
+    }
 };
 
 // An error for transport failures (refused, dropped, timed out, cancelled); HTTP error codes

@@ -69,12 +69,6 @@ void initOnce()
 
 } // namespace
 
-std::string HttpResponse::header(const std::string &lowerName) const
-{
-    const auto it = headers.find(lowerName);
-    return it == headers.end() ? std::string() : it->second;
-}
-
 bool httpAvailable()
 {
     return true;

@@ -2,12 +2,6 @@
 
 namespace fscope::core::hub {
 
-std::string HttpResponse::header(const std::string &lowerName) const
-{
-    const auto it = headers.find(lowerName);
-    return it == headers.end() ? std::string() : it->second;
-}
-
 bool httpAvailable()
 {
     return false;

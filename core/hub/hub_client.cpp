@@ -1,7 +1,7 @@
 #include "core/hub/hub_client.h"
 
 #include "core/hub/http.h"
-#include "core/store/sha256.h"
+#include "core/store/fingerprint.h"
 
 #include <nlohmann/json.hpp>
 
@@ -64,25 +64,24 @@ std::string megabytes(double bytes)
     return text;
 }
 
-Result<std::string> sha256OfFile(const fs::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return fileError(path.string(), "cannot open to verify");
-    store::Sha256 h;
-    std::vector<char> buffer(1 << 20);
-    while (in) {
-        in.read(buffer.data(), std::streamsize(buffer.size()));
-        h.update(buffer.data(), size_t(in.gcount()));
-    }
-    return h.hexDigest();
-}
-
 int64_t fileSize(const fs::path &p)
 {
     std::error_code ec;
     const auto n = fs::file_size(p, ec);
     return ec ? -1 : int64_t(n);
+}
+
+// A file already in the cache is taken when it has the expected size (-1: unknown), and, when
+// asked to verify and the content hash is known, that sha256.
+bool intact(const fs::path &p, int64_t size, const std::string &sha256, bool verify)
+{
+    const int64_t have = fileSize(p);
+    if (have < 0 || (size >= 0 && have != size))
+        return false;
+    if (!verify || sha256.empty())
+        return true;
+    auto digest = store::fingerprintFile(p.string());
+    return digest && *digest == sha256;
 }
 
 // What an HTTP status means for this repository, in words that say what to do
@@ -296,19 +295,12 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
     const fs::path link = dir / "snapshots" / commit / file.path;
     std::error_code ec;
     // A file already in this snapshot: checked by size (and by hash when asked).
-    if (fs::is_regular_file(link, ec) && (file.size < 0 || fileSize(link) == file.size)) {
-        bool good = true;
-        if (options.verify && !file.sha256.empty()) {
-            auto sha = sha256OfFile(link);
-            good = sha && *sha == file.sha256;
-        }
-        if (good) {
-            snapshot.bytesReused += fileSize(link);
-            m_doneBytes += std::max<int64_t>(0, file.size);
-            if (progress)
-                progress->setDone(m_doneBytes);
-            return {};
-        }
+    if (fs::is_regular_file(link, ec) && intact(link, file.size, file.sha256, options.verify)) {
+        snapshot.bytesReused += fileSize(link);
+        m_doneBytes += std::max<int64_t>(0, file.size);
+        if (progress)
+            progress->setDone(m_doneBytes);
+        return {};
     }
     // The file's metadata (huggingface_hub get_hf_file_metadata): no redirects followed.
     const std::string resolveUrl
@@ -341,14 +333,8 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
 
     const fs::path blob = dir / "blobs" / etag;
     fs::create_directories(blob.parent_path(), ec);
-    const int64_t have = fileSize(blob);
-    bool reuse = have >= 0 && (size < 0 || have == size);
-    if (reuse && options.verify && !sha.empty()) {
-        auto digest = sha256OfFile(blob);
-        reuse = digest && *digest == sha;
-    }
-    if (reuse) {
-        snapshot.bytesReused += have;
+    if (intact(blob, size, sha, options.verify)) {
+        snapshot.bytesReused += fileSize(blob);
         m_doneBytes += std::max<int64_t>(0, size);
     } else {
         fs::remove(blob, ec); // a wrong-size or corrupted blob is fetched again
@@ -428,7 +414,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
                 + " (the partial download is kept and resumes next time)" };
         if (!sha.empty()) {
             std::string digest;
-            FS_TRY(digest, sha256OfFile(partial));
+            FS_TRY(digest, store::fingerprintFile(partial.string()));
             if (digest != sha) {
                 fs::remove(partial, ec);
                 return Error { file.path + " in " + repo

@@ -64,10 +64,12 @@ Result<SpliceEvaluation> evaluateSplices(const model::Decoder &decoder, const sa
     const at::Tensor xA = base.activations.at(hookA), xB = base.activations.at(hookB);
     const metrics::NextToken baseNext = metrics::nextToken(base.logits, ids);
     SpliceEvaluation out;
-    metrics::NextTokenStats clean;
-    clean.add(baseNext, baseNext, predictions);
-    out.baseCe = clean.cleanCe();
-    out.tokens = clean.predictions();
+    // The clean CE alone (NextTokenStats would also compute a KL of the base with itself).
+    const at::Tensor predicted = predictions.to(baseNext.nll.device());
+    out.tokens = predicted.sum().item<int64_t>();
+    out.baseCe = out.tokens
+        ? baseNext.nll.masked_select(predicted).sum().item<double>() / double(out.tokens)
+        : 0.0;
     out.states = counted.sum().item<int64_t>();
     const at::Tensor fA = a.encode(xA), fB = b.encode(xB);
 

@@ -30,16 +30,6 @@ Dictionary dictionary(const sae::Sae &sae)
     return d;
 }
 
-// The product's one definition of each (core/metrics, docs/metrics.md).
-double fveOf(const at::Tensor &v, const at::Tensor &vhat)
-{
-    return metrics::fractionOfVarianceExplained(v, vhat);
-}
-double cosineOf(const at::Tensor &a, const at::Tensor &b)
-{
-    return metrics::cosineSimilarity(a, b);
-}
-
 at::Tensor encodeOne(const sae::Sae &sae, const at::Tensor &x)
 {
     return sae.encode(x.to(sae.device(), sae.dtype()).reshape({ -1, sae.config().dIn }))
@@ -95,8 +85,8 @@ void topKCurves(
     const at::Tensor partial
         = (c.index_select(0, idx).unsqueeze(1) * dict.D.index_select(0, idx)).cumsum(0);
     for (int64_t k = 0; k < K; ++k) {
-        out.fveCurve.push_back(fveOf(v, partial[k]));
-        out.cosineCurve.push_back(cosineOf(v, partial[k]));
+        out.fveCurve.push_back(metrics::fractionOfVarianceExplained(v, partial[k]));
+        out.cosineCurve.push_back(metrics::cosineSimilarity(v, partial[k]));
     }
 }
 
@@ -251,8 +241,8 @@ Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector,
                 break;
             cu[j] += gj;
             r -= gj * dict.U[j];
-            out.fveCurve.push_back(fveOf(v, v - r));
-            out.cosineCurve.push_back(cosineOf(v, v - r));
+            out.fveCurve.push_back(metrics::fractionOfVarianceExplained(v, v - r));
+            out.cosineCurve.push_back(metrics::cosineSimilarity(v, v - r));
         }
         c = cu / dict.norms;
         pursuitCurves = true;
@@ -275,8 +265,8 @@ Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector,
             const at::Tensor A = dict.U.index_select(0, idx).t(); // [d, s]
             coef = std::get<0>(at::linalg_lstsq(A, v.unsqueeze(1))).squeeze(1);
             r = v - at::matmul(A, coef);
-            out.fveCurve.push_back(fveOf(v, v - r));
-            out.cosineCurve.push_back(cosineOf(v, v - r));
+            out.fveCurve.push_back(metrics::fractionOfVarianceExplained(v, v - r));
+            out.cosineCurve.push_back(metrics::cosineSimilarity(v, v - r));
         }
         at::Tensor cu = at::zeros({ F }, v.options());
         if (!support.empty())
@@ -303,8 +293,8 @@ Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector,
         for (double fraction : fractions) { // warm starts down the path
             warm = fista(dict.U, v, L, fraction * lambdaMax, false, o.iterations, warm);
             const at::Tensor cd = warm / dict.norms;
-            out.lassoSweep.push_back(
-                { fraction, (cd != 0).sum().item<int64_t>(), fveOf(v, at::matmul(warm, dict.U)) });
+            out.lassoSweep.push_back({ fraction, (cd != 0).sum().item<int64_t>(),
+                metrics::fractionOfVarianceExplained(v, at::matmul(warm, dict.U)) });
             if (fraction == o.lassoLambda)
                 c = cd;
         }
@@ -315,8 +305,8 @@ Result<Decomposition> decompose(const sae::Sae &sae, const at::Tensor &vector,
     out.coefficients = c;
     const at::Tensor Dc = dict.D.to(at::kCPU), vc = v.to(at::kCPU);
     const at::Tensor vhat = at::matmul(c, Dc);
-    out.fve = fveOf(vc, vhat);
-    out.cosine = cosineOf(vc, vhat);
+    out.fve = metrics::fractionOfVarianceExplained(vc, vhat);
+    out.cosine = metrics::cosineSimilarity(vc, vhat);
     Dictionary cpuDict { Dc, dict.norms.to(at::kCPU), {} };
     if (!pursuitCurves)
         topKCurves(cpuDict, c, vc, o.curveK, out);
