@@ -3,6 +3,7 @@
 #include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
+#include "core/store/interp_store.h"
 #include "ui/featuretablemodel.h"
 #include "ui/jobrunner.h"
 
@@ -36,7 +37,7 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     m_indexCombo->setToolTip(tr("The SAE and corpus whose index is browsed"));
     m_indexCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_search->setObjectName(QStringLiteral("featureSearch"));
-    m_search->setPlaceholderText(tr("Search labels and notes, or a feature id"));
+    m_search->setPlaceholderText(tr("Search labels, notes and explanations, or a feature id"));
     m_search->setClearButtonEnabled(true);
     m_show->setObjectName(QStringLiteral("showFilter"));
     m_show->addItems({ tr("All features"), tr("Live"), tr("Dead"), tr("Labelled") });
@@ -83,6 +84,18 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     // Mean and count are a right-click on the header away; the dock stays narrow.
     m_view->setColumnHidden(FeatureTableModel::MeanCol, true);
     m_view->setColumnHidden(FeatureTableModel::CountCol, true);
+    // Explanations sit next to the labels, shown once the index has any (Explain Features).
+    QHeaderView *header = m_view->horizontalHeader();
+    header->moveSection(header->visualIndex(FeatureTableModel::ExplanationCol),
+        header->visualIndex(FeatureTableModel::LabelCol) + 1);
+    header->moveSection(header->visualIndex(FeatureTableModel::ScoreCol),
+        header->visualIndex(FeatureTableModel::ExplanationCol) + 1);
+    header->setSectionResizeMode(FeatureTableModel::ExplanationCol, QHeaderView::Interactive);
+    header->setSectionResizeMode(FeatureTableModel::ScoreCol, QHeaderView::Interactive);
+    m_view->setColumnWidth(FeatureTableModel::ExplanationCol, metrics.horizontalAdvance("x") * 28);
+    m_view->setColumnWidth(FeatureTableModel::ScoreCol, metrics.horizontalAdvance("Score") + 24);
+    m_view->setColumnHidden(FeatureTableModel::ExplanationCol, true);
+    m_view->setColumnHidden(FeatureTableModel::ScoreCol, true);
     m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_view->horizontalHeader(), &QWidget::customContextMenuRequested, this,
         [this](const QPoint &pos) {
@@ -142,12 +155,55 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
     });
     connect(
         m_workbench, &Workbench::currentFeatureChanged, this, &FeatureBrowser::onCurrentFeature);
+    connect(
+        m_workbench, &Workbench::explanationsChanged, this, &FeatureBrowser::reloadExplanations);
     connect(m_workbench, &Workbench::labelChanged, this,
         [this](qint64 saeId, qint64 feature, const QString &label) {
             if (saeId == m_saeId)
                 m_model->setLabel(feature, label);
         });
     updateCount();
+}
+
+static ExplanationCell explanationCell(const core::store::ExplanationSummary &e)
+{
+    ExplanationCell cell;
+    cell.text = QString::fromStdString(e.explanation);
+    double sum = 0;
+    int n = 0;
+    QStringList parts;
+    for (const auto &[scorer, v] : e.scores) {
+        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(scorer)).arg(v, 0, 'f', 2);
+        if (scorer == "detection" || scorer == "fuzzing") {
+            sum += v;
+            ++n;
+        }
+    }
+    if (n > 0)
+        cell.score = float(sum / n);
+    cell.scores = parts.join(QStringLiteral(", "));
+    return cell;
+}
+
+void FeatureBrowser::showExplanationColumns()
+{
+    const bool any = m_model->hasExplanations();
+    m_view->setColumnHidden(FeatureTableModel::ExplanationCol, !any);
+    m_view->setColumnHidden(FeatureTableModel::ScoreCol, !any);
+}
+
+void FeatureBrowser::reloadExplanations()
+{
+    core::store::Database *db = m_workbench->database();
+    if (!db || m_saeId == 0)
+        return;
+    std::unordered_map<qint64, ExplanationCell> cells;
+    if (auto explained = core::store::explanationsOfSae(*db, m_saeId))
+        for (const auto &[f, e] : *explained)
+            cells[f] = explanationCell(e);
+    m_model->setExplanations(std::move(cells));
+    showExplanationColumns();
+    applyFilter();
 }
 
 void FeatureBrowser::focusSearch()
@@ -208,6 +264,7 @@ int FeatureBrowser::selectIndex(qint64 indexId)
     struct Loaded {
         FeatureColumns columns;
         std::unordered_map<qint64, QString> labels;
+        std::unordered_map<qint64, ExplanationCell> explanations;
         qint64 saeId = 0;
     };
     auto loaded = std::make_shared<Loaded>();
@@ -234,6 +291,10 @@ int FeatureBrowser::selectIndex(qint64 indexId)
             loaded->columns.mean = std::move(table.mean);
             for (auto &[f, l] : labels)
                 loaded->labels[f] = QString::fromStdString(l);
+            std::map<int64_t, core::store::ExplanationSummary> explained;
+            FS_TRY(explained, core::store::explanationsOfSae(*db, info.saeId));
+            for (const auto &[f, e] : explained)
+                loaded->explanations[f] = explanationCell(e);
             return std::to_string(loaded->columns.feature.size()) + " features of " + info.saeLabel;
         },
         [this, loaded, indexId](const JobState &job) {
@@ -241,6 +302,8 @@ int FeatureBrowser::selectIndex(qint64 indexId)
                 return;
             m_saeId = loaded->saeId;
             m_model->setFeatures(std::move(loaded->columns), std::move(loaded->labels));
+            m_model->setExplanations(std::move(loaded->explanations));
+            showExplanationColumns();
             applyFilter();
             if (m_workbench->current().indexId != indexId && m_model->rowCount() > 0)
                 m_view->selectRow(0);
@@ -270,6 +333,9 @@ void FeatureBrowser::applyFilter()
         std::set<qint64> found;
         if (hits)
             found.insert(hits->begin(), hits->end());
+        if (auto explained = core::store::searchExplanations(
+                *m_workbench->database(), m_saeId, text.toStdString()))
+            found.insert(explained->begin(), explained->end());
         if (f.only) { // both a list and a search: their intersection
             std::set<qint64> both;
             for (qint64 x : found)

@@ -15,6 +15,7 @@ class QTableView;
 namespace fscope::ui {
 
 class FeatureTableModel;
+struct ExplanationCell;
 
 class FeatureBrowser : public QWidget {
     Q_OBJECT
@@ -29,8 +30,11 @@ public:
     void focusSearch();
     // Re-reads the search, list and density filters (after they were set programmatically).
     void applyFilter();
+    // Re-reads the explanations and scores of the index's SAE (after an Explain job).
+    void reloadExplanations();
 
 private:
+    void showExplanationColumns();
     void reloadIndexes();
     void reloadLists();
     void onCurrentFeature(FeatureRef ref);

@@ -8,6 +8,7 @@
 #include "ui/dashboardcharts.h"
 #include "ui/emptystatepanel.h"
 #include "ui/examplelist.h"
+#include "ui/explanationpanel.h"
 #include "ui/featuretablemodel.h"
 #include "ui/plotstyle.h"
 #include "ui/reportexport.h"
@@ -43,6 +44,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     , m_stats(new QLabel(this))
     , m_label(new QLineEdit(this))
     , m_notes(new QPlainTextEdit(this))
+    , m_explanation(new ExplanationPanel(this))
     , m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this))
     , m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this))
     , m_foldNorm(new QCheckBox(tr("Final norm folded in"), this))
@@ -160,6 +162,16 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     header->addWidget(m_label, 2, 2);
     header->addLayout(buttons, 2, 3);
     header->addWidget(m_notes, 3, 2, 1, 2);
+    header->addWidget(m_explanation, 4, 2, 1, 2);
+    connect(m_explanation, &ExplanationPanel::useAsLabel, this, [this](const QString &text) {
+        m_label->setText(text);
+        saveLabel();
+    });
+    connect(m_workbench, &Workbench::explanationsChanged, this, [this] {
+        if (m_data)
+            m_explanation->showFeature(
+                m_workbench->database(), m_data->index.saeId, m_data->feature);
+    });
     header->setColumnStretch(2, 1);
 
     m_foldNorm->setObjectName(QStringLiteral("foldNorm"));
@@ -266,6 +278,7 @@ void FeatureDashboardView::render()
     m_label->setText(QString::fromStdString(d.label));
     updateListButtons();
     m_notes->setPlainText(QString::fromStdString(d.notes));
+    m_explanation->showFeature(m_workbench->database(), d.index.saeId, d.feature);
     renderHistogram();
     renderLogits();
     renderDensityContext();

@@ -26,6 +26,7 @@ struct FeatureDashboard;
 namespace fscope::ui {
 
 class ExampleList;
+class ExplanationPanel;
 
 class FeatureDashboardView : public QWidget {
     Q_OBJECT
@@ -39,6 +40,7 @@ public:
     ExampleList *examples() const { return m_examples; }
     const core::store::FeatureDashboard *data() const { return m_data.get(); }
     QToolButton *bookmarkButton() const { return m_bookmark; }
+    ExplanationPanel *explanation() const { return m_explanation; }
 
 private:
     void render();
@@ -59,6 +61,7 @@ private:
     QLabel *m_stats;
     QLineEdit *m_label;
     QPlainTextEdit *m_notes;
+    ExplanationPanel *m_explanation;
     QCustomPlot *m_histogram;
     QCustomPlot *m_logits;
     QCheckBox *m_foldNorm;

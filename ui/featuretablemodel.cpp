@@ -5,6 +5,7 @@
 #include <QPalette>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -78,6 +79,14 @@ void FeatureTableModel::setLabel(qint64 feature, const QString &label)
     const int row = rowOf(feature);
     if (row >= 0)
         Q_EMIT dataChanged(index(row, LabelCol), index(row, LabelCol));
+}
+
+void FeatureTableModel::setExplanations(std::unordered_map<qint64, ExplanationCell> explanations)
+{
+    beginResetModel();
+    m_explanations = std::move(explanations);
+    rebuild();
+    endResetModel();
 }
 
 void FeatureTableModel::setFilter(const FeatureFilter &filter)
@@ -161,6 +170,36 @@ void FeatureTableModel::rebuild()
     case CountCol:
         by([&](qint32 i) { return m_columns.count[size_t(i)]; });
         break;
+    case ScoreCol:
+        // Scored features first, by score; unscored ones after, in feature order.
+        by([&](qint32 i) {
+            const auto it = m_explanations.find(m_columns.feature[size_t(i)]);
+            const bool scored = it != m_explanations.end() && !std::isnan(it->second.score);
+            const float v = scored ? it->second.score : 0.0f;
+            return std::make_pair(ascending ? !scored : scored, v);
+        });
+        break;
+    case ExplanationCol: {
+        std::vector<std::pair<QString, qint32>> explained;
+        std::vector<qint32> rest;
+        for (qint32 i : m_rows) {
+            const auto it = m_explanations.find(m_columns.feature[size_t(i)]);
+            if (it != m_explanations.end())
+                explained.emplace_back(it->second.text, i);
+            else
+                rest.push_back(i);
+        }
+        std::stable_sort(explained.begin(), explained.end(), [&](const auto &a, const auto &b) {
+            const int c = QString::localeAwareCompare(a.first, b.first);
+            return ascending ? c < 0 : c > 0;
+        });
+        size_t k = 0;
+        for (const auto &e : explained)
+            m_rows[k++] = e.second;
+        for (qint32 i : rest)
+            m_rows[k++] = i;
+        break;
+    }
     case LabelCol: {
         // Labelled features first (by label), then the rest in feature order.
         std::vector<std::pair<QString, qint32>> labelled;
@@ -227,11 +266,31 @@ QVariant FeatureTableModel::data(const QModelIndex &index, int role) const
             return dead ? QString() : QString::number(double(m_columns.mean[i]), 'g', 4);
         case CountCol:
             return QString::number(m_columns.count[i]);
+        case ExplanationCol: {
+            const auto it = m_explanations.find(m_columns.feature[i]);
+            return it == m_explanations.end() ? QString() : it->second.text;
+        }
+        case ScoreCol: {
+            const auto it = m_explanations.find(m_columns.feature[i]);
+            return it == m_explanations.end() || std::isnan(it->second.score)
+                ? QString()
+                : QString::number(double(it->second.score), 'f', 2);
+        }
         default:
             return {};
         }
     }
-    if (role == Qt::TextAlignmentRole && index.column() != LabelCol)
+    if (role == Qt::ToolTipRole
+        && (index.column() == ExplanationCol || index.column() == ScoreCol)) {
+        const auto it = m_explanations.find(m_columns.feature[i]);
+        if (it == m_explanations.end())
+            return {};
+        return it->second.scores.isEmpty()
+            ? it->second.text
+            : it->second.text + QStringLiteral("\n") + it->second.scores;
+    }
+    if (role == Qt::TextAlignmentRole && index.column() != LabelCol
+        && index.column() != ExplanationCol)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && dead)
         return QGuiApplication::palette().brush(QPalette::Disabled, QPalette::Text);
@@ -259,6 +318,10 @@ QVariant FeatureTableModel::headerData(int section, Qt::Orientation orientation,
         return tr("Mean");
     case CountCol:
         return tr("Count");
+    case ExplanationCol:
+        return tr("Explanation");
+    case ScoreCol:
+        return tr("Score");
     default:
         return {};
     }

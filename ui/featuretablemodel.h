@@ -4,6 +4,7 @@
 
 #include <QAbstractTableModel>
 
+#include <limits>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -17,6 +18,14 @@ struct FeatureColumns {
     std::vector<float> density, max, mean;
 };
 
+// A feature's newest explanation (auto-interpretation or imported) and its score: the mean of
+// its detection and fuzzing balanced accuracies, whichever exist (NaN when none).
+struct ExplanationCell {
+    QString text;
+    float score = std::numeric_limits<float>::quiet_NaN();
+    QString scores; // "detection 0.92, fuzzing 0.85" for the tooltip
+};
+
 struct FeatureFilter {
     enum class Show { All, Live, Dead, Labelled };
     Show show = Show::All;
@@ -27,12 +36,24 @@ struct FeatureFilter {
 class FeatureTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { FeatureCol, LabelCol, DensityCol, MaxCol, MeanCol, CountCol, ColumnCount };
+    enum Column {
+        FeatureCol,
+        LabelCol,
+        DensityCol,
+        MaxCol,
+        MeanCol,
+        CountCol,
+        ExplanationCol,
+        ScoreCol,
+        ColumnCount
+    };
 
     explicit FeatureTableModel(QObject *parent = nullptr);
 
     void setFeatures(FeatureColumns columns, std::unordered_map<qint64, QString> labels);
     void setLabel(qint64 feature, const QString &label);
+    void setExplanations(std::unordered_map<qint64, ExplanationCell> explanations);
+    bool hasExplanations() const { return !m_explanations.empty(); }
     void setFilter(const FeatureFilter &filter);
     const FeatureFilter &filter() const { return m_filter; }
 
@@ -53,6 +74,7 @@ private:
 
     FeatureColumns m_columns;
     std::unordered_map<qint64, QString> m_labels;
+    std::unordered_map<qint64, ExplanationCell> m_explanations;
     FeatureFilter m_filter;
     std::vector<qint32> m_rows; // indices into m_columns, filtered and sorted
     int m_sortColumn = FeatureCol;

@@ -12,6 +12,7 @@
 #include "ui/aboutdialog.h"
 #include "ui/decompositionpanel.h"
 #include "ui/demolauncher.h"
+#include "ui/explaindialog.h"
 #include "ui/featurebrowser.h"
 #include "ui/featuredashboard.h"
 #include "ui/formstate.h"
@@ -175,6 +176,19 @@ void MainWindow::createMenus()
     m_indexAction->setObjectName(QStringLiteral("actionIndexCorpus"));
     m_indexAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     m_indexAction->setStatusTip(tr("Index a corpus with a model and SAEs into the workspace"));
+    QAction *explain = file->addAction(tr("E&xplain Features..."), this, [this] {
+        if (!m_workspace->database()) {
+            statusBar()->showMessage(tr("Open a workspace with an index first"), 8000);
+            return;
+        }
+        auto *dialog = new ExplainDialog(m_workbench, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    explain->setObjectName(QStringLiteral("actionExplainFeatures"));
+    explain->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    explain->setStatusTip(tr("Explain and score features with an LLM (a local server or an "
+                             "in-process instruct model)"));
     QAction *exportReport = file->addAction(tr("&Export Feature Report..."), this, [this] {
         auto *dialog = new ReportExportDialog(m_workbench, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);

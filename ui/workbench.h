@@ -78,6 +78,8 @@ Q_SIGNALS:
     void labelChanged(qint64 saeId, qint64 feature, const QString &label);
     // A feature list was created or its items changed.
     void listsChanged();
+    // Explanations or scores were stored (an Explain job finished, one was used as a label).
+    void explanationsChanged();
     void deviceChanged(const QString &device);
     // "Steer with this feature" / "Ablate" (mode "add" or "ablate") from a view.
     void steerRequested(qint64 indexId, qint64 feature, const QString &mode);

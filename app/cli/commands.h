@@ -29,6 +29,7 @@ int runDemo(const Args &args);
 int runCaa(const Args &args);
 int runReport(const Args &args);
 int runFetch(const Args &args);
+int runExplain(const Args &args);
 
 void printUsage();
 

@@ -11,6 +11,7 @@
 #include "core/model/model_locator.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "core/store/interp_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -183,6 +184,9 @@ int runFeature(const Args &args)
     if (auto t = core::tokenize::loadTokenizer(index->modelPath))
         tokenizer = std::move(t).value();
     const auto *tok = tokenizer.get();
+    auto explained = core::store::latestExplanation(**db, index->saeId, d->feature);
+    if (!explained)
+        return fail(explained.errorMessage());
 
     std::vector<double> edges;
     for (size_t i = 0; i <= d->histogram.size(); ++i)
@@ -206,6 +210,16 @@ int runFeature(const Args &args)
             { "logits_final_norm_folded",
                 { { "top", tokenValues(d->foldedLogitTop, tok) },
                     { "bottom", tokenValues(d->foldedLogitBottom, tok) } } } };
+        // The newest explanation (auto-interpretation or imported) and its scores.
+        j["explanation"] = nullptr;
+        j["scores"] = json::object();
+        if (*explained) {
+            const auto &x = **explained;
+            j["explanation"] = x.explanation.explanation;
+            j["explanation_origin"] = x.explanation.origin;
+            for (const auto &s : x.scores)
+                j["scores"][s.scorer] = s.score ? json(*s.score) : json(nullptr);
+        }
         j["examples"] = json::array();
         for (const auto &e : d->top)
             j["examples"].push_back(exampleJson(e, tok));
@@ -224,6 +238,14 @@ int runFeature(const Args &args)
     const bool tty = isatty(STDOUT_FILENO);
     std::printf("%s  feature %lld%s%s\n", d->index.saeLabel.c_str(),
         static_cast<long long>(d->feature), d->label.empty() ? "" : "  — ", d->label.c_str());
+    if (*explained) {
+        const auto &x = **explained;
+        std::printf("  explanation: %s", x.explanation.explanation.c_str());
+        for (const auto &s : x.scores)
+            if (s.score)
+                std::printf("  %s %.2f", s.scorer.c_str(), *s.score);
+        std::printf("\n");
+    }
     if (d->dead()) {
         std::printf(
             "  dead: never fired on %lld tokens\n", static_cast<long long>(d->index.tokens));

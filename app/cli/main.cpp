@@ -72,6 +72,8 @@ int main(int argc, char **argv)
             return runReport(args);
         if (command == "fetch")
             return runFetch(args);
+        if (command == "explain")
+            return runExplain(args);
         if (command == "demo")
             return runDemo(args);
     } catch (const std::invalid_argument &) {

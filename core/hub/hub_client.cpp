@@ -1,6 +1,6 @@
 #include "core/hub/hub_client.h"
 
-#include "core/hub/http.h"
+#include "core/net/http.h"
 #include "core/store/fingerprint.h"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +14,11 @@
 namespace fs = std::filesystem;
 
 namespace fscope::core::hub {
+
+using net::HttpRequest;
+using net::httpRequest;
+using net::HttpResponse;
+
 namespace {
 
 bool isHex(const std::string &s, size_t n)

@@ -3,6 +3,7 @@
 #include "core/jobs/progress.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
+#include "core/store/interp_store.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <cstdio>
@@ -138,6 +139,16 @@ Result<std::vector<FeatureReport>> buildFeatureReports(store::Database &db, int6
         r.feature = feature;
         r.label = d.label;
         r.notes = d.notes;
+        std::optional<store::FeatureExplanation> explained;
+        FS_TRY(explained, store::latestExplanation(db, info.saeId, feature));
+        if (explained) {
+            r.explanation = explained->explanation.explanation;
+            r.explanationOrigin = explained->explanation.origin;
+            r.explanationModel = explained->explanation.llm;
+            for (const auto &s : explained->scores)
+                if (s.score)
+                    r.scores.emplace_back(s.scorer, *s.score);
+        }
         std::vector<int64_t> holding;
         FS_TRY(holding, store::listsContaining(db, info.saeId, feature));
         for (int64_t id : holding)

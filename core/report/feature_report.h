@@ -46,6 +46,10 @@ struct FeatureReport {
     // The feature.
     int64_t feature = 0;
     std::string label, notes;
+    // The newest explanation (auto-interpretation or imported), where it came from, and its
+    // scores by scorer (docs/autointerp.md); empty when the feature has none.
+    std::string explanation, explanationOrigin, explanationModel;
+    std::vector<std::pair<std::string, double>> scores;
     std::vector<std::string> lists; // names of the feature lists holding it
     int64_t count = 0; // tokens it fired on
     double density = 0, mean = 0;

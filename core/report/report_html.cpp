@@ -87,6 +87,14 @@ std::string sectionHtml(const FeatureReport &r, const HtmlOptions &options, bool
         + "</span></h1>\n";
     if (!r.label.empty())
         h += "<p class=\"label\">" + xmlEscape(r.label) + "</p>\n";
+    if (!r.explanation.empty()) {
+        std::string scores;
+        for (const auto &[scorer, v] : r.scores)
+            scores += (scores.empty() ? "" : ", ") + scorer + " " + formatNumber("%.2f", v);
+        h += "<p class=\"explanation\">Explanation: " + xmlEscape(r.explanation)
+            + (scores.empty() ? "" : " (" + xmlEscape(scores) + ")") + " <span class=\"origin\">"
+            + xmlEscape(r.explanationOrigin) + "</span></p>\n";
+    }
     h += "<table class=\"stats\">\n";
     auto row = [&](const std::string &k, const std::string &v) {
         h += "<tr><th>" + xmlEscape(k) + "</th><td>" + xmlEscape(v) + "</td></tr>\n";

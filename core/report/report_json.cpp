@@ -57,6 +57,14 @@ json featureReportJson(const FeatureReport &r)
     j["feature"] = r.feature;
     j["label"] = r.label;
     j["notes"] = r.notes;
+    j["explanation"] = nullptr;
+    if (!r.explanation.empty()) {
+        json scores = json::object();
+        for (const auto &[scorer, v] : r.scores)
+            scores[scorer] = v;
+        j["explanation"] = { { "text", r.explanation }, { "origin", r.explanationOrigin },
+            { "model", r.explanationModel }, { "scores", scores } };
+    }
     j["lists"] = r.lists;
     j["stats"] = { { "count", r.count }, { "density", r.density }, { "max", r.max },
         { "mean", r.mean }, { "dead", r.dead() } };
@@ -134,6 +142,10 @@ std::vector<json> neuronpediaBatches(const std::vector<FeatureReport> &reports,
                 if (!r.label.empty())
                     f["explanations"].push_back({ { "text", truncateUtf8(r.label, 512) },
                         { "methodName", "featurescope-manual" } });
+                // Our own automatic explanation; one imported from Neuronpedia is not sent back.
+                if (!r.explanation.empty() && r.explanationOrigin.rfind("neuronpedia", 0) != 0)
+                    f["explanations"].push_back({ { "text", truncateUtf8(r.explanation, 512) },
+                        { "methodName", "featurescope-autointerp" } });
                 auto addActivation = [&](const ReportExample &e, const ReportBand *band) {
                     const size_t n = std::min<size_t>(e.tokens.size(), 1024);
                     json a = { { "tokens",

@@ -49,6 +49,14 @@ MarkdownDocument reportsMarkdown(
         md += "## Feature " + std::to_string(r.feature) + " · " + mdEscape(r.saeLabel) + "\n\n";
         if (!r.label.empty())
             md += "*" + mdEscape(r.label) + "*\n\n";
+        if (!r.explanation.empty()) {
+            md += "Explanation: " + mdEscape(r.explanation);
+            for (size_t i = 0; i < r.scores.size(); ++i)
+                md += (i ? ", " : " (") + r.scores[i].first + " "
+                    + formatNumber("%.2f", r.scores[i].second)
+                    + (i + 1 == r.scores.size() ? ")" : "");
+            md += " — " + mdEscape(r.explanationOrigin) + "\n\n";
+        }
         md += "| | |\n|---|---|\n";
         md += "| Density | "
             + (r.dead() ? std::string("dead") : formatNumber("%.4g%%", 100 * r.density)) + " ("

@@ -51,6 +51,8 @@ TokenValues unpackTokenValues(std::string_view blob)
     return out;
 }
 
+} // namespace
+
 // "cat dog" -> "\"cat\"* \"dog\"*": words as prefixes, never FTS5 syntax.
 std::string ftsQuery(const std::string &text)
 {
@@ -67,8 +69,6 @@ std::string ftsQuery(const std::string &text)
     }
     return out;
 }
-
-} // namespace
 
 Result<int64_t> registerModel(Database &db, const std::string &path,
     const model::ModelConfig &config, const std::string &fingerprint)

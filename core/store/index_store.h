@@ -91,6 +91,9 @@ Result<std::vector<std::pair<int64_t, std::string>>> allLabels(store::Database &
 Result<std::vector<int64_t>> searchLabels(
     store::Database &db, int64_t saeId, const std::string &query);
 
+// "cat dog" -> "\"cat\"* \"dog\"*": typed words as an FTS5 query of prefixes, never syntax.
+std::string ftsQuery(const std::string &text);
+
 // Each feature's top-example context ids (sorted) in one index.
 Result<std::map<int64_t, std::vector<int64_t>>> topExampleContexts(Database &db, int64_t indexId);
 

@@ -169,6 +169,51 @@ CREATE TABLE cached_results (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
 )sql",
+        // 3 -> 4: automatic interpretation. An explanation is keyed by its full request (SAE,
+        // index, feature, backend, template, settings), so the same request never runs twice;
+        // it keeps the exact prompt (a JSON list of chat messages) and answer. Scores hang off
+        // their explanation, each keyed the same way, with every prompt, answer and scored
+        // text in details_json. Imported explanations (Neuronpedia) have origin 'import'.
+        R"sql(
+CREATE TABLE explanations (
+    id                INTEGER PRIMARY KEY,
+    key               TEXT NOT NULL UNIQUE,
+    sae_id            INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    feature           INTEGER NOT NULL,
+    explanation       TEXT NOT NULL,
+    origin            TEXT NOT NULL,
+    llm               TEXT NOT NULL DEFAULT '',
+    template_version  TEXT NOT NULL DEFAULT '',
+    prompt_json       TEXT NOT NULL DEFAULT '[]',
+    answer            TEXT NOT NULL DEFAULT '',
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX explanations_feature ON explanations(sae_id, feature);
+CREATE TABLE explanation_scores (
+    explanation_id    INTEGER NOT NULL REFERENCES explanations(id) ON DELETE CASCADE,
+    scorer            TEXT NOT NULL,
+    key               TEXT NOT NULL UNIQUE,
+    score             REAL,
+    details_json      TEXT NOT NULL,
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (explanation_id, scorer)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE explanations_fts USING fts5(explanation, content='explanations', content_rowid='id');
+CREATE TRIGGER explanations_ai AFTER INSERT ON explanations BEGIN
+    INSERT INTO explanations_fts(rowid, explanation) VALUES (new.id, new.explanation);
+END;
+CREATE TRIGGER explanations_ad AFTER DELETE ON explanations BEGIN
+    INSERT INTO explanations_fts(explanations_fts, rowid, explanation) VALUES ('delete', old.id, old.explanation);
+END;
+CREATE TRIGGER explanations_au AFTER UPDATE ON explanations BEGIN
+    INSERT INTO explanations_fts(explanations_fts, rowid, explanation) VALUES ('delete', old.id, old.explanation);
+    INSERT INTO explanations_fts(rowid, explanation) VALUES (new.id, new.explanation);
+END;
+)sql",
     };
     return migrations;
 }

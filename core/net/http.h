@@ -1,7 +1,8 @@
 #pragma once
-// The little HTTP the Hub client needs (HEAD and GET, no redirects followed, an optional
-// Range, the body streamed to a file with a byte callback that can cancel), over libcurl.
-// Builds without libcurl get an implementation that answers every request with a clear error.
+// The little HTTP that the Hub client and the auto-interpretation backends need, over libcurl:
+// HEAD, GET and POST, no redirects followed, an optional Range, the body kept in memory or
+// streamed to a file with a byte callback that can cancel. Builds without libcurl get an
+// implementation that answers every request with a clear error.
 
 #include "core/util/result.h"
 
@@ -12,18 +13,20 @@
 #include <string>
 #include <vector>
 
-namespace fscope::core::hub {
+namespace fscope::core::net {
 
 struct HttpRequest {
-    std::string method = "GET"; // GET or HEAD
+    std::string method = "GET"; // GET, HEAD or POST
     std::string url;
     std::vector<std::string> headers; // "Name: value"
+    std::string body; // POST: sent as is (set a Content-Type header)
     int64_t rangeFrom = -1; // >= 0: "Range: bytes=N-"
     std::FILE *sink = nullptr; // GET: the body is appended here (else kept in memory)
     // Called as bytes arrive with the bytes of this response so far; false cancels.
     std::function<bool(int64_t received)> onBytes;
     long connectTimeoutSeconds = 10;
     long lowSpeedSeconds = 60; // abort when under 1 byte/s for this long (a stalled server)
+    long totalTimeoutSeconds = 0; // the whole transfer; 0 = no limit (large downloads)
 };
 
 struct HttpResponse {
@@ -45,4 +48,4 @@ Result<HttpResponse> httpRequest(const HttpRequest &request);
 // False when built without libcurl.
 bool httpAvailable();
 
-} // namespace fscope::core::hub
+} // namespace fscope::core::net

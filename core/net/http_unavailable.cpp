@@ -1,6 +1,6 @@
-#include "core/hub/http.h"
+#include "core/net/http.h"
 
-namespace fscope::core::hub {
+namespace fscope::core::net {
 
 bool httpAvailable()
 {
@@ -14,4 +14,4 @@ Result<HttpResponse> httpRequest(const HttpRequest &request)
           "or use files already in the Hugging Face cache)" };
 }
 
-} // namespace fscope::core::hub
+} // namespace fscope::core::net

@@ -1,4 +1,4 @@
-#include "core/hub/http.h"
+#include "core/net/http.h"
 
 #include <curl/curl.h>
 
@@ -6,7 +6,7 @@
 #include <cctype>
 #include <mutex>
 
-namespace fscope::core::hub {
+namespace fscope::core::net {
 namespace {
 
 struct Transfer {
@@ -106,6 +106,13 @@ Result<HttpResponse> httpRequest(const HttpRequest &request)
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     if (request.method == "HEAD")
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    if (request.method == "POST") {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+    }
+    if (request.totalTimeoutSeconds > 0)
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, request.totalTimeoutSeconds);
     std::string range;
     if (request.rangeFrom >= 0) {
         range = std::to_string(request.rangeFrom) + "-";
@@ -127,4 +134,4 @@ Result<HttpResponse> httpRequest(const HttpRequest &request)
     return response;
 }
 
-} // namespace fscope::core::hub
+} // namespace fscope::core::net
