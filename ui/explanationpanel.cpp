@@ -4,11 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <QGridLayout>
+#include <QDialog>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QTextBrowser>
-#include <QToolButton>
+#include <QVBoxLayout>
 
 namespace fscope::ui {
 
@@ -17,34 +18,35 @@ ExplanationPanel::ExplanationPanel(QWidget *parent)
     , m_text(new QLabel(this))
     , m_scores(new QLabel(this))
     , m_use(new QPushButton(tr("Use as label"), this))
-    , m_toggle(new QToolButton(this))
-    , m_details(new QTextBrowser(this))
+    , m_showDetails(new QPushButton(tr("Scored texts..."), this))
+    , m_detailsWindow(new QDialog(this))
+    , m_details(new QTextBrowser(m_detailsWindow))
 {
     setObjectName(QStringLiteral("explanationPanel"));
     m_text->setObjectName(QStringLiteral("explanationText"));
     m_text->setWordWrap(true);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_scores->setObjectName(QStringLiteral("explanationScores"));
-    m_scores->setWordWrap(true);
     m_use->setObjectName(QStringLiteral("useExplanationAsLabel"));
     m_use->setToolTip(tr("Copy the explanation into the feature's label"));
-    m_toggle->setObjectName(QStringLiteral("showScoredExamples"));
-    m_toggle->setText(tr("Scored texts"));
-    m_toggle->setCheckable(true);
-    m_toggle->setToolTip(tr("The texts the judge saw and what it answered"));
+    m_showDetails->setObjectName(QStringLiteral("showScoredExamples"));
+    m_showDetails->setToolTip(tr("The texts the judge saw and what it answered"));
     m_details->setObjectName(QStringLiteral("scoredExamples"));
-    m_details->setVisible(false);
-    m_details->setMinimumHeight(fontMetrics().height() * 8);
-    auto *layout = new QGridLayout(this);
+    m_detailsWindow->setWindowTitle(tr("Scored texts"));
+    m_detailsWindow->resize(900, 600);
+    auto *windowLayout = new QVBoxLayout(m_detailsWindow);
+    windowLayout->addWidget(m_details);
+    auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_text, 0, 0);
-    layout->addWidget(m_use, 0, 1);
-    layout->addWidget(m_scores, 1, 0);
-    layout->addWidget(m_toggle, 1, 1);
-    layout->addWidget(m_details, 2, 0, 1, 2);
-    layout->setColumnStretch(0, 1);
+    layout->addWidget(m_text, 1);
+    layout->addWidget(m_scores);
+    layout->addWidget(m_use);
+    layout->addWidget(m_showDetails);
     connect(m_use, &QPushButton::clicked, this, [this] { Q_EMIT useAsLabel(m_explanation); });
-    connect(m_toggle, &QToolButton::toggled, m_details, &QWidget::setVisible);
+    connect(m_showDetails, &QPushButton::clicked, m_detailsWindow, [this] {
+        m_detailsWindow->show();
+        m_detailsWindow->raise();
+    });
     setVisible(false);
 }
 
@@ -102,12 +104,17 @@ void ExplanationPanel::showFeature(core::store::Database *db, qint64 saeId, qint
         }
         html += QStringLiteral("</table>");
     }
-    m_scores->setText(
-        tr("%1  ·  %2")
-            .arg(scores.isEmpty() ? tr("not scored") : scores.join(QStringLiteral(", ")),
-                QString::fromStdString(x.explanation.origin).toHtmlEscaped()));
-    m_details->setHtml(html);
-    m_toggle->setEnabled(!html.isEmpty());
+    m_scores->setText(scores.isEmpty() ? tr("not scored") : scores.join(QStringLiteral(", ")));
+    const QString origin = QString::fromStdString(x.explanation.origin);
+    const QString llm = QString::fromStdString(x.explanation.llm);
+    m_text->setToolTip(tr("From %1").arg(origin));
+    if (!llm.isEmpty())
+        m_text->setText(m_text->text()
+            + QStringLiteral(" <span style='color:#888888'>(%1)</span>").arg(llm.toHtmlEscaped()));
+    m_details->setHtml(
+        QStringLiteral("<p>%1 · %2</p>").arg(m_explanation.toHtmlEscaped(), origin.toHtmlEscaped())
+        + html);
+    m_showDetails->setEnabled(!html.isEmpty());
     setVisible(true);
 }
 

@@ -1,14 +1,15 @@
 #pragma once
-// The dashboard's explanation strip: the feature's newest explanation (auto-interpretation or
-// imported) with where it came from and each score, "Use as label", and on demand the scored
-// texts with the judge's answer to each, so a score can be checked by eye.
+// The dashboard's explanation strip, one line high so the dashboard keeps its room: the
+// feature's newest explanation (auto-interpretation or imported) with its scores and the LLM
+// that wrote it, "Use as label", and "Scored texts", a window listing every text the judge saw
+// with its answer, so a score can be checked by eye.
 
 #include <QWidget>
 
+class QDialog;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
-class QToolButton;
 
 namespace fscope::core::store {
 class Database;
@@ -35,7 +36,8 @@ private:
     QLabel *m_text;
     QLabel *m_scores;
     QPushButton *m_use;
-    QToolButton *m_toggle;
+    QPushButton *m_showDetails;
+    QDialog *m_detailsWindow;
     QTextBrowser *m_details;
     QString m_explanation;
 };

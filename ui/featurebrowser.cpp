@@ -90,10 +90,9 @@ FeatureBrowser::FeatureBrowser(Workbench *workbench, QWidget *parent)
         header->visualIndex(FeatureTableModel::LabelCol) + 1);
     header->moveSection(header->visualIndex(FeatureTableModel::ScoreCol),
         header->visualIndex(FeatureTableModel::ExplanationCol) + 1);
-    header->setSectionResizeMode(FeatureTableModel::ExplanationCol, QHeaderView::Interactive);
-    header->setSectionResizeMode(FeatureTableModel::ScoreCol, QHeaderView::Interactive);
-    m_view->setColumnWidth(FeatureTableModel::ExplanationCol, metrics.horizontalAdvance("x") * 28);
-    m_view->setColumnWidth(FeatureTableModel::ScoreCol, metrics.horizontalAdvance("Score") + 24);
+    // Label and explanation share what the narrow dock leaves; the score is one number.
+    header->setSectionResizeMode(FeatureTableModel::ExplanationCol, QHeaderView::Stretch);
+    header->setSectionResizeMode(FeatureTableModel::ScoreCol, QHeaderView::ResizeToContents);
     m_view->setColumnHidden(FeatureTableModel::ExplanationCol, true);
     m_view->setColumnHidden(FeatureTableModel::ScoreCol, true);
     m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);

@@ -331,9 +331,16 @@ void TestMetrics::separatorsExcludedEverywhere()
         QVERIFY(close(eg->scores[k].kl, ec->scores[k].kl, 1e-12));
         QVERIFY(close(eg->scores[k].matchingScore, ec->scores[k].matchingScore, 1e-12));
     }
-    // SAE B's reconstruction scores as sae eval scores it.
-    QVERIFY(close(ec->scores[1].explainedVariance, mc->value("explained_variance"), 1e-9));
-    QVERIFY(close(ec->scores[1].deltaCe, mc->value("ce_with_sae") - mc->value("ce_clean"), 1e-9));
+    // SAE B's reconstruction scores as sae eval scores it. The two run the model over the
+    // contexts in different batch shapes, so float32 logits differ in their last bits (BLAS
+    // blocking depends on the CPU's kernels: 2e-8 relative on one AMD EPYC); 1e-6 is the
+    // float32 bound, while counting the separators moves these numbers by over 0.01 (below).
+    QVERIFY(close(ec->scores[1].explainedVariance, mc->value("explained_variance"), 1e-6));
+    QVERIFY2(close(ec->scores[1].deltaCe, mc->value("ce_with_sae") - mc->value("ce_clean"), 1e-6),
+        qPrintable(QStringLiteral("match %1, sae eval %2 - %3")
+                       .arg(ec->scores[1].deltaCe, 0, 'g', 17)
+                       .arg(mc->value("ce_with_sae"), 0, 'g', 17)
+                       .arg(mc->value("ce_clean"), 0, 'g', 17)));
     // Counting the separators (the old rule) makes the garbage SAE look different.
     auto loud = match::evaluateSplices(**decoder, *clean, *garbage, ids, schemes, {});
     QVERIFY(loud.ok());

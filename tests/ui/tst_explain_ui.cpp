@@ -170,12 +170,19 @@ void TestExplainUi::explainFillsBrowserAndDashboard()
     QCOMPARE(panel->explanation(), QStringLiteral("the word \"moon\""));
     QVERIFY(panel->scoresText().contains(QStringLiteral("detection 1.00")));
     QVERIFY(panel->scoresText().contains(QStringLiteral("fuzzing 1.00")));
-    panel->findChild<QToolButton *>(QStringLiteral("showScoredExamples"))->click();
+    panel->findChild<QPushButton *>(QStringLiteral("showScoredExamples"))->click();
     QVERIFY(panel->details()->isVisible());
     const QString judged = panel->details()->toPlainText();
     QVERIFY(judged.contains(QStringLiteral("right")));
     QVERIFY(!judged.contains(QStringLiteral("wrong")));
     QDir().mkpath(QStringLiteral(FEATURESCOPE_ARTIFACTS));
+    QVERIFY(panel->details()->window()->grab().save(
+        QStringLiteral(FEATURESCOPE_ARTIFACTS "/explain-scored-texts.png")));
+    panel->details()->window()->close();
+    // The explanation strip takes one line: the dashboard's buttons keep their height.
+    QVERIFY(panel->height() <= 2 * panel->fontMetrics().height() + 16);
+    auto *steer = m_window->findChild<QPushButton *>(QStringLiteral("steerButton"));
+    QVERIFY(steer->height() >= steer->sizeHint().height());
     QVERIFY(m_window->grab().save(QStringLiteral(FEATURESCOPE_ARTIFACTS "/explain-1366x768.png")));
     panel->findChild<QPushButton *>(QStringLiteral("useExplanationAsLabel"))->click();
     auto label = core::store::label(*m_window->workspaceActions()->database(),
