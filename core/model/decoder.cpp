@@ -78,6 +78,12 @@ Result<std::unique_ptr<Decoder>> Decoder::load(const std::string &path, const Lo
     d->m_weights = std::move(weights).value();
     if (!d->m_config.learnedPositions)
         d->m_invFreq = ropeInverseFrequencies(d->m_config).to(*device);
+    if (d->m_config.ropeLocalTheta > 0) { // Gemma 3: local layers' own base, never scaled
+        ModelConfig local = d->m_config;
+        local.ropeTheta = local.ropeLocalTheta;
+        local.ropeScaling = RopeScaling();
+        d->m_localInvFreq = ropeInverseFrequencies(local).to(*device);
+    }
     return d;
 }
 
@@ -231,9 +237,11 @@ ForwardResult Decoder::run(
     if (c.learnedPositions)
         x = x + hook("hook_pos_embed", at::embedding(W.positions, positions));
 
-    at::Tensor cos, sin;
+    at::Tensor cos, sin, localCos, localSin;
     if (!c.learnedPositions)
         std::tie(cos, sin) = ropeCosSin(m_invFreq, positions, m_dtype);
+    if (m_localInvFreq.defined())
+        std::tie(localCos, localSin) = ropeCosSin(m_localInvFreq, positions, m_dtype);
 
     const int64_t lastLayer = options.computeLogits
         ? c.layers - 1
@@ -251,9 +259,14 @@ ForwardResult Decoder::run(
         at::Tensor q = qkv[0].reshape({ B, T, c.heads, c.headDim }).transpose(1, 2);
         at::Tensor k = qkv[1].reshape({ B, T, c.kvHeads, c.headDim }).transpose(1, 2);
         at::Tensor v = qkv[2].reshape({ B, T, c.kvHeads, c.headDim }).transpose(1, 2);
+        if (c.qkNorm) { // per head, before RoPE (Gemma 3, Qwen 3)
+            q = norm(q, L.qNorm, c, m_dtype);
+            k = norm(k, L.kNorm, c, m_dtype);
+        }
         if (!c.learnedPositions) {
-            q = applyRope(q, cos, sin);
-            k = applyRope(k, cos, sin);
+            const bool local = c.slidingLayers[l] && localCos.defined();
+            q = applyRope(q, local ? localCos : cos, local ? localSin : sin);
+            k = applyRope(k, local ? localCos : cos, local ? localSin : sin);
         }
         if (cache) {
             if (cache->keys[l].defined()) {

@@ -1,6 +1,6 @@
 #pragma once
-// One generic decoder-only transformer in LibTorch: GPT-2, Gemma 2, Llama and Qwen 2 are
-// settings of ModelConfig. Reproduces Hugging Face transformers' eager forward for the same
+// One generic decoder-only transformer in LibTorch: GPT-2, Gemma 2/3, Llama, Mistral and Qwen
+// 2/3 are settings of ModelConfig. Reproduces Hugging Face transformers' eager forward for the same
 // weights, exposes TransformerLens hook points, and keeps a KV cache for generation.
 
 #include "core/io/checkpoint.h"
@@ -71,6 +71,7 @@ private:
     at::ScalarType m_dtype = at::kFloat;
     std::unique_ptr<Weights> m_weights;
     at::Tensor m_invFreq;
+    at::Tensor m_localInvFreq; // Gemma 3's sliding layers (undefined: they use m_invFreq)
 };
 
 // "auto" -> cuda when available else cpu; errors name the bad value.

@@ -101,12 +101,21 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(
     auto weights = std::make_unique<Decoder::Weights>();
     const int64_t d = c.hidden, f = c.intermediate, qd = c.heads * c.headDim,
                   kvd = c.kvHeads * c.headDim;
-    const bool gemma = c.family == Family::Gemma2;
+    const bool gemma = c.family == Family::Gemma2 || c.family == Family::Gemma3;
+    // The language model inside a multimodal checkpoint (Gemma 3 4B+): the Hub's files name it
+    // "language_model.model.*", transformers' own saves "model.language_model.*".
+    std::string model = "model.", head = "lm_head.weight";
+    for (const char *prefix : { "language_model.model.", "model.language_model." })
+        if (w.has(std::string(prefix) + "embed_tokens.weight")) {
+            model = prefix;
+            if (w.has("language_model.lm_head.weight"))
+                head = "language_model.lm_head.weight";
+        }
     // Gemma's (1 + w) norm runs in float32 (HF Gemma2RMSNorm); Llama's multiplies in the dtype.
     const auto normType = gemma ? at::kFloat : dtype;
-    FS_TRY(weights->embed, w.take("model.embed_tokens.weight", { c.vocabSize, d }));
+    FS_TRY(weights->embed, w.take(model + "embed_tokens.weight", { c.vocabSize, d }));
     for (int64_t l = 0; l < c.layers; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
+        const std::string p = model + "layers." + std::to_string(l) + ".";
         LayerWeights L;
         FS_TRY(L.inputNorm.weight, w.take(p + "input_layernorm.weight", { d }, normType));
         FS_TRY(L.q, w.take(p + "self_attn.q_proj.weight", { qd, d }));
@@ -120,6 +129,10 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(
         }
         if (c.outputBias)
             FS_TRY(L.oBias, w.take(p + "self_attn.o_proj.bias", { d }));
+        if (c.qkNorm) {
+            FS_TRY(L.qNorm.weight, w.take(p + "self_attn.q_norm.weight", { c.headDim }, normType));
+            FS_TRY(L.kNorm.weight, w.take(p + "self_attn.k_norm.weight", { c.headDim }, normType));
+        }
         if (gemma) {
             // Gemma 2's "post_attention_layernorm" normalises the attention output; its MLP
             // has its own pre and post norms.
@@ -143,12 +156,12 @@ Result<std::unique_ptr<Decoder::Weights>> loadLlamaLike(
         }
         weights->layers.push_back(std::move(L));
     }
-    FS_TRY(weights->finalNorm.weight, w.take("model.norm.weight", { d }, normType));
-    if (c.tiedEmbeddings || !w.has("lm_head.weight"))
+    FS_TRY(weights->finalNorm.weight, w.take(model + "norm.weight", { d }, normType));
+    if (c.tiedEmbeddings || !w.has(head))
         weights->lmHead = weights->embed;
     else
-        FS_TRY(weights->lmHead, w.take("lm_head.weight", { c.vocabSize, d }));
-    if (!c.tiedEmbeddings && !w.has("lm_head.weight"))
+        FS_TRY(weights->lmHead, w.take(head, { c.vocabSize, d }));
+    if (!c.tiedEmbeddings && !w.has(head))
         return fileError(
             checkpoint.path(), "lm_head.weight is missing and tie_word_embeddings is false");
     return weights;

@@ -14,6 +14,7 @@ struct Norm {
 
 struct LayerWeights {
     Norm inputNorm, postAttentionNorm, preMlpNorm, postMlpNorm;
+    Norm qNorm, kNorm; // Gemma 3, Qwen 3: per head, [headDim]
     at::Tensor q, k, v, o, qBias, kBias, vBias, oBias;
     // q, k and v stacked [q rows; k rows; v rows] for one GEMM (set by fuseAttention).
     at::Tensor qkv, qkvBias;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace fscope::core::model {
@@ -17,10 +18,16 @@ std::string ModelConfig::familyName() const
         return "gpt2";
     case Family::Gemma2:
         return "gemma2";
+    case Family::Gemma3:
+        return "gemma3";
     case Family::Llama:
         return "llama";
+    case Family::Mistral:
+        return "mistral";
     case Family::Qwen2:
         return "qwen2";
+    case Family::Qwen3:
+        return "qwen3";
     }
     return "?";
 }
@@ -47,11 +54,18 @@ int64_t firstId(const json &j, const char *key)
 
 void readRope(const json &j, ModelConfig &c)
 {
-    // transformers v5 moved rope_theta and rope_scaling into rope_parameters.
+    // transformers v5 moved rope_theta and rope_scaling into rope_parameters; Gemma 3 keeps one
+    // set per layer type there ({"full_attention": {...}, "sliding_attention": {...}}).
     const json *params = nullptr;
-    if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object())
+    if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) {
         params = &*it;
-    else if (auto s = j.find("rope_scaling"); s != j.end() && s->is_object())
+        if (auto full = it->find("full_attention"); full != it->end() && full->is_object()) {
+            if (auto local = it->find("sliding_attention");
+                local != it->end() && local->is_object())
+                c.ropeLocalTheta = get<double>(*local, "rope_theta", 10000.0);
+            params = &*full;
+        }
+    } else if (auto s = j.find("rope_scaling"); s != j.end() && s->is_object())
         params = &*s;
     c.ropeTheta = get<double>(j, "rope_theta", 10000.0);
     if (!params)
@@ -106,22 +120,40 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
                     file, "GPT-2 activation '" + act + "' is not supported (gelu_new only)");
             if (get<bool>(j, "scale_attn_by_inverse_layer_idx", false))
                 return fileError(file, "scale_attn_by_inverse_layer_idx is not supported");
-        } else if (c.modelType == "gemma2" || c.modelType == "llama" || c.modelType == "qwen2") {
-            c.family = c.modelType == "gemma2" ? Family::Gemma2
-                : c.modelType == "llama"       ? Family::Llama
-                                               : Family::Qwen2;
-            c.vocabSize = get<int64_t>(j, "vocab_size", 0);
-            c.hidden = get<int64_t>(j, "hidden_size", 0);
-            c.layers = get<int64_t>(j, "num_hidden_layers", 0);
-            c.heads = get<int64_t>(j, "num_attention_heads", 0);
-            c.kvHeads = get<int64_t>(j, "num_key_value_heads", c.heads);
-            c.headDim = get<int64_t>(j, "head_dim", c.heads ? c.hidden / c.heads : 0);
-            c.intermediate = get<int64_t>(j, "intermediate_size", 0);
+        } else if (c.modelType == "gemma2" || c.modelType == "gemma3_text"
+            || c.modelType == "gemma3" || c.modelType == "llama" || c.modelType == "mistral"
+            || c.modelType == "qwen2" || c.modelType == "qwen3") {
+            // Gemma 3's multimodal checkpoints nest the language model's keys in text_config
+            // (sparse: what is absent takes Gemma 3's defaults).
+            if (c.modelType == "gemma3") {
+                if (!j.contains("text_config") || !j["text_config"].is_object())
+                    return fileError(file, "a gemma3 config needs its text_config");
+                json text = j["text_config"];
+                for (const char *k : { "bos_token_id", "eos_token_id" })
+                    if (!text.contains(k) && j.contains(k))
+                        text[k] = j[k];
+                j = std::move(text);
+            }
+            const std::map<std::string, Family> families = { { "gemma2", Family::Gemma2 },
+                { "gemma3_text", Family::Gemma3 }, { "gemma3", Family::Gemma3 },
+                { "llama", Family::Llama }, { "mistral", Family::Mistral },
+                { "qwen2", Family::Qwen2 }, { "qwen3", Family::Qwen3 } };
+            c.family = families.at(c.modelType);
+            const bool gemma3 = c.family == Family::Gemma3;
+            // Gemma 3's defaults are Gemma3TextConfig's (transformers 4.50).
+            c.vocabSize = get<int64_t>(j, "vocab_size", gemma3 ? 262208 : 0);
+            c.hidden = get<int64_t>(j, "hidden_size", gemma3 ? 2304 : 0);
+            c.layers = get<int64_t>(j, "num_hidden_layers", gemma3 ? 26 : 0);
+            c.heads = get<int64_t>(j, "num_attention_heads", gemma3 ? 8 : 0);
+            c.kvHeads = get<int64_t>(j, "num_key_value_heads", gemma3 ? 4 : c.heads);
+            c.headDim
+                = get<int64_t>(j, "head_dim", gemma3 ? 256 : (c.heads ? c.hidden / c.heads : 0));
+            c.intermediate = get<int64_t>(j, "intermediate_size", gemma3 ? 9216 : 0);
             c.maxPositions = get<int64_t>(j, "max_position_embeddings", 8192);
             c.normEps = get<double>(j, "rms_norm_eps", 1e-6);
             readRope(j, c);
             c.attentionScale = 1.0 / std::sqrt(double(c.headDim));
-            if (c.family == Family::Gemma2) {
+            if (c.family == Family::Gemma2 || gemma3) {
                 c.norm = NormKind::RmsNormPlusOne;
                 c.mlp = MlpKind::GatedGeluTanh;
                 c.scaleEmbeddings = true;
@@ -133,16 +165,47 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
                 c.slidingWindow = get<int64_t>(j, "sliding_window", 4096);
                 c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", true);
                 c.qkvBias = c.outputBias = get<bool>(j, "attention_bias", false);
-                // HF: layer i is sliding when (i + 1) % 2, i.e. layers 0, 2, 4, ...
+                // HF Gemma 2: layer i is sliding when (i + 1) % 2, i.e. layers 0, 2, 4, ...;
+                // Gemma 3: global every `sliding_window_pattern`-th layer (5:1), with its own
+                // RoPE base on the sliding layers, QK-norm, and no softcapping.
+                const int64_t pattern = gemma3 ? get<int64_t>(j, "sliding_window_pattern", 6) : 2;
                 for (int64_t i = 0; i < c.layers; ++i)
-                    c.slidingLayers.push_back((i + 1) % 2 != 0);
+                    c.slidingLayers.push_back(pattern > 0 && (i + 1) % pattern != 0);
+                if (gemma3) {
+                    c.qkNorm = true;
+                    if (c.ropeLocalTheta == 0)
+                        c.ropeLocalTheta = get<double>(j, "rope_local_base_freq", 10000.0);
+                    if (!j.contains("rope_theta") && !j.contains("rope_parameters"))
+                        c.ropeTheta = 1e6;
+                }
+                const std::string act = get<std::string>(
+                    j, "hidden_activation", get<std::string>(j, "hidden_act", "gelu_pytorch_tanh"));
+                if (act != "gelu_pytorch_tanh")
+                    return fileError(
+                        file, "activation '" + act + "' is not supported (gelu_pytorch_tanh only)");
             } else {
                 c.norm = NormKind::RmsNorm;
                 c.mlp = MlpKind::GatedSilu;
                 c.tiedEmbeddings = get<bool>(j, "tie_word_embeddings", false);
-                if (c.family == Family::Llama) {
+                if (c.family == Family::Llama || c.family == Family::Mistral) {
                     c.qkvBias = c.outputBias = get<bool>(j, "attention_bias", false);
                     c.mlpBias = get<bool>(j, "mlp_bias", false);
+                    // Mistral: a non-null sliding_window applies to every layer.
+                    if (c.family == Family::Mistral) {
+                        c.slidingWindow = get<int64_t>(j, "sliding_window", 0);
+                        c.slidingLayers.assign(
+                            size_t(std::max<int64_t>(c.layers, 0)), c.slidingWindow > 0);
+                    }
+                } else if (c.family == Family::Qwen3) {
+                    // Qwen 3: no q/k/v biases (attention_bias), a norm of each q/k head.
+                    c.qkvBias = c.outputBias = get<bool>(j, "attention_bias", false);
+                    c.qkNorm = true;
+                    if (get<bool>(j, "use_sliding_window", false)) {
+                        c.slidingWindow = get<int64_t>(j, "sliding_window", 4096);
+                        const int64_t from = get<int64_t>(j, "max_window_layers", c.layers);
+                        for (int64_t i = 0; i < c.layers; ++i)
+                            c.slidingLayers.push_back(i >= from);
+                    }
                 } else {
                     c.qkvBias = true; // Qwen2: q/k/v biased, o_proj not
                     if (get<bool>(j, "use_sliding_window", false)) {
@@ -163,7 +226,9 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
             }
         } else {
             return fileError(file,
-                "model_type '" + c.modelType + "' is not supported (gpt2, gemma2, llama, qwen2)");
+                "model_type '" + c.modelType
+                    + "' is not supported (gpt2, gemma2, gemma3, gemma3_text, llama, mistral, "
+                      "qwen2, qwen3)");
         }
         if (c.slidingLayers.empty())
             c.slidingLayers.assign(static_cast<size_t>(std::max<int64_t>(c.layers, 0)), false);

@@ -1,7 +1,8 @@
 #pragma once
 // The knobs of our one generic decoder, read from a Hugging Face config.json. GPT-2, Gemma 2,
-// Llama (incl. Llama 3 RoPE scaling) and Qwen 2 are settings of the same code
-// (reference: formats.md sections 2-4, the families' HF modeling files).
+// Gemma 3 (text, also inside the multimodal checkpoints), Llama (incl. Llama 3 RoPE scaling),
+// Mistral, Qwen 2 and Qwen 3 are settings of the same code (reference: formats.md sections 2-4,
+// ecosystem2.md section B, the families' HF modeling files).
 
 #include "core/util/result.h"
 
@@ -11,7 +12,7 @@
 
 namespace fscope::core::model {
 
-enum class Family { Gpt2, Gemma2, Llama, Qwen2 };
+enum class Family { Gpt2, Gemma2, Gemma3, Llama, Mistral, Qwen2, Qwen3 };
 enum class NormKind { LayerNorm, RmsNorm, RmsNormPlusOne };
 enum class MlpKind { GeluNew, GatedGeluTanh, GatedSilu };
 
@@ -40,6 +41,11 @@ struct ModelConfig {
     bool learnedPositions = false; // GPT-2 wpe; otherwise RoPE
     double ropeTheta = 10000.0;
     RopeScaling ropeScaling;
+    // Gemma 3: the sliding layers' own RoPE base, unscaled (rope_local_base_freq); 0 = the
+    // sliding layers use the global RoPE.
+    double ropeLocalTheta = 0;
+    // Gemma 3, Qwen 3: an RMSNorm of each query and key head (the model's norm kind) before RoPE.
+    bool qkNorm = false;
     bool scaleEmbeddings = false; // Gemma: x sqrt(hidden) in the activation dtype
     bool sandwichNorms = false; // Gemma 2: post-attention and post-feedforward norms
     double attentionScale = 0; // multiplier of q k^T

@@ -57,6 +57,7 @@ private Q_SLOTS:
     void lowPrecisionCloseToF32();
     void generationIsDeterministic();
     void batchedGenerationMatchesSingle();
+    void newFamilyConfigs();
     void configErrors_data();
     void configErrors();
     void refusesPickleDirectory();
@@ -68,7 +69,9 @@ private Q_SLOTS:
 void TestModel::matchesGolden_data()
 {
     QTest::addColumn<QString>("family");
-    for (const char *f : { "gpt2", "gemma2", "llama", "qwen2" })
+    // gemma3mm: the same language model as gemma3, in a multimodal checkpoint's layout.
+    for (const char *f :
+        { "gpt2", "gemma2", "gemma3", "gemma3mm", "llama", "mistral", "qwen2", "qwen3" })
         QTest::newRow(f) << QString::fromLatin1(f);
 }
 
@@ -191,7 +194,7 @@ void TestModel::lowPrecisionCloseToF32_data()
 {
     QTest::addColumn<QString>("family");
     QTest::addColumn<QString>("dtype");
-    for (const char *f : { "gpt2", "gemma2", "llama", "qwen2" }) {
+    for (const char *f : { "gpt2", "gemma2", "gemma3", "llama", "mistral", "qwen2", "qwen3" }) {
         QTest::newRow(qPrintable(QStringLiteral("%1 bf16").arg(QLatin1String(f))))
             << QString::fromLatin1(f) << "bf16";
         QTest::newRow(qPrintable(QStringLiteral("%1 f16").arg(QLatin1String(f))))
@@ -264,6 +267,58 @@ void TestModel::batchedGenerationMatchesSingle()
     QVERIFY(batch.ok());
     QCOMPARE(batch->tokens[0], generate(*d, { shortPrompt }, o)->tokens[0]);
     QCOMPARE(batch->tokens[1], generate(*d, { longPrompt }, o)->tokens[0]);
+}
+
+void TestModel::newFamilyConfigs()
+{
+    // Gemma 3 (ecosystem2.md B1): every sixth layer global, two RoPE bases, QK-norm, no caps.
+    auto g = readModelConfig(fscope::test::fixture(QStringLiteral("models/gemma3")));
+    QVERIFY(g);
+    QCOMPARE(g->familyName(), std::string("gemma3"));
+    QCOMPARE(g->slidingLayers, (std::vector<bool> { true, true, true, true, true, false }));
+    QCOMPARE(g->ropeTheta, 1e6);
+    QCOMPARE(g->ropeLocalTheta, 1e4);
+    QCOMPARE(g->ropeScaling.type, std::string("linear"));
+    QVERIFY(g->qkNorm);
+    QCOMPARE(g->attnSoftcap, 0.0);
+    QCOMPARE(g->finalSoftcap, 0.0);
+    // The multimodal layout reads the same language model.
+    auto mm = readModelConfig(fscope::test::fixture(QStringLiteral("models/gemma3mm")));
+    QVERIFY(mm);
+    QCOMPARE(mm->slidingLayers, g->slidingLayers);
+    QCOMPARE(mm->hidden, g->hidden);
+    // A sparse text_config takes Gemma3TextConfig's defaults; transformers v5 writes RoPE per
+    // layer type.
+    auto sparse = parseModelConfig(
+        R"({"model_type": "gemma3", "text_config": {"num_hidden_layers": 12, "rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0}, "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}}})",
+        "config.json");
+    QVERIFY2(sparse, sparse ? "" : sparse.errorMessage().c_str());
+    QCOMPARE(sparse->hidden, int64_t(2304));
+    QCOMPARE(sparse->headDim, int64_t(256));
+    QCOMPARE(sparse->vocabSize, int64_t(262208));
+    QCOMPARE(sparse->slidingWindow, int64_t(4096));
+    QCOMPARE(sparse->ropeLocalTheta, 1e4);
+    QCOMPARE(sparse->ropeTheta, 1e6);
+    QCOMPARE(sparse->ropeScaling.factor, 8.0);
+    QCOMPARE(sparse->slidingLayers[5], false);
+    QCOMPARE(sparse->slidingLayers[11], false);
+    QCOMPARE(sparse->slidingLayers[6], true);
+    // Qwen 3: QK-norm and no biases; head_dim of its own.
+    auto q = readModelConfig(fscope::test::fixture(QStringLiteral("models/qwen3")));
+    QVERIFY(q);
+    QVERIFY(q->qkNorm && !q->qkvBias);
+    QCOMPARE(q->headDim * q->heads, int64_t(64));
+    QCOMPARE(q->hidden, int64_t(32));
+    // Mistral: the window on every layer, or none when it is null.
+    auto m = readModelConfig(fscope::test::fixture(QStringLiteral("models/mistral")));
+    QVERIFY(m);
+    QCOMPARE(m->slidingWindow, int64_t(5));
+    QCOMPARE(m->slidingLayers, std::vector<bool>(3, true));
+    auto full = parseModelConfig(
+        R"({"model_type": "mistral", "vocab_size": 8, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8, "sliding_window": null})",
+        "config.json");
+    QVERIFY(full);
+    QCOMPARE(full->slidingLayers, std::vector<bool>(2, false));
 }
 
 void TestModel::configErrors_data()

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Tiny random models in exact Hugging Face format (config.json + safetensors) for the four
-decoder families, with golden outputs from an independent reference forward.
+"""Tiny random models in exact Hugging Face format (config.json + safetensors) for the decoder
+families, with golden outputs from an independent reference forward.
 
 The reference below is written from Hugging Face transformers' eager modeling code
-(modeling_gpt2.py, modeling_gemma2.py, modeling_llama.py, modeling_qwen2.py and
-modeling_rope_utils.py), line for line in plain python3-torch, because transformers itself is
-not installable on the build machine. Goldens: logits of two sequences and a few hook
+(modeling_gpt2.py, modeling_gemma2.py, modeling_gemma3.py, modeling_llama.py,
+modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py and modeling_rope_utils.py), line for
+line in plain python3-torch, because transformers itself is not installable on the build
+machine. Gemma 3 also comes as a multimodal checkpoint (gemma3mm: model_type "gemma3", the
+language model's keys under text_config, weights named language_model.model.*) with the same
+weights and goldens. Goldens: logits of two sequences and a few hook
 activations, float32, in golden.safetensors next to each model.
 
 Run: /usr/bin/python3 tests/generators/make_model_fixtures.py tests/fixtures/models
@@ -66,10 +69,12 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
-def inv_freq(cfg, head_dim):
-    base = cfg.get("rope_theta", 10000.0)
+def inv_freq(cfg, head_dim, base=None, scaling=True):
+    base = cfg.get("rope_theta", 10000.0) if base is None else base
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
-    rs = cfg.get("rope_scaling")
+    rs = cfg.get("rope_scaling") if scaling else None
+    if rs and rs.get("rope_type") == "linear":  # _compute_linear_scaling_rope_parameters
+        inv = inv / rs["factor"]
     if rs and rs.get("rope_type") == "llama3":  # _compute_llama3_parameters
         factor, lff, hff = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
         old = rs["original_max_position_embeddings"]
@@ -130,18 +135,34 @@ def llama_like_forward(cfg, W, ids, hooks, family):
     dh = cfg.get("head_dim", d // H)
     eps = cfg["rms_norm_eps"]
     B, T = ids.shape
-    gemma = family == "gemma2"
+    gemma = family in ("gemma2", "gemma3")
     norm = gemma_rms if gemma else llama_rms
+    qk_norm = family in ("gemma3", "qwen3")
     x = W["model.embed_tokens.weight"][ids]
     if gemma:
         x = x * torch.tensor(d ** 0.5, dtype=x.dtype)
     hooks["hook_embed"] = x
-    inv = inv_freq(cfg, dh)
     pos = torch.arange(T).float()
-    freqs = pos[:, None] * inv[None, :]
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+
+    def cos_sin(inv):
+        freqs = pos[:, None] * inv[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos()[None, None], emb.sin()[None, None]
+
+    cos, sin = cos_sin(inv_freq(cfg, dh))
+    # Gemma 3: the sliding layers' rotary embedding has its own base and no scaling.
+    local_cos, local_sin = cos_sin(inv_freq(cfg, dh, cfg.get("rope_local_base_freq"), False)) \
+        if family == "gemma3" else (cos, sin)
     scale = cfg["query_pre_attn_scalar"] ** -0.5 if gemma else dh ** -0.5
+
+    def is_sliding(L):
+        if family == "gemma2":
+            return (L + 1) % 2 != 0
+        if family == "gemma3":  # 5:1 local/global
+            return (L + 1) % cfg["sliding_window_pattern"] != 0
+        if family == "mistral":  # every layer when a window is set
+            return cfg.get("sliding_window") is not None
+        return False
     for L in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{L}."
         bias = lambda n: W.get(p + n + ".bias")
@@ -153,8 +174,12 @@ def llama_like_forward(cfg, W, ids, hooks, family):
         q = q.view(B, T, H, dh).transpose(1, 2)
         k = k.view(B, T, Hkv, dh).transpose(1, 2)
         v = v.view(B, T, Hkv, dh).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        if qk_norm:  # Gemma3/Qwen3 attention: q_norm, k_norm over head_dim, before RoPE
+            q = norm(q, W[p + "self_attn.q_norm.weight"], eps)
+            k = norm(k, W[p + "self_attn.k_norm.weight"], eps)
+        c_, s_ = (local_cos, local_sin) if is_sliding(L) else (cos, sin)
+        q = q * c_ + rotate_half(q) * s_
+        k = k * c_ + rotate_half(k) * s_
         n_rep = H // Hkv  # repeat_kv
         k = k[:, :, None].expand(B, Hkv, n_rep, T, dh).reshape(B, H, T, dh)
         v = v[:, :, None].expand(B, Hkv, n_rep, T, dh).reshape(B, H, T, dh)
@@ -162,7 +187,7 @@ def llama_like_forward(cfg, W, ids, hooks, family):
         if gemma and cfg.get("attn_logit_softcapping"):
             c = cfg["attn_logit_softcapping"]
             s = torch.tanh(s / c) * c
-        sliding = cfg["sliding_window"] if gemma and (L + 1) % 2 else None
+        sliding = cfg["sliding_window"] if is_sliding(L) else None
         s = s + causal_mask(T, sliding)
         pattern = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
         z = torch.matmul(pattern, v).transpose(1, 2).contiguous()
@@ -212,7 +237,8 @@ def gpt2_model():
     return cfg, W
 
 
-def llama_like(model_type, extra, d=32, H=4, Hkv=2, dh=8, f=64, layers=3, qkv_bias=False, gemma=False):
+def llama_like(model_type, extra, d=32, H=4, Hkv=2, dh=8, f=64, layers=3, qkv_bias=False, gemma=False,
+               qk_norm=False):
     cfg = {"model_type": model_type, "vocab_size": VOCAB, "hidden_size": d, "num_hidden_layers": layers,
            "num_attention_heads": H, "num_key_value_heads": Hkv, "head_dim": dh, "intermediate_size": f,
            "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
@@ -233,6 +259,9 @@ def llama_like(model_type, extra, d=32, H=4, Hkv=2, dh=8, f=64, layers=3, qkv_bi
         if gemma:
             W[p + "pre_feedforward_layernorm.weight"] = rand(d)
             W[p + "post_feedforward_layernorm.weight"] = rand(d)
+        if qk_norm:
+            W[p + "self_attn.q_norm.weight"] = rand(dh) + (0 if gemma else 1)
+            W[p + "self_attn.k_norm.weight"] = rand(dh) + (0 if gemma else 1)
     if not cfg.get("tie_word_embeddings", False):
         W["lm_head.weight"] = rand(VOCAB, d, scale=0.5)
     return cfg, W
@@ -256,6 +285,26 @@ def main(out):
         "qwen2": llama_like("qwen2", {"architectures": ["Qwen2ForCausalLM"], "hidden_act": "silu",
                                       "tie_word_embeddings": True, "use_sliding_window": False, "rope_theta": 1000000.0},
                             qkv_bias=True),
+        # Gemma 3: 6 layers so one is global (5:1), a window shorter than the sequence, the two
+        # RoPE bases (the global one linearly scaled, as the 4B+ checkpoints are), QK-norm.
+        "gemma3": llama_like("gemma3_text", {"architectures": ["Gemma3ForCausalLM"],
+                                             "hidden_activation": "gelu_pytorch_tanh",
+                                             "query_pre_attn_scalar": 16, "sliding_window": 4,
+                                             "sliding_window_pattern": 6, "rope_theta": 1000000.0,
+                                             "rope_local_base_freq": 10000.0,
+                                             "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+                                             "final_logit_softcapping": None, "attn_logit_softcapping": None,
+                                             "tie_word_embeddings": True},
+                             layers=6, gemma=True, qk_norm=True),
+        # Qwen 3: no q/k/v biases, QK-norm, and a head_dim independent of hidden / heads.
+        "qwen3": llama_like("qwen3", {"architectures": ["Qwen3ForCausalLM"], "hidden_act": "silu",
+                                      "tie_word_embeddings": True, "attention_bias": False,
+                                      "use_sliding_window": False, "rope_theta": 1000000.0},
+                            dh=16, qk_norm=True),
+        # Mistral: Llama with a sliding window on every layer.
+        "mistral": llama_like("mistral", {"architectures": ["MistralForCausalLM"], "hidden_act": "silu",
+                                          "tie_word_embeddings": False, "sliding_window": 5,
+                                          "rope_theta": 10000.0}),
     }
     for name, (cfg, W) in models.items():
         d = os.path.join(out, name)
@@ -277,12 +326,23 @@ def main(out):
         with torch.no_grad():
             logits = gpt2_forward(cfg, W, ids, hooks) if name == "gpt2" else llama_like_forward(cfg, W, ids, hooks, name)
         golden = {"ids": ids, "logits": logits.float()}
+        if name == "gemma3":  # the same language model as a multimodal checkpoint writes it
+            mm = os.path.join(out, "gemma3mm")
+            os.makedirs(mm, exist_ok=True)
+            text = {k: v for k, v in cfg.items() if k not in ("architectures",)}
+            with open(os.path.join(mm, "config.json"), "w") as f:
+                json.dump({"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"],
+                           "text_config": text, "vision_config": {"model_type": "siglip_vision_model"},
+                           "bos_token_id": 1, "eos_token_id": 2}, f, indent=2)
+            save_safetensors(os.path.join(mm, "model.safetensors"),
+                             {"language_model." + k: v for k, v in W.items()}, {"format": "pt"})
         for h in ("blocks.0.hook_resid_post", "blocks.1.hook_resid_pre", "blocks.1.attn.hook_z",
                   "blocks.1.hook_attn_out", "blocks.1.hook_resid_mid", "blocks.1.hook_mlp_out",
                   "blocks.1.hook_resid_post"):
             golden[h] = hooks[h].float()
-        save_safetensors(os.path.join(d, "golden.safetensors"), golden,
-                         {"reference": "make_model_fixtures.py (HF eager forward re-implemented in python3-torch)"})
+        for where in [d] + ([os.path.join(out, "gemma3mm")] if name == "gemma3" else []):
+            save_safetensors(os.path.join(where, "golden.safetensors"), golden,
+                             {"reference": "make_model_fixtures.py (HF eager forward re-implemented in python3-torch)"})
 
 
 if __name__ == "__main__":
