@@ -153,6 +153,26 @@ void FeatureTableModel::rebuild()
         for (size_t k = 0; k < keyed.size(); ++k)
             m_rows[k] = keyed[k].second;
     };
+    // Rows with a text (label, explanation) first, by that text; the rest in feature order.
+    auto byTextFirst = [&](auto textOf) {
+        std::vector<std::pair<QString, qint32>> withText;
+        std::vector<qint32> rest;
+        for (qint32 i : m_rows) {
+            if (const QString *text = textOf(i))
+                withText.emplace_back(*text, i);
+            else
+                rest.push_back(i);
+        }
+        std::stable_sort(withText.begin(), withText.end(), [&](const auto &a, const auto &b) {
+            const int c = QString::localeAwareCompare(a.first, b.first);
+            return ascending ? c < 0 : c > 0;
+        });
+        size_t k = 0;
+        for (const auto &t : withText)
+            m_rows[k++] = t.second;
+        for (qint32 i : rest)
+            m_rows[k++] = i;
+    };
     switch (m_sortColumn) {
     case FeatureCol:
         if (!ascending)
@@ -179,49 +199,18 @@ void FeatureTableModel::rebuild()
             return std::make_pair(ascending ? !scored : scored, v);
         });
         break;
-    case ExplanationCol: {
-        std::vector<std::pair<QString, qint32>> explained;
-        std::vector<qint32> rest;
-        for (qint32 i : m_rows) {
+    case ExplanationCol:
+        byTextFirst([&](qint32 i) -> const QString * {
             const auto it = m_explanations.find(m_columns.feature[size_t(i)]);
-            if (it != m_explanations.end())
-                explained.emplace_back(it->second.text, i);
-            else
-                rest.push_back(i);
-        }
-        std::stable_sort(explained.begin(), explained.end(), [&](const auto &a, const auto &b) {
-            const int c = QString::localeAwareCompare(a.first, b.first);
-            return ascending ? c < 0 : c > 0;
+            return it == m_explanations.end() ? nullptr : &it->second.text;
         });
-        size_t k = 0;
-        for (const auto &e : explained)
-            m_rows[k++] = e.second;
-        for (qint32 i : rest)
-            m_rows[k++] = i;
         break;
-    }
-    case LabelCol: {
-        // Labelled features first (by label), then the rest in feature order.
-        std::vector<std::pair<QString, qint32>> labelled;
-        std::vector<qint32> rest;
-        for (qint32 i : m_rows) {
+    case LabelCol:
+        byTextFirst([&](qint32 i) -> const QString * {
             const auto it = m_labels.find(m_columns.feature[size_t(i)]);
-            if (it != m_labels.end())
-                labelled.emplace_back(it->second, i);
-            else
-                rest.push_back(i);
-        }
-        std::stable_sort(labelled.begin(), labelled.end(), [&](const auto &a, const auto &b) {
-            const int c = QString::localeAwareCompare(a.first, b.first);
-            return ascending ? c < 0 : c > 0;
+            return it == m_labels.end() ? nullptr : &it->second;
         });
-        size_t k = 0;
-        for (const auto &l : labelled)
-            m_rows[k++] = l.second;
-        for (qint32 i : rest)
-            m_rows[k++] = i;
         break;
-    }
     default:
         break;
     }

@@ -217,9 +217,10 @@ int runExplain(const Args &args)
             std::string scores;
             for (const auto &[name, v] : f.scores) {
                 char text[64];
-                std::snprintf(text, sizeof text, "  %s %s", name.c_str(),
-                    v ? (std::to_string(std::lround(*v * 100) / 100.0).substr(0, 4)).c_str()
-                      : "n/a");
+                if (v)
+                    std::snprintf(text, sizeof text, "  %s %.2f", name.c_str(), *v);
+                else
+                    std::snprintf(text, sizeof text, "  %s n/a", name.c_str());
                 scores += text;
             }
             std::printf("  %6lld  %s%s%s\n", static_cast<long long>(f.feature),

@@ -98,15 +98,7 @@ ScoreOutcome scoreIntervention(const std::string &explanation,
         std::lock_guard lock(mutex);
         json exchange
             = { { "messages", messagesJson(request.messages) }, { "steered", first ? "A" : "B" } };
-        if (!reply) {
-            out.failedPrompts++;
-            out.transportFailures++;
-            out.error = reply.errorMessage();
-            exchange["error"] = reply.errorMessage();
-        } else {
-            out.promptTokens += reply->promptTokens;
-            out.completionTokens += reply->completionTokens;
-            exchange["answer"] = reply->text;
+        if (out.record(reply, exchange)) {
             if (auto c = parseChoice(reply->text))
                 correct[size_t(i)] = (*c == 'A') == first ? 1 : 0;
             else {

@@ -20,6 +20,21 @@ json messagesJson(const std::vector<ChatMessage> &messages)
     return out;
 }
 
+bool ScoreOutcome::record(const Result<ChatReply> &reply, json &exchange)
+{
+    if (!reply) {
+        failedPrompts++;
+        transportFailures++;
+        error = reply.errorMessage();
+        exchange["error"] = reply.errorMessage();
+        return false;
+    }
+    promptTokens += reply->promptTokens;
+    completionTokens += reply->completionTokens;
+    exchange["answer"] = reply->text;
+    return true;
+}
+
 std::optional<double> balancedAccuracy(const std::vector<ScoredItem> &items)
 {
     int64_t tp = 0, fn = 0, tn = 0, fp = 0;
@@ -142,15 +157,7 @@ ScoreOutcome scoreClassifier(ClassifierKind kind, const std::string &explanation
         auto reply = backend.complete(request, progress);
         std::lock_guard lock(mutex);
         json exchange = { { "messages", messagesJson(request.messages) } };
-        if (!reply) {
-            out.failedPrompts++;
-            out.transportFailures++;
-            out.error = reply.errorMessage();
-            exchange["error"] = reply.errorMessage();
-        } else {
-            out.promptTokens += reply->promptTokens;
-            out.completionTokens += reply->completionTokens;
-            exchange["answer"] = reply->text;
+        if (out.record(reply, exchange)) {
             // An unreadable answer voids its whole prompt (delphi: None for the batch).
             if (auto values = parseBinaryList(reply->text, size_t(to - from))) {
                 for (int64_t i = from; i < to; ++i)
@@ -295,15 +302,7 @@ ScoreOutcome scoreSimulation(const std::string &explanation,
         auto reply = backend.complete(request, progress);
         std::lock_guard lock(mutex);
         json exchange = { { "messages", messagesJson(request.messages) } };
-        if (!reply) {
-            out.failedPrompts++;
-            out.transportFailures++;
-            out.error = reply.errorMessage();
-            exchange["error"] = reply.errorMessage();
-        } else {
-            out.promptTokens += reply->promptTokens;
-            out.completionTokens += reply->completionTokens;
-            exchange["answer"] = reply->text;
+        if (out.record(reply, exchange)) {
             bool viaLogprobs = false;
             auto levels = simulatedLevels(*reply, e.tokens.size(), &viaLogprobs);
             if (levels.size() == e.tokens.size()) {

@@ -48,6 +48,10 @@ struct ScoreOutcome {
     nlohmann::json exchanges = nlohmann::json::array(); // [{messages, answer}] per prompt
     nlohmann::json extra = nlohmann::json::object(); // scorer-specific numbers
     std::string error; // the last failure, when some prompts failed
+
+    // Records one judge request in `exchange` and the counts: a transport failure, or the
+    // answer and its tokens. True when there is an answer to read.
+    bool record(const Result<ChatReply> &reply, nlohmann::json &exchange);
 };
 
 // (TPR + TNR) / 2 over the items with a prediction; delphi calls it "accuracy". None when
