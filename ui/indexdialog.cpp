@@ -2,6 +2,7 @@
 
 #include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
+#include "core/sae/sae_io.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -13,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -42,11 +44,14 @@ IndexDialog::IndexDialog(QWidget *parent)
     m_model->setCurrentText(QString());
     auto *browseModel = new QPushButton(tr("Browse..."), this);
     m_saes->setObjectName(QStringLiteral("indexSaes"));
-    m_saes->setMaximumHeight(m_saes->fontMetrics().height() * 6);
+    m_saes->setMinimumHeight(m_saes->fontMetrics().height() * 6); // grows with the dialog
     auto *addSae = new QPushButton(tr("Add SAE..."), this);
     auto *hubSae = new QPushButton(tr("From the Hub..."), this);
     hubSae->setToolTip(tr("An SAE folder of a Hub repository, hf://org/repo/path[@revision], "
                           "downloaded into the Hugging Face cache when the index starts"));
+    auto *folderSae = new QPushButton(tr("Add Folder..."), this);
+    folderSae->setToolTip(tr("Every SAE in a folder and below it, e.g. all the layers of a "
+                             "downloaded release: indexed together in one pass"));
     auto *removeSae = new QPushButton(tr("Remove"), this);
     m_corpus->setObjectName(QStringLiteral("indexCorpus"));
     m_corpus->setPlaceholderText(tr("text / JSONL file, or a directory of them"));
@@ -57,9 +62,12 @@ IndexDialog::IndexDialog(QWidget *parent)
     m_tokens->setToolTip(tr("Token budget, e.g. 100k, 3M"));
     m_context->setRange(8, 8192);
     m_context->setValue(128);
-    m_batch->setRange(1, 1024);
+    m_batch->setRange(0, 1024);
+    m_batch->setSpecialValueText(tr("auto"));
     m_batch->setValue(8);
-    m_batch->setToolTip(tr("Contexts per forward pass"));
+    m_batch->setToolTip(tr("Contexts per forward pass; auto: the largest the device holds (8 on "
+                           "a CPU). A batch that runs out of device memory is halved and "
+                           "retried."));
     m_device->addItems({ QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda") });
     m_split->addItems({ tr("one document per line"), tr("one document per file") });
 
@@ -76,6 +84,7 @@ IndexDialog::IndexDialog(QWidget *parent)
     auto *saeButtonLayout = new QVBoxLayout(saeButtons);
     saeButtonLayout->setContentsMargins(0, 0, 0, 0);
     saeButtonLayout->addWidget(addSae);
+    saeButtonLayout->addWidget(folderSae);
     saeButtonLayout->addWidget(hubSae);
     saeButtonLayout->addWidget(removeSae);
     saeButtonLayout->addStretch();
@@ -126,6 +135,19 @@ IndexDialog::IndexDialog(QWidget *parent)
             return;
         const QFileInfo info(path);
         m_saes->addItem(info.suffix() == QLatin1String("npz") ? path : info.absolutePath());
+    });
+    connect(folderSae, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder of SAEs"));
+        if (dir.isEmpty())
+            return;
+        auto found = core::sae::findSaes(dir.toStdString());
+        if (!found) {
+            QMessageBox::warning(
+                this, tr("No SAE found"), QString::fromStdString(found.errorMessage()));
+            return;
+        }
+        for (const auto &path : *found)
+            m_saes->addItem(QString::fromStdString(path));
     });
     connect(removeSae, &QPushButton::clicked, this, [this] { delete m_saes->currentItem(); });
     connect(browseCorpus, &QPushButton::clicked, this, [this] {

@@ -360,10 +360,13 @@ int MainWindow::indexCorpus(const IndexSettings &s)
             int computed = 0;
             for (bool c : r->outcome.computed)
                 computed += c ? 1 : 0;
-            return "Indexed " + std::to_string(r->outcome.tokens) + " tokens for "
+            std::string done = "Indexed " + std::to_string(r->outcome.tokens) + " tokens for "
                 + std::to_string(r->saeLabels.size()) + " SAE(s) (" + std::to_string(computed)
                 + " computed, " + std::to_string(r->saeLabels.size() - size_t(computed))
                 + " from the cache)";
+            if (!r->outcome.notes.empty()) // out-of-memory back-offs: the last one holds
+                done += "; " + r->outcome.notes.back();
+            return done;
         },
         [this](const JobState &job) {
             if (job.succeeded) {

@@ -10,6 +10,7 @@
 #include "core/model/decoder.h"
 #include "core/model/synthetic_model.h"
 #include "core/store/database.h"
+#include "core/util/device_memory.h"
 
 #include <nlohmann/json.hpp>
 
@@ -68,7 +69,7 @@ int benchIndex(const Args &args)
 {
     const Options o(args,
         { "model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device",
-            "commit-every" },
+            "commit-every", "dtype", "sae-count" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
@@ -83,7 +84,10 @@ int benchIndex(const Args &args)
         rssTokens = *n;
     }
     const int64_t F = o.integer("features", 24576), layer = o.integer("layer", 8),
-                  B = o.integer("batch-size", 8), T = o.integer("context", 128);
+                  B = o.integer("batch-size", 8), T = o.integer("context", 128),
+                  saeCount = o.integer("sae-count", 1);
+    if (saeCount < 1)
+        return fail("--sae-count must be at least 1");
     const std::string tmp
         = (std::filesystem::temp_directory_path() / ("fs-bench-index-" + std::to_string(getpid())))
               .string();
@@ -96,64 +100,78 @@ int benchIndex(const Args &args)
         if (auto s = core::model::writeRandomGpt2(modelDir, {}, 0); !s)
             return fail(s.errorMessage());
     }
-    auto decoder = core::model::Decoder::load(modelDir, { o.value("device", "auto"), "f32" });
+    auto decoder = core::model::Decoder::load(
+        modelDir, { o.value("device", "auto"), o.value("dtype", "f32") });
     if (!decoder)
         return fail(decoder.errorMessage());
     const auto &d = **decoder;
-    const int64_t dIn = d.config().hidden;
-    const std::string hook = "blocks." + std::to_string(layer) + ".hook_resid_post";
+    const int64_t dIn = d.config().hidden, layers = d.config().layers;
+    // One SAE at --layer, or --sae-count SAEs spread over the layers (every layer when the count
+    // equals the depth), as indexing a whole release would.
+    std::vector<std::string> hooks;
+    for (int64_t i = 0; i < saeCount; ++i) {
+        const int64_t l = saeCount == 1 ? layer : i * layers / saeCount;
+        if (l < 0 || l >= layers)
+            return fail("--layer " + std::to_string(l) + " is outside the model's "
+                + std::to_string(layers) + " layers");
+        hooks.push_back("blocks." + std::to_string(l) + ".hook_resid_post");
+    }
     at::NoGradGuard noGrad;
     at::manual_seed(1);
-    const auto opts = at::TensorOptions().dtype(at::kFloat).device(d.device());
-    core::sae::SaeConfig cfg;
-    cfg.architecture = core::sae::Architecture::JumpRelu;
-    cfg.dIn = dIn;
-    cfg.dSae = F;
-    cfg.hookName = hook;
-    cfg.sourcePath = "bench-random-jumprelu";
-    core::sae::SaeWeights w;
-    w.W_enc = at::randn({ dIn, F }, opts) / std::sqrt(double(dIn));
-    w.b_enc = at::zeros({ F }, opts);
-    w.W_dec = w.W_enc.t().contiguous();
-    w.b_dec = at::zeros({ dIn }, opts);
-    w.threshold = at::zeros({ F }, opts);
+    const auto opts = at::TensorOptions().dtype(d.dtype()).device(d.device());
     const auto bos = d.config().bosTokenId >= 0 ? d.config().bosTokenId : d.config().vocabSize - 1;
     const core::corpus::Corpus corpus = randomCorpus(*tokens, T, d.config().vocabSize, bos);
 
-    // Thresholds at each feature's 99.7th percentile on a first batch: a sparse code (L0 in the
-    // tens to hundreds) like a trained SAE's, instead of half the features firing.
     auto forwardBatch = [&](int64_t c0, int64_t n) {
         at::Tensor ids = at::empty({ n, T }, at::kLong);
         for (int64_t i = 0; i < n * T; ++i)
             ids.data_ptr<int64_t>()[i] = corpus.context(c0)[i];
         core::model::ForwardOptions fo;
-        fo.capture = { hook };
+        fo.capture = std::set<std::string>(hooks.begin(), hooks.end());
         fo.computeLogits = false;
-        return d.forward({ ids.to(d.device()) }, fo)
-            .value()
-            .activations.at(hook)
-            .reshape({ n * T, dIn });
+        return d.forward({ ids.to(d.device()) }, fo).value().activations;
     };
+    // Random JumpReLU SAEs in the model's dtype, thresholds at each feature's 99.7th percentile
+    // on a first batch: a sparse code (L0 in the tens to hundreds) like a trained SAE's.
+    std::vector<core::sae::Sae> saes;
     {
-        const at::Tensor h = forwardBatch(0, std::min<int64_t>(B, corpus.contexts()));
-        const at::Tensor pre = at::matmul(h, w.W_enc);
-        w.threshold = std::get<0>(
-            pre.kthvalue(static_cast<int64_t>(0.997 * static_cast<double>(pre.size(0))), 0))
-                          .clamp_min(1e-3);
+        const auto first = forwardBatch(0, std::min<int64_t>(B, corpus.contexts()));
+        for (const auto &hook : hooks) {
+            core::sae::SaeConfig cfg;
+            cfg.architecture = core::sae::Architecture::JumpRelu;
+            cfg.dIn = dIn;
+            cfg.dSae = F;
+            cfg.hookName = hook;
+            cfg.sourcePath = "bench-random-jumprelu-" + hook;
+            core::sae::SaeWeights w;
+            w.W_enc = at::randn({ dIn, F }, opts) / std::sqrt(double(dIn));
+            w.b_enc = at::zeros({ F }, opts);
+            w.W_dec = w.W_enc.t().contiguous();
+            w.b_dec = at::zeros({ dIn }, opts);
+            const at::Tensor pre = at::matmul(
+                first.at(hook).reshape({ -1, dIn }).to(at::kFloat), w.W_enc.to(at::kFloat));
+            w.threshold = std::get<0>(
+                pre.kthvalue(static_cast<int64_t>(0.997 * static_cast<double>(pre.size(0))), 0))
+                              .clamp_min(1e-3)
+                              .to(d.dtype());
+            saes.emplace_back(cfg, w);
+        }
     }
-    const core::sae::Sae sae(cfg, w);
     const int64_t batches = (corpus.contexts() + B - 1) / B;
 
-    // The unavoidable math: forward to the hook + encode, nothing kept.
+    // The unavoidable math: forward to the deepest hook + every encode, nothing kept but L0.
     double l0 = 0;
     const double b0 = now();
     for (int64_t b = 0; b < batches; ++b) {
         const int64_t n = std::min(B, corpus.contexts() - b * B);
-        const at::Tensor f = sae.encode(forwardBatch(b * B, n));
-        l0 += (f > 0).sum().item<double>();
+        const auto acts = forwardBatch(b * B, n);
+        for (const auto &sae : saes)
+            l0 += (sae.encode(acts.at(sae.config().hookName).reshape({ n * T, dIn })) > 0)
+                      .sum()
+                      .item<double>();
     }
     const double baseline = now() - b0;
-    l0 /= static_cast<double>(corpus.tokens());
+    l0 /= static_cast<double>(corpus.tokens()) * static_cast<double>(saes.size());
 
     auto runIndex = [&](const core::corpus::Corpus &c,
                         const std::string &dbPath) -> core::Result<core::index::IndexOutcome> {
@@ -166,7 +184,8 @@ int benchIndex(const Args &args)
         in.modelFingerprint = "bench-model";
         in.corpus = &c;
         in.corpusLabel = "random tokens";
-        in.saes = { { &sae, "bench" } };
+        for (const auto &sae : saes)
+            in.saes.push_back({ &sae, sae.config().hookName });
         core::index::IndexOptions io;
         io.batchContexts = B;
         io.commitEveryBatches = o.integer("commit-every", 0);
@@ -174,10 +193,12 @@ int benchIndex(const Args &args)
         return core::index::indexCorpus(**db, in, io);
     };
     resetPeak();
+    core::util::resetPeakAllocated(d.device());
     auto full = runIndex(corpus, tmp + "/bench.fsdb");
     if (!full)
         return fail(full.errorMessage());
     const double peakSmall = peakMiB();
+    const auto peakDevice = core::util::peakAllocatedBytes(d.device());
     const double pass = full->seconds - full->logitSeconds;
     double peakLarge = 0;
     if (rssTokens > 0) {
@@ -192,25 +213,35 @@ int benchIndex(const Args &args)
     std::filesystem::remove_all(tmp, ec);
 
     const double tps = static_cast<double>(corpus.tokens()) / pass;
+    const double baseTps = static_cast<double>(corpus.tokens()) / baseline;
+    int64_t stateBytes = 0;
+    for (int64_t b : full->stateBytes)
+        stateBytes += b;
     if (o.has("json")) {
-        nlohmann::json j = { { "tokens", corpus.tokens() }, { "features", F }, { "hook", hook },
+        nlohmann::json j = { { "tokens", corpus.tokens() }, { "features", F }, { "hooks", hooks },
+            { "sae_count", saeCount }, { "dtype", std::string(c10::toString(d.dtype())) },
             { "l0", l0 }, { "baseline_seconds", baseline }, { "index_seconds", pass },
             { "ratio", pass / baseline }, { "logit_effect_seconds", full->logitSeconds },
             { "write_seconds", full->writeSeconds }, { "tokens_per_second", tps },
+            { "forward_encode_tokens_per_second", baseTps },
+            { "accumulator_mib", static_cast<double>(stateBytes) / (1 << 20) },
             { "peak_rss_mib", peakSmall }, { "device", d.device().str() } };
+        j["peak_device_mib"] = peakDevice
+            ? nlohmann::json(static_cast<double>(*peakDevice) / (1 << 20))
+            : nlohmann::json(nullptr);
         if (peakLarge > 0)
             j.update({ { "rss_tokens", rssTokens }, { "peak_rss_large_mib", peakLarge },
                 { "rss_ratio", peakLarge / peakSmall } });
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("bench index: %lld tokens (%lld contexts x %lld), %s, %lld-feature JumpReLU SAE "
-                "(L0 %.0f) on %s, batch %lld contexts\n",
+    std::printf("bench index: %lld tokens (%lld contexts x %lld), %lld SAE(s) of %lld JumpReLU "
+                "features (%s%s, L0 %.0f) on %s in %s, batch %lld contexts\n",
         static_cast<long long>(corpus.tokens()), static_cast<long long>(corpus.contexts()),
-        static_cast<long long>(T), hook.c_str(), static_cast<long long>(F), l0,
-        d.device().str().c_str(), static_cast<long long>(B));
-    std::printf("  forward + encode only : %8.2f s  (%.0f tokens/s)\n", baseline,
-        static_cast<double>(corpus.tokens()) / baseline);
+        static_cast<long long>(T), static_cast<long long>(saeCount), static_cast<long long>(F),
+        hooks.front().c_str(), saeCount > 1 ? " ..." : "", l0, d.device().str().c_str(),
+        c10::toString(d.dtype()), static_cast<long long>(B));
+    std::printf("  forward + encode only : %8.2f s  (%.0f tokens/s)\n", baseline, baseTps);
     std::printf(
         "  full index pass       : %8.2f s  (%.0f tokens/s), of which result writes %.2f s\n", pass,
         tps, full->writeSeconds);
@@ -218,7 +249,10 @@ int benchIndex(const Args &args)
         100 * (pass / baseline - 1));
     std::printf(
         "  logit effects (once per model+SAE, not per corpus): %.2f s\n", full->logitSeconds);
-    std::printf("  peak RSS %.0f MiB", peakSmall);
+    std::printf("  accumulators %.0f MiB; peak RSS %.0f MiB",
+        static_cast<double>(stateBytes) / (1 << 20), peakSmall);
+    if (peakDevice)
+        std::printf("; peak device memory %.0f MiB", static_cast<double>(*peakDevice) / (1 << 20));
     if (peakLarge > 0)
         std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(rssTokens),
             peakLarge, peakLarge / peakSmall);

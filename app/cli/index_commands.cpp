@@ -27,22 +27,24 @@ using nlohmann::json;
 int runIndex(const Args &args)
 {
     const Options o(args,
-        { "model", "sae", "corpus", "tokens", "out", "context", "batch-size", "device", "dtype",
-            "seed", "split", "field", "hook", "commit-every", "top", "window" },
+        { "model", "sae", "sae-dir", "corpus", "tokens", "out", "context", "batch-size", "device",
+            "dtype", "seed", "split", "field", "hook", "commit-every", "top", "window" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
-    if (!o.has("model") || !o.has("sae") || !o.has("corpus") || !o.has("out"))
-        return fail("usage: featurescope-cli index --model M --sae S [--sae S2 ...] --corpus C "
-                    "[--corpus C2 ...] "
-                    "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8] [--device "
-                    "auto] [--dtype auto] "
-                    "[--seed 0] [--split lines|files] [--field text]");
+    if (!o.has("model") || !(o.has("sae") || o.has("sae-dir")) || !o.has("corpus") || !o.has("out"))
+        return fail(
+            "usage: featurescope-cli index --model M --sae S [--sae S2 ...] [--sae-dir DIR] "
+            "--corpus C [--corpus C2 ...] "
+            "--tokens N --out WORKSPACE.fsdb [--context 128] [--batch-size 8|auto] [--device "
+            "auto] [--dtype auto] "
+            "[--seed 0] [--split lines|files] [--field text]");
     core::index::IndexRequest r;
     r.model = o.value("model");
     r.device = o.value("device", "auto");
     r.dtype = o.value("dtype", "auto");
     r.saes = o.values("sae");
+    r.saeDirs = o.values("sae-dir");
     r.hook = o.value("hook");
     r.corpus.paths = o.values("corpus");
     r.corpus.contextLength = o.integer("context", 128);
@@ -56,7 +58,8 @@ int runIndex(const Args &args)
     if (split != "lines" && split != "files")
         return fail("--split must be 'lines' or 'files'");
     r.corpus.split = split == "lines" ? core::corpus::Split::Lines : core::corpus::Split::Files;
-    r.options.batchContexts = o.integer("batch-size", 8);
+    // auto: the largest batch the device holds (8 on a CPU).
+    r.options.batchContexts = o.value("batch-size", "8") == "auto" ? 0 : o.integer("batch-size", 8);
     r.options.commitEveryBatches = o.integer("commit-every", 0);
     r.options.accumulator.topExamples = o.integer("top", 20);
     r.options.accumulator.windowRadius = o.integer("window", 12);
@@ -74,10 +77,12 @@ int runIndex(const Args &args)
     if (o.has("json")) {
         json j = { { "workspace", o.value("out") }, { "contexts", result->contexts },
             { "tokens", out.tokens }, { "batches_run", out.batchesRun }, { "seconds", out.seconds },
-            { "corpus_cached", result->corpusFromCache } };
+            { "corpus_cached", result->corpusFromCache }, { "batch_contexts", out.batchContexts },
+            { "forward_contexts", out.forwardContexts }, { "notes", out.notes } };
         for (size_t i = 0; i < out.indexIds.size(); ++i)
             j["indexes"].push_back({ { "id", out.indexIds[i] }, { "sae", result->saeLabels[i] },
-                { "computed", bool(out.computed[i]) } });
+                { "computed", bool(out.computed[i]) },
+                { "state_mib", static_cast<double>(out.stateBytes[i]) / (1 << 20) } });
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
@@ -88,10 +93,12 @@ int runIndex(const Args &args)
         std::printf("  index %lld  %s  %s\n", static_cast<long long>(out.indexIds[i]),
             result->saeLabels[i].c_str(),
             out.computed[i] ? "computed" : "already indexed (cached)");
+    for (const auto &note : out.notes)
+        std::printf("  %s\n", note.c_str());
     if (out.batchesRun > 0)
-        std::printf("  %lld batches in %.1f s: %.0f tokens/s\n",
-            static_cast<long long>(out.batchesRun), out.seconds,
-            static_cast<double>(out.tokens) / std::max(out.seconds, 1e-9));
+        std::printf("  %lld batches of %lld contexts in %.1f s: %.0f tokens/s\n",
+            static_cast<long long>(out.batchesRun), static_cast<long long>(out.batchContexts),
+            out.seconds, static_cast<double>(out.tokens) / std::max(out.seconds, 1e-9));
     return 0;
 }
 

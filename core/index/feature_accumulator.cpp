@@ -1,419 +1,511 @@
 #include "core/index/feature_accumulator.h"
 
-#include "core/corpus/corpus.h"
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
-#include <c10/util/Half.h>
-
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace fscope::core::index {
 
 namespace {
 
-uint16_t toHalf(float v)
+const auto kLong = at::TensorOptions().dtype(at::kLong);
+
+// splitmix64 (corpus::mix64) on int64 tensors: multiplication and addition wrap like uint64,
+// and a logical right shift is the arithmetic one with the sign bits masked off.
+at::Tensor shr(const at::Tensor &x, int s)
 {
-    return c10::Half(v).x;
+    return at::bitwise_and(at::__rshift__(x, s), static_cast<int64_t>(~uint64_t(0) >> s));
 }
 
-float fromHalf(uint16_t bits)
+at::Tensor mix64(at::Tensor x)
 {
-    return static_cast<float>(c10::Half(bits, c10::Half::from_bits()));
+    x = x + static_cast<int64_t>(0x9E3779B97F4A7C15ULL);
+    x = at::bitwise_xor(x, shr(x, 30)) * static_cast<int64_t>(0xBF58476D1CE4E5B9ULL);
+    x = at::bitwise_xor(x, shr(x, 27)) * static_cast<int64_t>(0x94D049BB133111EBULL);
+    return at::bitwise_xor(x, shr(x, 31));
 }
 
-// Appends / reads plain arrays for the checkpoint blob.
-template <typename T> void put(std::string &out, const std::vector<T> &v)
+// histogramExponent and binScale (accumulator_state.h) on tensors.
+at::Tensor exponents(const at::Tensor &max)
 {
-    out.append(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(T));
+    return std::get<1>(at::frexp(max));
 }
 
-template <typename T> bool take(const std::string &in, size_t &at, std::vector<T> &v)
+at::Tensor scales(const at::Tensor &exponent)
 {
-    const size_t bytes = v.size() * sizeof(T);
-    if (at + bytes > in.size())
-        return false;
-    std::memcpy(v.data(), in.data() + at, bytes);
-    at += bytes;
-    return true;
+    return at::__lshift__((136 - exponent).clamp(1, 254).to(at::kInt), 23).view(at::kFloat);
+}
+
+// How a batch of candidates merges into a per-feature list. The list is two [F, S] arrays: the
+// keys in ascending order (empty = kEmptyKey, last) and, for each, the physical slot that holds
+// its payload (value, context, position, window); the slots of a row are a permutation of 0..S-1,
+// the empty entries holding the free ones. A merge therefore moves only (key, slot) pairs: an
+// entry's place in the merged row is (kept keys below it) + (candidates below it), the kept
+// entries that fall past S are the row's last ones, and the candidates that enter take their
+// physical slots, so payload is written only for those.
+struct MergePlan {
+    at::Tensor rows; // [U] the features with candidates
+    at::Tensor keys, slots; // [U, S] their new rows
+    at::Tensor candSel; // candidates that enter (indices into the caller's candidates)
+    at::Tensor candDst; // their payload's flat index, feature * S + physical slot
+};
+
+MergePlan planMerge(
+    const at::Tensor &keys, const at::Tensor &slots, const at::Tensor &group, const at::Tensor &key)
+{
+    const int64_t S = keys.size(1), c = group.numel();
+    const auto opt = kLong.device(keys.device());
+    MergePlan plan;
+    if (c == 0) {
+        plan.rows = plan.candSel = plan.candDst = at::empty({ 0 }, opt);
+        plan.keys = plan.slots = at::empty({ 0, S }, opt);
+        return plan;
+    }
+    // Candidates ordered by (feature, key): two stable sorts; their rank within the feature.
+    const at::Tensor byKey = std::get<1>(at::sort(key, true, 0, false));
+    at::Tensor perm = byKey.index_select(
+        0, std::get<1>(at::sort(group.index_select(0, byKey), true, 0, false)));
+    at::Tensor g = group.index_select(0, perm);
+    const at::Tensor first = at::cat(
+        { at::ones({ 1 }, opt.dtype(at::kBool)), g.narrow(0, 1, c - 1).ne(g.narrow(0, 0, c - 1)) });
+    at::Tensor u = first.cumsum(0) - 1; // row of the candidate in the plan
+    const at::Tensor starts = at::nonzero(first).squeeze(1);
+    plan.rows = g.index_select(0, starts);
+    const int64_t U = plan.rows.numel();
+    at::Tensor rank = at::arange(c, opt) - starts.index_select(0, u);
+    // Beyond the S-th of its feature a candidate never enters, and whatever it would push out
+    // is pushed out by the S before it anyway.
+    const at::Tensor within = at::nonzero(rank.lt(S)).squeeze(1);
+    perm = perm.index_select(0, within);
+    u = u.index_select(0, within);
+    rank = rank.index_select(0, within);
+    const at::Tensor k = key.index_select(0, perm);
+    const at::Tensor cell = u * S + rank;
+
+    // Kept keys below each candidate: one batched binary search over the rows.
+    const at::Tensor rowKeys = keys.index_select(0, plan.rows),
+                     rowSlots = slots.index_select(0, plan.rows);
+    const at::Tensor padded = at::full({ U * S }, kEmptyKey, opt).index_copy_(0, cell, k);
+    const at::Tensor below
+        = at::searchsorted(rowKeys, padded.view({ U, S })).view({ -1 }).index_select(0, cell);
+    const at::Tensor candPos = below + rank;
+
+    // Kept entry s moves down by the candidates inserted at or before it.
+    const at::Tensor inserted
+        = at::zeros({ U * (S + 1) }, opt).index_add_(0, u * (S + 1) + below, at::ones_like(u));
+    const at::Tensor newPos
+        = inserted.view({ U, S + 1 }).narrow(1, 0, S).cumsum(1) + at::arange(S, opt).unsqueeze(0);
+    const at::Tensor stays = at::nonzero(newPos.lt(S).view({ -1 })).squeeze(1);
+    const at::Tensor rowBase = at::arange(U, opt).unsqueeze(1) * S;
+    const at::Tensor keptDst = (rowBase + newPos).view({ -1 }).index_select(0, stays);
+    plan.keys = at::full({ U * S }, kEmptyKey, opt)
+                    .index_copy_(0, keptDst, rowKeys.view({ -1 }).index_select(0, stays));
+    plan.slots = at::zeros({ U * S }, opt)
+                     .index_copy_(0, keptDst, rowSlots.view({ -1 }).index_select(0, stays));
+
+    // The candidates that enter take the physical slots of the row's last a entries.
+    const at::Tensor accepted = at::nonzero(candPos.lt(S)).squeeze(1);
+    const at::Tensor au = u.index_select(0, accepted);
+    const at::Tensor entering = at::zeros({ U }, opt).index_add_(0, au, at::ones_like(au));
+    const at::Tensor freed = rowSlots.view({ -1 }).index_select(
+        0, au * S + S - entering.index_select(0, au) + rank.index_select(0, accepted));
+    const at::Tensor candDst = au * S + candPos.index_select(0, accepted);
+    plan.keys.index_copy_(0, candDst, k.index_select(0, accepted));
+    plan.slots.index_copy_(0, candDst, freed);
+    plan.keys = plan.keys.view({ U, S });
+    plan.slots = plan.slots.view({ U, S });
+    plan.candSel = perm.index_select(0, accepted);
+    plan.candDst = plan.rows.index_select(0, au) * S + freed;
+    return plan;
+}
+
+// The firing entries [nnz, 2] (row, feature) of host activations in row-major order, as
+// at::nonzero(a > 0) on the counted rows gives them: one parallel scan instead of a mask, a scan
+// and a filter.
+at::Tensor firingEntriesHost(const at::Tensor &a, const std::vector<uint8_t> &counted)
+{
+    const int64_t N = a.size(0), F = a.size(1);
+    const float *src = a.data_ptr<float>();
+    const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(N, 4 * at::get_num_threads()));
+    std::vector<std::vector<int64_t>> found(static_cast<size_t>(chunks));
+    at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t ch = begin; ch < end; ++ch) {
+            auto &out = found[static_cast<size_t>(ch)];
+            for (int64_t r = ch * N / chunks; r < (ch + 1) * N / chunks; ++r) {
+                if (!counted[static_cast<size_t>(r)])
+                    continue;
+                const float *row = src + r * F;
+                for (int64_t j = 0; j < F; ++j)
+                    if (row[j] > 0) {
+                        out.push_back(r);
+                        out.push_back(j);
+                    }
+            }
+        }
+    });
+    size_t total = 0;
+    for (const auto &f : found)
+        total += f.size();
+    at::Tensor nz = at::empty({ static_cast<int64_t>(total / 2), 2 }, kLong);
+    int64_t *d = nz.data_ptr<int64_t>();
+    for (const auto &f : found) {
+        std::copy(f.begin(), f.end(), d);
+        d += f.size();
+    }
+    return nz;
+}
+
+// planMerge on host tensors, written as loops (ATen's per-op cost dominates a merge of small
+// rows on a CPU): the same plan, the same rows, the same physical slots. It updates the rows
+// itself, so the plan it returns has no rows for applyPlan.
+MergePlan planMergeHost(
+    at::Tensor &keys, at::Tensor &slots, const at::Tensor &group, const at::Tensor &key)
+{
+    const int64_t F = keys.size(0), S = keys.size(1), c = group.numel();
+    const at::Tensor gT = group.contiguous(), kT = key.contiguous();
+    const int64_t *g = gT.data_ptr<int64_t>(), *k = kT.data_ptr<int64_t>();
+    int64_t *rowsK = keys.data_ptr<int64_t>(), *rowsS = slots.data_ptr<int64_t>();
+    // Candidates bucketed by feature (counting sort), each bucket then sorted by key.
+    std::vector<int64_t> start(static_cast<size_t>(F + 1), 0), order(static_cast<size_t>(c));
+    for (int64_t i = 0; i < c; ++i)
+        ++start[static_cast<size_t>(g[i] + 1)];
+    for (int64_t j = 0; j < F; ++j)
+        start[static_cast<size_t>(j + 1)] += start[static_cast<size_t>(j)];
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < c; ++i)
+        order[static_cast<size_t>(fill[static_cast<size_t>(g[i])]++)] = i;
+    std::vector<int64_t> sel, dst, newK(static_cast<size_t>(S)), newS(static_cast<size_t>(S)),
+        entered;
+    for (int64_t j = 0; j < F; ++j) {
+        auto b = order.begin() + start[static_cast<size_t>(j)],
+             e = order.begin() + start[static_cast<size_t>(j + 1)];
+        if (b == e)
+            continue;
+        std::sort(b, e, [&](int64_t x, int64_t y) { return k[x] < k[y]; });
+        const int64_t m = std::min<int64_t>(e - b, S);
+        const int64_t *kk = rowsK + j * S, *ss = rowsS + j * S;
+        int64_t i = 0, r = 0;
+        entered.clear();
+        for (int64_t p = 0; p < S; ++p) {
+            if (r < m && (i >= S || k[b[r]] < kk[i])) {
+                newK[static_cast<size_t>(p)] = k[b[r]];
+                entered.push_back(p);
+                ++r;
+            } else {
+                newK[static_cast<size_t>(p)] = kk[i];
+                newS[static_cast<size_t>(p)] = ss[i];
+                ++i;
+            }
+        }
+        // The r entering candidates take the slots of the row's last r entries, in order.
+        for (int64_t q = 0; q < r; ++q) {
+            const int64_t slot = ss[S - r + q];
+            newS[static_cast<size_t>(entered[static_cast<size_t>(q)])] = slot;
+            sel.push_back(b[q]);
+            dst.push_back(j * S + slot);
+        }
+        std::copy(newK.begin(), newK.end(), rowsK + j * S);
+        std::copy(newS.begin(), newS.end(), rowsS + j * S);
+    }
+    MergePlan plan;
+    const auto opt = kLong;
+    plan.rows = at::empty({ 0 }, opt);
+    plan.keys = plan.slots = at::empty({ 0, S }, opt);
+    plan.candSel = at::tensor(sel, opt);
+    plan.candDst = at::tensor(dst, opt);
+    return plan;
+}
+
+void applyPlan(at::Tensor &keys, at::Tensor &slots, const MergePlan &plan)
+{
+    keys.index_copy_(0, plan.rows, plan.keys);
+    slots.index_copy_(0, plan.rows, plan.slots);
+}
+
+// Writes the entering candidates' payload (`values`: one row per candidate) into `payload`
+// ([F, S] or [F, S, W]).
+// `entered`: one row per entering candidate, in plan order.
+void writeEntered(at::Tensor &payload, const MergePlan &plan, const at::Tensor &entered)
+{
+    std::vector<int64_t> shape = { payload.size(0) * payload.size(1) };
+    for (int64_t d = 2; d < payload.dim(); ++d)
+        shape.push_back(payload.size(d));
+    payload.view(shape).index_copy_(0, plan.candDst, entered.to(payload.dtype()));
+}
+
+void writePayload(at::Tensor &payload, const MergePlan &plan, const at::Tensor &values)
+{
+    writeEntered(payload, plan, values.index_select(0, plan.candSel));
+}
+
+template <typename T> std::vector<T> toVector(const at::Tensor &t)
+{
+    const at::Tensor h = t.to(at::kCPU).contiguous();
+    std::vector<T> v(static_cast<size_t>(h.numel()));
+    std::memcpy(v.data(), h.data_ptr(), v.size() * sizeof(T));
+    return v;
+}
+
+template <typename T>
+at::Tensor fromVector(
+    const std::vector<T> &v, at::ScalarType type, at::IntArrayRef shape, at::Device device)
+{
+    return at::from_blob(const_cast<T *>(v.data()), shape, at::TensorOptions().dtype(type))
+        .to(device, type, false, true);
 }
 
 } // namespace
 
 FeatureAccumulator::FeatureAccumulator(
-    int64_t features, int64_t contextLength, AccumulatorOptions options)
+    int64_t features, int64_t contextLength, AccumulatorOptions options, at::Device device)
     : m_features(features)
     , m_T(contextLength)
     , m_window(std::min(2 * options.windowRadius + 1, contextLength))
     , m_options(options)
+    , m_device(device)
+    , m_hostKernels(device.is_cpu())
 {
-    const auto F = static_cast<size_t>(features);
-    const auto K = static_cast<size_t>(options.topExamples),
-               R = static_cast<size_t>(options.reservoir);
-    m_count.assign(F, 0);
-    m_sum.assign(F, 0);
-    m_max.assign(F, 0);
-    m_hi.assign(F, 0);
-    m_fine.assign(F * kFineBins, 0);
-    m_topN.assign(F, 0);
-    m_sampleN.assign(F, 0);
-    m_top.assign(F * K, Slot {});
-    m_sample.assign(F * R, Slot {});
-    m_topWindows.assign(F * K * static_cast<size_t>(m_window), 0);
-    m_sampleWindows.assign(F * R * static_cast<size_t>(m_window), 0);
-    m_topFloor.assign(F, 0);
-    m_sampleCeil.assign(F, 0);
+    std::vector<int64_t> mix(static_cast<size_t>(features));
+    for (int64_t j = 0; j < features; ++j)
+        mix[static_cast<size_t>(j)] = static_cast<int64_t>(featureKeyMix(j));
+    m_featureMix = fromVector(mix, at::kLong, { features }, device);
+    (void)upload(AccumulatorState::empty(features, contextLength, options));
 }
 
-int32_t FeatureAccumulator::windowStart(int32_t pos) const
+int64_t FeatureAccumulator::stateBytes(
+    int64_t features, int64_t contextLength, const AccumulatorOptions &options)
 {
-    const int64_t start = std::clamp<int64_t>(pos - m_options.windowRadius, 0, m_T - m_window);
-    return static_cast<int32_t>(start);
+    const int64_t W = std::min(2 * options.windowRadius + 1, contextLength);
+    const int64_t perSlot = 8 + 4 + 4 + 4 + 2 * W;
+    return features
+        * (8 + 8 + 8 + 4 + 4 * kFineBins + (options.topExamples + options.reservoir) * perSlot);
 }
 
-int64_t FeatureAccumulator::fineBin(int64_t j, float v) const
+int64_t FeatureAccumulator::batchBytes(int64_t features, int64_t rows)
 {
-    const float hi = m_hi[static_cast<size_t>(j)];
-    const auto b = static_cast<int64_t>(v / hi * static_cast<float>(kFineBins));
-    return std::clamp<int64_t>(b, 0, kFineBins - 1);
-}
-
-void FeatureAccumulator::addToHistogram(int64_t j, float v)
-{
-    float &hi = m_hi[static_cast<size_t>(j)];
-    uint32_t *fine = m_fine.data() + j * kFineBins;
-    if (hi == 0) {
-        hi = 2 * v; // the invariant max >= hi / 2 keeps at least half the bins usable
-    } else if (v > hi) {
-        const auto k = std::max<int64_t>(2, static_cast<int64_t>(std::ceil(v / hi)));
-        std::vector<uint32_t> merged(kFineBins, 0);
-        for (int64_t b = 0; b < kFineBins; ++b)
-            merged[static_cast<size_t>(b / k)] += fine[b];
-        std::copy(merged.begin(), merged.end(), fine);
-        hi *= static_cast<float>(k);
-    }
-    ++fine[fineBin(j, v)];
-}
-
-void FeatureAccumulator::offerTop(int64_t j, float v, int32_t context, int32_t pos)
-{
-    const int64_t K = m_options.topExamples;
-    if (K == 0)
-        return;
-    int32_t &n = m_topN[static_cast<size_t>(j)];
-    Slot *slots = m_top.data() + j * K;
-    int64_t target;
-    if (n < K) {
-        target = n++;
-    } else {
-        if (v <= m_topFloor[static_cast<size_t>(j)])
-            return; // contexts arrive in order: an equal value from a later context never wins
-        target = 0; // the worst slot: lowest value, the later context among equals
-        for (int64_t s = 1; s < K; ++s)
-            if (slots[s].value < slots[target].value
-                || (slots[s].value == slots[target].value
-                    && slots[s].context > slots[target].context))
-                target = s;
-    }
-    slots[target] = Slot { v, context, pos, windowStart(pos), 0 };
-    if (n == K) {
-        float floor = slots[0].value;
-        for (int64_t s = 1; s < K; ++s)
-            floor = std::min(floor, slots[s].value);
-        m_topFloor[static_cast<size_t>(j)] = floor;
-    }
-    m_pending.emplace_back(j * K + target, true);
-}
-
-void FeatureAccumulator::offerSample(int64_t j, float v, int32_t context, int32_t pos, uint64_t key)
-{
-    const int64_t R = m_options.reservoir;
-    if (R == 0)
-        return;
-    int32_t &n = m_sampleN[static_cast<size_t>(j)];
-    Slot *slots = m_sample.data() + j * R;
-    int64_t target;
-    if (n < R) {
-        target = n++;
-    } else {
-        if (key >= m_sampleCeil[static_cast<size_t>(j)])
-            return;
-        target = 0;
-        for (int64_t s = 1; s < R; ++s)
-            if (slots[s].key > slots[target].key)
-                target = s;
-    }
-    slots[target] = Slot { v, context, pos, windowStart(pos), key };
-    if (n == R) {
-        uint64_t ceil = slots[0].key;
-        for (int64_t s = 1; s < R; ++s)
-            ceil = std::max(ceil, slots[s].key);
-        m_sampleCeil[static_cast<size_t>(j)] = ceil;
-    }
-    m_pending.emplace_back(j * R + target, false);
+    // The float copy of the activations, the firing mask, and the per-context maxima.
+    return rows * features * (4 + 1) + rows * features / 4 * 8;
 }
 
 void FeatureAccumulator::add(
     const at::Tensor &activations, int64_t firstContext, const std::vector<uint8_t> &counted)
 {
-    at::Tensor a = activations.to(at::kFloat);
+    at::NoGradGuard noGrad;
+    const int64_t F = m_features, T = m_T, W = m_window;
+    at::Tensor a = activations.to(m_device, at::kFloat);
     if (m_options.useMagnitude)
         a = a.abs();
-    a = a.reshape({ -1, m_features }).contiguous();
-    const int64_t rowsTotal = a.size(0);
+    a = a.reshape({ -1, F }).contiguous();
+    const int64_t N = a.size(0), contexts = N / T;
     for (uint8_t c : counted)
         m_tokens += c ? 1 : 0;
+    const at::Tensor rowCounted
+        = at::from_blob(const_cast<uint8_t *>(counted.data()), { N }, at::kByte)
+              .to(m_device)
+              .to(at::kBool);
 
-    // The non-zeros in row-major order (token by token), with their values, on the host.
-    const at::Tensor nz = at::nonzero(a);
-    const at::Tensor rowsT = nz.select(1, 0).contiguous(), colsT = nz.select(1, 1).contiguous();
-    const at::Tensor valsT = a.index({ rowsT, colsT }).to(at::kCPU).contiguous();
-    const at::Tensor rowsH = rowsT.to(at::kCPU).contiguous(),
-                     colsH = colsT.to(at::kCPU).contiguous();
-    const int64_t *rows = rowsH.data_ptr<int64_t>(), *cols = colsH.data_ptr<int64_t>();
-    const float *vals = valsT.data_ptr<float>();
-    const int64_t nnz = nz.size(0);
-
-    std::vector<float> ctxMax(static_cast<size_t>(m_features));
-    std::vector<int32_t> ctxPos(static_cast<size_t>(m_features));
-    std::vector<int64_t> stamp(static_cast<size_t>(m_features), -1);
-    std::vector<int64_t> touched;
-    auto flush = [&](int64_t c) {
-        for (int64_t j : touched)
-            offerTop(j, ctxMax[static_cast<size_t>(j)], static_cast<int32_t>(firstContext + c),
-                ctxPos[static_cast<size_t>(j)]);
-        touched.clear();
-    };
-    const uint64_t seedMix = corpus::mix64(m_options.seed ^ 0x73616D706C65ULL);
-    int64_t current = -1;
-    for (int64_t i = 0; i < nnz; ++i) {
-        const int64_t r = rows[i];
-        if (!counted[static_cast<size_t>(r)])
-            continue;
-        const int64_t c = r / m_T;
-        if (c != current) {
-            flush(current);
-            current = c;
-        }
-        const int64_t j = cols[i];
-        const float v = vals[i];
-        if (!(v > 0)) // firing means a positive activation (NaN never fires)
-            continue;
-        const auto ju = static_cast<size_t>(j);
-        ++m_count[ju];
-        m_sum[ju] += v;
-        m_max[ju] = std::max(m_max[ju], v);
-        addToHistogram(j, v);
-        const auto pos = static_cast<int32_t>(r % m_T);
-        const uint64_t globalRow = static_cast<uint64_t>(firstContext * m_T + r);
-        offerSample(j, v, static_cast<int32_t>(firstContext + c), pos,
-            corpus::mix64(seedMix ^ corpus::mix64(static_cast<uint64_t>(j))
-                ^ (globalRow * 0x9E3779B97F4A7C15ULL)));
-        if (stamp[ju] != c) {
-            stamp[ju] = c;
-            ctxMax[ju] = v;
-            ctxPos[ju] = pos;
-            touched.push_back(j);
-        } else if (v > ctxMax[ju]) {
-            ctxMax[ju] = v;
-            ctxPos[ju] = pos;
-        }
-    }
-    flush(current);
-
-    // Windows of the slots filled in this batch (the last writer of each slot wins).
-    std::sort(m_pending.begin(), m_pending.end());
-    m_pending.erase(std::unique(m_pending.begin(), m_pending.end()), m_pending.end());
-    if (m_pending.empty())
+    // The firing entries (positive and counted) in row-major order, as the definition reads them.
+    const at::Tensor nz = m_hostKernels ? firingEntriesHost(a, counted) : [&] {
+        const at::Tensor all = at::nonzero(a.gt(0));
+        return all.index_select(
+            0, at::nonzero(rowCounted.index_select(0, all.select(1, 0))).squeeze(1));
+    }();
+    if (nz.size(0) == 0)
         return;
-    std::vector<int64_t> flat;
-    flat.reserve(m_pending.size() * static_cast<size_t>(m_window));
-    for (const auto &[index, isTop] : m_pending) {
-        const Slot &s
-            = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
-        const int64_t j = index / (isTop ? m_options.topExamples : m_options.reservoir);
-        const int64_t row0 = (s.context - firstContext) * m_T + s.start;
-        for (int64_t t = 0; t < m_window; ++t)
-            flat.push_back((row0 + t) * m_features + j);
+    const auto opt = kLong.device(m_device);
+    const at::Tensor rows = nz.select(1, 0).contiguous(), cols = nz.select(1, 1).contiguous();
+    const at::Tensor flatA = a.view({ -1 });
+    const at::Tensor vals = flatA.index_select(0, rows * F + cols);
+    const at::Tensor local = at::div(rows, T, "floor"), pos = rows - local * T;
+
+    // Each feature's max in each context and the first position attaining it: one stable sort
+    // of the entries by (context, feature, value); within a run of equal keys the entries keep
+    // their row order, so the first of the last run is the earliest position of the max.
+    const at::Tensor cell = local * F + cols;
+    const at::Tensor cellKey = at::bitwise_or(
+        at::__lshift__(cell, 31), vals.view(at::kInt).to(at::kLong)); // positive floats
+    const auto [sortedKey, order] = at::sort(cellKey, true, 0, false);
+    const int64_t nnz = cellKey.numel();
+    const at::Tensor sortedCell = at::__rshift__(sortedKey, 31);
+    const at::Tensor groupEnd = at::nonzero(
+        at::cat({ sortedCell.narrow(0, 1, nnz - 1).ne(sortedCell.narrow(0, 0, nnz - 1)),
+            at::ones({ 1 }, sortedCell.options().dtype(at::kBool)) }))
+                                    .squeeze(1);
+    const at::Tensor best
+        = order.index_select(0, at::searchsorted(sortedKey, sortedKey.index_select(0, groupEnd)));
+    const at::Tensor bestCell = cell.index_select(0, best), bestValue = vals.index_select(0, best),
+                     bestPos = pos.index_select(0, best);
+
+    // Count, sum (float64, added in entry order on the CPU), max.
+    const at::Tensor maxBefore = m_max.clone();
+    m_count.index_add_(0, cols, at::ones_like(cols));
+    m_sum.index_add_(0, cols, vals.to(at::kDouble));
+    m_max = at::maximum(m_max,
+        at::zeros({ contexts * F }, a.options())
+            .index_copy_(0, bestCell, bestValue)
+            .view({ contexts, F })
+            .amax(0));
+
+    // Histogram: regroup the features whose power-of-two range grew, then bin the batch.
+    const at::Tensor eBefore = exponents(maxBefore), eAfter = exponents(m_max);
+    const at::Tensor grown
+        = at::nonzero(at::logical_and(eAfter.gt(eBefore), maxBefore.gt(0))).squeeze(1);
+    if (grown.numel() > 0) {
+        const at::Tensor d
+            = (eAfter - eBefore).index_select(0, grown).clamp_max(31).to(at::kLong).unsqueeze(1);
+        const at::Tensor target = at::__rshift__(at::arange(kFineBins, opt).unsqueeze(0), d);
+        const at::Tensor old = m_fine.index_select(0, grown);
+        m_fine.index_copy_(0, grown, at::zeros_like(old).scatter_add_(1, target, old));
     }
-    at::Tensor gathered;
-    const float *g = nullptr;
-    if (a.is_cpu()) {
-        g = nullptr; // read straight from the activations
-    } else {
-        gathered = a.view({ -1 })
-                       .index_select(0, at::tensor(flat, at::kLong).to(a.device()))
-                       .to(at::kCPU)
-                       .contiguous();
-        g = gathered.data_ptr<float>();
-    }
-    const float *dense = a.is_cpu() ? a.data_ptr<float>() : nullptr;
-    size_t k = 0;
-    for (const auto &[index, isTop] : m_pending) {
-        const Slot &s
-            = isTop ? m_top[static_cast<size_t>(index)] : m_sample[static_cast<size_t>(index)];
-        uint16_t *out = (isTop ? m_topWindows.data() : m_sampleWindows.data()) + index * m_window;
-        const int64_t row0 = (s.context - firstContext) * m_T + s.start;
-        for (int64_t t = 0; t < m_window; ++t, ++k) {
-            const int64_t row = row0 + t;
-            const float v = dense ? dense[flat[k]] : g[k];
-            out[t] = toHalf(row < rowsTotal && counted[static_cast<size_t>(row)] ? v : 0.0f);
+    const at::Tensor bins = (vals * scales(eAfter).index_select(0, cols))
+                                .floor()
+                                .clamp(0, kFineBins - 1)
+                                .to(at::kLong);
+    m_fine.view({ -1 }).index_add_(
+        0, cols * kFineBins + bins, at::ones({ bins.numel() }, opt.dtype(at::kInt)));
+
+    // The window of each (context, feature, max position): activations of counted tokens.
+    const at::Tensor offsets = at::arange(W, opt).unsqueeze(0);
+    auto windows = [&](const at::Tensor &ctx, const at::Tensor &p, const at::Tensor &j) {
+        const at::Tensor start = (p - m_options.windowRadius).clamp(0, T - W);
+        const at::Tensor row0 = ctx * T + start;
+        if (m_hostKernels) {
+            // On the host a loop reads the W values directly (the tensor form below builds an
+            // m x W index first, which costs more than the reads).
+            const int64_t m = row0.numel();
+            at::Tensor out = at::empty({ m, W }, at::TensorOptions().dtype(at::kHalf));
+            const int64_t *r0 = row0.data_ptr<int64_t>(), *jj = j.contiguous().data_ptr<int64_t>();
+            const float *src = flatA.data_ptr<float>();
+            c10::Half *dst = out.data_ptr<c10::Half>();
+            at::parallel_for(0, m, 1024, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i)
+                    for (int64_t t = 0; t < W; ++t) {
+                        const int64_t r = r0[i] + t;
+                        dst[i * W + t] = c10::Half(
+                            counted[static_cast<size_t>(r)] ? src[r * F + jj[i]] : 0.0f);
+                    }
+            });
+            return out;
         }
+        const at::Tensor row = (row0.unsqueeze(1) + offsets).reshape({ -1 });
+        const at::Tensor v = flatA.index_select(0, row * F + j.repeat_interleave(W));
+        return at::where(rowCounted.index_select(0, row), v, at::zeros_like(v))
+            .to(at::kHalf)
+            .view({ -1, W });
+    };
+
+    if (m_options.topExamples > 0) {
+        // The contexts that beat the feature's current last kept example.
+        at::Tensor j = bestCell.remainder(F), c = at::div(bestCell, F, "floor"), v = bestValue;
+        at::Tensor key = at::bitwise_or(
+            at::__lshift__(INT32_MAX - v.view(at::kInt).to(at::kLong), 32), c + firstContext);
+        const at::Tensor last = m_topKey.select(1, m_options.topExamples - 1).index_select(0, j);
+        const at::Tensor keep = at::nonzero(key.lt(last)).squeeze(1);
+        j = j.index_select(0, keep);
+        c = c.index_select(0, keep);
+        v = v.index_select(0, keep);
+        key = key.index_select(0, keep);
+        const at::Tensor p = bestPos.index_select(0, keep);
+        const MergePlan plan = m_hostKernels ? planMergeHost(m_topKey, m_topSlot, j, key)
+                                             : planMerge(m_topKey, m_topSlot, j, key);
+        applyPlan(m_topKey, m_topSlot, plan);
+        writePayload(m_topValue, plan, v);
+        writePayload(m_topContext, plan, c + firstContext);
+        writePayload(m_topPos, plan, p);
+        // Windows only for the candidates that enter.
+        writeEntered(m_topWindows, plan,
+            windows(c.index_select(0, plan.candSel), p.index_select(0, plan.candSel),
+                j.index_select(0, plan.candSel)));
     }
-    m_pending.clear();
+
+    if (m_options.reservoir > 0) {
+        const at::Tensor globalRow = rows + firstContext * T;
+        const at::Tensor key = at::bitwise_xor(
+            mix64(at::bitwise_xor(at::bitwise_xor(m_featureMix.index_select(0, cols),
+                                      static_cast<int64_t>(sampleSeedMix(m_options.seed))),
+                globalRow * static_cast<int64_t>(0x9E3779B97F4A7C15ULL))),
+            INT64_MIN);
+        const at::Tensor last
+            = m_sampleKey.select(1, m_options.reservoir - 1).index_select(0, cols);
+        const at::Tensor keep = at::nonzero(key.lt(last)).squeeze(1);
+        const at::Tensor j = cols.index_select(0, keep), k = key.index_select(0, keep);
+        const at::Tensor c = local.index_select(0, keep), p = pos.index_select(0, keep);
+        const MergePlan plan = m_hostKernels ? planMergeHost(m_sampleKey, m_sampleSlot, j, k)
+                                             : planMerge(m_sampleKey, m_sampleSlot, j, k);
+        applyPlan(m_sampleKey, m_sampleSlot, plan);
+        writePayload(m_sampleValue, plan, vals.index_select(0, keep));
+        writePayload(m_sampleContext, plan, c + firstContext);
+        writePayload(m_samplePos, plan, p);
+        writeEntered(m_sampleWindows, plan,
+            windows(c.index_select(0, plan.candSel), p.index_select(0, plan.candSel),
+                j.index_select(0, plan.candSel)));
+    }
 }
 
-Example FeatureAccumulator::toExample(const Slot &s, const uint16_t *window) const
+AccumulatorState FeatureAccumulator::download() const
 {
-    Example e;
-    e.value = s.value;
-    e.context = s.context;
-    e.maxPos = s.maxPos;
-    e.start = s.start;
-    e.activations.resize(static_cast<size_t>(m_window));
-    for (int64_t t = 0; t < m_window; ++t)
-        e.activations[static_cast<size_t>(t)] = fromHalf(window[t]);
-    return e;
-}
-
-FeatureSummary FeatureAccumulator::summary(int64_t j) const
-{
-    const auto ju = static_cast<size_t>(j);
-    FeatureSummary s;
-    s.count = m_count[ju];
-    s.density = m_tokens ? static_cast<double>(s.count) / static_cast<double>(m_tokens) : 0.0;
-    s.max = m_max[ju];
-    s.mean = s.count ? m_sum[ju] / static_cast<double>(s.count) : 0.0;
-    const int64_t bins = m_options.histogramBins;
-    s.histogram.assign(static_cast<size_t>(bins), 0);
-    if (s.count == 0)
-        return s; // dead: no histogram range, no examples
-
-    const uint32_t *fine = m_fine.data() + j * kFineBins;
-    const float w = m_hi[ju] / static_cast<float>(kFineBins);
-    int64_t bmin = 0, bmax = kFineBins - 1;
-    while (fine[bmin] == 0)
-        ++bmin;
-    while (fine[bmax] == 0)
-        --bmax;
-    const int64_t m = (bmax - bmin + 1 + bins - 1) / bins;
-    s.histLo = static_cast<float>(bmin) * w;
-    s.histHi = static_cast<float>(bmin + bins * m) * w;
-    for (int64_t b = bmin; b <= bmax; ++b)
-        s.histogram[static_cast<size_t>((b - bmin) / m)] += fine[b];
-
-    // Equal-count band edges over the fine bins: edge q is the first bin where the cumulative
-    // count reaches q/Q of the total.
-    const int64_t Q = m_options.quantileBands;
-    std::vector<int64_t> cum(static_cast<size_t>(kFineBins + 1), 0);
-    for (int64_t b = 0; b < kFineBins; ++b)
-        cum[static_cast<size_t>(b + 1)] = cum[static_cast<size_t>(b)] + fine[b];
-    std::vector<int64_t> edges = { bmin };
-    for (int64_t q = 1; q < Q; ++q) {
-        int64_t b = edges.back();
-        while (b <= bmax && cum[static_cast<size_t>(b)] * Q < q * s.count)
-            ++b;
-        edges.push_back(b);
-    }
-    edges.push_back(bmax + 1);
-    std::vector<int64_t> bandOfEdge; // output band index per q, -1 when empty
-    for (int64_t q = 0; q < Q; ++q) {
-        const int64_t n = cum[static_cast<size_t>(edges[static_cast<size_t>(q + 1)])]
-            - cum[static_cast<size_t>(edges[static_cast<size_t>(q)])];
-        if (n == 0) {
-            bandOfEdge.push_back(-1);
-            continue;
-        }
-        bandOfEdge.push_back(static_cast<int64_t>(s.bands.size()));
-        const bool last = edges[static_cast<size_t>(q + 1)] == bmax + 1;
-        s.bands.push_back({ static_cast<float>(edges[static_cast<size_t>(q)]) * w,
-            last ? s.max : static_cast<float>(edges[static_cast<size_t>(q + 1)]) * w, n });
-    }
-
-    const int64_t K = m_options.topExamples, R = m_options.reservoir;
-    std::vector<int64_t> order(static_cast<size_t>(m_topN[ju]));
-    for (size_t i = 0; i < order.size(); ++i)
-        order[i] = static_cast<int64_t>(i);
-    const Slot *top = m_top.data() + j * K;
-    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return top[a].value != top[b].value ? top[a].value > top[b].value
-                                            : top[a].context < top[b].context;
-    });
-    for (int64_t i : order)
-        s.top.push_back(toExample(top[i], m_topWindows.data() + (j * K + i) * m_window));
-
-    // Samples in key order (uniformly random), at most perBand per band.
-    const Slot *sample = m_sample.data() + j * R;
-    std::vector<int64_t> byKey(static_cast<size_t>(m_sampleN[ju]));
-    for (size_t i = 0; i < byKey.size(); ++i)
-        byKey[i] = static_cast<int64_t>(i);
-    std::sort(byKey.begin(), byKey.end(),
-        [&](int64_t a, int64_t b) { return sample[a].key < sample[b].key; });
-    std::vector<int64_t> taken(s.bands.size(), 0);
-    for (int64_t i : byKey) {
-        const int64_t fb = fineBin(j, sample[i].value);
-        const auto q
-            = static_cast<int64_t>(std::upper_bound(edges.begin(), edges.end(), fb) - edges.begin())
-            - 1;
-        const int64_t band = bandOfEdge[static_cast<size_t>(std::clamp<int64_t>(q, 0, Q - 1))];
-        if (band < 0 || taken[static_cast<size_t>(band)] >= m_options.perBand)
-            continue;
-        ++taken[static_cast<size_t>(band)];
-        Example e = toExample(sample[i], m_sampleWindows.data() + (j * R + i) * m_window);
-        e.band = static_cast<int32_t>(band);
-        s.quantileExamples.push_back(std::move(e));
-    }
-    std::stable_sort(s.quantileExamples.begin(), s.quantileExamples.end(),
-        [](const Example &a, const Example &b) {
-            return a.band != b.band ? a.band > b.band : a.value > b.value;
-        });
+    AccumulatorState s = AccumulatorState::empty(0, m_T, m_options);
+    s.features = m_features;
+    s.tokens = m_tokens;
+    s.count = toVector<int64_t>(m_count);
+    s.sum = toVector<double>(m_sum);
+    s.max = toVector<float>(m_max);
+    s.fine = toVector<int32_t>(m_fine);
+    // Keys back to their physical slots, where the payload is.
+    s.topKeys = toVector<int64_t>(at::empty_like(m_topKey).scatter_(1, m_topSlot, m_topKey));
+    s.topValue = toVector<float>(m_topValue);
+    s.topContext = toVector<int32_t>(m_topContext);
+    s.topPos = toVector<int32_t>(m_topPos);
+    s.topWindows = toVector<uint16_t>(m_topWindows);
+    s.sampleKeys
+        = toVector<int64_t>(at::empty_like(m_sampleKey).scatter_(1, m_sampleSlot, m_sampleKey));
+    s.sampleValue = toVector<float>(m_sampleValue);
+    s.sampleContext = toVector<int32_t>(m_sampleContext);
+    s.samplePos = toVector<int32_t>(m_samplePos);
+    s.sampleWindows = toVector<uint16_t>(m_sampleWindows);
     return s;
 }
 
-std::string FeatureAccumulator::serialize() const
+Status FeatureAccumulator::upload(const AccumulatorState &s)
 {
-    std::string out = "FSACC1";
-    const std::vector<int64_t> header
-        = { m_features, m_T, m_window, m_options.topExamples, m_options.reservoir,
-              m_options.histogramBins, static_cast<int64_t>(m_options.seed), m_tokens };
-    put(out, header);
-    put(out, m_count);
-    put(out, m_sum);
-    put(out, m_max);
-    put(out, m_hi);
-    put(out, m_fine);
-    put(out, m_topN);
-    put(out, m_sampleN);
-    put(out, m_top);
-    put(out, m_sample);
-    put(out, m_topWindows);
-    put(out, m_sampleWindows);
-    put(out, m_topFloor);
-    put(out, m_sampleCeil);
-    return out;
+    const int64_t F = m_features, K = m_options.topExamples, R = m_options.reservoir, W = m_window;
+    const AccumulatorState shape = AccumulatorState::empty(F, m_T, m_options);
+    if (s.features != F || s.contextLength != m_T || s.window != W
+        || s.count.size() != shape.count.size() || s.fine.size() != shape.fine.size()
+        || s.topKeys.size() != shape.topKeys.size()
+        || s.topWindows.size() != shape.topWindows.size()
+        || s.sampleKeys.size() != shape.sampleKeys.size()
+        || s.sampleWindows.size() != shape.sampleWindows.size())
+        return Error { "index state of a different shape" };
+    const at::Device d = m_device;
+    m_tokens = s.tokens;
+    m_count = fromVector(s.count, at::kLong, { F }, d);
+    m_sum = fromVector(s.sum, at::kDouble, { F }, d);
+    m_max = fromVector(s.max, at::kFloat, { F }, d);
+    m_fine = fromVector(s.fine, at::kInt, { F, kFineBins }, d);
+    // On the device the keys are kept in order, each with the physical slot of its payload.
+    std::tie(m_topKey, m_topSlot)
+        = at::sort(fromVector(s.topKeys, at::kLong, { F, K }, d), true, 1, false);
+    m_topValue = fromVector(s.topValue, at::kFloat, { F, K }, d);
+    m_topContext = fromVector(s.topContext, at::kInt, { F, K }, d);
+    m_topPos = fromVector(s.topPos, at::kInt, { F, K }, d);
+    m_topWindows = fromVector(s.topWindows, at::kShort, { F, K, W }, d).view(at::kHalf);
+    std::tie(m_sampleKey, m_sampleSlot)
+        = at::sort(fromVector(s.sampleKeys, at::kLong, { F, R }, d), true, 1, false);
+    m_sampleValue = fromVector(s.sampleValue, at::kFloat, { F, R }, d);
+    m_sampleContext = fromVector(s.sampleContext, at::kInt, { F, R }, d);
+    m_samplePos = fromVector(s.samplePos, at::kInt, { F, R }, d);
+    m_sampleWindows = fromVector(s.sampleWindows, at::kShort, { F, R, W }, d).view(at::kHalf);
+    return {};
 }
 
 Status FeatureAccumulator::restore(const std::string &blob)
 {
-    if (blob.compare(0, 6, "FSACC1") != 0)
-        return Error { "index checkpoint: unknown state format" };
-    size_t at = 6;
-    std::vector<int64_t> header(8);
-    if (!take(blob, at, header))
-        return Error { "index checkpoint: truncated state" };
-    const std::vector<int64_t> expected = { m_features, m_T, m_window, m_options.topExamples,
-        m_options.reservoir, m_options.histogramBins, static_cast<int64_t>(m_options.seed) };
-    if (!std::equal(expected.begin(), expected.end(), header.begin()))
-        return Error { "index checkpoint: state of a different index configuration" };
-    m_tokens = header[7];
-    const bool ok = take(blob, at, m_count) && take(blob, at, m_sum) && take(blob, at, m_max)
-        && take(blob, at, m_hi) && take(blob, at, m_fine) && take(blob, at, m_topN)
-        && take(blob, at, m_sampleN) && take(blob, at, m_top) && take(blob, at, m_sample)
-        && take(blob, at, m_topWindows) && take(blob, at, m_sampleWindows)
-        && take(blob, at, m_topFloor) && take(blob, at, m_sampleCeil);
-    if (!ok || at != blob.size())
-        return Error { "index checkpoint: state has the wrong size" };
-    return {};
+    AccumulatorState s = AccumulatorState::empty(m_features, m_T, m_options);
+    if (auto r = s.restore(blob); !r)
+        return r;
+    return upload(s);
 }
 
 } // namespace fscope::core::index

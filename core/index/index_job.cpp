@@ -10,6 +10,22 @@
 
 namespace fscope::core::index {
 
+namespace {
+
+// An SAE found in a release folder is named by its path inside it ("layer_3/width_16k/..."),
+// since its own folder name is often the same for every layer ("average_l0_82").
+std::string saeLabel(const std::string &path, const std::vector<std::string> &dirs)
+{
+    for (const auto &dir : dirs) {
+        const std::filesystem::path rel = std::filesystem::path(path).lexically_relative(dir);
+        if (!rel.empty() && *rel.begin() != ".." && rel != ".")
+            return std::filesystem::path(dir).filename().string() + "/" + rel.generic_string();
+    }
+    return std::filesystem::path(path).filename().string();
+}
+
+} // namespace
+
 Result<IndexJobResult> runIndexJob(
     store::Database &db, const IndexRequest &request, jobs::Progress *progress)
 {
@@ -29,7 +45,15 @@ Result<IndexJobResult> runIndexJob(
     std::vector<sae::Sae> saes;
     if (progress)
         progress->setMessage("loading the SAEs");
-    for (const auto &path : request.saes) {
+    std::vector<std::string> paths = request.saes;
+    for (const auto &dir : request.saeDirs) {
+        std::vector<std::string> found;
+        FS_TRY(found, sae::findSaes(dir));
+        paths.insert(paths.end(), found.begin(), found.end());
+    }
+    if (paths.empty())
+        return Error { "no SAE to index: give --sae or --sae-dir" };
+    for (const auto &path : paths) {
         sae::LoadSaeOptions lo;
         lo.hookName = request.hook;
         lo.device = decoder->device().is_cuda() ? "cuda" : "cpu";
@@ -39,8 +63,8 @@ Result<IndexJobResult> runIndexJob(
         if (auto v = sae::validateSaeForModel(*s, decoder->config()); !v)
             return fileError(path, v.errorMessage());
         saes.push_back(std::move(s).value());
-        result.saeLabels.push_back(std::filesystem::path(path).filename().string() + " ("
-            + saes.back().config().hookName + ")");
+        result.saeLabels.push_back(
+            saeLabel(path, request.saeDirs) + " (" + saes.back().config().hookName + ")");
     }
 
     // The stored corpus is reused when its fingerprint matches (files, tokenizer, spec).

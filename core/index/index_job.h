@@ -10,6 +10,7 @@ struct IndexRequest {
     std::string model; // directory or HF cache name
     std::string device = "auto", dtype = "auto";
     std::vector<std::string> saes; // SAE paths (any supported format)
+    std::vector<std::string> saeDirs; // folders whose every SAE is indexed too (sae::findSaes)
     std::string hook; // overrides the SAE files' hook (Gemma Scope npz)
     corpus::CorpusSpec corpus;
     IndexOptions options; // specialTokens filled from the tokenizer when empty

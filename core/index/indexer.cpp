@@ -4,11 +4,17 @@
 #include "core/store/fingerprint.h"
 #include "core/store/index_store.h"
 #include "core/store/index_writes.h"
+#include "core/util/device_memory.h"
 
 #include <nlohmann/json.hpp>
 
+#include <c10/util/Exception.h>
+
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
 
 namespace fscope::core::index {
 
@@ -20,7 +26,7 @@ namespace {
 nlohmann::json indexParams(const sae::Sae &sae, const IndexOptions &o, at::ScalarType dtype)
 {
     const AccumulatorOptions &a = o.accumulator;
-    return { { "version", 1 }, { "hook", sae.config().hookName },
+    return { { "version", 2 }, { "hook", sae.config().hookName },
         { "dtype", std::string(c10::toString(dtype)) }, { "batch_contexts", o.batchContexts },
         { "special_tokens", std::vector<int64_t>(o.specialTokens.begin(), o.specialTokens.end()) },
         { "top_examples", a.topExamples }, { "quantile_bands", a.quantileBands },
@@ -34,6 +40,7 @@ struct Target {
     int64_t saeId = 0, indexId = 0, nextBatch = 0;
     bool done = false;
     std::unique_ptr<FeatureAccumulator> acc;
+    int64_t offset = 0; // contexts of the current batch already added
 };
 
 Status writeLogitEffects(Database &db, const model::Decoder &decoder, const sae::Sae &sae,
@@ -48,27 +55,68 @@ Status writeLogitEffects(Database &db, const model::Decoder &decoder, const sae:
         analysis::computeLogitEffects(decoder, sae, true, k));
 }
 
-Status saveCheckpoints(Database &db, const std::vector<Target> &targets, int64_t nextBatch)
+std::string mib(int64_t bytes)
 {
-    std::vector<store::IndexCheckpoint> checkpoints;
-    for (const Target &t : targets)
-        if (!t.done && t.nextBatch <= nextBatch)
-            checkpoints.push_back({ t.indexId, nextBatch, t.acc->serialize() });
-    return store::saveIndexCheckpoints(db, checkpoints);
+    return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
 }
+
+// Database writes run on one writer thread, one at a time, so the forward pass never waits for
+// the disk; the pass itself does not touch the database meanwhile.
+class Writer {
+public:
+    ~Writer() { (void)wait(); }
+    Status wait()
+    {
+        if (!m_pending.valid())
+            return {};
+        return m_pending.get();
+    }
+    Status submit(std::function<Status()> work)
+    {
+        if (auto s = wait(); !s)
+            return s;
+        m_pending = std::async(std::launch::async, std::move(work));
+        return {};
+    }
+
+private:
+    std::future<Status> m_pending;
+};
 
 } // namespace
 
+int64_t autoBatchContexts(const model::Decoder &decoder, const std::vector<const sae::Sae *> &saes,
+    int64_t T, const AccumulatorOptions &options)
+{
+    const auto memory = util::deviceMemory(decoder.device());
+    if (!memory)
+        return 8;
+    const model::ModelConfig &c = decoder.config();
+    const int64_t bytes = at::elementSize(decoder.dtype());
+    // Per context: the residual stream and its transients, the MLP's hidden layer, one layer's
+    // attention scores (float32 softmax), each SAE's pre-activations, code and accumulator copies.
+    int64_t perContext
+        = T * (c.hidden * bytes * 8 + c.intermediate * bytes * 3) + c.heads * T * T * 4 * 2;
+    int64_t state = 0;
+    for (const sae::Sae *s : saes) {
+        perContext += T * s->config().dSae * at::elementSize(s->dtype()) * 2
+            + FeatureAccumulator::batchBytes(s->config().dSae, T);
+        state += FeatureAccumulator::stateBytes(s->config().dSae, T, options);
+    }
+    const int64_t budget = memory->freeBytes * 8 / 10 - state;
+    return std::clamp<int64_t>(budget / std::max<int64_t>(perContext, 1), 1, 256);
+}
+
 Result<IndexOutcome> indexCorpus(
-    Database &db, const IndexInputs &in, const IndexOptions &options, jobs::Progress *progress)
+    Database &db, const IndexInputs &in, const IndexOptions &requested, jobs::Progress *progress)
 {
     const auto started = std::chrono::steady_clock::now();
     if (!in.decoder || !in.corpus || in.saes.empty())
         return Error { "indexing needs a model, a corpus and at least one SAE" };
     const model::Decoder &decoder = *in.decoder;
     const corpus::Corpus &corpus = *in.corpus;
-    if (options.batchContexts < 1)
-        return Error { "batch size must be at least one context" };
+    if (requested.batchContexts < 0)
+        return Error { "batch size must be at least one context (or 0 for automatic)" };
 
     const int64_t vocab = decoder.config().vocabSize;
     for (int32_t id : corpus.ids)
@@ -76,9 +124,34 @@ Result<IndexOutcome> indexCorpus(
             return Error { "the corpus holds token id " + std::to_string(id)
                 + ", outside the model's vocabulary of " + std::to_string(vocab)
                 + " (was it tokenized for another model?)" };
-    for (const IndexSae &s : in.saes)
+    std::vector<const sae::Sae *> saes;
+    for (const IndexSae &s : in.saes) {
         if (s.sae->config().dIn <= 0)
             return Error { "SAE " + s.sae->config().sourcePath + " has no input width" };
+        saes.push_back(s.sae);
+    }
+    IndexOptions options = requested;
+    if (options.batchContexts == 0)
+        options.batchContexts
+            = autoBatchContexts(decoder, saes, corpus.contextLength, options.accumulator);
+
+    // Every accumulator lives on its SAE's device for the whole pass: check they fit up front.
+    IndexOutcome outcome;
+    outcome.batchContexts = options.batchContexts;
+    int64_t stateTotal = 0;
+    std::string sizes;
+    for (const sae::Sae *s : saes) {
+        outcome.stateBytes.push_back(FeatureAccumulator::stateBytes(
+            s->config().dSae, corpus.contextLength, options.accumulator));
+        stateTotal += outcome.stateBytes.back();
+        sizes += (sizes.empty() ? "" : ", ") + s->config().hookName + " "
+            + std::to_string(s->config().dSae) + " features " + mib(outcome.stateBytes.back());
+    }
+    if (const auto memory = util::deviceMemory(saes.front()->device());
+        memory && stateTotal > memory->freeBytes)
+        return Error { "the accumulators of " + std::to_string(saes.size()) + " SAE(s) need "
+            + mib(stateTotal) + " of device memory (" + sizes + ") but " + mib(memory->freeBytes)
+            + " are free: index fewer SAEs per run, or fewer top examples / samples" };
 
     int64_t modelId = 0, corpusId = 0;
     FS_TRY(
@@ -87,7 +160,6 @@ Result<IndexOutcome> indexCorpus(
         progress->begin(0, "storing the corpus contexts");
     FS_TRY(corpusId, store::storeCorpus(db, corpus, in.corpusLabel, in.corpusSpecJson));
 
-    IndexOutcome outcome;
     std::vector<Target> targets;
     for (const IndexSae &s : in.saes) {
         Target t;
@@ -106,12 +178,10 @@ Result<IndexOutcome> indexCorpus(
         outcome.indexIds.push_back(t.indexId);
         outcome.computed.push_back(!t.done);
         if (!t.done) {
+            AccumulatorOptions a = options.accumulator;
+            a.useMagnitude = s.sae->config().architecture == sae::Architecture::AbsTopK;
             t.acc = std::make_unique<FeatureAccumulator>(
-                s.sae->config().dSae, corpus.contextLength, [&] {
-                    AccumulatorOptions a = options.accumulator;
-                    a.useMagnitude = s.sae->config().architecture == sae::Architecture::AbsTopK;
-                    return a;
-                }());
+                s.sae->config().dSae, corpus.contextLength, a, s.sae->device());
             std::optional<store::IndexCheckpoint> checkpoint;
             FS_TRY(checkpoint, store::loadIndexCheckpoint(db, t.indexId));
             if (checkpoint) {
@@ -141,32 +211,87 @@ Result<IndexOutcome> indexCorpus(
     }
 
     if (progress)
-        progress->begin(corpus.tokens(), "indexing " + std::to_string(hooks.size()) + " hook(s)");
+        progress->begin(corpus.tokens(),
+            "indexing " + std::to_string(hooks.size()) + " hook(s), accumulators "
+                + mib(stateTotal));
     if (progress)
         progress->setDone(first * B * T);
+    Writer writer;
+    auto checkpoint = [&](int64_t nextBatch) -> Status {
+        std::vector<store::IndexCheckpoint> checkpoints;
+        for (const Target &t : targets)
+            if (!t.done && t.nextBatch <= nextBatch)
+                checkpoints.push_back({ t.indexId, nextBatch, t.acc->serialize() });
+        return writer.submit([&db, checkpoints = std::move(checkpoints)] {
+            return store::saveIndexCheckpoints(db, checkpoints);
+        });
+    };
     auto lastCommit = std::chrono::steady_clock::now();
-    int64_t sinceCommit = 0;
+    int64_t sinceCommit = 0, piece = B;
     for (int64_t b = first; b < batches; ++b) {
         const int64_t c0 = b * B, n = std::min(B, corpus.contexts() - c0);
-        at::Tensor ids = at::empty({ n, T }, at::kLong);
         std::vector<uint8_t> counted(static_cast<size_t>(n * T));
-        int64_t *idp = ids.data_ptr<int64_t>();
-        for (int64_t i = 0; i < n * T; ++i) {
-            idp[i] = corpus.context(c0)[i];
-            counted[static_cast<size_t>(i)] = options.specialTokens.count(idp[i]) ? 0 : 1;
-        }
-        model::ForwardOptions fo;
-        fo.capture = hooks;
-        fo.computeLogits = false;
-        auto r = decoder.forward({ ids.to(decoder.device()) }, fo);
-        if (!r)
-            return r.error();
-        for (Target &t : targets) {
-            if (t.done || t.nextBatch > b)
-                continue;
-            const at::Tensor h = r->activations.at(t.sae->config().hookName);
-            const at::Tensor f = t.sae->encode(h.reshape({ n * T, -1 }).to(t.sae->device()));
-            t.acc->add(f, c0, counted);
+        for (int64_t i = 0; i < n * T; ++i)
+            counted[static_cast<size_t>(i)]
+                = options.specialTokens.count(corpus.context(c0)[i]) ? 0 : 1;
+        std::vector<Target *> active;
+        for (Target &t : targets)
+            if (!t.done && t.nextBatch <= b) {
+                t.offset = 0;
+                active.push_back(&t);
+            }
+        // The batch in pieces of `piece` contexts: all of it at once unless the device ran out
+        // of memory. After an out-of-memory each SAE resumes from the contexts it has added (an
+        // add is only reached once its encode succeeded), so the accumulators see every context
+        // once, in order, whatever the split.
+        while (true) {
+            int64_t at = n;
+            for (const Target *t : active)
+                at = std::min(at, t->offset);
+            if (at == n)
+                break;
+            const int64_t len = std::min(piece, n - at);
+            try {
+                if (options.faultInjection)
+                    options.faultInjection("forward", c0 + at, len);
+                at::Tensor ids = at::empty({ len, T }, at::kLong);
+                int64_t *idp = ids.data_ptr<int64_t>();
+                for (int64_t i = 0; i < len * T; ++i)
+                    idp[i] = corpus.context(c0 + at)[i];
+                model::ForwardOptions fo;
+                for (const Target *t : active)
+                    if (t->offset == at)
+                        fo.capture.insert(t->sae->config().hookName);
+                fo.computeLogits = false;
+                auto r = decoder.forward({ ids.to(decoder.device()) }, fo);
+                if (!r)
+                    return r.error();
+                const std::vector<uint8_t> pieceCounted(
+                    counted.begin() + at * T, counted.begin() + (at + len) * T);
+                for (Target *t : active) {
+                    if (t->offset != at)
+                        continue;
+                    if (options.faultInjection)
+                        options.faultInjection("encode " + t->sae->config().hookName, c0 + at, len);
+                    const at::Tensor h = r->activations.at(t->sae->config().hookName);
+                    const at::Tensor f
+                        = t->sae->encode(h.reshape({ len * T, -1 }).to(t->sae->device()));
+                    t->acc->add(f, c0 + at, pieceCounted);
+                    t->offset = at + len;
+                }
+            } catch (const c10::OutOfMemoryError &e) {
+                util::releaseCachedMemory(decoder.device());
+                if (piece == 1)
+                    return Error { "out of device memory with a single context of "
+                        + std::to_string(T) + " tokens and " + std::to_string(active.size())
+                        + " SAE(s) (" + sizes + "): use bf16, shorter contexts, or fewer SAEs "
+                        + "per run" };
+                piece = std::max<int64_t>(1, piece / 2);
+                outcome.notes.push_back("out of device memory at batch " + std::to_string(b)
+                    + ": continuing with " + std::to_string(piece) + " contexts per forward");
+                if (progress)
+                    progress->setMessage(outcome.notes.back());
+            }
         }
         ++outcome.batchesRun;
         ++sinceCommit;
@@ -178,24 +303,38 @@ Result<IndexOutcome> indexCorpus(
         const bool due = options.commitEveryBatches > 0 ? sinceCommit >= options.commitEveryBatches
                                                         : elapsed >= options.commitSeconds;
         if ((due || cancelled) && b + 1 < batches) {
-            if (auto s = saveCheckpoints(db, targets, b + 1); !s)
+            if (auto s = checkpoint(b + 1); !s)
                 return s.error();
             lastCommit = std::chrono::steady_clock::now();
             sinceCommit = 0;
         }
-        if (cancelled)
+        if (cancelled) {
+            if (auto s = writer.wait(); !s)
+                return s.error();
             return Error { "cancelled (resumes from batch " + std::to_string(b + 1) + " of "
                 + std::to_string(batches) + ")" };
+        }
     }
+    outcome.forwardContexts = piece;
+    if (auto s = writer.wait(); !s)
+        return s.error();
     const auto writeStart = std::chrono::steady_clock::now();
+    // The next SAE's state downloads while the writer stores the previous one.
     for (Target &t : targets) {
         if (t.done)
             continue;
         if (progress)
             progress->setMessage("writing the index of " + t.sae->config().hookName);
-        if (auto s = store::writeIndexResults(db, t.indexId, *t.acc); !s)
+        auto state = std::make_shared<AccumulatorState>(t.acc->download());
+        t.acc.reset();
+        const int64_t id = t.indexId;
+        if (auto s
+            = writer.submit([&db, id, state] { return store::writeIndexResults(db, id, *state); });
+            !s)
             return s.error();
     }
+    if (auto s = writer.wait(); !s)
+        return s.error();
     const auto end = std::chrono::steady_clock::now();
     outcome.writeSeconds = std::chrono::duration<double>(end - writeStart).count();
     outcome.seconds = std::chrono::duration<double>(end - started).count();

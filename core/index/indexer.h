@@ -12,11 +12,15 @@
 #include "core/sae/sae.h"
 #include "core/store/database.h"
 
+#include <functional>
 #include <set>
 
 namespace fscope::core::index {
 
 struct IndexOptions {
+    // Contexts per forward pass; 0 = the largest that fits the device (8 on a CPU). A batch that
+    // runs out of device memory is split in halves and retried, and the run continues with the
+    // smaller size; the result is the same.
     int64_t batchContexts = 8;
     AccumulatorOptions accumulator;
     int64_t logitK = 10;
@@ -24,6 +28,10 @@ struct IndexOptions {
     int64_t commitEveryBatches = 0;
     double commitSeconds = 30;
     std::set<int64_t> specialTokens; // excluded from every statistic
+    // Fault injection for tests: called before each forward ("forward") and each SAE's encode
+    // ("encode " + hook) with (stage, first context, contexts); may throw c10::OutOfMemoryError
+    // to simulate a device that is full.
+    std::function<void(const std::string &, int64_t, int64_t)> faultInjection;
 };
 
 struct IndexSae {
@@ -48,7 +56,16 @@ struct IndexOutcome {
     double seconds = 0;
     double logitSeconds = 0; // once per (model, SAE), independent of the corpus
     double writeSeconds = 0; // final result writes (checkpoints are inside the pass)
+    int64_t batchContexts = 0; // the batch size of the index key (resolved from 0 = auto)
+    int64_t forwardContexts = 0; // contexts per forward at the end (smaller after a back-off)
+    std::vector<std::string> notes; // what the run had to change (out-of-memory back-offs)
+    std::vector<int64_t> stateBytes; // per SAE: its accumulator's device memory
 };
+
+// The batch size indexCorpus uses for batchContexts = 0: 8 on a CPU; on a GPU the largest (up to
+// 256) whose activations and accumulators fit in 80% of the free memory.
+int64_t autoBatchContexts(const model::Decoder &decoder, const std::vector<const sae::Sae *> &saes,
+    int64_t contextLength, const AccumulatorOptions &options);
 
 Result<IndexOutcome> indexCorpus(store::Database &db, const IndexInputs &inputs,
     const IndexOptions &options, jobs::Progress *progress = nullptr);

@@ -78,23 +78,11 @@ Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &pa
 
 Result<std::vector<std::string>> saeDirectories(const std::string &dir)
 {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        return fileError(dir, "not a directory of SAEs");
     std::vector<std::string> found;
-    for (const auto &entry : fs::directory_iterator(dir, ec)) {
-        if (!entry.is_directory())
-            continue;
-        const fs::path p = entry.path();
-        if (fs::exists(p / "cfg.json") || fs::exists(p / "params.npz"))
-            found.push_back(p.string());
-    }
-    std::sort(found.begin(), found.end());
+    FS_TRY(found, sae::findSaes(dir));
     if (found.size() < 2)
-        return fileError(dir,
-            "holds " + std::to_string(found.size())
-                + " SAE directories; matching needs two or more");
+        return fileError(
+            dir, "holds " + std::to_string(found.size()) + " SAE; matching needs two or more");
     return orderByLayer(found);
 }
 

@@ -69,7 +69,7 @@ struct MatchSeries {
 
 // Sorts SAE paths by the layer in their hook names (then by path); errors name a bad SAE.
 Result<std::vector<std::string>> orderByLayer(const std::vector<std::string> &paths);
-// The SAE directories directly inside `dir` (those with cfg.json or params.npz), by layer.
+// The SAEs in `dir` or below it (sae::findSaes), by layer.
 Result<std::vector<std::string>> saeDirectories(const std::string &dir);
 
 Result<MatchSeries> runMatchSeries(

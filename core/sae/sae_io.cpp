@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -262,6 +264,74 @@ Result<Sae> loadSparsify(const fs::path &dir)
 }
 
 } // namespace
+
+namespace {
+
+bool isSaeFolder(const fs::path &p)
+{
+    std::error_code ec;
+    return fs::exists(p / "params.npz", ec) || fs::exists(p / "sae_weights.safetensors", ec)
+        || fs::exists(p / "sae.safetensors", ec);
+}
+
+// Compares digit runs by their value, so "layer_2" sorts before "layer_10".
+bool naturalLess(const std::string &a, const std::string &b)
+{
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (std::isdigit(static_cast<unsigned char>(a[i]))
+            && std::isdigit(static_cast<unsigned char>(b[j]))) {
+            size_t ie = i, je = j;
+            while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie])))
+                ++ie;
+            while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je])))
+                ++je;
+            const std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+            const std::string ta = na.substr(std::min(na.find_first_not_of('0'), na.size())),
+                              tb = nb.substr(std::min(nb.find_first_not_of('0'), nb.size()));
+            if (ta.size() != tb.size())
+                return ta.size() < tb.size();
+            if (ta != tb)
+                return ta < tb;
+            i = ie;
+            j = je;
+        } else {
+            if (a[i] != b[j])
+                return a[i] < b[j];
+            ++i;
+            ++j;
+        }
+    }
+    return a.size() - i < b.size() - j;
+}
+
+} // namespace
+
+Result<std::vector<std::string>> findSaes(const std::string &dir)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        return fileError(dir, "not a folder");
+    std::vector<std::string> found;
+    if (isSaeFolder(dir))
+        return std::vector<std::string> { dir };
+    for (auto it
+         = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_directory(ec) || !isSaeFolder(it->path()))
+            continue;
+        found.push_back(it->path().string());
+        it.disable_recursion_pending(); // an SAE's own folder holds no further SAEs
+    }
+    if (ec)
+        return fileError(dir, "cannot list the folder: " + ec.message());
+    if (found.empty())
+        return fileError(dir,
+            "no SAE in this folder or below (looked for folders with params.npz, "
+            "sae_weights.safetensors or sae.safetensors)");
+    std::sort(found.begin(), found.end(), naturalLess);
+    return found;
+}
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 {

@@ -17,6 +17,10 @@ struct LoadSaeOptions {
 
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options = {});
 
+// Every SAE under `dir` (itself one, or any folder below it that loadSae reads), in natural
+// order of their paths (layer_2 before layer_10): e.g. all the layers of a downloaded release.
+Result<std::vector<std::string>> findSaes(const std::string &dir);
+
 // d_in matches the hook's width, the hook exists in the model, weights are finite.
 Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model);
 

@@ -96,8 +96,7 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
         IndexCheckpoint { indexId, cp.integer(0), std::string(cp.blob(1)) });
 }
 
-Status writeIndexResults(
-    Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator)
+Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator)
 {
     return db.transaction([&]() -> Status {
         Statement stats, hist, bands, examples;
@@ -119,7 +118,7 @@ Status writeIndexResults(
                 "context, max_pos, start, acts) "
                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
         std::vector<uint16_t> halves;
-        for (int64_t j = 0; j < accumulator.features(); ++j) {
+        for (int64_t j = 0; j < accumulator.features; ++j) {
             const index::FeatureSummary s = accumulator.summary(j);
             stats.bind(0, indexId)
                 .bind(1, j)
@@ -173,7 +172,7 @@ Status writeIndexResults(
             Statement::prepare(db,
                 "UPDATE feature_indexes SET status = 'done', tokens = ?2, "
                 "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1"));
-        fin.bind(0, indexId).bind(1, accumulator.tokens());
+        fin.bind(0, indexId).bind(1, accumulator.tokens);
         if (auto r = fin.run(); !r)
             return r;
         FS_TRY(fin, Statement::prepare(db, "DELETE FROM index_checkpoints WHERE index_id = ?1"));

@@ -3,7 +3,7 @@
 // finished statistics and examples of each feature. Typed writes; the SQL stays here.
 
 #include "core/analysis/logit_effects.h"
-#include "core/index/feature_accumulator.h"
+#include "core/index/accumulator_state.h"
 #include "core/store/database.h"
 
 #include <optional>
@@ -28,7 +28,7 @@ Result<IndexRecord> openIndexRecord(Database &db, const std::string &key, int64_
 struct IndexCheckpoint {
     int64_t indexId = 0;
     int64_t nextBatch = 0;
-    std::string state; // FeatureAccumulator::serialize()
+    std::string state; // AccumulatorState::serialize()
 };
 // Saves the checkpoints in one transaction (a crash leaves all or none).
 Status saveIndexCheckpoints(Database &db, const std::vector<IndexCheckpoint> &checkpoints);
@@ -36,7 +36,6 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
 
 // Writes every feature's statistics, histogram, quantile bands and examples, marks the index
 // done with its token count and drops its checkpoint, in one transaction.
-Status writeIndexResults(
-    Database &db, int64_t indexId, const index::FeatureAccumulator &accumulator);
+Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator);
 
 } // namespace fscope::core::store

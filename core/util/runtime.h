@@ -21,7 +21,8 @@ std::string blasKernels();
 int computeThreads();
 
 // Sets LibTorch's intra-op thread count to computeThreads() (LibTorch's default can leave
-// cores idle under some launchers) and returns it.
+// cores idle under some launchers) and returns it; keeps large freed blocks in the heap for
+// reuse instead of returning them to the kernel.
 int initComputeRuntime();
 
 } // namespace fscope::core

@@ -7,9 +7,16 @@
 #include "core/model/synthetic_model.h"
 #include "core/sae/sae_io.h"
 #include "core/store/index_store.h"
+#include "core/store/index_writes.h"
 #include "core/store/statement.h"
+#include "tests/support/reference_accumulator.h"
 #include "tests/support/testsupport.h"
 
+#include <c10/util/Exception.h>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -117,6 +124,32 @@ private:
     int64_t m_limit;
 };
 
+// The two-SAE request of multiSaeEqualsSingle, as the tests below run it.
+struct TwoSaeRequest {
+    std::unique_ptr<model::Decoder> decoder;
+    sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
+    sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
+    index::IndexInputs inputs() const
+    {
+        index::IndexInputs in;
+        in.decoder = decoder.get();
+        in.modelFingerprint = "gpt2-fixture";
+        in.corpus = &corpus;
+        in.corpusLabel = "random";
+        in.saes = { { &a, a.config().hookName }, { &b, b.config().hookName } };
+        return in;
+    }
+    static index::IndexOptions options()
+    {
+        index::IndexOptions o;
+        o.batchContexts = 4;
+        o.commitEveryBatches = 1;
+        o.specialTokens = { 95 };
+        return o;
+    }
+};
+
 } // namespace
 
 class TestIndexer : public QObject {
@@ -131,8 +164,11 @@ private Q_SLOTS:
     void initTestCase();
     void plantedFeatures();
     void multiSaeEqualsSingle();
+    void storedTablesEqualDefinition();
+    void outOfMemoryHalvesTheBatch();
     void cancelledRunResumesExactly();
     void killedProcessResumesExactly();
+    void saeDirIndexesEveryLayer();
     void labelsAreSearchable();
 };
 
@@ -363,6 +399,134 @@ void TestIndexer::multiSaeEqualsSingle()
     QCOMPARE(again->indexIds, both->indexIds);
 }
 
+void TestIndexer::storedTablesEqualDefinition()
+{
+    // What multiSaeEqualsSingle stored, against the accumulator's definition fed the same
+    // activations and written by the same store call: every table equal, means included.
+    TwoSaeRequest req;
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
+    QVERIFY(decoder.ok());
+    req.decoder = std::move(decoder).value();
+    auto stored = store::Database::open(path("both.fsdb"));
+    QVERIFY(stored.ok());
+    auto ids = store::listIndexes(**stored);
+    QVERIFY(ids.ok() && ids->size() == 2);
+    QVERIFY((*stored)->exec("VACUUM INTO '" + path("definition.fsdb") + "'").ok());
+    auto def = store::Database::open(path("definition.fsdb"));
+    QVERIFY(def.ok());
+
+    const int64_t T = req.corpus.contextLength, B = 4;
+    const sae::Sae *saes[] = { &req.a, &req.b };
+    for (int i = 0; i < 2; ++i) {
+        const sae::Sae &sae = *saes[i];
+        const int64_t id = (*ids)[size_t(1 - i)].id; // newest first
+        for (const char *table : { "feature_stats", "histograms", "quantile_bands", "examples" })
+            QVERIFY((*def)
+                        ->exec(std::string("DELETE FROM ") + table
+                            + " WHERE index_id = " + std::to_string(id))
+                        .ok());
+        fscope::test::ReferenceAccumulator reference(sae.config().dSae, T, {});
+        for (int64_t c0 = 0; c0 < req.corpus.contexts(); c0 += B) {
+            const int64_t n = std::min(B, req.corpus.contexts() - c0);
+            at::Tensor tokens = at::empty({ n, T }, at::kLong);
+            std::vector<uint8_t> counted;
+            for (int64_t k = 0; k < n * T; ++k) {
+                tokens.data_ptr<int64_t>()[k] = req.corpus.context(c0)[k];
+                counted.push_back(req.corpus.context(c0)[k] == 95 ? 0 : 1);
+            }
+            model::ForwardOptions fo;
+            fo.capture = { sae.config().hookName };
+            fo.computeLogits = false;
+            auto r = req.decoder->forward({ tokens }, fo);
+            QVERIFY(r.ok());
+            reference.add(
+                sae.encode(r->activations.at(sae.config().hookName).reshape({ n * T, -1 })), c0,
+                counted);
+        }
+        QVERIFY(store::writeIndexResults(**def, id, reference.state()).ok());
+        const QString want = dumpIndex(**def, id);
+        QVERIFY(want.count('\n') > 40 * 3);
+        QCOMPARE(dumpIndex(**stored, id), want);
+    }
+}
+
+void TestIndexer::outOfMemoryHalvesTheBatch()
+{
+    // A forward at another batch size rounds differently in BLAS, so each run is compared with
+    // an uninterrupted run that does its forwards at the size the back-off settles on.
+    TwoSaeRequest req;
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
+    QVERIFY(decoder.ok());
+    req.decoder = std::move(decoder).value();
+    auto run = [&](const char *name, int64_t batch, auto fault) {
+        auto db = store::Database::open(path(name));
+        index::IndexOptions o = TwoSaeRequest::options();
+        o.batchContexts = batch;
+        o.faultInjection = fault;
+        return std::make_pair(std::move(db).value(), index::indexCorpus(**db, req.inputs(), o));
+    };
+    auto oom = [] {
+        throw c10::OutOfMemoryError(
+            { __func__, __FILE__, uint32_t(__LINE__) }, "CUDA out of memory (simulated)");
+    };
+    auto tokens = [](store::Database &db, int64_t id) {
+        return db.queryText("SELECT tokens FROM feature_indexes WHERE id = " + std::to_string(id))
+            .value();
+    };
+
+    // The forward of the first batch fits one context at a time: 4 -> 2 -> 1, then the whole run
+    // goes on one context per forward, under the key of the requested batch of 4.
+    int64_t refused = 0;
+    auto [db, halved] = run("oom.fsdb", 4, [&](const std::string &stage, int64_t first, int64_t n) {
+        if (stage == "forward" && first < 4 && n > 1) {
+            ++refused;
+            oom();
+        }
+    });
+    QVERIFY2(halved.ok(), halved.ok() ? "" : halved.errorMessage().c_str());
+    QCOMPARE(refused, int64_t(2));
+    QCOMPARE(halved->batchContexts, int64_t(4));
+    QCOMPARE(halved->forwardContexts, int64_t(1));
+    QCOMPARE(halved->notes.size(), size_t(2));
+    QVERIFY2(QString::fromStdString(halved->notes[1]).contains("continuing with 1 contexts"),
+        halved->notes[1].c_str());
+    QCOMPARE(db->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+    auto [ones, single] = run("batch1.fsdb", 1, nullptr);
+    QVERIFY(single.ok());
+    for (size_t i = 0; i < 2; ++i)
+        QCOMPARE(dumpIndex(*db, halved->indexIds[i]), dumpIndex(*ones, single->indexIds[i]));
+
+    // The second SAE's encode runs out after the first SAE has added the batch: the first is not
+    // fed those contexts again, the second catches up on its own.
+    const std::string second = "encode " + req.b.config().hookName;
+    auto [mixedDb, mixed]
+        = run("oom-encode.fsdb", 4, [&](const std::string &stage, int64_t first, int64_t n) {
+              if (stage == second && first == 0 && n > 2)
+                  oom();
+          });
+    QVERIFY2(mixed.ok(), mixed.ok() ? "" : mixed.errorMessage().c_str());
+    QCOMPARE(mixed->forwardContexts, int64_t(2));
+    auto [twos, pairs] = run("batch2.fsdb", 2, nullptr);
+    QVERIFY(pairs.ok());
+    QCOMPARE(dumpIndex(*mixedDb, mixed->indexIds[1]), dumpIndex(*twos, pairs->indexIds[1]));
+    QCOMPARE(tokens(*mixedDb, mixed->indexIds[0]), tokens(*twos, pairs->indexIds[0]));
+    QCOMPARE(mixedDb
+                 ->queryText("SELECT sum(count) FROM feature_stats WHERE index_id = "
+                     + std::to_string(mixed->indexIds[0]))
+                 .value(),
+        twos->queryText("SELECT sum(count) FROM feature_stats WHERE index_id = "
+                + std::to_string(pairs->indexIds[0]))
+            .value());
+
+    // A device that cannot hold even one context: a clear error, not a crash.
+    auto [fullDb, failed]
+        = run("oom-full.fsdb", 4, [&](const std::string &, int64_t, int64_t) { oom(); });
+    QVERIFY(!failed.ok());
+    QVERIFY2(QString::fromStdString(failed.errorMessage()).contains("single context"),
+        failed.errorMessage().c_str());
+    QVERIFY(QString::fromStdString(failed.errorMessage()).contains("blocks.1.hook_resid_post"));
+}
+
 void TestIndexer::cancelledRunResumesExactly()
 {
     auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
@@ -544,6 +708,59 @@ void TestIndexer::killedProcessResumesExactly()
             "0" });
     QVERIFY(feature.waitForFinished(60000));
     QVERIFY(feature.readAllStandardError().contains("no finished index for SAE 'nope'"));
+}
+
+void TestIndexer::saeDirIndexesEveryLayer()
+{
+    // A release laid out like Gemma Scope (layer_N/width/variant), with a stray folder: `index
+    // --sae-dir` finds both layers, in layer order, and indexes them in one pass exactly as
+    // `--sae A --sae B` does.
+    const std::string release = path("release");
+    const sae::Sae l0
+        = randomSae("blocks.0.hook_resid_post", 32, 24, sae::Architecture::Relu, 6, 0);
+    const sae::Sae l1
+        = randomSae("blocks.1.hook_resid_post", 32, 16, sae::Architecture::Relu, 7, 0);
+    QVERIFY(sae::saveSaeLens(l1, release + "/layer_1/width_16/variant").ok());
+    QVERIFY(sae::saveSaeLens(l0, release + "/layer_0/width_24/variant").ok());
+    std::filesystem::create_directories(release + "/notes");
+    auto found = sae::findSaes(release);
+    QVERIFY2(found.ok(), found.ok() ? "" : found.errorMessage().c_str());
+    QCOMPARE(found->size(), size_t(2));
+    QVERIFY(QString::fromStdString(found->at(0)).contains("layer_0"));
+    auto none = sae::findSaes(release + "/notes");
+    QVERIFY(!none.ok());
+    QVERIFY(QString::fromStdString(none.errorMessage()).contains("notes"));
+
+    auto index = [&](QStringList saes, const char *out) {
+        QProcess cli;
+        cli.start(QStringLiteral(FEATURESCOPE_CLI),
+            QStringList { "index", "--model", QString::fromStdString(path("cli-model")), "--corpus",
+                QString::fromStdString(path("corpus.txt")), "--tokens", "4k", "--context", "32",
+                "--batch-size", "auto", "--out", QString::fromStdString(path(out)), "--json" }
+                << saes);
+        cli.waitForFinished(180000);
+        if (cli.exitCode() != 0)
+            qWarning("%s", cli.readAllStandardError().constData());
+        return QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
+    };
+    const QJsonObject dir = index({ "--sae-dir", QString::fromStdString(release) }, "dir.fsdb");
+    const QJsonArray indexes = dir["indexes"].toArray();
+    QCOMPARE(indexes.size(), 2);
+    QVERIFY(indexes[0].toObject()["sae"].toString().contains("layer_0/width_24/variant"));
+    QVERIFY(indexes[1].toObject()["sae"].toString().contains("blocks.1.hook_resid_post"));
+    QCOMPARE(dir["batch_contexts"].toInt(), 8); // auto on a CPU
+    QVERIFY(indexes[0].toObject()["state_mib"].toDouble() > 0);
+    const QJsonObject pair = index({ "--sae", QString::fromStdString(found->at(0)), "--sae",
+                                       QString::fromStdString(found->at(1)) },
+        "pair.fsdb");
+    QCOMPARE(pair["indexes"].toArray().size(), 2);
+    auto a = store::Database::open(path("dir.fsdb")), b = store::Database::open(path("pair.fsdb"));
+    QVERIFY(a.ok() && b.ok());
+    for (int i = 0; i < 2; ++i) {
+        const QString dump = dumpIndex(**a, indexes[i].toObject()["id"].toInt());
+        QVERIFY(dump.count('\n') > 16);
+        QCOMPARE(dumpIndex(**b, pair["indexes"].toArray()[i].toObject()["id"].toInt()), dump);
+    }
 }
 
 void TestIndexer::labelsAreSearchable()
