@@ -298,8 +298,6 @@ void FeatureAccumulator::add(
         a = a.abs();
     a = a.reshape({ -1, F }).contiguous();
     const int64_t N = a.size(0), contexts = N / T;
-    for (uint8_t c : counted)
-        m_tokens += c ? 1 : 0;
     const at::Tensor rowCounted
         = at::from_blob(const_cast<uint8_t *>(counted.data()), { N }, at::kByte)
               .to(m_device)
@@ -311,6 +309,10 @@ void FeatureAccumulator::add(
         return all.index_select(
             0, at::nonzero(rowCounted.index_select(0, all.select(1, 0))).squeeze(1));
     }();
+    // The state changes from here on: everything of the batch's size is allocated above, so a
+    // batch that runs out of device memory leaves the state as it was and can be retried.
+    for (uint8_t c : counted)
+        m_tokens += c ? 1 : 0;
     if (nz.size(0) == 0)
         return;
     const auto opt = kLong.device(m_device);
