@@ -472,13 +472,17 @@ AccumulatorState FeatureAccumulator::download() const
 Status FeatureAccumulator::upload(const AccumulatorState &s)
 {
     const int64_t F = m_features, K = m_options.topExamples, R = m_options.reservoir, W = m_window;
-    const AccumulatorState shape = AccumulatorState::empty(F, m_T, m_options);
-    if (s.features != F || s.contextLength != m_T || s.window != W
-        || s.count.size() != shape.count.size() || s.fine.size() != shape.fine.size()
-        || s.topKeys.size() != shape.topKeys.size()
-        || s.topWindows.size() != shape.topWindows.size()
-        || s.sampleKeys.size() != shape.sampleKeys.size()
-        || s.sampleWindows.size() != shape.sampleWindows.size())
+    // Every array has the size of this accumulator's configuration (checked by arithmetic: an
+    // empty state to compare with would cost as much memory as the state itself).
+    const auto f = static_cast<size_t>(F), k = f * static_cast<size_t>(K),
+               r = f * static_cast<size_t>(R), w = static_cast<size_t>(W);
+    const bool sized = s.features == F && s.contextLength == m_T && s.window == W
+        && s.count.size() == f && s.sum.size() == f && s.max.size() == f
+        && s.fine.size() == f * kFineBins && s.topKeys.size() == k && s.topValue.size() == k
+        && s.topContext.size() == k && s.topPos.size() == k && s.topWindows.size() == k * w
+        && s.sampleKeys.size() == r && s.sampleValue.size() == r && s.sampleContext.size() == r
+        && s.samplePos.size() == r && s.sampleWindows.size() == r * w;
+    if (!sized)
         return Error { "index state of a different shape" };
     const at::Device d = m_device;
     m_tokens = s.tokens;

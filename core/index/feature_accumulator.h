@@ -37,7 +37,6 @@ public:
 
     int64_t features() const { return m_features; }
     int64_t tokens() const { return m_tokens; }
-    const AccumulatorOptions &options() const { return m_options; }
 
     // The state on the host (a device-to-host copy of every array).
     AccumulatorState download() const;

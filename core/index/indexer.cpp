@@ -279,7 +279,7 @@ Result<IndexOutcome> indexCorpus(
                     t->acc->add(f, c0 + at, pieceCounted);
                     t->offset = at + len;
                 }
-            } catch (const c10::OutOfMemoryError &e) {
+            } catch (const c10::OutOfMemoryError &) {
                 util::releaseCachedMemory(decoder.device());
                 if (piece == 1)
                     return Error { "out of device memory with a single context of "

@@ -267,11 +267,22 @@ Result<Sae> loadSparsify(const fs::path &dir)
 
 namespace {
 
-bool isSaeFolder(const fs::path &p)
+// Which format an SAE folder holds, from the weights file in it: what loadSae reads and what
+// findSaes counts as an SAE.
+enum class FolderFormat { None, GemmaScope, SaeLens, Sparsify };
+
+FolderFormat folderFormat(const fs::path &p)
 {
     std::error_code ec;
-    return fs::exists(p / "params.npz", ec) || fs::exists(p / "sae_weights.safetensors", ec)
-        || fs::exists(p / "sae.safetensors", ec);
+    if (!fs::is_directory(p, ec))
+        return FolderFormat::None;
+    if (fs::exists(p / "params.npz", ec))
+        return FolderFormat::GemmaScope;
+    if (fs::exists(p / "sae_weights.safetensors", ec))
+        return FolderFormat::SaeLens;
+    if (fs::exists(p / "sae.safetensors", ec))
+        return FolderFormat::Sparsify;
+    return FolderFormat::None;
 }
 
 // Compares digit runs by their value, so "layer_2" sorts before "layer_10".
@@ -313,12 +324,12 @@ Result<std::vector<std::string>> findSaes(const std::string &dir)
     if (!fs::is_directory(dir, ec))
         return fileError(dir, "not a folder");
     std::vector<std::string> found;
-    if (isSaeFolder(dir))
+    if (folderFormat(dir) != FolderFormat::None)
         return std::vector<std::string> { dir };
     for (auto it
          = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_directory(ec) || !isSaeFolder(it->path()))
+        if (folderFormat(it->path()) == FolderFormat::None)
             continue;
         found.push_back(it->path().string());
         it.disable_recursion_pending(); // an SAE's own folder holds no further SAEs
@@ -338,15 +349,16 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     std::error_code ec;
     const fs::path p(path);
     Result<Sae> sae = Error {};
+    const FolderFormat folder = folderFormat(p);
     if (fs::is_regular_file(p, ec) && p.extension() == ".npz")
         sae = loadGemmaScope(p);
     else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
         sae = loadSaeLens(p.parent_path());
-    else if (fs::is_directory(p, ec) && fs::exists(p / "params.npz", ec))
+    else if (folder == FolderFormat::GemmaScope)
         sae = loadGemmaScope(p / "params.npz");
-    else if (fs::is_directory(p, ec) && fs::exists(p / "sae_weights.safetensors", ec))
+    else if (folder == FolderFormat::SaeLens)
         sae = loadSaeLens(p);
-    else if (fs::is_directory(p, ec) && fs::exists(p / "sae.safetensors", ec))
+    else if (folder == FolderFormat::Sparsify)
         sae = loadSparsify(p);
     else if (!fs::exists(p, ec))
         return fileError(path, "no such file or directory");
