@@ -7,6 +7,7 @@
 
 #include "core/corpus/corpus.h"
 #include "core/index/indexer.h"
+#include "core/index/shard_merge.h"
 #include "core/model/decoder.h"
 #include "core/model/synthetic_model.h"
 #include "core/store/database.h"
@@ -69,7 +70,7 @@ int benchIndex(const Args &args)
 {
     const Options o(args,
         { "model", "tokens", "rss-tokens", "features", "layer", "batch-size", "context", "device",
-            "commit-every", "dtype", "sae-count" },
+            "commit-every", "dtype", "sae-count", "world-size" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
@@ -85,7 +86,9 @@ int benchIndex(const Args &args)
     }
     const int64_t F = o.integer("features", 24576), layer = o.integer("layer", 8),
                   B = o.integer("batch-size", 8), T = o.integer("context", 128),
-                  saeCount = o.integer("sae-count", 1);
+                  saeCount = o.integer("sae-count", 1), world = o.integer("world-size", 1);
+    if (world < 1)
+        return fail("--world-size must be at least 1");
     if (saeCount < 1)
         return fail("--sae-count must be at least 1");
     const std::string tmp
@@ -173,8 +176,9 @@ int benchIndex(const Args &args)
     const double baseline = now() - b0;
     l0 /= static_cast<double>(corpus.tokens()) * static_cast<double>(saes.size());
 
-    auto runIndex = [&](const core::corpus::Corpus &c,
-                        const std::string &dbPath) -> core::Result<core::index::IndexOutcome> {
+    auto runIndex
+        = [&](const core::corpus::Corpus &c, const std::string &dbPath,
+              core::index::ShardSpec shard = {}) -> core::Result<core::index::IndexOutcome> {
         std::filesystem::remove(dbPath);
         auto db = core::store::Database::open(dbPath);
         if (!db)
@@ -190,6 +194,7 @@ int benchIndex(const Args &args)
         io.batchContexts = B;
         io.commitEveryBatches = o.integer("commit-every", 0);
         io.specialTokens = { bos };
+        io.shard = shard;
         return core::index::indexCorpus(**db, in, io);
     };
     resetPeak();
@@ -209,6 +214,27 @@ int benchIndex(const Args &args)
             return fail(r.errorMessage());
         peakLarge = peakMiB();
     }
+    // Sharded: the W shards one after another (as W devices would run them side by side), then
+    // the merge and write on rank 0's side. The shard phase of a real run takes the slowest
+    // shard's time; the merge does not shrink with W.
+    std::vector<double> shardSeconds;
+    double mergeSeconds = 0;
+    if (world > 1) {
+        std::vector<std::string> parts;
+        for (int64_t r = 0; r < world; ++r) {
+            parts.push_back(tmp + "/part-" + std::to_string(r) + ".fsdb");
+            auto part = runIndex(corpus, parts.back(), { r, world });
+            if (!part)
+                return fail(part.errorMessage());
+            shardSeconds.push_back(part->seconds - part->logitSeconds);
+        }
+        auto merged = core::index::mergeShardParts(parts, tmp + "/merged.fsdb");
+        if (!merged)
+            return fail(merged.errorMessage());
+        mergeSeconds = merged->seconds;
+    }
+    const double slowestShard
+        = shardSeconds.empty() ? 0 : *std::max_element(shardSeconds.begin(), shardSeconds.end());
     std::error_code ec;
     std::filesystem::remove_all(tmp, ec);
 
@@ -232,6 +258,11 @@ int benchIndex(const Args &args)
         if (peakLarge > 0)
             j.update({ { "rss_tokens", rssTokens }, { "peak_rss_large_mib", peakLarge },
                 { "rss_ratio", peakLarge / peakSmall } });
+        if (world > 1)
+            j.update({ { "world_size", world }, { "shard_seconds", shardSeconds },
+                { "merge_seconds", mergeSeconds },
+                { "merge_share", mergeSeconds / (slowestShard + mergeSeconds) },
+                { "projected_speedup", pass / (slowestShard + mergeSeconds) } });
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
@@ -257,6 +288,15 @@ int benchIndex(const Args &args)
         std::printf("; with %lld tokens %.0f MiB (ratio %.3f)", static_cast<long long>(rssTokens),
             peakLarge, peakLarge / peakSmall);
     std::printf("\n");
+    if (world > 1) {
+        std::printf("  %lld shards, run one after another: slowest %.2f s (single pass %.2f s, "
+                    "ratio %.3f)\n",
+            static_cast<long long>(world), slowestShard, pass, slowestShard / pass);
+        std::printf("  merge + write on rank 0: %.2f s, %.1f%% of a %lld-device run; projected "
+                    "speedup %.2fx\n",
+            mergeSeconds, 100 * mergeSeconds / (slowestShard + mergeSeconds),
+            static_cast<long long>(world), pass / (slowestShard + mergeSeconds));
+    }
     return 0;
 }
 

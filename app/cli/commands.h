@@ -19,6 +19,7 @@ int runTokenize(const Args &args);
 int runGenerate(const Args &args);
 int runSae(const Args &args);
 int runIndex(const Args &args);
+int runMerge(const Args &args);
 int runFeature(const Args &args);
 int runSteer(const Args &args);
 int runSweep(const Args &args);

@@ -6,7 +6,9 @@
 #include "app/cli/options.h"
 
 #include "core/demo/demo_paths.h"
+#include "core/dist/ranks.h"
 #include "core/index/index_job.h"
+#include "core/index/shard_merge.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/model/model_locator.h"
 #include "core/store/database.h"
@@ -28,7 +30,8 @@ int runIndex(const Args &args)
 {
     const Options o(args,
         { "model", "sae", "sae-dir", "corpus", "tokens", "out", "context", "batch-size", "device",
-            "dtype", "seed", "split", "field", "hook", "commit-every", "top", "window" },
+            "dtype", "seed", "split", "field", "hook", "commit-every", "top", "window", "shard",
+            "rank", "world-size", "lost-after", "connect" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
@@ -65,20 +68,79 @@ int runIndex(const Args &args)
     r.options.accumulator.windowRadius = o.integer("window", 12);
     r.options.accumulator.seed = r.corpus.seed;
 
-    auto db = core::store::Database::open(workspacePath(o.value("out")));
+    if (o.has("shard")) {
+        auto shard = core::index::parseShard(o.value("shard"));
+        if (!shard)
+            return fail("--shard: " + shard.errorMessage());
+        r.options.shard = *shard;
+    }
+
+    // A distributed run: each rank computes its shard; rank 0 writes the merged index into
+    // --out, the others keep their shard (for a rerun to resume) in a part beside it.
+    auto env = core::dist::rankEnvironment(o.integer("rank", -1), o.integer("world-size", -1));
+    if (!env)
+        return fail(env.errorMessage());
+    if (*env && r.options.shard.sharded())
+        return fail("--shard is for separate processes; under " + (*env)->launcher
+            + " every rank takes its shard by itself");
+    std::string workspace = workspacePath(o.value("out"));
+    if (*env) {
+        const auto &e = **env;
+        if (e.rank > 0)
+            workspace += ".rank-" + std::to_string(e.rank) + "-of-" + std::to_string(e.worldSize);
+        // Each rank on its own GPU of the node.
+        if ((r.device == "auto" || r.device == "cuda") && core::model::cudaAvailable())
+            r.device = "cuda:" + std::to_string(e.localRank);
+    }
+    auto db = core::store::Database::open(workspace);
     if (!db)
         return fail(db.errorMessage());
     core::jobs::TerminalProgress progress("tokens");
+    std::unique_ptr<core::dist::Ranks> ranks;
+    if (*env) {
+        core::dist::RankOptions ro;
+        ro.lostAfterSeconds = o.number("lost-after", ro.lostAfterSeconds);
+        ro.connectSeconds = o.number("connect", ro.connectSeconds);
+        auto connected = core::dist::connectRanks(**env, ro, &progress);
+        if (!connected)
+            return fail(connected.errorMessage());
+        ranks = std::move(connected).value();
+        r.options.exchange = ranks.get();
+    }
     auto result = core::index::runIndexJob(**db, r, &progress);
     progress.finish();
-    if (!result)
-        return fail(result.errorMessage());
+    if (!result) {
+        if (!ranks)
+            return fail(result.errorMessage());
+        // A lost rank cancels the pass (after a checkpoint): say which rank, not "cancelled".
+        std::string why = ranks->problem();
+        if (why.empty())
+            why = result.errorMessage();
+        ranks->fail(why);
+        return fail("rank " + std::to_string((*env)->rank) + ": " + why
+            + "; rerun the same command on every rank to resume from the checkpoints");
+    }
+    if (ranks) {
+        ranks->finish();
+        if ((*env)->rank > 0 && result->outcome.merged) {
+            db->reset(); // rank 0 holds the merged index: this rank's part is no longer needed
+            std::error_code ec;
+            for (const char *suffix : { "", "-wal", "-shm" })
+                std::filesystem::remove(workspace + suffix, ec);
+        }
+    }
     const auto &out = result->outcome;
     if (o.has("json")) {
-        json j = { { "workspace", o.value("out") }, { "contexts", result->contexts },
+        json j = { { "workspace", workspace }, { "contexts", result->contexts },
             { "tokens", out.tokens }, { "batches_run", out.batchesRun }, { "seconds", out.seconds },
             { "corpus_cached", result->corpusFromCache }, { "batch_contexts", out.batchContexts },
-            { "forward_contexts", out.forwardContexts }, { "notes", out.notes } };
+            { "forward_contexts", out.forwardContexts }, { "notes", out.notes },
+            { "first_batch", out.firstBatch }, { "end_batch", out.endBatch } };
+        if (r.options.shard.sharded())
+            j["shard"] = { { "rank", r.options.shard.rank }, { "count", r.options.shard.count } };
+        if (*env)
+            j["rank"] = { { "rank", (*env)->rank }, { "world_size", (*env)->worldSize },
+                { "launcher", (*env)->launcher }, { "merged", out.merged } };
         for (size_t i = 0; i < out.indexIds.size(); ++i)
             j["indexes"].push_back({ { "id", out.indexIds[i] }, { "sae", result->saeLabels[i] },
                 { "computed", bool(out.computed[i]) },
@@ -86,7 +148,7 @@ int runIndex(const Args &args)
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("%s: %lld contexts, %lld tokens%s\n", o.value("out").c_str(),
+    std::printf("%s: %lld contexts, %lld tokens%s\n", workspace.c_str(),
         static_cast<long long>(result->contexts), static_cast<long long>(out.tokens),
         result->corpusFromCache ? " (corpus from the workspace)" : "");
     for (size_t i = 0; i < out.indexIds.size(); ++i)
@@ -290,6 +352,32 @@ int runFeature(const Args &args)
             if (e.band == static_cast<int>(b))
                 printExample(e, tok, d->max, tty);
     }
+    return 0;
+}
+
+int runMerge(const Args &args)
+{
+    const Options o(args, { "out" }, { "json" });
+    if (!o.ok())
+        return fail(o.error());
+    if (o.positional().empty() || !o.has("out"))
+        return fail(
+            "usage: featurescope-cli merge PART.fsdb [PART2.fsdb ...] --out WORKSPACE.fsdb");
+    const std::string out = workspacePath(o.value("out"));
+    auto merged = core::index::mergeShardParts(o.positional(), out);
+    if (!merged)
+        return fail(merged.errorMessage());
+    if (o.has("json")) {
+        std::printf("%s\n",
+            json { { "workspace", out }, { "indexes", merged->indexes },
+                { "shards", merged->shards }, { "seconds", merged->seconds } }
+                .dump()
+                .c_str());
+        return 0;
+    }
+    std::printf("%s: %lld index(es) merged from %lld shards in %.1f s\n", out.c_str(),
+        static_cast<long long>(merged->indexes), static_cast<long long>(merged->shards),
+        merged->seconds);
     return 0;
 }
 

@@ -54,6 +54,8 @@ int main(int argc, char **argv)
             return runSae(args);
         if (command == "index")
             return runIndex(args);
+        if (command == "merge")
+            return runMerge(args);
         if (command == "feature")
             return runFeature(args);
         if (command == "steer")

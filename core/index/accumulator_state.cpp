@@ -54,6 +54,13 @@ float binScale(int32_t exponent)
     return std::bit_cast<float>(static_cast<uint32_t>(biased) << 23);
 }
 
+int64_t sumUnits(float value)
+{
+    // Scaling by a power of two is exact; nearbyint rounds half to even like the device's round.
+    return static_cast<int64_t>(
+        std::nearbyint(static_cast<double>(value) * (1 << kSumFractionBits)));
+}
+
 int64_t fineBin(float value, float scale)
 {
     return std::clamp<int64_t>(static_cast<int64_t>(std::floor(value * scale)), 0, kFineBins - 1);
@@ -123,7 +130,7 @@ FeatureSummary AccumulatorState::summary(int64_t j) const
     s.count = count[ju];
     s.density = tokens ? static_cast<double>(s.count) / static_cast<double>(tokens) : 0.0;
     s.max = max[ju];
-    s.mean = s.count ? sum[ju] / static_cast<double>(s.count) : 0.0;
+    s.mean = s.count ? static_cast<double>(sum[ju]) * kSumUnit / static_cast<double>(s.count) : 0.0;
     const int64_t bins = options.histogramBins;
     s.histogram.assign(static_cast<size_t>(bins), 0);
     if (s.count == 0)
@@ -304,7 +311,7 @@ Status AccumulatorState::merge(const AccumulatorState &o)
 
 std::string AccumulatorState::serialize() const
 {
-    std::string out = "FSACC2";
+    std::string out = "FSACC3";
     const std::vector<int64_t> header = { features, contextLength, window, options.topExamples,
         options.reservoir, options.histogramBins, static_cast<int64_t>(options.seed),
         options.windowRadius, tokens };
@@ -326,9 +333,38 @@ std::string AccumulatorState::serialize() const
     return out;
 }
 
+Result<AccumulatorState> AccumulatorState::deserialize(
+    const std::string &blob, const AccumulatorOptions &options)
+{
+    std::vector<int64_t> header(9);
+    size_t at = 6;
+    if (blob.compare(0, 6, "FSACC3") != 0 || !take(blob, at, header))
+        return Error { "index state: unknown or truncated format" };
+    const int64_t features = header[0], contextLength = header[1];
+    AccumulatorOptions o = options;
+    o.topExamples = header[3];
+    o.reservoir = header[4];
+    o.histogramBins = header[5];
+    o.seed = static_cast<uint64_t>(header[6]);
+    o.windowRadius = header[7];
+    // The shape is checked against the blob's size before anything of that size is allocated.
+    const int64_t window = std::min(2 * o.windowRadius + 1, contextLength);
+    const int64_t perSlot = 8 + 4 + 4 + 4 + 2 * window;
+    if (features < 0 || contextLength < 1 || o.topExamples < 0 || o.reservoir < 0 || window < 1
+        || features > int64_t(1) << 32 || o.topExamples + o.reservoir > 1 << 20
+        || 6 + 9 * 8
+                + features * (8 + 8 + 4 + 4 * kFineBins + (o.topExamples + o.reservoir) * perSlot)
+            != static_cast<int64_t>(blob.size()))
+        return Error { "index state: its size does not match its header" };
+    AccumulatorState s = empty(features, contextLength, o);
+    if (auto r = s.restore(blob); !r)
+        return r.error();
+    return s;
+}
+
 Status AccumulatorState::restore(const std::string &blob)
 {
-    if (blob.compare(0, 6, "FSACC2") != 0)
+    if (blob.compare(0, 6, "FSACC3") != 0)
         return Error { "index checkpoint: unknown state format" };
     size_t at = 6;
     std::vector<int64_t> header(9);

@@ -60,6 +60,13 @@ struct FeatureSummary {
 };
 
 inline constexpr int64_t kFineBins = 512;
+// Sums are kept in fixed point, in units of 2^-kSumFractionBits (about 6e-8). Integer addition is
+// exact and associative, so a sum does not depend on the order of its values: not on a GPU's
+// atomic adds, not on the batch size, not on how shards are merged. Each value is rounded to the
+// nearest unit (half to even); a feature's sum holds up to 2^39 (5.5e11) before it overflows.
+inline constexpr int kSumFractionBits = 24;
+inline constexpr double kSumUnit = 1.0 / double(1 << kSumFractionBits);
+int64_t sumUnits(float value);
 // Empty slot of the top and sample lists (their keys sort ascending, empty last).
 inline constexpr int64_t kEmptyKey = INT64_MAX;
 
@@ -83,7 +90,7 @@ struct AccumulatorState {
     AccumulatorOptions options;
     int64_t tokens = 0; // counted tokens seen
     std::vector<int64_t> count;
-    std::vector<double> sum;
+    std::vector<int64_t> sum; // units of kSumUnit
     std::vector<float> max;
     std::vector<int32_t> fine; // features x kFineBins, at each feature's histogramExponent(max)
     // features x topExamples and features x reservoir slots; a slot is empty when its key is
@@ -102,13 +109,17 @@ struct AccumulatorState {
 
     // Folds in the state of other contexts of the same corpus (a shard): counts, sums and
     // histograms add (bins regrouped to the larger range), maxima and the top / sample lists keep
-    // the best of both. The summaries equal those of one pass over both shards' contexts; the
-    // float64 sums may differ in their last bits. Refuses a state of another configuration.
+    // the best of both. The result equals that of one pass over both shards' contexts, bit for
+    // bit, in either order. Refuses a state of another configuration.
     Status merge(const AccumulatorState &other);
 
     // Checkpoint blob; restore() refuses a blob of another shape, configuration or version.
     std::string serialize() const;
     Status restore(const std::string &blob);
+    // A state of the shape its blob records; `options` gives what the blob does not (the
+    // summary's quantile bands and examples per band, magnitude).
+    static Result<AccumulatorState> deserialize(
+        const std::string &blob, const AccumulatorOptions &options);
 };
 
 } // namespace fscope::core::index

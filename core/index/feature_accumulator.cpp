@@ -339,10 +339,11 @@ void FeatureAccumulator::add(
     const at::Tensor bestCell = cell.index_select(0, best), bestValue = vals.index_select(0, best),
                      bestPos = pos.index_select(0, best);
 
-    // Count, sum (float64, added in entry order on the CPU), max.
+    // Count, sum (fixed point: exact in any order), max.
     const at::Tensor maxBefore = m_max.clone();
     m_count.index_add_(0, cols, at::ones_like(cols));
-    m_sum.index_add_(0, cols, vals.to(at::kDouble));
+    m_sum.index_add_(
+        0, cols, (vals.to(at::kDouble) * (1 << kSumFractionBits)).round().to(at::kLong));
     m_max = at::maximum(m_max,
         at::zeros({ contexts * F }, a.options())
             .index_copy_(0, bestCell, bestValue)
@@ -451,7 +452,7 @@ AccumulatorState FeatureAccumulator::download() const
     s.features = m_features;
     s.tokens = m_tokens;
     s.count = toVector<int64_t>(m_count);
-    s.sum = toVector<double>(m_sum);
+    s.sum = toVector<int64_t>(m_sum);
     s.max = toVector<float>(m_max);
     s.fine = toVector<int32_t>(m_fine);
     // Keys back to their physical slots, where the payload is.
@@ -487,7 +488,7 @@ Status FeatureAccumulator::upload(const AccumulatorState &s)
     const at::Device d = m_device;
     m_tokens = s.tokens;
     m_count = fromVector(s.count, at::kLong, { F }, d);
-    m_sum = fromVector(s.sum, at::kDouble, { F }, d);
+    m_sum = fromVector(s.sum, at::kLong, { F }, d);
     m_max = fromVector(s.max, at::kFloat, { F }, d);
     m_fine = fromVector(s.fine, at::kInt, { F, kFineBins }, d);
     // On the device the keys are kept in order, each with the physical slot of its payload.

@@ -11,8 +11,8 @@
 // sample lists are kept sorted by key on the device, with their payload in fixed slots, so a batch
 // merges into them with one rank computation (no per-feature loop) and writes payload only for
 // the entries that enter. The result equals the sequential definition exactly, in any
-// batching, on any device; only the float64 sums behind the means may differ in their last bits
-// on a GPU, where additions are not ordered.
+// batching, on any device (the sums are fixed point, so not even the order of a GPU's atomic
+// adds shows).
 
 #include "core/index/accumulator_state.h"
 
@@ -63,7 +63,8 @@ private:
     bool m_hostKernels;
     int64_t m_tokens = 0;
     at::Tensor m_featureMix; // [F] int64: featureKeyMix(j)
-    at::Tensor m_count, m_sum, m_max, m_fine; // [F] int64, [F] f64, [F] f32, [F, 512] int32
+    at::Tensor m_count, m_sum, m_max,
+        m_fine; // [F] int64, [F] int64 (fixed point), [F] f32, [F, 512] int32
     // Top and sample lists, [F, K] / [F, R]: keys sorted per feature (empty last), each with the
     // physical slot of its payload; the payload arrays are indexed by physical slot.
     at::Tensor m_topKey, m_topSlot, m_topValue, m_topContext, m_topPos, m_topWindows;

@@ -56,7 +56,7 @@ Result<IndexJobResult> runIndexJob(
     for (const auto &path : paths) {
         sae::LoadSaeOptions lo;
         lo.hookName = request.hook;
-        lo.device = decoder->device().is_cuda() ? "cuda" : "cpu";
+        lo.device = decoder->device().str(); // "cuda:1" on rank 1 of a node
         auto s = sae::loadSae(path, lo);
         if (!s)
             return s.error();

@@ -26,7 +26,7 @@ namespace {
 nlohmann::json indexParams(const sae::Sae &sae, const IndexOptions &o, at::ScalarType dtype)
 {
     const AccumulatorOptions &a = o.accumulator;
-    return { { "version", 2 }, { "hook", sae.config().hookName },
+    return { { "version", 3 }, { "hook", sae.config().hookName },
         { "dtype", std::string(c10::toString(dtype)) }, { "batch_contexts", o.batchContexts },
         { "special_tokens", std::vector<int64_t>(o.specialTokens.begin(), o.specialTokens.end()) },
         { "top_examples", a.topExamples }, { "quantile_bands", a.quantileBands },
@@ -41,6 +41,7 @@ struct Target {
     bool done = false;
     std::unique_ptr<FeatureAccumulator> acc;
     int64_t offset = 0; // contexts of the current batch already added
+    std::optional<store::ShardRecord> shard; // sharded: the shard's record
 };
 
 Status writeLogitEffects(Database &db, const model::Decoder &decoder, const sae::Sae &sae,
@@ -131,9 +132,24 @@ Result<IndexOutcome> indexCorpus(
         saes.push_back(s.sae);
     }
     IndexOptions options = requested;
+    if (options.shard.sharded() && !options.exchange && options.batchContexts == 0)
+        return Error { "a shard needs a fixed batch size (--batch-size N): every shard must split "
+                       "the corpus into the same batches" };
     if (options.batchContexts == 0)
         options.batchContexts
             = autoBatchContexts(decoder, saes, corpus.contextLength, options.accumulator);
+    ShardSpec shard = options.shard;
+    if (options.exchange) {
+        shard = { options.exchange->rank(), options.exchange->size() };
+        // Every rank splits the same batches: rank 0's batch size (an automatic one may differ
+        // between devices).
+        std::string b;
+        FS_TRY(b, options.exchange->broadcastFromRoot(std::to_string(options.batchContexts)));
+        options.batchContexts = std::stoll(b);
+    }
+    const int64_t T = corpus.contextLength, B = options.batchContexts;
+    const int64_t batches = (corpus.contexts() + B - 1) / B;
+    const auto [lo, hi] = shardBatches(batches, shard);
 
     // Every accumulator lives on its SAE's device for the whole pass: check they fit up front.
     IndexOutcome outcome;
@@ -171,12 +187,26 @@ Result<IndexOutcome> indexCorpus(
         const nlohmann::json params = indexParams(*s.sae, options, s.sae->dtype());
         const std::string key = store::combineFingerprints(
             { "index-v1", in.modelFingerprint, saeFp, corpus.fingerprint, params.dump() });
-        store::IndexRecord record;
-        FS_TRY(record, store::openIndexRecord(db, key, modelId, t.saeId, corpusId, params.dump()));
-        t.indexId = record.id;
-        t.done = record.done;
+        bool wholeDone = false;
+        if (shard.sharded())
+            FS_TRY(wholeDone, store::indexDone(db, key));
+        if (shard.sharded() && !wholeDone) {
+            store::ShardRecord record;
+            FS_TRY(record,
+                store::openShardRecord(db, key, modelId, t.saeId, corpusId, params.dump(),
+                    shard.rank, shard.count, batches));
+            t.indexId = record.indexId;
+            t.shard = record;
+        } else {
+            store::IndexRecord record;
+            FS_TRY(
+                record, store::openIndexRecord(db, key, modelId, t.saeId, corpusId, params.dump()));
+            t.indexId = record.id;
+            t.done = record.done;
+        }
+        t.nextBatch = lo;
         outcome.indexIds.push_back(t.indexId);
-        outcome.computed.push_back(!t.done);
+        outcome.computed.push_back(!t.done && !(t.shard && t.shard->complete));
         if (!t.done) {
             AccumulatorOptions a = options.accumulator;
             a.useMagnitude = s.sae->config().architecture == sae::Architecture::AbsTopK;
@@ -192,18 +222,43 @@ Result<IndexOutcome> indexCorpus(
         }
         targets.push_back(std::move(t));
     }
+    if (options.exchange) {
+        // Rank 0's workspace says which indexes are done; the other ranks skip those too.
+        std::string done;
+        for (const Target &t : targets)
+            done += t.done ? '1' : '0';
+        FS_TRY(done, options.exchange->broadcastFromRoot(done));
+        if (done.size() != targets.size())
+            return Error { "the ranks index different SAEs (rank 0 has "
+                + std::to_string(done.size()) + ", this rank " + std::to_string(targets.size())
+                + ")" };
+        for (size_t i = 0; i < targets.size(); ++i)
+            if (done[i] == '1' && !targets[i].done) {
+                targets[i].done = true;
+                targets[i].acc.reset();
+                outcome.computed[i] = false;
+            } else if (done[i] == '0' && targets[i].done)
+                return Error { "rank " + std::to_string(shard.rank) + "'s workspace " + db.path()
+                    + " holds the whole index of " + targets[i].sae->config().sourcePath
+                    + " while rank 0's does not" };
+    }
 
-    const int64_t T = corpus.contextLength, B = options.batchContexts;
-    const int64_t batches = (corpus.contexts() + B - 1) / B;
-    outcome.tokens = corpus.tokens();
-    int64_t first = batches;
+    outcome.firstBatch = lo;
+    outcome.endBatch = hi;
+    outcome.tokens
+        = (std::min(hi * B, corpus.contexts()) - std::min(lo * B, corpus.contexts())) * T;
+    int64_t first = hi;
     std::set<std::string> hooks;
     for (Target &t : targets) {
         if (t.done)
             continue;
+        // The logit effects depend on the model and SAE only: a sharded run leaves them to the
+        // first shard, whose workspace the merge builds on.
         const auto t0 = std::chrono::steady_clock::now();
-        if (auto s = writeLogitEffects(db, decoder, *t.sae, modelId, t.saeId, options.logitK); !s)
-            return s.error();
+        if (shard.rank == 0)
+            if (auto s = writeLogitEffects(db, decoder, *t.sae, modelId, t.saeId, options.logitK);
+                !s)
+                return s.error();
         outcome.logitSeconds
             += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         first = std::min(first, t.nextBatch);
@@ -211,11 +266,11 @@ Result<IndexOutcome> indexCorpus(
     }
 
     if (progress)
-        progress->begin(corpus.tokens(),
+        progress->begin(outcome.tokens,
             "indexing " + std::to_string(hooks.size()) + " hook(s), accumulators "
                 + mib(stateTotal));
     if (progress)
-        progress->setDone(first * B * T);
+        progress->setDone(std::min((first - lo) * B * T, outcome.tokens));
     Writer writer;
     auto checkpoint = [&](int64_t nextBatch) -> Status {
         std::vector<store::IndexCheckpoint> checkpoints;
@@ -228,7 +283,7 @@ Result<IndexOutcome> indexCorpus(
     };
     auto lastCommit = std::chrono::steady_clock::now();
     int64_t sinceCommit = 0, piece = B;
-    for (int64_t b = first; b < batches; ++b) {
+    for (int64_t b = first; b < hi; ++b) {
         const int64_t c0 = b * B, n = std::min(B, corpus.contexts() - c0);
         std::vector<uint8_t> counted(static_cast<size_t>(n * T));
         for (int64_t i = 0; i < n * T; ++i)
@@ -302,7 +357,7 @@ Result<IndexOutcome> indexCorpus(
             = std::chrono::duration<double>(std::chrono::steady_clock::now() - lastCommit).count();
         const bool due = options.commitEveryBatches > 0 ? sinceCommit >= options.commitEveryBatches
                                                         : elapsed >= options.commitSeconds;
-        if ((due || cancelled) && b + 1 < batches) {
+        if ((due || cancelled) && b + 1 < hi) {
             if (auto s = checkpoint(b + 1); !s)
                 return s.error();
             lastCommit = std::chrono::steady_clock::now();
@@ -312,7 +367,7 @@ Result<IndexOutcome> indexCorpus(
             if (auto s = writer.wait(); !s)
                 return s.error();
             return Error { "cancelled (resumes from batch " + std::to_string(b + 1) + " of "
-                + std::to_string(batches) + ")" };
+                + std::to_string(hi) + ")" };
         }
     }
     outcome.forwardContexts = piece;
@@ -328,10 +383,53 @@ Result<IndexOutcome> indexCorpus(
         auto state = std::make_shared<AccumulatorState>(t.acc->download());
         t.acc.reset();
         const int64_t id = t.indexId;
-        if (auto s
-            = writer.submit([&db, id, state] { return store::writeIndexResults(db, id, *state); });
-            !s)
+        if (!t.shard) {
+            if (auto s = writer.submit(
+                    [&db, id, state] { return store::writeIndexResults(db, id, *state); });
+                !s)
+                return s.error();
+            continue;
+        }
+        // A shard's state is stored first, so a merge that fails can be redone from it.
+        auto blob = std::make_shared<std::string>(state->serialize());
+        if (!t.shard->complete)
+            if (auto s = writer.submit([&db, id, hi, blob] {
+                    return store::completeShard(db, { id, hi, *blob });
+                });
+                !s)
+                return s.error();
+        if (!options.exchange)
+            continue;
+        if (auto s = writer.wait(); !s)
             return s.error();
+        if (progress)
+            progress->setMessage("merging the shards of " + t.sae->config().hookName);
+        std::vector<std::string> parts;
+        FS_TRY(parts, options.exchange->gatherToRoot(*blob));
+        Status written;
+        if (shard.rank == 0) {
+            written = [&]() -> Status {
+                for (size_t r = 1; r < parts.size(); ++r) {
+                    AccumulatorState other = AccumulatorState::empty(
+                        state->features, state->contextLength, state->options);
+                    if (auto s = other.restore(parts[r]); !s)
+                        return Error { "rank " + std::to_string(r) + ": " + s.errorMessage() };
+                    if (auto s = state->merge(other); !s)
+                        return Error { "rank " + std::to_string(r) + ": " + s.errorMessage() };
+                }
+                return store::finishShardedIndex(db, *t.shard, *state);
+            }();
+        }
+        // Every rank learns whether rank 0 wrote the index (so none waits for a gather that
+        // will not come).
+        std::string verdict;
+        FS_TRY(verdict,
+            options.exchange->broadcastFromRoot(written ? std::string() : written.errorMessage()));
+        if (!verdict.empty())
+            return Error {
+                shard.rank == 0 ? verdict : "rank 0 could not write the merged index: " + verdict
+            };
+        outcome.merged = true;
     }
     if (auto s = writer.wait(); !s)
         return s.error();

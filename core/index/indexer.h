@@ -7,6 +7,7 @@
 
 #include "core/corpus/corpus.h"
 #include "core/index/feature_accumulator.h"
+#include "core/index/shards.h"
 #include "core/jobs/progress.h"
 #include "core/model/decoder.h"
 #include "core/sae/sae.h"
@@ -32,6 +33,13 @@ struct IndexOptions {
     // ("encode " + hook) with (stage, first context, contexts); may throw c10::OutOfMemoryError
     // to simulate a device that is full.
     std::function<void(const std::string &, int64_t, int64_t)> faultInjection;
+    // One shard of the request's batches (shards.h). The shard's state is stored in the
+    // workspace as its own record (index_shards), complete at the end; `merge` joins the parts.
+    ShardSpec shard;
+    // The ranks of a distributed run (the shard is then this rank's): rank 0 decides which
+    // indexes are done already, gathers every rank's state at the end and writes the merged
+    // index into its workspace; the other ranks' workspaces only hold their shard's state.
+    ShardExchange *exchange = nullptr;
 };
 
 struct IndexSae {
@@ -60,6 +68,8 @@ struct IndexOutcome {
     int64_t forwardContexts = 0; // contexts per forward at the end (smaller after a back-off)
     std::vector<std::string> notes; // what the run had to change (out-of-memory back-offs)
     std::vector<int64_t> stateBytes; // per SAE: its accumulator's device memory
+    int64_t firstBatch = 0, endBatch = 0; // this shard's batches (all of them unsharded)
+    bool merged = false; // distributed: rank 0 wrote the merged index (so a part can go)
 };
 
 // The batch size indexCorpus uses for batchContexts = 0: 8 on a CPU; on a GPU the largest (up to

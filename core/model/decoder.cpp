@@ -10,6 +10,11 @@ namespace fscope::core::model {
 
 Decoder::~Decoder() = default;
 
+bool cudaAvailable()
+{
+    return at::hasCUDA();
+}
+
 Result<at::Device> resolveDevice(const std::string &device)
 {
     if (device == "cpu")

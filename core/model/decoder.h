@@ -76,6 +76,8 @@ private:
 
 // "auto" -> cuda when available else cpu; errors name the bad value.
 Result<at::Device> resolveDevice(const std::string &device);
+// Whether this build and machine have a CUDA device.
+bool cudaAvailable();
 // "auto" -> bf16 on CUDA with bf16 support, else f32.
 Result<at::ScalarType> resolveDtype(const std::string &dtype, at::Device device);
 

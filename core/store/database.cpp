@@ -102,6 +102,16 @@ Status Database::exec(const std::string &sql)
 
 Status Database::transaction(const std::function<Status()> &body)
 {
+    if (!sqlite3_get_autocommit(m_db)) {
+        // Inside a transaction already: a savepoint makes this one all-or-nothing within it.
+        if (auto s = exec("SAVEPOINT nested"); !s)
+            return s;
+        Status result = body();
+        if (!result)
+            (void)exec("ROLLBACK TO nested");
+        (void)exec("RELEASE nested");
+        return result;
+    }
     if (auto s = exec("BEGIN IMMEDIATE"); !s)
         return s;
     Status result = body();

@@ -28,7 +28,8 @@ public:
 
     // Runs SQL without results (several statements allowed).
     Status exec(const std::string &sql);
-    // Runs `body` inside BEGIN IMMEDIATE / COMMIT; rolls back when it returns an error.
+    // Runs `body` inside BEGIN IMMEDIATE / COMMIT; rolls back when it returns an error. Nests
+    // (as a savepoint) inside another transaction.
     Status transaction(const std::function<Status()> &body);
     // The first column of the first row as text, or an error (for PRAGMAs and small queries).
     Result<std::string> queryText(const std::string &sql);

@@ -1,5 +1,6 @@
 #include "core/store/index_writes.h"
 
+#include "core/store/fingerprint.h"
 #include "core/store/statement.h"
 
 #include <c10/util/Half.h>
@@ -96,9 +97,12 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
         IndexCheckpoint { indexId, cp.integer(0), std::string(cp.blob(1)) });
 }
 
-Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator)
+namespace {
+
+// The body of writeIndexResults, inside the caller's transaction.
+Status writeResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator)
 {
-    return db.transaction([&]() -> Status {
+    {
         Statement stats, hist, bands, examples;
         FS_TRY(stats,
             Statement::prepare(db,
@@ -178,6 +182,134 @@ Status writeIndexResults(Database &db, int64_t indexId, const index::Accumulator
         FS_TRY(fin, Statement::prepare(db, "DELETE FROM index_checkpoints WHERE index_id = ?1"));
         fin.bind(0, indexId);
         return fin.run();
+    }
+}
+
+} // namespace
+
+Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator)
+{
+    return db.transaction([&] { return writeResults(db, indexId, accumulator); });
+}
+
+Result<ShardRecord> openShardRecord(Database &db, const std::string &requestKey, int64_t modelId,
+    int64_t saeId, int64_t corpusId, const std::string &paramsJson, int64_t shard, int64_t shards,
+    int64_t batches)
+{
+    ShardRecord r { 0, requestKey, shard, shards, batches, false };
+    if (auto s = db.transaction([&]() -> Status {
+            IndexRecord record;
+            FS_TRY(record,
+                openIndexRecord(db,
+                    combineFingerprints(
+                        { requestKey, "shard", std::to_string(shard), std::to_string(shards) }),
+                    modelId, saeId, corpusId, paramsJson));
+            r.indexId = record.id;
+            Statement st;
+            FS_TRY(st,
+                Statement::prepare(db,
+                    "INSERT INTO index_shards(index_id, request_key, shard, shards, batches) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(index_id) DO UPDATE SET "
+                    "index_id = index_id RETURNING complete"));
+            st.bind(0, r.indexId)
+                .bind(1, requestKey)
+                .bind(2, shard)
+                .bind(3, shards)
+                .bind(4, batches);
+            bool row = false;
+            FS_TRY(row, st.step());
+            r.complete = row && st.integer(0) != 0;
+            st.reset();
+            return {};
+        });
+        !s)
+        return s.error();
+    return r;
+}
+
+Status completeShard(Database &db, const IndexCheckpoint &finalState)
+{
+    return db.transaction([&]() -> Status {
+        if (auto s = saveIndexCheckpoints(db, { finalState }); !s)
+            return s;
+        Statement st;
+        FS_TRY(
+            st, Statement::prepare(db, "UPDATE index_shards SET complete = 1 WHERE index_id = ?1"));
+        st.bind(0, finalState.indexId);
+        return st.run();
+    });
+}
+
+Result<std::vector<ShardRecord>> listShards(Database &db)
+{
+    Statement st;
+    FS_TRY(st,
+        Statement::prepare(db,
+            "SELECT index_id, request_key, shard, shards, batches, complete FROM index_shards "
+            "ORDER BY index_id"));
+    std::vector<ShardRecord> out;
+    while (true) {
+        bool row = false;
+        FS_TRY(row, st.step());
+        if (!row)
+            break;
+        out.push_back({ st.integer(0), st.text(1), st.integer(2), st.integer(3), st.integer(4),
+            st.integer(5) != 0 });
+    }
+    return out;
+}
+
+Result<bool> indexDone(Database &db, const std::string &key)
+{
+    Statement st;
+    FS_TRY(st, Statement::prepare(db, "SELECT status FROM feature_indexes WHERE key = ?1"));
+    st.bind(0, key);
+    bool row = false;
+    FS_TRY(row, st.step());
+    return row && st.text(0) == "done";
+}
+
+Result<std::string> indexParamsJson(Database &db, int64_t indexId)
+{
+    Statement st;
+    FS_TRY(st, Statement::prepare(db, "SELECT params_json FROM feature_indexes WHERE id = ?1"));
+    st.bind(0, indexId);
+    bool row = false;
+    FS_TRY(row, st.step());
+    if (!row)
+        return fileError(db.path(), "index " + std::to_string(indexId) + " is missing");
+    return st.text(0);
+}
+
+Status copyWorkspace(Database &db, const std::string &path)
+{
+    Statement st;
+    FS_TRY(st, Statement::prepare(db, "VACUUM INTO ?1"));
+    st.bind(0, path);
+    return st.run();
+}
+
+Status finishShardedIndex(
+    Database &db, const ShardRecord &shard, const index::AccumulatorState &merged)
+{
+    return db.transaction([&]() -> Status {
+        Statement st;
+        FS_TRY(st, Statement::prepare(db, "DELETE FROM index_shards WHERE index_id = ?1"));
+        st.bind(0, shard.indexId);
+        if (auto s = st.run(); !s)
+            return s;
+        // An unfinished record of the whole request (an earlier single-process run) gives way.
+        FS_TRY(st,
+            Statement::prepare(db,
+                "DELETE FROM feature_indexes WHERE key = ?1 AND status != 'done' AND id != ?2"));
+        st.bind(0, shard.requestKey).bind(1, shard.indexId);
+        if (auto s = st.run(); !s)
+            return s;
+        FS_TRY(st, Statement::prepare(db, "UPDATE feature_indexes SET key = ?2 WHERE id = ?1"));
+        st.bind(0, shard.indexId).bind(1, shard.requestKey);
+        if (auto s = st.run(); !s)
+            return s;
+        return writeResults(db, shard.indexId, merged);
     });
 }
 

@@ -38,4 +38,30 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
 // done with its token count and drops its checkpoint, in one transaction.
 Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator);
 
+// Shards (index_shards): one process's contiguous part of an index's batches.
+struct ShardRecord {
+    int64_t indexId = 0;
+    std::string requestKey; // the key of the whole index
+    int64_t shard = 0, shards = 1;
+    int64_t batches = 0; // batches of the whole index
+    bool complete = false;
+};
+// The shard's record (created when new; the record's own key is requestKey + the shard).
+Result<ShardRecord> openShardRecord(Database &db, const std::string &requestKey, int64_t modelId,
+    int64_t saeId, int64_t corpusId, const std::string &paramsJson, int64_t shard, int64_t shards,
+    int64_t batches);
+// Stores the shard's final state and marks it complete, in one transaction.
+Status completeShard(Database &db, const IndexCheckpoint &finalState);
+Result<std::vector<ShardRecord>> listShards(Database &db);
+// Whether the index with this key exists and is done.
+Result<bool> indexDone(Database &db, const std::string &key);
+// The parameters (params_json) an index was computed with.
+Result<std::string> indexParamsJson(Database &db, int64_t indexId);
+// Writes a compact copy of the whole workspace to `path` (VACUUM INTO), which must not exist.
+Status copyWorkspace(Database &db, const std::string &path);
+// Turns a shard's record into the whole index's (the request key, no shard row, no checkpoint)
+// holding the merged state's results, in one transaction.
+Status finishShardedIndex(
+    Database &db, const ShardRecord &shard, const index::AccumulatorState &merged);
+
 } // namespace fscope::core::store

@@ -214,6 +214,19 @@ CREATE TRIGGER explanations_au AFTER UPDATE ON explanations BEGIN
     INSERT INTO explanations_fts(rowid, explanation) VALUES (new.id, new.explanation);
 END;
 )sql",
+        // 4 -> 5: shards of a sharded index. A shard's record has its own key (the request's
+        // key + the shard) and stays 'running'; its finished state is its checkpoint with
+        // complete = 1. A merge turns it into the request's record with the merged results.
+        R"sql(
+CREATE TABLE index_shards (
+    index_id    INTEGER PRIMARY KEY REFERENCES feature_indexes(id) ON DELETE CASCADE,
+    request_key TEXT NOT NULL,
+    shard       INTEGER NOT NULL,
+    shards      INTEGER NOT NULL,
+    batches     INTEGER NOT NULL,
+    complete    INTEGER NOT NULL DEFAULT 0
+);
+)sql",
     };
     return migrations;
 }

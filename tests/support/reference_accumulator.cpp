@@ -78,7 +78,7 @@ void ReferenceAccumulator::add(
                 continue;
             const auto ju = static_cast<size_t>(j);
             ++m_s.count[ju];
-            m_s.sum[ju] += v;
+            m_s.sum[ju] += sumUnits(v);
             // The histogram at the power of two above the running max, regrouped when it grows.
             const int32_t before = histogramExponent(m_s.max[ju]);
             m_s.max[ju] = std::max(m_s.max[ju], v);
