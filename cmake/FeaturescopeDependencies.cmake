@@ -8,6 +8,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CURL)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET GLOBAL libpcre2-8)
+# Zstandard-compressed corpora (.zst).
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET GLOBAL libzstd)
 
 # LibTorch's config sets its flags in TORCH_CXX_FLAGS and its libraries in TORCH_LIBRARIES;
 # wrap them in one imported target so nothing is set globally.

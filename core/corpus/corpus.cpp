@@ -1,5 +1,6 @@
 #include "core/corpus/corpus.h"
 
+#include "core/io/compressed_file.h"
 #include "core/io/mapped_file.h"
 #include "core/store/fingerprint.h"
 #include "core/store/sha256.h"
@@ -17,16 +18,50 @@ namespace fscope::core::corpus {
 
 namespace {
 
+// By the name under any compression extension ("a.jsonl.zst" is JSONL).
 bool isJsonl(const std::string &path)
 {
-    const std::string ext = fs::path(path).extension().string();
+    const std::string ext = fs::path(io::withoutCompression(path)).extension().string();
     return ext == ".jsonl" || ext == ".ndjson";
 }
 
 bool isCorpusFile(const fs::path &p)
 {
-    const std::string ext = p.extension().string();
+    const std::string ext = fs::path(io::withoutCompression(p.string())).extension().string();
     return ext == ".txt" || ext == ".text" || ext == ".md" || ext == ".jsonl" || ext == ".ndjson";
+}
+
+// A corpus file's text: mapped as it is, or decompressed into memory.
+struct FileText {
+    std::shared_ptr<io::MappedFile> mapped;
+    std::string decompressed;
+    std::string_view view() const
+    {
+        if (mapped)
+            return { reinterpret_cast<const char *>(mapped->data()), mapped->size() };
+        return decompressed;
+    }
+};
+
+// A compressed corpus is held decompressed in memory; past this it is refused (with the
+// advice to split it), rather than the machine swapping.
+constexpr uint64_t kDecompressedLimit = uint64_t(64) << 30;
+
+Result<std::shared_ptr<FileText>> openText(const std::string &path)
+{
+    auto text = std::make_shared<FileText>();
+    if (io::compressionOf(path) == io::Compression::None) {
+        FS_TRY(text->mapped, io::MappedFile::open(path));
+        return text;
+    }
+    auto bytes = io::readDecompressed(path, kDecompressedLimit);
+    if (!bytes)
+        return Error { bytes.errorMessage()
+            + (bytes.errorMessage().find("more than") != std::string::npos
+                    ? ": split it into shards (a directory of .zst/.gz files is read as one corpus)"
+                    : "") };
+    text->decompressed = std::move(bytes).value();
+    return text;
 }
 
 // Length of the valid UTF-8 prefix of `s` (s.size() when it is all valid).
@@ -82,10 +117,9 @@ std::string where(const std::string &file, uint32_t line)
 }
 
 // Splits one file into documents, validating as it goes.
-Status scanFile(const std::string &path, uint32_t fileIndex, const io::MappedFile &file,
+Status scanFile(const std::string &path, uint32_t fileIndex, std::string_view text,
     const CorpusSpec &spec, std::vector<Document> &docs)
 {
-    const std::string_view text(reinterpret_cast<const char *>(file.data()), file.size());
     if (const size_t valid = validUtf8Prefix(text); valid != text.size()) {
         const auto line
             = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(valid), '\n');
@@ -124,10 +158,9 @@ Status scanFile(const std::string &path, uint32_t fileIndex, const io::MappedFil
 }
 
 std::string documentText(
-    const io::MappedFile &file, const Document &d, bool jsonl, const std::string &field)
+    std::string_view file, const Document &d, bool jsonl, const std::string &field)
 {
-    const std::string_view row(
-        reinterpret_cast<const char *>(file.data()) + d.begin, d.end - d.begin);
+    const std::string_view row = file.substr(d.begin, d.end - d.begin);
     if (!jsonl)
         return std::string(row);
     return nlohmann::json::parse(row)[field].get<std::string>();
@@ -158,8 +191,9 @@ Result<std::vector<std::string>> corpusFiles(const CorpusSpec &spec)
                     found.push_back(entry.path().string());
             std::sort(found.begin(), found.end());
             if (found.empty())
-                return fileError(
-                    p, "no corpus files (.txt, .text, .md, .jsonl, .ndjson) in this directory");
+                return fileError(p,
+                    "no corpus files (.txt, .text, .md, .jsonl, .ndjson, each also as .gz or "
+                    ".zst) in this directory");
             files.insert(files.end(), found.begin(), found.end());
         } else if (fs::is_regular_file(p, ec)) {
             files.push_back(p);
@@ -198,14 +232,14 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
     corpus.files = static_cast<int64_t>(files.size());
     FS_TRY(corpus.fingerprint, store::corpusFingerprint(spec, tokenizerFingerprint));
 
-    std::vector<std::shared_ptr<io::MappedFile>> mapped;
+    std::vector<std::shared_ptr<FileText>> mapped;
     std::vector<Document> docs;
     if (progress)
         progress->begin(static_cast<int64_t>(files.size()), "reading the corpus");
     for (size_t i = 0; i < files.size(); ++i) {
-        std::shared_ptr<io::MappedFile> file;
-        FS_TRY(file, io::MappedFile::open(files[i]));
-        if (auto s = scanFile(files[i], static_cast<uint32_t>(i), *file, spec, docs); !s)
+        std::shared_ptr<FileText> file;
+        FS_TRY(file, openText(files[i]));
+        if (auto s = scanFile(files[i], static_cast<uint32_t>(i), file->view(), spec, docs); !s)
             return s.error();
         mapped.push_back(std::move(file));
         if (progress)
@@ -237,7 +271,7 @@ Result<Corpus> buildCorpus(const CorpusSpec &spec, const tokenize::Tokenizer &to
             return Error { "cancelled" };
         const Document &doc = docs[d];
         const auto enc = tokenizer.encode(
-            documentText(*mapped[doc.file], doc, isJsonl(files[doc.file]), spec.textField));
+            documentText(mapped[doc.file]->view(), doc, isJsonl(files[doc.file]), spec.textField));
         if (d > 0 && separator)
             pending.push_back(static_cast<int32_t>(*separator));
         for (int64_t id : enc.ids)

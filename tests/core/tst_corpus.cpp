@@ -1,5 +1,6 @@
 // Corpora: formats, deterministic sampling by seed, the token budget, fingerprints, and clear
-// errors for bad input (empty, non-UTF-8, a JSONL line without the field, a missing file).
+// errors for bad input (empty, non-UTF-8, a JSONL line without the field, a missing file);
+// gzip and zstd files (several members or frames, directories of shards) read like the plain ones.
 
 #include "core/corpus/corpus.h"
 #include "core/store/fingerprint.h"
@@ -7,6 +8,11 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <filesystem>
 
 using namespace fscope::core;
 using fscope::test::fixture;
@@ -36,7 +42,46 @@ private Q_SLOTS:
     void jsonlAndDirectories();
     void badCorpora();
     void tokenCounts();
+    void compressedCorpora();
 };
+
+namespace {
+
+// `text` as gzip members (one per part), the way concatenating compressed files writes them.
+std::string gzipMembers(const std::vector<std::string> &parts)
+{
+    std::string out;
+    for (const auto &part : parts) {
+        z_stream z {};
+        deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+        std::string buffer(deflateBound(&z, part.size()) + 32, '\0');
+        z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(part.data()));
+        z.avail_in = static_cast<uInt>(part.size());
+        z.next_out = reinterpret_cast<Bytef *>(buffer.data());
+        z.avail_out = static_cast<uInt>(buffer.size());
+        deflate(&z, Z_FINISH);
+        out.append(buffer.data(), z.total_out);
+        deflateEnd(&z);
+    }
+    return out;
+}
+
+std::string zstdFrames(const std::vector<std::string> &parts)
+{
+    std::string out;
+    for (const auto &part : parts) {
+        // With a content checksum, as the zstd tool writes by default.
+        ZSTD_CCtx *cctx = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+        std::string buffer(ZSTD_compressBound(part.size()), '\0');
+        buffer.resize(ZSTD_compress2(cctx, buffer.data(), buffer.size(), part.data(), part.size()));
+        ZSTD_freeCCtx(cctx);
+        out += buffer;
+    }
+    return out;
+}
+
+} // namespace
 
 void TestCorpus::initTestCase()
 {
@@ -144,6 +189,54 @@ void TestCorpus::tokenCounts()
     QVERIFY(!corpus::parseTokenCount("lots").ok());
     QVERIFY(!corpus::parseTokenCount("3X").ok());
     QVERIFY(!corpus::parseTokenCount("-5").ok());
+}
+
+void TestCorpus::compressedCorpora()
+{
+    std::string jsonl, text;
+    for (int i = 0; i < 300; ++i) {
+        jsonl += "{\"text\": \"Shard line " + std::to_string(i) + " of a shipped dataset.\"}\n";
+        text += "Plain line " + std::to_string(i) + " about compressed corpora.\n";
+    }
+    const std::string half = jsonl.substr(0, jsonl.size() / 2),
+                      rest = jsonl.substr(jsonl.size() / 2);
+    std::filesystem::create_directories(path("plain"));
+    std::filesystem::create_directories(path("packed"));
+    writeFile(path("plain/a.jsonl"), jsonl);
+    writeFile(path("plain/b.txt"), text);
+    // Two members and two frames, split in the middle of a line.
+    writeFile(path("packed/a.jsonl.gz"), gzipMembers({ half, rest }));
+    writeFile(path("packed/b.txt.zst"), zstdFrames({ text.substr(0, 100), text.substr(100) }));
+    auto plain = corpus::buildCorpus(spec({ path("plain") }, 8, 4000), *m_tok, "tok");
+    auto packed = corpus::buildCorpus(spec({ path("packed") }, 8, 4000), *m_tok, "tok");
+    QVERIFY2(plain.ok() && packed.ok(), packed.ok() ? "" : packed.errorMessage().c_str());
+    QCOMPARE(packed->documents, int64_t(600));
+    QCOMPARE(packed->contexts(), plain->contexts());
+    QVERIFY(packed->ids == plain->ids);
+    // One compressed file on its own, JSONL recognised under the .zst.
+    writeFile(path("one.jsonl.zst"), zstdFrames({ jsonl }));
+    writeFile(path("one.jsonl"), jsonl);
+    auto z = corpus::buildCorpus(spec({ path("one.jsonl.zst") }, 8, 400), *m_tok, "tok");
+    auto u = corpus::buildCorpus(spec({ path("one.jsonl") }, 8, 400), *m_tok, "tok");
+    QVERIFY2(z.ok(), z.ok() ? "" : z.errorMessage().c_str());
+    QVERIFY(z->ids == u->ids);
+
+    // Cut or corrupt files are refused by name, never read as a shorter corpus.
+    const std::string gz = gzipMembers({ jsonl }), zs = zstdFrames({ jsonl });
+    writeFile(path("cut.jsonl.gz"), gz.substr(0, gz.size() / 2));
+    writeFile(path("cut.jsonl.zst"), zs.substr(0, zs.size() / 2));
+    std::string bad = zs;
+    bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x5A);
+    writeFile(path("bad.jsonl.zst"), bad);
+    writeFile(path("fake.txt.gz"), "not gzip at all\n");
+    for (const char *name : { "cut.jsonl.gz", "cut.jsonl.zst", "bad.jsonl.zst", "fake.txt.gz" }) {
+        const auto c = corpus::buildCorpus(spec({ path(name) }, 8, 400), *m_tok, "tok");
+        QVERIFY2(!c.ok(), name);
+        QVERIFY2(c.errorMessage().find(path(name)) != std::string::npos, c.errorMessage().c_str());
+        QVERIFY2(c.errorMessage().find("gzip") != std::string::npos
+                || c.errorMessage().find("zstd") != std::string::npos,
+            c.errorMessage().c_str());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCorpus)
