@@ -216,7 +216,7 @@ int DecompositionPanel::run()
     }
     struct Inputs {
         std::string modelPath, saePath, hook, vectorPath, pairsPath, position, resteerPrompt,
-            target, device;
+            target, device, dtype;
         std::vector<std::vector<int32_t>> contexts;
         std::vector<core::steer::DecompositionMethod> methods;
         int64_t k = 32;
@@ -225,6 +225,7 @@ int DecompositionPanel::run()
     auto in = std::make_shared<Inputs>();
     in->modelPath = info->modelPath;
     in->device = m_workbench->device().toStdString();
+    in->dtype = m_workbench->dtype().toStdString();
     in->saePath = info->saePath;
     in->hook = info->hook;
     in->vectorPath = m_vector->text().toStdString();
@@ -242,7 +243,7 @@ int DecompositionPanel::run()
     auto work = [in, out, models](core::jobs::Progress &progress,
                     core::store::Database *workspace) -> core::Result<std::string> {
         core::model::ModelCache::Model model;
-        FS_TRY(model, models->model(in->modelPath, in->device));
+        FS_TRY(model, models->model(in->modelPath, in->device, in->dtype, &progress));
         std::shared_ptr<core::sae::Sae> sae;
         FS_TRY(sae, models->sae(in->saePath, in->hook, model.decoder->device()));
         core::steer::DecomposeRequest request;

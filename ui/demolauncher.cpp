@@ -58,12 +58,13 @@ void populateDemo(MainWindow *window, const core::demo::DemoAssets &a)
     auto indexIds = std::make_shared<std::vector<int64_t>>();
     window->jobRunner()->runOnWorkspace(
         QObject::tr("Index the demo corpus"), window->workspaceActions()->workspacePath(),
-        [a, indexIds](core::jobs::Progress &progress,
+        [a, indexIds, device = window->workbench()->device().toStdString(),
+            dtype = window->workbench()->dtype().toStdString()](core::jobs::Progress &progress,
             core::store::Database *db) -> core::Result<std::string> {
             if (!db)
                 return core::Error { "no workspace is open" };
             core::demo::DemoWorkspace demo;
-            FS_TRY(demo, core::demo::populateDemoWorkspace(*db, a, &progress));
+            FS_TRY(demo, core::demo::populateDemoWorkspace(*db, a, &progress, device, dtype));
             *indexIds = demo.indexIds;
             return demo.summary;
         },

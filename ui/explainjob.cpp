@@ -44,10 +44,11 @@ void ExplainSettings::save() const
 int startExplainJob(Workbench *workbench, const ExplainSettings &s)
 {
     const std::string device = workbench->device().toStdString();
+    const std::string dtype = workbench->dtype().toStdString();
     core::model::ModelCache *models = &workbench->models();
     return workbench->runner()->runOnWorkspace(
         QObject::tr("Explain features"), workbench->workspacePath(),
-        [s, device, models](core::jobs::Progress &progress,
+        [s, device, dtype, models](core::jobs::Progress &progress,
             core::store::Database *db) -> core::Result<std::string> {
             if (!db)
                 return core::Error { "no workspace is open" };
@@ -93,7 +94,7 @@ int startExplainJob(Workbench *workbench, const ExplainSettings &s)
             // The index's own model and SAE, resident and shared with the other panels.
             progress.setMessage("Loading " + info.modelPath);
             core::model::ModelCache::Model model;
-            FS_TRY(model, models->model(info.modelPath, device));
+            FS_TRY(model, models->model(info.modelPath, device, dtype, &progress));
             std::shared_ptr<core::sae::Sae> sae;
             FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
             core::interp::ExplainRequest r;

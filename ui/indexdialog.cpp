@@ -1,5 +1,7 @@
 #include "ui/indexdialog.h"
 
+#include "ui/computestatus.h"
+
 #include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
@@ -31,6 +33,7 @@ IndexDialog::IndexDialog(QWidget *parent)
     , m_context(new QSpinBox(this))
     , m_batch(new QSpinBox(this))
     , m_device(new QComboBox(this))
+    , m_dtype(new QComboBox(this))
     , m_split(new QComboBox(this))
 {
     setObjectName(QStringLiteral("indexDialog"));
@@ -68,7 +71,10 @@ IndexDialog::IndexDialog(QWidget *parent)
     m_batch->setToolTip(tr("Contexts per forward pass; auto: the largest the device holds (8 on "
                            "a CPU). A batch that runs out of device memory is halved and "
                            "retried."));
-    m_device->addItems({ QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda") });
+    m_device->setObjectName(QStringLiteral("indexDevice"));
+    m_dtype->setObjectName(QStringLiteral("indexDtype"));
+    ComputeStatus::fillDeviceChoice(m_device);
+    ComputeStatus::fillDtypeChoice(m_dtype);
     m_split->addItems({ tr("one document per line"), tr("one document per file") });
 
     auto row = [this](QWidget *main, std::initializer_list<QWidget *> extra) {
@@ -97,7 +103,7 @@ IndexDialog::IndexDialog(QWidget *parent)
     form->addRow(tr("Tokens:"), m_tokens);
     form->addRow(tr("Context length:"), m_context);
     form->addRow(tr("Batch size:"), m_batch);
-    form->addRow(tr("Device:"), m_device);
+    form->addRow(tr("Device:"), row(m_device, { m_dtype }));
     auto *note = new QLabel(
         tr("One pass over the corpus feeds every SAE. Results are cached in the workspace: "
            "indexing the same inputs again is instant, and a cancelled run resumes."),
@@ -169,6 +175,12 @@ IndexDialog::IndexDialog(QWidget *parent)
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 }
 
+void IndexDialog::setCompute(const QString &device, const QString &dtype)
+{
+    m_device->setCurrentIndex(std::max(0, m_device->findData(device)));
+    m_dtype->setCurrentIndex(std::max(0, m_dtype->findData(dtype)));
+}
+
 IndexSettings IndexDialog::settings() const
 {
     IndexSettings s;
@@ -180,7 +192,8 @@ IndexSettings IndexDialog::settings() const
     s.tokens = m_tokens->text().trimmed();
     s.contextLength = m_context->value();
     s.batchSize = m_batch->value();
-    s.device = m_device->currentText();
+    s.device = m_device->currentData().toString();
+    s.dtype = m_dtype->currentData().toString();
     s.wholeFiles = m_split->currentIndex() == 1;
     return s;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // File > Index Corpus: model (directory or a model from the Hugging Face cache), SAEs, corpus,
-// token budget, context length, batch size and device. The indexing itself runs as a job.
+// token budget, context length, batch size, device and precision. The indexing itself runs as a
+// job.
 
 #include <QDialog>
 #include <QStringList>
@@ -20,6 +21,7 @@ struct IndexSettings {
     int contextLength = 128;
     int batchSize = 8;
     QString device = QStringLiteral("auto");
+    QString dtype = QStringLiteral("auto");
     bool wholeFiles = false;
 };
 
@@ -28,6 +30,8 @@ class IndexDialog : public QDialog {
 public:
     explicit IndexDialog(QWidget *parent = nullptr);
     IndexSettings settings() const;
+    // Starts from the workbench's device and precision (the status bar's choices).
+    void setCompute(const QString &device, const QString &dtype);
     // Why the settings cannot run yet (empty when they can).
     QString problem() const;
 
@@ -39,6 +43,7 @@ private:
     QSpinBox *m_context;
     QSpinBox *m_batch;
     QComboBox *m_device;
+    QComboBox *m_dtype;
     QComboBox *m_split;
 };
 

@@ -1,6 +1,7 @@
 #include "ui/jobrunner.h"
 
 #include "core/store/database.h"
+#include "core/util/out_of_memory.h"
 
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
@@ -42,10 +43,22 @@ int JobRunner::run(const QString &title, Work work, Done done)
     Job *raw = job.get();
     m_jobs[id] = std::move(job);
     connect(&raw->watcher, &QFutureWatcherBase::finished, this, [this, id] { finish(id); });
-    raw->watcher.setFuture(
-        QtConcurrent::run([raw, work = std::move(work)]() -> core::Result<std::string> {
+    raw->watcher.setFuture(QtConcurrent::run(
+        [raw, work = std::move(work), what = title.toStdString()]() -> core::Result<std::string> {
             try {
                 return work(raw->progress);
+            } catch (const c10::OutOfMemoryError &) {
+                // A job without its own out-of-memory answer still gets one, naming the job and
+                // its device; the cached blocks are released so the workbench stays usable.
+                const std::string label = raw->progress.snapshot().device;
+                c10::Device device(c10::kCPU);
+                try {
+                    device = c10::Device(label.substr(0, label.find(' ')));
+                } catch (const std::exception &) {
+                }
+                return core::Error { core::util::outOfMemoryMessage(what, device,
+                    "Try a smaller batch or prompt, bf16 (the status bar's precision), fewer SAEs, "
+                    "or File > Unload Models to free what the panels keep.") };
             } catch (const std::exception &e) {
                 // Core turns its own errors into values; this catches what slips through so a
                 // bug becomes a failed job, never a crashed workbench.

@@ -11,7 +11,7 @@
 namespace fscope::ui {
 
 namespace {
-enum Column { Title, State, Progress, Elapsed, Detail };
+enum Column { Title, State, Device, Progress, Elapsed, Detail };
 }
 
 JobsPanel::JobsPanel(JobRunner *runner, QWidget *parent)
@@ -21,7 +21,7 @@ JobsPanel::JobsPanel(JobRunner *runner, QWidget *parent)
     , m_cancel(new QPushButton(tr("Cancel job"), this))
 {
     m_list->setHeaderLabels(
-        { tr("Job"), tr("State"), tr("Progress"), tr("Elapsed"), tr("Detail") });
+        { tr("Job"), tr("State"), tr("Device"), tr("Progress"), tr("Elapsed"), tr("Detail") });
     m_list->setRootIsDecorated(false);
     m_list->setAlternatingRowColors(true);
     m_list->header()->setSectionResizeMode(Detail, QHeaderView::Stretch);
@@ -74,6 +74,7 @@ void JobsPanel::update(int id)
     else
         item->setText(State, job->succeeded ? tr("Done") : tr("Failed"));
     item->setForeground(State, !job->running && !job->succeeded ? QBrush(Qt::darkRed) : QBrush());
+    item->setText(Device, QString::fromStdString(p.device)); // "cuda:0 bf16" once loaded
     item->setText(Progress,
         p.total > 0 ? QStringLiteral("%1 / %2").arg(p.done).arg(p.total) : QString::number(p.done));
     item->setText(Elapsed, QString::fromStdString(core::jobs::formatDuration(p.elapsedSeconds)));

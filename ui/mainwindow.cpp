@@ -2,14 +2,17 @@
 
 #include "plugins/host/pluginmanager.h"
 #include "ui/pluginmanagerdialog.h"
+#include "ui/preferencesdialog.h"
 #include "ui/reportexportdialog.h"
 
 #include "core/hub/hub_names.h"
 #include "core/index/index_job.h"
+#include "core/model/compute_devices.h"
 #include "core/model/model_cache.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
 #include "ui/aboutdialog.h"
+#include "ui/computestatus.h"
 #include "ui/decompositionpanel.h"
 #include "ui/demolauncher.h"
 #include "ui/explaindialog.h"
@@ -68,17 +71,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_workbench->plugins()->loadPlugins();
     createMenus();
     statusBar()->addPermanentWidget(m_progress);
-    // One device for every job (the model, the SAEs and their work), remembered.
-    auto *device = new QComboBox(this);
-    device->setObjectName(QStringLiteral("deviceChoice"));
-    device->setToolTip(tr("Where every job runs; auto: the first GPU, else the CPU"));
-    device->addItem(tr("device: auto"), QStringLiteral("auto"));
-    for (const std::string &d : core::model::computeDevices())
-        device->addItem(tr("device: %1").arg(QString::fromStdString(d)), QString::fromStdString(d));
-    device->setCurrentIndex(std::max(0, device->findData(m_workbench->device())));
-    connect(device, &QComboBox::currentIndexChanged, this,
-        [this, device] { m_workbench->setDevice(device->currentData().toString()); });
-    statusBar()->addPermanentWidget(device);
+    // One device and precision for every job (the model, the SAEs and their work), remembered.
+    m_compute = new ComputeStatus(m_workbench, this);
+    statusBar()->addPermanentWidget(m_compute);
     const QStringList pluginErrors = m_workbench->plugins()->errors();
     statusBar()->showMessage(pluginErrors.isEmpty()
             ? tr("Ready")
@@ -200,10 +195,15 @@ void MainWindow::createMenus()
                                   "for one feature or a list"));
     QAction *unload = file->addAction(tr("&Unload Models"), this, [this] {
         const int n = int(m_workbench->models().loadedModels().size());
+        const QString size = QString::fromStdString(
+            core::model::formatBytes(m_workbench->models().residentBytes()));
         m_workbench->models().clear();
-        statusBar()->showMessage(
-            tr("Unloaded %n model(s): their memory is freed once running jobs finish", nullptr, n),
+        statusBar()->showMessage(tr("Unloaded %n model(s) (%1): their memory is freed once running "
+                                    "jobs finish",
+                                     nullptr, n)
+                                     .arg(size),
             10000);
+        m_compute->updateMemory();
     });
     unload->setObjectName(QStringLiteral("actionUnloadModels"));
     unload->setStatusTip(tr("Free the models and SAEs the panels keep loaded"));
@@ -211,6 +211,17 @@ void MainWindow::createMenus()
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setObjectName(QStringLiteral("actionQuit"));
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    QAction *preferences = edit->addAction(tr("&Preferences..."), this, [this] {
+        auto *dialog = new PreferencesDialog(m_workbench, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    preferences->setObjectName(QStringLiteral("actionPreferences"));
+    preferences->setMenuRole(QAction::PreferencesRole);
+    preferences->setShortcut(QKeySequence::Preferences);
+    preferences->setStatusTip(tr("The compute device and precision of every job"));
 
     QMenu *go = menuBar()->addMenu(tr("&Go"));
     go->addAction(m_workbench->backAction());
@@ -323,6 +334,7 @@ void MainWindow::showIndexDialog()
         return;
     }
     auto *dialog = new IndexDialog(this);
+    dialog->setCompute(m_workbench->device(), m_workbench->dtype());
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { indexCorpus(dialog->settings()); });
     dialog->open();
@@ -333,6 +345,7 @@ int MainWindow::indexCorpus(const IndexSettings &s)
     core::index::IndexRequest request;
     request.model = s.model.toStdString();
     request.device = s.device.toStdString();
+    request.dtype = s.dtype.toStdString();
     for (const QString &sae : s.saes)
         request.saes.push_back(sae.toStdString());
     for (const QString &c : s.corpus)

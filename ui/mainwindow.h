@@ -18,6 +18,7 @@ class MatchPanel;
 class FeatureDashboardView;
 class JobRunner;
 class ProgressSurface;
+class ComputeStatus;
 class PromptInspector;
 class SteeringPanel;
 class Workbench;
@@ -33,6 +34,7 @@ public:
     JobRunner *jobRunner() const { return m_runner; }
     WorkspaceActions *workspaceActions() const { return m_workspace; }
     ProgressSurface *progressSurface() const { return m_progress; }
+    ComputeStatus *computeStatus() const { return m_compute; }
     Workbench *workbench() const { return m_workbench; }
     FeatureBrowser *featureBrowser() const { return m_browser; }
     FeatureDashboardView *dashboard() const { return m_dashboard; }
@@ -80,6 +82,7 @@ private:
     JobRunner *m_runner;
     WorkspaceActions *m_workspace;
     ProgressSurface *m_progress;
+    ComputeStatus *m_compute = nullptr;
     Workbench *m_workbench;
     FeatureBrowser *m_browser = nullptr;
     FeatureDashboardView *m_dashboard = nullptr;

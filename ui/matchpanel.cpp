@@ -10,6 +10,7 @@
 #include "core/model/hooks.h"
 #include "core/model/model_cache.h"
 #include "core/store/index_store.h"
+#include "core/util/device_memory.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -157,6 +158,7 @@ int MatchPanel::run()
         request->saePaths.push_back(p.toStdString());
     request->options.fold = m_fold->isChecked();
     request->device = m_workbench->device().toStdString();
+    const std::string dtype = m_workbench->dtype().toStdString();
     if (auto cost = core::match::parseMatchCost(m_cost->currentData().toString().toStdString()))
         request->options.cost = *cost;
     if (auto solver
@@ -190,12 +192,16 @@ int MatchPanel::run()
         }
     }
     core::model::ModelCache *models = &m_workbench->models();
-    auto work = [request, out, modelPath, contextIds, contextLength, models](
+    auto work = [request, out, modelPath, contextIds, contextLength, models, dtype](
                     core::jobs::Progress &progress,
                     core::store::Database *workspace) -> core::Result<std::string> {
         core::model::ModelCache::Model model;
+        // The SAEs' costs and solvers run on the chosen device in float32.
+        at::Device device = at::kCPU;
+        FS_TRY(device, core::model::resolveDevice(request->device));
+        progress.setDevice(core::util::deviceLabel(device, at::kFloat));
         if (!modelPath.empty()) {
-            FS_TRY(model, models->model(modelPath, request->device));
+            FS_TRY(model, models->model(modelPath, request->device, dtype, &progress));
             request->decoder = model.decoder.get();
             FS_TRY(request->modelFingerprint, core::store::fingerprintModel(modelPath));
             request->contexts = at::tensor(contextIds, at::kLong).reshape({ -1, contextLength });

@@ -3,6 +3,8 @@
 #include "core/analysis/prompt_analysis.h"
 #include "core/model/model_cache.h"
 #include "core/store/index_store.h"
+#include "core/util/fault_points.h"
+#include "core/util/out_of_memory.h"
 #include "ui/jobrunner.h"
 #include "ui/tokenhtml.h"
 
@@ -157,17 +159,27 @@ int PromptInspector::inspect(const QString &text, qint64 indexId)
     return m_workbench->runner()->run(
         tr("Inspect prompt"),
         [models, result, info = *info, prompt = text.toStdString(),
-            device = m_workbench->device().toStdString()](
+            device = m_workbench->device().toStdString(),
+            dtype = m_workbench->dtype().toStdString()](
             core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Loading " + info.modelPath);
             core::model::ModelCache::Model model;
-            FS_TRY(model, models->model(info.modelPath, device));
-            std::shared_ptr<core::sae::Sae> sae;
-            FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
-            progress.setMessage("Running the prompt");
-            FS_TRY(*result,
-                core::analysis::analyzePrompt(*model.decoder, *model.tokenizer, *sae, prompt));
-            return std::to_string(result->ids.size()) + " tokens through " + info.saeLabel;
+            FS_TRY(model, models->model(info.modelPath, device, dtype, &progress));
+            return core::util::catchOutOfMemory("inspecting a prompt of "
+                    + std::to_string(prompt.size()) + " bytes through " + info.saeLabel,
+                model.decoder->device(),
+                "Try a shorter prompt, bf16 (the status bar's precision), or File > Unload "
+                "Models to free the others.",
+                [&]() -> core::Result<std::string> {
+                    core::util::faultPoint("inspect");
+                    std::shared_ptr<core::sae::Sae> sae;
+                    FS_TRY(sae, models->sae(info.saePath, info.hook, model.decoder->device()));
+                    progress.setMessage("Running the prompt");
+                    FS_TRY(*result,
+                        core::analysis::analyzePrompt(
+                            *model.decoder, *model.tokenizer, *sae, prompt));
+                    return std::to_string(result->ids.size()) + " tokens through " + info.saeLabel;
+                });
         },
         [this, key, result, indexId](const JobState &job) {
             m_run->setEnabled(true);

@@ -1,17 +1,38 @@
 #include "ui/steeringjob.h"
 
 #include "core/tokenize/tokenizer.h"
+#include "core/util/fault_points.h"
+#include "core/util/out_of_memory.h"
 
 #include <optional>
 
 namespace fscope::ui {
+
+namespace {
+// What to change when a steering run does not fit: its size is the prompt plus the tokens
+// generated, once per strength.
+const char *kSteerAdvice = "Try fewer new tokens or strengths, a shorter prompt, bf16 (the "
+                           "status bar's precision), or File > Unload Models to free the others.";
+} // namespace
 
 core::Result<std::string> runSteeringStrengths(core::model::ModelCache &models, SteeringJob &job,
     core::jobs::Progress &progress, core::store::Database *workspace)
 {
     progress.begin(0, "Loading " + job.info.modelPath);
     core::model::ModelCache::Model model;
-    FS_TRY(model, models.model(job.info.modelPath, job.device));
+    FS_TRY(model, models.model(job.info.modelPath, job.device, job.dtype, &progress));
+    return core::util::catchOutOfMemory("steering " + job.info.saeLabel + " feature "
+            + std::to_string(job.feature) + " (" + std::to_string(job.strengths.size())
+            + " strength(s), " + std::to_string(job.generation.maxNewTokens) + " new tokens)",
+        model.decoder->device(), kSteerAdvice,
+        [&] { return steerOnModel(models, model, job, progress, workspace); });
+}
+
+core::Result<std::string> steerOnModel(core::model::ModelCache &models,
+    const core::model::ModelCache::Model &model, SteeringJob &job, core::jobs::Progress &progress,
+    core::store::Database *workspace)
+{
+    core::util::faultPoint("steer");
     std::shared_ptr<core::sae::Sae> sae;
     FS_TRY(sae, models.sae(job.info.saePath, job.info.hook, model.decoder->device()));
     // The workflow is core's (runSteerJob, shared with `steer` / `sweep`).
@@ -55,7 +76,16 @@ core::Result<std::string> runSteeringAblation(
     core::model::ModelCache &models, SteeringJob &job, core::jobs::Progress &progress)
 {
     core::model::ModelCache::Model model;
-    FS_TRY(model, models.model(job.info.modelPath, job.device));
+    FS_TRY(model, models.model(job.info.modelPath, job.device, job.dtype, &progress));
+    return core::util::catchOutOfMemory("ablating the top features of " + job.info.saeLabel,
+        model.decoder->device(), kSteerAdvice,
+        [&] { return ablateOnModel(models, model, job, progress); });
+}
+
+core::Result<std::string> ablateOnModel(core::model::ModelCache &models,
+    const core::model::ModelCache::Model &model, SteeringJob &job, core::jobs::Progress &progress)
+{
+    core::util::faultPoint("steer");
     std::shared_ptr<core::sae::Sae> sae;
     FS_TRY(sae, models.sae(job.info.saePath, job.info.hook, model.decoder->device()));
     const auto prompt

@@ -20,7 +20,7 @@ namespace fscope::ui {
 struct SteeringJob {
     std::vector<core::steer::ExtraEdit> extras;
     core::store::IndexInfo info;
-    std::string device = "auto"; // the workbench's choice
+    std::string device = "auto", dtype = "auto"; // the workbench's choice
     std::string mode;
     int64_t feature = 0;
     double strength = 0;
@@ -45,5 +45,11 @@ core::Result<std::string> runSteeringStrengths(core::model::ModelCache &models, 
 // Ablates each of the 20 features most active at the prompt's last token, one at a time.
 core::Result<std::string> runSteeringAblation(
     core::model::ModelCache &models, SteeringJob &job, core::jobs::Progress &progress);
+// The bodies of the two above once the model is loaded (out-of-memory guarded by the callers).
+core::Result<std::string> steerOnModel(core::model::ModelCache &models,
+    const core::model::ModelCache::Model &model, SteeringJob &job, core::jobs::Progress &progress,
+    core::store::Database *workspace);
+core::Result<std::string> ablateOnModel(core::model::ModelCache &models,
+    const core::model::ModelCache::Model &model, SteeringJob &job, core::jobs::Progress &progress);
 
 } // namespace fscope::ui

@@ -218,6 +218,7 @@ std::shared_ptr<SteeringJob> SteeringPanel::prepare(QString *problem) const
     }
     job->info = *info;
     job->device = m_workbench->device().toStdString();
+    job->dtype = m_workbench->dtype().toStdString();
     job->mode = m_mode->currentData().toString().toStdString();
     job->feature = m_feature->value();
     if (job->feature >= info->dSae) {

@@ -77,6 +77,19 @@ void Workbench::setDevice(const QString &device)
     Q_EMIT deviceChanged(device);
 }
 
+QString Workbench::dtype() const
+{
+    return QSettings().value(QStringLiteral("compute/dtype"), QStringLiteral("auto")).toString();
+}
+
+void Workbench::setDtype(const QString &dtype)
+{
+    if (dtype == this->dtype())
+        return;
+    QSettings().setValue(QStringLiteral("compute/dtype"), dtype);
+    Q_EMIT dtypeChanged(dtype);
+}
+
 QString Workbench::workspacePath() const
 {
     return m_workspace->workspacePath();

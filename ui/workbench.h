@@ -53,6 +53,9 @@ public:
     // One choice for the whole workbench (the status bar), remembered across sessions.
     QString device() const;
     void setDevice(const QString &device);
+    // The model dtype of every job: "auto" (bf16 on a GPU, f32 on a CPU), "f32", "bf16", "f16".
+    QString dtype() const;
+    void setDtype(const QString &dtype);
     // The plugin registry (report exporters, ...); loaded by the main window.
     plugins::PluginManager *plugins() const { return m_plugins; }
     // Fills `combo` with the workspace's finished indexes (SAE label, index id as data),
@@ -81,6 +84,7 @@ Q_SIGNALS:
     // Explanations or scores were stored (an Explain job finished, one was used as a label).
     void explanationsChanged();
     void deviceChanged(const QString &device);
+    void dtypeChanged(const QString &dtype);
     // "Steer with this feature" / "Ablate" (mode "add" or "ablate") from a view.
     void steerRequested(qint64 indexId, qint64 feature, const QString &mode);
 

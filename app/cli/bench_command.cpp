@@ -33,6 +33,7 @@ int benchIo(const Args &args);
 int benchSae(const Args &args);
 int benchIndex(const Args &args);
 int benchMatch(const Args &args);
+int benchInspect(const Args &args);
 
 int runBench(const Args &args)
 {
@@ -44,8 +45,11 @@ int runBench(const Args &args)
         return benchIndex(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "match")
         return benchMatch(Args(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "inspect")
+        return benchInspect(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
-        std::fprintf(stderr, "usage: featurescope-cli bench io|forward|sae|index|match ...\n");
+        std::fprintf(
+            stderr, "usage: featurescope-cli bench io|forward|sae|index|match|inspect ...\n");
         return 2;
     }
     return benchIo(args);

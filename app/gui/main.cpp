@@ -1,8 +1,10 @@
 // featurescope: the desktop workbench.
 
+#include "core/model/decoder.h"
 #include "core/util/runtime.h"
 #include "plugins/exporters/builtinplugins.h"
 #include "ui/mainwindow.h"
+#include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
 #include <QApplication>
@@ -44,11 +46,47 @@ int main(int argc, char **argv)
     const QCommandLineOption demo(QStringLiteral("demo"),
         QStringLiteral("Open the demo workspace (the default when no workspace is given)."));
     parser.addOption(demo);
+    const QCommandLineOption device(QStringLiteral("device"),
+        QStringLiteral("Where every job runs: auto, cpu, cuda or cuda:N (as the status bar's "
+                       "choice, and remembered)."),
+        QStringLiteral("device"));
+    parser.addOption(device);
+    const QCommandLineOption dtype(QStringLiteral("dtype"),
+        QStringLiteral("The models' precision: auto (bf16 on a GPU, f32 on the CPU), f32, bf16 or "
+                       "f16."),
+        QStringLiteral("dtype"));
+    parser.addOption(dtype);
     parser.process(app);
+    // A device this build or machine does not have is refused before any window opens.
+    QString deviceChoice = parser.value(device);
+    if (parser.isSet(device)) {
+        const auto resolved = fscope::core::model::resolveDevice(deviceChoice.toStdString());
+        if (!resolved) {
+            std::fprintf(stderr, "featurescope: %s\n", resolved.errorMessage().c_str());
+            return 2;
+        }
+        if (deviceChoice == QLatin1String("cuda"))
+            deviceChoice
+                = QStringLiteral("cuda:%1").arg(resolved->has_index() ? resolved->index() : 0);
+    }
+    if (parser.isSet(dtype)) {
+        const auto target = fscope::core::model::resolveDevice(
+            deviceChoice.isEmpty() ? std::string("auto") : deviceChoice.toStdString());
+        const auto d = fscope::core::model::resolveDtype(
+            parser.value(dtype).toStdString(), target.ok() ? *target : at::Device(at::kCPU));
+        if (!d) {
+            std::fprintf(stderr, "featurescope: --dtype: %s\n", d.errorMessage().c_str());
+            return 2;
+        }
+    }
 
     fscope::core::initComputeRuntime();
     fscope::plugins::linkBuiltinPlugins();
     fscope::ui::MainWindow window;
+    if (!deviceChoice.isEmpty())
+        window.workbench()->setDevice(deviceChoice);
+    if (parser.isSet(dtype))
+        window.workbench()->setDtype(parser.value(dtype));
     window.show();
     if (!parser.positionalArguments().isEmpty())
         window.workspaceActions()->openWorkspaceAt(parser.positionalArguments().first());

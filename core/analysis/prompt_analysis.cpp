@@ -11,26 +11,41 @@ Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder,
     const tokenize::Tokenizer &tokenizer, const sae::Sae &sae, const std::string &text,
     int64_t topPerToken, int64_t topPrompt)
 {
-    PromptAnalysis out;
     const auto enc = tokenizer.encodeForModel(text, tokenizer.bosId().has_value());
-    out.ids = enc.ids;
+    if (enc.ids.empty())
+        return Error { "the prompt is empty" };
+    const auto specialIds = corpus::specialTokens(tokenizer);
+    std::vector<bool> special;
+    for (int64_t id : enc.ids)
+        special.push_back(specialIds.count(id) > 0);
+    PromptAnalysis out;
+    FS_TRY(out, analyzeIds(decoder, sae, enc.ids, special, topPerToken, topPrompt));
+    for (int64_t id : out.ids)
+        out.tokens.push_back(tokenize::sanitizeUtf8(tokenizer.tokenBytes(id)));
+    return out;
+}
+
+Result<PromptAnalysis> analyzeIds(const model::Decoder &decoder, const sae::Sae &sae,
+    const std::vector<int64_t> &ids, const std::vector<bool> &special, int64_t topPerToken,
+    int64_t topPrompt)
+{
+    PromptAnalysis out;
+    out.ids = ids;
     if (out.ids.empty())
         return Error { "the prompt is empty" };
-    const auto special = corpus::specialTokens(tokenizer);
-    for (int64_t id : out.ids) {
+    for (int64_t id : out.ids)
         if (id < 0 || id >= decoder.config().vocabSize)
             return Error { "token id " + std::to_string(id)
                 + " is outside the model's vocabulary" };
-        out.tokens.push_back(tokenize::sanitizeUtf8(tokenizer.tokenBytes(id)));
-        out.special.push_back(special.count(id) > 0);
-    }
+    out.special = special;
+    out.special.resize(out.ids.size(), false);
     at::NoGradGuard noGrad;
     const std::string &hook = sae.config().hookName;
     model::ForwardOptions fo;
     fo.capture = { hook };
     fo.computeLogits = false;
-    const at::Tensor ids = at::tensor(out.ids, at::kLong).unsqueeze(0).to(decoder.device());
-    auto r = decoder.forward({ ids }, fo);
+    const at::Tensor input = at::tensor(out.ids, at::kLong).unsqueeze(0).to(decoder.device());
+    auto r = decoder.forward({ input }, fo);
     if (!r)
         return r.error();
     const int64_t T = static_cast<int64_t>(out.ids.size());

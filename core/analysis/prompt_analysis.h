@@ -29,5 +29,9 @@ struct PromptAnalysis {
 Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder,
     const tokenize::Tokenizer &tokenizer, const sae::Sae &sae, const std::string &text,
     int64_t topPerToken = 8, int64_t topPrompt = 32);
+// The same for token ids (`special`: not analysed, e.g. BOS); `tokens` is left empty.
+Result<PromptAnalysis> analyzeIds(const model::Decoder &decoder, const sae::Sae &sae,
+    const std::vector<int64_t> &ids, const std::vector<bool> &special, int64_t topPerToken = 8,
+    int64_t topPrompt = 32);
 
 } // namespace fscope::core::analysis

@@ -4,11 +4,13 @@
 
 namespace fscope::core::demo {
 
-index::IndexRequest demoIndexRequest(const DemoAssets &a, const std::string &device)
+index::IndexRequest demoIndexRequest(
+    const DemoAssets &a, const std::string &device, const std::string &dtype)
 {
     index::IndexRequest r;
     r.model = a.model;
     r.device = device;
+    r.dtype = dtype;
     for (const auto &s : a.saes)
         r.saes.push_back(s.path);
     r.corpus.paths = { a.corpus };
@@ -49,10 +51,10 @@ Result<int> applyDemoLabels(
 }
 
 Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets,
-    jobs::Progress *progress, const std::string &device)
+    jobs::Progress *progress, const std::string &device, const std::string &dtype)
 {
     index::IndexJobResult r;
-    FS_TRY(r, index::runIndexJob(db, demoIndexRequest(assets, device), progress));
+    FS_TRY(r, index::runIndexJob(db, demoIndexRequest(assets, device, dtype), progress));
     DemoWorkspace out;
     FS_TRY(out.labelsWritten, applyDemoLabels(db, assets, r.outcome.indexIds));
     out.indexIds = r.outcome.indexIds;

@@ -9,7 +9,8 @@
 
 namespace fscope::core::demo {
 
-index::IndexRequest demoIndexRequest(const DemoAssets &assets, const std::string &device = "auto");
+index::IndexRequest demoIndexRequest(const DemoAssets &assets, const std::string &device = "auto",
+    const std::string &dtype = "auto");
 
 // Labels the demo SAEs' features; `indexIds` are the index job's ids in the request's SAE
 // order. Returns how many labels were written.
@@ -26,6 +27,7 @@ struct DemoWorkspace {
 // Both steps: indexes the demo corpus (a second call finds every index and computes nothing)
 // and applies the labels. The workbench's demo and `featurescope-cli demo` share it.
 Result<DemoWorkspace> populateDemoWorkspace(store::Database &db, const DemoAssets &assets,
-    jobs::Progress *progress = nullptr, const std::string &device = "auto");
+    jobs::Progress *progress = nullptr, const std::string &device = "auto",
+    const std::string &dtype = "auto");
 
 } // namespace fscope::core::demo

@@ -3,6 +3,8 @@
 #include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
 #include "core/store/index_store.h"
+#include "core/store/index_writes.h"
+#include "core/util/device_memory.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,9 @@ Result<IndexJobResult> runIndexJob(
     FS_TRY(modelPath, model::resolveModelPath(request.model));
     std::unique_ptr<model::Decoder> decoder;
     FS_TRY(decoder, model::Decoder::load(modelPath, { request.device, request.dtype }));
+    const std::string device = util::deviceLabel(decoder->device(), decoder->dtype());
+    if (progress)
+        progress->setDevice(device);
     std::unique_ptr<tokenize::Tokenizer> tokenizer;
     FS_TRY(tokenizer, tokenize::loadTokenizer(modelPath));
     std::string modelFp, tokenizerFp;
@@ -103,6 +108,12 @@ Result<IndexJobResult> runIndexJob(
     if (options.specialTokens.empty())
         options.specialTokens = corpus::specialTokens(*tokenizer);
     FS_TRY(result.outcome, indexCorpus(db, inputs, options, progress));
+    // A shard's record is a part, not a result (the merge's index leaves the device unsaid).
+    if (!options.shard.sharded())
+        for (size_t i = 0; i < result.outcome.indexIds.size(); ++i)
+            if (result.outcome.computed[i])
+                if (auto s = store::setIndexDevice(db, result.outcome.indexIds[i], device); !s)
+                    return s.error();
     return result;
 }
 

@@ -100,8 +100,8 @@ Result<ShardMergeOutcome> mergeShardParts(
     // One request, every shard once, each complete.
     const Part &reference = parts.front();
     const int64_t W = reference.shards;
-    std::map<int64_t, const Part *> byShard;
-    for (const Part &p : parts) {
+    std::map<int64_t, Part *> byShard; // the parts are read again below (their databases)
+    for (Part &p : parts) {
         if (p.shards != W)
             return fileError(p.path,
                 "is " + shardName(p.shard, p.shards) + " but " + reference.path + " is "
@@ -135,7 +135,7 @@ Result<ShardMergeOutcome> mergeShardParts(
 
     // The output starts as a copy of shard 0's part (its model, SAE, corpus and logit effects),
     // written under a temporary name and renamed when complete.
-    Part &base = *const_cast<Part *>(byShard.at(0));
+    Part &base = *byShard.at(0);
     const std::string partial = out + ".partial";
     fs::remove(partial, ec);
     if (auto s = store::copyWorkspace(*base.db, partial); !s)
@@ -151,7 +151,7 @@ Result<ShardMergeOutcome> mergeShardParts(
             AccumulatorState state;
             FS_TRY(state, shardState(base, base.byRequest.at(record.requestKey)));
             for (int64_t r = 1; r < W; ++r) {
-                Part &p = *const_cast<Part *>(byShard.at(r));
+                Part &p = *byShard.at(r);
                 AccumulatorState other;
                 FS_TRY(other, shardState(p, p.byRequest.at(record.requestKey)));
                 if (auto s = state.merge(other); !s)

@@ -157,6 +157,14 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipEntry &entry, uint64_t
             return fileError(path(), "stored member '" + entry.name + "' has inconsistent sizes");
         out.assign(src, src + want);
     } else {
+        // Deflate expands at most 1032:1 (RFC 1951's longest match from a 2-bit code), so a
+        // size claimed beyond that is a lie: refuse it before allocating what it claims.
+        constexpr uint64_t kMaxDeflateRatio = 1032;
+        if (want / kMaxDeflateRatio > entry.compressedSize + 64)
+            return fileError(path(),
+                "member '" + entry.name + "' claims " + std::to_string(entry.uncompressedSize)
+                    + " bytes from " + std::to_string(entry.compressedSize)
+                    + " compressed bytes, more than deflate can produce (1032:1)");
         out.resize(want);
         z_stream z {};
         if (inflateInit2(&z, -MAX_WBITS) != Z_OK) // raw deflate, as ZIP stores it

@@ -43,6 +43,15 @@ void Progress::setMessage(std::string message)
     changed();
 }
 
+void Progress::setDevice(std::string device)
+{
+    {
+        std::lock_guard lock(m_messageMutex);
+        m_device = std::move(device);
+    }
+    changed();
+}
+
 ProgressSnapshot Progress::snapshot() const
 {
     ProgressSnapshot s;
@@ -51,6 +60,7 @@ ProgressSnapshot Progress::snapshot() const
     s.cancelled = m_cancelled.load();
     std::lock_guard lock(m_messageMutex);
     s.message = m_message;
+    s.device = m_device;
     s.elapsedSeconds
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
     return s;

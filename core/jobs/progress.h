@@ -17,6 +17,8 @@ struct ProgressSnapshot {
     std::string message;
     double elapsedSeconds = 0;
     bool cancelled = false;
+    // Where the job computes ("cuda:0 bf16", "cpu f32"); empty until the job says.
+    std::string device;
 };
 
 class Progress {
@@ -29,6 +31,9 @@ public:
     void advance(int64_t n = 1);
     void setDone(int64_t done);
     void setMessage(std::string message);
+    // The device (and dtype) the job's model and SAEs run on, once resolved from "auto": the
+    // jobs panel shows it and the job's result records it.
+    void setDevice(std::string device);
 
     void cancel() { m_cancelled.store(true); }
     bool cancelled() const { return m_cancelled.load(); }
@@ -45,6 +50,7 @@ private:
     std::atomic<bool> m_cancelled { false };
     mutable std::mutex m_messageMutex;
     std::string m_message;
+    std::string m_device;
     std::chrono::steady_clock::time_point m_start;
 };
 

@@ -6,6 +6,7 @@
 #include "core/store/index_store.h"
 #include "core/store/result_cache.h"
 #include "core/store/sha256.h"
+#include "core/util/device_memory.h"
 
 #include <nlohmann/json.hpp>
 
@@ -315,7 +316,10 @@ Result<MatchSeries> runMatchSeriesCached(
     }
     if (auto s = runLinks(request, series, progress); !s)
         return s.error();
-    if (auto s = store::storeResult(*workspace, key, "match", matchSeriesToJson(series)); !s)
+    const auto device = model::resolveDevice(request.device);
+    if (auto s = store::storeResult(*workspace, key, "match", matchSeriesToJson(series),
+            device.ok() ? util::deviceLabel(*device, at::kFloat) : request.device);
+        !s)
         return s.error();
     if (auto s = addContextOverlap(*workspace, series); !s)
         return s.error();

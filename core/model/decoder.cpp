@@ -58,6 +58,34 @@ Result<at::ScalarType> resolveDtype(const std::string &dtype, at::Device device)
     return Error { "unknown dtype '" + dtype + "' (auto, bf16, f16 or f32)" };
 }
 
+int64_t Decoder::parameterBytes() const
+{
+    int64_t bytes = 0;
+    const auto add = [&bytes](const at::Tensor &t) {
+        if (t.defined())
+            bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    };
+    const auto addNorm = [&add](const Norm &n) {
+        add(n.weight);
+        add(n.bias);
+    };
+    add(m_weights->embed);
+    add(m_weights->positions);
+    // Tied embeddings share one storage: count the head only when it is its own tensor.
+    if (!m_weights->lmHead.defined() || !m_weights->lmHead.is_alias_of(m_weights->embed))
+        add(m_weights->lmHead);
+    addNorm(m_weights->finalNorm);
+    for (const LayerWeights &l : m_weights->layers) {
+        for (const Norm *n : { &l.inputNorm, &l.postAttentionNorm, &l.preMlpNorm, &l.postMlpNorm,
+                 &l.qNorm, &l.kNorm })
+            addNorm(*n);
+        for (const at::Tensor *t : { &l.q, &l.k, &l.v, &l.o, &l.qBias, &l.kBias, &l.vBias, &l.oBias,
+                 &l.qkv, &l.qkvBias, &l.up, &l.upBias, &l.gate, &l.down, &l.downBias })
+            add(*t);
+    }
+    return bytes;
+}
+
 Result<std::unique_ptr<Decoder>> Decoder::load(const std::string &path, const LoadOptions &options)
 {
     auto config = readModelConfig(path);

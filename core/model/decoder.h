@@ -47,6 +47,8 @@ public:
     const std::string &path() const { return m_path; }
     at::Device device() const { return m_device; }
     at::ScalarType dtype() const { return m_dtype; }
+    // Bytes of every weight tensor (what the model holds on its device).
+    int64_t parameterBytes() const;
 
     // Runs the model over `inputs`; with a cache, attends to and extends it.
     Result<ForwardResult> forward(const ForwardInputs &inputs, const ForwardOptions &options = {},

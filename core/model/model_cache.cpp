@@ -1,16 +1,25 @@
 #include "core/model/model_cache.h"
 
+#include "core/jobs/progress.h"
 #include "core/sae/sae_io.h"
+#include "core/util/device_memory.h"
 
 namespace fscope::core::model {
 
-Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::string &device)
+Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::string &device,
+    const std::string &dtype, jobs::Progress *progress)
 {
     std::lock_guard lock(m_mutex);
-    const std::string key = path + "|" + device;
-    if (auto it = m_models.find(key); it != m_models.end())
+    const std::string key = path + "|" + device + "|" + dtype;
+    const auto tell = [progress](const Model &m) {
+        if (progress)
+            progress->setDevice(util::deviceLabel(m.decoder->device(), m.decoder->dtype()));
+    };
+    if (auto it = m_models.find(key); it != m_models.end()) {
+        tell(it->second);
         return it->second;
-    auto decoder = Decoder::load(path, { device, "auto" });
+    }
+    auto decoder = Decoder::load(path, { device, dtype });
     if (!decoder)
         return decoder.error();
     auto tokenizer = tokenize::loadTokenizer(path);
@@ -19,6 +28,7 @@ Result<ModelCache::Model> ModelCache::model(const std::string &path, const std::
     Model m { std::shared_ptr<Decoder>(std::move(decoder).value()),
         std::shared_ptr<tokenize::Tokenizer>(std::move(tokenizer).value()) };
     m_models[key] = m;
+    tell(m);
     return m;
 }
 
@@ -31,7 +41,7 @@ Result<std::shared_ptr<sae::Sae>> ModelCache::sae(
         return it->second;
     sae::LoadSaeOptions o;
     o.hookName = hook;
-    o.device = device.is_cuda() ? "cuda" : "cpu";
+    o.device = device.str(); // "cuda:1" stays on the model's GPU
     auto s = sae::loadSae(path, o);
     if (!s)
         return s.error();
@@ -47,6 +57,22 @@ std::vector<std::string> ModelCache::loadedModels() const
     for (const auto &[key, model] : m_models)
         out.push_back(key);
     return out;
+}
+
+int64_t ModelCache::residentBytes() const
+{
+    std::lock_guard lock(m_mutex);
+    int64_t bytes = 0;
+    for (const auto &[key, model] : m_models)
+        bytes += model.decoder->parameterBytes();
+    for (const auto &[key, sae] : m_saes) {
+        const sae::SaeWeights &w = sae->weights();
+        for (const at::Tensor *t :
+            { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag })
+            if (t->defined())
+                bytes += t->numel() * static_cast<int64_t>(t->element_size());
+    }
+    return bytes;
 }
 
 void ModelCache::clear()

@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace fscope::core::jobs {
+class Progress;
+}
+
 namespace fscope::core::model {
 
 class ModelCache {
@@ -20,12 +24,17 @@ public:
         std::shared_ptr<Decoder> decoder;
         std::shared_ptr<tokenize::Tokenizer> tokenizer;
     };
-    Result<Model> model(const std::string &path, const std::string &device = "auto");
+    // One resident copy per (path, device, dtype); dtype "auto" is bf16 on a GPU, f32 on a CPU.
+    // With a progress, the job is told where it computes (Progress::setDevice: "cuda:0 bf16").
+    Result<Model> model(const std::string &path, const std::string &device = "auto",
+        const std::string &dtype = "auto", jobs::Progress *progress = nullptr);
     Result<std::shared_ptr<sae::Sae>> sae(
         const std::string &path, const std::string &hook, at::Device device);
 
     // "path|device" of every resident model (what File > Unload frees).
     std::vector<std::string> loadedModels() const;
+    // Bytes of the resident models' and SAEs' weights (what File > Unload frees).
+    int64_t residentBytes() const;
     // Drops the cache's references: a model or SAE is freed once no running job holds it.
     void clear();
 

@@ -1,5 +1,7 @@
 #include "core/model/model_config.h"
 
+#include "core/util/json_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -39,7 +41,10 @@ template <typename T> T get(const json &j, const char *key, T fallback)
     const auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
-    return it->get<T>();
+    if constexpr (std::is_same_v<T, int64_t>)
+        return jsonInt64(*it); // 3e35 is an error, not undefined behaviour
+    else
+        return it->get<T>();
 }
 
 int64_t firstId(const json &j, const char *key)
@@ -48,8 +53,8 @@ int64_t firstId(const json &j, const char *key)
     if (it == j.end() || it->is_null())
         return -1;
     if (it->is_array())
-        return it->empty() ? -1 : (*it)[0].get<int64_t>();
-    return it->get<int64_t>();
+        return it->empty() ? -1 : jsonInt64((*it)[0]);
+    return jsonInt64(*it);
 }
 
 void readRope(const json &j, ModelConfig &c)

@@ -4,6 +4,7 @@
 #include "core/store/fingerprint.h"
 #include "core/store/result_cache.h"
 #include "core/store/sha256.h"
+#include "core/util/device_memory.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -456,7 +457,9 @@ Result<Decomposition> decomposeCached(store::Database *workspace, const sae::Sae
     }
     Decomposition d;
     FS_TRY(d, decompose(sae, vector, method, o));
-    if (auto s = store::storeResult(*workspace, key, "decompose", decompositionToFullJson(d)); !s)
+    if (auto s = store::storeResult(*workspace, key, "decompose", decompositionToFullJson(d),
+            util::deviceLabel(sae.device(), at::kFloat));
+        !s)
         return s.error();
     return d;
 }

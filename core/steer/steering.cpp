@@ -302,6 +302,7 @@ Result<std::vector<AblationEffect>> ablationStudy(const model::Decoder &decoder,
 
 #include "core/store/fingerprint.h"
 #include "core/store/result_cache.h"
+#include "core/util/device_memory.h"
 
 #include <nlohmann/json.hpp>
 
@@ -385,7 +386,8 @@ Result<CachedSteer> steerCached(store::Database *workspace, const model::Decoder
     }
     FS_TRY(out.result, steer(decoder, request));
     if (workspace)
-        if (auto s = store::storeResult(*workspace, key, "steer", steerResultToJson(out.result));
+        if (auto s = store::storeResult(*workspace, key, "steer", steerResultToJson(out.result),
+                util::deviceLabel(decoder.device(), decoder.dtype()));
             !s)
             return s.error();
     return out;

@@ -223,7 +223,7 @@ namespace {
 const char *kIndexColumns
     = "SELECT i.id, i.model_id, i.sae_id, i.corpus_id, m.path, s.path, s.label, sa.hook, c.label, "
       "i.status, "
-      "i.created_at, i.params_json, sa.layer, sa.d_sae, i.tokens FROM feature_indexes i "
+      "i.created_at, i.params_json, sa.layer, sa.d_sae, i.tokens, i.device FROM feature_indexes i "
       "JOIN artifacts m ON m.id = i.model_id JOIN artifacts s ON s.id = i.sae_id "
       "JOIN artifacts c ON c.id = i.corpus_id JOIN saes sa ON sa.artifact_id = i.sae_id ";
 
@@ -245,6 +245,7 @@ IndexInfo readIndexInfo(const Statement &st)
     info.layer = st.integer(12);
     info.dSae = st.integer(13);
     info.tokens = st.integer(14);
+    info.device = st.text(15);
     return info;
 }
 

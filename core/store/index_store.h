@@ -32,6 +32,7 @@ struct IndexInfo {
     int64_t id = 0;
     int64_t modelId = 0, saeId = 0, corpusId = 0;
     std::string modelPath, saePath, saeLabel, hook, corpusLabel, status, createdAt, paramsJson;
+    std::string device; // where it was computed ("cuda:0 bf16"); "" for older workspaces
     int64_t layer = -1, dSae = 0, tokens = 0;
 };
 // Every index of the workspace, newest first.

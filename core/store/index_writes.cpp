@@ -192,6 +192,14 @@ Status writeIndexResults(Database &db, int64_t indexId, const index::Accumulator
     return db.transaction([&] { return writeResults(db, indexId, accumulator); });
 }
 
+Status setIndexDevice(Database &db, int64_t indexId, const std::string &device)
+{
+    Statement st;
+    FS_TRY(st, Statement::prepare(db, "UPDATE feature_indexes SET device = ?2 WHERE id = ?1"));
+    st.bind(0, indexId).bind(1, device);
+    return st.run();
+}
+
 Result<ShardRecord> openShardRecord(Database &db, const std::string &requestKey, int64_t modelId,
     int64_t saeId, int64_t corpusId, const std::string &paramsJson, int64_t shard, int64_t shards,
     int64_t batches)

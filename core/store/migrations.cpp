@@ -227,6 +227,12 @@ CREATE TABLE index_shards (
     complete    INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+        // 5 -> 6: which device (and dtype) produced each result: a GPU's numbers can differ from
+        // a CPU's in the last bits, so a result says where it was computed.
+        R"sql(
+ALTER TABLE cached_results ADD COLUMN device TEXT NOT NULL DEFAULT '';
+ALTER TABLE feature_indexes ADD COLUMN device TEXT NOT NULL DEFAULT '';
+)sql",
     };
     return migrations;
 }

@@ -7,11 +7,22 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fscope::core::store {
 
 Result<std::optional<std::string>> cachedResult(store::Database &db, const std::string &key);
-Status storeResult(
-    store::Database &db, const std::string &key, const std::string &kind, const std::string &json);
+// `device` names where the result was computed ("cuda:0 bf16"); the key never includes it, so
+// a result computed on one device answers the same request on another.
+Status storeResult(store::Database &db, const std::string &key, const std::string &kind,
+    const std::string &json, const std::string &device = {});
+// The device recorded with a cached result ("" when unknown or absent).
+Result<std::string> cachedResultDevice(store::Database &db, const std::string &key);
+
+struct CachedResultInfo {
+    std::string key, kind, device, createdAt;
+};
+// Every cached result, oldest first (without its JSON).
+Result<std::vector<CachedResultInfo>> listCachedResults(store::Database &db);
 
 } // namespace fscope::core::store

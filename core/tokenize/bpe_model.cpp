@@ -5,12 +5,15 @@
 
 namespace fscope::core::tokenize {
 
-void BpeModel::addToken(const std::string &text, int64_t id)
+bool BpeModel::addToken(const std::string &text, int64_t id)
 {
+    if (id < 0 || id > kMaxTokenId)
+        return false;
     m_vocab[text] = id;
     if (id >= static_cast<int64_t>(m_names.size()))
         m_names.resize(id + 1);
     m_names[id] = text;
+    return true;
 }
 
 void BpeModel::addMerge(const std::string &left, const std::string &right)

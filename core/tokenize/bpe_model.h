@@ -16,9 +16,14 @@ struct Symbol {
     size_t end = 0;
 };
 
+// Token ids above this are refused when a vocabulary is read (the largest real vocabularies
+// have ~262k entries): an id is an index, and a hostile 10^12 must not size an array.
+constexpr int64_t kMaxTokenId = (int64_t(1) << 24) - 1;
+
 class BpeModel {
 public:
-    void addToken(const std::string &text, int64_t id);
+    // False (and nothing added) when `id` is outside [0, kMaxTokenId].
+    [[nodiscard]] bool addToken(const std::string &text, int64_t id);
     // Merges rank in the order added, unless given a rank (SentencePiece: several pairs that
     // form the same piece share its rank).
     void addMerge(const std::string &left, const std::string &right);

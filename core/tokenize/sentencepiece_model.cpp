@@ -197,7 +197,8 @@ Result<std::unique_ptr<Tokenizer>> loadSentencePieceModel(const std::string &pat
     std::vector<AddedToken> added;
     for (size_t id = 0; id < pieces.size(); ++id) {
         const Piece &p = pieces[id];
-        bpe.addToken(p.text, static_cast<int64_t>(id));
+        if (!bpe.addToken(p.text, static_cast<int64_t>(id)))
+            return fileError(path, "has more than " + std::to_string(kMaxTokenId + 1) + " pieces");
         if (p.type == Control || p.type == UserDefined)
             added.push_back({ p.text, static_cast<int64_t>(id) });
     }

@@ -102,6 +102,12 @@ std::optional<bool> sentencePieceNormalizer(const json &n)
     return prepend;
 }
 
+std::string badId(const std::string &text, const json &id)
+{
+    return "token '" + sanitizeUtf8(text.substr(0, 64)) + "' has id " + id.dump() + ", outside 0.."
+        + std::to_string(kMaxTokenId);
+}
+
 Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
 {
     auto doc = readJsonFile(path.string());
@@ -122,7 +128,8 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
         }
         BpeModel bpe;
         for (const auto &[text, id] : model.at("vocab").items())
-            bpe.addToken(text, id.get<int64_t>());
+            if (!bpe.addToken(text, jsonInt64(id)))
+                return fileError(file, badId(text, id));
         for (const auto &m : model.at("merges")) {
             if (m.is_array()) { // newer ["a", "b"] form
                 bpe.addMerge(m.at(0).get<std::string>(), m.at(1).get<std::string>());
@@ -135,8 +142,12 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
             }
         }
         std::vector<AddedToken> added;
-        for (const auto &a : doc->value("added_tokens", json::array()))
-            added.push_back({ a.at("content").get<std::string>(), a.at("id").get<int64_t>() });
+        for (const auto &a : doc->value("added_tokens", json::array())) {
+            const int64_t id = jsonInt64(a.at("id"));
+            if (id < 0 || id > kMaxTokenId)
+                return fileError(file, badId(a.at("content").get<std::string>(), a.at("id")));
+            added.push_back({ a.at("content").get<std::string>(), id });
+        }
         if (sentencePiece) {
             std::optional<int64_t> unk;
             if (model.contains("unk_token") && model["unk_token"].is_string())
@@ -163,10 +174,18 @@ Result<std::unique_ptr<Tokenizer>> fromVocabAndMerges(
         return vocab.error();
     BpeModel bpe;
     std::vector<AddedToken> added;
-    for (const auto &[text, id] : vocab->items()) {
-        bpe.addToken(text, id.get<int64_t>());
-        if (text == "<|endoftext|>")
-            added.push_back({ text, id.get<int64_t>() });
+    if (!vocab->is_object())
+        return fileError(vocabPath.string(), "is not a JSON object of token -> id");
+    try {
+        for (const auto &[text, id] : vocab->items()) {
+            if (!bpe.addToken(text, jsonInt64(id)))
+                return fileError(vocabPath.string(), badId(text, id));
+            if (text == "<|endoftext|>")
+                added.push_back({ text, jsonInt64(id) });
+        }
+    } catch (const json::exception &e) {
+        return fileError(
+            vocabPath.string(), std::string("unexpected structure (") + e.what() + ")");
     }
     std::ifstream merges(mergesPath);
     if (!merges)

@@ -35,6 +35,42 @@ std::optional<DeviceMemory> deviceMemory(const c10::Device &device)
     return std::nullopt;
 }
 
+std::string deviceName(const c10::Device &device)
+{
+    if (device.is_cpu())
+        return "CPU";
+#ifdef FSCOPE_HAVE_CUDA_MEMORY
+    if (device.is_cuda()) {
+        cudaDeviceProp props {};
+        if (cudaGetDeviceProperties(&props, indexOf(device)) == cudaSuccess)
+            return props.name;
+    }
+#endif
+    return {};
+}
+
+std::optional<int64_t> allocatedBytes(const c10::Device &device)
+{
+#ifdef FSCOPE_HAVE_CUDA_MEMORY
+    if (device.is_cuda())
+        return static_cast<int64_t>(c10::cuda::CUDACachingAllocator::getDeviceStats(indexOf(device))
+                                        .allocated_bytes[0]
+                                        .current);
+#endif
+    (void)device;
+    return std::nullopt;
+}
+
+std::string deviceLabel(const c10::Device &device, c10::ScalarType dtype)
+{
+    const char *name = dtype == c10::kBFloat16 ? "bf16"
+        : dtype == c10::kHalf                  ? "f16"
+        : dtype == c10::kFloat                 ? "f32"
+        : dtype == c10::kDouble                ? "f64"
+                                               : c10::toString(dtype);
+    return device.str() + " " + name;
+}
+
 std::optional<int64_t> peakAllocatedBytes(const c10::Device &device)
 {
 #ifdef FSCOPE_HAVE_CUDA_MEMORY

@@ -4,9 +4,11 @@
 // an out-of-memory. On a CPU build every query answers "unknown" (std::nullopt).
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace fscope::core::util {
 
@@ -15,6 +17,12 @@ struct DeviceMemory {
 };
 
 std::optional<DeviceMemory> deviceMemory(const c10::Device &device);
+// The GPU's marketing name ("NVIDIA H200"); "CPU" for the CPU, "" when unknown.
+std::string deviceName(const c10::Device &device);
+// Bytes LibTorch's caching allocator holds in live tensors on the device now.
+std::optional<int64_t> allocatedBytes(const c10::Device &device);
+// "cuda:0 bf16", "cpu f32": how jobs and results name where they were computed.
+std::string deviceLabel(const c10::Device &device, c10::ScalarType dtype);
 std::optional<int64_t> peakAllocatedBytes(const c10::Device &device);
 void resetPeakAllocated(const c10::Device &device);
 // Returns the caching allocator's unused blocks to the driver (after an out-of-memory).

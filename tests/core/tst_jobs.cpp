@@ -1,6 +1,9 @@
 // The progress + cancellation contract and the terminal progress line.
 
 #include "core/jobs/terminal_progress.h"
+#include "core/util/device_memory.h"
+#include "core/util/fault_points.h"
+#include "core/util/out_of_memory.h"
 
 #include <QTest>
 
@@ -18,6 +21,8 @@ private Q_SLOTS:
     void duration_data();
     void duration();
     void terminalLine();
+    void deviceIsReported();
+    void outOfMemoryBecomesAnError();
 };
 
 void TestJobs::progressCounts()
@@ -116,6 +121,55 @@ void TestJobs::terminalLine()
     const QString open = QString::fromStdString(TerminalProgress::render(s, "tokens"));
     QVERIFY(!open.contains(QLatin1String("ETA")));
     QVERIFY(open.contains(QLatin1String("(cancelling)")));
+}
+
+void TestJobs::deviceIsReported()
+{
+    fscope::core::jobs::Progress p;
+    QCOMPARE(QString::fromStdString(p.snapshot().device), QString());
+    p.setDevice(fscope::core::util::deviceLabel(c10::Device(c10::kCPU), c10::kBFloat16));
+    QCOMPARE(QString::fromStdString(p.snapshot().device), QStringLiteral("cpu bf16"));
+    QCOMPARE(QString::fromStdString(
+                 fscope::core::util::deviceLabel(c10::Device(c10::kCUDA, 1), c10::kHalf)),
+        QStringLiteral("cuda:1 f16"));
+}
+
+void TestJobs::outOfMemoryBecomesAnError()
+{
+    using namespace fscope::core;
+    const auto work = [](int *runs) {
+        return util::catchOutOfMemory("encoding 4096 contexts", c10::Device(c10::kCPU),
+            "Try a smaller batch.", [runs]() -> Result<int> {
+                ++*runs;
+                util::faultPoint("jobs-test");
+                return 42;
+            });
+    };
+    int runs = 0;
+    // Unarmed: the work's own result.
+    auto ok = work(&runs);
+    QVERIFY(ok.ok() && *ok == 42);
+    // Armed twice: two failures with the message, then the point is spent.
+    util::armFault("jobs-test", 2);
+    for (int i = 0; i < 2; ++i) {
+        auto failed = work(&runs);
+        QVERIFY(!failed.ok());
+        QCOMPARE(QString::fromStdString(failed.errorMessage()),
+            QStringLiteral("Out of memory on the CPU while encoding 4096 contexts. Try a smaller "
+                           "batch."));
+    }
+    QVERIFY(work(&runs).ok());
+    QCOMPARE(runs, 4);
+    // Another point's arming does not touch this one; disarm clears all.
+    util::armFault("elsewhere", 5);
+    QVERIFY(work(&runs).ok());
+    util::disarmFaults();
+    // std::bad_alloc (a host allocation) is an answer too.
+    auto host = util::catchOutOfMemory("reading a corpus", c10::Device(c10::kCPU), "",
+        []() -> Result<int> { throw std::bad_alloc(); });
+    QVERIFY(!host.ok());
+    QCOMPARE(QString::fromStdString(host.errorMessage()),
+        QStringLiteral("Out of memory on the CPU while reading a corpus."));
 }
 
 QTEST_GUILESS_MAIN(TestJobs)

@@ -2,9 +2,11 @@
 // Fortran order, scalars, empty arrays) and our writer checked by numpy in turn.
 
 #include "core/io/npz_tensor.h"
+#include "core/io/zip_archive.h"
 #include "tests/support/tensorpattern.h"
 #include "tests/support/testsupport.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -39,6 +41,7 @@ private Q_SLOTS:
     void roundTrip();
     void numpyReadsOurWriter_data();
     void numpyReadsOurWriter();
+    void impossibleSizeRefusedBeforeAllocating();
 };
 
 void TestNpz::readsNumpy_data()
@@ -171,6 +174,41 @@ void TestNpz::numpyReadsOurWriter()
     QVERIFY2(python.waitForFinished(60000), "python3 did not finish");
     const QByteArray out = python.readAllStandardOutput() + python.readAllStandardError();
     QVERIFY2(python.exitCode() == 0 && out.contains("ok"), out.constData());
+}
+
+void TestNpz::impossibleSizeRefusedBeforeAllocating()
+{
+    // A deflated member whose directory claims 4 GiB from a few compressed bytes (a zip bomb's
+    // header, or a corrupt one): refused with the numbers, before the 4 GiB is allocated.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("bomb.npz")).toStdString();
+    {
+        ZipWriter zip(path);
+        QVERIFY(zip.add("a.npy", std::string(1000, 'x'), true).ok());
+        QVERIFY(zip.finish().ok());
+    }
+    QFile file(QString::fromStdString(path));
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    QByteArray bytes = file.readAll();
+    const auto patch = [&](const char *signature, int offset) {
+        const int at = bytes.indexOf(QByteArray(signature, 4));
+        QVERIFY(at >= 0);
+        for (int i = 0; i < 4; ++i)
+            bytes[at + offset + i] = char(i == 0 ? 0xF0 : 0xFF); // 0xFFFFFFF0
+    };
+    patch("PK\x03\x04", 22); // local header: uncompressed size
+    patch("PK\x01\x02", 24); // central directory: uncompressed size
+    file.seek(0);
+    file.write(bytes);
+    file.close();
+    auto archive = ZipArchive::open(path);
+    QVERIFY2(archive.ok(), archive.ok() ? "" : archive.errorMessage().c_str());
+    auto member = archive->read(archive->entries().at(0));
+    QVERIFY(!member.ok());
+    QVERIFY2(member.errorMessage().find("claims 4294967280 bytes") != std::string::npos
+            && member.errorMessage().find("more than deflate can produce") != std::string::npos
+            && member.errorMessage().find("bomb.npz") != std::string::npos,
+        member.errorMessage().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestNpz)

@@ -47,6 +47,10 @@ void TestDemoWindow::initTestCase()
     QStandardPaths::setTestModeEnabled(true);
     QSettings().clear();
     qputenv("XDG_CACHE_HOME", m_cache.path().toUtf8());
+    // FEATURESCOPE_TEST_DEVICE=cuda: the demo indexes and runs on the GPU (scripts/test-gpu).
+    if (const QString d = qEnvironmentVariable("FEATURESCOPE_TEST_DEVICE"); !d.isEmpty())
+        QSettings().setValue(QStringLiteral("compute/device"),
+            d == QLatin1String("cuda") ? QStringLiteral("cuda:0") : d);
     QVERIFY(core::demo::locateDemo().ok());
 }
 

@@ -1,0 +1,50 @@
+#include "core/model/compute_devices.h"
+
+#include "core/model/decoder.h"
+#include "core/model/model_cache.h"
+#include "core/util/device_memory.h"
+
+#include <cstdio>
+
+namespace fscope::core::model {
+
+std::vector<ComputeDeviceInfo> listComputeDevices()
+{
+    std::vector<ComputeDeviceInfo> out;
+    for (const std::string &id : computeDevices()) {
+        const c10::Device device(id);
+        ComputeDeviceInfo info { id, util::deviceName(device), -1 };
+        if (const auto memory = util::deviceMemory(device))
+            info.totalBytes = memory->totalBytes;
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+std::string resolvedDeviceId(const std::string &id)
+{
+    const auto device = resolveDevice(id);
+    return device.ok() ? device->str() : std::string("cpu");
+}
+
+DeviceUse deviceUse(const std::string &id)
+{
+    DeviceUse use;
+    if (const auto memory = util::deviceMemory(c10::Device(resolvedDeviceId(id)))) {
+        use.totalBytes = memory->totalBytes;
+        use.usedBytes = memory->totalBytes - memory->freeBytes;
+    }
+    return use;
+}
+
+std::string formatBytes(int64_t bytes)
+{
+    char text[32];
+    if (bytes >= (int64_t(1) << 30))
+        std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+    else
+        std::snprintf(text, sizeof text, "%.0f MiB", double(bytes) / double(int64_t(1) << 20));
+    return text;
+}
+
+} // namespace fscope::core::model
