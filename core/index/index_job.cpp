@@ -108,12 +108,11 @@ Result<IndexJobResult> runIndexJob(
     if (options.specialTokens.empty())
         options.specialTokens = corpus::specialTokens(*tokenizer);
     FS_TRY(result.outcome, indexCorpus(db, inputs, options, progress));
-    // A shard's record is a part, not a result (the merge's index leaves the device unsaid).
-    if (!options.shard.sharded())
-        for (size_t i = 0; i < result.outcome.indexIds.size(); ++i)
-            if (result.outcome.computed[i])
-                if (auto s = store::setIndexDevice(db, result.outcome.indexIds[i], device); !s)
-                    return s.error();
+    // A shard's part records its device too: the merged index keeps shard 0's.
+    for (size_t i = 0; i < result.outcome.indexIds.size(); ++i)
+        if (result.outcome.computed[i])
+            if (auto s = store::setIndexDevice(db, result.outcome.indexIds[i], device); !s)
+                return s.error();
     return result;
 }
 

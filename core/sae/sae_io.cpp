@@ -80,15 +80,20 @@ Result<Sae> loadSaeLens(const fs::path &dir)
     c.sourceFormat = "saelens";
     c.sourcePath = dir.string();
     try {
-        c.dIn = j.at("d_in").get<int64_t>();
-        c.dSae = j.at("d_sae").get<int64_t>();
+        c.dIn = jsonInt64(j.at("d_in"));
+        c.dSae = jsonInt64(j.at("d_sae"));
+        if (c.dIn <= 0 || c.dSae <= 0)
+            return fileError(cfgFile,
+                "d_in " + std::to_string(c.dIn) + " and d_sae " + std::to_string(c.dSae)
+                    + " must be positive");
         std::string arch = j.value("architecture", "standard");
         // Pre-6.0 configs name TopK through the activation function.
         const std::string fn
             = j.value("activation_fn_str", j.value("activation_fn", std::string()));
         if (fn == "topk") {
             arch = "topk";
-            c.k = j.value("activation_fn_kwargs", json::object()).value("k", int64_t { 0 });
+            const json kwargs = j.value("activation_fn_kwargs", json::object());
+            c.k = kwargs.is_object() && kwargs.contains("k") ? jsonInt64(kwargs["k"]) : 0;
         }
         if (arch == "standard")
             c.architecture = Architecture::Relu;
@@ -103,7 +108,7 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         else
             return fileError(cfgFile, "architecture '" + arch + "' is not supported");
         if (j.contains("k") && j["k"].is_number_integer())
-            c.k = j["k"].get<int64_t>();
+            c.k = jsonInt64(j["k"]);
         c.rescaleActsByDecoderNorm = j.value("rescale_acts_by_decoder_norm", false);
         c.applyBDecToInput = j.value("apply_b_dec_to_input", true);
         c.hookName
@@ -237,7 +242,14 @@ Result<Sae> loadSparsify(const fs::path &dir)
     c.architecture = Architecture::TopK;
     c.dSae = enc->size(0);
     c.dIn = enc->size(1);
-    c.k = cfgDoc->value("k", int64_t { 32 });
+    try {
+        c.k = cfgDoc->contains("k") ? jsonInt64((*cfgDoc)["k"]) : 32;
+    } catch (const json::exception &e) {
+        return fileError((dir / "cfg.json").string(), std::string("k: ") + e.what());
+    }
+    if (c.k <= 0 || c.k > c.dSae)
+        return fileError((dir / "cfg.json").string(),
+            "k " + std::to_string(c.k) + " is outside 1.." + std::to_string(c.dSae));
     c.applyBDecToInput = true; // sparsify always subtracts b_dec for SAEs
     c.sourceFormat = "sparsify";
     c.sourcePath = dir.string();
@@ -350,22 +362,29 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     const fs::path p(path);
     Result<Sae> sae = Error {};
     const FolderFormat folder = folderFormat(p);
-    if (fs::is_regular_file(p, ec) && p.extension() == ".npz")
-        sae = loadGemmaScope(p);
-    else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
-        sae = loadSaeLens(p.parent_path());
-    else if (folder == FolderFormat::GemmaScope)
-        sae = loadGemmaScope(p / "params.npz");
-    else if (folder == FolderFormat::SaeLens)
-        sae = loadSaeLens(p);
-    else if (folder == FolderFormat::Sparsify)
-        sae = loadSparsify(p);
-    else if (!fs::exists(p, ec))
-        return fileError(path, "no such file or directory");
-    else
-        return fileError(path,
-            "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
-            "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
+    // A config of the wrong shape (an array, a string where a number goes) is an error naming
+    // the folder, whichever loader met it.
+    try {
+        if (fs::is_regular_file(p, ec) && p.extension() == ".npz")
+            sae = loadGemmaScope(p);
+        else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
+            sae = loadSaeLens(p.parent_path());
+        else if (folder == FolderFormat::GemmaScope)
+            sae = loadGemmaScope(p / "params.npz");
+        else if (folder == FolderFormat::SaeLens)
+            sae = loadSaeLens(p);
+        else if (folder == FolderFormat::Sparsify)
+            sae = loadSparsify(p);
+        else if (!fs::exists(p, ec))
+            return fileError(path, "no such file or directory");
+        else
+            return fileError(path,
+                "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
+                "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
+    } catch (const json::exception &e) {
+        return fileError(
+            path, std::string("unexpected structure in its config (") + e.what() + ")");
+    }
     if (!sae)
         return sae;
     SaeConfig config = sae->config();

@@ -232,11 +232,14 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
             addBos = (*cfg)["add_bos_token"].get<bool>();
     }
     if (auto model = readJsonFile((dir / "config.json").string())) {
+        // An id outside the vocabulary's range is ignored, never used as an index.
         auto id = [](const json &v) -> std::optional<int64_t> {
-            if (v.is_number_integer())
-                return v.get<int64_t>();
-            if (v.is_array() && !v.empty() && v[0].is_number_integer())
-                return v[0].get<int64_t>();
+            const json &first = v.is_array() && !v.empty() ? v[0] : v;
+            if (first.is_number_integer() && !first.is_number_unsigned())
+                if (const int64_t i = first.get<int64_t>(); i >= 0 && i <= kMaxTokenId)
+                    return i;
+            if (first.is_number_unsigned() && first.get<uint64_t>() <= uint64_t(kMaxTokenId))
+                return int64_t(first.get<uint64_t>());
             return std::nullopt;
         };
         if (!bos)

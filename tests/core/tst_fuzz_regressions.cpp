@@ -4,6 +4,7 @@
 // hostile id, or let an exception escape.
 
 #include "core/model/model_config.h"
+#include "core/sae/sae_io.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <QFile>
@@ -35,6 +36,8 @@ private Q_SLOTS:
     void modelConfigs();
     void tokenizers_data();
     void tokenizers();
+    void saeConfigs_data();
+    void saeConfigs();
 };
 
 void TestFuzzRegressions::modelConfigs_data()
@@ -119,6 +122,48 @@ void TestFuzzRegressions::tokenizers()
     QVERIFY(!tokenizer.ok());
     const QString message = QString::fromStdString(tokenizer.errorMessage());
     QVERIFY2(message.contains(file) && message.contains(expected), qPrintable(message));
+}
+
+void TestFuzzRegressions::saeConfigs_data()
+{
+    QTest::addColumn<QString>("weights"); // the file that makes the folder SAELens or sparsify
+    QTest::addColumn<QString>("cfg");
+    QTest::addColumn<QString>("expected");
+    // The same integer conversions in SAE configs, and configs of the wrong shape, which threw
+    // out of the sparsify loader before.
+    QTest::newRow("saelens d_sae beyond int64") << "sae_weights.safetensors"
+                                                << R"({"d_in": 64, "d_sae": 1e300})"
+                                                << "is not an integer in range";
+    QTest::newRow("saelens negative d_in") << "sae_weights.safetensors"
+                                           << R"({"d_in": -64, "d_sae": 128})"
+                                           << "d_in -64 and d_sae 128 must be positive";
+    QTest::newRow("saelens cfg is an array") << "sae_weights.safetensors"
+                                             << "[1, 2]"
+                                             << "unexpected structure in its config";
+    QTest::newRow("sparsify cfg is an array") << "sae.safetensors"
+                                              << "[1, 2]"
+                                              << "unexpected structure in its config";
+    QTest::newRow("sparsify activation is a number") << "sae.safetensors"
+                                                     << R"({"activation": 7})"
+                                                     << "unexpected structure in its config";
+}
+
+void TestFuzzRegressions::saeConfigs()
+{
+    QFETCH(QString, weights);
+    QFETCH(QString, cfg);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    for (const auto &[name, bytes] : { std::pair { QStringLiteral("cfg.json"), cfg.toUtf8() },
+             std::pair { weights, QByteArray("not read before the config") } }) {
+        QFile f(dir.filePath(name));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes);
+    }
+    auto sae = sae::loadSae(dir.path().toStdString());
+    QVERIFY(!sae.ok());
+    const QString message = QString::fromStdString(sae.errorMessage());
+    QVERIFY2(message.contains(dir.path()) && message.contains(expected), qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestFuzzRegressions)

@@ -115,7 +115,7 @@ void TestMainWindow::jobShowsProgressAndCancels()
     auto *jobs = w.dock(QStringLiteral("jobs"))->findChild<QTreeWidget *>();
     QVERIFY(jobs);
     QTRY_COMPARE(jobs->topLevelItemCount(), 1);
-    QTRY_VERIFY(jobs->topLevelItem(0)->text(2).endsWith(QLatin1String("/ 1000")));
+    QTRY_VERIFY(jobs->topLevelItem(0)->text(3).endsWith(QLatin1String("/ 1000"))); // Progress
     QVERIFY(w.jobRunner()->busy());
 
     // The cancel button of the status-bar surface reaches the worker.
