@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -107,8 +108,10 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
             c.layers = get<int64_t>(j, "n_layer", 12);
             c.heads = get<int64_t>(j, "n_head", 12);
             c.kvHeads = c.heads;
-            c.headDim = c.hidden / c.heads;
-            c.intermediate = get<int64_t>(j, "n_inner", 4 * c.hidden);
+            // Sizes checked below; no division or product here may trap on a hostile value.
+            c.headDim = c.heads > 0 ? c.hidden / c.heads : 0;
+            c.intermediate = get<int64_t>(
+                j, "n_inner", c.hidden > 0 && c.hidden <= INT64_MAX / 4 ? 4 * c.hidden : 0);
             c.maxPositions = get<int64_t>(j, "n_positions", 1024);
             c.normEps = get<double>(j, "layer_norm_epsilon", 1e-5);
             c.norm = NormKind::LayerNorm;
@@ -151,8 +154,8 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
             c.layers = get<int64_t>(j, "num_hidden_layers", gemma3 ? 26 : 0);
             c.heads = get<int64_t>(j, "num_attention_heads", gemma3 ? 8 : 0);
             c.kvHeads = get<int64_t>(j, "num_key_value_heads", gemma3 ? 4 : c.heads);
-            c.headDim
-                = get<int64_t>(j, "head_dim", gemma3 ? 256 : (c.heads ? c.hidden / c.heads : 0));
+            c.headDim = get<int64_t>(
+                j, "head_dim", gemma3 ? 256 : (c.heads > 0 ? c.hidden / c.heads : 0));
             c.intermediate = get<int64_t>(j, "intermediate_size", gemma3 ? 9216 : 0);
             c.maxPositions = get<int64_t>(j, "max_position_embeddings", 8192);
             c.normEps = get<double>(j, "rms_norm_eps", 1e-6);

@@ -56,14 +56,25 @@ void TestFuzzRegressions::modelConfigs_data()
                             << "expected an integer, found string";
     QTest::newRow("integral float is fine") << "4.0"
                                             << "";
+    // fuzz_model_config: GPT-2's head size was hidden / n_head before n_head was checked.
+    QTest::newRow("gpt2 zero heads") << "gpt2:0"
+                                     << "inconsistent sizes";
+    QTest::newRow("gpt2 huge width") << "gpt2-wide:4"
+                                     << "inconsistent sizes";
 }
 
 void TestFuzzRegressions::modelConfigs()
 {
     QFETCH(QString, heads);
     QFETCH(QString, expected);
-    const auto config = model::parseModelConfig(
-        QString::fromUtf8(kLlama).arg(heads).toStdString(), "config.json");
+    QString text = QString::fromUtf8(kLlama).arg(heads);
+    if (heads.startsWith(QLatin1String("gpt2:"))) // n_head given, n_embd the default
+        text = QStringLiteral(R"({"model_type": "gpt2", "n_head": %1})").arg(heads.mid(5));
+    else if (heads.startsWith(QLatin1String("gpt2-wide:"))) // 4 * n_embd overflows int64
+        text = QStringLiteral(
+            R"({"model_type": "gpt2", "n_head": %1, "n_embd": 4611686018427387904})")
+                   .arg(heads.mid(10));
+    const auto config = model::parseModelConfig(text.toStdString(), "config.json");
     if (expected.isEmpty()) {
         QVERIFY2(config.ok(), config.ok() ? "" : config.errorMessage().c_str());
         QCOMPARE(config->heads, int64_t(4));
