@@ -2,6 +2,7 @@
 
 #include "core/model/compute_devices.h"
 #include "core/model/model_cache.h"
+#include "core/util/device_memory.h"
 #include "ui/jobrunner.h"
 #include "ui/workbench.h"
 
@@ -15,9 +16,11 @@ namespace fscope::ui {
 namespace {
 QString bytes(int64_t n)
 {
-    return QString::fromStdString(core::model::formatBytes(n));
+    return QString::fromStdString(core::util::formatBytes(n));
 }
-void select(QComboBox *combo, const QString &value)
+} // namespace
+
+void ComputeStatus::selectChoice(QComboBox *combo, const QString &value)
 {
     const int row = combo->findData(value);
     if (row >= 0 && row != combo->currentIndex()) {
@@ -25,19 +28,14 @@ void select(QComboBox *combo, const QString &value)
         combo->setCurrentIndex(row);
     }
 }
-} // namespace
 
 void ComputeStatus::fillDeviceChoice(QComboBox *combo)
 {
     combo->clear();
     const auto devices = core::model::listComputeDevices();
-    QString autoTarget = QStringLiteral("cpu");
-    for (const auto &d : devices)
-        if (d.id != "cpu") {
-            autoTarget = QString::fromStdString(d.id);
-            break;
-        }
-    combo->addItem(QObject::tr("device: auto (%1)").arg(autoTarget), QStringLiteral("auto"));
+    combo->addItem(QObject::tr("device: auto (%1)")
+                       .arg(QString::fromStdString(core::model::resolvedDeviceId("auto"))),
+        QStringLiteral("auto"));
     for (const auto &d : devices) {
         QString text = QObject::tr("device: %1").arg(QString::fromStdString(d.id));
         if (d.id != "cpu" && !d.name.empty())
@@ -83,18 +81,18 @@ ComputeStatus::ComputeStatus(Workbench *workbench, QWidget *parent)
     layout->addWidget(m_device);
     layout->addWidget(m_dtype);
 
-    select(m_device, workbench->device());
-    select(m_dtype, workbench->dtype());
+    selectChoice(m_device, workbench->device());
+    selectChoice(m_dtype, workbench->dtype());
     connect(m_device, &QComboBox::currentIndexChanged, this,
         [this] { m_workbench->setDevice(m_device->currentData().toString()); });
     connect(m_dtype, &QComboBox::currentIndexChanged, this,
         [this] { m_workbench->setDtype(m_dtype->currentData().toString()); });
     connect(workbench, &Workbench::deviceChanged, this, [this](const QString &d) {
-        select(m_device, d);
+        selectChoice(m_device, d);
         updateMemory();
     });
     connect(workbench, &Workbench::dtypeChanged, this,
-        [this](const QString &d) { select(m_dtype, d); });
+        [this](const QString &d) { selectChoice(m_dtype, d); });
     // Loads and frees happen in jobs and File > Unload: a job's end and a slow timer catch both.
     connect(workbench->runner(), &JobRunner::jobFinished, this, &ComputeStatus::updateMemory);
     m_timer->setInterval(3000);

@@ -25,6 +25,9 @@ public:
     // Fills a device combo (auto first) and a dtype combo the same way everywhere.
     static void fillDeviceChoice(QComboBox *combo);
     static void fillDtypeChoice(QComboBox *combo);
+    // Selects the item whose data is `value` without emitting a change; unknown values leave
+    // the selection as it is.
+    static void selectChoice(QComboBox *combo, const QString &value);
 
 public Q_SLOTS:
     // Re-reads the resident models' size and the device's memory (also on a timer).

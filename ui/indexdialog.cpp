@@ -177,8 +177,8 @@ IndexDialog::IndexDialog(QWidget *parent)
 
 void IndexDialog::setCompute(const QString &device, const QString &dtype)
 {
-    m_device->setCurrentIndex(std::max(0, m_device->findData(device)));
-    m_dtype->setCurrentIndex(std::max(0, m_dtype->findData(dtype)));
+    ComputeStatus::selectChoice(m_device, device);
+    ComputeStatus::selectChoice(m_dtype, dtype);
 }
 
 IndexSettings IndexDialog::settings() const

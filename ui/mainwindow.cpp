@@ -11,6 +11,7 @@
 #include "core/model/model_cache.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "core/util/device_memory.h"
 #include "ui/aboutdialog.h"
 #include "ui/computestatus.h"
 #include "ui/decompositionpanel.h"
@@ -196,7 +197,7 @@ void MainWindow::createMenus()
     QAction *unload = file->addAction(tr("&Unload Models"), this, [this] {
         const int n = int(m_workbench->models().loadedModels().size());
         const QString size = QString::fromStdString(
-            core::model::formatBytes(m_workbench->models().residentBytes()));
+            core::util::formatBytes(m_workbench->models().residentBytes()));
         m_workbench->models().clear();
         statusBar()->showMessage(tr("Unloaded %n model(s) (%1): their memory is freed once running "
                                     "jobs finish",

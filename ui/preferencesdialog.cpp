@@ -23,8 +23,8 @@ PreferencesDialog::PreferencesDialog(Workbench *workbench, QWidget *parent)
     m_dtype->setObjectName(QStringLiteral("preferencesDtype"));
     ComputeStatus::fillDeviceChoice(m_device);
     ComputeStatus::fillDtypeChoice(m_dtype);
-    m_device->setCurrentIndex(std::max(0, m_device->findData(workbench->device())));
-    m_dtype->setCurrentIndex(std::max(0, m_dtype->findData(workbench->dtype())));
+    ComputeStatus::selectChoice(m_device, workbench->device());
+    ComputeStatus::selectChoice(m_dtype, workbench->dtype());
 
     auto *form = new QFormLayout;
     form->addRow(tr("Compute &device:"), m_device);

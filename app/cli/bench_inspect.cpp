@@ -119,18 +119,16 @@ int benchInspect(const Args &args)
     const auto inspect = [&] { return core::analysis::analyzeIds(d, sae, ids, special).ok(); };
     if (!forwardOnly() || !inspect()) // warm-up (kernels, allocator)
         return fail("the forward or the analysis failed");
+    const auto milliseconds = [](const auto &run) {
+        const auto t0 = std::chrono::steady_clock::now();
+        run();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+            .count();
+    };
     std::vector<double> forwardMs, inspectMs;
-    for (int64_t i = 0; i < iters; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        forwardOnly();
-        forwardMs.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count());
-        t0 = std::chrono::steady_clock::now();
-        inspect();
-        inspectMs.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count());
+    for (int64_t i = 0; i < iters; ++i) { // interleaved, so drift hits both alike
+        forwardMs.push_back(milliseconds(forwardOnly));
+        inspectMs.push_back(milliseconds(inspect));
     }
     std::filesystem::remove_all(tmp);
     const double f = median(forwardMs), a = median(inspectMs);

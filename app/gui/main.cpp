@@ -59,19 +59,17 @@ int main(int argc, char **argv)
     parser.process(app);
     // A device this build or machine does not have is refused before any window opens.
     QString deviceChoice = parser.value(device);
+    const auto target = fscope::core::model::resolveDevice(
+        parser.isSet(device) ? deviceChoice.toStdString() : std::string("auto"));
     if (parser.isSet(device)) {
-        const auto resolved = fscope::core::model::resolveDevice(deviceChoice.toStdString());
-        if (!resolved) {
-            std::fprintf(stderr, "featurescope: %s\n", resolved.errorMessage().c_str());
+        if (!target) {
+            std::fprintf(stderr, "featurescope: %s\n", target.errorMessage().c_str());
             return 2;
         }
         if (deviceChoice == QLatin1String("cuda"))
-            deviceChoice
-                = QStringLiteral("cuda:%1").arg(resolved->has_index() ? resolved->index() : 0);
+            deviceChoice = QStringLiteral("cuda:%1").arg(target->has_index() ? target->index() : 0);
     }
     if (parser.isSet(dtype)) {
-        const auto target = fscope::core::model::resolveDevice(
-            deviceChoice.isEmpty() ? std::string("auto") : deviceChoice.toStdString());
         const auto d = fscope::core::model::resolveDtype(
             parser.value(dtype).toStdString(), target.ok() ? *target : at::Device(at::kCPU));
         if (!d) {

@@ -12,8 +12,6 @@ Result<PromptAnalysis> analyzePrompt(const model::Decoder &decoder,
     int64_t topPerToken, int64_t topPrompt)
 {
     const auto enc = tokenizer.encodeForModel(text, tokenizer.bosId().has_value());
-    if (enc.ids.empty())
-        return Error { "the prompt is empty" };
     const auto specialIds = corpus::specialTokens(tokenizer);
     std::vector<bool> special;
     for (int64_t id : enc.ids)

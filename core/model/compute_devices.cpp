@@ -4,8 +4,6 @@
 #include "core/model/model_cache.h"
 #include "core/util/device_memory.h"
 
-#include <cstdio>
-
 namespace fscope::core::model {
 
 std::vector<ComputeDeviceInfo> listComputeDevices()
@@ -35,16 +33,6 @@ DeviceUse deviceUse(const std::string &id)
         use.usedBytes = memory->totalBytes - memory->freeBytes;
     }
     return use;
-}
-
-std::string formatBytes(int64_t bytes)
-{
-    char text[32];
-    if (bytes >= (int64_t(1) << 30))
-        std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
-    else
-        std::snprintf(text, sizeof text, "%.0f MiB", double(bytes) / double(int64_t(1) << 20));
-    return text;
 }
 
 } // namespace fscope::core::model

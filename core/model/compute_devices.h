@@ -24,7 +24,4 @@ struct DeviceUse {
 // What the device holds now (the whole GPU's use, every process; unknown for the CPU).
 DeviceUse deviceUse(const std::string &id);
 
-// "1.2 GiB", "640 MiB".
-std::string formatBytes(int64_t bytes);
-
 } // namespace fscope::core::model

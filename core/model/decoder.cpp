@@ -63,7 +63,7 @@ int64_t Decoder::parameterBytes() const
     int64_t bytes = 0;
     const auto add = [&bytes](const at::Tensor &t) {
         if (t.defined())
-            bytes += t.numel() * static_cast<int64_t>(t.element_size());
+            bytes += static_cast<int64_t>(t.nbytes());
     };
     const auto addNorm = [&add](const Norm &n) {
         add(n.weight);

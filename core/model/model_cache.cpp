@@ -70,7 +70,7 @@ int64_t ModelCache::residentBytes() const
         for (const at::Tensor *t :
             { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag })
             if (t->defined())
-                bytes += t->numel() * static_cast<int64_t>(t->element_size());
+                bytes += static_cast<int64_t>(t->nbytes());
     }
     return bytes;
 }

@@ -242,11 +242,7 @@ Result<Sae> loadSparsify(const fs::path &dir)
     c.architecture = Architecture::TopK;
     c.dSae = enc->size(0);
     c.dIn = enc->size(1);
-    try {
-        c.k = cfgDoc->contains("k") ? jsonInt64((*cfgDoc)["k"]) : 32;
-    } catch (const json::exception &e) {
-        return fileError((dir / "cfg.json").string(), std::string("k: ") + e.what());
-    }
+    c.k = cfgDoc->contains("k") ? jsonInt64((*cfgDoc)["k"]) : 32; // loadSae reports a bad k
     if (c.k <= 0 || c.k > c.dSae)
         return fileError((dir / "cfg.json").string(),
             "k " + std::to_string(c.k) + " is outside 1.." + std::to_string(c.dSae));

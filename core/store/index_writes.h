@@ -37,7 +37,7 @@ Result<std::optional<IndexCheckpoint>> loadIndexCheckpoint(Database &db, int64_t
 // Writes every feature's statistics, histogram, quantile bands and examples, marks the index
 // done with its token count and drops its checkpoint, in one transaction.
 Status writeIndexResults(Database &db, int64_t indexId, const index::AccumulatorState &accumulator);
-// Records where an index was computed ("cuda:0 bf16"; a merged index lists its ranks' devices).
+// Records where an index was computed ("cuda:0 bf16"; a merged index keeps shard 0's).
 Status setIndexDevice(Database &db, int64_t indexId, const std::string &device);
 
 // Shards (index_shards): one process's contiguous part of an index's batches.

@@ -28,16 +28,6 @@ Status storeResult(store::Database &db, const std::string &key, const std::strin
     return st.run();
 }
 
-Result<std::string> cachedResultDevice(store::Database &db, const std::string &key)
-{
-    store::Statement st;
-    FS_TRY(st, store::Statement::prepare(db, "SELECT device FROM cached_results WHERE key = ?1"));
-    st.bind(0, key);
-    bool row = false;
-    FS_TRY(row, st.step());
-    return row ? st.text(0) : std::string();
-}
-
 Result<std::vector<CachedResultInfo>> listCachedResults(store::Database &db)
 {
     store::Statement st;

@@ -16,8 +16,6 @@ Result<std::optional<std::string>> cachedResult(store::Database &db, const std::
 // a result computed on one device answers the same request on another.
 Status storeResult(store::Database &db, const std::string &key, const std::string &kind,
     const std::string &json, const std::string &device = {});
-// The device recorded with a cached result ("" when unknown or absent).
-Result<std::string> cachedResultDevice(store::Database &db, const std::string &key);
 
 struct CachedResultInfo {
     std::string key, kind, device, createdAt;

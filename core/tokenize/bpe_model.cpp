@@ -7,7 +7,7 @@ namespace fscope::core::tokenize {
 
 bool BpeModel::addToken(const std::string &text, int64_t id)
 {
-    if (id < 0 || id > kMaxTokenId)
+    if (!validTokenId(id))
         return false;
     m_vocab[text] = id;
     if (id >= static_cast<int64_t>(m_names.size()))

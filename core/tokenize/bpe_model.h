@@ -19,6 +19,10 @@ struct Symbol {
 // Token ids above this are refused when a vocabulary is read (the largest real vocabularies
 // have ~262k entries): an id is an index, and a hostile 10^12 must not size an array.
 constexpr int64_t kMaxTokenId = (int64_t(1) << 24) - 1;
+constexpr bool validTokenId(int64_t id)
+{
+    return id >= 0 && id <= kMaxTokenId;
+}
 
 class BpeModel {
 public:

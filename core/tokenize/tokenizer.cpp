@@ -144,7 +144,7 @@ Result<std::unique_ptr<Tokenizer>> fromTokenizerJson(const fs::path &path)
         std::vector<AddedToken> added;
         for (const auto &a : doc->value("added_tokens", json::array())) {
             const int64_t id = jsonInt64(a.at("id"));
-            if (id < 0 || id > kMaxTokenId)
+            if (!validTokenId(id))
                 return fileError(file, badId(a.at("content").get<std::string>(), a.at("id")));
             added.push_back({ a.at("content").get<std::string>(), id });
         }
@@ -236,7 +236,7 @@ void applySpecialTokens(Tokenizer &t, const fs::path &dir)
         auto id = [](const json &v) -> std::optional<int64_t> {
             const json &first = v.is_array() && !v.empty() ? v[0] : v;
             if (first.is_number_integer() && !first.is_number_unsigned())
-                if (const int64_t i = first.get<int64_t>(); i >= 0 && i <= kMaxTokenId)
+                if (const int64_t i = first.get<int64_t>(); validTokenId(i))
                     return i;
             if (first.is_number_unsigned() && first.get<uint64_t>() <= uint64_t(kMaxTokenId))
                 return int64_t(first.get<uint64_t>());

@@ -1,5 +1,7 @@
 #include "core/util/device_memory.h"
 
+#include <cstdio>
+
 // Only a CUDA LibTorch ships these headers; Debian's CPU LibTorch does not.
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
 #define FSCOPE_HAVE_CUDA_MEMORY 1
@@ -49,18 +51,6 @@ std::string deviceName(const c10::Device &device)
     return {};
 }
 
-std::optional<int64_t> allocatedBytes(const c10::Device &device)
-{
-#ifdef FSCOPE_HAVE_CUDA_MEMORY
-    if (device.is_cuda())
-        return static_cast<int64_t>(c10::cuda::CUDACachingAllocator::getDeviceStats(indexOf(device))
-                                        .allocated_bytes[0]
-                                        .current);
-#endif
-    (void)device;
-    return std::nullopt;
-}
-
 std::string deviceLabel(const c10::Device &device, c10::ScalarType dtype)
 {
     const char *name = dtype == c10::kBFloat16 ? "bf16"
@@ -69,6 +59,16 @@ std::string deviceLabel(const c10::Device &device, c10::ScalarType dtype)
         : dtype == c10::kDouble                ? "f64"
                                                : c10::toString(dtype);
     return device.str() + " " + name;
+}
+
+std::string formatBytes(int64_t bytes)
+{
+    char text[32];
+    if (bytes >= (int64_t(1) << 30))
+        std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+    else
+        std::snprintf(text, sizeof text, "%.0f MiB", double(bytes) / double(int64_t(1) << 20));
+    return text;
 }
 
 std::optional<int64_t> peakAllocatedBytes(const c10::Device &device)

@@ -19,10 +19,10 @@ struct DeviceMemory {
 std::optional<DeviceMemory> deviceMemory(const c10::Device &device);
 // The GPU's marketing name ("NVIDIA H200"); "CPU" for the CPU, "" when unknown.
 std::string deviceName(const c10::Device &device);
-// Bytes LibTorch's caching allocator holds in live tensors on the device now.
-std::optional<int64_t> allocatedBytes(const c10::Device &device);
 // "cuda:0 bf16", "cpu f32": how jobs and results name where they were computed.
 std::string deviceLabel(const c10::Device &device, c10::ScalarType dtype);
+// "1.2 GiB", "640 MiB".
+std::string formatBytes(int64_t bytes);
 std::optional<int64_t> peakAllocatedBytes(const c10::Device &device);
 void resetPeakAllocated(const c10::Device &device);
 // Returns the caching allocator's unused blocks to the driver (after an out-of-memory).

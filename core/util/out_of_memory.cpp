@@ -2,18 +2,7 @@
 
 #include "core/util/device_memory.h"
 
-#include <cstdio>
-
 namespace fscope::core::util {
-
-namespace {
-std::string gib(int64_t bytes)
-{
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
-    return text;
-}
-} // namespace
 
 std::string outOfMemoryMessage(
     const std::string &what, const c10::Device &device, const std::string &advice)
@@ -24,8 +13,8 @@ std::string outOfMemoryMessage(
     const std::string name = device.is_cpu() ? std::string() : deviceName(device);
     std::string detail = name;
     if (const auto memory = deviceMemory(device))
-        detail += (detail.empty() ? "" : ", ") + gib(memory->freeBytes) + " free of "
-            + gib(memory->totalBytes);
+        detail += (detail.empty() ? "" : ", ") + formatBytes(memory->freeBytes) + " free of "
+            + formatBytes(memory->totalBytes);
     if (!detail.empty())
         where += " (" + detail + ")";
     std::string text = "Out of memory on " + where + " while " + what + ".";
