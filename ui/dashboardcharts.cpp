@@ -178,4 +178,37 @@ void plotDensityContext(QCustomPlot *plot, const core::store::FeatureDashboard &
     plot->replot();
 }
 
+void plotDecoderWrites(QCustomPlot *plot, const core::store::FeatureDashboard &d)
+{
+    plot->clearPlottables();
+    plot->xAxis->setLabel(QObject::tr("layer written"));
+    plot->yAxis->setLabel(QObject::tr("||W_dec||"));
+    QVector<double> keys, norms;
+    QVector<QString> names;
+    QStringList tips;
+    double peak = 0;
+    for (const auto &[hook, norm] : d.writes) {
+        keys << double(keys.size() + 1);
+        norms << double(norm);
+        // "blocks.7.hook_mlp_out" -> "7": the layers are what varies along the axis.
+        const QString h = QString::fromStdString(hook);
+        const QStringList parts = h.split(QLatin1Char('.'));
+        names << (parts.size() > 1 ? parts[1] : h);
+        tips << QObject::tr("%1: %2").arg(h).arg(double(norm), 0, 'g', 4);
+        peak = std::max(peak, double(norm));
+    }
+    auto *bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setData(keys, norms, true);
+    bars->setPen(Qt::NoPen);
+    bars->setBrush(activationColor());
+    bars->setWidth(0.7);
+    installBarTooltips(plot, bars, tips);
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    ticker->addTicks(keys, names);
+    plot->xAxis->setTicker(ticker);
+    plot->xAxis->setRange(0.3, double(keys.size()) + 0.7);
+    plot->yAxis->setRange(0, peak * 1.1 + 1e-9);
+    plot->replot();
+}
+
 } // namespace fscope::ui

@@ -32,4 +32,7 @@ void plotLogitEffects(QCustomPlot *plot, const core::store::FeatureDashboard &d,
 void plotDensityContext(QCustomPlot *plot, const core::store::FeatureDashboard &d,
     const std::vector<float> &allDensities, const QColor &muted);
 
+// Where the feature writes: ||W_dec_block[f]|| per output hook (a CLT layer's later layers).
+void plotDecoderWrites(QCustomPlot *plot, const core::store::FeatureDashboard &d);
+
 } // namespace fscope::ui

@@ -49,6 +49,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     , m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this))
     , m_foldNorm(new QCheckBox(tr("Final norm folded in"), this))
     , m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this))
+    , m_writes(makePlot(QStringLiteral("writesPlot"), tr("Writes to (‖W_dec‖ per layer)"), this))
     , m_examples(new ExampleList(this))
     , m_error(new QLabel(this))
     , m_bookmark(new QToolButton(this))
@@ -186,6 +187,8 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     plots->addWidget(m_histogram, 3);
     plots->addLayout(logitColumn, 3);
     plots->addWidget(m_density, 2);
+    plots->addWidget(m_writes, 2);
+    m_writes->setVisible(false);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     auto *top = new QWidget(splitter);
@@ -282,6 +285,7 @@ void FeatureDashboardView::render()
     renderHistogram();
     renderLogits();
     renderDensityContext();
+    renderWrites();
     renderExamples();
 }
 
@@ -300,6 +304,14 @@ void FeatureDashboardView::renderDensityContext()
     QColor muted = palette().color(QPalette::WindowText);
     muted.setAlpha(90);
     plotDensityContext(m_density, *m_data, m_allDensities, muted);
+}
+
+void FeatureDashboardView::renderWrites()
+{
+    // Only a dictionary that writes several hooks has anything to show here.
+    m_writes->setVisible(m_data->writes.size() > 1);
+    if (m_writes->isVisible())
+        plotDecoderWrites(m_writes, *m_data);
 }
 
 void FeatureDashboardView::renderExamples()

@@ -47,6 +47,7 @@ private:
     void renderHistogram();
     void renderLogits();
     void renderDensityContext();
+    void renderWrites();
     void renderExamples();
     void saveLabel();
     void updateListButtons();
@@ -66,6 +67,7 @@ private:
     QCustomPlot *m_logits;
     QCheckBox *m_foldNorm;
     QCustomPlot *m_density;
+    QCustomPlot *m_writes; // where a CLT feature writes; hidden for single-hook dictionaries
     ExampleList *m_examples;
     QLabel *m_error;
     QToolButton *m_bookmark;

@@ -136,11 +136,24 @@ IndexDialog::IndexDialog(QWidget *parent)
     });
     connect(addSae, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Add SAE"), QString(),
-            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors)"));
+            tr("Dictionary files (cfg.json config.json config.yaml params.npz *.safetensors)"));
         if (path.isEmpty())
             return;
         const QFileInfo info(path);
-        m_saes->addItem(info.suffix() == QLatin1String("npz") ? path : info.absolutePath());
+        if (info.suffix() == QLatin1String("npz")
+            || info.fileName().startsWith(QLatin1String("layer_"))) {
+            m_saes->addItem(path); // a file that is one dictionary
+            return;
+        }
+        // A folder: one dictionary, or one per layer (a CLT lists each layer, DIR#layer=L).
+        auto found = core::sae::findSaes(info.absolutePath().toStdString());
+        if (!found) {
+            QMessageBox::warning(
+                this, tr("No SAE found"), QString::fromStdString(found.errorMessage()));
+            return;
+        }
+        for (const auto &p : *found)
+            m_saes->addItem(QString::fromStdString(p));
     });
     connect(folderSae, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder of SAEs"));

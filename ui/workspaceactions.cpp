@@ -71,14 +71,17 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
             inspectModelAt(dir);
     });
     connect(m_addSae, &QAction::triggered, this, [this] {
-        // SAELens and sparsify SAEs are folders; Gemma Scope's is a params.npz file.
+        // Most dictionaries are folders; Gemma Scope's is a params.npz file and a circuit-tracer
+        // transcoder one layer_{i}.safetensors.
         const QString path = QFileDialog::getOpenFileName(m_dialogParent, tr("Add SAE"), QString(),
-            tr("SAE files (cfg.json params.npz sae_weights.safetensors sae.safetensors);;All files "
-               "(*)"));
+            tr("Dictionary files (cfg.json config.json config.yaml params.npz *.safetensors);;All "
+               "files (*)"));
         if (path.isEmpty())
             return;
         const QFileInfo info(path);
-        inspectSaeAt(info.suffix() == QLatin1String("npz") ? path : info.absolutePath());
+        const bool file = info.suffix() == QLatin1String("npz")
+            || info.fileName().startsWith(QLatin1String("layer_"));
+        inspectSaeAt(file ? path : info.absolutePath());
     });
 }
 
@@ -149,13 +152,22 @@ int WorkspaceActions::inspectSaeAt(const QString &path)
         tr("Read SAE %1").arg(QFileInfo(path).fileName()),
         [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Reading " + file);
-            auto sae = core::sae::loadSae(file);
-            if (!sae)
-                return sae.error();
-            const auto &c = sae->config();
-            return core::sae::architectureName(c.architecture) + " SAE (" + c.sourceFormat
+            auto info = core::sae::describeDictionary(file, {});
+            if (!info)
+                return info.error();
+            const auto &c = info->config;
+            std::string text = core::sae::architectureName(c.architecture) + " "
+                + core::sae::kindName(c.kind) + " (" + c.sourceFormat
                 + "): " + std::to_string(c.dSae) + " features on " + c.hookName + ", d_in "
                 + std::to_string(c.dIn);
+            if (c.writesElsewhere())
+                text += ", writes " + c.outputHook()
+                    + (c.hooksOut.size() > 1
+                            ? " and " + std::to_string(c.hooksOut.size() - 1) + " later layers"
+                            : std::string());
+            if (info->layers > 1)
+                text += "; " + std::to_string(info->layers) + " layers (" + file + "#layer=L)";
+            return text;
         },
         [this](const JobState &job) { reportOutcome(job, tr("Cannot open SAE")); });
 }

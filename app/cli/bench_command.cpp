@@ -34,6 +34,7 @@ int benchSae(const Args &args);
 int benchIndex(const Args &args);
 int benchMatch(const Args &args);
 int benchInspect(const Args &args);
+int benchItda(const Args &args);
 
 int runBench(const Args &args)
 {
@@ -47,9 +48,11 @@ int runBench(const Args &args)
         return benchMatch(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "inspect")
         return benchInspect(Args(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "itda")
+        return benchItda(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "io") {
         std::fprintf(
-            stderr, "usage: featurescope-cli bench io|forward|sae|index|match|inspect ...\n");
+            stderr, "usage: featurescope-cli bench io|forward|sae|index|match|inspect|itda ...\n");
         return 2;
     }
     return benchIo(args);

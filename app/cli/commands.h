@@ -31,6 +31,7 @@ int runCaa(const Args &args);
 int runReport(const Args &args);
 int runFetch(const Args &args);
 int runExplain(const Args &args);
+int runItda(const Args &args);
 
 void printUsage();
 

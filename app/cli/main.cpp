@@ -76,6 +76,8 @@ int main(int argc, char **argv)
             return runFetch(args);
         if (command == "explain")
             return runExplain(args);
+        if (command == "itda")
+            return runItda(args);
         if (command == "demo")
             return runDemo(args);
     } catch (const std::invalid_argument &) {

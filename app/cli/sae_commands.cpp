@@ -9,6 +9,7 @@
 #include "core/io/npz_tensor.h"
 #include "core/jobs/terminal_progress.h"
 #include "core/model/model_locator.h"
+#include "core/sae/dictionary_io.h"
 #include "core/sae/model_activations.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/sae_metrics.h"
@@ -27,16 +28,22 @@ namespace {
 
 using nlohmann::json;
 
-json describe(const core::sae::Sae &sae)
+// kind, hooks_in and hooks_out are the stable interface: every dictionary names what it reads
+// and where it writes (a set of per-layer dictionaries lists every layer's).
+json describe(const core::sae::DictionaryInfo &info)
 {
-    const auto &c = sae.config();
-    json j = { { "architecture", core::sae::architectureName(c.architecture) }, { "d_in", c.dIn },
-        { "d_sae", c.dSae }, { "hook_name", c.hookName }, { "dtype", c.dtype },
+    const auto &c = info.config;
+    json j = { { "kind", core::sae::kindName(c.kind) },
+        { "architecture", core::sae::architectureName(c.architecture) }, { "d_in", c.dIn },
+        { "d_sae", c.dSae }, { "d_out", c.decoderWidth() }, { "hook_name", c.hookName },
+        { "hooks_in", info.hooksIn }, { "hooks_out", info.hooksOut }, { "dtype", c.dtype },
         { "format", c.sourceFormat }, { "apply_b_dec_to_input", c.applyBDecToInput },
         { "normalize_activations", core::sae::normalizationName(c.normalization) },
         { "center_input", c.centerInput } };
     if (c.k > 0)
         j["k"] = c.k;
+    if (info.layers > 1)
+        j["layers"] = info.layers;
     return j;
 }
 
@@ -96,10 +103,10 @@ core::Result<ModelAndText> loadModelAndText(const Options &o)
 
 int saeInfo(const Options &o)
 {
-    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), "cpu", false });
-    if (!sae)
-        return fail(sae.errorMessage());
-    const json j = describe(*sae);
+    auto info = core::sae::describeDictionary(o.value("sae"), { o.value("hook"), "cpu", false });
+    if (!info)
+        return fail(info.errorMessage());
+    const json j = describe(*info);
     if (o.has("json")) {
         std::printf("%s\n", j.dump().c_str());
         return 0;
@@ -177,16 +184,29 @@ int saeEval(const Options &o)
     for (int64_t i = 0; i < rows.size(0); ++i)
         contexts.emplace_back(
             rows[i].data_ptr<int64_t>(), rows[i].data_ptr<int64_t>() + rows.size(1));
-    auto sae = core::sae::loadSae(o.value("sae"), { o.value("hook"), (*decoder)->device().str() });
-    if (!sae)
-        return fail(sae.errorMessage());
-    if (auto s = core::sae::validateSaeForModel(*sae, (*decoder)->config()); !s)
-        return fail(s.errorMessage());
     core::sae::EvalOptions eo;
     eo.specialTokens = core::corpus::specialTokens(**tokenizer);
     eo.batchSize = o.integer("batch", 8);
     core::jobs::TerminalProgress progress("contexts");
-    auto metrics = core::sae::evaluateSae(**decoder, *sae, contexts, eo, &progress);
+    // A CLT folder without a layer is evaluated whole: every layer's features together.
+    const auto [base, layer] = core::sae::splitLayerSelector(o.value("sae"));
+    const core::sae::LayerSet set = core::sae::layerSetFormat(base);
+    const bool wholeClt = layer < 0
+        && (set == core::sae::LayerSet::CircuitTracerClt
+            || set == core::sae::LayerSet::GemmaScope2Clt);
+    std::vector<std::shared_ptr<const core::sae::Sae>> layers;
+    for (const std::string &path : wholeClt ? core::sae::findSaes(base).value()
+                                            : std::vector<std::string> { o.value("sae") }) {
+        auto sae = core::sae::loadSae(path, { o.value("hook"), (*decoder)->device().str() });
+        if (!sae)
+            return fail(sae.errorMessage());
+        if (auto s = core::sae::validateSaeForModel(*sae, (*decoder)->config()); !s)
+            return fail(s.errorMessage());
+        layers.push_back(std::make_shared<const core::sae::Sae>(std::move(sae).value()));
+    }
+    auto metrics = wholeClt
+        ? core::sae::evaluateCrossLayer(**decoder, layers, contexts, eo, &progress)
+        : core::sae::evaluateSae(**decoder, *layers[0], contexts, eo, &progress);
     progress.finish();
     if (!metrics)
         return fail(metrics.errorMessage());

@@ -3,11 +3,13 @@
 namespace fscope::core::analysis {
 
 LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
-    bool foldFinalNorm, int64_t k, int64_t blockFeatures)
+    bool foldFinalNorm, int64_t k, int64_t blockFeatures, int64_t decoderBlock)
 {
     const at::Device device = decoder.device();
     const at::Tensor unembed = decoder.unembedding().to(device, at::kFloat); // [vocab, hidden]
-    at::Tensor directions = sae.weights().W_dec.to(device, at::kFloat); // [features, hidden]
+    const at::Tensor decoderRows
+        = decoderBlock < 0 ? sae.weights().W_dec : sae.decoderBlock(decoderBlock);
+    at::Tensor directions = decoderRows.to(device, at::kFloat); // [features, hidden]
     if (foldFinalNorm)
         directions = directions * decoder.finalNormScale().to(device);
     const int64_t features = directions.size(0);
@@ -33,6 +35,15 @@ LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &
         }
     }
     return out;
+}
+
+std::vector<double> decoderBlockNorms(const sae::Sae &sae, int64_t feature)
+{
+    const int64_t blocks = static_cast<int64_t>(sae.config().outputHooks().size());
+    std::vector<double> norms;
+    for (int64_t b = 0; b < blocks; ++b)
+        norms.push_back(sae.decoderBlock(b)[feature].to(at::kDouble).norm().item<double>());
+    return norms;
 }
 
 } // namespace fscope::core::analysis

@@ -18,8 +18,14 @@ struct LogitEffects {
     std::vector<std::vector<std::pair<int32_t, float>>> top, bottom;
 };
 
-// Blockwise over features so the [features, vocab] product never exists whole.
+// Blockwise over features so the [features, vocab] product never exists whole. `decoderBlock`
+// -1 reads W_dec, the feature's total write; a CLT's block b reads what it writes into output
+// hook b alone (the total's effects are the sum of the blocks', the map being linear).
 LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
-    bool foldFinalNorm, int64_t k, int64_t blockFeatures = 1024);
+    bool foldFinalNorm, int64_t k, int64_t blockFeatures = 1024, int64_t decoderBlock = -1);
+
+// ||W_dec_block[f]|| per output hook of the dictionary: where feature f writes (one entry for
+// an SAE or transcoder, one per later layer for a CLT).
+std::vector<double> decoderBlockNorms(const sae::Sae &sae, int64_t feature);
 
 } // namespace fscope::core::analysis

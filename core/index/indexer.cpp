@@ -51,6 +51,16 @@ Status writeLogitEffects(Database &db, const model::Decoder &decoder, const sae:
     FS_TRY(stored, store::hasLogitEffects(db, modelId, saeId));
     if (stored)
         return {}; // cached: they depend on the model and SAE only
+    // A dictionary writing several hooks (a CLT layer) also records where each feature
+    // writes, for its dashboard.
+    if (const auto hooks = sae.config().outputHooks(); hooks.size() > 1) {
+        std::vector<at::Tensor> norms;
+        for (size_t b = 0; b < hooks.size(); ++b)
+            norms.push_back(
+                sae.decoderBlock(static_cast<int64_t>(b)).to(at::kFloat).norm(2, 1).to(at::kCPU));
+        if (auto s = store::writeDecoderWrites(db, saeId, hooks, at::stack(norms, 1)); !s)
+            return s;
+    }
     return store::writeLogitEffects(db, modelId, saeId,
         analysis::computeLogitEffects(decoder, sae, false, k),
         analysis::computeLogitEffects(decoder, sae, true, k));

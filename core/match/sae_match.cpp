@@ -320,6 +320,12 @@ Result<MatchResult> matchParametersExact(
 Result<MatchResult> matchSaes(
     const sae::Sae &a, const sae::Sae &b, const MatchOptions &options, jobs::Progress *progress)
 {
+    // ITDA atoms are data points, not learned directions, and two layers' atoms are different
+    // tokens: matching them says nothing; the paper compares them by Jaccard similarity.
+    for (const sae::Sae *s : { &a, &b })
+        if (s->config().kind == sae::DictionaryKind::Itda)
+            return Error { "match: " + s->config().sourcePath
+                + " is an ITDA dictionary; compare ITDA dictionaries with itda similarity" };
     if (a.config().dIn != b.config().dIn)
         return Error { "match: " + a.config().sourcePath + " reads "
             + std::to_string(a.config().dIn) + " dimensions but " + b.config().sourcePath

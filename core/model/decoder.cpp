@@ -327,7 +327,7 @@ ForwardResult Decoder::run(
         attnOut = hook(p + "hook_attn_out", attnOut);
         x = hook(p + "hook_resid_mid", x + attnOut);
 
-        const at::Tensor m = norm(x, L.preMlpNorm, c, m_dtype);
+        const at::Tensor m = hook(p + "mlp.hook_in", norm(x, L.preMlpNorm, c, m_dtype));
         at::Tensor post;
         switch (c.mlp) {
         case MlpKind::GeluNew:

@@ -11,6 +11,7 @@ const std::vector<std::string> kBlockPoints = {
     "attn.hook_z",
     "hook_attn_out",
     "hook_resid_mid",
+    "mlp.hook_in", // the MLP's input: the pre-MLP norm's output, gain applied (transcoders read it)
     "mlp.hook_post",
     "hook_mlp_out",
     "hook_resid_post",

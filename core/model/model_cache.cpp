@@ -67,8 +67,8 @@ int64_t ModelCache::residentBytes() const
         bytes += model.decoder->parameterBytes();
     for (const auto &[key, sae] : m_saes) {
         const sae::SaeWeights &w = sae->weights();
-        for (const at::Tensor *t :
-            { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate, &w.r_mag, &w.b_mag })
+        for (const at::Tensor *t : { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold,
+                 &w.b_gate, &w.r_mag, &w.b_mag, &w.W_skip, &w.W_dec_blocks })
             if (t->defined())
                 bytes += static_cast<int64_t>(t->nbytes());
     }

@@ -1,5 +1,6 @@
 #include "core/sae/sae.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fscope::core::sae {
@@ -17,6 +18,27 @@ std::string architectureName(Architecture a)
         return "gated";
     case Architecture::AbsTopK:
         return "abstopk";
+    case Architecture::MatchingPursuit:
+        return "matching_pursuit";
+    }
+    return "?";
+}
+
+std::string kindName(DictionaryKind k)
+{
+    switch (k) {
+    case DictionaryKind::Sae:
+        return "sae";
+    case DictionaryKind::Transcoder:
+        return "transcoder";
+    case DictionaryKind::SkipTranscoder:
+        return "skip-transcoder";
+    case DictionaryKind::Clt:
+        return "clt";
+    case DictionaryKind::Crosscoder:
+        return "crosscoder";
+    case DictionaryKind::Itda:
+        return "itda";
     }
     return "?";
 }
@@ -98,6 +120,8 @@ at::Tensor Sae::activate(const at::Tensor &pre, const at::Tensor &normalized) co
             = std::get<1>(pre.abs().topk(std::min(m_config.k, m_config.dSae), -1));
         return at::zeros_like(pre).scatter(-1, indices, pre.gather(-1, indices));
     }
+    case Architecture::MatchingPursuit: // encode() runs the pursuit itself
+        return pre;
     case Architecture::Gated: {
         const at::Tensor gate = (pre > 0).to(pre.scalar_type());
         const at::Tensor xin
@@ -110,9 +134,32 @@ at::Tensor Sae::activate(const at::Tensor &pre, const at::Tensor &normalized) co
     return pre;
 }
 
+at::Tensor matchingPursuit(const at::Tensor &x, const at::Tensor &atoms, int64_t k)
+{
+    const auto shape = x.sizes().vec();
+    const int64_t d = atoms.size(1), n = atoms.size(0);
+    at::Tensor r = x.reshape({ -1, d }).to(atoms.scalar_type()).clone();
+    at::Tensor a = at::zeros({ r.size(0), n }, r.options());
+    for (int64_t step = 0; step < k && n > 0; ++step) {
+        const at::Tensor c = at::matmul(r, atoms.t()); // [rows, atoms]
+        const at::Tensor j = c.abs().argmax(-1, /*keepdim=*/true); // [rows, 1]
+        const at::Tensor cj = c.gather(-1, j); // [rows, 1]
+        a.scatter_add_(-1, j, cj);
+        r = r - cj * atoms.index_select(0, j.squeeze(-1));
+    }
+    std::vector<int64_t> outShape(shape.begin(), shape.end() - 1);
+    outShape.push_back(n);
+    return a.reshape(outShape);
+}
+
 at::Tensor Sae::encode(const at::Tensor &x, InputState *state) const
 {
     auto [normalized, inputState] = normalizeInput(x);
+    if (m_config.architecture == Architecture::MatchingPursuit) {
+        if (state)
+            *state = std::move(inputState);
+        return matchingPursuit(normalized, m_weights.W_dec, m_config.k);
+    }
     if (state)
         *state = std::move(inputState);
     return activate(preActivations(normalized), normalized);
@@ -135,15 +182,32 @@ at::Tensor Sae::reconstruct(const at::Tensor &x) const
 {
     InputState state;
     const at::Tensor f = encode(x, &state);
-    return decode(f, state);
+    const at::Tensor y = decode(f, state);
+    const at::Tensor s = skip(x);
+    return s.defined() ? y + s : y;
+}
+
+at::Tensor Sae::skip(const at::Tensor &x) const
+{
+    if (!m_weights.W_skip.defined())
+        return {};
+    return at::matmul(x.to(device(), dtype()), m_weights.W_skip);
+}
+
+at::Tensor Sae::decoderBlock(int64_t block) const
+{
+    if (m_weights.W_dec_blocks.defined())
+        return m_weights.W_dec_blocks.select(1, block);
+    return m_weights.W_dec;
 }
 
 Sae Sae::to(at::Device device, at::ScalarType dtype) const
 {
     auto move = [&](const at::Tensor &t) { return t.defined() ? t.to(device, dtype) : t; };
-    SaeWeights w { move(m_weights.W_enc), move(m_weights.b_enc), move(m_weights.W_dec),
-        move(m_weights.b_dec), move(m_weights.threshold), move(m_weights.b_gate),
-        move(m_weights.r_mag), move(m_weights.b_mag), m_weights.logDensity };
+    SaeWeights w = m_weights;
+    for (at::Tensor *t : { &w.W_enc, &w.b_enc, &w.W_dec, &w.b_dec, &w.threshold, &w.b_gate,
+             &w.r_mag, &w.b_mag, &w.W_skip, &w.W_dec_blocks })
+        *t = move(*t);
     SaeConfig c = m_config;
     c.dtype = dtype == at::kBFloat16 ? "bfloat16"
         : dtype == at::kHalf         ? "float16"
@@ -157,7 +221,8 @@ Status Sae::checkFinite() const
     const std::pair<const char *, const at::Tensor *> tensors[] = { { "W_enc", &m_weights.W_enc },
         { "b_enc", &m_weights.b_enc }, { "W_dec", &m_weights.W_dec }, { "b_dec", &m_weights.b_dec },
         { "threshold", &m_weights.threshold }, { "b_gate", &m_weights.b_gate },
-        { "r_mag", &m_weights.r_mag }, { "b_mag", &m_weights.b_mag } };
+        { "r_mag", &m_weights.r_mag }, { "b_mag", &m_weights.b_mag },
+        { "W_skip", &m_weights.W_skip }, { "W_dec_blocks", &m_weights.W_dec_blocks } };
     for (const auto &[name, t] : tensors) {
         if (!t->defined())
             continue;

@@ -1,7 +1,8 @@
 #pragma once
-// One SAE type for every architecture: encode (dense or sparse), decode, the error term, and
-// per-feature directions, batched on the SAE's device and dtype. Conventions are SAELens':
-// W_enc [d_in, d_sae], W_dec [d_sae, d_in] (formats.md 6.5 for the formulas).
+// One dictionary type for every architecture and kind (sae_config.h): encode (dense or
+// sparse), decode, the error term, and per-feature directions, batched on the dictionary's
+// device and dtype. Conventions are SAELens': W_enc [d_in, d_sae], W_dec [d_sae, d_out]
+// (formats.md 6.5 for the formulas; dictionaries_interp.md A for transcoders and CLTs).
 
 #include "core/sae/sae_config.h"
 #include "core/util/result.h"
@@ -14,6 +15,12 @@ struct SaeWeights {
     at::Tensor W_enc, b_enc, W_dec, b_dec;
     at::Tensor threshold; // JumpReLU [d_sae]
     at::Tensor b_gate, r_mag, b_mag; // Gated
+    // Skip transcoders: y_hat += x W_skip, [d_in, d_out] (the transpose of SAELens' and
+    // circuit-tracer's W_skip, the orientation of Gemma Scope 2's affine_skip_connection).
+    at::Tensor W_skip;
+    // CLTs: one decoder per output hook, [d_sae, hooksOut, d_out]; W_dec is their sum, the
+    // feature's total write (what logit effects, decomposition and SAE Match read).
+    at::Tensor W_dec_blocks;
     // SAELens sparsity.safetensors: log10 feature density from training, a prior for views
     // before a corpus is indexed. Optional.
     at::Tensor logDensity;
@@ -30,6 +37,11 @@ struct SparseCode {
     at::Tensor values;
 };
 
+// Plain matching pursuit of rows x [..., d] over unit atoms [n, d] for k rounds:
+// c = r atoms^T, j = argmax |c|, a_j += c_j, r -= c_j atoms_j (ITDA's encoder; coefficients
+// are signed and an atom may be chosen again). Returns a [..., n].
+at::Tensor matchingPursuit(const at::Tensor &x, const at::Tensor &atoms, int64_t k);
+
 class Sae {
 public:
     Sae(SaeConfig config, SaeWeights weights);
@@ -44,10 +56,22 @@ public:
     at::Tensor encode(const at::Tensor &x, InputState *state = nullptr) const;
     // f -> x_hat in the input's frame; `state` from the same input undoes normalisation.
     at::Tensor decode(const at::Tensor &features, const InputState &state = {}) const;
-    // decode(encode(x)) with normalisation undone.
+    // decode(encode(x)) with normalisation undone, plus the skip term of a skip transcoder:
+    // the SAE's x_hat, or a transcoder's prediction of its output hook.
     at::Tensor reconstruct(const at::Tensor &x) const;
-    // x - reconstruct(x): what the SAE misses (kept when clamping a feature).
+    // x - reconstruct(x): what the SAE misses (kept when clamping a feature). Only for a
+    // dictionary that reconstructs its input; a transcoder's is outputError.
     at::Tensor errorTerm(const at::Tensor &x) const { return x.to(dtype()) - reconstruct(x); }
+    // target - reconstruct(x): a transcoder's error, measured at its output hook.
+    at::Tensor outputError(const at::Tensor &x, const at::Tensor &target) const
+    {
+        return target.to(device(), dtype()) - reconstruct(x);
+    }
+    // x W_skip, or an undefined tensor without a skip.
+    at::Tensor skip(const at::Tensor &x) const;
+    // Decoder block `block` (0 .. outputHooks().size() - 1), [d_sae, d_out]: what the features
+    // write into that output hook.
+    at::Tensor decoderBlock(int64_t block) const;
 
     // The normalised input the encoder sees (before b_dec subtraction) and its state.
     std::pair<at::Tensor, InputState> normalizeInput(const at::Tensor &x) const;

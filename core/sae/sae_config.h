@@ -1,14 +1,28 @@
 #pragma once
-// What an SAE is, independent of the file it came from (SAELens, Gemma Scope, sparsify):
-// architecture, sizes, the hook it reads, and how inputs are preprocessed
-// (reference: formats.md section 6).
+// What a dictionary is, independent of the file it came from (SAELens, Gemma Scope 1 and 2,
+// sparsify, circuit-tracer, ITDA): its kind, architecture, sizes, the hook it reads and the
+// hooks it writes, and how inputs are preprocessed (reference: formats.md section 6,
+// dictionaries_interp.md A and B).
+//
+// Every kind encodes one activation row from its input hook into d_sae features, so the
+// indexer, dashboards, prompt inspector and SAE Match treat them alike. They differ in where
+// the decoder writes:
+//   sae              reconstructs its input hook: x_hat = f W_dec + b_dec
+//   transcoder       predicts another hook (MLP in -> MLP out): y_hat = f W_dec + b_dec
+//   skip-transcoder  the same plus a linear skip from the raw input: + x W_skip
+//   clt              one source layer of a cross-layer transcoder: one decoder block per
+//                    later layer's output hook (hooksOut), W_dec their sum
+//   crosscoder       one source layer's slice of a dictionary read across several layers
+//   itda             atoms taken from activations, encoded by matching pursuit (signed)
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fscope::core::sae {
 
-enum class Architecture { Relu, JumpRelu, TopK, Gated, AbsTopK };
+enum class Architecture { Relu, JumpRelu, TopK, Gated, AbsTopK, MatchingPursuit };
+enum class DictionaryKind { Sae, Transcoder, SkipTranscoder, Clt, Crosscoder, Itda };
 enum class Normalization { None, ConstantNormRescale, LayerNorm };
 
 struct SaeConfig {
@@ -20,15 +34,32 @@ struct SaeConfig {
     bool applyBDecToInput = true;
     Normalization normalization = Normalization::None;
     bool centerInput = false; // TransformerLens center_writing_weights: x - mean_d(x)
-    std::string hookName; // "blocks.12.hook_resid_post"
+    std::string hookName; // the input hook, "blocks.12.hook_resid_post"
+    DictionaryKind kind = DictionaryKind::Sae;
+    int64_t dOut = 0; // decoder width; 0: the same as d_in
+    // Where the decoder writes, one hook per decoder block (a CLT's later layers); empty: the
+    // input hook (an SAE reconstructs what it reads).
+    std::vector<std::string> hooksOut;
     std::string modelName;
     std::string dtype = "float32";
     bool prependBos = true;
     std::string sourceFormat; // "saelens", "gemma-scope", "sparsify"
     std::string sourcePath;
+
+    int64_t decoderWidth() const { return dOut > 0 ? dOut : dIn; }
+    // The hook the first decoder block writes (the input hook for an SAE).
+    const std::string &outputHook() const { return hooksOut.empty() ? hookName : hooksOut[0]; }
+    std::vector<std::string> outputHooks() const
+    {
+        return hooksOut.empty() ? std::vector<std::string> { hookName } : hooksOut;
+    }
+    // True where the decoder writes somewhere other than the input (transcoders, CLTs): edits
+    // and reconstruction errors then live at the output hooks.
+    bool writesElsewhere() const { return outputHook() != hookName || hooksOut.size() > 1; }
 };
 
 std::string architectureName(Architecture a); // SAELens spelling: "standard", "jumprelu", ...
+std::string kindName(DictionaryKind k); // "sae", "transcoder", "skip-transcoder", "clt", ...
 std::string normalizationName(Normalization n);
 
 } // namespace fscope::core::sae

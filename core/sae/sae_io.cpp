@@ -1,9 +1,10 @@
 #include "core/sae/sae_io.h"
 
 #include "core/io/npz_tensor.h"
-#include "core/io/torch_tensor.h"
 #include "core/model/decoder.h"
 #include "core/model/hooks.h"
+#include "core/sae/dictionary_io.h"
+#include "core/sae/tensor_set.h"
 
 #include "core/util/json_file.h"
 
@@ -21,52 +22,6 @@ using nlohmann::json;
 namespace fscope::core::sae {
 
 namespace {
-
-// Looks tensors up in a name -> tensor list, checking shapes, into float tensors on a device.
-struct TensorSet {
-    std::string file;
-    io::NamedTensors tensors;
-
-    const at::Tensor *find(const std::string &name) const
-    {
-        for (const auto &[n, t] : tensors)
-            if (n == name)
-                return &t;
-        return nullptr;
-    }
-    Result<at::Tensor> take(
-        const std::string &name, std::vector<int64_t> shape, bool required = true) const
-    {
-        const at::Tensor *t = find(name);
-        if (!t) {
-            if (!required)
-                return at::Tensor();
-            return fileError(file, "missing tensor '" + name + "'");
-        }
-        if (t->sizes().vec() != shape)
-            return fileError(file,
-                "tensor '" + name + "' has shape " + io::formatShape(t->sizes().vec())
-                    + ", expected " + io::formatShape(shape));
-        if (!at::isFloatingType(t->scalar_type()))
-            return fileError(file, "tensor '" + name + "' is not floating point");
-        return t->clone();
-    }
-};
-
-Result<TensorSet> readSafetensors(const std::string &path)
-{
-    auto c = io::Checkpoint::open(path);
-    if (!c)
-        return c.error();
-    TensorSet set { path, {} };
-    for (const auto &[name, t] : c->tensors()) {
-        auto tensor = io::loadTensor(*c, name);
-        if (!tensor)
-            return tensor.error();
-        set.tensors.emplace_back(name, std::move(tensor).value());
-    }
-    return set;
-}
 
 Result<Sae> loadSaeLens(const fs::path &dir)
 {
@@ -87,6 +42,22 @@ Result<Sae> loadSaeLens(const fs::path &dir)
                 "d_in " + std::to_string(c.dIn) + " and d_sae " + std::to_string(c.dSae)
                     + " must be positive");
         std::string arch = j.value("architecture", "standard");
+        // Transcoders (SAELens saes/transcoder.py): the architecture names the kind; d_out and
+        // hook_name_out say where the decoder writes.
+        const bool transcoder = arch.find("transcoder") != std::string::npos;
+        if (transcoder) {
+            c.kind = arch.find("skip") != std::string::npos ? DictionaryKind::SkipTranscoder
+                                                            : DictionaryKind::Transcoder;
+            arch = arch.rfind("jumprelu", 0) == 0 ? "jumprelu" : "standard";
+            c.dOut = j.contains("d_out") ? jsonInt64(j["d_out"]) : c.dIn;
+            if (c.dOut <= 0)
+                return fileError(cfgFile, "d_out " + std::to_string(c.dOut) + " must be positive");
+            const std::string out = meta.value("hook_name_out", j.value("hook_name_out", ""));
+            if (out.empty())
+                return fileError(cfgFile,
+                    "a transcoder config must name its output hook (metadata.hook_name_out)");
+            c.hooksOut = { out };
+        }
         // Pre-6.0 configs name TopK through the activation function.
         const std::string fn
             = j.value("activation_fn_str", j.value("activation_fn", std::string()));
@@ -110,7 +81,11 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         if (j.contains("k") && j["k"].is_number_integer())
             c.k = jsonInt64(j["k"]);
         c.rescaleActsByDecoderNorm = j.value("rescale_acts_by_decoder_norm", false);
-        c.applyBDecToInput = j.value("apply_b_dec_to_input", true);
+        c.applyBDecToInput = j.value("apply_b_dec_to_input", !transcoder);
+        if (transcoder && c.applyBDecToInput)
+            return fileError(cfgFile,
+                "apply_b_dec_to_input must be false for a transcoder (b_dec lives in the output "
+                "space)");
         c.hookName
             = meta.value("hook_name", j.value("hook_name", j.value("hook_point", std::string())));
         c.modelName = meta.value("model_name", j.value("model_name", std::string()));
@@ -139,8 +114,13 @@ Result<Sae> loadSaeLens(const fs::path &dir)
         FS_TRY(w, readSafetensors((dir / "sae_weights.safetensors").string()));
         SaeWeights weights;
         FS_TRY(weights.W_enc, w.take("W_enc", { c.dIn, c.dSae }));
-        FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.dIn }));
-        FS_TRY(weights.b_dec, w.take("b_dec", { c.dIn }));
+        FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.decoderWidth() }));
+        FS_TRY(weights.b_dec, w.take("b_dec", { c.decoderWidth() }));
+        if (c.kind == DictionaryKind::SkipTranscoder) {
+            // SAELens stores W_skip [d_out, d_in] and adds x @ W_skip^T.
+            FS_TRY(weights.W_skip, w.take("W_skip", { c.decoderWidth(), c.dIn }));
+            weights.W_skip = weights.W_skip.t().contiguous();
+        }
         if (c.architecture == Architecture::Gated) {
             FS_TRY(weights.b_gate, w.take("b_gate", { c.dSae }));
             FS_TRY(weights.r_mag, w.take("r_mag", { c.dSae }));
@@ -188,6 +168,8 @@ std::string gemmaScopeHook(const std::string &path)
     if (!std::regex_search(path, m, std::regex(R"(layer_(\d+))")))
         return {};
     const std::string layer = m[1].str();
+    if (path.find("transcoder") != std::string::npos) // MLP in -> MLP out
+        return "blocks." + layer + ".mlp.hook_in";
     if (path.find("-mlp") != std::string::npos)
         return "blocks." + layer + ".hook_mlp_out";
     if (path.find("-att") != std::string::npos)
@@ -210,6 +192,12 @@ Result<Sae> loadGemmaScope(const fs::path &file)
     c.dSae = enc->size(1);
     c.applyBDecToInput = false; // Gemma Scope encodes x directly
     c.hookName = gemmaScopeHook(fs::absolute(file).string());
+    // gemma-scope-2b-pt-transcoders: reads the MLP's input, writes its output (the output of
+    // post_feedforward_layernorm; dictionaries_interp.md A2).
+    if (c.hookName.find(".mlp.hook_in") != std::string::npos) {
+        c.kind = DictionaryKind::Transcoder;
+        c.hooksOut = { c.hookName.substr(0, c.hookName.find(".mlp.hook_in")) + ".hook_mlp_out" };
+    }
     c.sourceFormat = "gemma-scope";
     c.sourcePath = file.string();
     SaeWeights weights;
@@ -231,8 +219,10 @@ Result<Sae> loadSparsify(const fs::path &dir)
         return fileError(cfgFile,
             "sparsify activation '" + cfgDoc->value("activation", std::string())
                 + "' is not supported (topk only)");
-    if (cfgDoc->value("transcode", false) || cfgDoc->value("skip_connection", false))
-        return fileError(cfgFile, "sparsify transcoders and skip connections are not supported");
+    // sparsify transcoders (config.py: transcode, skip_connection) read a module's input and
+    // predict its output; their encoder reads x directly (no b_dec subtraction).
+    const bool transcode = cfgDoc->value("transcode", false);
+    const bool skipConnection = cfgDoc->value("skip_connection", false);
     TensorSet w;
     FS_TRY(w, readSafetensors((dir / "sae.safetensors").string()));
     const at::Tensor *enc = w.find("encoder.weight");
@@ -246,15 +236,27 @@ Result<Sae> loadSparsify(const fs::path &dir)
     if (c.k <= 0 || c.k > c.dSae)
         return fileError((dir / "cfg.json").string(),
             "k " + std::to_string(c.k) + " is outside 1.." + std::to_string(c.dSae));
-    c.applyBDecToInput = true; // sparsify always subtracts b_dec for SAEs
+    c.applyBDecToInput = !transcode; // sparsify subtracts b_dec for SAEs only
     c.sourceFormat = "sparsify";
     c.sourcePath = dir.string();
     const std::string folder = dir.filename().string();
     std::smatch m;
-    if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+))")))
-        c.hookName = "blocks." + m[1].str() + ".hook_resid_post";
-    else if (folder == "embed_tokens")
+    if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+))"))) {
+        c.hookName = "blocks." + m[1].str() + (transcode ? ".hook_resid_pre" : ".hook_resid_post");
+        if (transcode)
+            c.hooksOut = { "blocks." + m[1].str() + ".hook_resid_post" };
+    } else if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+)\.mlp)"))) {
+        c.hookName = "blocks." + m[1].str() + (transcode ? ".mlp.hook_in" : ".hook_mlp_out");
+        if (transcode)
+            c.hooksOut = { "blocks." + m[1].str() + ".hook_mlp_out" };
+    } else if (folder == "embed_tokens") {
         c.hookName = "hook_embed";
+    }
+    if (transcode)
+        c.kind = skipConnection ? DictionaryKind::SkipTranscoder : DictionaryKind::Transcoder;
+    else if (skipConnection)
+        return fileError((dir / "cfg.json").string(),
+            "skip_connection without transcode is not a sparsify layout this reads");
     SaeWeights weights;
     FS_TRY(weights.W_enc, w.take("encoder.weight", { c.dSae, c.dIn }));
     weights.W_enc = weights.W_enc.t().contiguous();
@@ -268,6 +270,10 @@ Result<Sae> loadSparsify(const fs::path &dir)
         FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.dIn }));
     }
     FS_TRY(weights.b_dec, w.take("b_dec", { c.dIn }));
+    if (skipConnection) { // W_skip [d_in, d_in], applied as x @ W_skip^T
+        FS_TRY(weights.W_skip, w.take("W_skip", { c.dIn, c.dIn }));
+        weights.W_skip = weights.W_skip.t().contiguous();
+    }
     return Sae(c, weights);
 }
 
@@ -277,7 +283,7 @@ namespace {
 
 // Which format an SAE folder holds, from the weights file in it: what loadSae reads and what
 // findSaes counts as an SAE.
-enum class FolderFormat { None, GemmaScope, SaeLens, Sparsify };
+enum class FolderFormat { None, GemmaScope, GemmaScope2, SaeLens, Sparsify, Itda, LayerSet };
 
 FolderFormat folderFormat(const fs::path &p)
 {
@@ -286,6 +292,12 @@ FolderFormat folderFormat(const fs::path &p)
         return FolderFormat::None;
     if (fs::exists(p / "params.npz", ec))
         return FolderFormat::GemmaScope;
+    if (isGemmaScope2Folder(p))
+        return FolderFormat::GemmaScope2;
+    if (isItdaFolder(p))
+        return FolderFormat::Itda;
+    if (layerSetFormat(p) != LayerSet::None)
+        return FolderFormat::LayerSet;
     if (fs::exists(p / "sae_weights.safetensors", ec))
         return FolderFormat::SaeLens;
     if (fs::exists(p / "sae.safetensors", ec))
@@ -332,14 +344,28 @@ Result<std::vector<std::string>> findSaes(const std::string &dir)
     if (!fs::is_directory(dir, ec))
         return fileError(dir, "not a folder");
     std::vector<std::string> found;
-    if (folderFormat(dir) != FolderFormat::None)
-        return std::vector<std::string> { dir };
+    // A folder of per-layer dictionaries (a CLT, circuit-tracer transcoders) is one entry per
+    // source layer, "DIR#layer=L".
+    auto add = [&found](const fs::path &p, FolderFormat format) {
+        if (format != FolderFormat::LayerSet) {
+            found.push_back(p.string());
+            return;
+        }
+        const LayerSet set = layerSetFormat(p);
+        for (int64_t layer : layerSetLayers(p, set))
+            found.push_back(layerSelector(p.string(), layer));
+    };
+    if (const FolderFormat top = folderFormat(dir); top != FolderFormat::None) {
+        add(dir, top);
+        return found;
+    }
     for (auto it
          = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (folderFormat(it->path()) == FolderFormat::None)
+        const FolderFormat format = folderFormat(it->path());
+        if (format == FolderFormat::None)
             continue;
-        found.push_back(it->path().string());
+        add(it->path(), format);
         it.disable_recursion_pending(); // an SAE's own folder holds no further SAEs
     }
     if (ec)
@@ -347,7 +373,9 @@ Result<std::vector<std::string>> findSaes(const std::string &dir)
     if (found.empty())
         return fileError(dir,
             "no SAE in this folder or below (looked for folders with params.npz, "
-            "sae_weights.safetensors or sae.safetensors)");
+            "params.safetensors + config.json, sae_weights.safetensors, sae.safetensors, "
+            "itda.safetensors, layer_{i}.safetensors, W_enc_{l}.safetensors or "
+            "params_layer_{i}.safetensors)");
     std::sort(found.begin(), found.end(), naturalLess);
     return found;
 }
@@ -355,7 +383,8 @@ Result<std::vector<std::string>> findSaes(const std::string &dir)
 Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
 {
     std::error_code ec;
-    const fs::path p(path);
+    const auto [base, layer] = splitLayerSelector(path);
+    const fs::path p(base);
     Result<Sae> sae = Error {};
     const FolderFormat folder = folderFormat(p);
     // A config of the wrong shape (an array, a string where a number goes) is an error naming
@@ -365,8 +394,20 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
             sae = loadGemmaScope(p);
         else if (fs::is_regular_file(p, ec) && p.filename() == "sae_weights.safetensors")
             sae = loadSaeLens(p.parent_path());
+        else if (fs::is_regular_file(p, ec) && isCircuitTracerLayerFile(p))
+            sae = loadCircuitTracerTranscoder(p);
+        else if (folder == FolderFormat::LayerSet)
+            sae = layer >= 0
+                ? loadLayerOfSet(p, layerSetFormat(p), layer)
+                : Result<Sae>(fileError(base,
+                    "holds one dictionary per layer; choose one with " + base + "#layer=L (layers "
+                        + std::to_string(layerSetLayers(p, layerSetFormat(p)).size()) + ")"));
         else if (folder == FolderFormat::GemmaScope)
             sae = loadGemmaScope(p / "params.npz");
+        else if (folder == FolderFormat::GemmaScope2)
+            sae = loadGemmaScope2(p);
+        else if (folder == FolderFormat::Itda)
+            sae = loadItda(p);
         else if (folder == FolderFormat::SaeLens)
             sae = loadSaeLens(p);
         else if (folder == FolderFormat::Sparsify)
@@ -376,7 +417,9 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
         else
             return fileError(path,
                 "not an SAE (expected a SAELens folder with cfg.json + sae_weights.safetensors, "
-                "a Gemma Scope params.npz, or a sparsify folder with cfg.json + sae.safetensors)");
+                "a Gemma Scope params.npz, a Gemma Scope 2 folder with config.json + "
+                "params.safetensors, a sparsify folder with cfg.json + sae.safetensors, a "
+                "circuit-tracer layer_{i}.safetensors or CLT folder, or an ITDA folder)");
     } catch (const json::exception &e) {
         return fileError(
             path, std::string("unexpected structure in its config (") + e.what() + ")");
@@ -392,6 +435,9 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
             "--hook (e.g. --hook blocks.6.hook_resid_post)");
     if (!config.hookName.empty() && !model::parseHookName(config.hookName))
         return fileError(path, "hook '" + config.hookName + "' is not a known hook point");
+    for (const auto &hook : config.hooksOut)
+        if (!model::parseHookName(hook))
+            return fileError(path, "output hook '" + hook + "' is not a known hook point");
     Sae out(config, sae->weights());
     if (auto finite = out.checkFinite(); !finite)
         return fileError(path, finite.errorMessage());
@@ -417,13 +463,26 @@ Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)
         return Error { "SAE hook '" + sae.config().hookName + "' needs layer "
             + std::to_string(hook->layer) + " but the model has " + std::to_string(model.layers)
             + " layers" };
-    const int64_t width = hook->point == "attn.hook_z" ? model.heads * model.headDim
-        : hook->point == "mlp.hook_post"               ? model.intermediate
-                                                       : model.hidden;
-    if (sae.config().dIn != width)
+    auto width = [&model](const std::string &point) {
+        return point == "attn.hook_z"  ? model.heads * model.headDim
+            : point == "mlp.hook_post" ? model.intermediate
+                                       : model.hidden;
+    };
+    if (sae.config().dIn != width(hook->point))
         return Error { sae.config().sourcePath + ": SAE d_in " + std::to_string(sae.config().dIn)
-            + " does not match the " + std::to_string(width) + "-wide hook " + sae.config().hookName
-            + " of this model" };
+            + " does not match the " + std::to_string(width(hook->point)) + "-wide hook "
+            + sae.config().hookName + " of this model" };
+    // A transcoder or CLT also writes: every output hook exists and is as wide as its decoder.
+    for (const auto &name : sae.config().hooksOut) {
+        const auto out = model::parseHookName(name);
+        if (!out || out->layer >= model.layers)
+            return Error { sae.config().sourcePath + ": output hook '" + name
+                + "' is not in this model (" + std::to_string(model.layers) + " layers)" };
+        if (sae.config().decoderWidth() != width(out->point))
+            return Error { sae.config().sourcePath + ": decoder width "
+                + std::to_string(sae.config().decoderWidth()) + " does not match the "
+                + std::to_string(width(out->point)) + "-wide output hook " + name };
+    }
     return {};
 }
 
@@ -435,8 +494,20 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
         return fileError(dir, "cannot create directory: " + ec.message());
     const SaeConfig &c = sae.config();
     const SaeWeights &w = sae.weights();
-    json cfg = { { "d_in", c.dIn }, { "d_sae", c.dSae },
-        { "architecture", architectureName(c.architecture) },
+    const bool transcoder
+        = c.kind == DictionaryKind::Transcoder || c.kind == DictionaryKind::SkipTranscoder;
+    if (c.kind != DictionaryKind::Sae && !transcoder)
+        return fileError(dir, "SAELens has no format for a " + kindName(c.kind) + " dictionary");
+    if (transcoder && c.architecture != Architecture::Relu
+        && c.architecture != Architecture::JumpRelu)
+        return fileError(dir,
+            "SAELens transcoders are ReLU or JumpReLU, not " + architectureName(c.architecture));
+    // SAELens' transcoder architectures: [jumprelu_][skip_]transcoder.
+    const std::string architecture = !transcoder
+        ? architectureName(c.architecture)
+        : std::string(c.architecture == Architecture::JumpRelu ? "jumprelu_" : "")
+            + (c.kind == DictionaryKind::SkipTranscoder ? "skip_" : "") + "transcoder";
+    json cfg = { { "d_in", c.dIn }, { "d_sae", c.dSae }, { "architecture", architecture },
         { "apply_b_dec_to_input", c.applyBDecToInput },
         { "normalize_activations", normalizationName(c.normalization) }, { "dtype", c.dtype },
         { "device", "cpu" },
@@ -451,7 +522,13 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
         cfg["k"] = c.k;
         cfg["rescale_acts_by_decoder_norm"] = c.rescaleActsByDecoderNorm;
     }
+    if (transcoder) {
+        cfg["d_out"] = c.decoderWidth();
+        cfg["metadata"]["hook_name_out"] = c.outputHook();
+    }
     io::NamedTensors tensors = { { "W_enc", w.W_enc }, { "W_dec", w.W_dec }, { "b_dec", w.b_dec } };
+    if (w.W_skip.defined()) // SAELens' orientation: [d_out, d_in]
+        tensors.emplace_back("W_skip", w.W_skip.t().contiguous());
     for (const auto &[name, t] : { std::pair { "b_enc", w.b_enc }, { "threshold", w.threshold },
              { "b_gate", w.b_gate }, { "r_mag", w.r_mag }, { "b_mag", w.b_mag } })
         if (t.defined())
@@ -470,6 +547,41 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
     if (!out)
         return fileError((fs::path(dir) / "cfg.json").string(), "write failed");
     return {};
+}
+
+} // namespace fscope::core::sae
+
+namespace fscope::core::sae {
+
+Result<DictionaryInfo> describeDictionary(const std::string &path, const LoadSaeOptions &options)
+{
+    const auto [base, layer] = splitLayerSelector(path);
+    const LayerSet set = layerSetFormat(base);
+    DictionaryInfo info;
+    if (set == LayerSet::None || layer >= 0) {
+        Sae sae = Sae({}, {});
+        FS_TRY(sae, loadSae(path, options));
+        info.config = sae.config();
+        info.hooksIn = { info.config.hookName };
+        info.hooksOut = info.config.outputHooks();
+        return info;
+    }
+    // A whole per-layer folder: the first layer says the sizes, and the others follow the same
+    // hook points one layer on (every format here names its hooks by point, not per file).
+    const std::vector<int64_t> layers = layerSetLayers(base, set);
+    Sae first = Sae({}, {});
+    FS_TRY(first, loadLayerOfSet(base, set, layers.empty() ? 0 : layers.front()));
+    info.config = first.config();
+    info.layers = static_cast<int64_t>(layers.size());
+    const auto in = model::parseHookName(info.config.hookName);
+    const auto out = model::parseHookName(info.config.outputHook());
+    if (!in || !out)
+        return fileError(base, "its first layer names no hook points");
+    for (int64_t l : layers) {
+        info.hooksIn.push_back("blocks." + std::to_string(l) + "." + in->point);
+        info.hooksOut.push_back("blocks." + std::to_string(l) + "." + out->point);
+    }
+    return info;
 }
 
 } // namespace fscope::core::sae

@@ -2,6 +2,9 @@
 
 #include "core/metrics/metrics.h"
 
+#include <functional>
+#include <tuple>
+
 namespace fscope::core::sae {
 
 double SaeMetrics::value(const std::string &name) const
@@ -21,7 +24,56 @@ at::Tensor spliceReconstruction(
     return at::where(keep.unsqueeze(-1), flat, rebuilt).reshape(shape);
 }
 
-Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
+std::vector<std::pair<std::string, model::Intervention>> replacementInterventions(
+    std::shared_ptr<const Sae> sae, const at::Tensor &keep)
+{
+    if (!sae->config().writesElsewhere())
+        return { { sae->config().hookName,
+            [sae, keep](const at::Tensor &h, const model::HookContext &) {
+                return keep.defined() ? spliceReconstruction(*sae, h, keep)
+                                      : sae->reconstruct(h.reshape({ h.size(0), h.size(1), -1 }))
+                                            .reshape(h.sizes())
+                                            .to(h.scalar_type());
+            } } };
+    // The input hook fires first in the same forward: it leaves the activation alone and
+    // keeps it for the output hook.
+    auto input = std::make_shared<at::Tensor>();
+    return {
+        { sae->config().hookName,
+            [input](const at::Tensor &h, const model::HookContext &) {
+                *input = h.reshape({ h.size(0), h.size(1), -1 });
+                return h;
+            } },
+        { sae->config().outputHook(),
+            [sae, keep, input](const at::Tensor &y, const model::HookContext &) {
+                const at::Tensor predicted
+                    = sae->reconstruct(*input).to(y.device(), y.scalar_type());
+                if (!keep.defined())
+                    return predicted;
+                return at::where(keep.unsqueeze(-1).to(y.device()), y, predicted);
+            } },
+    };
+}
+
+namespace {
+
+// What one evaluation compares: the hooks to capture, the prediction of the written hooks
+// from a clean forward (target, prediction, feature codes, each [batch, tokens, ...]), the
+// interventions that splice the dictionary in where `keep` is false, and the hooks zeroed for
+// the baseline.
+struct EvalPlan {
+    std::string label;
+    std::set<std::string> capture;
+    std::function<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+        const model::ForwardResult &, int64_t batch, int64_t length)>
+        predict;
+    std::function<std::vector<std::pair<std::string, model::Intervention>>(const at::Tensor &)>
+        splice;
+    std::vector<std::string> zeroed;
+    int64_t features = 0;
+};
+
+Result<SaeMetrics> runEvaluation(const model::Decoder &decoder, const EvalPlan &plan,
     const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
     jobs::Progress *progress)
 {
@@ -31,12 +83,11 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
     for (const auto &c : contexts)
         if (c.size() != length || length < 2)
             return Error { "evaluation contexts must share one length of at least 2 tokens" };
-    const std::string hook = sae.config().hookName;
     metrics::ReconstructionStats recon;
     metrics::NextTokenStats withSae, withZero;
     const int64_t n = static_cast<int64_t>(contexts.size());
     if (progress)
-        progress->begin(n, "Evaluating SAE on " + hook);
+        progress->begin(n, "Evaluating " + plan.label);
 
     try {
         for (int64_t start = 0; start < n; start += options.batchSize) {
@@ -50,28 +101,24 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
             const at::Tensor keep = counted.logical_not().to(decoder.device());
 
             model::ForwardOptions clean;
-            clean.capture = { hook };
+            clean.capture = plan.capture;
             clean.computeLogits = options.computeCe;
             auto base = decoder.forward({ ids }, clean);
             if (!base)
                 return base.error();
-            const at::Tensor act
-                = base->activations.at(hook).reshape({ b, static_cast<int64_t>(length), -1 });
-            InputState state;
-            const at::Tensor f = sae.encode(act, &state);
-            const at::Tensor xhat = sae.decode(f, state);
-            recon.add(act, xhat, counted, f);
+            const auto [want, predicted, codes]
+                = plan.predict(*base, b, static_cast<int64_t>(length));
+            recon.add(want, predicted, counted, codes);
 
             if (options.computeCe) {
                 model::ForwardOptions spliced, zeroed;
-                spliced.interventions.emplace(
-                    hook, [&](const at::Tensor &h, const model::HookContext &) {
-                        return spliceReconstruction(sae, h, keep);
-                    });
-                zeroed.interventions.emplace(
-                    hook, [](const at::Tensor &h, const model::HookContext &) {
-                        return at::zeros_like(h); // zero ablation at every position, as SAELens
-                    });
+                for (auto &[name, edit] : plan.splice(keep))
+                    spliced.interventions.emplace(name, std::move(edit));
+                for (const auto &hook : plan.zeroed)
+                    zeroed.interventions.emplace(
+                        hook, [](const at::Tensor &h, const model::HookContext &) {
+                            return at::zeros_like(h); // at every position, as SAELens
+                        });
                 auto withSaeRun = decoder.forward({ ids }, spliced);
                 auto withZeroRun = decoder.forward({ ids }, zeroed);
                 if (!withSaeRun)
@@ -93,13 +140,15 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
     SaeMetrics m;
     m.tokens = recon.tokens();
     m.featureCounts = recon.featureCounts().defined() ? recon.featureCounts()
-                                                      : at::zeros({ sae.config().dSae }, at::kLong);
+                                                      : at::zeros({ plan.features }, at::kLong);
     if (m.tokens == 0)
         return Error { "every token was special: nothing to evaluate" };
     const at::Tensor density = metrics::density(m.featureCounts, m.tokens);
     m.values = {
         { "l0", recon.l0(), "mean over tokens of the number of features != 0" },
-        { "mse", recon.mse(), "mean over tokens of ||x - x_hat||^2 (summed over d_in)" },
+        { "mse", recon.mse(),
+            "mean over tokens of ||x - x_hat||^2 (summed over d_in; for a transcoder x is its "
+            "output hook, for a CLT every output hook)" },
         { "explained_variance", recon.explainedVariance(),
             "1 - E||x - x_hat||^2 / (E||x||^2 - ||E x||^2), float64" },
         { "cosine", recon.cosine(), "mean over tokens of cos(x, x_hat)" },
@@ -115,8 +164,9 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
                      zero = withZero.patchedCe();
         m.values.push_back(
             { "ce_clean", clean, "mean next-token cross-entropy of the model (nats)" });
-        m.values.push_back(
-            { "ce_with_sae", sae, "the same with the SAE reconstruction spliced in at the hook" });
+        m.values.push_back({ "ce_with_sae", sae,
+            "the same with the SAE reconstruction (a transcoder's prediction) spliced in at "
+            "the hook it writes" });
         m.values.push_back(
             { "ce_zero_ablation", zero, "the same with the hook activation set to zero" });
         m.values.push_back({ "ce_loss_recovered", metrics::ceLossRecovered(clean, sae, zero),
@@ -127,6 +177,127 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
             "(KL_zero - KL_sae) / KL_zero" });
     }
     return m;
+}
+
+} // namespace
+
+Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
+    const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
+    jobs::Progress *progress)
+{
+    // A transcoder is measured where it writes: its prediction of the output hook against the
+    // model's own activation there (its error term lives at the output hook).
+    if (sae.config().outputHooks().size() > 1)
+        return Error { sae.config().sourcePath
+            + ": one layer of a cross-layer transcoder writes into "
+            + std::to_string(sae.config().outputHooks().size())
+            + " layers together with the other layers' features; evaluate it as part of the "
+              "whole CLT" };
+    if (sae.config().kind == DictionaryKind::Crosscoder)
+        return Error { sae.config().sourcePath + ": a crosscoder slice cannot be evaluated alone" };
+    const auto shared = std::make_shared<const Sae>(sae);
+    const std::string hook = sae.config().hookName, target = sae.config().outputHook();
+    EvalPlan plan;
+    plan.label = "SAE on " + hook;
+    plan.capture = { hook, target };
+    plan.features = sae.config().dSae;
+    plan.zeroed = { target };
+    plan.predict
+        = [shared, hook, target](const model::ForwardResult &r, int64_t batch, int64_t length) {
+              const at::Tensor act = r.activations.at(hook).reshape({ batch, length, -1 });
+              const at::Tensor want = r.activations.at(target).reshape({ batch, length, -1 });
+              InputState state;
+              const at::Tensor f = shared->encode(act, &state);
+              at::Tensor xhat = shared->decode(f, state);
+              if (const at::Tensor s = shared->skip(act); s.defined())
+                  xhat = xhat + s;
+              return std::tuple { want, xhat, f };
+          };
+    plan.splice
+        = [shared](const at::Tensor &keep) { return replacementInterventions(shared, keep); };
+    return runEvaluation(decoder, plan, contexts, options, progress);
+}
+
+Result<SaeMetrics> evaluateCrossLayer(const model::Decoder &decoder,
+    const std::vector<std::shared_ptr<const Sae>> &layers,
+    const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
+    jobs::Progress *progress)
+{
+    const size_t n = layers.size();
+    if (n == 0)
+        return Error { "a cross-layer transcoder needs at least one layer" };
+    // Layer l writes layers l..n-1, block j into layer l + j's output hook.
+    for (size_t l = 0; l < n; ++l) {
+        const auto outs = layers[l]->config().outputHooks();
+        if (outs.size() != n - l)
+            return Error { layers[l]->config().sourcePath + ": writes "
+                + std::to_string(outs.size()) + " layers, but a CLT of " + std::to_string(n)
+                + " layers needs " + std::to_string(n - l) + " from layer " + std::to_string(l) };
+        for (size_t j = 0; j < outs.size(); ++j)
+            if (outs[j] != layers[l + j]->config().outputHook())
+                return Error { layers[l]->config().sourcePath + ": block " + std::to_string(j)
+                    + " writes " + outs[j] + ", not " + layers[l + j]->config().outputHook() };
+    }
+    EvalPlan plan;
+    plan.label = "CLT of " + std::to_string(n) + " layers";
+    for (const auto &layer : layers) {
+        plan.capture.insert(layer->config().hookName);
+        plan.capture.insert(layer->config().outputHook());
+        plan.zeroed.push_back(layer->config().outputHook());
+        plan.features += layer->config().dSae;
+    }
+    // target_t = sum over l <= t of f_l W_dec_l[:, t - l] + b_dec_t (+ its skip).
+    auto predictTarget
+        = [layers](const std::vector<at::Tensor> &f, const at::Tensor &input, size_t t) {
+              at::Tensor y = layers[t]->weights().b_dec.to(f[t].scalar_type());
+              for (size_t l = 0; l <= t; ++l)
+                  y = y + at::matmul(f[l], layers[l]->decoderBlock(static_cast<int64_t>(t - l)));
+              if (const at::Tensor s = layers[t]->skip(input); s.defined())
+                  y = y + s;
+              return y;
+          };
+    plan.predict = [layers, predictTarget](
+                       const model::ForwardResult &r, int64_t batch, int64_t length) {
+        std::vector<at::Tensor> inputs, f, want, predicted;
+        for (const auto &layer : layers) {
+            inputs.push_back(
+                r.activations.at(layer->config().hookName).reshape({ batch, length, -1 }));
+            f.push_back(layer->encode(inputs.back()));
+            want.push_back(
+                r.activations.at(layer->config().outputHook()).reshape({ batch, length, -1 }));
+        }
+        for (size_t t = 0; t < layers.size(); ++t)
+            predicted.push_back(predictTarget(f, inputs[t], t));
+        // Every layer's hook side by side: EV and MSE pool the layers, L0 counts every
+        // layer's features.
+        return std::tuple { at::cat(want, -1), at::cat(predicted, -1), at::cat(f, -1) };
+    };
+    // The replacement model: each layer's features are read from the spliced forward itself
+    // (its input hook fires before its output hook), and each output hook gets the sum of
+    // every earlier layer's writes.
+    plan.splice = [layers, predictTarget](const at::Tensor &keep) {
+        auto f = std::make_shared<std::vector<at::Tensor>>(layers.size());
+        auto inputs = std::make_shared<std::vector<at::Tensor>>(layers.size());
+        std::vector<std::pair<std::string, model::Intervention>> out;
+        for (size_t l = 0; l < layers.size(); ++l) {
+            const auto layer = layers[l];
+            out.emplace_back(layer->config().hookName,
+                [layer, f, inputs, l](const at::Tensor &h, const model::HookContext &) {
+                    (*inputs)[l] = h.reshape({ h.size(0), h.size(1), -1 });
+                    (*f)[l] = layer->encode((*inputs)[l]);
+                    return h;
+                });
+            out.emplace_back(layer->config().outputHook(),
+                [predictTarget, f, inputs, l, keep](
+                    const at::Tensor &y, const model::HookContext &) {
+                    const at::Tensor p
+                        = predictTarget(*f, (*inputs)[l], l).to(y.device(), y.scalar_type());
+                    return at::where(keep.unsqueeze(-1).to(y.device()), y, p);
+                });
+        }
+        return out;
+    };
+    return runEvaluation(decoder, plan, contexts, options, progress);
 }
 
 } // namespace fscope::core::sae

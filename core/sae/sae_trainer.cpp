@@ -154,8 +154,11 @@ Result<Sae> trainLoop(const ActivationSource &source, int64_t dIn, const TrainOp
             c.k = o.k;
             c.hookName = o.hookName;
             at::NoGradGuard guard;
-            SaeWeights w { params[0].detach() * scale, params[1].detach().clone(),
-                params[2].detach() / scale, params[3].detach() / scale, {}, {}, {}, {}, {} };
+            SaeWeights w;
+            w.W_enc = params[0].detach() * scale;
+            w.b_enc = params[1].detach().clone();
+            w.W_dec = params[2].detach() / scale;
+            w.b_dec = params[3].detach() / scale;
             if (o.architecture == Architecture::JumpRelu)
                 w.threshold = params[4].detach().exp();
             (void)saveSaeLens(Sae(c, w), o.checkpointDir + "/step_" + std::to_string(step + 1));

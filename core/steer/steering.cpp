@@ -1,6 +1,7 @@
 #include "core/steer/steering.h"
 
 #include "core/metrics/metrics.h"
+#include "core/sae/sae_metrics.h"
 
 #include <ATen/core/grad_mode.h>
 #include <algorithm>
@@ -62,8 +63,82 @@ at::Tensor featureDelta(const sae::Sae &sae, const at::Tensor &h, int64_t j,
 
 } // namespace
 
+namespace {
+
+bool editsThroughSae(const SteeringEdit &e)
+{
+    return e.kind == EditKind::Clamp || e.kind == EditKind::Scale || e.kind == EditKind::Ablate
+        || (e.kind == EditKind::Add && !e.vector.defined()) || e.kind == EditKind::Reconstruct
+        || e.kind == EditKind::ReconstructWithError;
+}
+
+// A transcoder's or CLT's feature edit (dictionaries_interp.md A; circuit-tracer's
+// interventions): the features are read at the input hook and their writes are edited at
+// every output hook, so the MLP's own output (the error term) is kept and only the feature's
+// contribution changes: y_b += (f_j' - f_j) W_dec_b[j].
+Result<std::vector<std::pair<std::string, model::Intervention>>> writerInterventions(
+    const SteeringEdit &e)
+{
+    const auto sae = e.sae;
+    const int64_t j = e.feature;
+    const double value = e.value;
+    const std::vector<std::string> outputs = sae->config().outputHooks();
+    std::vector<std::pair<std::string, model::Intervention>> out;
+    if (e.kind == EditKind::Reconstruct || e.kind == EditKind::ReconstructWithError) {
+        if (outputs.size() > 1)
+            return Error { "one layer of a cross-layer transcoder does not reconstruct a hook by "
+                           "itself; edit its features instead" };
+        if (e.kind == EditKind::ReconstructWithError) // the prediction plus its error: y
+            return out;
+        for (auto &[hook, edit] : sae::replacementInterventions(sae, at::Tensor()))
+            out.emplace_back(hook,
+                hook == sae->config().hookName ? std::move(edit)
+                                               : model::atPositions(e.positions, std::move(edit)));
+        return out;
+    }
+    if (e.kind == EditKind::Add) {
+        for (size_t b = 0; b < outputs.size(); ++b) {
+            const at::Tensor row = sae->decoderBlock(static_cast<int64_t>(b))[j] * value;
+            out.emplace_back(outputs[b],
+                model::atPositions(
+                    e.positions, [row](const at::Tensor &h, const model::HookContext &) {
+                        return h + row.to(h.device(), h.scalar_type());
+                    }));
+        }
+        return out;
+    }
+    // Clamp, scale, ablate: f_j at the input hook, kept for the output hooks of this forward.
+    const double c = e.kind == EditKind::Ablate ? 0.0 : value;
+    const bool scale = e.kind == EditKind::Scale;
+    auto code = std::make_shared<at::Tensor>();
+    out.emplace_back(
+        sae->config().hookName, [sae, j, code](const at::Tensor &h, const model::HookContext &) {
+            const at::Tensor x
+                = h.reshape({ -1, sae->config().dIn }).to(sae->device(), sae->dtype());
+            *code = sae->encode(x).select(1, j).reshape({ h.size(0), h.size(1) });
+            return h;
+        });
+    for (size_t b = 0; b < outputs.size(); ++b) {
+        const at::Tensor row = sae->decoderBlock(static_cast<int64_t>(b))[j];
+        out.emplace_back(outputs[b],
+            model::atPositions(e.positions,
+                [row, code, c, scale](const at::Tensor &y, const model::HookContext &) {
+                    const at::Tensor fj = *code;
+                    const at::Tensor target = scale ? fj * c : at::full_like(fj, c);
+                    const at::Tensor delta = (target - fj).unsqueeze(-1) * row;
+                    return y + delta.to(y.device(), y.scalar_type());
+                }));
+    }
+    return out;
+}
+
+} // namespace
+
 Result<model::Intervention> makeIntervention(const SteeringEdit &e)
 {
+    if (e.sae && e.sae->config().writesElsewhere() && editsThroughSae(e) && e.hook.empty())
+        return Error { "a " + sae::kindName(e.sae->config().kind)
+            + " edit reads one hook and writes another: build it with interventionOptions" };
     const bool needsFeature = e.kind == EditKind::Clamp || e.kind == EditKind::Scale
         || e.kind == EditKind::Ablate || (e.kind == EditKind::Add && !e.vector.defined());
     const bool needsSae = needsFeature || e.kind == EditKind::Reconstruct
@@ -141,6 +216,18 @@ Result<model::ForwardOptions> interventionOptions(const std::vector<SteeringEdit
 {
     model::ForwardOptions o;
     for (const SteeringEdit &e : edits) {
+        if (e.sae && e.sae->config().writesElsewhere() && editsThroughSae(e) && e.hook.empty()) {
+            if ((e.kind != EditKind::Reconstruct && e.kind != EditKind::ReconstructWithError)
+                && (e.feature < 0 || e.feature >= e.sae->config().dSae))
+                return Error { "feature " + std::to_string(e.feature) + " is not in the "
+                    + sae::kindName(e.sae->config().kind) + " ("
+                    + std::to_string(e.sae->config().dSae) + " features)" };
+            std::vector<std::pair<std::string, model::Intervention>> parts;
+            FS_TRY(parts, writerInterventions(e));
+            for (auto &[hook, edit] : parts)
+                o.interventions.emplace(hook, std::move(edit));
+            continue;
+        }
         const std::string hook = !e.hook.empty() ? e.hook
             : e.sae                              ? e.sae->config().hookName
                                                  : std::string();

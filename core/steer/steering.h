@@ -11,6 +11,11 @@
 //   project    directional ablation: h -= <h, v^> v^
 //   reconstruct           h -> decode(encode(h)) (the SAE's view only)
 //   reconstruct + error   h -> decode(encode(h)) + (h - decode(encode(h))) = h (a control)
+//
+// A transcoder or CLT feature is read at the dictionary's input hook and edited where it
+// writes: every output hook b gets y_b += (f_j' - f_j) W_dec_b[j] (add: a W_dec_b[j]), so the
+// MLP's own output and the error term stay; reconstruct replaces the output hook by the
+// prediction from the input hook (docs/dictionaries.md).
 
 #include "core/model/generation.h"
 #include "core/model/position_policy.h"

@@ -97,6 +97,12 @@ std::string fingerprintSae(const sae::Sae &sae)
     cfg << "sae-v1|" << sae::architectureName(c.architecture) << '|' << c.dIn << '|' << c.dSae
         << '|' << c.k << '|' << c.rescaleActsByDecoderNorm << '|' << c.applyBDecToInput << '|'
         << sae::normalizationName(c.normalization) << '|' << c.centerInput << '|' << c.hookName;
+    // Other kinds add what they write to; an SAE's fingerprint stays what it always was.
+    if (c.kind != sae::DictionaryKind::Sae) {
+        cfg << '|' << sae::kindName(c.kind) << '|' << c.decoderWidth();
+        for (const auto &hook : c.hooksOut)
+            cfg << '|' << hook;
+    }
     h.update(cfg.str());
     const auto &w = sae.weights();
     for (const at::Tensor *t :
@@ -108,6 +114,14 @@ std::string fingerprintSae(const sae::Sae &sae)
         const at::Tensor host = t->to(at::kCPU).contiguous();
         h.update(
             std::string(c10::toString(host.scalar_type())) + ':' + std::to_string(host.numel()));
+        h.update(host.data_ptr(), static_cast<size_t>(host.nbytes()));
+    }
+    for (const at::Tensor *t : { &w.W_skip, &w.W_dec_blocks }) {
+        if (!t->defined())
+            continue;
+        const at::Tensor host = t->to(at::kCPU).contiguous();
+        h.update(std::string("extra:") + c10::toString(host.scalar_type()) + ':'
+            + std::to_string(host.numel()));
         h.update(host.data_ptr(), static_cast<size_t>(host.nbytes()));
     }
     return h.hexDigest();

@@ -360,6 +360,21 @@ Result<FeatureDashboard> loadFeatureDashboard(Database &db, int64_t indexId, int
         (folded ? d.foldedLogitBottom : d.logitBottom) = unpackTokenValues(st.blob(2));
     }
 
+    FS_TRY(st,
+        Statement::prepare(db,
+            "SELECT h.hooks, w.norms FROM decoder_writes w JOIN decoder_write_hooks h "
+            "ON h.sae_id = w.sae_id WHERE w.sae_id = ?1 AND w.feature = ?2"));
+    st.bind(0, d.index.saeId).bind(1, feature);
+    FS_TRY(row, st.step());
+    if (row) {
+        const auto hooks = nlohmann::json::parse(st.text(0), nullptr, false);
+        const std::vector<float> norms = unpackBlob<float>(st.blob(1));
+        if (hooks.is_array() && hooks.size() == norms.size())
+            for (size_t b = 0; b < norms.size(); ++b)
+                d.writes.emplace_back(
+                    hooks[b].is_string() ? hooks[b].get<std::string>() : "?", norms[b]);
+    }
+
     // Examples joined with their contexts: the window's token ids come from the one stored copy.
     FS_TRY(st,
         Statement::prepare(db,

@@ -75,6 +75,9 @@ struct FeatureDashboard {
     std::vector<BandView> bands;
     TokenValues logitTop, logitBottom; // W_dec . W_U
     TokenValues foldedLogitTop, foldedLogitBottom; // with the final norm's scale folded in
+    // Where the feature writes, per output hook (||W_dec_block[f]||): only for dictionaries
+    // that write several hooks (a CLT layer writes every later layer).
+    std::vector<std::pair<std::string, float>> writes;
     std::vector<ExampleView> top, quantiles;
     std::string label, notes;
 };

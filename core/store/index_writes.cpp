@@ -4,6 +4,7 @@
 #include "core/store/statement.h"
 
 #include <c10/util/Half.h>
+#include <nlohmann/json.hpp>
 
 namespace fscope::core::store {
 
@@ -17,6 +18,39 @@ Result<bool> hasLogitEffects(Database &db, int64_t modelId, int64_t saeId)
     bool row = false;
     FS_TRY(row, st.step());
     return row && st.integer(0) > 0;
+}
+
+Status writeDecoderWrites(
+    Database &db, int64_t saeId, const std::vector<std::string> &hooks, const at::Tensor &norms)
+{
+    const at::Tensor host = norms.to(at::kCPU, at::kFloat).contiguous();
+    if (host.dim() != 2 || host.size(1) != static_cast<int64_t>(hooks.size()))
+        return Error { "decoder writes: one norm per feature and output hook expected" };
+    return db.transaction([&]() -> Status {
+        Statement st;
+        FS_TRY(st,
+            Statement::prepare(
+                db, "INSERT OR REPLACE INTO decoder_write_hooks(sae_id, hooks) VALUES(?1, ?2)"));
+        st.bind(0, saeId).bind(1, nlohmann::json(hooks).dump());
+        if (auto s = st.run(); !s)
+            return s;
+        FS_TRY(st, Statement::prepare(db, "DELETE FROM decoder_writes WHERE sae_id = ?1"));
+        st.bind(0, saeId);
+        if (auto s = st.run(); !s)
+            return s;
+        FS_TRY(st,
+            Statement::prepare(
+                db, "INSERT INTO decoder_writes(sae_id, feature, norms) VALUES(?1, ?2, ?3)"));
+        const float *p = host.data_ptr<float>();
+        const int64_t blocks = host.size(1);
+        for (int64_t f = 0; f < host.size(0); ++f) {
+            st.bind(0, saeId).bind(1, f).bindBlob(
+                2, p + f * blocks, static_cast<size_t>(blocks) * sizeof(float));
+            if (auto s = st.run(); !s)
+                return s;
+        }
+        return {};
+    });
 }
 
 Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId,

@@ -17,6 +17,12 @@ Result<bool> hasLogitEffects(Database &db, int64_t modelId, int64_t saeId);
 Status writeLogitEffects(Database &db, int64_t modelId, int64_t saeId,
     const analysis::LogitEffects &raw, const analysis::LogitEffects &folded);
 
+// Where each feature of a dictionary that writes several hooks (a CLT layer: one decoder block
+// per later layer) writes: `norms` [features, blocks] of ||W_dec_block[feature]||, `hooks` in
+// block order. Replaces what was stored for this SAE.
+Status writeDecoderWrites(
+    Database &db, int64_t saeId, const std::vector<std::string> &hooks, const at::Tensor &norms);
+
 struct IndexRecord {
     int64_t id = 0;
     bool done = false;

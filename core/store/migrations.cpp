@@ -233,6 +233,22 @@ CREATE TABLE index_shards (
 ALTER TABLE cached_results ADD COLUMN device TEXT NOT NULL DEFAULT '';
 ALTER TABLE feature_indexes ADD COLUMN device TEXT NOT NULL DEFAULT '';
 )sql",
+        // 6 -> 7: where a dictionary's features write when that is more than one hook (a
+        // cross-layer transcoder: one decoder block per later layer). decoder_write_hooks.hooks
+        // is a JSON array of the output hooks in block order; decoder_writes.norms holds
+        // float32 ||W_dec_block[feature]|| per block, in the same order.
+        R"sql(
+CREATE TABLE decoder_write_hooks (
+    sae_id INTEGER PRIMARY KEY REFERENCES artifacts(id) ON DELETE CASCADE,
+    hooks  TEXT NOT NULL
+);
+CREATE TABLE decoder_writes (
+    sae_id  INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    feature INTEGER NOT NULL,
+    norms   BLOB NOT NULL,
+    PRIMARY KEY (sae_id, feature)
+) WITHOUT ROWID;
+)sql",
     };
     return migrations;
 }

@@ -386,7 +386,7 @@ void TestModel::hookNamesParse()
     QCOMPARE(deepestLayer({ "blocks.2.hook_mlp_out", "blocks.5.hook_resid_pre", "hook_embed" }, 12),
         int64_t { 5 });
     QCOMPARE(deepestLayer({ "ln_final.hook_normalized" }, 12), int64_t { 12 });
-    QCOMPARE(hookNames(2, true).size(), size_t { 1 + 1 + 2 * 7 + 1 });
+    QCOMPARE(hookNames(2, true).size(), size_t { 1 + 1 + 2 * 8 + 1 });
     auto d = loadFixture(QStringLiteral("gpt2"));
     ForwardOptions o;
     o.capture = { "blocks.9.hook_resid_post" };

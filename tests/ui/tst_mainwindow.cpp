@@ -213,7 +213,7 @@ void TestMainWindow::openModelAndSaeReport()
         QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v6_jumprelu"))));
     QTRY_COMPARE(messages.count(), 2);
     QCOMPARE(messages.at(1).at(0).toString(),
-        QStringLiteral("jumprelu SAE (saelens): 24 features on blocks.1.hook_resid_post, d_in 8"));
+        QStringLiteral("jumprelu sae (saelens): 24 features on blocks.1.hook_resid_post, d_in 8"));
     // A folder that is not an SAE: a plain-words error naming it.
     QTemporaryDir empty;
     QSignalSpy finished(w.jobRunner(), &JobRunner::jobFinished);
