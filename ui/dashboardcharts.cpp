@@ -182,7 +182,7 @@ void plotDecoderWrites(QCustomPlot *plot, const core::store::FeatureDashboard &d
 {
     plot->clearPlottables();
     plot->xAxis->setLabel(QObject::tr("layer written"));
-    plot->yAxis->setLabel(QObject::tr("||W_dec||"));
+    plot->yAxis->setLabel(QObject::tr("‖W_dec‖ per layer"));
     QVector<double> keys, norms;
     QVector<QString> names;
     QStringList tips;

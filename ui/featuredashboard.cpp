@@ -18,6 +18,7 @@
 
 #include <QCheckBox>
 #include <QCursor>
+#include <QEvent>
 #include <QGridLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -49,7 +50,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     , m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this))
     , m_foldNorm(new QCheckBox(tr("Final norm folded in"), this))
     , m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this))
-    , m_writes(makePlot(QStringLiteral("writesPlot"), tr("Writes to (‖W_dec‖ per layer)"), this))
+    , m_writes(makePlot(QStringLiteral("writesPlot"), tr("Writes to"), this))
     , m_examples(new ExampleList(this))
     , m_error(new QLabel(this))
     , m_bookmark(new QToolButton(this))
@@ -74,8 +75,11 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     titleFont.setBold(true);
     m_title->setFont(titleFont);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    // A long SAE name wraps instead of setting the window's minimum width (it must fit 1366 px).
-    m_title->setWordWrap(true);
+    // A long SAE name (a CLT layer's "DIR#layer=L (hook)") is elided in the middle, on one line,
+    // instead of wrapping over three or setting the window's minimum width (it must fit 1366
+    // px); the tooltip and headerText() keep all of it.
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_title->installEventFilter(this);
     m_stats->setObjectName(QStringLiteral("dashboardStats"));
     m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_stats->setWordWrap(true);
@@ -187,7 +191,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     plots->addWidget(m_histogram, 3);
     plots->addLayout(logitColumn, 3);
     plots->addWidget(m_density, 2);
-    plots->addWidget(m_writes, 2);
+    plots->addWidget(m_writes, 1);
     m_writes->setVisible(false);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
@@ -238,7 +242,7 @@ bool FeatureDashboardView::showFeature(FeatureRef ref)
     m_stack->setCurrentIndex(1);
     if (!d) {
         m_data.reset();
-        m_title->setText(tr("Feature %1").arg(ref.feature));
+        setTitle(tr("Feature %1").arg(ref.feature));
         m_stats->clear();
         m_error->setText(QString::fromStdString(d.errorMessage()));
         m_examples->setRows({});
@@ -256,16 +260,35 @@ bool FeatureDashboardView::showFeature(FeatureRef ref)
     return true;
 }
 
+void FeatureDashboardView::setTitle(const QString &title)
+{
+    m_titleText = title;
+    m_title->setToolTip(title);
+    elideTitle();
+}
+
+void FeatureDashboardView::elideTitle()
+{
+    m_title->setText(
+        m_title->fontMetrics().elidedText(m_titleText, Qt::ElideMiddle, m_title->width()));
+}
+
+bool FeatureDashboardView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_title && event->type() == QEvent::Resize)
+        elideTitle(); // the layout gave the title a new width
+    return QWidget::eventFilter(watched, event);
+}
+
 QString FeatureDashboardView::headerText() const
 {
-    return m_title->text() + QLatin1Char('\n') + m_stats->text();
+    return m_titleText + QLatin1Char('\n') + m_stats->text();
 }
 
 void FeatureDashboardView::render()
 {
     const auto &d = *m_data;
-    m_title->setText(
-        tr("%1  ·  feature %2").arg(QString::fromStdString(d.index.saeLabel)).arg(d.feature));
+    setTitle(tr("%1  ·  feature %2").arg(QString::fromStdString(d.index.saeLabel)).arg(d.feature));
     if (d.dead()) {
         m_stats->setText(tr("Dead: never fired on the %1 indexed tokens of %2.")
                              .arg(d.index.tokens)

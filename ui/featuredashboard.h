@@ -42,7 +42,12 @@ public:
     QToolButton *bookmarkButton() const { return m_bookmark; }
     ExplanationPanel *explanation() const { return m_explanation; }
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    void setTitle(const QString &title);
+    void elideTitle();
     void render();
     void renderHistogram();
     void renderLogits();
@@ -55,6 +60,7 @@ private:
 
     Workbench *m_workbench;
     std::unique_ptr<core::store::FeatureDashboard> m_data;
+    QString m_titleText; // the whole title; the label shows it elided to its width
     std::vector<float> m_allDensities; // of the index on screen, for the density context
     qint64 m_densityIndex = 0;
     QStackedWidget *m_stack;

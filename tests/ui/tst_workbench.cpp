@@ -210,6 +210,9 @@ void TestWorkbench::dashboardShowsPlantedFeature()
         std::make_pair(1, top.maxPos));
     // Logit effects: the planted token on top.
     QCOMPARE(qint64(dash->data()->logitTop.at(0).first), m_setup.tokens[k]);
+    // A single-hook SAE writes where it reads: no "Writes to" chart.
+    auto *writes = dash->findChild<QCustomPlot *>(QStringLiteral("writesPlot"));
+    QVERIFY(writes && !writes->isVisible());
 }
 
 void TestWorkbench::labelsSearchAndHistory()
