@@ -1,6 +1,8 @@
 #include "ui/featuredashboard.h"
 
 #include "core/report/feature_report.h"
+#include "core/sae/dictionary_io.h"
+#include "core/sae/itda.h"
 #include "core/store/database.h"
 #include "core/store/feature_lists.h"
 #include "core/store/index_store.h"
@@ -160,9 +162,14 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     auto *header = new QGridLayout;
     header->addWidget(back, 0, 0);
     header->addWidget(forward, 0, 1);
-    header->addWidget(m_title, 0, 2);
-    // On the title row, so the button row (and the window's minimum width) stays as it was.
-    header->addWidget(exportButton, 0, 3, Qt::AlignRight);
+    // Export sits on the title row, so the button row (and the window's minimum width) stays
+    // as it was; the title spans both columns, so it also has the width column 3 gets from the
+    // button row below.
+    auto *titleRow = new QHBoxLayout;
+    titleRow->setContentsMargins(0, 0, 0, 0);
+    titleRow->addWidget(m_title, 1);
+    titleRow->addWidget(exportButton, 0, Qt::AlignRight);
+    header->addLayout(titleRow, 0, 2, 1, 2);
     header->addWidget(m_stats, 1, 2, 1, 2);
     header->addWidget(m_label, 2, 2);
     header->addLayout(buttons, 2, 3);
@@ -280,6 +287,28 @@ bool FeatureDashboardView::eventFilter(QObject *watched, QEvent *event)
     return QWidget::eventFilter(watched, event);
 }
 
+QString FeatureDashboardView::atomOrigin(const core::store::FeatureDashboard &d)
+{
+    // An ITDA atom is a token's own activation: say which token it was.
+    if (!core::sae::isItdaFolder(d.index.saePath))
+        return {};
+    if (m_originsPath != d.index.saePath) {
+        m_originsPath = d.index.saePath;
+        m_origins.clear();
+        if (auto origins = core::sae::readItdaOrigins(d.index.saePath))
+            for (const auto &o : *origins)
+                m_origins.push_back({ o.context, o.position, o.token });
+    }
+    if (d.feature < 0 || d.feature >= static_cast<int64_t>(m_origins.size()))
+        return {};
+    const auto &[context, position, token] = m_origins[static_cast<size_t>(d.feature)];
+    return tr("ITDA atom: the activation of '%1' at position %2 of context %3 of the corpus it "
+              "was built from")
+        .arg(tokenName(d.index.modelPath, static_cast<int32_t>(token)))
+        .arg(position)
+        .arg(context);
+}
+
 QString FeatureDashboardView::headerText() const
 {
     return m_titleText + QLatin1Char('\n') + m_stats->text();
@@ -301,6 +330,8 @@ void FeatureDashboardView::render()
                              .arg(double(d.max), 0, 'g', 4)
                              .arg(d.mean, 0, 'g', 4));
     }
+    if (const QString origin = atomOrigin(d); !origin.isEmpty())
+        m_stats->setText(m_stats->text() + QLatin1Char('\n') + origin);
     m_label->setText(QString::fromStdString(d.label));
     updateListButtons();
     m_notes->setPlainText(QString::fromStdString(d.notes));

@@ -7,8 +7,11 @@
 
 #include <QWidget>
 
+#include <array>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 class QCustomPlot;
 class QCheckBox;
@@ -48,6 +51,7 @@ protected:
 private:
     void setTitle(const QString &title);
     void elideTitle();
+    QString atomOrigin(const core::store::FeatureDashboard &d);
     void render();
     void renderHistogram();
     void renderLogits();
@@ -61,6 +65,9 @@ private:
     Workbench *m_workbench;
     std::unique_ptr<core::store::FeatureDashboard> m_data;
     QString m_titleText; // the whole title; the label shows it elided to its width
+    // An ITDA dictionary's atom origins (context, position, token), read once per SAE path.
+    std::string m_originsPath;
+    std::vector<std::array<int64_t, 3>> m_origins;
     std::vector<float> m_allDensities; // of the index on screen, for the density context
     qint64 m_densityIndex = 0;
     QStackedWidget *m_stack;

@@ -1,6 +1,7 @@
 #include "core/sae/itda.h"
 
 #include "core/io/atomic_file.h"
+#include "core/io/checkpoint.h"
 #include "core/io/torch_tensor.h"
 #include "core/sae/tensor_set.h"
 #include "core/util/json_file.h"
@@ -225,6 +226,24 @@ Result<ItdaDictionary> readItda(const std::string &dir)
     for (int64_t i = 0; i < o.size(0); ++i)
         d.origins.push_back({ p[3 * i], p[3 * i + 1], p[3 * i + 2] });
     return d;
+}
+
+Result<std::vector<ItdaOrigin>> readItdaOrigins(const std::string &dir)
+{
+    const std::string file = (fs::path(dir) / "itda.safetensors").string();
+    auto c = io::Checkpoint::open(file);
+    if (!c)
+        return c.error();
+    at::Tensor o;
+    FS_TRY(o, io::loadTensor(*c, "origins"));
+    if (o.dim() != 2 || o.size(1) != 3 || o.scalar_type() != at::kLong)
+        return fileError(file, "tensor 'origins' must be int64 [n_atoms, 3]");
+    o = o.contiguous();
+    const int64_t *p = o.data_ptr<int64_t>();
+    std::vector<ItdaOrigin> out;
+    for (int64_t i = 0; i < o.size(0); ++i)
+        out.push_back({ p[3 * i], p[3 * i + 1], p[3 * i + 2] });
+    return out;
 }
 
 double itdaJaccard(const ItdaDictionary &a, const ItdaDictionary &b)

@@ -73,6 +73,8 @@ Result<ItdaDictionary> buildItdaFromModel(const model::Decoder &decoder,
 // file; loadSae reads the folder back as a dictionary of kind itda.
 Status saveItda(const ItdaDictionary &dictionary, const std::string &dir);
 Result<ItdaDictionary> readItda(const std::string &dir);
+// Only the atoms' origins, without the atoms: what a dashboard shows, cheap at any size.
+Result<std::vector<ItdaOrigin>> readItdaOrigins(const std::string &dir);
 
 // |A n B| / |A u B| over the atoms' (context, position) pairs.
 double itdaJaccard(const ItdaDictionary &a, const ItdaDictionary &b);

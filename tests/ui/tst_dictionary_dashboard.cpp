@@ -6,8 +6,10 @@
 #include "core/demo/demo_paths.h"
 #include "core/io/torch_tensor.h"
 #include "core/sae/dictionary_io.h"
+#include "core/sae/itda.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "ui/dashboardcharts.h"
 #include "ui/featuredashboard.h"
 #include "ui/indexdialog.h"
 #include "ui/jobrunner.h"
@@ -17,6 +19,7 @@
 #include "ui/workspaceactions.h"
 
 #include <QDir>
+#include <QLabel>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -30,6 +33,7 @@ class TestDictionaryDashboard : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void cltDashboardShowsWhereItWrites();
+    void itdaDashboardNamesTheAtomsToken();
 };
 
 void TestDictionaryDashboard::cltDashboardShowsWhereItWrites()
@@ -105,9 +109,64 @@ void TestDictionaryDashboard::cltDashboardShowsWhereItWrites()
                     - layer1Blocks[feature][b].norm().item<double>())
             < 1e-5);
 
+    // A learned dictionary's feature is no token's activation: no origin line.
+    QVERIFY(!window.dashboard()->headerText().contains(QStringLiteral("ITDA atom")));
+
     const QString artifacts = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(artifacts));
     QVERIFY(window.grab().save(artifacts + "/clt-dashboard-1366x768.png"));
+}
+
+void TestDictionaryDashboard::itdaDashboardNamesTheAtomsToken()
+{
+    QTemporaryDir tmp;
+    QSettings().clear();
+    auto demo = core::demo::locateDemo();
+    QVERIFY(demo.ok());
+    // An ITDA dictionary for the demo model: atom i came from token 100 + i at position i + 1
+    // of context 7 + i of the corpus it was built from.
+    at::manual_seed(5);
+    core::sae::ItdaDictionary d;
+    d.atoms = at::randn({ 24, 128 });
+    d.atoms = d.atoms / d.atoms.norm(2, 1, true);
+    for (int64_t i = 0; i < 24; ++i)
+        d.origins.push_back({ 7 + i, i + 1, 100 + i });
+    d.k = 4;
+    d.hookName = "blocks.1.hook_resid_post";
+    const std::string dir = tmp.path().toStdString() + "/itda";
+    QVERIFY(core::sae::saveItda(d, dir).ok());
+
+    ui::MainWindow window;
+    window.resize(1366, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.workspaceActions()->openWorkspaceAt(tmp.path() + "/itda.fsdb");
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 60000);
+    ui::IndexSettings s;
+    s.model = QString::fromStdString(demo->model);
+    s.saes = { QString::fromStdString(dir) };
+    s.corpus = { QString::fromStdString(demo->corpus) };
+    s.tokens = QStringLiteral("2k");
+    s.contextLength = 64;
+    s.batchSize = 8;
+    s.device = QStringLiteral("cpu");
+    const int job = window.indexCorpus(s);
+    QVERIFY(job > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
+    QVERIFY2(
+        window.jobRunner()->job(job)->succeeded, qPrintable(window.jobRunner()->job(job)->outcome));
+    auto indexes = core::store::listIndexes(*window.workspaceActions()->database());
+    QVERIFY(indexes.ok() && indexes->size() == 1);
+    window.workbench()->showFeature(indexes->at(0).id, 3);
+    QTest::qWait(100);
+    auto *stats = window.dashboard()->findChild<QLabel *>(QStringLiteral("dashboardStats"));
+    QVERIFY(stats);
+    const QString expected = QStringLiteral("ITDA atom: the activation of '%1' at position 4 of "
+                                            "context 10")
+                                 .arg(ui::tokenName(demo->model, 103));
+    QVERIFY2(stats->text().contains(expected), qPrintable(stats->text()));
+    QVERIFY(window.grab().save(
+        QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/itda-dashboard-1366x768.png"));
 }
 
 QTEST_MAIN(TestDictionaryDashboard)
