@@ -1,6 +1,7 @@
 #include "ui/indexdialog.h"
 
 #include "ui/computestatus.h"
+#include "ui/hubsourcedialog.h"
 
 #include "core/corpus/corpus.h"
 #include "core/model/model_locator.h"
@@ -12,7 +13,6 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
-#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -24,7 +24,7 @@
 
 namespace fscope::ui {
 
-IndexDialog::IndexDialog(QWidget *parent)
+IndexDialog::IndexDialog(JobRunner *runner, QWidget *parent)
     : QDialog(parent)
     , m_model(new QComboBox(this))
     , m_saes(new QListWidget(this))
@@ -127,12 +127,16 @@ IndexDialog::IndexDialog(QWidget *parent)
         if (!dir.isEmpty())
             m_model->setCurrentText(dir);
     });
-    connect(hubSae, &QPushButton::clicked, this, [this] {
-        const QString name = QInputDialog::getText(this, tr("SAE from the Hub"),
-            tr("hf://org/repo/path[@revision], e.g.\n"
-               "hf://google/gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82"));
-        if (name.trimmed().startsWith(QLatin1String("hf://")))
-            m_saes->addItem(name.trimmed());
+    hubSae->setVisible(runner != nullptr);
+    connect(hubSae, &QPushButton::clicked, this, [this, runner] {
+        // hf:// names or one SAE of a release; downloaded when the index starts.
+        auto *dialog = new HubSourceDialog(HubSourceDialog::Kind::Sae, runner, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog] {
+            if (!dialog->name().isEmpty())
+                m_saes->addItem(dialog->name());
+        });
+        dialog->open();
     });
     connect(addSae, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Add SAE"), QString(),

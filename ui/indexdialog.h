@@ -25,10 +25,13 @@ struct IndexSettings {
     bool wholeFiles = false;
 };
 
+class JobRunner;
+
 class IndexDialog : public QDialog {
     Q_OBJECT
 public:
-    explicit IndexDialog(QWidget *parent = nullptr);
+    // `runner` lists SAE releases for "From the Hub..." (null: the Hub button is hidden).
+    explicit IndexDialog(JobRunner *runner = nullptr, QWidget *parent = nullptr);
     IndexSettings settings() const;
     // Starts from the workbench's device and precision (the status bar's choices).
     void setCompute(const QString &device, const QString &dtype);

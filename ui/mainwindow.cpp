@@ -21,6 +21,7 @@
 #include "ui/featuredashboard.h"
 #include "ui/formstate.h"
 #include "ui/indexdialog.h"
+#include "ui/itdasimilaritydialog.h"
 #include "ui/jobrunner.h"
 #include "ui/jobspanel.h"
 #include "ui/matchpanel.h"
@@ -185,6 +186,15 @@ void MainWindow::createMenus()
     explain->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     explain->setStatusTip(tr("Explain and score features with an LLM (a local server or an "
                              "in-process instruct model)"));
+    QAction *compareItda = file->addAction(tr("Compare &ITDA Dictionaries..."), this, [this] {
+        auto *dialog = new ItdaSimilarityDialog(m_runner, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->resize(1000, 640);
+        dialog->open();
+    });
+    compareItda->setObjectName(QStringLiteral("actionCompareItda"));
+    compareItda->setStatusTip(tr("Jaccard similarity of ITDA dictionaries (layers or models) as "
+                                 "a table and a heatmap"));
     QAction *exportReport = file->addAction(tr("&Export Feature Report..."), this, [this] {
         auto *dialog = new ReportExportDialog(m_workbench, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -334,7 +344,7 @@ void MainWindow::showIndexDialog()
         box->open();
         return;
     }
-    auto *dialog = new IndexDialog(this);
+    auto *dialog = new IndexDialog(m_runner, this);
     dialog->setCompute(m_workbench->device(), m_workbench->dtype());
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { indexCorpus(dialog->settings()); });

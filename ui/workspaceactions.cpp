@@ -1,10 +1,13 @@
 #include "ui/workspaceactions.h"
 
+#include "core/hub/hub_names.h"
 #include "core/io/inspect.h"
 #include "core/model/model_config.h"
+#include "core/model/model_locator.h"
 #include "core/sae/sae_io.h"
 #include "core/store/database.h"
 #include "core/tokenize/tokenizer.h"
+#include "ui/hubsourcedialog.h"
 #include "ui/jobrunner.h"
 
 #include <QAction>
@@ -28,6 +31,12 @@ void showError(QWidget *parent, const QString &title, const QString &text)
     box->open();
 }
 
+// A Hub name is shown whole (org/name, hf://org/repo/path); a path by its last part.
+QString shownName(const QString &name)
+{
+    return core::hub::looksLikeRepoName(name.toStdString()) ? name : QFileInfo(name).fileName();
+}
+
 } // namespace
 
 WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
@@ -46,9 +55,9 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
     m_new->setShortcut(QKeySequence::New);
     m_open->setShortcut(QKeySequence::Open);
     m_openModel->setStatusTip(
-        tr("Open a Hugging Face model directory (config.json + safetensors)"));
-    m_addSae->setStatusTip(
-        tr("Add an SAE: SAELens folder, Gemma Scope params.npz or sparsify folder"));
+        tr("Open a model: a folder saved by transformers, or a Hub name org/name[@revision]"));
+    m_addSae->setStatusTip(tr("Add an SAE: a folder or params.npz on disk, an hf:// name, or "
+                              "one SAE of a release (Gemma Scope, SAELens, sparsify)"));
     m_openModel->setToolTip(m_openModel->statusTip());
     m_addSae->setToolTip(m_addSae->statusTip());
 
@@ -64,25 +73,21 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
         if (!path.isEmpty())
             openWorkspaceAt(path);
     });
-    connect(m_openModel, &QAction::triggered, this, [this] {
-        const QString dir
-            = QFileDialog::getExistingDirectory(m_dialogParent, tr("Open Model Directory"));
-        if (!dir.isEmpty())
-            inspectModelAt(dir);
-    });
-    connect(m_addSae, &QAction::triggered, this, [this] {
-        // Most dictionaries are folders; Gemma Scope's is a params.npz file and a circuit-tracer
-        // transcoder one layer_{i}.safetensors.
-        const QString path = QFileDialog::getOpenFileName(m_dialogParent, tr("Add SAE"), QString(),
-            tr("Dictionary files (cfg.json config.json config.yaml params.npz *.safetensors);;All "
-               "files (*)"));
-        if (path.isEmpty())
-            return;
-        const QFileInfo info(path);
-        const bool file = info.suffix() == QLatin1String("npz")
-            || info.fileName().startsWith(QLatin1String("layer_"));
-        inspectSaeAt(file ? path : info.absolutePath());
-    });
+    // Window-modal dialogs opened with open(): the jobs keep running while they are up.
+    auto ask = [this](HubSourceDialog::Kind kind) {
+        auto *dialog = new HubSourceDialog(kind, m_runner, m_dialogParent);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog, kind] {
+            if (kind == HubSourceDialog::Kind::Model)
+                inspectModelAt(dialog->name());
+            else
+                inspectSaeAt(dialog->name());
+        });
+        dialog->open();
+        return dialog;
+    };
+    connect(m_openModel, &QAction::triggered, this, [ask] { ask(HubSourceDialog::Kind::Model); });
+    connect(m_addSae, &QAction::triggered, this, [ask] { ask(HubSourceDialog::Kind::Sae); });
 }
 
 WorkspaceActions::~WorkspaceActions() = default;
@@ -127,8 +132,12 @@ int WorkspaceActions::inspectModelAt(const QString &path)
     // Reads and validates the model's config, weights' headers and tokenizer, and says what
     // it found; the model itself is loaded by the panels that run it.
     return m_runner->run(
-        tr("Read model %1").arg(QFileInfo(path).fileName()),
-        [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+        tr("Read model %1").arg(shownName(path)),
+        [name = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+            // A Hub name is downloaded into the cache first (progress with rate and ETA).
+            std::string file;
+            FS_TRY(file, core::hub::resolveModelName(name, &progress));
+            FS_TRY(file, core::model::resolveModelPath(file)); // a cached org/name: its snapshot
             progress.begin(0, "Reading " + file);
             auto config = core::model::readModelConfig(file);
             if (!config)
@@ -149,8 +158,10 @@ int WorkspaceActions::inspectModelAt(const QString &path)
 int WorkspaceActions::inspectSaeAt(const QString &path)
 {
     return m_runner->run(
-        tr("Read SAE %1").arg(QFileInfo(path).fileName()),
-        [file = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+        tr("Read SAE %1").arg(shownName(path)),
+        [name = path.toStdString()](core::jobs::Progress &progress) -> core::Result<std::string> {
+            std::string file;
+            FS_TRY(file, core::hub::resolveSaeName(name, &progress));
             progress.begin(0, "Reading " + file);
             auto info = core::sae::describeDictionary(file, {});
             if (!info)
@@ -167,6 +178,8 @@ int WorkspaceActions::inspectSaeAt(const QString &path)
                             : std::string());
             if (info->layers > 1)
                 text += "; " + std::to_string(info->layers) + " layers (" + file + "#layer=L)";
+            if (file != name)
+                text += "; in the Hugging Face cache at " + file;
             return text;
         },
         [this](const JobState &job) { reportOutcome(job, tr("Cannot open SAE")); });

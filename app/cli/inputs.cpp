@@ -36,7 +36,8 @@ core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Opt
 }
 
 core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath,
-    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens)
+    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens,
+    std::string *fingerprint)
 {
     std::string tokFp;
     FS_TRY(tokFp, core::store::fingerprintTokenizer(modelPath));
@@ -46,6 +47,8 @@ core::Result<at::Tensor> textContexts(const Options &o, const std::string &model
     FS_TRY(spec.tokenBudget, core::corpus::parseTokenCount(o.value("tokens", defaultTokens)));
     core::corpus::Corpus c;
     FS_TRY(c, core::corpus::buildCorpus(spec, tokenizer, tokFp));
+    if (fingerprint)
+        *fingerprint = c.fingerprint;
     return at::tensor(std::vector<int64_t>(c.ids.begin(), c.ids.end()), at::kLong)
         .reshape({ c.contexts(), c.contextLength });
 }

@@ -33,8 +33,9 @@ core::Result<std::unique_ptr<core::store::Database>> openExistingWorkspace(const
 core::Result<std::unique_ptr<core::store::Database>> optionalWorkspace(const Options &o);
 
 // [contexts, --context] token ids from the --text corpus (--tokens, default `defaultTokens`),
-// tokenized with the model's tokenizer.
+// tokenized with the model's tokenizer; `fingerprint` (when given) gets the corpus' own.
 core::Result<at::Tensor> textContexts(const Options &o, const std::string &modelPath,
-    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens);
+    const core::tokenize::Tokenizer &tokenizer, const std::string &defaultTokens,
+    std::string *fingerprint = nullptr);
 
 } // namespace fscope::cli

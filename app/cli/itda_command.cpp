@@ -9,6 +9,7 @@
 #include "core/model/hooks.h"
 #include "core/model/model_locator.h"
 #include "core/sae/itda.h"
+#include "core/sae/itda_similarity.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <nlohmann/json.hpp>
@@ -42,7 +43,8 @@ int itdaBuild(const Options &o)
     // The same contexts as sae train/eval read from --text, so an ITDA dictionary and an SAE
     // built from one corpus see the same tokens, and two ITDA builds on one corpus share the
     // (context, position) coordinates their Jaccard similarity compares.
-    auto ids = textContexts(o, *path, **tokenizer, "1M");
+    std::string corpusFingerprint;
+    auto ids = textContexts(o, *path, **tokenizer, "1M", &corpusFingerprint);
     if (!ids)
         return fail(ids.errorMessage());
     std::vector<std::vector<int64_t>> contexts;
@@ -62,6 +64,7 @@ int itdaBuild(const Options &o)
     if (!dict)
         return fail(dict.errorMessage());
     dict->modelName = o.value("model");
+    dict->corpusFingerprint = corpusFingerprint;
     if (auto s = core::sae::saveItda(*dict, o.value("out")); !s)
         return fail(s.errorMessage());
     const json summary = { { "atoms", dict->atoms.size(0) }, { "tokens_seen", dict->tokensSeen },
@@ -83,35 +86,33 @@ int itdaSimilarity(const Options &o)
     const auto &dirs = o.positional();
     if (dirs.size() < 2)
         return fail("itda similarity needs two or more ITDA folders");
-    std::vector<core::sae::ItdaDictionary> dicts;
-    for (const auto &d : dirs) {
-        auto dict = core::sae::readItda(d);
-        if (!dict)
-            return fail(dict.errorMessage());
-        dicts.push_back(std::move(dict).value());
-    }
-    json matrix = json::array();
-    for (const auto &a : dicts) {
-        json row = json::array();
-        for (const auto &b : dicts)
-            row.push_back(core::sae::itdaJaccard(a, b));
-        matrix.push_back(row);
-    }
+    auto sim = core::sae::compareItda(dirs);
+    if (!sim)
+        return fail(sim.errorMessage());
+    for (const auto &[i, j] : sim->differentCorpora)
+        std::fprintf(stderr,
+            "warning: %s and %s were built on different corpora: their atoms share no "
+            "(context, position), so their Jaccard similarity compares nothing\n",
+            dirs[static_cast<size_t>(i)].c_str(), dirs[static_cast<size_t>(j)].c_str());
     if (o.has("json")) {
-        json out = { { "dictionaries", dirs }, { "matrix", matrix } };
+        json pairs = json::array();
+        for (const auto &[i, j] : sim->differentCorpora)
+            pairs.push_back({ i, j });
+        json out = { { "dictionaries", dirs }, { "labels", sim->labels }, { "atoms", sim->atoms },
+            { "matrix", sim->jaccard }, { "different_corpora", pairs } };
         if (dirs.size() == 2)
-            out["jaccard"] = matrix[0][1];
+            out["jaccard"] = sim->jaccard[0][1];
         std::printf("%s\n", out.dump().c_str());
         return 0;
     }
     if (dirs.size() == 2) {
-        std::printf("jaccard %.6f\n", matrix[0][1].get<double>());
+        std::printf("jaccard %.6f\n", sim->jaccard[0][1]);
         return 0;
     }
     for (size_t i = 0; i < dirs.size(); ++i) {
         std::printf("%-40s", dirs[i].c_str());
         for (size_t j = 0; j < dirs.size(); ++j)
-            std::printf(" %6.3f", matrix[i][j].get<double>());
+            std::printf(" %6.3f", sim->jaccard[i][j]);
         std::printf("\n");
     }
     return 0;

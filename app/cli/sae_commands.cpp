@@ -1,10 +1,11 @@
-// featurescope-cli sae info|encode|eval|train|convert.
+// featurescope-cli sae info|release|encode|eval|train|convert.
 
 #include "app/cli/commands.h"
 #include "app/cli/inputs.h"
 #include "app/cli/options.h"
 
 #include "core/corpus/corpus.h"
+#include "core/hub/sae_release.h"
 
 #include "core/io/npz_tensor.h"
 #include "core/jobs/terminal_progress.h"
@@ -277,12 +278,60 @@ int saeTrain(const Options &o)
     return 0;
 }
 
+// The dictionaries of a Hub release, narrowed by --site/--layer/--width/--l0; one match prints
+// its hf:// name (what --sae takes), several print a table (or --json).
+int saeRelease(const Options &o)
+{
+    std::string repo = o.positional().empty() ? o.value("repo") : o.positional()[0];
+    if (o.has("revision"))
+        repo += "@" + o.value("revision");
+    auto release = core::hub::listRelease(repo);
+    if (!release)
+        return fail(release.errorMessage());
+    const auto entries = core::hub::filterRelease(*release, o.value("site"),
+        static_cast<int>(o.integer("layer", -1)), o.value("width"), o.value("l0"));
+    if (release->fromCache)
+        std::fprintf(stderr,
+            "%s: the Hub is not reachable (or HF_HUB_OFFLINE is set): listing the folders "
+            "already in the Hugging Face cache only\n",
+            repo.c_str());
+    if (entries.empty())
+        return fail(repo + ": no SAE matches the given --site/--layer/--width/--l0 ("
+            + std::to_string(release->entries.size()) + " in the release)");
+    if (o.has("json")) {
+        json list = json::array();
+        for (const auto &e : entries)
+            list.push_back({ { "name", core::hub::releaseEntryName(*release, e) },
+                { "path", e.path }, { "site", e.site }, { "layer", e.layer }, { "width", e.width },
+                { "l0", e.l0 }, { "variant", e.variant } });
+        std::printf("%s\n",
+            json { { "repo", release->repo }, { "commit", release->commit }, { "entries", list } }
+                .dump()
+                .c_str());
+        return 0;
+    }
+    if (entries.size() == 1) {
+        std::printf("%s\n", core::hub::releaseEntryName(*release, entries[0]).c_str());
+        return 0;
+    }
+    std::printf("%-16s %5s %-6s %-7s %s\n", "site", "layer", "width", "l0", "name");
+    for (const auto &e : entries)
+        std::printf("%-16s %5s %-6s %-7s %s\n", e.site.empty() ? "-" : e.site.c_str(),
+            e.layer < 0 ? "-" : std::to_string(e.layer).c_str(),
+            e.width.empty() ? "-" : e.width.c_str(),
+            (e.l0.empty() ? std::string("-") : e.l0 + (e.variant.empty() ? "" : "+" + e.variant))
+                .c_str(),
+            core::hub::releaseEntryName(*release, e).c_str());
+    return 0;
+}
+
 } // namespace
 
 int runSae(const Args &args)
 {
     if (args.empty()) {
-        std::fprintf(stderr, "usage: featurescope-cli sae info|encode|eval|train|convert ...\n");
+        std::fprintf(
+            stderr, "usage: featurescope-cli sae info|release|encode|eval|train|convert ...\n");
         return 2;
     }
     const std::string sub = args[0];
@@ -290,7 +339,8 @@ int runSae(const Args &args)
     const Options o(rest,
         { "sae", "hook", "input", "out", "model", "text", "context", "contexts", "tokens", "batch",
             "device", "dtype", "arch", "d-sae", "k", "steps", "lr", "l0-coeff", "checkpoint-every",
-            "init-threshold", "bandwidth", "seed" },
+            "init-threshold", "bandwidth", "seed", "repo", "revision", "site", "layer", "width",
+            "l0" },
         { "json" });
     if (!o.ok())
         return fail(o.error());
@@ -302,6 +352,8 @@ int runSae(const Args &args)
             }
         return true;
     };
+    if (sub == "release")
+        return o.positional().empty() && !need({ "repo" }) ? 2 : saeRelease(o);
     if (sub == "info")
         return need({ "sae" }) ? saeInfo(o) : 2;
     if (sub == "encode")

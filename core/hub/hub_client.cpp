@@ -177,8 +177,8 @@ Result<RepoListing> HubClient::listFromCache(
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
         if (fs::is_regular_file(
                 it->path(), ec)) // follows the symlink: a dangling link is not a file
-            out.files.push_back(
-                { fs::relative(it->path(), snapshot).generic_string(), fileSize(it->path()), {} });
+            out.files.push_back({ it->path().lexically_relative(snapshot).generic_string(),
+                fileSize(it->path()), {} });
     std::sort(out.files.begin(), out.files.end(),
         [](const HubFile &a, const HubFile &b) { return a.path < b.path; });
     return out;

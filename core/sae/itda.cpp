@@ -188,7 +188,8 @@ Status saveItda(const ItdaDictionary &dictionary, const std::string &dir)
         { "d_model", dictionary.atoms.size(1) }, { "n_atoms", n }, { "k", dictionary.k },
         { "loss_threshold", dictionary.lossThreshold }, { "hook_name", dictionary.hookName },
         { "model_name", dictionary.modelName }, { "tokens_seen", dictionary.tokensSeen },
-        { "build_seconds", dictionary.seconds } };
+        { "build_seconds", dictionary.seconds },
+        { "corpus_fingerprint", dictionary.corpusFingerprint } };
     const std::string text = cfg.dump(2) + "\n";
     io::AtomicFile file((fs::path(dir) / "cfg.json").string());
     file.write(text.data(), text.size());
@@ -217,6 +218,7 @@ Result<ItdaDictionary> readItda(const std::string &dir)
         d.modelName = cfg.value("model_name", std::string());
         d.tokensSeen = cfg.contains("tokens_seen") ? jsonInt64(cfg["tokens_seen"]) : 0;
         d.seconds = cfg.value("build_seconds", 0.0);
+        d.corpusFingerprint = cfg.value("corpus_fingerprint", std::string());
     } catch (const json::exception &e) {
         return fileError(cfgFile, std::string("missing or mistyped key (") + e.what() + ")");
     }

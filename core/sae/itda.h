@@ -49,6 +49,9 @@ struct ItdaDictionary {
     int64_t k = 40;
     double lossThreshold = 0.1;
     int64_t tokensSeen = 0; // tokens encoded while building
+    // The corpus' fingerprint (files, tokenizer, context length: core/corpus): two
+    // dictionaries' (context, position) sets are comparable only when it is the same.
+    std::string corpusFingerprint;
     double seconds = 0; // build time
 };
 

@@ -11,6 +11,7 @@
 #include "core/model/decoder.h"
 #include "core/sae/dictionary_io.h"
 #include "core/sae/itda.h"
+#include "core/sae/itda_similarity.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/sae_metrics.h"
 #include "core/steer/steering.h"
@@ -123,6 +124,7 @@ private Q_SLOTS:
     void matchingPursuitMatchesNumpy();
     void itdaRecoversPlantedDirections();
     void itdaJaccardOfOrigins();
+    void itdaSimilarityMatrix();
     void itdaSavedFolderIsADictionary();
     void transcoderSteeringEditsOnlyMlpOut();
     void cltFeatureWritesEveryLaterLayer();
@@ -406,6 +408,50 @@ void TestDictionaries::itdaJaccardOfOrigins()
     QCOMPARE(itdaJaccard(a, b), 0.0);
     QCOMPARE(itdaJaccard(a, c), 5.0 / 15.0);
     QCOMPARE(itdaJaccard(c, a), itdaJaccard(a, c));
+}
+
+// The matrix over saved folders: the pairwise Jaccard of their origins, the corpus check, and
+// a folder that is not ITDA refused by name.
+void TestDictionaries::itdaSimilarityMatrix()
+{
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    auto save = [&](const std::string &name, int64_t first, int64_t count,
+                    const std::string &corpus, const std::string &hook) {
+        ItdaDictionary d;
+        d.atoms = at::zeros({ count, 4 });
+        d.atoms.select(1, 0).fill_(1.0);
+        for (int64_t i = 0; i < count; ++i)
+            d.origins.push_back({ first + i, 2, 11 });
+        d.hookName = hook;
+        d.modelName = "/models/tiny-gpt2";
+        d.corpusFingerprint = corpus;
+        QVERIFY(saveItda(d, root + "/" + name).ok());
+    };
+    save("l0", 0, 10, "corpusA", "blocks.0.hook_resid_post"); // contexts 0..9
+    save("l1", 5, 10, "corpusA", "blocks.1.hook_resid_post"); // 5..14: 5 shared of 15
+    save("l2", 0, 4, "corpusA", "blocks.2.hook_resid_post"); // 0..3: 4 shared with l0 of 10
+    save("other", 0, 10, "corpusB", "blocks.0.hook_resid_post"); // same coordinates, other text
+    auto sim = compareItda({ root + "/l0", root + "/l1", root + "/l2", root + "/other" });
+    QVERIFY2(sim.ok(), sim.ok() ? "" : sim.errorMessage().c_str());
+    QCOMPARE(sim->labels[1], std::string("blocks.1.hook_resid_post (tiny-gpt2)"));
+    QCOMPARE(sim->atoms[2], int64_t(4));
+    QCOMPARE(sim->jaccard[0][0], 1.0);
+    QCOMPARE(sim->jaccard[0][1], 5.0 / 15.0);
+    QCOMPARE(sim->jaccard[1][0], sim->jaccard[0][1]);
+    QCOMPARE(sim->jaccard[0][2], 4.0 / 10.0);
+    QCOMPARE(sim->jaccard[1][2], 0.0);
+    // "other" shares every coordinate with l0, but on another corpus: flagged, pair by pair.
+    QCOMPARE(sim->jaccard[0][3], 1.0);
+    QCOMPARE(sim->differentCorpora.size(), size_t(3));
+    QCOMPARE(sim->differentCorpora[0], std::make_pair(0, 3));
+    // A residual SAE folder is not an ITDA dictionary: the error names its cfg.json.
+    auto mixed = compareItda({ root + "/l0", fixture("sae/saelens_v6_jumprelu") });
+    QVERIFY(!mixed.ok());
+    QVERIFY2(mixed.errorMessage().find("saelens_v6_jumprelu/cfg.json") != std::string::npos
+            && mixed.errorMessage().find("not an ITDA dictionary") != std::string::npos,
+        mixed.errorMessage().c_str());
+    QVERIFY(!compareItda({ root + "/l0" }).ok());
 }
 
 void TestDictionaries::itdaSavedFolderIsADictionary()

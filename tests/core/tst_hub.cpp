@@ -6,6 +6,7 @@
 
 #include "core/hub/hub_client.h"
 #include "core/hub/hub_settings.h"
+#include "core/hub/sae_release.h"
 #include "core/store/sha256.h"
 #include "tests/support/testsupport.h"
 
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -58,6 +60,8 @@ private Q_SLOTS:
     void tokenGoesToTheEndpointOnly();
     void errorsSayWhatToDo();
     void commandLine();
+    void releaseLayouts();
+    void releaseCommand();
 
 private:
     hub::HubSettings settings(const std::string &token = {}) const;
@@ -92,6 +96,20 @@ void TestHub::initTestCase()
     fs::create_directories(m_served + "/gated/layer_3/width_16k");
     fscope::test::writeFile(m_served + "/gated/layer_3/width_16k/params.npz", randomBytes(5000, 3));
     fscope::test::writeFile(m_served + "/gated/layer_4/params.npz", randomBytes(5000, 4));
+    // org/scope: a Gemma Scope-shaped release (files are stand-ins: only the listing is read).
+    // org/saelens: one real SAELens SAE under its hook name, so `sae info` can open what
+    // `sae release` names.
+    for (const char *f : { "layer_3/width_16k/average_l0_82", "layer_3/width_16k/average_l0_40",
+             "layer_3/width_65k/average_l0_50", "layer_12/width_16k/average_l0_82" }) {
+        fs::create_directories(m_served + "/scope/" + f);
+        fscope::test::writeFile(m_served + "/scope/" + f + "/params.npz", randomBytes(2000, 5));
+    }
+    fscope::test::writeFile(m_served + "/scope/README.md", "# scope\n");
+    const std::string hookDir = m_served + "/saelens/blocks.1.hook_resid_post";
+    fs::create_directories(hookDir);
+    for (const char *f : { "cfg.json", "sae_weights.safetensors" })
+        fs::copy_file(
+            fscope::test::fixture(QString("sae/saelens_v6_jumprelu/") + f), hookDir + "/" + f);
 
     QJsonObject repos {
         { "org/model",
@@ -104,6 +122,12 @@ void TestHub::initTestCase()
         { "org/gated",
             QJsonObject { { "commit", kCommit }, { "refs", QJsonObject { { "main", kCommit } } },
                 { "dir", QString::fromStdString(m_served + "/gated") }, { "gated", true } } },
+        { "org/scope",
+            QJsonObject { { "commit", kCommit }, { "refs", QJsonObject { { "main", kCommit } } },
+                { "dir", QString::fromStdString(m_served + "/scope") } } },
+        { "org/saelens",
+            QJsonObject { { "commit", kCommit }, { "refs", QJsonObject { { "main", kCommit } } },
+                { "dir", QString::fromStdString(m_served + "/saelens") } } },
     };
     const QJsonObject manifest { { "repos", repos }, { "token", kToken },
         { "drop_once", QJsonArray { "extra/big.safetensors" } } };
@@ -236,6 +260,11 @@ void TestHub::offlineUsesTheCache()
     QVERIFY2(cached.ok(), cached.ok() ? "" : cached.errorMessage().c_str());
     QVERIFY(cached->fromCache);
     QCOMPARE(cached->files.size(), m_files.size());
+    // The cached listing names files by their path in the repository, not by their blob.
+    auto listed = client.list("org/model", "v1");
+    QVERIFY(listed.ok() && listed->fromCache);
+    QVERIFY(std::any_of(listed->files.begin(), listed->files.end(),
+        [](const hub::HubFile &f) { return f.path == "extra/notes.txt"; }));
     auto missing = client.fetch({ "org/pickles", "main", "" });
     QVERIFY(!missing.ok());
     QVERIFY2(missing.errorMessage().find("not in the Hugging Face cache") != std::string::npos,
@@ -338,6 +367,158 @@ void TestHub::commandLine()
     QVERIFY(gated.waitForFinished(60000));
     QCOMPARE(gated.exitCode(), 1);
     QVERIFY(gated.readAllStandardError().contains("HF_TOKEN"));
+}
+
+namespace {
+
+hub::RepoListing listingOf(const std::vector<std::string> &paths)
+{
+    hub::RepoListing l { "org/release", "main", kCommit, {}, false };
+    for (const auto &p : paths)
+        l.files.push_back({ p, 100, "" });
+    return l;
+}
+
+const hub::ReleaseEntry *entryAt(const hub::SaeRelease &r, const std::string &path)
+{
+    for (const auto &e : r.entries)
+        if (e.path == path)
+            return &e;
+    return nullptr;
+}
+
+} // namespace
+
+// The layouts of the releases researchers name, read from a listing alone.
+void TestHub::releaseLayouts()
+{
+    // Gemma Scope: layer/width/L0 folders; sorted by layer, then width and L0 by magnitude.
+    auto scope = hub::releaseFromListing(listingOf({ "README.md", ".gitattributes",
+        "layer_12/width_16k/average_l0_82/params.npz", "layer_3/width_1m/average_l0_9/params.npz",
+        "layer_3/width_16k/average_l0_82/params.npz",
+        "layer_3/width_16k/average_l0_140/params.npz" }));
+    QCOMPARE(scope.entries.size(), size_t(4));
+    QCOMPARE(scope.entries[0].path, std::string("layer_3/width_16k/average_l0_82"));
+    QCOMPARE(scope.entries[1].l0, std::string("140")); // 82 < 140, not "140" < "82"
+    QCOMPARE(scope.entries[2].width, std::string("1m")); // 16k < 1m
+    QCOMPARE(scope.entries[3].layer, 12);
+    QVERIFY(scope.entries[0].site.empty());
+
+    // Gemma Scope 2: site folders, named L0s, the affine (skip) transcoders, a CLT set.
+    std::vector<std::string> two { "resid_post/layer_12_width_16k_l0_medium/params.safetensors",
+        "resid_post/layer_12_width_16k_l0_medium/config.json",
+        "resid_post/layer_12_width_16k_l0_big/params.safetensors",
+        "resid_post/layer_12_width_16k_l0_small/params.safetensors",
+        "transcoder/layer_5_width_16k_l0_big_affine/params.safetensors",
+        "transcoder/layer_5_width_16k_l0_big/params.safetensors" };
+    for (int i = 0; i < 26; ++i)
+        two.push_back(
+            "clt/width_262k_l0_medium/params_layer_" + std::to_string(i) + ".safetensors");
+    auto gs2 = hub::releaseFromListing(listingOf(two));
+    QCOMPARE(gs2.entries.size(), size_t(6)); // the CLT's 26 files are one entry
+    const auto *clt = entryAt(gs2, "clt/width_262k_l0_medium");
+    QVERIFY(clt);
+    QCOMPARE(clt->site, std::string("clt"));
+    QCOMPARE(clt->layer, -1); // chosen where it is used: DIR#layer=L
+    const auto residual = hub::filterRelease(gs2, "resid_post", 12, "16k", "");
+    QCOMPARE(residual.size(), size_t(3));
+    QCOMPARE(residual[0].l0, std::string("small")); // small < medium < big
+    QCOMPARE(residual[2].l0, std::string("big"));
+    const auto *affine = entryAt(gs2, "transcoder/layer_5_width_16k_l0_big_affine");
+    QVERIFY(affine);
+    QCOMPARE(affine->variant, std::string("affine"));
+    QCOMPARE(affine->layer, 5);
+    QCOMPARE(hub::filterRelease(gs2, "transcoder", 5, "16k", "big").size(), size_t(2));
+
+    // SAELens hook-named folders and sparsify's layers.N[.mlp].
+    auto named = hub::releaseFromListing(listingOf({ "blocks.8.hook_resid_pre/cfg.json",
+        "blocks.8.hook_resid_pre/sae_weights.safetensors", "blocks.10.hook_mlp_out/cfg.json",
+        "blocks.10.hook_mlp_out/sae_weights.safetensors", "layers.12.mlp/cfg.json",
+        "layers.12.mlp/sae.safetensors", "layers.3/cfg.json", "layers.3/sae.safetensors" }));
+    QCOMPARE(named.entries.size(), size_t(4));
+    const auto *pre = entryAt(named, "blocks.8.hook_resid_pre");
+    QVERIFY(pre);
+    QCOMPARE(pre->layer, 8);
+    QCOMPARE(pre->site, std::string("hook_resid_pre"));
+    QCOMPARE(entryAt(named, "layers.12.mlp")->site, std::string("mlp"));
+    QCOMPARE(entryAt(named, "layers.3")->layer, 3);
+    QCOMPARE(hub::filterRelease(named, "", 10, "", "").at(0).path,
+        std::string("blocks.10.hook_mlp_out"));
+
+    // circuit-tracer: per-layer transcoders beside config.yaml at the root: the repository.
+    auto tracer = hub::releaseFromListing(
+        listingOf({ "config.yaml", "layer_0.safetensors", "layer_1.safetensors", "README.md" }));
+    QCOMPARE(tracer.entries.size(), size_t(1));
+    QCOMPARE(tracer.entries[0].path, std::string());
+    QCOMPARE(hub::releaseEntryName(tracer, tracer.entries[0]), std::string("hf://org/release"));
+
+    // A model repository holds no dictionary; names carry a revision other than main.
+    QVERIFY(
+        hub::releaseFromListing(listingOf({ "config.json", "model.safetensors" })).entries.empty());
+    scope.revision = "v2";
+    QCOMPARE(hub::releaseEntryName(scope, scope.entries[3]),
+        std::string("hf://org/release/layer_12/width_16k/average_l0_82@v2"));
+}
+
+// `sae release` lists what the Hub holds, narrows it, and names what `--sae` opens.
+void TestHub::releaseCommand()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("HF_ENDPOINT", QString::fromStdString(m_endpoint));
+    env.insert("HF_HUB_CACHE", m_dir.path() + "/release-hub");
+    env.remove("HF_HUB_OFFLINE");
+    env.remove("HF_TOKEN");
+    env.insert("HF_TOKEN_PATH", m_dir.path() + "/no-token-file");
+    auto cli = [&](const QStringList &args, QByteArray *err = nullptr) {
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(FEATURESCOPE_CLI, args);
+        p.waitForFinished(120000);
+        if (err)
+            *err = p.readAllStandardError();
+        return std::make_pair(p.exitCode(), p.readAllStandardOutput());
+    };
+    QByteArray err;
+    auto [rc, out] = cli({ "sae", "release", "org/scope", "--json" }, &err);
+    QVERIFY2(rc == 0, err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(out).object();
+    QCOMPARE(j["commit"].toString(), QString(kCommit));
+    const QJsonArray entries = j["entries"].toArray();
+    QCOMPARE(entries.size(), 4);
+    QCOMPARE(entries[0].toObject()["name"].toString(),
+        QString("hf://org/scope/layer_3/width_16k/average_l0_40"));
+    QCOMPARE(entries[3].toObject()["layer"].toInt(), 12);
+    // Narrowed to one: its name alone, ready for --sae.
+    std::tie(rc, out) = cli({ "sae", "release", "org/scope", "--layer", "3", "--width", "65k" });
+    QCOMPARE(rc, 0);
+    QCOMPARE(out.trimmed(), QByteArray("hf://org/scope/layer_3/width_65k/average_l0_50"));
+    // Nothing matches: says how many the release holds.
+    std::tie(rc, out) = cli({ "sae", "release", "org/scope", "--layer", "7" }, &err);
+    QCOMPARE(rc, 1);
+    QVERIFY2(err.contains("no SAE matches") && err.contains("4 in the release"), err.constData());
+    // A model repository is not a release: the error lists what was found.
+    std::tie(rc, out) = cli({ "sae", "release", "org/model" }, &err);
+    QCOMPARE(rc, 1);
+    QVERIFY2(err.contains("holds no SAE folder") && err.contains("config.json"), err.constData());
+    // End to end: the one SAE of org/saelens, named by `sae release`, opened by `sae info`.
+    std::tie(rc, out) = cli({ "sae", "release", "org/saelens" }, &err);
+    QVERIFY2(rc == 0, err.constData());
+    const QString name = QString::fromUtf8(out.trimmed());
+    QCOMPARE(name, QString("hf://org/saelens/blocks.1.hook_resid_post"));
+    std::tie(rc, out) = cli({ "sae", "info", "--sae", name, "--json" }, &err);
+    QVERIFY2(rc == 0, err.constData());
+    const QJsonObject info = QJsonDocument::fromJson(out).object();
+    QCOMPARE(info["d_sae"].toInt(), 24);
+    QCOMPARE(info["hook_name"].toString(), QString("blocks.1.hook_resid_post"));
+    // Offline, the release is what the cache holds, and the command says so.
+    env.insert("HF_HUB_OFFLINE", "1");
+    std::tie(rc, out) = cli({ "sae", "release", "org/saelens" }, &err);
+    QVERIFY2(rc == 0, err.constData());
+    QCOMPARE(QString::fromUtf8(out.trimmed()), name);
+    QVERIFY2(err.contains("already in the Hugging Face cache"), err.constData());
+    std::tie(rc, out) = cli({ "sae", "release", "org/scope" }, &err);
+    QCOMPARE(rc, 1);
+    QVERIFY2(err.contains("not in the Hugging Face cache"), err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestHub)

@@ -1,7 +1,8 @@
 // A cross-layer transcoder in the workbench: one layer of a circuit-tracer CLT for the demo
 // model, added as DIR#layer=L and indexed through the same job as any SAE; its feature
 // dashboard shows where the feature writes (one bar per later layer, the block norms), which
-// a single-hook SAE's dashboard leaves out; and a screenshot of it at laptop size.
+// a single-hook SAE's dashboard leaves out; and a screenshot of it at laptop size. ITDA
+// dictionaries compared as a table and a heatmap.
 
 #include "core/demo/demo_paths.h"
 #include "core/io/torch_tensor.h"
@@ -9,18 +10,23 @@
 #include "core/sae/itda.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "tests/support/testsupport.h"
 #include "ui/dashboardcharts.h"
 #include "ui/featuredashboard.h"
 #include "ui/indexdialog.h"
+#include "ui/itdasimilaritydialog.h"
 #include "ui/jobrunner.h"
 #include "ui/mainwindow.h"
 #include "ui/qcustomplot_include.h"
 #include "ui/workbench.h"
 #include "ui/workspaceactions.h"
 
+#include <QAction>
 #include <QDir>
 #include <QLabel>
+#include <QPushButton>
 #include <QSettings>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -34,6 +40,7 @@ class TestDictionaryDashboard : public QObject {
 private Q_SLOTS:
     void cltDashboardShowsWhereItWrites();
     void itdaDashboardNamesTheAtomsToken();
+    void itdaSimilarityTableAndHeatmap();
 };
 
 void TestDictionaryDashboard::cltDashboardShowsWhereItWrites()
@@ -167,6 +174,80 @@ void TestDictionaryDashboard::itdaDashboardNamesTheAtomsToken()
     QVERIFY2(stats->text().contains(expected), qPrintable(stats->text()));
     QVERIFY(window.grab().save(
         QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/itda-dashboard-1366x768.png"));
+}
+
+// Four layers' dictionaries on one corpus and one on another, compared from the File menu: the
+// table holds the Jaccard values, the heatmap the same values cell by cell, the pair across
+// corpora is marked; and a screenshot of the dialog.
+void TestDictionaryDashboard::itdaSimilarityTableAndHeatmap()
+{
+    QTemporaryDir tmp;
+    QSettings().clear();
+    QStringList folders;
+    // Layer l's atoms come from contexts 4l .. 4l+11: neighbouring layers share 8 of 16, layers
+    // two apart 4 of 20, three apart none.
+    for (int l = 0; l < 5; ++l) {
+        core::sae::ItdaDictionary d;
+        d.atoms = at::zeros({ 12, 8 });
+        d.atoms.select(1, 0).fill_(1.0);
+        for (int64_t i = 0; i < 12; ++i)
+            d.origins.push_back({ (l == 4 ? 0 : 4 * l) + i, 5, 42 });
+        d.hookName = "blocks." + std::to_string(l == 4 ? 0 : l) + ".hook_resid_post";
+        d.modelName = "gpt2";
+        d.corpusFingerprint = l == 4 ? "corpus-two" : "corpus-one";
+        const std::string dir = tmp.path().toStdString() + "/itda" + std::to_string(l);
+        QVERIFY(core::sae::saveItda(d, dir).ok());
+        folders << QString::fromStdString(dir);
+    }
+    ui::MainWindow window;
+    window.resize(1366, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto *action = window.findChild<QAction *>(QStringLiteral("actionCompareItda"));
+    QVERIFY(action);
+    action->trigger();
+    auto *dialog = window.findChild<ui::ItdaSimilarityDialog *>();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    dialog->setFolders(folders);
+    QSignalSpy compared(dialog, &ui::ItdaSimilarityDialog::compared);
+    QTest::mouseClick(
+        dialog->findChild<QPushButton *>(QStringLiteral("itdaCompare")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(compared.count(), 1, 30000);
+    QVERIFY(compared.at(0).at(0).toBool());
+    QTableWidget *table = dialog->table();
+    QCOMPARE(table->rowCount(), 5);
+    QCOMPARE(table->item(0, 0)->text(), QStringLiteral("1.000"));
+    QCOMPARE(table->item(0, 1)->text(), QString::number(8.0 / 16.0, 'f', 3));
+    QCOMPARE(table->item(2, 0)->text(), QString::number(4.0 / 20.0, 'f', 3));
+    QCOMPARE(table->item(0, 3)->text(), QStringLiteral("0.000"));
+    QCOMPARE(table->item(0, 4)->text(), QStringLiteral("other corpus"));
+    QCOMPARE(table->horizontalHeaderItem(1)->text(), QStringLiteral("1.resid_post (gpt2)"));
+    // The heatmap holds the same numbers; the pair across corpora is left blank.
+    QCPColorMap *map = nullptr;
+    for (int i = 0; i < dialog->heatmap()->plottableCount(); ++i)
+        if (auto *m = qobject_cast<QCPColorMap *>(dialog->heatmap()->plottable(i)))
+            map = m;
+    QVERIFY(map);
+    QCOMPARE(map->data()->keySize(), 5);
+    QCOMPARE(map->data()->cell(1, 0), 0.5);
+    QCOMPARE(map->data()->cell(0, 2), 0.2);
+    QVERIFY(qIsNaN(map->data()->cell(4, 0)));
+    auto *status = dialog->findChild<QLabel *>(QStringLiteral("itdaSimilarityStatus"));
+    QVERIFY2(status->text().contains(QLatin1String("4 pair(s) built on different corpora")),
+        qPrintable(status->text()));
+    QVERIFY(dialog->width() <= 1366 && dialog->height() <= 768);
+    QVERIFY(dialog->grab().save(
+        QStringLiteral(FEATURESCOPE_ARTIFACTS) + "/itda-similarity-1000x640.png"));
+    // A folder that is not ITDA: the job fails with its name, the results stay.
+    dialog->setFolders({ folders[0],
+        QString::fromStdString(fscope::test::fixture(QStringLiteral("sae/saelens_v6_jumprelu"))) });
+    dialog->compare();
+    QTRY_COMPARE_WITH_TIMEOUT(compared.count(), 2, 30000);
+    QVERIFY(!compared.at(1).at(0).toBool());
+    QVERIFY2(status->text().contains(QLatin1String("not an ITDA dictionary")),
+        qPrintable(status->text()));
+    QCOMPARE(table->rowCount(), 5);
 }
 
 QTEST_MAIN(TestDictionaryDashboard)
