@@ -2,6 +2,7 @@
 
 #include "core/net/http.h"
 #include "core/store/fingerprint.h"
+#include "core/store/sha256.h"
 
 #include <nlohmann/json.hpp>
 
@@ -78,6 +79,19 @@ int64_t fileSize(const fs::path &p)
 
 // A file already in the cache is taken when it has the expected size (-1: unknown), and, when
 // asked to verify and the content hash is known, that sha256.
+// Hashes the first `bytes` bytes of a file into `hasher`.
+bool hashPrefix(const fs::path &p, int64_t bytes, store::Sha256 &hasher)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::vector<char> buffer(1 << 20);
+    while (in && bytes > 0) {
+        in.read(buffer.data(), std::min<std::streamsize>(std::streamsize(buffer.size()), bytes));
+        hasher.update(buffer.data(), static_cast<size_t>(in.gcount()));
+        bytes -= in.gcount();
+    }
+    return bytes == 0;
+}
+
 bool intact(const fs::path &p, int64_t size, const std::string &sha256, bool verify)
 {
     const int64_t have = fileSize(p);
@@ -348,10 +362,17 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
         const int64_t doneBefore = m_doneBytes;
         Status lastError = Error { url + ": download failed" };
         bool complete = false;
+        // The sha256 of the partial file, kept as it grows: the bytes already on disk when an
+        // attempt starts (a resumed download), then each chunk as it arrives.
+        store::Sha256 hasher;
         for (int attempt = 0; attempt < 6 && !complete; ++attempt) {
             int64_t from = std::max<int64_t>(0, fileSize(partial));
             if (size >= 0 && from > size)
                 from = 0; // longer than the file: start again
+            hasher = store::Sha256();
+            if (!sha.empty() && from > 0)
+                if (!hashPrefix(partial, from, hasher))
+                    return fileError(partial.string(), "cannot read the partial download");
             std::FILE *out = std::fopen(partial.c_str(), from > 0 ? "ab" : "wb");
             if (!out)
                 return fileError(partial.string(), "cannot write the download");
@@ -361,6 +382,8 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             get.headers = authHeaders(url);
             get.sink = out;
             get.rangeFrom = from > 0 ? from : -1;
+            if (!sha.empty())
+                get.onData = [&hasher](const char *data, size_t n) { hasher.update(data, n); };
             auto lastReport = std::chrono::steady_clock::time_point();
             get.onBytes = [&](int64_t received) {
                 if (progress) {
@@ -418,8 +441,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             return Error { lastError.errorMessage()
                 + " (the partial download is kept and resumes next time)" };
         if (!sha.empty()) {
-            std::string digest;
-            FS_TRY(digest, store::fingerprintFile(partial.string()));
+            const std::string digest = hasher.hexDigest();
             if (digest != sha) {
                 fs::remove(partial, ec);
                 return Error { file.path + " in " + repo

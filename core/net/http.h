@@ -24,6 +24,9 @@ struct HttpRequest {
     std::FILE *sink = nullptr; // GET: the body is appended here (else kept in memory)
     // Called as bytes arrive with the bytes of this response so far; false cancels.
     std::function<bool(int64_t received)> onBytes;
+    // GET with a sink: each chunk as it is written, so a download is hashed as it arrives
+    // instead of read back afterwards.
+    std::function<void(const char *data, size_t size)> onData;
     long connectTimeoutSeconds = 10;
     long lowSpeedSeconds = 60; // abort when under 1 byte/s for this long (a stalled server)
     long totalTimeoutSeconds = 0; // the whole transfer; 0 = no limit (large downloads)

@@ -49,6 +49,8 @@ size_t onBody(char *data, size_t size, size_t count, void *user)
             return 0;
         }
         t->response->bytesWritten += int64_t(n);
+        if (t->request->onData)
+            t->request->onData(data, n);
     } else {
         t->response->body.append(data, n);
     }

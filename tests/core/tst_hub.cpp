@@ -130,7 +130,8 @@ void TestHub::initTestCase()
                 { "dir", QString::fromStdString(m_served + "/saelens") } } },
     };
     const QJsonObject manifest { { "repos", repos }, { "token", kToken },
-        { "drop_once", QJsonArray { "extra/big.safetensors" } } };
+        { "drop_once", QJsonArray { "extra/big.safetensors" } },
+        { "corrupt_once", QJsonArray { "layer_3/width_16k/params.npz" } } };
     const std::string manifestPath = m_dir.path().toStdString() + "/manifest.json";
     fscope::test::writeFile(manifestPath, QJsonDocument(manifest).toJson().toStdString());
     m_server.setProcessChannelMode(QProcess::SeparateChannels);
@@ -282,12 +283,22 @@ void TestHub::tokenGoesToTheEndpointOnly()
 {
     const int before = serverLog().size();
     hub::HubClient client(settings(kToken));
+    // The first transfer arrives with a byte flipped: the sha256, taken as the bytes arrive,
+    // catches it; nothing lands in blobs/ and the next fetch gets the right bytes.
+    auto corrupted = client.fetch({ "org/gated", "main", "layer_3/width_16k" });
+    QVERIFY(!corrupted.ok());
+    QVERIFY2(corrupted.errorMessage().find("failed its sha256 check") != std::string::npos,
+        corrupted.errorMessage().c_str());
+    const fs::path gatedBlobs = fs::path(settings().cacheDir) / "models--org--gated" / "blobs";
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(gatedBlobs, ec))
+        QVERIFY2(false, e.path().c_str());
     auto sae = client.fetch({ "org/gated", "main", "layer_3/width_16k" });
     QVERIFY2(sae.ok(), sae.ok() ? "" : sae.errorMessage().c_str());
     // Only the SAE's folder came down.
     QCOMPARE(sae->files, std::vector<std::string> { "layer_3/width_16k/params.npz" });
     QVERIFY(sae->path.find("layer_3/width_16k") != std::string::npos);
-    QVERIFY(fs::exists(sae->path + "/params.npz"));
+    QCOMPARE(fscope::test::readFile(sae->path + "/params.npz"), randomBytes(5000, 3));
     const QJsonArray log = serverLog();
     int endpointWithToken = 0, cdn = 0;
     for (int i = before; i < log.size(); ++i) {

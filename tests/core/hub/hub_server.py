@@ -10,7 +10,8 @@ It answers like the Hub does (huggingface_hub file_download.py, hf_api.py):
 - GET  /cdn/{sha256}                        LFS content, served from http://localhost:PORT
                                             (another origin: no token may arrive there)
 Range requests get 206; gated repositories answer 401 without a token and 403 with a wrong
-one; unknown names 404. A file named in drop_once is cut off half way the first time.
+one; unknown names 404. A file named in drop_once is cut off half way the first time; one
+named in corrupt_once has a byte flipped the first time (its sha256 check must catch it).
 GET /_log returns every request seen (method, path, host, auth present, range).
 """
 import hashlib
@@ -25,6 +26,7 @@ manifest = json.load(open(sys.argv[1]))
 repos = manifest["repos"]          # name -> {commit, refs{}, dir, gated}
 token = manifest.get("token", "")
 drop_once = set(manifest.get("drop_once", []))
+corrupt_once = set(manifest.get("corrupt_once", []))
 LFS_MIN = 1024                     # files at least this big are LFS files
 log = []
 lock = threading.Lock()
@@ -141,7 +143,11 @@ class Handler(BaseHTTPRequestHandler):
             drop = path in drop_once
             if drop:
                 drop_once.discard(path)
-            return self.serve_bytes(content(repo, path), drop=drop)
+            data = content(repo, path)
+            if path in corrupt_once:
+                corrupt_once.discard(path)
+                data = data[:100] + bytes([data[100] ^ 0x5A]) + data[101:]
+            return self.serve_bytes(data, drop=drop)
         if len(parts) >= 5 and parts[0] == "api" and parts[1] == "models" and parts[4] == "revision":
             repo = parts[2] + "/" + parts[3]
             rev = "/".join(parts[5:])
