@@ -8,9 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -79,8 +84,70 @@ int64_t fileSize(const fs::path &p)
 
 // A file already in the cache is taken when it has the expected size (-1: unknown), and, when
 // asked to verify and the content hash is known, that sha256.
+// SHA-256 on its own thread, fed the chunks a download writes: hashing (about 250 MB/s on a
+// core without SHA instructions) overlaps the transfer instead of adding its time to it. The
+// queue is bounded, so a fast network waits for the hash rather than filling memory.
+class BackgroundSha256 {
+public:
+    BackgroundSha256()
+        : m_thread([this] { run(); })
+    {
+    }
+    ~BackgroundSha256() { stop(); }
+    void update(const char *data, size_t n)
+    {
+        std::unique_lock lock(m_mutex);
+        m_space.wait(lock, [&] { return m_queuedBytes < kMaxQueued; });
+        m_queue.emplace_back(data, n);
+        m_queuedBytes += n;
+        m_ready.notify_one();
+    }
+    std::string hexDigest()
+    {
+        stop();
+        return m_hash.hexDigest();
+    }
+
+private:
+    void run()
+    {
+        for (;;) {
+            std::string chunk;
+            {
+                std::unique_lock lock(m_mutex);
+                m_ready.wait(lock, [&] { return !m_queue.empty() || m_done; });
+                if (m_queue.empty())
+                    return;
+                chunk = std::move(m_queue.front());
+                m_queue.pop_front();
+                m_queuedBytes -= chunk.size();
+            }
+            m_space.notify_one();
+            m_hash.update(chunk.data(), chunk.size());
+        }
+    }
+    void stop()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_done = true;
+        }
+        m_ready.notify_one();
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    static constexpr size_t kMaxQueued = size_t(64) << 20;
+    std::mutex m_mutex;
+    std::condition_variable m_ready, m_space;
+    std::deque<std::string> m_queue;
+    size_t m_queuedBytes = 0;
+    bool m_done = false;
+    store::Sha256 m_hash;
+    std::thread m_thread; // last: it starts once the members it uses exist
+};
+
 // Hashes the first `bytes` bytes of a file into `hasher`.
-bool hashPrefix(const fs::path &p, int64_t bytes, store::Sha256 &hasher)
+bool hashPrefix(const fs::path &p, int64_t bytes, BackgroundSha256 &hasher)
 {
     std::ifstream in(p, std::ios::binary);
     std::vector<char> buffer(1 << 20);
@@ -364,14 +431,14 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
         bool complete = false;
         // The sha256 of the partial file, kept as it grows: the bytes already on disk when an
         // attempt starts (a resumed download), then each chunk as it arrives.
-        store::Sha256 hasher;
+        std::unique_ptr<BackgroundSha256> hasher;
         for (int attempt = 0; attempt < 6 && !complete; ++attempt) {
             int64_t from = std::max<int64_t>(0, fileSize(partial));
             if (size >= 0 && from > size)
                 from = 0; // longer than the file: start again
-            hasher = store::Sha256();
+            hasher = std::make_unique<BackgroundSha256>();
             if (!sha.empty() && from > 0)
-                if (!hashPrefix(partial, from, hasher))
+                if (!hashPrefix(partial, from, *hasher))
                     return fileError(partial.string(), "cannot read the partial download");
             std::FILE *out = std::fopen(partial.c_str(), from > 0 ? "ab" : "wb");
             if (!out)
@@ -383,7 +450,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             get.sink = out;
             get.rangeFrom = from > 0 ? from : -1;
             if (!sha.empty())
-                get.onData = [&hasher](const char *data, size_t n) { hasher.update(data, n); };
+                get.onData = [h = hasher.get()](const char *data, size_t n) { h->update(data, n); };
             auto lastReport = std::chrono::steady_clock::time_point();
             get.onBytes = [&](int64_t received) {
                 if (progress) {
@@ -441,7 +508,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             return Error { lastError.errorMessage()
                 + " (the partial download is kept and resumes next time)" };
         if (!sha.empty()) {
-            const std::string digest = hasher.hexDigest();
+            const std::string digest = hasher->hexDigest();
             if (digest != sha) {
                 fs::remove(partial, ec);
                 return Error { file.path + " in " + repo
