@@ -84,7 +84,6 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
                 inspectSaeAt(dialog->name());
         });
         dialog->open();
-        return dialog;
     };
     connect(m_openModel, &QAction::triggered, this, [ask] { ask(HubSourceDialog::Kind::Model); });
     connect(m_addSae, &QAction::triggered, this, [ask] { ask(HubSourceDialog::Kind::Sae); });

@@ -82,8 +82,6 @@ int64_t fileSize(const fs::path &p)
     return ec ? -1 : int64_t(n);
 }
 
-// A file already in the cache is taken when it has the expected size (-1: unknown), and, when
-// asked to verify and the content hash is known, that sha256.
 // SHA-256 on its own thread, fed the chunks a download writes: hashing (about 250 MB/s on a
 // core without SHA instructions) overlaps the transfer instead of adding its time to it. The
 // queue is bounded, so a fast network waits for the hash rather than filling memory.
@@ -159,6 +157,8 @@ bool hashPrefix(const fs::path &p, int64_t bytes, BackgroundSha256 &hasher)
     return bytes == 0;
 }
 
+// A file already in the cache is taken when it has the expected size (-1: unknown), and, when
+// asked to verify and the content hash is known, that sha256.
 bool intact(const fs::path &p, int64_t size, const std::string &sha256, bool verify)
 {
     const int64_t have = fileSize(p);
@@ -430,16 +430,18 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
         Status lastError = Error { url + ": download failed" };
         bool complete = false;
         // The sha256 of the partial file, kept as it grows: the bytes already on disk when an
-        // attempt starts (a resumed download), then each chunk as it arrives.
+        // attempt starts (a resumed download), then each chunk as it arrives. Only for files
+        // whose content hash is known (LFS files).
         std::unique_ptr<BackgroundSha256> hasher;
         for (int attempt = 0; attempt < 6 && !complete; ++attempt) {
             int64_t from = std::max<int64_t>(0, fileSize(partial));
             if (size >= 0 && from > size)
                 from = 0; // longer than the file: start again
-            hasher = std::make_unique<BackgroundSha256>();
-            if (!sha.empty() && from > 0)
-                if (!hashPrefix(partial, from, *hasher))
+            if (!sha.empty()) {
+                hasher = std::make_unique<BackgroundSha256>();
+                if (from > 0 && !hashPrefix(partial, from, *hasher))
                     return fileError(partial.string(), "cannot read the partial download");
+            }
             std::FILE *out = std::fopen(partial.c_str(), from > 0 ? "ab" : "wb");
             if (!out)
                 return fileError(partial.string(), "cannot write the download");
@@ -449,7 +451,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
             get.headers = authHeaders(url);
             get.sink = out;
             get.rangeFrom = from > 0 ? from : -1;
-            if (!sha.empty())
+            if (hasher)
                 get.onData = [h = hasher.get()](const char *data, size_t n) { h->update(data, n); };
             auto lastReport = std::chrono::steady_clock::time_point();
             get.onBytes = [&](int64_t received) {
@@ -507,7 +509,7 @@ Status HubClient::fetchFile(const std::string &repo, const std::string &commit, 
         if (!complete)
             return Error { lastError.errorMessage()
                 + " (the partial download is kept and resumes next time)" };
-        if (!sha.empty()) {
+        if (hasher) {
             const std::string digest = hasher->hexDigest();
             if (digest != sha) {
                 fs::remove(partial, ec);

@@ -21,13 +21,15 @@ std::string baseName(const std::string &path)
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// The files that make their folder a dictionary the loaders open (sae_io.cpp, dictionary_io.cpp).
+// The files that make their folder a dictionary the loaders open (sae_io.cpp, dictionary_io.cpp),
+// besides the per-layer files of a set (params_layer_N, W_enc_N).
+const std::set<std::string> kMarkers { "params.npz", "params.safetensors", "cfg.json",
+    "sae_weights.safetensors", "sae.safetensors", "config.yaml", "itda.safetensors" };
+
 bool marksDictionary(const std::string &name)
 {
-    static const std::set<std::string> markers { "params.npz", "params.safetensors", "cfg.json",
-        "sae_weights.safetensors", "sae.safetensors", "config.yaml", "itda.safetensors" };
     static const std::regex layerSet(R"((params_layer|W_enc)_\d+\.safetensors)");
-    return markers.count(name) || std::regex_match(name, layerSet);
+    return kMarkers.count(name) || std::regex_match(name, layerSet);
 }
 
 ReleaseEntry describe(const std::string &path, const std::set<std::string> &files)
@@ -131,12 +133,13 @@ Result<SaeRelease> listRelease(const std::string &repoAndRevision, const HubSett
     FS_TRY(listing, HubClient(settings).list(ref.repo, ref.revision));
     SaeRelease release = releaseFromListing(listing);
     if (release.entries.empty()) {
-        std::string seen;
+        std::string sought, seen;
+        for (const auto &m : kMarkers)
+            sought += m + ", ";
         for (size_t i = 0; i < listing.files.size() && i < 8; ++i)
             seen += (i ? ", " : "") + listing.files[i].path;
-        return Error { ref.repo + "@" + ref.revision
-            + " holds no SAE folder (looked for params.npz, params.safetensors, cfg.json, "
-              "sae_weights.safetensors, config.yaml; found "
+        return Error { ref.repo + "@" + ref.revision + " holds no SAE folder (looked for " + sought
+            + "params_layer_N.safetensors, W_enc_N.safetensors; found "
             + (seen.empty() ? std::string("no files") : seen)
             + (listing.files.size() > 8 ? ", ..." : "") + ")" };
     }

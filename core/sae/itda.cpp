@@ -250,11 +250,15 @@ Result<std::vector<ItdaOrigin>> readItdaOrigins(const std::string &dir)
 
 double itdaJaccard(const ItdaDictionary &a, const ItdaDictionary &b)
 {
-    const std::set<ItdaOrigin> sa(a.origins.begin(), a.origins.end()),
-        sb(b.origins.begin(), b.origins.end());
+    return originJaccard(std::set<ItdaOrigin>(a.origins.begin(), a.origins.end()),
+        std::set<ItdaOrigin>(b.origins.begin(), b.origins.end()));
+}
+
+double originJaccard(const std::set<ItdaOrigin> &a, const std::set<ItdaOrigin> &b)
+{
     std::vector<ItdaOrigin> both;
-    std::set_intersection(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(both));
-    const size_t unionSize = sa.size() + sb.size() - both.size();
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    const size_t unionSize = a.size() + b.size() - both.size();
     return unionSize == 0 ? 0.0 : double(both.size()) / double(unionSize);
 }
 

@@ -81,5 +81,8 @@ Result<std::vector<ItdaOrigin>> readItdaOrigins(const std::string &dir);
 
 // |A n B| / |A u B| over the atoms' (context, position) pairs.
 double itdaJaccard(const ItdaDictionary &a, const ItdaDictionary &b);
+// The same over sets of origins already built (compareItda builds each set once, for every
+// pair it is part of).
+double originJaccard(const std::set<ItdaOrigin> &a, const std::set<ItdaOrigin> &b);
 
 } // namespace fscope::core::sae

@@ -3,7 +3,6 @@
 #include "core/sae/itda.h"
 #include "core/util/json_file.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -48,13 +47,7 @@ Result<ItdaSimilarity> compareItda(const std::vector<std::string> &dirs, jobs::P
     out.jaccard.assign(n, std::vector<double>(n, 1.0));
     for (size_t i = 0; i < n; ++i)
         for (size_t j = i + 1; j < n; ++j) {
-            // |A n B| / |A u B| (the same definition as itdaJaccard, on the origins alone).
-            std::vector<ItdaOrigin> both;
-            std::set_intersection(sets[i].begin(), sets[i].end(), sets[j].begin(), sets[j].end(),
-                std::back_inserter(both));
-            const size_t unionSize = sets[i].size() + sets[j].size() - both.size();
-            const double v = unionSize == 0 ? 0.0 : double(both.size()) / double(unionSize);
-            out.jaccard[i][j] = out.jaccard[j][i] = v;
+            out.jaccard[i][j] = out.jaccard[j][i] = originJaccard(sets[i], sets[j]);
             if (!out.corpora[i].empty() && !out.corpora[j].empty()
                 && out.corpora[i] != out.corpora[j])
                 out.differentCorpora.emplace_back(static_cast<int>(i), static_cast<int>(j));
