@@ -146,7 +146,12 @@ void plotDensityContext(QCustomPlot *plot, const core::store::FeatureDashboard &
     // Where this feature sits among all features of the SAE, on a log10 density axis.
     plot->clearPlottables();
     plot->clearItems();
-    plot->xAxis->setLabel(QObject::tr("log10 density (all features)"));
+    plot->xAxis->setLabel(QObject::tr("log10 density"));
+    // Every other decade: the plot shares its row with up to three others.
+    QSharedPointer<QCPAxisTickerFixed> decades(new QCPAxisTickerFixed);
+    decades->setTickStep(2);
+    decades->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+    plot->xAxis->setTicker(decades);
     plot->yAxis->setLabel(QObject::tr("features"));
     const int bins = 30;
     const double lo = -7, hi = 0;
@@ -181,19 +186,33 @@ void plotDensityContext(QCustomPlot *plot, const core::store::FeatureDashboard &
 void plotDecoderWrites(QCustomPlot *plot, const core::store::FeatureDashboard &d)
 {
     plot->clearPlottables();
-    plot->xAxis->setLabel(QObject::tr("layer written"));
     plot->yAxis->setLabel(QObject::tr("‖W_dec‖ per layer"));
     QVector<double> keys, norms;
     QVector<QString> names;
     QStringList tips;
     double peak = 0;
+    // "blocks.7.hook_mlp_out" -> "7" when the layers are all that varies along the axis (a
+    // CLT); a crosscoder over several hook points keeps the point: "0" over "pre".
+    auto pointOf = [](const QString &hook) { return hook.section(QLatin1Char('.'), 2); };
+    bool onePoint = true;
+    for (const auto &w : d.writes)
+        onePoint = onePoint
+            && pointOf(QString::fromStdString(w.first))
+                == pointOf(QString::fromStdString(d.writes.front().first));
+    plot->xAxis->setLabel(onePoint ? QObject::tr("layer written") : QObject::tr("hook written"));
     for (const auto &[hook, norm] : d.writes) {
         keys << double(keys.size() + 1);
         norms << double(norm);
-        // "blocks.7.hook_mlp_out" -> "7": the layers are what varies along the axis.
         const QString h = QString::fromStdString(hook);
         const QStringList parts = h.split(QLatin1Char('.'));
-        names << (parts.size() > 1 ? parts[1] : h);
+        const QString layer = parts.size() > 1 ? parts[1] : h;
+        // Two lines, the point shortened ("hook_resid_pre" -> "pre"): the plot is narrow.
+        names << (onePoint ? layer
+                           : layer + QLatin1Char('\n')
+                    + pointOf(h)
+                          .remove(QStringLiteral("hook_"))
+                          .remove(QStringLiteral("resid_"))
+                          .remove(QStringLiteral("attn.")));
         tips << QObject::tr("%1: %2").arg(h).arg(double(norm), 0, 'g', 4);
         peak = std::max(peak, double(norm));
     }

@@ -51,7 +51,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     , m_histogram(makePlot(QStringLiteral("histogramPlot"), tr("Activation histogram"), this))
     , m_logits(makePlot(QStringLiteral("logitPlot"), tr("Logit effects (W_dec · W_U)"), this))
     , m_foldNorm(new QCheckBox(tr("Final norm folded in"), this))
-    , m_density(makePlot(QStringLiteral("densityPlot"), tr("Density among all features"), this))
+    , m_density(makePlot(QStringLiteral("densityPlot"), tr("Feature densities"), this))
     , m_writes(makePlot(QStringLiteral("writesPlot"), tr("Writes to"), this))
     , m_examples(new ExampleList(this))
     , m_error(new QLabel(this))
@@ -198,7 +198,7 @@ FeatureDashboardView::FeatureDashboardView(Workbench *workbench, QWidget *parent
     plots->addWidget(m_histogram, 3);
     plots->addLayout(logitColumn, 3);
     plots->addWidget(m_density, 2);
-    plots->addWidget(m_writes, 1);
+    plots->addWidget(m_writes, 2);
     m_writes->setVisible(false);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);

@@ -170,7 +170,11 @@ int WorkspaceActions::inspectSaeAt(const QString &path)
                 + core::sae::kindName(c.kind) + " (" + c.sourceFormat
                 + "): " + std::to_string(c.dSae) + " features on " + c.hookName + ", d_in "
                 + std::to_string(c.dIn);
-            if (c.writesElsewhere())
+            if (c.readsSeveralHooks())
+                text += ", reading and writing " + std::to_string(c.hooksIn.size()) + " hooks ("
+                    + c.hooksIn.front() + " to " + c.hooksIn.back() + "), "
+                    + std::to_string(c.hookWidth()) + " wide each";
+            else if (c.writesElsewhere())
                 text += ", writes " + c.outputHook()
                     + (c.hooksOut.size() > 1
                             ? " and " + std::to_string(c.hooksOut.size() - 1) + " later layers"

@@ -43,6 +43,8 @@ json describe(const core::sae::DictionaryInfo &info)
         { "center_input", c.centerInput } };
     if (c.k > 0)
         j["k"] = c.k;
+    if (c.readsSeveralHooks()) // a crosscoder: d_in is the hooks' total
+        j["d_in_per_hook"] = c.hookWidth();
     if (info.layers > 1)
         j["layers"] = info.layers;
     return j;

@@ -1,5 +1,7 @@
 #include "core/analysis/logit_effects.h"
 
+#include "core/model/hooks.h"
+
 namespace fscope::core::analysis {
 
 LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
@@ -7,6 +9,15 @@ LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &
 {
     const at::Device device = decoder.device();
     const at::Tensor unembed = decoder.unembedding().to(device, at::kFloat); // [vocab, hidden]
+    if (decoderBlock < 0 && sae.config().readsSeveralHooks()) {
+        int64_t deepest = -2;
+        const auto &hooks = sae.config().hooksIn;
+        for (size_t i = 0; i < hooks.size(); ++i)
+            if (const auto h = model::parseHookName(hooks[i]); h && h->layer > deepest) {
+                deepest = h->layer;
+                decoderBlock = static_cast<int64_t>(i);
+            }
+    }
     const at::Tensor decoderRows
         = decoderBlock < 0 ? sae.weights().W_dec : sae.decoderBlock(decoderBlock);
     at::Tensor directions = decoderRows.to(device, at::kFloat); // [features, hidden]

@@ -20,7 +20,9 @@ struct LogitEffects {
 
 // Blockwise over features so the [features, vocab] product never exists whole. `decoderBlock`
 // -1 reads W_dec, the feature's total write; a CLT's block b reads what it writes into output
-// hook b alone (the total's effects are the sum of the blocks', the map being linear).
+// hook b alone (the total's effects are the sum of the blocks', the map being linear). A
+// crosscoder's W_dec spans its hooks; -1 reads its block for the deepest hook, the write the
+// unembedding sees most directly.
 LogitEffects computeLogitEffects(const model::Decoder &decoder, const sae::Sae &sae,
     bool foldFinalNorm, int64_t k, int64_t blockFeatures = 1024, int64_t decoderBlock = -1);
 

@@ -38,17 +38,18 @@ Result<PromptAnalysis> analyzeIds(const model::Decoder &decoder, const sae::Sae 
     out.special = special;
     out.special.resize(out.ids.size(), false);
     at::NoGradGuard noGrad;
-    const std::string &hook = sae.config().hookName;
     model::ForwardOptions fo;
-    fo.capture = { hook };
+    for (const std::string &hook : sae.config().inputHooks())
+        fo.capture.insert(hook);
     fo.computeLogits = false;
     const at::Tensor input = at::tensor(out.ids, at::kLong).unsqueeze(0).to(decoder.device());
     auto r = decoder.forward({ input }, fo);
     if (!r)
         return r.error();
     const int64_t T = static_cast<int64_t>(out.ids.size());
-    at::Tensor f = sae.encode(r->activations.at(hook).reshape({ T, -1 }).to(sae.device()))
-                       .to(at::kCPU, at::kFloat);
+    at::Tensor x;
+    FS_TRY(x, sae::dictionaryInput(sae.config(), r->activations));
+    at::Tensor f = sae.encode(x.reshape({ T, -1 }).to(sae.device())).to(at::kCPU, at::kFloat);
     if (sae.config().architecture == sae::Architecture::AbsTopK)
         f = f.abs();
     for (int64_t t = 0; t < T; ++t)

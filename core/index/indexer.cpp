@@ -326,7 +326,8 @@ Result<IndexOutcome> indexCorpus(
                 model::ForwardOptions fo;
                 for (const Target *t : active)
                     if (t->offset == at)
-                        fo.capture.insert(t->sae->config().hookName);
+                        for (const std::string &hook : t->sae->config().inputHooks())
+                            fo.capture.insert(hook);
                 fo.computeLogits = false;
                 auto r = decoder.forward({ ids.to(decoder.device()) }, fo);
                 if (!r)
@@ -338,7 +339,8 @@ Result<IndexOutcome> indexCorpus(
                         continue;
                     if (options.faultInjection)
                         options.faultInjection("encode " + t->sae->config().hookName, c0 + at, len);
-                    const at::Tensor h = r->activations.at(t->sae->config().hookName);
+                    at::Tensor h;
+                    FS_TRY(h, sae::dictionaryInput(t->sae->config(), r->activations));
                     const at::Tensor f
                         = t->sae->encode(h.reshape({ len * T, -1 }).to(t->sae->device()));
                     t->acc->add(f, c0 + at, pieceCounted);

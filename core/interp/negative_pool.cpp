@@ -48,9 +48,9 @@ Result<NegativePool> NegativePool::build(store::Database &db, int64_t corpusId, 
             order.push_back(c.first);
 
     at::NoGradGuard noGrad;
-    const std::string &hook = sae.config().hookName;
     model::ForwardOptions fo;
-    fo.capture = { hook };
+    for (const std::string &hook : sae.config().inputHooks())
+        fo.capture.insert(hook);
     fo.computeLogits = false;
     if (progress)
         progress->setMessage("checking non-activating contexts with the model");
@@ -74,9 +74,10 @@ Result<NegativePool> NegativePool::build(store::Database &db, int64_t corpusId, 
         auto r = decoder.forward({ ids }, fo);
         if (!r)
             return r.error();
+        at::Tensor x;
+        FS_TRY(x, sae::dictionaryInput(sae.config(), r->activations));
         at::Tensor acts
-            = sae.encode(r->activations.at(hook).reshape({ B * T, -1 }).to(sae.device()))
-                  .index_select(1, columnIndex);
+            = sae.encode(x.reshape({ B * T, -1 }).to(sae.device())).index_select(1, columnIndex);
         if (sae.config().architecture == sae::Architecture::AbsTopK)
             acts = acts.abs();
         acts = acts.to(at::kCPU, at::kFloat).reshape({ B, T, -1 }).contiguous();

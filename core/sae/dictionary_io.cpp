@@ -1,5 +1,6 @@
 #include "core/sae/dictionary_io.h"
 
+#include "core/io/checkpoint.h"
 #include "core/model/hooks.h"
 #include "core/sae/tensor_set.h"
 #include "core/util/json_file.h"
@@ -423,10 +424,56 @@ Result<Sae> loadGemmaScope2CltLayer(const fs::path &dir, int64_t i, int64_t laye
     return Sae(c, weights);
 }
 
+// Gemma Scope 2's crosscoders share the CLT's params_layer_{i} files but live in folders
+// named for the layers they span ("crosscoder/layer_7_13_17_22_width_262k_l0_medium"). How
+// their per-file encoders combine is not published, so they are refused, not read as a CLT
+// of layers 0..n-1.
+Status refuseGemmaScope2Crosscoder(const fs::path &dir, int64_t files)
+{
+    const std::string name = (dir.filename().empty() ? dir.parent_path() : dir).filename().string();
+    std::smatch m;
+    static const std::regex spanned(R"(^layer_(\d+(?:_\d+)+)_width)");
+    const fs::path parent = (dir.filename().empty() ? dir.parent_path() : dir).parent_path();
+    const bool crosscoder
+        = std::regex_search(name, m, spanned) || parent.filename().string() == "crosscoder";
+    if (!crosscoder)
+        return {};
+    // The keys and shapes from each file's header (the weights are GBs and stay unread).
+    std::string found;
+    for (int64_t i = 0; i < files; ++i) {
+        const fs::path file = dir / ("params_layer_" + std::to_string(i) + ".safetensors");
+        found += "; " + file.filename().string() + ":";
+        auto header = io::Checkpoint::open(file.string());
+        if (!header) {
+            found += " unreadable (" + header.errorMessage() + ")";
+            continue;
+        }
+        for (const auto &[key, t] : header->tensors()) {
+            std::string shape;
+            for (int64_t d : t.entry->shape)
+                shape += (shape.empty() ? "" : ",") + std::to_string(d);
+            found += " " + key + " [" + shape + "]";
+        }
+    }
+    return fileError(dir.string(),
+        "a Gemma Scope 2 crosscoder" + (m.empty() ? std::string() : " over layers " + m[1].str())
+            + " is not supported: how its per-layer files combine is not published" + found);
+}
+
 } // namespace
+
+Status checkLayerSetSupported(const fs::path &dir, LayerSet format)
+{
+    if (format != LayerSet::GemmaScope2Clt)
+        return {};
+    return refuseGemmaScope2Crosscoder(
+        dir, static_cast<int64_t>(layerSetLayers(dir, format).size()));
+}
 
 Result<Sae> loadLayerOfSet(const fs::path &dir, LayerSet format, int64_t layer)
 {
+    if (auto s = checkLayerSetSupported(dir, format); !s)
+        return s.error();
     const std::vector<int64_t> layers = layerSetLayers(dir, format);
     // Layers are contiguous from 0 (circuit-tracer checks the same); a gap is a missing file.
     for (size_t i = 0; i < layers.size(); ++i)

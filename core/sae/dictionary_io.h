@@ -33,6 +33,9 @@ bool isCircuitTracerLayerFile(const std::filesystem::path &file);
 
 Result<Sae> loadGemmaScope2(const std::filesystem::path &dir);
 Result<Sae> loadCircuitTracerTranscoder(const std::filesystem::path &file);
+// A layer set that only looks like one (Gemma Scope 2's crosscoders share its CLTs' file
+// names) is refused with the keys its files hold.
+Status checkLayerSetSupported(const std::filesystem::path &dir, LayerSet format);
 Result<Sae> loadLayerOfSet(const std::filesystem::path &dir, LayerSet format, int64_t layer);
 Result<Sae> loadItda(const std::filesystem::path &dir);
 

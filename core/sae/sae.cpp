@@ -56,6 +56,20 @@ std::string normalizationName(Normalization n)
     return "?";
 }
 
+Result<at::Tensor> dictionaryInput(
+    const SaeConfig &config, const std::map<std::string, at::Tensor> &activations)
+{
+    std::vector<at::Tensor> parts;
+    for (const std::string &hook : config.inputHooks()) {
+        const auto it = activations.find(hook);
+        if (it == activations.end())
+            return Error { "the forward pass did not capture " + hook + ", which the "
+                + kindName(config.kind) + " reads" };
+        parts.push_back(it->second);
+    }
+    return parts.size() == 1 ? parts.front() : at::cat(parts, -1);
+}
+
 Sae::Sae(SaeConfig config, SaeWeights weights)
     : m_config(std::move(config))
     , m_weights(std::move(weights))
@@ -198,6 +212,8 @@ at::Tensor Sae::decoderBlock(int64_t block) const
 {
     if (m_weights.W_dec_blocks.defined())
         return m_weights.W_dec_blocks.select(1, block);
+    if (m_config.readsSeveralHooks()) // a crosscoder: hook `block`'s slice of the row
+        return m_weights.W_dec.narrow(1, block * m_config.hookWidth(), m_config.hookWidth());
     return m_weights.W_dec;
 }
 

@@ -9,6 +9,8 @@
 
 #include <ATen/ATen.h>
 
+#include <map>
+
 namespace fscope::core::sae {
 
 struct SaeWeights {
@@ -20,6 +22,7 @@ struct SaeWeights {
     at::Tensor W_skip;
     // CLTs: one decoder per output hook, [d_sae, hooksOut, d_out]; W_dec is their sum, the
     // feature's total write (what logit effects, decomposition and SAE Match read).
+    // Crosscoders keep only W_dec [d_sae, n * d]; decoderBlock() views it per hook.
     at::Tensor W_dec_blocks;
     // SAELens sparsity.safetensors: log10 feature density from training, a prior for views
     // before a corpus is indexed. Optional.
@@ -41,6 +44,13 @@ struct SparseCode {
 // c = r atoms^T, j = argmax |c|, a_j += c_j, r -= c_j atoms_j (ITDA's encoder; coefficients
 // are signed and an atom may be chosen again). Returns a [..., n].
 at::Tensor matchingPursuit(const at::Tensor &x, const at::Tensor &atoms, int64_t k);
+
+// The encoder's input from a forward pass's captured activations: the input hook's, or a
+// crosscoder's hooks concatenated along the last dimension in hooksIn order (SAELens'
+// CrosscoderSAE reads [..., n_layers, d_in]; flattened, that is the same row). An error names
+// a hook that was not captured.
+Result<at::Tensor> dictionaryInput(
+    const SaeConfig &config, const std::map<std::string, at::Tensor> &activations);
 
 class Sae {
 public:

@@ -12,7 +12,9 @@
 //   skip-transcoder  the same plus a linear skip from the raw input: + x W_skip
 //   clt              one source layer of a cross-layer transcoder: one decoder block per
 //                    later layer's output hook (hooksOut), W_dec their sum
-//   crosscoder       one source layer's slice of a dictionary read across several layers
+//   crosscoder       one dictionary over several hooks (hooksIn, usually layers): it encodes
+//                    their activations concatenated and decodes into each of them, so d_in
+//                    is the hooks' total width and W_dec_blocks holds one block per hook
 //   itda             atoms taken from activations, encoded by matching pursuit (signed)
 
 #include <cstdint>
@@ -35,6 +37,9 @@ struct SaeConfig {
     Normalization normalization = Normalization::None;
     bool centerInput = false; // TransformerLens center_writing_weights: x - mean_d(x)
     std::string hookName; // the input hook, "blocks.12.hook_resid_post"
+    // A crosscoder's input hooks, in the order their activations are concatenated (hookName
+    // is the first); empty: hookName alone.
+    std::vector<std::string> hooksIn;
     DictionaryKind kind = DictionaryKind::Sae;
     int64_t dOut = 0; // decoder width; 0: the same as d_in
     // Where the decoder writes, one hook per decoder block (a CLT's later layers); empty: the
@@ -47,6 +52,16 @@ struct SaeConfig {
     std::string sourcePath;
 
     int64_t decoderWidth() const { return dOut > 0 ? dOut : dIn; }
+    std::vector<std::string> inputHooks() const
+    {
+        return hooksIn.empty() ? std::vector<std::string> { hookName } : hooksIn;
+    }
+    // The width of one input hook (d_in, or a crosscoder's d_in over its hooks).
+    int64_t hookWidth() const
+    {
+        return hooksIn.empty() ? dIn : dIn / static_cast<int64_t>(hooksIn.size());
+    }
+    bool readsSeveralHooks() const { return hooksIn.size() > 1; }
     // The hook the first decoder block writes (the input hook for an SAE).
     const std::string &outputHook() const { return hooksOut.empty() ? hookName : hooksOut[0]; }
     std::vector<std::string> outputHooks() const

@@ -3,6 +3,7 @@
 #include "core/io/npz_tensor.h"
 #include "core/model/decoder.h"
 #include "core/model/hooks.h"
+#include "core/sae/crosscoder_io.h"
 #include "core/sae/dictionary_io.h"
 #include "core/sae/tensor_set.h"
 
@@ -29,6 +30,8 @@ Result<Sae> loadSaeLens(const fs::path &dir)
     if (!cfgDoc)
         return cfgDoc.error();
     const json &j = *cfgDoc;
+    if (isSaeLensCrosscoder(j))
+        return loadSaeLensCrosscoder(dir.string(), j);
     const json meta = j.value("metadata", json::object());
     const std::string cfgFile = (dir / "cfg.json").string();
     SaeConfig c;
@@ -396,13 +399,15 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
             sae = loadSaeLens(p.parent_path());
         else if (fs::is_regular_file(p, ec) && isCircuitTracerLayerFile(p))
             sae = loadCircuitTracerTranscoder(p);
-        else if (folder == FolderFormat::LayerSet)
-            sae = layer >= 0
+        else if (folder == FolderFormat::LayerSet) {
+            const Status supported = checkLayerSetSupported(p, layerSetFormat(p));
+            sae = !supported ? Result<Sae>(supported.error())
+                : layer >= 0
                 ? loadLayerOfSet(p, layerSetFormat(p), layer)
                 : Result<Sae>(fileError(base,
                     "holds one dictionary per layer; choose one with " + base + "#layer=L (layers "
                         + std::to_string(layerSetLayers(p, layerSetFormat(p)).size()) + ")"));
-        else if (folder == FolderFormat::GemmaScope)
+        } else if (folder == FolderFormat::GemmaScope)
             sae = loadGemmaScope(p / "params.npz");
         else if (folder == FolderFormat::GemmaScope2)
             sae = loadGemmaScope2(p);
@@ -427,6 +432,12 @@ Result<Sae> loadSae(const std::string &path, const LoadSaeOptions &options)
     if (!sae)
         return sae;
     SaeConfig config = sae->config();
+    if (!options.hookName.empty() && config.readsSeveralHooks()
+        && options.hookName != config.hookName)
+        return fileError(path,
+            "a crosscoder reads the hooks its config names ("
+                + std::to_string(config.hooksIn.size()) + " of them, from " + config.hookName
+                + "); --hook cannot move it");
     if (!options.hookName.empty())
         config.hookName = options.hookName;
     if (config.hookName.empty() && options.requireHook)
@@ -456,32 +467,38 @@ Status validateSaeForModel(const Sae &sae, const model::ModelConfig &model)
         return fileError(sae.config().sourcePath,
             "the SAE does not say which hook it reads, and this needs the model: give it with "
             "--hook (e.g. --hook blocks.6.hook_resid_post)");
-    const auto hook = model::parseHookName(sae.config().hookName);
-    if (!hook)
-        return Error { "SAE hook '" + sae.config().hookName + "' is not a known hook point" };
-    if (hook->layer >= model.layers)
-        return Error { "SAE hook '" + sae.config().hookName + "' needs layer "
-            + std::to_string(hook->layer) + " but the model has " + std::to_string(model.layers)
-            + " layers" };
     auto width = [&model](const std::string &point) {
         return point == "attn.hook_z"  ? model.heads * model.headDim
             : point == "mlp.hook_post" ? model.intermediate
                                        : model.hidden;
     };
-    if (sae.config().dIn != width(hook->point))
-        return Error { sae.config().sourcePath + ": SAE d_in " + std::to_string(sae.config().dIn)
-            + " does not match the " + std::to_string(width(hook->point)) + "-wide hook "
-            + sae.config().hookName + " of this model" };
+    // Every hook it reads (a crosscoder's several) exists and is as wide as its share of d_in.
+    const std::vector<std::string> inputs = sae.config().inputHooks();
+    for (const auto &name : inputs) {
+        const auto hook = model::parseHookName(name);
+        if (!hook)
+            return Error { "SAE hook '" + name + "' is not a known hook point" };
+        if (hook->layer >= model.layers)
+            return Error { "SAE hook '" + name + "' needs layer " + std::to_string(hook->layer)
+                + " but the model has " + std::to_string(model.layers) + " layers" };
+        if (sae.config().hookWidth() != width(hook->point))
+            return Error { sae.config().sourcePath + ": SAE d_in "
+                + std::to_string(sae.config().hookWidth()) + (inputs.size() > 1 ? " per hook" : "")
+                + " does not match the " + std::to_string(width(hook->point)) + "-wide hook " + name
+                + " of this model" };
+    }
     // A transcoder or CLT also writes: every output hook exists and is as wide as its decoder.
     for (const auto &name : sae.config().hooksOut) {
         const auto out = model::parseHookName(name);
         if (!out || out->layer >= model.layers)
             return Error { sae.config().sourcePath + ": output hook '" + name
                 + "' is not in this model (" + std::to_string(model.layers) + " layers)" };
-        if (sae.config().decoderWidth() != width(out->point))
-            return Error { sae.config().sourcePath + ": decoder width "
-                + std::to_string(sae.config().decoderWidth()) + " does not match the "
-                + std::to_string(width(out->point)) + "-wide output hook " + name };
+        const int64_t written = sae.config().readsSeveralHooks() ? sae.config().hookWidth()
+                                                                 : sae.config().decoderWidth();
+        if (written != width(out->point))
+            return Error { sae.config().sourcePath + ": decoder width " + std::to_string(written)
+                + " does not match the " + std::to_string(width(out->point)) + "-wide output hook "
+                + name };
     }
     return {};
 }
@@ -494,6 +511,8 @@ Status saveSaeLens(const Sae &sae, const std::string &dir)
         return fileError(dir, "cannot create directory: " + ec.message());
     const SaeConfig &c = sae.config();
     const SaeWeights &w = sae.weights();
+    if (c.kind == DictionaryKind::Crosscoder)
+        return saveSaeLensCrosscoder(sae, dir);
     const bool transcoder
         = c.kind == DictionaryKind::Transcoder || c.kind == DictionaryKind::SkipTranscoder;
     if (c.kind != DictionaryKind::Sae && !transcoder)
@@ -562,7 +581,7 @@ Result<DictionaryInfo> describeDictionary(const std::string &path, const LoadSae
         Sae sae = Sae({}, {});
         FS_TRY(sae, loadSae(path, options));
         info.config = sae.config();
-        info.hooksIn = { info.config.hookName };
+        info.hooksIn = info.config.inputHooks();
         info.hooksOut = info.config.outputHooks();
         return info;
     }

@@ -1,8 +1,11 @@
 #include "core/sae/sae_metrics.h"
 
 #include "core/metrics/metrics.h"
+#include "core/model/hooks.h"
 
 #include <functional>
+#include <map>
+#include <set>
 #include <tuple>
 
 namespace fscope::core::sae {
@@ -179,12 +182,83 @@ Result<SaeMetrics> runEvaluation(const model::Decoder &decoder, const EvalPlan &
     return m;
 }
 
+// A crosscoder reads and writes all its hooks: EV and MSE pool them (x is the hooks'
+// activations concatenated). Its features need every hook, so the forward cannot edit an
+// earlier hook with them; the spliced run replaces the deepest hook with its reconstruction
+// from the clean earlier hooks (for residual-stream hooks that is the whole replacement, as
+// later layers read only the deepest residual), and the zero baseline zeroes that hook.
+Result<SaeMetrics> evaluateCrosscoder(const model::Decoder &decoder, const Sae &sae,
+    const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
+    jobs::Progress *progress)
+{
+    const auto shared = std::make_shared<const Sae>(sae);
+    const std::vector<std::string> hooks = sae.config().inputHooks();
+    size_t deepest = 0;
+    int64_t deepestLayer = -2;
+    for (size_t i = 0; i < hooks.size(); ++i) {
+        const auto parsed = model::parseHookName(hooks[i]);
+        const int64_t layer = parsed ? parsed->layer : -1;
+        if (layer == deepestLayer)
+            return Error { sae.config().sourcePath + ": " + hooks[deepest] + " and " + hooks[i]
+                + " share the deepest layer, so no single hook can take the reconstruction" };
+        if (layer > deepestLayer) {
+            deepestLayer = layer;
+            deepest = i;
+        }
+    }
+    EvalPlan plan;
+    plan.label = "crosscoder on " + std::to_string(hooks.size()) + " hooks (spliced at "
+        + hooks[deepest] + ")";
+    plan.capture = std::set<std::string>(hooks.begin(), hooks.end());
+    plan.features = sae.config().dSae;
+    plan.zeroed = { hooks[deepest] };
+    plan.predict = [shared](const model::ForwardResult &r, int64_t batch, int64_t length) {
+        const at::Tensor x = dictionaryInput(shared->config(), r.activations)
+                                 .value()
+                                 .reshape({ batch, length, -1 });
+        InputState state;
+        const at::Tensor f = shared->encode(x, &state);
+        return std::tuple { x, shared->decode(f, state), f };
+    };
+    plan.splice = [shared, hooks, deepest](const at::Tensor &keep) {
+        auto seen = std::make_shared<std::map<std::string, at::Tensor>>();
+        std::vector<std::pair<std::string, model::Intervention>> out;
+        for (size_t i = 0; i < hooks.size(); ++i) {
+            const std::string hook = hooks[i];
+            if (i != deepest) {
+                out.emplace_back(
+                    hook, [seen, hook](const at::Tensor &h, const model::HookContext &) {
+                        (*seen)[hook] = h.reshape({ h.size(0), h.size(1), -1 });
+                        return h;
+                    });
+                continue;
+            }
+            out.emplace_back(hook,
+                [shared, seen, hook, i, keep](const at::Tensor &h, const model::HookContext &) {
+                    (*seen)[hook] = h.reshape({ h.size(0), h.size(1), -1 });
+                    const at::Tensor x = dictionaryInput(shared->config(), *seen).value();
+                    const int64_t d = shared->config().hookWidth();
+                    const at::Tensor rebuilt = shared->reconstruct(x)
+                                                   .narrow(-1, static_cast<int64_t>(i) * d, d)
+                                                   .to(h.device(), h.scalar_type());
+                    return at::where(
+                        keep.unsqueeze(-1).to(h.device()), h.reshape(rebuilt.sizes()), rebuilt)
+                        .reshape(h.sizes());
+                });
+        }
+        return out;
+    };
+    return runEvaluation(decoder, plan, contexts, options, progress);
+}
+
 } // namespace
 
 Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
     const std::vector<std::vector<int64_t>> &contexts, const EvalOptions &options,
     jobs::Progress *progress)
 {
+    if (sae.config().readsSeveralHooks())
+        return evaluateCrosscoder(decoder, sae, contexts, options, progress);
     // A transcoder is measured where it writes: its prediction of the output hook against the
     // model's own activation there (its error term lives at the output hook).
     if (sae.config().outputHooks().size() > 1)
@@ -193,8 +267,6 @@ Result<SaeMetrics> evaluateSae(const model::Decoder &decoder, const Sae &sae,
             + std::to_string(sae.config().outputHooks().size())
             + " layers together with the other layers' features; evaluate it as part of the "
               "whole CLT" };
-    if (sae.config().kind == DictionaryKind::Crosscoder)
-        return Error { sae.config().sourcePath + ": a crosscoder slice cannot be evaluated alone" };
     const auto shared = std::make_shared<const Sae>(sae);
     const std::string hook = sae.config().hookName, target = sae.config().outputHook();
     EvalPlan plan;

@@ -24,6 +24,10 @@ Result<DecomposeRun> runDecomposition(
     if (!request.sae)
         return Error { "decomposition needs an SAE" };
     const sae::Sae &sae = *request.sae;
+    if (sae.config().readsSeveralHooks())
+        return Error { sae.config().sourcePath + ": a crosscoder's features span "
+            + std::to_string(sae.config().hooksIn.size())
+            + " hooks, and a steering vector lives in one; decompose it with an SAE of that hook" };
     const bool haveModel = request.decoder && request.tokenizer;
     const std::string hook = sae.config().hookName;
     if (progress)

@@ -84,6 +84,13 @@ Result<std::vector<std::pair<std::string, model::Intervention>>> writerIntervent
     const double value = e.value;
     const std::vector<std::string> outputs = sae->config().outputHooks();
     std::vector<std::pair<std::string, model::Intervention>> out;
+    // A crosscoder's features read every one of its hooks, the last of them after the first
+    // has been written: a one-pass forward can add a feature's decoder rows but cannot know
+    // its value at the first hook (that would need a clean pass first).
+    if (sae->config().readsSeveralHooks() && e.kind != EditKind::Add)
+        return Error { "a crosscoder's features read " + std::to_string(outputs.size()) + " hooks ("
+            + sae->config().hookName + " first), so a one-pass forward cannot "
+            + editKindName(e.kind) + " them; add a feature's decoder directions instead" };
     if (e.kind == EditKind::Reconstruct || e.kind == EditKind::ReconstructWithError) {
         if (outputs.size() > 1)
             return Error { "one layer of a cross-layer transcoder does not reconstruct a hook by "

@@ -9,6 +9,7 @@
 #include "core/store/index_store.h"
 #include "core/store/index_writes.h"
 #include "core/store/statement.h"
+#include "tests/support/index_fixtures.h"
 #include "tests/support/reference_accumulator.h"
 #include "tests/support/testsupport.h"
 
@@ -27,7 +28,10 @@
 #include <map>
 
 using namespace fscope::core;
+using fscope::test::dumpIndex;
 using fscope::test::fixture;
+using fscope::test::randomCorpus;
+using fscope::test::randomSae;
 
 namespace {
 
@@ -36,72 +40,6 @@ constexpr int64_t kVocab = 40, kHidden = 48, kT = 32, kContexts = 60, kFeatures 
 int64_t plantedToken(int64_t j)
 {
     return 5 + j;
-}
-
-// Random ids in [1, vocab) after a BOS (0) in every context.
-corpus::Corpus randomCorpus(int64_t contexts, int64_t T, int64_t vocab, int32_t bos, uint64_t seed)
-{
-    corpus::Corpus c;
-    c.contextLength = T;
-    c.fingerprint = "test-corpus-" + std::to_string(seed) + "-" + std::to_string(contexts);
-    uint64_t s = seed;
-    for (int64_t i = 0; i < contexts * T; ++i) {
-        s = corpus::mix64(s);
-        int32_t id = static_cast<int32_t>(s % static_cast<uint64_t>(vocab - 1));
-        id = id >= bos ? id + 1 : id; // never the BOS inside a context
-        c.ids.push_back(i % T == 0 ? bos : id);
-    }
-    return c;
-}
-
-sae::Sae randomSae(const std::string &hook, int64_t dIn, int64_t dSae, sae::Architecture arch,
-    uint64_t seed, double bias = -0.4)
-{
-    at::manual_seed(seed);
-    sae::SaeConfig cfg;
-    cfg.architecture = arch;
-    cfg.dIn = dIn;
-    cfg.dSae = dSae;
-    cfg.hookName = hook;
-    cfg.sourcePath = "random-" + hook;
-    sae::SaeWeights w;
-    w.W_enc = at::randn({ dIn, dSae }) / std::sqrt(double(dIn));
-    w.b_enc = at::full({ dSae }, bias);
-    w.W_dec = at::randn({ dSae, dIn }) / std::sqrt(double(dIn));
-    w.b_dec = at::zeros({ dIn });
-    if (arch == sae::Architecture::JumpRelu) {
-        w.b_enc = at::zeros({ dSae });
-        w.threshold = at::full({ dSae }, 0.3);
-    }
-    return sae::Sae(cfg, w);
-}
-
-// Every stored result of an index, as text, for exact comparison between runs.
-QString dumpIndex(store::Database &db, int64_t indexId)
-{
-    QString out;
-    const char *queries[] = { "SELECT feature, count, density, max, mean FROM feature_stats WHERE "
-                              "index_id = ?1 ORDER BY feature",
-        "SELECT feature, lo, hi, hex(counts) FROM histograms WHERE index_id = ?1 ORDER BY feature",
-        "SELECT feature, band, lo, hi, count FROM quantile_bands WHERE index_id = ?1 ORDER BY "
-        "feature, band",
-        "SELECT feature, kind, rank, band, value, context, max_pos, start, hex(acts) FROM examples "
-        "WHERE index_id = ?1 "
-        "ORDER BY feature, kind, rank",
-        "SELECT status, tokens FROM feature_indexes WHERE id = ?1" };
-    for (const char *q : queries) {
-        auto st = store::Statement::prepare(db, q);
-        if (!st)
-            return QString::fromStdString(st.errorMessage());
-        st->bind(0, indexId);
-        const int columns = QString(q).section(" FROM", 0, 0).count(',') + 1;
-        while (st->step().value()) {
-            for (int c = 0; c < columns; ++c)
-                out += QString::fromStdString(st->text(c)) + '|';
-            out += '\n';
-        }
-    }
-    return out;
 }
 
 // Cancels the job once `limit` tokens are done.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Transcoders, skip transcoders, CLTs and an ITDA dictionary, each written the way its own
+"""Transcoders, skip transcoders, CLTs, a crosscoder and an ITDA dictionary, each written the way its own
 repository writes it (dictionaries_interp.md A and B), with inputs and the expected feature
 codes and outputs computed here with numpy from each repository's formulas.
 
@@ -163,6 +163,29 @@ def matching_pursuit(out):
     expect(out, "itda", x, a, a @ atoms)
 
 
+def saelens_crosscoder(out):
+    # SAELens PR #475, CrosscoderSAE (dictionaries_interp.md A6): x [..., n, d_in],
+    # sae_in = x - b_dec (apply_b_dec_to_input), f = ReLU(einsum(sae_in, W_enc [n, d_in, d_sae])
+    # + b_enc), x_hat_l = f W_dec[:, l, :] + b_dec[l]. Three hooks of the tiny GPT-2 shape.
+    d = os.path.join(out, "saelens_crosscoder")
+    os.makedirs(d, exist_ok=True)
+    hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"]
+    n = len(hooks)
+    W = {"W_enc": f32(n, D_IN, F, scale=0.5), "b_enc": f32(F, scale=0.1), "W_dec": f32(F, n, D_IN, scale=0.4),
+         "b_dec": f32(n, D_IN, scale=0.1)}
+    cfg = {"d_in": D_IN, "d_sae": F, "architecture": "standard", "hook_names": hooks,
+           "apply_b_dec_to_input": True, "normalize_activations": "none", "dtype": "float32", "device": "cpu",
+           "reshape_activations": "none",
+           "metadata": {"sae_lens_version": "6.0.0", "model_name": "tiny", "prepend_bos": True}}
+    with open(os.path.join(d, "cfg.json"), "w") as fh:
+        json.dump(cfg, fh, indent=1)
+    save(os.path.join(d, "sae_weights.safetensors"), W)
+    x = f32(N, n, D_IN)
+    f = np.maximum(np.einsum("bld,ldf->bf", x - W["b_dec"], W["W_enc"]) + W["b_enc"], 0)
+    y = np.einsum("bf,fld->bld", f, W["W_dec"]) + W["b_dec"]
+    expect(out, "saelens_crosscoder", x, f, y)
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     saelens_skip_transcoder(out)
@@ -170,6 +193,7 @@ def main(out):
     circuit_tracer_transcoders(out)
     circuit_tracer_clt(out)
     matching_pursuit(out)
+    saelens_crosscoder(out)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 // A cross-layer transcoder in the workbench: one layer of a circuit-tracer CLT for the demo
 // model, added as DIR#layer=L and indexed through the same job as any SAE; its feature
 // dashboard shows where the feature writes (one bar per later layer, the block norms), which
-// a single-hook SAE's dashboard leaves out; and a screenshot of it at laptop size. ITDA
-// dictionaries compared as a table and a heatmap.
+// a single-hook SAE's dashboard leaves out; and a screenshot of it at laptop size. A crosscoder
+// over three hooks, one bar per hook. ITDA dictionaries compared as a table and a heatmap.
 
 #include "core/demo/demo_paths.h"
 #include "core/io/torch_tensor.h"
 #include "core/sae/dictionary_io.h"
 #include "core/sae/itda.h"
+#include "core/sae/sae_io.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
 #include "tests/support/testsupport.h"
@@ -39,6 +40,7 @@ class TestDictionaryDashboard : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void cltDashboardShowsWhereItWrites();
+    void crosscoderDashboardShowsEachHook();
     void itdaDashboardNamesTheAtomsToken();
     void itdaSimilarityTableAndHeatmap();
 };
@@ -122,6 +124,87 @@ void TestDictionaryDashboard::cltDashboardShowsWhereItWrites()
     const QString artifacts = QStringLiteral(FEATURESCOPE_ARTIFACTS);
     QVERIFY(QDir().mkpath(artifacts));
     QVERIFY(window.grab().save(artifacts + "/clt-dashboard-1366x768.png"));
+}
+
+void TestDictionaryDashboard::crosscoderDashboardShowsEachHook()
+{
+    QTemporaryDir tmp;
+    QSettings().clear();
+    auto demo = core::demo::locateDemo();
+    QVERIFY(demo.ok());
+    // A crosscoder over three of the demo model's residual hooks, written as SAELens writes
+    // one; hook l's decoder slice shrinks with l, so the bars have a shape.
+    at::manual_seed(4);
+    const int64_t d = 128, f = 24, n = 3;
+    core::sae::SaeConfig c;
+    c.kind = core::sae::DictionaryKind::Crosscoder;
+    c.hooksIn
+        = { "blocks.0.hook_resid_pre", "blocks.1.hook_resid_post", "blocks.3.hook_resid_post" };
+    c.hooksOut = c.hooksIn;
+    c.hookName = c.hooksIn.front();
+    c.dIn = n * d;
+    c.dSae = f;
+    core::sae::SaeWeights w;
+    w.W_enc = at::randn({ n * d, f }) / std::sqrt(double(n * d));
+    w.b_enc = at::full({ f }, 0.02);
+    const at::Tensor falloff = at::tensor({ 1.0f, 0.6f, 0.3f }).repeat_interleave(d);
+    w.W_dec = at::randn({ f, n * d }) * 0.05 * falloff;
+    w.b_dec = at::zeros({ n * d });
+    const std::string dir = tmp.path().toStdString() + "/crosscoder";
+    QVERIFY(core::sae::saveSaeLens(core::sae::Sae(c, w), dir).ok());
+
+    ui::MainWindow window;
+    window.resize(1366, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.workspaceActions()->openWorkspaceAt(tmp.path() + "/cc.fsdb");
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 60000);
+    ui::IndexSettings s;
+    s.model = QString::fromStdString(demo->model);
+    s.saes = { QString::fromStdString(dir) };
+    s.corpus = { QString::fromStdString(demo->corpus) };
+    s.tokens = QStringLiteral("4k");
+    s.contextLength = 64;
+    s.batchSize = 8;
+    s.device = QStringLiteral("cpu");
+    const int job = window.indexCorpus(s);
+    QVERIFY(job > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
+    QVERIFY2(
+        window.jobRunner()->job(job)->succeeded, qPrintable(window.jobRunner()->job(job)->outcome));
+    auto *db = window.workspaceActions()->database();
+    QVERIFY(db);
+    auto indexes = core::store::listIndexes(*db);
+    QVERIFY(indexes.ok() && indexes->size() == 1);
+    auto table = core::store::loadFeatureTable(*db, indexes->at(0).id);
+    QVERIFY(table.ok());
+    const auto busiest = std::max_element(table->count.begin(), table->count.end());
+    QVERIFY(*busiest > 0);
+    const int64_t feature = table->feature[size_t(busiest - table->count.begin())];
+    window.workbench()->showFeature(indexes->at(0).id, feature);
+    QTest::qWait(200);
+
+    auto *writes = window.dashboard()->findChild<QCustomPlot *>(QStringLiteral("writesPlot"));
+    QVERIFY(writes && writes->isVisible());
+    auto *bars = qobject_cast<QCPBars *>(writes->plottable(0));
+    QVERIFY(bars);
+    QCOMPARE(bars->data()->size(), 3);
+    for (int b = 0; b < 3; ++b)
+        QVERIFY(std::abs((bars->data()->begin() + b)->value
+                    - w.W_dec[feature].narrow(0, b * d, d).norm().item<double>())
+            < 1e-5);
+    // Two hook points on the axis: each bar says which.
+    auto ticker = writes->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+    QVERIFY(ticker);
+    QCOMPARE(ticker->ticks().value(1.0), QStringLiteral("0\npre"));
+    QCOMPARE(ticker->ticks().value(3.0), QStringLiteral("3\npost"));
+
+    const QString artifacts = QStringLiteral(FEATURESCOPE_ARTIFACTS);
+    QVERIFY(QDir().mkpath(artifacts));
+    QVERIFY(window.grab().save(artifacts + "/crosscoder-dashboard-1366x768.png"));
+    window.resize(1920, 1080);
+    QTest::qWait(200);
+    QVERIFY(window.grab().save(artifacts + "/crosscoder-dashboard-1920x1080.png"));
 }
 
 void TestDictionaryDashboard::itdaDashboardNamesTheAtomsToken()

@@ -1,0 +1,163 @@
+// Storage faults: a workspace whose disk fills up (SQLite's max_page_count, which fails writes
+// with SQLITE_FULL exactly as a full file system does) during an index's checkpoints and during
+// label writes. The operation fails with a message naming the workspace and the cause, the
+// file stays consistent (integrity_check), nothing stored before is lost, and once there is
+// room again the job resumes to the result of an uninterrupted run.
+
+#include "core/index/indexer.h"
+#include "core/model/decoder.h"
+#include "core/store/index_store.h"
+#include "tests/support/index_fixtures.h"
+#include "tests/support/testsupport.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fscope::core;
+using fscope::test::dumpIndex;
+using fscope::test::fixture;
+
+namespace {
+
+int64_t pages(store::Database &db)
+{
+    return std::stoll(db.queryText("PRAGMA page_count").value());
+}
+
+// Room for `extra` more pages of the workspace, for this connection (max_page_count is not
+// stored in the file: a reopened workspace has the whole disk again).
+void limitPages(store::Database &db, int64_t extra)
+{
+    const int64_t limit = pages(db) + extra;
+    QCOMPARE(db.queryText("PRAGMA max_page_count = " + std::to_string(limit)).value(),
+        std::to_string(limit));
+}
+
+} // namespace
+
+class TestStorageFaults : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void fullDiskDuringIndexingResumes();
+    void fullDiskDuringLabelWrites();
+
+private:
+    QTemporaryDir m_tmp;
+    std::unique_ptr<model::Decoder> m_decoder;
+    sae::Sae m_a = sae::Sae({}, {}), m_b = sae::Sae({}, {});
+    corpus::Corpus m_corpus;
+    std::string path(const char *name) const { return m_tmp.path().toStdString() + "/" + name; }
+    index::IndexInputs inputs() const
+    {
+        index::IndexInputs in;
+        in.decoder = m_decoder.get();
+        in.modelFingerprint = "gpt2-fixture";
+        in.corpus = &m_corpus;
+        in.corpusLabel = "random";
+        in.saes = { { &m_a, m_a.config().hookName }, { &m_b, m_b.config().hookName } };
+        return in;
+    }
+    static index::IndexOptions options()
+    {
+        index::IndexOptions o;
+        o.batchContexts = 4;
+        o.commitEveryBatches = 1;
+        o.specialTokens = { 95 };
+        return o;
+    }
+};
+
+void TestStorageFaults::initTestCase()
+{
+    auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
+    QVERIFY(decoder.ok());
+    m_decoder = std::move(decoder).value();
+    m_a = fscope::test::randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
+    m_b = fscope::test::randomSae(
+        "blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
+    m_corpus = fscope::test::randomCorpus(40, 24, 96, 95, 5);
+}
+
+void TestStorageFaults::fullDiskDuringIndexingResumes()
+{
+    auto reference = store::Database::open(path("reference.fsdb"));
+    QVERIFY(reference.ok());
+    const int64_t empty = pages(**reference);
+    auto whole = index::indexCorpus(**reference, inputs(), options(), nullptr);
+    QVERIFY2(whole.ok(), whole.ok() ? "" : whole.errorMessage().c_str());
+    const int64_t needed = pages(**reference) - empty;
+    QVERIFY(needed > 8);
+
+    // The disk fills at several points of the index's writes: before any checkpoint, between
+    // checkpoints, at the final write. Each run fails cleanly and resumes to the same index.
+    int midRun = 0;
+    for (int eighths = 1; eighths <= 7; ++eighths) {
+        const std::string name = "full-" + std::to_string(eighths) + ".fsdb";
+        auto db = store::Database::open(path(name.c_str()));
+        QVERIFY(db.ok());
+        limitPages(**db, needed * eighths / 8);
+        auto failed = index::indexCorpus(**db, inputs(), options(), nullptr);
+        QVERIFY(!failed.ok());
+        const QString message = QString::fromStdString(failed.errorMessage());
+        QVERIFY2(message.contains(QString::fromStdString(path(name.c_str()))), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("full")), qPrintable(message));
+        QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+        QCOMPARE(
+            (*db)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(),
+            std::string("0"));
+
+        // Space freed: the same request resumes from what was committed, to the same index.
+        QVERIFY((*db)->exec("PRAGMA max_page_count = 1073741823").ok());
+        auto resumed = index::indexCorpus(**db, inputs(), options(), nullptr);
+        QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.errorMessage().c_str());
+        qInfo("disk full at %d/8 of the writes: %s; resumed with %lld of 10 batches to run",
+            eighths, qPrintable(message.section(QStringLiteral(": "), 1)),
+            (long long)resumed->batchesRun);
+        midRun += resumed->batchesRun > 0 && resumed->batchesRun < 10;
+        QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+        for (size_t i = 0; i < 2; ++i)
+            QCOMPARE(
+                dumpIndex(**db, resumed->indexIds[i]), dumpIndex(**reference, whole->indexIds[i]));
+    }
+    QVERIFY(midRun > 0); // at least one fault fell between two checkpoints
+}
+
+void TestStorageFaults::fullDiskDuringLabelWrites()
+{
+    auto db = store::Database::open(path("reference.fsdb"));
+    QVERIFY(db.ok());
+    auto indexes = store::listIndexes(**db);
+    QVERIFY(indexes.ok() && !indexes->empty());
+    const int64_t sae = indexes->front().saeId;
+    QVERIFY(store::setLabel(**db, sae, 3, "kept", "written before the disk filled").ok());
+
+    // Notes too long for the room left: refused, named, and the earlier label is intact.
+    // (The index's finished checkpoints left free pages; the notes are longer than all of them.)
+    const int64_t freePages = std::stoll((*db)->queryText("PRAGMA freelist_count").value());
+    const int64_t pageSize = std::stoll((*db)->queryText("PRAGMA page_size").value());
+    limitPages(**db, 1);
+    const std::string longNotes(size_t((freePages + 8) * pageSize), 'n');
+    auto refused = store::setLabel(**db, sae, 4, "lost?", longNotes);
+    QVERIFY(!refused.ok());
+    const QString message = QString::fromStdString(refused.errorMessage());
+    QVERIFY2(message.contains(QString::fromStdString(path("reference.fsdb"))), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("full")), qPrintable(message));
+    QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+    auto kept = store::label(**db, sae, 3);
+    QVERIFY(kept.ok());
+    QCOMPARE(kept->first, std::string("kept"));
+    auto none = store::label(**db, sae, 4);
+    QVERIFY(none.ok());
+    QVERIFY(none->first.empty());
+
+    // Room again: the same write goes through, and is found by search as any label.
+    QVERIFY((*db)->exec("PRAGMA max_page_count = 1073741823").ok());
+    QVERIFY(store::setLabel(**db, sae, 4, "written", longNotes).ok());
+    auto written = store::label(**db, sae, 4);
+    QVERIFY(written.ok());
+    QCOMPARE(written->second.size(), longNotes.size());
+}
+
+QTEST_GUILESS_MAIN(TestStorageFaults)
+#include "tst_storage_faults.moc"
