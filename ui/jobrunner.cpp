@@ -75,11 +75,14 @@ int JobRunner::runOnWorkspace(
 {
     return run(
         title,
-        [path = workspacePath.toStdString(), work = std::move(work)](
+        [path = workspacePath.toStdString(), work = std::move(work),
+            mode = !workspacePath.isEmpty() && workspacePath == m_readOnlyWorkspace
+                ? core::store::Database::Mode::ReadOnly
+                : core::store::Database::Mode::ReadWrite](
             core::jobs::Progress &progress) -> core::Result<std::string> {
             if (path.empty())
                 return work(progress, nullptr);
-            auto db = core::store::Database::open(path);
+            auto db = core::store::Database::open(path, mode);
             if (!db)
                 return db.error();
             return work(progress, db->get());

@@ -52,6 +52,9 @@ public:
         = std::function<core::Result<std::string>(core::jobs::Progress &, core::store::Database *)>;
     int runOnWorkspace(
         const QString &title, const QString &workspacePath, WorkspaceWork work, Done done = {});
+    // The workspace the user opened read-only: jobs on it get read-only connections too, so
+    // none writes to it behind the banner.
+    void setReadOnlyWorkspace(const QString &path) { m_readOnlyWorkspace = path; }
     void cancel(int id);
     void cancelAll();
     // Blocks until every job is done (for shutdown and tests).
@@ -72,6 +75,7 @@ private:
     void finish(int id);
 
     std::map<int, std::unique_ptr<Job>> m_jobs;
+    QString m_readOnlyWorkspace;
     QTimer *m_pollTimer;
     int m_nextId = 1;
 };

@@ -47,10 +47,12 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QLabel>
 #include <QMenuBar>
 #include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
+#include <QToolBar>
 
 namespace fscope::ui {
 
@@ -85,6 +87,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_workspace, &WorkspaceActions::message, this,
         [this](const QString &text) { statusBar()->showMessage(text, 10000); });
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::updateTitle);
+    connect(
+        m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::updateReadOnlyBanner);
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, &MainWindow::rememberWorkspace);
     connect(m_workspace, &WorkspaceActions::aboutToChangeWorkspace, this, &MainWindow::saveSession);
     connect(m_workspace, &WorkspaceActions::workspaceChanged, this, [this] { restoreSession(); });
@@ -163,6 +167,7 @@ void MainWindow::createMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_workspace->newWorkspace());
     file->addAction(m_workspace->openWorkspace());
+    file->addAction(m_workspace->openWorkspaceReadOnly());
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     m_recentMenu->setObjectName(QStringLiteral("menuRecent"));
     rebuildRecentMenu();
@@ -273,6 +278,34 @@ void MainWindow::updateTitle(const QString &workspacePath)
     setWindowTitle(workspacePath.isEmpty()
             ? tr("Featurescope")
             : tr("%1 - Featurescope").arg(QFileInfo(workspacePath).fileName()));
+}
+
+void MainWindow::updateReadOnlyBanner()
+{
+    auto *db = m_workspace->database();
+    const bool readOnly = db && db->readOnly();
+    if (!m_readOnlyBanner && !readOnly)
+        return;
+    if (!m_readOnlyBanner) {
+        m_readOnlyBanner = new QToolBar(tr("Read-only workspace"), this);
+        m_readOnlyBanner->setObjectName(QStringLiteral("readOnlyBanner"));
+        m_readOnlyBanner->setMovable(false);
+        m_readOnlyBanner->setFloatable(false);
+        auto *text = new QLabel(m_readOnlyBanner);
+        text->setObjectName(QStringLiteral("readOnlyText"));
+        text->setContentsMargins(8, 4, 8, 4);
+        m_readOnlyBanner->addWidget(text);
+        m_readOnlyBanner->setStyleSheet(
+            QStringLiteral("QToolBar#readOnlyBanner { background: #fff4d6; border: none; }"));
+        addToolBar(Qt::TopToolBarArea, m_readOnlyBanner);
+    }
+    if (readOnly)
+        m_readOnlyBanner->findChild<QLabel *>(QStringLiteral("readOnlyText"))
+            ->setText(tr("%1 is read-only: browse its features and results; labels, notes, "
+                         "indexes and the session cannot be saved here. Copy it somewhere "
+                         "writable to work in it.")
+                          .arg(QFileInfo(QString::fromStdString(db->path())).fileName()));
+    m_readOnlyBanner->setVisible(readOnly);
 }
 
 void MainWindow::restoreSettings()

@@ -74,6 +74,8 @@ private:
     void createMenus();
     void restoreSettings();
     void updateTitle(const QString &workspacePath);
+    // A bar above the panels while the workspace is read-only (browsing only).
+    void updateReadOnlyBanner();
     void rememberWorkspace(const QString &path);
     void rebuildRecentMenu();
     void showIndexDialog();
@@ -86,6 +88,7 @@ private:
     Workbench *m_workbench;
     FeatureBrowser *m_browser = nullptr;
     FeatureDashboardView *m_dashboard = nullptr;
+    class QToolBar *m_readOnlyBanner = nullptr;
     PromptInspector *m_inspector = nullptr;
     SteeringPanel *m_steering = nullptr;
     DecompositionPanel *m_decomposition = nullptr;

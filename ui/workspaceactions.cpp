@@ -45,6 +45,7 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
     , m_dialogParent(dialogParent)
     , m_new(new QAction(tr("&New Workspace..."), this))
     , m_open(new QAction(tr("&Open Workspace..."), this))
+    , m_openReadOnly(new QAction(tr("Open Workspace &Read-Only..."), this))
     , m_openModel(new QAction(tr("Open &Model..."), this))
     , m_addSae(new QAction(tr("Add &SAE..."), this))
 {
@@ -73,6 +74,15 @@ WorkspaceActions::WorkspaceActions(JobRunner *runner, QWidget *dialogParent)
         if (!path.isEmpty())
             openWorkspaceAt(path);
     });
+    m_openReadOnly->setStatusTip(
+        tr("Browse a workspace without changing it: nothing is written to it, not even the "
+           "session"));
+    connect(m_openReadOnly, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            m_dialogParent, tr("Open Workspace Read-Only"), QString(), kWorkspaceFilter);
+        if (!path.isEmpty())
+            openWorkspaceAt(path, true);
+    });
     // Window-modal dialogs opened with open(): the jobs keep running while they are up.
     auto ask = [this](HubSourceDialog::Kind kind) {
         auto *dialog = new HubSourceDialog(kind, m_runner, m_dialogParent);
@@ -96,26 +106,29 @@ QString WorkspaceActions::workspacePath() const
     return m_database ? QString::fromStdString(m_database->path()) : QString();
 }
 
-int WorkspaceActions::openWorkspaceAt(const QString &path)
+int WorkspaceActions::openWorkspaceAt(const QString &path, bool readOnly)
 {
     auto opened = std::make_shared<std::unique_ptr<core::store::Database>>();
     const int id = m_runner->run(
         tr("Open workspace %1").arg(QFileInfo(path).fileName()),
-        [opened, file = path.toStdString()](
+        [opened, file = path.toStdString(),
+            mode = readOnly ? core::store::Database::Mode::ReadOnly
+                            : core::store::Database::Mode::ReadWrite](
             core::jobs::Progress &progress) -> core::Result<std::string> {
             progress.begin(0, "Opening " + file);
-            auto db = core::store::Database::open(file);
+            auto db = core::store::Database::open(file, mode);
             if (!db)
                 return db.error();
             *opened = std::move(db).value();
-            return "Opened " + file + " (schema version "
-                + std::to_string((*opened)->schemaVersion()) + ")";
+            return "Opened " + file + ((*opened)->readOnly() ? " read-only" : "")
+                + " (schema version " + std::to_string((*opened)->schemaVersion()) + ")";
         },
         [this, opened, path](const JobState &job) {
             if (job.succeeded && *opened) {
                 if (m_database)
                     Q_EMIT aboutToChangeWorkspace();
                 m_database = std::move(*opened);
+                m_runner->setReadOnlyWorkspace(m_database->readOnly() ? path : QString());
                 Q_EMIT workspaceChanged(path);
                 Q_EMIT message(job.outcome);
             } else {

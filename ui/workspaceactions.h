@@ -27,6 +27,7 @@ public:
 
     QAction *newWorkspace() const { return m_new; }
     QAction *openWorkspace() const { return m_open; }
+    QAction *openWorkspaceReadOnly() const { return m_openReadOnly; }
     QAction *openModel() const { return m_openModel; }
     QAction *addSae() const { return m_addSae; }
 
@@ -35,7 +36,9 @@ public:
     QString workspacePath() const;
 
     // Direct entry points (the actions ask for a path first). Return the job id.
-    int openWorkspaceAt(const QString &path);
+    // Read-only: for browsing a workspace without changing it (also what a workspace this user
+    // cannot write opens as).
+    int openWorkspaceAt(const QString &path, bool readOnly = false);
     int inspectModelAt(const QString &path);
     int inspectSaeAt(const QString &path);
 
@@ -53,6 +56,7 @@ private:
     QWidget *m_dialogParent;
     QAction *m_new;
     QAction *m_open;
+    QAction *m_openReadOnly;
     QAction *m_openModel;
     QAction *m_addSae;
     std::shared_ptr<core::store::Database> m_database;

@@ -36,7 +36,7 @@ std::vector<std::pair<const char *, QWidget *>> WorkspaceSession::sessionPanels(
 void WorkspaceSession::save()
 {
     auto *db = m_window->workspaceActions()->database();
-    if (!db)
+    if (!db || db->readOnly()) // the banner says the session is not kept
         return;
     QJsonObject panels;
     for (auto [role, panel] : sessionPanels())

@@ -3,6 +3,9 @@
 #include "core/store/migrations.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace fscope::core::store {
 
@@ -36,14 +39,36 @@ Error Database::sqliteError(const std::string &what) const
     return fileError(m_path, what + ": " + sqlite3_errmsg(m_db));
 }
 
-Result<std::unique_ptr<Database>> Database::open(const std::string &path)
+namespace {
+
+// True when `path` exists but this user cannot write it or its folder (where SQLite keeps
+// the -wal and -shm files).
+bool unwritable(const std::string &path)
 {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        return false;
+    const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();
+    return ::access(path.c_str(), W_OK) != 0 || ::access(folder.c_str(), W_OK) != 0;
+}
+
+} // namespace
+
+Result<std::unique_ptr<Database>> Database::open(const std::string &path, Mode mode)
+{
+    if (mode == Mode::ReadWrite && unwritable(path))
+        mode = Mode::ReadOnly;
+    const bool readOnly = mode == Mode::ReadOnly;
     sqlite3 *db = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &db,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+        (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_FULLMUTEX,
+        nullptr);
     std::unique_ptr<Database> database(new Database(path, db));
+    database->m_readOnly = readOnly;
     if (rc != SQLITE_OK)
-        return database->sqliteError("cannot open workspace");
+        return database->sqliteError(
+            readOnly ? "cannot open workspace read-only" : "cannot open workspace");
     sqlite3_busy_timeout(db, 5000);
     // Reading user_version is the first read of the file: it is where "not a database" shows.
     auto version = database->queryText("PRAGMA user_version");
@@ -53,9 +78,19 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path)
         return fileError(path,
             "workspace schema version " + *version + " is newer than this Featurescope supports ("
                 + std::to_string(currentSchemaVersion()) + "); update Featurescope to open it");
-    auto mode = database->queryText("PRAGMA journal_mode=WAL");
-    if (!mode)
-        return mode.error();
+    if (readOnly) {
+        if (std::stoi(*version) < currentSchemaVersion())
+            return fileError(path,
+                "the workspace is read-only and of schema version " + *version
+                    + "; this Featurescope needs version " + std::to_string(currentSchemaVersion())
+                    + ": copy it somewhere writable to upgrade it");
+        if (auto s = database->exec("PRAGMA foreign_keys=ON;"); !s)
+            return s.error();
+        return database;
+    }
+    auto journal = database->queryText("PRAGMA journal_mode=WAL");
+    if (!journal)
+        return journal.error();
     if (auto s = database->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"); !s)
         return s.error();
     if (auto s = database->migrate(); !s)

@@ -15,9 +15,14 @@ namespace fscope::core::store {
 
 class Database {
 public:
+    enum class Mode { ReadWrite, ReadOnly };
     // Opens or creates `path` and migrates it to the current schema. A file that is not a
-    // database, or was written by a newer Featurescope, is refused untouched.
-    static Result<std::unique_ptr<Database>> open(const std::string &path);
+    // database, or was written by a newer Featurescope, is refused untouched. A workspace the
+    // user cannot write (the file or its folder) opens read-only, for browsing: every write
+    // then fails naming the workspace, and an older schema is refused (it cannot migrate).
+    static Result<std::unique_ptr<Database>> open(
+        const std::string &path, Mode mode = Mode::ReadWrite);
+    bool readOnly() const { return m_readOnly; }
     ~Database();
     Database(const Database &) = delete;
     Database &operator=(const Database &) = delete;
@@ -47,6 +52,7 @@ private:
 
     std::string m_path;
     sqlite3 *m_db = nullptr;
+    bool m_readOnly = false;
 };
 
 } // namespace fscope::core::store

@@ -2,7 +2,8 @@
 // with SQLITE_FULL exactly as a full file system does) during an index's checkpoints and during
 // label writes. The operation fails with a message naming the workspace and the cause, the
 // file stays consistent (integrity_check), nothing stored before is lost, and once there is
-// room again the job resumes to the result of an uninterrupted run.
+// room again the job resumes to the result of an uninterrupted run. A read-only workspace
+// browses and refuses writes by name.
 
 #include "core/index/indexer.h"
 #include "core/model/decoder.h"
@@ -12,6 +13,9 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace fscope::core;
 using fscope::test::dumpIndex;
@@ -41,6 +45,7 @@ private Q_SLOTS:
     void initTestCase();
     void fullDiskDuringIndexingResumes();
     void fullDiskDuringLabelWrites();
+    void readOnlyWorkspaceBrowsesAndRefusesWrites();
 
 private:
     QTemporaryDir m_tmp;
@@ -157,6 +162,51 @@ void TestStorageFaults::fullDiskDuringLabelWrites()
     auto written = store::label(**db, sae, 4);
     QVERIFY(written.ok());
     QCOMPARE(written->second.size(), longNotes.size());
+}
+
+void TestStorageFaults::readOnlyWorkspaceBrowsesAndRefusesWrites()
+{
+    // A copy of the indexed workspace, opened read-only (what a file this user cannot write
+    // opens as): everything reads, nothing writes, the file is untouched.
+    const std::string file = path("readonly.fsdb");
+    {
+        auto source = store::Database::open(path("reference.fsdb"));
+        QVERIFY(source.ok());
+        QVERIFY((*source)->exec("VACUUM INTO '" + file + "'").ok());
+    }
+    auto bytes = [&file] {
+        std::ifstream in(file, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string before = bytes();
+    {
+        auto db = store::Database::open(file, store::Database::Mode::ReadOnly);
+        QVERIFY2(db.ok(), db.ok() ? "" : db.errorMessage().c_str());
+        QVERIFY((*db)->readOnly());
+        auto indexes = store::listIndexes(**db);
+        QVERIFY(indexes.ok() && indexes->size() == 2);
+        auto dash = store::loadFeatureDashboard(**db, indexes->front().id, 0);
+        QVERIFY2(dash.ok(), dash.ok() ? "" : dash.errorMessage().c_str());
+        QCOMPARE(store::label(**db, indexes->front().saeId, 4)->first, std::string("written"));
+        auto refused = store::setLabel(**db, indexes->front().saeId, 5, "no", "");
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.errorMessage().find(file) != std::string::npos
+                && refused.errorMessage().find("readonly") != std::string::npos,
+            refused.errorMessage().c_str());
+    }
+    QVERIFY(bytes() == before);
+    QVERIFY(!std::filesystem::exists(file + "-wal"));
+
+    // An older schema cannot migrate in place: refused, saying what to do.
+    {
+        auto db = store::Database::open(file);
+        QVERIFY(db.ok());
+        QVERIFY((*db)->exec("PRAGMA user_version = 1").ok());
+    }
+    auto old = store::Database::open(file, store::Database::Mode::ReadOnly);
+    QVERIFY(!old.ok());
+    QVERIFY2(old.errorMessage().find("copy it somewhere writable") != std::string::npos,
+        old.errorMessage().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestStorageFaults)

@@ -15,17 +15,20 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTemporaryDir>
+#include <QToolBar>
 #include <QtTest>
 
 using namespace fscope;
@@ -43,14 +46,14 @@ class TestSession : public QObject {
 
     QString path(const QString &name) const { return m_tmp.path() + QLatin1Char('/') + name; }
 
-    std::unique_ptr<ui::MainWindow> openWindow(const QString &workspace)
+    std::unique_ptr<ui::MainWindow> openWindow(const QString &workspace, bool readOnly = false)
     {
         auto w = std::make_unique<ui::MainWindow>();
         w->resize(1300, 850);
         w->show();
         if (!QTest::qWaitForWindowExposed(w.get()))
             return nullptr;
-        w->workspaceActions()->openWorkspaceAt(workspace);
+        w->workspaceActions()->openWorkspaceAt(workspace, readOnly);
         if (!QTest::qWaitFor([&] { return !w->jobRunner()->busy(); }, 60000))
             return nullptr;
         return w;
@@ -68,6 +71,7 @@ private Q_SLOTS:
     void sessionComesBackWithTheWorkspace();
     void anotherWorkspaceInBetween();
     void damagedSessionIsIgnored();
+    void readOnlyWorkspaceKeepsItsSession();
 };
 
 void TestSession::initTestCase()
@@ -182,6 +186,40 @@ void TestSession::damagedSessionIsIgnored()
     QVERIFY(db);
     QVERIFY(
         QJsonDocument::fromJson(QByteArray::fromStdString(*(*db)->meta("ui.session"))).isObject());
+}
+
+void TestSession::readOnlyWorkspaceKeepsItsSession()
+{
+    auto stored = [this] {
+        auto db = core::store::Database::open(path(QStringLiteral("w.fsdb")).toStdString());
+        return db ? (*db)->meta("ui.session").value() : std::string("(cannot open)");
+    };
+    const std::string before = stored();
+    {
+        auto w = openWindow(path(QStringLiteral("w.fsdb")), true);
+        QVERIFY(w);
+        w->resize(1366, 768);
+        QVERIFY(w->workspaceActions()->database()->readOnly());
+        auto *banner = w->findChild<QToolBar *>(QStringLiteral("readOnlyBanner"));
+        QVERIFY(banner && banner->isVisible());
+        QVERIFY(banner->findChild<QLabel *>()->text().contains(QStringLiteral("read-only")));
+        // Browsing works as in any workspace.
+        w->workbench()->showFeature(m_indexId, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(w->workbench()->current().feature, qint64(1), 10000);
+        field<QLineEdit>(w.get(), "featureSearch")->setText(QStringLiteral("moon"));
+        QTest::qWait(200);
+        const QString artifacts = QStringLiteral(FEATURESCOPE_ARTIFACTS);
+        QVERIFY(QDir().mkpath(artifacts));
+        QVERIFY(w->grab().save(artifacts + "/readonly-workspace-1366x768.png"));
+        QVERIFY(w->close());
+    }
+    // Closing wrote no session into it; a writable open has no banner.
+    QCOMPARE(stored(), before);
+    auto w = openWindow(path(QStringLiteral("w.fsdb")));
+    QVERIFY(w);
+    auto *banner = w->findChild<QToolBar *>(QStringLiteral("readOnlyBanner"));
+    QVERIFY(!banner || !banner->isVisible());
+    w->close();
 }
 
 QTEST_MAIN(TestSession)
