@@ -3,6 +3,7 @@
 #include "core/metrics/metrics.h"
 #include "core/model/hooks.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -193,19 +194,17 @@ Result<SaeMetrics> evaluateCrosscoder(const model::Decoder &decoder, const Sae &
 {
     const auto shared = std::make_shared<const Sae>(sae);
     const std::vector<std::string> hooks = sae.config().inputHooks();
-    size_t deepest = 0;
-    int64_t deepestLayer = -2;
-    for (size_t i = 0; i < hooks.size(); ++i) {
-        const auto parsed = model::parseHookName(hooks[i]);
-        const int64_t layer = parsed ? parsed->layer : -1;
-        if (layer == deepestLayer)
+    std::vector<int64_t> layers;
+    for (const std::string &hook : hooks) {
+        const auto parsed = model::parseHookName(hook);
+        layers.push_back(parsed ? parsed->layer : -1);
+    }
+    const size_t deepest
+        = static_cast<size_t>(std::max_element(layers.begin(), layers.end()) - layers.begin());
+    for (size_t i = 0; i < hooks.size(); ++i)
+        if (i != deepest && layers[i] == layers[deepest])
             return Error { sae.config().sourcePath + ": " + hooks[deepest] + " and " + hooks[i]
                 + " share the deepest layer, so no single hook can take the reconstruction" };
-        if (layer > deepestLayer) {
-            deepestLayer = layer;
-            deepest = i;
-        }
-    }
     EvalPlan plan;
     plan.label = "crosscoder on " + std::to_string(hooks.size()) + " hooks (spliced at "
         + hooks[deepest] + ")";

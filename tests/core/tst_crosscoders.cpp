@@ -431,6 +431,20 @@ void TestCrosscoders::evaluationSplicesTheDeepestHook()
     QVERIFY(!tie.ok());
     QVERIFY2(
         tie.errorMessage().find("deepest layer") != std::string::npos, tie.errorMessage().c_str());
+    // Two hooks in an earlier layer are fine: the deepest is still one hook. The oracle, moved
+    // to three hooks, still reconstructs that one exactly.
+    c.hooksIn
+        = { "blocks.0.hook_resid_mid", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post" };
+    c.hooksOut = c.hooksIn;
+    c.hookName = c.hooksIn[0];
+    c.dIn = 3 * d;
+    SaeWeights three = w;
+    three.W_enc = at::cat({ at::zeros({ d, 2 * d }), w.W_enc }, 0);
+    three.W_dec = at::cat({ at::zeros({ 2 * d, d }), w.W_dec }, 1);
+    three.b_dec = at::zeros({ 3 * d });
+    auto earlier = evaluateSae(**decoder, Sae(c, three), contexts, eo);
+    QVERIFY2(earlier.ok(), earlier.ok() ? "" : earlier.errorMessage().c_str());
+    QVERIFY(earlier->value("kl_with_sae") < 1e-6);
 }
 
 void TestCrosscoders::indexedFromTheCliWithPerHookWrites()
