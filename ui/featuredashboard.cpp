@@ -335,6 +335,14 @@ void FeatureDashboardView::render()
     m_label->setText(QString::fromStdString(d.label));
     updateListButtons();
     m_notes->setPlainText(QString::fromStdString(d.notes));
+    // A read-only workspace shows its labels and notes but takes no edits (the banner says why).
+    const bool writable = m_workbench->database() && !m_workbench->database()->readOnly();
+    m_label->setReadOnly(!writable);
+    m_notes->setReadOnly(!writable);
+    m_label->setPlaceholderText(writable ? tr("Label this feature (Enter to save)")
+                                         : tr("No label (the workspace is read-only)"));
+    if (auto *save = findChild<QPushButton *>(QStringLiteral("saveNotes")))
+        save->setEnabled(writable);
     m_explanation->showFeature(m_workbench->database(), d.index.saeId, d.feature);
     renderHistogram();
     renderLogits();
@@ -456,7 +464,7 @@ void FeatureDashboardView::setInList(qint64 listId, bool member)
 
 void FeatureDashboardView::saveLabel()
 {
-    if (!m_data || !m_workbench->database())
+    if (!m_data || !m_workbench->database() || m_workbench->database()->readOnly())
         return;
     const std::string label = m_label->text().trimmed().toStdString();
     const std::string notes = m_notes->toPlainText().toStdString();

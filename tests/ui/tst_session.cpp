@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -206,6 +207,10 @@ void TestSession::readOnlyWorkspaceKeepsItsSession()
         // Browsing works as in any workspace.
         w->workbench()->showFeature(m_indexId, 1);
         QTRY_COMPARE_WITH_TIMEOUT(w->workbench()->current().feature, qint64(1), 10000);
+        // Labels and notes show but take no edits.
+        QTRY_VERIFY(field<QLineEdit>(w.get(), "labelEdit")->isReadOnly());
+        QVERIFY(field<QPlainTextEdit>(w.get(), "notesEdit")->isReadOnly());
+        QVERIFY(!field<QPushButton>(w.get(), "saveNotes")->isEnabled());
         field<QLineEdit>(w.get(), "featureSearch")->setText(QStringLiteral("moon"));
         QTest::qWait(200);
         const QString artifacts = QStringLiteral(FEATURESCOPE_ARTIFACTS);
@@ -219,6 +224,10 @@ void TestSession::readOnlyWorkspaceKeepsItsSession()
     QVERIFY(w);
     auto *banner = w->findChild<QToolBar *>(QStringLiteral("readOnlyBanner"));
     QVERIFY(!banner || !banner->isVisible());
+    w->workbench()->showFeature(m_indexId, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(w->workbench()->current().feature, qint64(1), 10000);
+    QTRY_VERIFY(!field<QLineEdit>(w.get(), "labelEdit")->isReadOnly());
+    QVERIFY(field<QPushButton>(w.get(), "saveNotes")->isEnabled());
     w->close();
 }
 
