@@ -3,11 +3,11 @@
 // that runs the model (index) names what is missing, and --hook supplies it.
 
 #include "core/io/npz_tensor.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/testsupport.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -16,21 +16,10 @@
 #include <filesystem>
 
 using namespace fscope::core;
+using fscope::test::cli;
+using fscope::test::CliRun;
 
 namespace {
-
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(FEATURESCOPE_CLI, args);
-    p.waitForFinished(120000);
-    return { p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError() };
-}
 
 // A JumpReLU SAE in Gemma Scope's npz layout (W_enc [d, F], W_dec [F, d], b_enc, b_dec,
 // threshold), written where no path names its layer.
@@ -68,18 +57,18 @@ void TestBareSae::weightsOnlyWorkWithoutAHook()
     QVERIFY(io::writeNpy(x, at::randn({ 4, 32 })).ok());
     QVERIFY(io::writeNpy(v, at::randn({ 32 })).ok());
 
-    const Run encode
+    const CliRun encode
         = cli({ "sae", "encode", "--sae", npzA, "--input", QString::fromStdString(x), "--json" });
     QVERIFY2(encode.code == 0, encode.err.constData());
     QCOMPARE(QJsonDocument::fromJson(encode.out).object()["shape"].toArray()[1].toInt(), 64);
 
-    const Run decompose = cli({ "decompose", "--sae", npzA, "--vector", QString::fromStdString(v),
-        "--method", "omp", "--json" });
+    const CliRun decompose = cli({ "decompose", "--sae", npzA, "--vector",
+        QString::fromStdString(v), "--method", "omp", "--json" });
     QVERIFY2(decompose.code == 0, decompose.err.constData());
     const double fve = QJsonDocument::fromJson(decompose.out).object()["fve"].toDouble();
     QVERIFY(fve > 0.5 && fve <= 1.0 + 1e-9); // 64 random atoms in 32 dimensions, 32 picked
 
-    const Run match = cli({ "match", "--sae", npzA, "--sae", npzB, "--json", "--no-pairs" });
+    const CliRun match = cli({ "match", "--sae", npzA, "--sae", npzB, "--json", "--no-pairs" });
     QVERIFY2(match.code == 0, match.err.constData());
     QCOMPARE(QJsonDocument::fromJson(match.out).object()["links"].toArray().size(), 1);
 
@@ -87,7 +76,7 @@ void TestBareSae::weightsOnlyWorkWithoutAHook()
     const std::string corpus = tmp.path().toStdString() + "/corpus.txt";
     fscope::test::writeFile(corpus, "one two three four five six seven eight nine ten\n");
     const QString out = tmp.path() + "/ws.fsdb";
-    const Run index = cli({ "index", "--model", "demo", "--sae", npzA, "--corpus",
+    const CliRun index = cli({ "index", "--model", "demo", "--sae", npzA, "--corpus",
         QString::fromStdString(corpus), "--tokens", "64", "--context", "8", "--out", out });
     QCOMPARE(index.code, 1);
     QVERIFY2(

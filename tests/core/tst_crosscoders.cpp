@@ -8,7 +8,6 @@
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/prompt_analysis.h"
 #include "core/demo/demo_paths.h"
-#include "core/io/npz_tensor.h"
 #include "core/io/torch_tensor.h"
 #include "core/model/decoder.h"
 #include "core/sae/crosscoder_io.h"
@@ -18,12 +17,13 @@
 #include "core/steer/steering.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "tests/support/cli_run.h"
+#include "tests/support/dictionary_fixtures.h"
 #include "tests/support/testsupport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -34,29 +34,17 @@
 
 using namespace fscope::core;
 using namespace fscope::core::sae;
+using fscope::test::cli;
+using fscope::test::CliRun;
+using fscope::test::dict;
 using fscope::test::fixture;
+using fscope::test::maxDiff;
+using fscope::test::npy;
 namespace fs = std::filesystem;
 
 namespace {
 
 const char *kFixture = "dictionaries/saelens_crosscoder";
-
-std::string dict(const char *name)
-{
-    return fixture(QStringLiteral("dictionaries/") + QString::fromUtf8(name));
-}
-
-at::Tensor npy(const std::string &name)
-{
-    return io::loadNpy(dict((name + ".npy").c_str())).value().to(at::kFloat);
-}
-
-double maxDiff(const at::Tensor &a, const at::Tensor &b)
-{
-    if (a.sizes() != b.sizes())
-        return 1e30;
-    return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
-}
 
 Result<Sae> open(const std::string &path)
 {
@@ -94,19 +82,6 @@ std::shared_ptr<const Sae> randomCrosscoder(
     w.W_dec = at::randn({ features, n * d }) / std::sqrt(double(features));
     w.b_dec = at::randn({ n * d }) * 0.05;
     return std::make_shared<const Sae>(c, w);
-}
-
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(FEATURESCOPE_CLI, args);
-    p.waitForFinished(120000);
-    return { p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError() };
 }
 
 } // namespace
@@ -458,7 +433,7 @@ void TestCrosscoders::indexedFromTheCliWithPerHookWrites()
     const std::string dir = tmp.path().toStdString() + "/cc";
     QVERIFY(saveSaeLens(*cc, dir).ok());
 
-    const Run info = cli({ "sae", "info", "--sae", QString::fromStdString(dir), "--json" });
+    const CliRun info = cli({ "sae", "info", "--sae", QString::fromStdString(dir), "--json" });
     QVERIFY2(info.code == 0, info.err.constData());
     const QJsonObject j = QJsonDocument::fromJson(info.out).object();
     QCOMPARE(j["kind"].toString(), QStringLiteral("crosscoder"));
@@ -474,7 +449,7 @@ void TestCrosscoders::indexedFromTheCliWithPerHookWrites()
         text += "the cat sat on the mat and the dog ran far away from home today\n";
     fscope::test::writeFile(corpus, text);
     const QString ws = tmp.path() + "/ws.fsdb";
-    const Run index
+    const CliRun index
         = cli({ "index", "--model", "demo", "--sae", QString::fromStdString(dir), "--corpus",
             QString::fromStdString(corpus), "--tokens", "512", "--context", "16", "--out", ws });
     QVERIFY2(index.code == 0, index.err.constData());
@@ -506,8 +481,9 @@ void TestCrosscoders::indexedFromTheCliWithPerHookWrites()
     QCOMPARE(int64_t(dash->logitTop.front().first), logits.argmax().item<int64_t>());
     QVERIFY(std::abs(dash->logitTop.front().second - logits.max().item<float>()) < 1e-4);
 
-    const Run eval = cli({ "sae", "eval", "--model", "demo", "--sae", QString::fromStdString(dir),
-        "--text", QString::fromStdString(corpus), "--tokens", "256", "--context", "16", "--json" });
+    const CliRun eval
+        = cli({ "sae", "eval", "--model", "demo", "--sae", QString::fromStdString(dir), "--text",
+            QString::fromStdString(corpus), "--tokens", "256", "--context", "16", "--json" });
     QVERIFY2(eval.code == 0, eval.err.constData());
     const QJsonObject m = QJsonDocument::fromJson(eval.out).object();
     QVERIFY(m.contains("explained_variance") && m.contains("ce_loss_recovered"));

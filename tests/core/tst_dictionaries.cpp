@@ -17,12 +17,13 @@
 #include "core/steer/steering.h"
 #include "core/store/database.h"
 #include "core/store/index_store.h"
+#include "tests/support/cli_run.h"
+#include "tests/support/dictionary_fixtures.h"
 #include "tests/support/testsupport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -31,27 +32,15 @@
 
 using namespace fscope::core;
 using namespace fscope::core::sae;
+using fscope::test::cli;
+using fscope::test::CliRun;
+using fscope::test::dict;
 using fscope::test::fixture;
+using fscope::test::maxDiff;
+using fscope::test::npy;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string dict(const char *name)
-{
-    return fixture(QStringLiteral("dictionaries/") + QString::fromUtf8(name));
-}
-
-at::Tensor npy(const std::string &name)
-{
-    return io::loadNpy(dict((name + ".npy").c_str())).value().to(at::kFloat);
-}
-
-double maxDiff(const at::Tensor &a, const at::Tensor &b)
-{
-    if (a.sizes() != b.sizes())
-        return 1e30;
-    return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
-}
 
 Sae load(const std::string &path)
 {
@@ -93,19 +82,6 @@ std::shared_ptr<const Sae> gpt2Transcoder(int64_t layer, bool skip, uint64_t see
     if (skip)
         w.W_skip = at::randn({ 32, 32 }) * 0.1;
     return std::make_shared<const Sae>(c, w);
-}
-
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(FEATURESCOPE_CLI, args);
-    p.waitForFinished(120000);
-    return { p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError() };
 }
 
 } // namespace
@@ -707,21 +683,21 @@ void TestDictionaries::cltEvaluatedWhole()
 
 void TestDictionaries::infoReportsKindAndHooks()
 {
-    const Run clt = cli(
+    const CliRun clt = cli(
         { "sae", "info", "--sae", QString::fromStdString(dict("circuit_tracer_clt")), "--json" });
     QVERIFY2(clt.code == 0, clt.err.constData());
     const QJsonObject j = QJsonDocument::fromJson(clt.out).object();
     QCOMPARE(j["kind"].toString(), QStringLiteral("clt"));
     QCOMPARE(j["hooks_in"].toArray().size(), 3);
     QCOMPARE(j["hooks_out"].toArray().last().toString(), QStringLiteral("blocks.2.hook_mlp_out"));
-    const Run tc = cli({ "sae", "info", "--sae",
+    const CliRun tc = cli({ "sae", "info", "--sae",
         QString::fromStdString(dict("saelens_skip_transcoder")), "--json" });
     QVERIFY2(tc.code == 0, tc.err.constData());
     const QJsonObject t = QJsonDocument::fromJson(tc.out).object();
     QCOMPARE(t["kind"].toString(), QStringLiteral("skip-transcoder"));
     QCOMPARE(t["hooks_in"].toArray().first().toString(), QStringLiteral("blocks.1.mlp.hook_in"));
     QCOMPARE(t["hooks_out"].toArray().first().toString(), QStringLiteral("blocks.1.hook_mlp_out"));
-    const Run itda
+    const CliRun itda
         = cli({ "sae", "info", "--sae", QString::fromStdString(dict("itda")), "--json" });
     QVERIFY2(itda.code == 0, itda.err.constData());
     QCOMPARE(QJsonDocument::fromJson(itda.out).object()["kind"].toString(), QStringLiteral("itda"));
@@ -754,7 +730,7 @@ void TestDictionaries::cltIndexedAndEvaluatedFromTheCli()
     fscope::test::writeFile(corpus, text);
     const QString ws = tmp.path() + "/ws.fsdb";
     const QString layer1 = QString::fromStdString(layerSelector(dir, 1));
-    const Run index = cli({ "index", "--model", "demo", "--sae", layer1, "--corpus",
+    const CliRun index = cli({ "index", "--model", "demo", "--sae", layer1, "--corpus",
         QString::fromStdString(corpus), "--tokens", "512", "--context", "16", "--out", ws });
     QVERIFY2(index.code == 0, index.err.constData());
     auto db = store::Database::open(ws.toStdString());
@@ -773,8 +749,9 @@ void TestDictionaries::cltIndexedAndEvaluatedFromTheCli()
             std::abs(dash->writes[size_t(b)].second - blocks[1][2][b].norm().item<float>()) < 1e-5);
 
     // The folder as a whole is evaluated as one CLT.
-    const Run eval = cli({ "sae", "eval", "--model", "demo", "--sae", QString::fromStdString(dir),
-        "--text", QString::fromStdString(corpus), "--tokens", "256", "--context", "16", "--json" });
+    const CliRun eval
+        = cli({ "sae", "eval", "--model", "demo", "--sae", QString::fromStdString(dir), "--text",
+            QString::fromStdString(corpus), "--tokens", "256", "--context", "16", "--json" });
     QVERIFY2(eval.code == 0, eval.err.constData());
     const QJsonObject m = QJsonDocument::fromJson(eval.out).object();
     QVERIFY(m.contains("explained_variance") && m.contains("ce_loss_recovered"));

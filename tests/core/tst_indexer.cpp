@@ -32,6 +32,7 @@ using fscope::test::dumpIndex;
 using fscope::test::fixture;
 using fscope::test::randomCorpus;
 using fscope::test::randomSae;
+using fscope::test::TwoSaeRequest;
 
 namespace {
 
@@ -60,32 +61,6 @@ protected:
 
 private:
     int64_t m_limit;
-};
-
-// The two-SAE request of multiSaeEqualsSingle, as the tests below run it.
-struct TwoSaeRequest {
-    std::unique_ptr<model::Decoder> decoder;
-    sae::Sae a = randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
-    sae::Sae b = randomSae("blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
-    corpus::Corpus corpus = randomCorpus(40, 24, 96, 95, 5);
-    index::IndexInputs inputs() const
-    {
-        index::IndexInputs in;
-        in.decoder = decoder.get();
-        in.modelFingerprint = "gpt2-fixture";
-        in.corpus = &corpus;
-        in.corpusLabel = "random";
-        in.saes = { { &a, a.config().hookName }, { &b, b.config().hookName } };
-        return in;
-    }
-    static index::IndexOptions options()
-    {
-        index::IndexOptions o;
-        o.batchContexts = 4;
-        o.commitEveryBatches = 1;
-        o.specialTokens = { 95 };
-        return o;
-    }
 };
 
 } // namespace

@@ -49,39 +49,17 @@ private Q_SLOTS:
 
 private:
     QTemporaryDir m_tmp;
-    std::unique_ptr<model::Decoder> m_decoder;
-    sae::Sae m_a = sae::Sae({}, {}), m_b = sae::Sae({}, {});
-    corpus::Corpus m_corpus;
+    fscope::test::TwoSaeRequest m_request;
     std::string path(const char *name) const { return m_tmp.path().toStdString() + "/" + name; }
-    index::IndexInputs inputs() const
-    {
-        index::IndexInputs in;
-        in.decoder = m_decoder.get();
-        in.modelFingerprint = "gpt2-fixture";
-        in.corpus = &m_corpus;
-        in.corpusLabel = "random";
-        in.saes = { { &m_a, m_a.config().hookName }, { &m_b, m_b.config().hookName } };
-        return in;
-    }
-    static index::IndexOptions options()
-    {
-        index::IndexOptions o;
-        o.batchContexts = 4;
-        o.commitEveryBatches = 1;
-        o.specialTokens = { 95 };
-        return o;
-    }
+    index::IndexInputs inputs() const { return m_request.inputs(); }
+    static index::IndexOptions options() { return fscope::test::TwoSaeRequest::options(); }
 };
 
 void TestStorageFaults::initTestCase()
 {
     auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
     QVERIFY(decoder.ok());
-    m_decoder = std::move(decoder).value();
-    m_a = fscope::test::randomSae("blocks.0.hook_resid_post", 32, 48, sae::Architecture::Relu, 1);
-    m_b = fscope::test::randomSae(
-        "blocks.1.hook_resid_post", 32, 40, sae::Architecture::JumpRelu, 2);
-    m_corpus = fscope::test::randomCorpus(40, 24, 96, 95, 5);
+    m_request.decoder = std::move(decoder).value();
 }
 
 void TestStorageFaults::fullDiskDuringIndexingResumes()

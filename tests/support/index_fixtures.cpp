@@ -72,4 +72,24 @@ QString dumpIndex(store::Database &db, int64_t indexId)
     return out;
 }
 
+index::IndexInputs TwoSaeRequest::inputs() const
+{
+    index::IndexInputs in;
+    in.decoder = decoder.get();
+    in.modelFingerprint = "gpt2-fixture";
+    in.corpus = &corpus;
+    in.corpusLabel = "random";
+    in.saes = { { &a, a.config().hookName }, { &b, b.config().hookName } };
+    return in;
+}
+
+index::IndexOptions TwoSaeRequest::options()
+{
+    index::IndexOptions o;
+    o.batchContexts = 4;
+    o.commitEveryBatches = 1;
+    o.specialTokens = { 95 };
+    return o;
+}
+
 } // namespace fscope::test

@@ -36,6 +36,47 @@
 
 using namespace fscope;
 
+namespace {
+
+// Opens `workspace` in `window` (shown at 1366x768), indexes the demo corpus with `sae` and
+// shows the dashboard of the feature that fires most often, so its examples are not empty
+// either. `feature` receives it.
+void indexAndShowBusiest(ui::MainWindow &window, const QString &workspace, const QString &sae,
+    const core::demo::DemoAssets &demo, int64_t &feature)
+{
+    window.resize(1366, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.workspaceActions()->openWorkspaceAt(workspace);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 60000);
+    ui::IndexSettings s;
+    s.model = QString::fromStdString(demo.model);
+    s.saes = { sae };
+    s.corpus = { QString::fromStdString(demo.corpus) };
+    s.tokens = QStringLiteral("4k");
+    s.contextLength = 64;
+    s.batchSize = 8;
+    s.device = QStringLiteral("cpu");
+    const int job = window.indexCorpus(s);
+    QVERIFY(job > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
+    QVERIFY2(
+        window.jobRunner()->job(job)->succeeded, qPrintable(window.jobRunner()->job(job)->outcome));
+    auto *db = window.workspaceActions()->database();
+    QVERIFY(db);
+    auto indexes = core::store::listIndexes(*db);
+    QVERIFY(indexes.ok() && indexes->size() == 1);
+    auto table = core::store::loadFeatureTable(*db, indexes->at(0).id);
+    QVERIFY(table.ok());
+    const auto busiest = std::max_element(table->count.begin(), table->count.end());
+    QVERIFY(*busiest > 0);
+    feature = table->feature[size_t(busiest - table->count.begin())];
+    window.workbench()->showFeature(indexes->at(0).id, feature);
+    QTest::qWait(200);
+}
+
+} // namespace
+
 class TestDictionaryDashboard : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -74,37 +115,11 @@ void TestDictionaryDashboard::cltDashboardShowsWhereItWrites()
     }
 
     ui::MainWindow window;
-    window.resize(1366, 768);
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.workspaceActions()->openWorkspaceAt(tmp.path() + "/clt.fsdb");
-    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 60000);
-    ui::IndexSettings s;
-    s.model = QString::fromStdString(demo->model);
-    s.saes = { QString::fromStdString(core::sae::layerSelector(dir, 1)) };
-    s.corpus = { QString::fromStdString(demo->corpus) };
-    s.tokens = QStringLiteral("4k");
-    s.contextLength = 64;
-    s.batchSize = 8;
-    s.device = QStringLiteral("cpu");
-    const int job = window.indexCorpus(s);
-    QVERIFY(job > 0);
-    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
-    QVERIFY2(
-        window.jobRunner()->job(job)->succeeded, qPrintable(window.jobRunner()->job(job)->outcome));
-
-    auto *db = window.workspaceActions()->database();
-    QVERIFY(db);
-    auto indexes = core::store::listIndexes(*db);
-    QVERIFY(indexes.ok() && indexes->size() == 1);
-    // The feature that fires most often, so the examples are not empty either.
-    auto table = core::store::loadFeatureTable(*db, indexes->at(0).id);
-    QVERIFY(table.ok());
-    const auto busiest = std::max_element(table->count.begin(), table->count.end());
-    QVERIFY(*busiest > 0);
-    const int64_t feature = table->feature[size_t(busiest - table->count.begin())];
-    window.workbench()->showFeature(indexes->at(0).id, feature);
-    QTest::qWait(200);
+    int64_t feature = -1;
+    indexAndShowBusiest(window, tmp.path() + "/clt.fsdb",
+        QString::fromStdString(core::sae::layerSelector(dir, 1)), *demo, feature);
+    if (QTest::currentTestFailed())
+        return;
 
     auto *writes = window.dashboard()->findChild<QCustomPlot *>(QStringLiteral("writesPlot"));
     QVERIFY(writes);
@@ -154,35 +169,11 @@ void TestDictionaryDashboard::crosscoderDashboardShowsEachHook()
     QVERIFY(core::sae::saveSaeLens(core::sae::Sae(c, w), dir).ok());
 
     ui::MainWindow window;
-    window.resize(1366, 768);
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.workspaceActions()->openWorkspaceAt(tmp.path() + "/cc.fsdb");
-    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 60000);
-    ui::IndexSettings s;
-    s.model = QString::fromStdString(demo->model);
-    s.saes = { QString::fromStdString(dir) };
-    s.corpus = { QString::fromStdString(demo->corpus) };
-    s.tokens = QStringLiteral("4k");
-    s.contextLength = 64;
-    s.batchSize = 8;
-    s.device = QStringLiteral("cpu");
-    const int job = window.indexCorpus(s);
-    QVERIFY(job > 0);
-    QTRY_VERIFY_WITH_TIMEOUT(!window.jobRunner()->busy(), 300000);
-    QVERIFY2(
-        window.jobRunner()->job(job)->succeeded, qPrintable(window.jobRunner()->job(job)->outcome));
-    auto *db = window.workspaceActions()->database();
-    QVERIFY(db);
-    auto indexes = core::store::listIndexes(*db);
-    QVERIFY(indexes.ok() && indexes->size() == 1);
-    auto table = core::store::loadFeatureTable(*db, indexes->at(0).id);
-    QVERIFY(table.ok());
-    const auto busiest = std::max_element(table->count.begin(), table->count.end());
-    QVERIFY(*busiest > 0);
-    const int64_t feature = table->feature[size_t(busiest - table->count.begin())];
-    window.workbench()->showFeature(indexes->at(0).id, feature);
-    QTest::qWait(200);
+    int64_t feature = -1;
+    indexAndShowBusiest(
+        window, tmp.path() + "/cc.fsdb", QString::fromStdString(dir), *demo, feature);
+    if (QTest::currentTestFailed())
+        return;
 
     auto *writes = window.dashboard()->findChild<QCustomPlot *>(QStringLiteral("writesPlot"));
     QVERIFY(writes && writes->isVisible());
