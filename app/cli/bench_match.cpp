@@ -23,7 +23,7 @@ int benchMatch(const Args &args)
 {
     Options o(args,
         { "features", "d", "kind", "noise", "unrelated", "seed", "dump", "device", "solver",
-            "candidates", "column-candidates", "block-rows" },
+            "candidates", "column-candidates", "block-rows", "warm-start" },
         { "json", "no-init", "host-matrix" });
     if (!o.ok())
         return fail(o.error());
@@ -40,6 +40,9 @@ int benchMatch(const Args &args)
     auto solver = core::match::parseMatchSolver(o.value("solver", "dense"));
     if (!solver)
         return fail(solver.errorMessage());
+    auto warmStart = core::match::parseMatchWarmStart(o.value("warm-start", "auto"));
+    if (!warmStart)
+        return fail(warmStart.errorMessage());
     nlohmann::json out = nlohmann::json::array();
     for (const std::string &kind : kinds) {
         auto planted = core::match::plantedMatchPair(F, d, kind == "clustered",
@@ -55,6 +58,7 @@ int benchMatch(const Args &args)
         mo.initialize = !o.has("no-init");
         mo.solver = *solver;
         mo.blockRows = o.integer("block-rows", mo.blockRows);
+        mo.warmStart = *warmStart;
         if (o.has("host-matrix")) {
             // The priced solver on blocks of a matrix built once on the host: the passes cost
             // no matrix product, which leaves the solver's own work (what a GPU run adds on
@@ -72,6 +76,11 @@ int benchMatch(const Args &args)
             po.blockRows = mo.blockRows;
             po.rowCandidates = o.integer("candidates", po.rowCandidates);
             po.columnCandidates = o.integer("column-candidates", po.columnCandidates);
+            using WarmStart = core::lap::PricedOptions::WarmStart;
+            po.warmStart = *warmStart == core::match::MatchWarmStart::Auction ? WarmStart::Auction
+                : *warmStart == core::match::MatchWarmStart::JonkerVolgenant
+                ? WarmStart::JonkerVolgenant
+                : WarmStart::Auto;
             if (*solver == core::match::MatchSolver::Approximate)
                 po.maxRounds = 0;
             auto p = core::lap::solvePricedAssignment(F, hostRows, po);
@@ -81,12 +90,18 @@ int benchMatch(const Args &args)
             for (const auto &sv : p->solves)
                 solves += " " + std::to_string(sv.freeRows) + "/" + std::to_string(sv.rowsScanned)
                     + "/" + std::to_string(int(1000 * sv.seconds)) + "ms";
-            std::printf("%-9s n=%lld host matrix, %s: candidates %.2f s  sparse solves %.2f s  "
+            const std::string warm = p->auction
+                ? "auction " + std::to_string(p->auctionSeconds).substr(0, 4) + " s ("
+                    + std::to_string(p->auctionPhases) + " phases, "
+                    + std::to_string(p->auctionRounds) + " rounds, "
+                    + std::to_string(p->seededPairs) + " pairs tight)  "
+                : std::string("jv  ");
+            std::printf("%-9s n=%lld host matrix, %s: candidates %.2f s  %ssparse solves %.2f s  "
                         "pricing %.2f s (%d passes)  "
                         "total %.6f  %s  gap %.3g  %lld candidate pairs\n  solves (free rows/row "
                         "scans/time):%s\n",
                 kind.c_str(), (long long)F, core::match::matchSolverName(*solver).c_str(),
-                p->candidateSeconds, p->solveSeconds, p->pricingSeconds, p->rounds,
+                p->candidateSeconds, warm.c_str(), p->solveSeconds, p->pricingSeconds, p->rounds,
                 p->assignment.totalCost, p->optimal ? "optimal (certified)" : "not proven optimal",
                 p->gap(), (long long)p->candidates, solves.c_str());
             continue;
@@ -103,7 +118,8 @@ int benchMatch(const Args &args)
             { "solver_total", r->solverCost }, { "free_rows_after_init", r->freeRowsAfterInit },
             { "recovered", double(recovered) / double(F) }, { "good_share", r->goodShare },
             { "solver", r->solver }, { "optimal", r->optimal }, { "solver_gap", r->solverGap },
-            { "pricing_rounds", r->pricingRounds }, { "candidates", r->candidates } };
+            { "pricing_rounds", r->pricingRounds }, { "candidates", r->candidates },
+            { "warm_start", r->warmStart } };
         if (o.has("dump")) {
             std::filesystem::create_directories(o.value("dump"));
             const std::vector<float> c

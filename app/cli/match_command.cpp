@@ -21,7 +21,7 @@ int runMatch(const Args &args)
 {
     const Options o(args,
         { "sae", "sae-dir", "cost", "skip", "good-threshold", "model", "text", "tokens", "context",
-            "device", "workspace", "solver" },
+            "device", "workspace", "solver", "warm-start" },
         { "no-fold", "json", "no-pairs", "compose" });
     if (!o.ok())
         return fail(o.error());
@@ -36,6 +36,7 @@ int runMatch(const Args &args)
         return fail("usage: featurescope-cli match --sae A --sae B [--sae C ...] | --sae-dir DIR "
                     "[--no-fold] "
                     "[--cost decoder|encoder|all|cosine] [--solver auto|dense|priced|approximate] "
+                    "[--warm-start auto|jv|auction] "
                     "[--skip K [--compose]] [--model M --text FILE] [--workspace W] [--json]");
     core::match::MatchSeriesRequest req;
     req.saePaths = paths;
@@ -48,6 +49,10 @@ int runMatch(const Args &args)
     if (!solver)
         return fail(solver.errorMessage());
     req.options.solver = *solver;
+    auto warmStart = core::match::parseMatchWarmStart(o.value("warm-start", "auto"));
+    if (!warmStart)
+        return fail(warmStart.errorMessage());
+    req.options.warmStart = *warmStart;
     req.options.goodThreshold = o.number("good-threshold", req.options.goodThreshold);
     req.skip = o.integer("skip", 1);
     req.compareComposed = o.has("compose");
@@ -90,6 +95,7 @@ int runMatch(const Args &args)
     if (o.has("json")) {
         nlohmann::json j = nlohmann::json::parse(core::match::matchSeriesToJson(*series));
         j["cached"] = series->cached;
+        j["links_from_cache"] = series->linksFromCache;
         if (o.has("no-pairs"))
             for (auto &l : j["links"])
                 for (const char *k : { "pairs", "pair_mse", "pair_cosine", "pair_good" })

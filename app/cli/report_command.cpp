@@ -24,8 +24,11 @@ core::Result<std::vector<int64_t>> reportFeatures(
     const Options &o, core::store::Database &db, const core::store::IndexInfo &index)
 {
     std::vector<int64_t> features;
-    for (const auto &id : o.values("id"))
+    for (const auto &id : o.values("id")) {
+        if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+            return core::Error { "--id '" + id + "' is not a feature id" };
         features.push_back(std::stoll(id));
+    }
     if (o.has("list")) {
         std::vector<core::store::FeatureList> lists;
         FS_TRY(lists, core::store::featureLists(db));

@@ -1,14 +1,12 @@
 #include "core/interp/explanation_import.h"
 
+#include "core/interp/explanation_records.h"
 #include "core/store/fingerprint.h"
 #include "core/store/interp_store.h"
 
-#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 namespace fscope::core::interp {
-
-using nlohmann::json;
 
 namespace {
 
@@ -29,22 +27,13 @@ Result<std::string> readMaybeGzip(const std::string &path)
         if (n == 0)
             break;
         out.append(buffer, size_t(n));
-        if (out.size() > (size_t(4) << 30))
-            return fileError(path, "larger than 4 GiB uncompressed");
+        if (out.size() > (size_t(4) << 30)) {
+            gzclose(f);
+            return fileError(path, "larger than 4 GiB uncompressed; refused");
+        }
     }
     gzclose(f);
     return out;
-}
-
-std::string text(const json &r, const char *name)
-{
-    if (!r.contains(name))
-        return {};
-    if (r[name].is_string())
-        return r[name].get<std::string>();
-    if (r[name].is_number_integer())
-        return std::to_string(r[name].get<int64_t>());
-    return {};
 }
 
 } // namespace
@@ -55,67 +44,25 @@ Result<ImportOutcome> importExplanations(store::Database &db, int64_t saeId,
 {
     std::string content;
     FS_TRY(content, readMaybeGzip(path));
-    std::vector<std::pair<std::string, json>> records; // (where, record)
-    size_t first = content.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && content[first] == '[') {
-        json all;
-        try {
-            all = json::parse(content);
-        } catch (const json::exception &e) {
-            return fileError(path, std::string("not valid JSON: ") + e.what());
-        }
-        for (size_t i = 0; i < all.size(); ++i)
-            records.emplace_back("record " + std::to_string(i + 1), all[i]);
-    } else {
-        size_t at = 0;
-        int64_t line = 0;
-        while (at < content.size()) {
-            const size_t end = std::min(content.find('\n', at), content.size());
-            ++line;
-            const std::string row = content.substr(at, end - at);
-            at = end + 1;
-            if (row.find_first_not_of(" \t\r") == std::string::npos)
-                continue;
-            try {
-                records.emplace_back("line " + std::to_string(line), json::parse(row));
-            } catch (const json::exception &) {
-                return fileError(path, "line " + std::to_string(line) + " is not a JSON object");
-            }
-        }
-    }
+    std::vector<ExplanationRecord> records;
+    FS_TRY(records, parseExplanationRecords(content, path));
     ImportOutcome out;
     Status written = db.transaction([&]() -> Status {
-        for (const auto &[where, r] : records) {
-            if (!r.is_object())
-                return fileError(path, where + " is not a JSON object");
-            const std::string index = text(r, "index"), description = text(r, "description");
-            if (index.empty() || description.empty())
-                return fileError(path, where + " needs \"index\" and \"description\"");
-            int64_t feature = -1;
-            try {
-                size_t used = 0;
-                feature = std::stoll(index, &used);
-                if (used != index.size())
-                    feature = -1;
-            } catch (const std::exception &) {
-            }
-            if (feature < 0)
-                return fileError(path, where + ": \"index\" '" + index + "' is not a feature id");
-            if (feature >= dSae || (!filter.modelId.empty() && text(r, "modelId") != filter.modelId)
-                || (!filter.layer.empty() && text(r, "layer") != filter.layer)) {
+        for (const ExplanationRecord &r : records) {
+            if (r.feature >= dSae || (!filter.modelId.empty() && r.modelId != filter.modelId)
+                || (!filter.layer.empty() && r.layer != filter.layer)) {
                 ++out.skipped;
                 continue;
             }
-            const std::string type = text(r, "typeName");
             store::StoredExplanation e;
             e.saeId = saeId;
-            e.feature = feature;
-            e.explanation = description;
-            e.origin = "neuronpedia" + (type.empty() ? std::string() : ":" + type);
-            e.llm = text(r, "explanationModelName");
+            e.feature = r.feature;
+            e.explanation = r.description;
+            e.origin = "neuronpedia" + (r.typeName.empty() ? std::string() : ":" + r.typeName);
+            e.llm = r.llm;
             e.templateVersion = "import";
             e.key = store::combineFingerprints(
-                { "import-v1", saeFingerprint, index, description, e.origin, e.llm });
+                { "import-v1", saeFingerprint, r.index, r.description, e.origin, e.llm });
             std::optional<store::StoredExplanation> existing;
             FS_TRY(existing, store::explanationByKey(db, e.key));
             if (existing) {

@@ -1,5 +1,8 @@
 #include "core/io/checkpoint.h"
 
+#include "core/io/shard_index.h"
+#include "core/util/json_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -67,29 +70,10 @@ Result<Checkpoint> Checkpoint::open(const std::string &path)
 
 Result<Checkpoint> Checkpoint::openIndex(const std::string &indexPath)
 {
-    std::ifstream in(indexPath, std::ios::binary);
-    if (!in)
-        return fileError(indexPath, "cannot open");
-    nlohmann::json index;
-    try {
-        index = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception &e) {
-        return fileError(indexPath, std::string("not valid JSON (") + e.what() + ")");
-    }
-    const auto map = index.find("weight_map");
-    if (!index.is_object() || map == index.end() || !map->is_object())
-        return fileError(indexPath, "no \"weight_map\" object (not a sharded checkpoint index)");
-
-    // Shard file name -> tensors it must hold.
-    std::map<std::string, std::vector<std::string>> byShard;
-    for (const auto &[name, shard] : map->items()) {
-        if (!shard.is_string())
-            return fileError(indexPath, "weight_map entry '" + name + "' is not a file name");
-        const std::string shardName = shard.get<std::string>();
-        if (fs::path(shardName).filename().string() != shardName)
-            return fileError(indexPath, "shard name '" + shardName + "' is not a plain file name");
-        byShard[shardName].push_back(name);
-    }
+    std::string text;
+    FS_TRY(text, readTextFile(indexPath, kMaxJsonFileBytes));
+    ShardMap byShard;
+    FS_TRY(byShard, parseShardIndex(text, indexPath));
 
     Checkpoint c;
     c.m_path = indexPath;

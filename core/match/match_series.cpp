@@ -7,6 +7,7 @@
 #include "core/store/result_cache.h"
 #include "core/store/sha256.h"
 #include "core/util/device_memory.h"
+#include "core/util/json_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,53 @@ SpliceEvaluation evaluationFromJson(const nlohmann::json &j)
             s.at("kl").get<double>(), s.at("matching_score").get<double>(),
             s.value("tokens", int64_t { 0 }), s.value("predictions", int64_t { 0 }) });
     return e;
+}
+
+nlohmann::json linkToJson(const MatchLink &l)
+{
+    nlohmann::json j = nlohmann::json::parse(matchResultToJson(l.result));
+    j["from"] = l.from;
+    j["to"] = l.to;
+    j["hook_a"] = l.hookA;
+    j["hook_b"] = l.hookB;
+    if (l.evaluation)
+        j["evaluation"] = evaluationJson(*l.evaluation);
+    if (l.overlap)
+        j["context_overlap"] = { { "index_a", l.overlap->indexA }, { "index_b", l.overlap->indexB },
+            { "pairs", l.overlap->pairs }, { "matched", l.overlap->matched },
+            { "good", l.overlap->good }, { "weak", l.overlap->weak },
+            { "unmatched", l.overlap->unmatched } };
+    if (l.composed)
+        j["composed"] = { { "agreement", l.composed->agreement },
+            { "composed_total_cost", l.composed->composedTotal },
+            { "direct_total_cost", l.composed->directTotal }, { "paired", l.composed->paired } };
+    return j;
+}
+
+// Throws nlohmann's exceptions on a missing or mistyped key (the callers name the source).
+Result<MatchLink> linkFromJson(const nlohmann::json &lj)
+{
+    MatchLink l;
+    l.from = lj.at("from").get<int64_t>();
+    l.to = lj.at("to").get<int64_t>();
+    l.hookA = lj.at("hook_a").get<std::string>();
+    l.hookB = lj.at("hook_b").get<std::string>();
+    FS_TRY(l.result, matchResultFromJson(lj.dump()));
+    if (lj.contains("evaluation"))
+        l.evaluation = evaluationFromJson(lj.at("evaluation"));
+    if (lj.contains("context_overlap")) {
+        const auto &o = lj.at("context_overlap");
+        l.overlap = ContextOverlap { o.at("index_a").get<int64_t>(), o.at("index_b").get<int64_t>(),
+            o.at("pairs").get<int64_t>(), o.at("matched").get<double>(), o.at("good").get<double>(),
+            o.at("weak").get<double>(), o.at("unmatched").get<double>() };
+    }
+    if (lj.contains("composed")) {
+        const auto &c = lj.at("composed");
+        l.composed = ComposedComparison { c.at("agreement").get<double>(),
+            c.at("composed_total_cost").get<double>(), c.at("direct_total_cost").get<double>(),
+            c.at("paired").get<int64_t>() };
+    }
+    return l;
 }
 
 } // namespace
@@ -189,7 +237,51 @@ Status compareWithComposed(
     return {};
 }
 
-Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress)
+// Where finished links are kept: the workspace, under a key of the two SAEs' fingerprints and
+// what a link's result depends on (not the series around it).
+struct LinkCache {
+    store::Database *db = nullptr;
+    std::vector<std::string> fingerprints; // one per SAE path
+    std::vector<std::string> parts; // options and evaluation inputs
+    std::string device;
+
+    std::string key(int64_t from, int64_t to) const
+    {
+        std::vector<std::string> all
+            = { "match-link-v1", fingerprints[size_t(from)], fingerprints[size_t(to)] };
+        all.insert(all.end(), parts.begin(), parts.end());
+        return store::combineFingerprints(all);
+    }
+};
+
+// A link an earlier run stored, placed at this series' positions; none when absent or
+// unreadable (it is then computed again and stored over).
+Result<std::optional<MatchLink>> cachedLink(
+    const LinkCache &cache, int64_t from, int64_t to, const MatchSeries &out)
+{
+    std::optional<std::string> hit;
+    FS_TRY(hit, store::cachedResult(*cache.db, cache.key(from, to)));
+    if (!hit)
+        return std::optional<MatchLink> {};
+    try {
+        auto j = parseJson(*hit, "cached link");
+        if (!j)
+            return std::optional<MatchLink> {};
+        auto link = linkFromJson(*j);
+        if (!link)
+            return std::optional<MatchLink> {};
+        link->from = from;
+        link->to = to;
+        link->hookA = out.hooks[size_t(from)];
+        link->hookB = out.hooks[size_t(to)];
+        return std::optional<MatchLink>(std::move(link).value());
+    } catch (const std::exception &) {
+        return std::optional<MatchLink> {};
+    }
+}
+
+Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progress *progress,
+    const LinkCache *cache = nullptr)
 {
     const auto t0 = std::chrono::steady_clock::now();
     sae::LoadSaeOptions lo;
@@ -204,6 +296,18 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
     for (int64_t l = 0; l < links; ++l) {
         if (progress && progress->cancelled())
             return Error { "match: cancelled" };
+        if (cache) {
+            std::optional<MatchLink> done;
+            FS_TRY(done, cachedLink(*cache, l, l + request.skip, out));
+            if (done) {
+                out.links.push_back(std::move(*done));
+                ++out.linksFromCache;
+                previousB.reset();
+                if (progress)
+                    progress->advance();
+                continue;
+            }
+        }
         std::optional<sae::Sae> a;
         if (request.skip == 1 && previousB) {
             a = std::move(previousB);
@@ -241,6 +345,12 @@ Status runLinks(const MatchSeriesRequest &request, MatchSeries &out, jobs::Progr
                     *request.decoder, *a, b, request.contexts, schemes, request.specialTokens));
             link.evaluation = std::move(e);
         }
+        // Stored before the next link starts: a kill loses at most the link in progress.
+        if (cache)
+            if (auto st = store::storeResult(*cache->db, cache->key(l, l + request.skip),
+                    "match-link", linkToJson(link).dump(), cache->device);
+                !st)
+                return st;
         out.links.push_back(std::move(link));
         previousB = std::move(b);
         if (progress)
@@ -282,26 +392,36 @@ Result<MatchSeries> runMatchSeriesCached(
     MatchSeries series;
     FS_TRY(series, inspectSeries(request, &fingerprints));
     series.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // v2: special tokens excluded from the hidden-state evaluation (earlier results counted them).
-    std::vector<std::string> parts = { "match-series-v2" };
-    parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
+    // What one link's result depends on besides its two SAEs.
+    LinkCache links;
+    links.db = workspace;
+    links.fingerprints = fingerprints;
     const auto &o = request.options;
-    parts.push_back(std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|"
-        + std::to_string(o.goodThreshold) + "|" + std::to_string(request.skip)
-        + (request.compareComposed && request.skip > 1 ? "|composed" : "") +
-        // Exact solvers agree on the optimum; the approximate one is a different result.
-        (o.solver == MatchSolver::Approximate ? "|approximate" : ""));
+    const std::string costs = std::to_string(o.fold) + "|" + matchCostName(o.cost) + "|"
+        + std::to_string(o.goodThreshold);
+    // Exact solvers agree on the optimum; the approximate one is a different result.
+    const std::string approximate = o.solver == MatchSolver::Approximate ? "|approximate" : "";
+    links.parts.push_back(costs + approximate);
     if (request.decoder && request.contexts.defined()) {
         const at::Tensor ids = request.contexts.to(at::kCPU, at::kLong).contiguous();
-        parts.push_back(request.modelFingerprint);
+        links.parts.push_back(request.modelFingerprint);
         std::string special = "special";
         for (int64_t t : request.specialTokens)
             special += ":" + std::to_string(t);
-        parts.push_back(special);
-        parts.push_back(store::sha256Hex(std::string_view(
-                            static_cast<const char *>(ids.data_ptr()), size_t(ids.numel()) * 8))
+        links.parts.push_back(special);
+        links.parts.push_back(
+            store::sha256Hex(std::string_view(
+                static_cast<const char *>(ids.data_ptr()), size_t(ids.numel()) * 8))
             + "|" + std::to_string(ids.size(0)) + "x" + std::to_string(ids.size(1)));
     }
+    const auto device = model::resolveDevice(request.device);
+    links.device = device.ok() ? util::deviceLabel(*device, at::kFloat) : request.device;
+    // v2: special tokens excluded from the hidden-state evaluation (earlier results counted them).
+    std::vector<std::string> parts = { "match-series-v2" };
+    parts.insert(parts.end(), fingerprints.begin(), fingerprints.end());
+    parts.push_back(costs + "|" + std::to_string(request.skip)
+        + (request.compareComposed && request.skip > 1 ? "|composed" : "") + approximate);
+    parts.insert(parts.end(), links.parts.begin() + 1, links.parts.end());
     const std::string key = store::combineFingerprints(parts);
     std::optional<std::string> hit;
     FS_TRY(hit, store::cachedResult(*workspace, key));
@@ -314,11 +434,10 @@ Result<MatchSeries> runMatchSeriesCached(
             return stored;
         }
     }
-    if (auto s = runLinks(request, series, progress); !s)
+    if (auto s = runLinks(request, series, progress, &links); !s)
         return s.error();
-    const auto device = model::resolveDevice(request.device);
-    if (auto s = store::storeResult(*workspace, key, "match", matchSeriesToJson(series),
-            device.ok() ? util::deviceLabel(*device, at::kFloat) : request.device);
+    if (auto s
+        = store::storeResult(*workspace, key, "match", matchSeriesToJson(series), links.device);
         !s)
         return s.error();
     if (auto s = addContextOverlap(*workspace, series); !s)
@@ -398,26 +517,8 @@ Status addContextOverlap(store::Database &db, MatchSeries &series)
 std::string matchSeriesToJson(const MatchSeries &s)
 {
     nlohmann::json links = nlohmann::json::array();
-    for (const auto &l : s.links) {
-        nlohmann::json j = nlohmann::json::parse(matchResultToJson(l.result));
-        j["from"] = l.from;
-        j["to"] = l.to;
-        j["hook_a"] = l.hookA;
-        j["hook_b"] = l.hookB;
-        if (l.evaluation)
-            j["evaluation"] = evaluationJson(*l.evaluation);
-        if (l.overlap)
-            j["context_overlap"] = { { "index_a", l.overlap->indexA },
-                { "index_b", l.overlap->indexB }, { "pairs", l.overlap->pairs },
-                { "matched", l.overlap->matched }, { "good", l.overlap->good },
-                { "weak", l.overlap->weak }, { "unmatched", l.overlap->unmatched } };
-        if (l.composed)
-            j["composed"] = { { "agreement", l.composed->agreement },
-                { "composed_total_cost", l.composed->composedTotal },
-                { "direct_total_cost", l.composed->directTotal },
-                { "paired", l.composed->paired } };
-        links.push_back(std::move(j));
-    }
+    for (const auto &l : s.links)
+        links.push_back(linkToJson(l));
     return nlohmann::json {
         { "saes", s.saePaths }, { "hooks", s.hooks }, { "labels", s.labels },
         { "widths", s.widths }, { "links", links }, { "chain_lengths", s.chainLengths },
@@ -428,7 +529,8 @@ std::string matchSeriesToJson(const MatchSeries &s)
 Result<MatchSeries> matchSeriesFromJson(const std::string &text)
 {
     try {
-        const auto j = nlohmann::json::parse(text);
+        nlohmann::json j;
+        FS_TRY(j, parseJson(text, "match series"));
         MatchSeries s;
         s.saePaths = j.at("saes").get<std::vector<std::string>>();
         s.hooks = j.at("hooks").get<std::vector<std::string>>();
@@ -439,26 +541,7 @@ Result<MatchSeries> matchSeriesFromJson(const std::string &text)
         s.seconds = j.at("seconds").get<double>();
         for (const auto &lj : j.at("links")) {
             MatchLink l;
-            l.from = lj.at("from").get<int64_t>();
-            l.to = lj.at("to").get<int64_t>();
-            l.hookA = lj.at("hook_a").get<std::string>();
-            l.hookB = lj.at("hook_b").get<std::string>();
-            FS_TRY(l.result, matchResultFromJson(lj.dump()));
-            if (lj.contains("evaluation"))
-                l.evaluation = evaluationFromJson(lj.at("evaluation"));
-            if (lj.contains("context_overlap")) {
-                const auto &o = lj.at("context_overlap");
-                l.overlap = ContextOverlap { o.at("index_a").get<int64_t>(),
-                    o.at("index_b").get<int64_t>(), o.at("pairs").get<int64_t>(),
-                    o.at("matched").get<double>(), o.at("good").get<double>(),
-                    o.at("weak").get<double>(), o.at("unmatched").get<double>() };
-            }
-            if (lj.contains("composed")) {
-                const auto &c = lj.at("composed");
-                l.composed = ComposedComparison { c.at("agreement").get<double>(),
-                    c.at("composed_total_cost").get<double>(),
-                    c.at("direct_total_cost").get<double>(), c.at("paired").get<int64_t>() };
-            }
+            FS_TRY(l, linkFromJson(lj));
             s.links.push_back(std::move(l));
         }
         return s;

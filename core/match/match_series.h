@@ -2,7 +2,9 @@
 // SAE Match over a series of SAEs (one per layer, in layer order): every link l -> l + skip
 // matched exactly, the chain-length distribution, and optionally each link's hidden-state
 // approximation on a batch of model contexts (folded vs unfolded vs unmatched). One job for
-// the CLI and the panel; the result is cached in the workspace by its full parameter set.
+// the CLI and the panel; the result is cached in the workspace by its full parameter set, and
+// each link on its own as soon as it is done, so a series that was killed or cancelled resumes
+// at its first unfinished link (and another series sharing a link reuses it).
 
 #include "core/match/match_evaluation.h"
 #include "core/match/sae_match.h"
@@ -65,6 +67,7 @@ struct MatchSeries {
     bool folded = true;
     double seconds = 0;
     bool cached = false;
+    int64_t linksFromCache = 0; // links an earlier run (of this or another series) computed
 };
 
 // Sorts SAE paths by the layer in their hook names (then by path); errors name a bad SAE.
@@ -74,7 +77,8 @@ Result<std::vector<std::string>> saeDirectories(const std::string &dir);
 
 Result<MatchSeries> runMatchSeries(
     const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
-// The same, answered from `workspace` when it holds an identical request (then stored there).
+// The same, answered from `workspace` when it holds an identical request (then stored there);
+// each finished link is stored there as it completes and reused by any later request for it.
 Result<MatchSeries> runMatchSeriesCached(store::Database *workspace,
     const MatchSeriesRequest &request, jobs::Progress *progress = nullptr);
 

@@ -199,6 +199,17 @@ std::vector<float> matchCostMatrix(
     return out;
 }
 
+Result<MatchWarmStart> parseMatchWarmStart(const std::string &name)
+{
+    if (name == "auto")
+        return MatchWarmStart::Auto;
+    if (name == "jv")
+        return MatchWarmStart::JonkerVolgenant;
+    if (name == "auction")
+        return MatchWarmStart::Auction;
+    return Error { "unknown warm start '" + name + "' (auto, jv, auction)" };
+}
+
 Result<MatchSolver> parseMatchSolver(const std::string &name)
 {
     if (name == "auto")
@@ -286,6 +297,11 @@ Result<MatchResult> matchParametersExact(
                 + std::to_string(n) + " vs " + std::to_string(m) + "); use --solver dense" };
         lap::PricedOptions po;
         po.blockRows = options.blockRows;
+        po.warmStart = options.warmStart == MatchWarmStart::Auction
+            ? lap::PricedOptions::WarmStart::Auction
+            : options.warmStart == MatchWarmStart::JonkerVolgenant
+            ? lap::PricedOptions::WarmStart::JonkerVolgenant
+            : lap::PricedOptions::WarmStart::Auto;
         if (solver == MatchSolver::Approximate)
             po.maxRounds = 0;
         auto solved = lap::solvePricedAssignment(n, matchCostRows(a, b, options.cost), po);
@@ -306,6 +322,11 @@ Result<MatchResult> matchParametersExact(
         r.solverGap = solved->optimal ? 0.0 : std::max(0.0, solved->gap());
         r.pricingRounds = solved->rounds;
         r.candidates = solved->candidates;
+        r.warmStart = solved->auction ? "auction" : "jv";
+        if (solved->auction) {
+            r.initSeconds = solved->auctionSeconds;
+            r.freeRowsAfterInit = n - solved->seededPairs;
+        }
         aToB = std::move(solved->assignment.rowToColumn);
     }
 
@@ -505,6 +526,8 @@ std::string matchResultToJson(const MatchResult &r, bool withPairs)
     j["solve_seconds"] = r.solveSeconds;
     j["free_rows_after_init"] = r.freeRowsAfterInit;
     j["solver"] = r.solver;
+    if (!r.warmStart.empty())
+        j["warm_start"] = r.warmStart;
     j["optimal"] = r.optimal;
     j["solver_gap"] = r.solverGap;
     j["pricing_rounds"] = r.pricingRounds;
@@ -546,6 +569,7 @@ Result<MatchResult> matchResultFromJson(const std::string &text)
         r.solveSeconds = j.value("solve_seconds", 0.0);
         r.freeRowsAfterInit = j.value("free_rows_after_init", int64_t(0));
         r.solver = j.value("solver", "dense");
+        r.warmStart = j.value("warm_start", "");
         r.optimal = j.value("optimal", true);
         r.solverGap = j.value("solver_gap", 0.0);
         r.pricingRounds = j.value("pricing_rounds", 0);

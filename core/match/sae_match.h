@@ -48,6 +48,8 @@ enum class MatchCost { Decoder, Encoder, All, Cosine };
 // denseMatchBudget(), dense otherwise (on a CPU the dense solver is several times faster:
 // every pricing pass recomputes the whole matrix product).
 enum class MatchSolver { Auto, Dense, Priced, Approximate };
+enum class MatchWarmStart { Auto, JonkerVolgenant, Auction };
+Result<MatchWarmStart> parseMatchWarmStart(const std::string &name); // auto|jv|auction
 Result<MatchSolver> parseMatchSolver(const std::string &name); // auto|dense|priced|approximate
 std::string matchSolverName(MatchSolver solver);
 // Bytes a dense float32 matrix may take under Auto: half of this machine's physical memory
@@ -76,6 +78,9 @@ struct MatchOptions {
     int64_t blockRows = 2048; // cost rows computed per device block
     bool initialize = true; // the dense solver's JV initialisation
     MatchSolver solver = MatchSolver::Auto;
+    // How the priced solver's first sparse solve starts: JV's initialisation on the host, or
+    // an auction on the cost blocks' device (lap/auction.h); auto takes the auction on a GPU.
+    MatchWarmStart warmStart = MatchWarmStart::Auto;
 };
 
 struct MatchPair {
@@ -99,6 +104,9 @@ struct MatchResult {
     int64_t freeRowsAfterInit = 0;
     double initSeconds = 0, searchSeconds = 0;
     std::string solver = "dense"; // the solver that ran: dense, priced or approximate
+    // priced/approximate: how the first sparse solve started, "jv" or "auction" (then
+    // initSeconds is the auction's time and freeRowsAfterInit the rows it left to place).
+    std::string warmStart;
     // Optimality: exact solvers prove it (dense by construction, priced by its pricing
     // pass); the approximate one reports its gap to an LP lower bound on the optimum.
     bool optimal = true;

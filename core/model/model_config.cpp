@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace fscope::core::model {
 
@@ -36,6 +37,12 @@ std::string ModelConfig::familyName() const
 }
 
 namespace {
+
+constexpr int64_t kMaxVocabSize = int64_t(1) << 24;
+constexpr int64_t kMaxModelWidth = int64_t(1) << 17;
+constexpr int64_t kMaxIntermediate = int64_t(1) << 20;
+constexpr int64_t kMaxLayers = 4096;
+constexpr int64_t kMaxHeads = 4096;
 
 template <typename T> T get(const json &j, const char *key, T fallback)
 {
@@ -91,11 +98,7 @@ void readRope(const json &j, ModelConfig &c)
 Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::string &file)
 {
     json j;
-    try {
-        j = json::parse(jsonText);
-    } catch (const json::exception &e) {
-        return fileError(file, std::string("not valid JSON (") + e.what() + ")");
-    }
+    FS_TRY(j, parseJson(jsonText, file));
     if (!j.is_object())
         return fileError(file, "not a JSON object");
     ModelConfig c;
@@ -250,6 +253,19 @@ Result<ModelConfig> parseModelConfig(const std::string &jsonText, const std::str
         return fileError(file,
             "inconsistent sizes (vocab, hidden, layers, heads, kv heads, head "
             "dim and intermediate must be positive; heads a multiple of kv heads)");
+    // Past these no published model goes (the largest vocabularies are about 262k, the widest
+    // residual streams 16k, the deepest stacks 126 layers), and every buffer the decoder sizes
+    // from them stays addressable: a config claiming more is refused before anything is
+    // allocated, with the limit named.
+    for (const auto &[name, value, limit] :
+        { std::tuple { "vocab_size", c.vocabSize, kMaxVocabSize },
+            { "hidden size", c.hidden, kMaxModelWidth }, { "layers", c.layers, kMaxLayers },
+            { "attention heads", c.heads, kMaxHeads }, { "head dim", c.headDim, kMaxModelWidth },
+            { "intermediate size", c.intermediate, kMaxIntermediate } })
+        if (value > limit)
+            return fileError(file,
+                std::string(name) + " " + std::to_string(value) + " is past the limit of "
+                    + std::to_string(limit) + " this reads; refused");
     if (static_cast<int64_t>(c.slidingLayers.size()) != c.layers)
         return fileError(file,
             "layer_types has " + std::to_string(c.slidingLayers.size()) + " entries for "
@@ -267,9 +283,9 @@ Result<ModelConfig> readModelConfig(const std::string &modelDir)
     std::ifstream in(path);
     if (!in)
         return fileError(path, "cannot open (is this a Hugging Face model directory?)");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parseModelConfig(text.str(), path);
+    std::string text;
+    FS_TRY(text, readTextFile(path, kMaxJsonFileBytes));
+    return parseModelConfig(text, path);
 }
 
 } // namespace fscope::core::model

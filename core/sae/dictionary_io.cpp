@@ -2,6 +2,7 @@
 
 #include "core/io/checkpoint.h"
 #include "core/model/hooks.h"
+#include "core/sae/sae_config_json.h"
 #include "core/sae/tensor_set.h"
 #include "core/util/json_file.h"
 
@@ -200,40 +201,16 @@ bool isCircuitTracerLayerFile(const fs::path &file)
     return std::regex_match(name, m, kCtLayerFile);
 }
 
-std::string hookFromModulePath(const std::string &module)
-{
-    // Gemma 3's multimodal checkpoints nest the text model under language_model.
-    std::string m = std::regex_replace(module, std::regex(R"(^model\.language_model\.)"), "model.");
-    std::smatch g;
-    if (!std::regex_match(m, g, std::regex(R"(^model\.layers\.(\d{1,6})\.(.+)$)")))
-        return {};
-    const std::string block = "blocks." + g[1].str() + ".";
-    static const std::map<std::string, std::string> points = {
-        { "input", "hook_resid_pre" },
-        { "output", "hook_resid_post" },
-        { "pre_feedforward_layernorm.output", "mlp.hook_in" },
-        { "post_attention_layernorm.output", "mlp.hook_in" }, // Llama / Qwen: the pre-MLP norm
-        { "post_feedforward_layernorm.output", "hook_mlp_out" },
-        { "mlp.output", "hook_mlp_out" },
-        { "mlp.input", "mlp.hook_in" },
-        { "self_attn.o_proj.input", "attn.hook_z" },
-        { "mlp.down_proj.input", "mlp.hook_post" },
-    };
-    const auto it = points.find(g[2].str());
-    return it == points.end() ? std::string() : block + it->second;
-}
-
 Result<Sae> loadGemmaScope2(const fs::path &dir)
 {
     const std::string cfgFile = (dir / "config.json").string();
     json cfg;
     FS_TRY(cfg, readJsonFile(cfgFile));
+    GemmaScope2Config parsed;
+    FS_TRY(parsed, parseGemmaScope2Config(cfg, cfgFile));
     TensorSet w;
     FS_TRY(w, readSafetensors((dir / "params.safetensors").string()));
-    try {
-        const std::string arch = cfg.value("architecture", std::string("jump_relu"));
-        if (arch != "jump_relu" && arch != "jumprelu")
-            return fileError(cfgFile, "architecture '" + arch + "' is not supported (jump_relu)");
+    {
         const at::Tensor *enc = w.find("w_enc");
         const at::Tensor *dec = w.find("w_dec");
         if (!enc || !dec || enc->dim() != 2 || dec->dim() != 2)
@@ -246,17 +223,11 @@ Result<Sae> loadGemmaScope2(const fs::path &dir)
         c.dSae = enc->size(1);
         c.dOut = dec->size(1);
         c.applyBDecToInput = false; // pre = x w_enc + b_enc
-        c.modelName = cfg.value("model_name", std::string());
+        c.modelName = parsed.modelName;
         c.sourceFormat = "gemma-scope-2";
         c.sourcePath = dir.string();
-        const std::string in = cfg.value("hf_hook_point_in", std::string());
-        const std::string out = cfg.value("hf_hook_point_out", in);
-        c.hookName = hookFromModulePath(in);
-        const std::string outHook = hookFromModulePath(out);
-        if (!in.empty() && c.hookName.empty())
-            return fileError(cfgFile, "hf_hook_point_in '" + in + "' is not a hook this reads");
-        if (!out.empty() && outHook.empty())
-            return fileError(cfgFile, "hf_hook_point_out '" + out + "' is not a hook this reads");
+        c.hookName = parsed.hookIn;
+        const std::string outHook = parsed.hookOut;
         SaeWeights weights;
         FS_TRY(weights.W_enc, w.take("w_enc", { c.dIn, c.dSae }));
         FS_TRY(weights.W_dec, w.take("w_dec", { c.dSae, c.dOut }));
@@ -266,7 +237,7 @@ Result<Sae> loadGemmaScope2(const fs::path &dir)
         // affine_skip_connection [d_in, d_out], added as x @ skip with no transpose (the
         // orientation a reconstruction check on the released weights confirms).
         FS_TRY(weights.W_skip, w.take("affine_skip_connection", { c.dIn, c.dOut }, false));
-        if (in != out || weights.W_skip.defined()) {
+        if (parsed.distinctOutput || weights.W_skip.defined()) {
             c.kind = weights.W_skip.defined() ? DictionaryKind::SkipTranscoder
                                               : DictionaryKind::Transcoder;
             c.hooksOut = { outHook };
@@ -276,8 +247,6 @@ Result<Sae> loadGemmaScope2(const fs::path &dir)
                     + std::to_string(c.dIn) + " and one hook point is named");
         }
         return Sae(c, weights);
-    } catch (const json::exception &e) {
-        return fileError(cfgFile, std::string("missing or mistyped key (") + e.what() + ")");
     }
 }
 

@@ -39,8 +39,4 @@ Status checkLayerSetSupported(const std::filesystem::path &dir, LayerSet format)
 Result<Sae> loadLayerOfSet(const std::filesystem::path &dir, LayerSet format, int64_t layer);
 Result<Sae> loadItda(const std::filesystem::path &dir);
 
-// A Hugging Face module path (Gemma Scope 2's hf_hook_point_in/out, "model.layers.5.output")
-// as a hook name ("blocks.5.hook_resid_post"); empty when there is no such hook.
-std::string hookFromModulePath(const std::string &module);
-
 } // namespace fscope::core::sae

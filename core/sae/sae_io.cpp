@@ -5,6 +5,7 @@
 #include "core/model/hooks.h"
 #include "core/sae/crosscoder_io.h"
 #include "core/sae/dictionary_io.h"
+#include "core/sae/sae_config_json.h"
 #include "core/sae/tensor_set.h"
 
 #include "core/util/json_file.h"
@@ -32,152 +33,56 @@ Result<Sae> loadSaeLens(const fs::path &dir)
     const json &j = *cfgDoc;
     if (isSaeLensCrosscoder(j))
         return loadSaeLensCrosscoder(dir.string(), j);
-    const json meta = j.value("metadata", json::object());
     const std::string cfgFile = (dir / "cfg.json").string();
-    SaeConfig c;
-    c.sourceFormat = "saelens";
+    SaeLensConfig parsed;
+    FS_TRY(parsed, parseSaeLensConfig(j, cfgFile));
+    SaeConfig c = parsed.config;
     c.sourcePath = dir.string();
-    try {
-        c.dIn = jsonInt64(j.at("d_in"));
-        c.dSae = jsonInt64(j.at("d_sae"));
-        if (c.dIn <= 0 || c.dSae <= 0)
-            return fileError(cfgFile,
-                "d_in " + std::to_string(c.dIn) + " and d_sae " + std::to_string(c.dSae)
-                    + " must be positive");
-        std::string arch = j.value("architecture", "standard");
-        // Transcoders (SAELens saes/transcoder.py): the architecture names the kind; d_out and
-        // hook_name_out say where the decoder writes.
-        const bool transcoder = arch.find("transcoder") != std::string::npos;
-        if (transcoder) {
-            c.kind = arch.find("skip") != std::string::npos ? DictionaryKind::SkipTranscoder
-                                                            : DictionaryKind::Transcoder;
-            arch = arch.rfind("jumprelu", 0) == 0 ? "jumprelu" : "standard";
-            c.dOut = j.contains("d_out") ? jsonInt64(j["d_out"]) : c.dIn;
-            if (c.dOut <= 0)
-                return fileError(cfgFile, "d_out " + std::to_string(c.dOut) + " must be positive");
-            const std::string out = meta.value("hook_name_out", j.value("hook_name_out", ""));
-            if (out.empty())
-                return fileError(cfgFile,
-                    "a transcoder config must name its output hook (metadata.hook_name_out)");
-            c.hooksOut = { out };
-        }
-        // Pre-6.0 configs name TopK through the activation function.
-        const std::string fn
-            = j.value("activation_fn_str", j.value("activation_fn", std::string()));
-        if (fn == "topk") {
-            arch = "topk";
-            const json kwargs = j.value("activation_fn_kwargs", json::object());
-            c.k = kwargs.is_object() && kwargs.contains("k") ? jsonInt64(kwargs["k"]) : 0;
-        }
-        if (arch == "standard")
-            c.architecture = Architecture::Relu;
-        else if (arch == "jumprelu" || arch == "batchtopk") // BatchTopK is saved as JumpReLU
-            c.architecture = Architecture::JumpRelu;
-        else if (arch == "topk")
-            c.architecture = Architecture::TopK;
-        else if (arch == "abstopk")
-            c.architecture = Architecture::AbsTopK;
-        else if (arch == "gated")
-            c.architecture = Architecture::Gated;
-        else
-            return fileError(cfgFile, "architecture '" + arch + "' is not supported");
-        if (j.contains("k") && j["k"].is_number_integer())
-            c.k = jsonInt64(j["k"]);
-        c.rescaleActsByDecoderNorm = j.value("rescale_acts_by_decoder_norm", false);
-        c.applyBDecToInput = j.value("apply_b_dec_to_input", !transcoder);
-        if (transcoder && c.applyBDecToInput)
-            return fileError(cfgFile,
-                "apply_b_dec_to_input must be false for a transcoder (b_dec lives in the output "
-                "space)");
-        c.hookName
-            = meta.value("hook_name", j.value("hook_name", j.value("hook_point", std::string())));
-        c.modelName = meta.value("model_name", j.value("model_name", std::string()));
-        c.prependBos = meta.value("prepend_bos", j.value("prepend_bos", true));
-        c.dtype = j.value("dtype", std::string("float32"));
-        const json kwargs = meta.value("model_from_pretrained_kwargs",
-            j.value("model_from_pretrained_kwargs", json::object()));
-        c.centerInput = kwargs.is_object() && kwargs.value("center_writing_weights", false);
-        std::string norm = "none";
-        if (j.contains("normalize_activations")) {
-            const json &n = j["normalize_activations"];
-            norm = n.is_boolean() ? (n.get<bool>() ? "expected_average_only_in" : "none")
-                                  : n.get<std::string>();
-        }
-        if (norm == "constant_norm_rescale")
-            c.normalization = Normalization::ConstantNormRescale;
-        else if (norm == "layer_norm")
-            c.normalization = Normalization::LayerNorm;
-        else if (norm != "none" && norm != "expected_average_only_in")
-            return fileError(cfgFile, "normalize_activations '" + norm + "' is not supported");
-        if ((c.architecture == Architecture::TopK || c.architecture == Architecture::AbsTopK)
-            && c.k <= 0)
-            return fileError(cfgFile, "a TopK SAE needs k > 0");
-
-        TensorSet w;
-        FS_TRY(w, readSafetensors((dir / "sae_weights.safetensors").string()));
-        SaeWeights weights;
-        FS_TRY(weights.W_enc, w.take("W_enc", { c.dIn, c.dSae }));
-        FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.decoderWidth() }));
-        FS_TRY(weights.b_dec, w.take("b_dec", { c.decoderWidth() }));
-        if (c.kind == DictionaryKind::SkipTranscoder) {
-            // SAELens stores W_skip [d_out, d_in] and adds x @ W_skip^T.
-            FS_TRY(weights.W_skip, w.take("W_skip", { c.decoderWidth(), c.dIn }));
-            weights.W_skip = weights.W_skip.t().contiguous();
-        }
-        if (c.architecture == Architecture::Gated) {
-            FS_TRY(weights.b_gate, w.take("b_gate", { c.dSae }));
-            FS_TRY(weights.r_mag, w.take("r_mag", { c.dSae }));
-            FS_TRY(weights.b_mag, w.take("b_mag", { c.dSae }));
-        } else {
-            FS_TRY(weights.b_enc, w.take("b_enc", { c.dSae }));
-        }
-        if (c.architecture == Architecture::JumpRelu) {
-            FS_TRY(weights.threshold, w.take("threshold", { c.dSae }, false));
-            if (!weights.threshold.defined()) { // older SAELens training checkpoints
-                at::Tensor log;
-                FS_TRY(log, w.take("log_threshold", { c.dSae }));
-                weights.threshold = log.exp();
-            }
-        }
-        std::error_code ec;
-        if (fs::exists(dir / "sparsity.safetensors", ec)) {
-            TensorSet sparsity;
-            FS_TRY(sparsity, readSafetensors((dir / "sparsity.safetensors").string()));
-            FS_TRY(weights.logDensity, sparsity.take("sparsity", { c.dSae }));
-        }
-        if (norm == "expected_average_only_in") {
-            // SAELens folds the dataset scaling factor s into the weights (x' = s x).
-            auto scaler = readJsonFile((dir / "activation_scaler.json").string());
-            if (!scaler)
-                return fileError(cfgFile,
-                    "normalize_activations 'expected_average_only_in' needs its "
-                    "scaling factor (activation_scaler.json missing)");
-            const double s = scaler->value("scaling_factor", 1.0);
-            weights.W_enc = weights.W_enc * s;
-            weights.W_dec = weights.W_dec / s;
-            weights.b_dec = weights.b_dec / s;
-        }
-        return Sae(c, weights);
-    } catch (const json::exception &e) {
-        return fileError(cfgFile, std::string("missing or mistyped key (") + e.what() + ")");
+    TensorSet w;
+    FS_TRY(w, readSafetensors((dir / "sae_weights.safetensors").string()));
+    SaeWeights weights;
+    FS_TRY(weights.W_enc, w.take("W_enc", { c.dIn, c.dSae }));
+    FS_TRY(weights.W_dec, w.take("W_dec", { c.dSae, c.decoderWidth() }));
+    FS_TRY(weights.b_dec, w.take("b_dec", { c.decoderWidth() }));
+    if (c.kind == DictionaryKind::SkipTranscoder) {
+        // SAELens stores W_skip [d_out, d_in] and adds x @ W_skip^T.
+        FS_TRY(weights.W_skip, w.take("W_skip", { c.decoderWidth(), c.dIn }));
+        weights.W_skip = weights.W_skip.t().contiguous();
     }
-}
-
-// Gemma Scope release paths:
-// ".../gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82/params.npz".
-std::string gemmaScopeHook(const std::string &path)
-{
-    std::smatch m;
-    if (!std::regex_search(path, m, std::regex(R"(layer_(\d+))")))
-        return {};
-    const std::string layer = m[1].str();
-    if (path.find("transcoder") != std::string::npos) // MLP in -> MLP out
-        return "blocks." + layer + ".mlp.hook_in";
-    if (path.find("-mlp") != std::string::npos)
-        return "blocks." + layer + ".hook_mlp_out";
-    if (path.find("-att") != std::string::npos)
-        return "blocks." + layer + ".attn.hook_z";
-    return "blocks." + layer + ".hook_resid_post";
+    if (c.architecture == Architecture::Gated) {
+        FS_TRY(weights.b_gate, w.take("b_gate", { c.dSae }));
+        FS_TRY(weights.r_mag, w.take("r_mag", { c.dSae }));
+        FS_TRY(weights.b_mag, w.take("b_mag", { c.dSae }));
+    } else {
+        FS_TRY(weights.b_enc, w.take("b_enc", { c.dSae }));
+    }
+    if (c.architecture == Architecture::JumpRelu) {
+        FS_TRY(weights.threshold, w.take("threshold", { c.dSae }, false));
+        if (!weights.threshold.defined()) { // older SAELens training checkpoints
+            at::Tensor log;
+            FS_TRY(log, w.take("log_threshold", { c.dSae }));
+            weights.threshold = log.exp();
+        }
+    }
+    std::error_code ec;
+    if (fs::exists(dir / "sparsity.safetensors", ec)) {
+        TensorSet sparsity;
+        FS_TRY(sparsity, readSafetensors((dir / "sparsity.safetensors").string()));
+        FS_TRY(weights.logDensity, sparsity.take("sparsity", { c.dSae }));
+    }
+    if (parsed.datasetScaled) {
+        // SAELens folds the dataset scaling factor s into the weights (x' = s x).
+        auto scaler = readJsonFile((dir / "activation_scaler.json").string());
+        if (!scaler)
+            return fileError(cfgFile,
+                "normalize_activations 'expected_average_only_in' needs its "
+                "scaling factor (activation_scaler.json missing)");
+        const double s = scaler->value("scaling_factor", 1.0);
+        weights.W_enc = weights.W_enc * s;
+        weights.W_dec = weights.W_dec / s;
+        weights.b_dec = weights.b_dec / s;
+    }
+    return Sae(c, weights);
 }
 
 Result<Sae> loadGemmaScope(const fs::path &file)
@@ -218,48 +123,21 @@ Result<Sae> loadSparsify(const fs::path &dir)
     if (!cfgDoc)
         return cfgDoc.error();
     const std::string cfgFile = (dir / "cfg.json").string();
-    if (cfgDoc->value("activation", std::string("topk")) != "topk")
-        return fileError(cfgFile,
-            "sparsify activation '" + cfgDoc->value("activation", std::string())
-                + "' is not supported (topk only)");
-    // sparsify transcoders (config.py: transcode, skip_connection) read a module's input and
-    // predict its output; their encoder reads x directly (no b_dec subtraction).
-    const bool transcode = cfgDoc->value("transcode", false);
-    const bool skipConnection = cfgDoc->value("skip_connection", false);
+    SparsifyConfig parsed;
+    FS_TRY(parsed, parseSparsifyConfig(*cfgDoc, cfgFile, dir.filename().string()));
     TensorSet w;
     FS_TRY(w, readSafetensors((dir / "sae.safetensors").string()));
     const at::Tensor *enc = w.find("encoder.weight");
     if (!enc || enc->dim() != 2)
         return fileError(w.file, "missing tensor 'encoder.weight'");
-    SaeConfig c;
-    c.architecture = Architecture::TopK;
+    SaeConfig c = parsed.config;
     c.dSae = enc->size(0);
     c.dIn = enc->size(1);
-    c.k = cfgDoc->contains("k") ? jsonInt64((*cfgDoc)["k"]) : 32; // loadSae reports a bad k
-    if (c.k <= 0 || c.k > c.dSae)
-        return fileError((dir / "cfg.json").string(),
-            "k " + std::to_string(c.k) + " is outside 1.." + std::to_string(c.dSae));
-    c.applyBDecToInput = !transcode; // sparsify subtracts b_dec for SAEs only
-    c.sourceFormat = "sparsify";
+    if (c.k > c.dSae)
+        return fileError(
+            cfgFile, "k " + std::to_string(c.k) + " is outside 1.." + std::to_string(c.dSae));
     c.sourcePath = dir.string();
-    const std::string folder = dir.filename().string();
-    std::smatch m;
-    if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+))"))) {
-        c.hookName = "blocks." + m[1].str() + (transcode ? ".hook_resid_pre" : ".hook_resid_post");
-        if (transcode)
-            c.hooksOut = { "blocks." + m[1].str() + ".hook_resid_post" };
-    } else if (std::regex_match(folder, m, std::regex(R"(layers\.(\d+)\.mlp)"))) {
-        c.hookName = "blocks." + m[1].str() + (transcode ? ".mlp.hook_in" : ".hook_mlp_out");
-        if (transcode)
-            c.hooksOut = { "blocks." + m[1].str() + ".hook_mlp_out" };
-    } else if (folder == "embed_tokens") {
-        c.hookName = "hook_embed";
-    }
-    if (transcode)
-        c.kind = skipConnection ? DictionaryKind::SkipTranscoder : DictionaryKind::Transcoder;
-    else if (skipConnection)
-        return fileError((dir / "cfg.json").string(),
-            "skip_connection without transcode is not a sparsify layout this reads");
+    const bool skipConnection = parsed.skipConnection;
     SaeWeights weights;
     FS_TRY(weights.W_enc, w.take("encoder.weight", { c.dSae, c.dIn }));
     weights.W_enc = weights.W_enc.t().contiguous();

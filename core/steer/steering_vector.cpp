@@ -12,47 +12,6 @@
 
 namespace fscope::core::steer {
 
-Result<std::vector<ContrastPair>> readContrastPairs(const std::string &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        return fileError(path, "cannot be opened");
-    std::vector<ContrastPair> out;
-    std::string line;
-    int64_t lineNo = 0;
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (line.find_first_not_of(" \t\r") == std::string::npos)
-            continue;
-        const std::string where = path + ":" + std::to_string(lineNo);
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const std::exception &) {
-            return Error { where + ": not a JSON object" };
-        }
-        if (!j.is_object())
-            return Error { where + ": not a JSON object" };
-        auto text = [&](std::initializer_list<const char *> keys) -> std::optional<std::string> {
-            for (const char *k : keys)
-                if (j.contains(k) && j[k].is_string())
-                    return j[k].get<std::string>();
-            return std::nullopt;
-        };
-        const auto prompt = text({ "prompt", "question" });
-        const auto pos = text({ "positive", "answer_matching_behavior" });
-        const auto neg = text({ "negative", "answer_not_matching_behavior" });
-        if (!prompt || !pos || !neg)
-            return Error { where + ": needs \"prompt\", \"positive\" and \"negative\" strings" };
-        if (pos->empty() || neg->empty())
-            return Error { where + ": an empty completion has no token to read" };
-        out.push_back({ *prompt, *pos, *neg });
-    }
-    if (out.empty())
-        return fileError(path, "holds no prompt pairs");
-    return out;
-}
-
 Result<ReadPosition> parseReadPosition(const std::string &name)
 {
     if (name == "last")

@@ -5,6 +5,7 @@
 // decomposition compares them with, and re-steering with a rebuilt vector.
 
 #include "core/model/decoder.h"
+#include "core/steer/contrast_pairs.h"
 #include "core/tokenize/tokenizer.h"
 
 #include <set>
@@ -12,14 +13,6 @@
 #include <vector>
 
 namespace fscope::core::steer {
-
-struct ContrastPair {
-    std::string prompt, positive, negative;
-};
-// JSONL, one pair per line: {"prompt", "positive", "negative"} (CAA's own
-// {"question", "answer_matching_behavior", "answer_not_matching_behavior"} is read too).
-// Errors name the file and line.
-Result<std::vector<ContrastPair>> readContrastPairs(const std::string &path);
 
 // Where a pair's activation is read: the last token, the first completion token (CAA's
 // answer token), or the mean over the completion's tokens.

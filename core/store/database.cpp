@@ -1,5 +1,7 @@
 #include "core/store/database.h"
 
+#include "core/store/sqlite_error.h"
+
 #include "core/store/migrations.h"
 
 #include <sqlite3.h>
@@ -36,7 +38,7 @@ int Database::currentSchemaVersion()
 
 Error Database::sqliteError(const std::string &what) const
 {
-    return fileError(m_path, what + ": " + sqlite3_errmsg(m_db));
+    return fileError(m_path, what + ": " + sqliteMessage(m_db));
 }
 
 namespace {
@@ -128,9 +130,8 @@ Status Database::exec(const std::string &sql)
 {
     char *message = nullptr;
     if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-        Error e = fileError(m_path, message ? message : "SQL error");
-        sqlite3_free(message);
-        return e;
+        sqlite3_free(message); // the connection's message says the same, with the advice
+        return fileError(m_path, sqliteMessage(m_db));
     }
     return {};
 }

@@ -1,5 +1,7 @@
 #include "core/store/statement.h"
 
+#include "core/store/sqlite_error.h"
+
 #include <sqlite3.h>
 
 #include <utility>
@@ -13,7 +15,7 @@ Result<Statement> Statement::prepare(Database &db, const std::string &sql)
         != SQLITE_OK) {
         sqlite3_finalize(stmt);
         return fileError(
-            db.path(), std::string("cannot prepare query: ") + sqlite3_errmsg(db.handle()));
+            db.path(), std::string("cannot prepare query: ") + sqliteMessage(db.handle()));
     }
     return Statement(&db, stmt);
 }
@@ -79,7 +81,7 @@ Result<bool> Statement::step()
         return true;
     if (rc == SQLITE_DONE)
         return false;
-    return fileError(m_db->path(), std::string("query failed: ") + sqlite3_errmsg(m_db->handle()));
+    return fileError(m_db->path(), std::string("query failed: ") + sqliteMessage(m_db->handle()));
 }
 
 Status Statement::run()

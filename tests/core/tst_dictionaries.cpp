@@ -12,6 +12,7 @@
 #include "core/sae/dictionary_io.h"
 #include "core/sae/itda.h"
 #include "core/sae/itda_similarity.h"
+#include "core/sae/sae_config_json.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/sae_metrics.h"
 #include "core/steer/steering.h"

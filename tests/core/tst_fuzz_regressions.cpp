@@ -150,13 +150,13 @@ void TestFuzzRegressions::saeConfigs_data()
                                            << "d_in -64 and d_sae 128 must be positive";
     QTest::newRow("saelens cfg is an array") << "sae_weights.safetensors"
                                              << "[1, 2]"
-                                             << "unexpected structure in its config";
+                                             << "cfg.json: not a JSON object";
     QTest::newRow("sparsify cfg is an array") << "sae.safetensors"
                                               << "[1, 2]"
-                                              << "unexpected structure in its config";
+                                              << "cfg.json: not a JSON object";
     QTest::newRow("sparsify activation is a number") << "sae.safetensors"
                                                      << R"({"activation": 7})"
-                                                     << "unexpected structure in its config";
+                                                     << "cfg.json: missing or mistyped key";
 }
 
 void TestFuzzRegressions::saeConfigs()

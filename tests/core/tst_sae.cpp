@@ -310,7 +310,11 @@ void TestSae::rejected_data()
     QTest::newRow("topk without k")
         << R"({"d_in": 2, "d_sae": 3, "architecture": "topk", "metadata": {"hook_name": "blocks.0.hook_resid_post"}})"
         << "ok"
-        << "needs k > 0";
+        << "needs k in 1..3 (k is 0)";
+    QTest::newRow("topk k past d_sae")
+        << R"({"d_in": 2, "d_sae": 3, "architecture": "topk", "k": 4, "metadata": {"hook_name": "blocks.0.hook_resid_post"}})"
+        << "ok"
+        << "needs k in 1..3 (k is 4)";
     QTest::newRow("not json") << "{"
                               << "ok"
                               << "not valid JSON";

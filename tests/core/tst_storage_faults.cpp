@@ -1,14 +1,20 @@
 // Storage faults: a workspace whose disk fills up (SQLite's max_page_count, which fails writes
 // with SQLITE_FULL exactly as a full file system does) during an index's checkpoints and during
-// label writes. The operation fails with a message naming the workspace and the cause, the
-// file stays consistent (integrity_check), nothing stored before is lost, and once there is
-// room again the job resumes to the result of an uninterrupted run. A read-only workspace
+// label writes, and a disk that starts failing writes with EIO (a VFS that injects SQLITE_IOERR
+// into every write, truncate and sync past a chosen point) during an index's writes, label
+// writes, cached results and session saves. The operation fails with a message naming the
+// workspace and the cause, the file stays consistent (integrity_check, through a fresh
+// connection as a relaunched app would see it), nothing stored before is lost, and once the
+// fault clears the job resumes to the result of an uninterrupted run. A read-only workspace
 // browses and refuses writes by name.
 
 #include "core/index/indexer.h"
 #include "core/model/decoder.h"
 #include "core/store/index_store.h"
+#include "core/store/result_cache.h"
+#include "tests/support/faulty_vfs.h"
 #include "tests/support/index_fixtures.h"
+#include "tests/support/result_text.h"
 #include "tests/support/testsupport.h"
 
 #include <QTemporaryDir>
@@ -16,6 +22,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 using namespace fscope::core;
 using fscope::test::dumpIndex;
@@ -46,6 +53,8 @@ private Q_SLOTS:
     void fullDiskDuringIndexingResumes();
     void fullDiskDuringLabelWrites();
     void readOnlyWorkspaceBrowsesAndRefusesWrites();
+    void ioErrorDuringIndexingResumes();
+    void ioErrorDuringSmallWrites();
 
 private:
     QTemporaryDir m_tmp;
@@ -57,6 +66,7 @@ private:
 
 void TestStorageFaults::initTestCase()
 {
+    fscope::test::FaultyVfs::install(); // before any workspace is opened
     auto decoder = model::Decoder::load(fixture("models/gpt2"), { "cpu", "f32" });
     QVERIFY(decoder.ok());
     m_request.decoder = std::move(decoder).value();
@@ -185,6 +195,135 @@ void TestStorageFaults::readOnlyWorkspaceBrowsesAndRefusesWrites()
     QVERIFY(!old.ok());
     QVERIFY2(old.errorMessage().find("copy it somewhere writable") != std::string::npos,
         old.errorMessage().c_str());
+}
+
+namespace {
+
+// What a relaunched app finds: a fresh connection's integrity check.
+std::string integrityAfterReopen(const std::string &workspace)
+{
+    auto db = store::Database::open(workspace);
+    return db ? fscope::test::textOr((*db)->queryText("PRAGMA integrity_check"), "unreadable")
+              : "cannot open: " + db.errorMessage();
+}
+
+} // namespace
+
+void TestStorageFaults::ioErrorDuringIndexingResumes()
+{
+    using fscope::test::FaultyVfs;
+    // How many write-side calls an uninterrupted index makes, to place the faults among them.
+    auto counted = store::Database::open(path("io-count.fsdb"));
+    QVERIFY(counted.ok());
+    const int64_t before = FaultyVfs::writesSeen();
+    auto whole = index::indexCorpus(**counted, inputs(), options(), nullptr);
+    QVERIFY2(whole.ok(), whole.ok() ? "" : whole.errorMessage().c_str());
+    const int64_t writes = FaultyVfs::writesSeen() - before;
+    QVERIFY(writes > 12);
+
+    int midRun = 0;
+    for (int sixths = 1; sixths <= 5; ++sixths) {
+        const std::string name = path(("io-" + std::to_string(sixths) + ".fsdb").c_str());
+        {
+            auto db = store::Database::open(name);
+            QVERIFY(db.ok());
+            FaultyVfs::arm(writes * sixths / 6);
+            auto failed = index::indexCorpus(**db, inputs(), options(), nullptr);
+            FaultyVfs::disarm();
+            QVERIFY2(!failed.ok(), "the index finished through a failing disk");
+            QVERIFY(FaultyVfs::failures() > 0);
+            const QString message = QString::fromStdString(failed.errorMessage());
+            QVERIFY2(message.contains(QString::fromStdString(name)), qPrintable(message));
+            QVERIFY2(message.contains(QStringLiteral("disk I/O error")), qPrintable(message));
+            qInfo("I/O error at %d/6 of the writes: %s", sixths,
+                qPrintable(message.section(QStringLiteral(": "), 1)));
+        }
+        QCOMPARE(integrityAfterReopen(name), std::string("ok"));
+        auto db = store::Database::open(name);
+        QVERIFY(db.ok());
+        QCOMPARE(
+            (*db)->queryText("SELECT count(*) FROM feature_indexes WHERE status = 'done'").value(),
+            std::string("0"));
+        auto resumed = index::indexCorpus(**db, inputs(), options(), nullptr);
+        QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.errorMessage().c_str());
+        midRun += resumed->batchesRun > 0 && resumed->batchesRun < 10;
+        QCOMPARE((*db)->queryText("PRAGMA integrity_check").value(), std::string("ok"));
+        for (size_t i = 0; i < 2; ++i)
+            QCOMPARE(
+                dumpIndex(**db, resumed->indexIds[i]), dumpIndex(**counted, whole->indexIds[i]));
+    }
+    QVERIFY(midRun > 0); // some fault fell after a checkpoint, so the resume had less to do
+}
+
+void TestStorageFaults::ioErrorDuringSmallWrites()
+{
+    using fscope::test::FaultyVfs;
+    const std::string name = path("io-count.fsdb"); // indexed by the test above
+    int64_t sae = 0;
+    {
+        auto db = store::Database::open(name);
+        QVERIFY(db.ok());
+        auto indexes = store::listIndexes(**db);
+        QVERIFY(indexes.ok() && !indexes->empty());
+        sae = indexes->front().saeId;
+        QVERIFY(store::setLabel(**db, sae, 3, "kept", "before the fault").ok());
+        QVERIFY(store::storeResult(**db, "steer:kept", "steer", "{\"kept\": true}").ok());
+        QVERIFY((*db)->setMeta("ui.session", "{\"version\": 1}").ok());
+    }
+    struct Write {
+        const char *what;
+        std::function<Status(store::Database &)> run;
+    };
+    const std::vector<Write> writes = {
+        { "label", [&](store::Database &db) { return store::setLabel(db, sae, 3, "lost", "n"); } },
+        { "cached result",
+            [](store::Database &db) {
+                return store::storeResult(db, "steer:kept", "steer", "{\"kept\": false}");
+            } },
+        { "session",
+            [](store::Database &db) { return db.setMeta("ui.session", "{\"version\": 2}"); } },
+    };
+    // The fault at the first write-side call, and a few calls later (after the WAL frames
+    // started, before the commit's sync).
+    int faulted = 0;
+    for (const Write &w : writes) {
+        for (int64_t allowed : { 0, 1, 2 }) {
+            {
+                auto db = store::Database::open(name);
+                QVERIFY(db.ok());
+                FaultyVfs::arm(allowed);
+                const Status failed = w.run(**db);
+                FaultyVfs::disarm();
+                if (failed.ok()) // the whole write took fewer calls than allowed
+                    continue;
+                ++faulted;
+                const QString message = QString::fromStdString(failed.errorMessage());
+                QVERIFY2(message.contains(QString::fromStdString(name)), qPrintable(message));
+                QVERIFY2(message.contains(QStringLiteral("disk I/O error")), qPrintable(message));
+                qInfo("%s, I/O error after %lld write calls: %s", w.what, (long long)allowed,
+                    qPrintable(message.section(QStringLiteral(": "), 1)));
+            }
+            QCOMPARE(integrityAfterReopen(name), std::string("ok"));
+            auto db = store::Database::open(name);
+            QVERIFY(db.ok());
+            // What was stored before is what a fresh connection reads.
+            auto kept = store::label(**db, sae, 3);
+            QVERIFY(kept.ok());
+            QCOMPARE(kept->first, std::string("kept"));
+            auto result = store::cachedResult(**db, "steer:kept");
+            QVERIFY(result.ok() && result->has_value());
+            QCOMPARE(**result, std::string("{\"kept\": true}"));
+            QCOMPARE((*db)->meta("ui.session").value(), std::string("{\"version\": 1}"));
+        }
+    }
+    QVERIFY(faulted >= 3); // each write failed at least at its first call
+    // The fault cleared: each write goes through.
+    auto db = store::Database::open(name);
+    QVERIFY(db.ok());
+    for (const Write &w : writes)
+        QVERIFY2(w.run(**db).ok(), w.what);
+    QCOMPARE(store::label(**db, sae, 3)->first, std::string("lost"));
+    QCOMPARE((*db)->meta("ui.session").value(), std::string("{\"version\": 2}"));
 }
 
 QTEST_GUILESS_MAIN(TestStorageFaults)

@@ -2,7 +2,8 @@
 """Seed inputs for the fuzz targets, written small so every mutation runs fast: safetensors and
 .npy images of every dtype and shape kind, the fixtures' npz archives and model configs, and
 tokenizers (byte-level tokenizer.json, vocab.json + merges.txt, the demo's SentencePiece model)
-prefixed with the fuzz_tokenizer format byte. Usage: make_seeds.py SOURCE_DIR OUT_DIR"""
+prefixed with the fuzz_tokenizer format byte; dictionary configs, corpus files, prompt pairs,
+shard indexes and explanation exports. Usage: make_seeds.py SOURCE_DIR OUT_DIR"""
 
 import io
 import json
@@ -90,3 +91,48 @@ put("fuzz_tokenizer", "vocab_merges", b"\x01" + json.dumps(vocab).encode() + b"\
     + ("#version: 0.2\n" + "\n".join(merges) + "\n").encode())
 with open(os.path.join(src, "resources/demo/model/tokenizer.model"), "rb") as f:
     put("fuzz_tokenizer", "sentencepiece", b"\x02" + f.read())
+
+# Dictionary configs, prefixed with fuzz_sae_config's format byte.
+for folder in ("tests/fixtures/sae/saelens_v5_topk", "tests/fixtures/sae/saelens_v6_jumprelu",
+               "tests/fixtures/sae/saelens_v6_layernorm",
+               "tests/fixtures/dictionaries/saelens_skip_transcoder",
+               "resources/demo/saes/layer1-topk"):
+    with open(os.path.join(src, folder, "cfg.json"), "rb") as f:
+        put("fuzz_sae_config", "saelens_" + os.path.basename(folder), b"\x00" + f.read())
+put("fuzz_sae_config", "sparsify_sae", b"\x01layers.6\x00" + json.dumps(
+    {"activation": "topk", "expansion_factor": 32, "normalize_decoder": True, "num_latents": 0,
+     "k": 32, "multi_topk": False, "skip_connection": False, "transcode": False}).encode())
+put("fuzz_sae_config", "sparsify_transcoder", b"\x01layers.3.mlp\x00" + json.dumps(
+    {"activation": "topk", "k": 16, "skip_connection": True, "transcode": True}).encode())
+with open(os.path.join(src, "tests/fixtures/dictionaries/gemma_scope_2_transcoder/config.json"),
+          "rb") as f:
+    put("fuzz_sae_config", "gemma_scope_2", b"\x02" + f.read())
+put("fuzz_sae_config", "paths", b"\x03gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82\x00"
+    b"model.language_model.layers.4.post_feedforward_layernorm.output")
+
+# Corpus files, prefixed with fuzz_corpus's name/split byte.
+with open(os.path.join(src, "resources/demo/corpus/demo-corpus.txt"), "rb") as f:
+    text = f.read()[:2048]
+put("fuzz_corpus", "lines", b"\x00" + text)
+put("fuzz_corpus", "file", b"\x02" + text)
+put("fuzz_corpus", "jsonl", b"\x01" + "\n".join(json.dumps({"text": t, "id": i}) for i, t in enumerate(
+    ["The cat sat.", "caf\u00e9 \u2603 \"quoted\"\\n", "", "line\nbreak"])).encode() + b"\n\n")
+
+with open(os.path.join(src, "resources/demo/vectors/computers-vs-love.jsonl"), "rb") as f:
+    put("fuzz_contrast_pairs", "demo.jsonl", f.read()[:4096].rsplit(b"\n", 1)[0] + b"\n")
+put("fuzz_contrast_pairs", "caa.jsonl", json.dumps(
+    {"question": "Is it?", "answer_matching_behavior": " (A)",
+     "answer_not_matching_behavior": " (B)"}).encode() + b"\n")
+
+for name in ("tests/fixtures/io/model.safetensors.index.json",
+             "tests/fixtures/models/llama/model.safetensors.index.json"):
+    with open(os.path.join(src, name), "rb") as f:
+        put("fuzz_shard_index", name.replace("/", "_"), f.read())
+
+records = [{"modelId": "gemma-2-2b", "layer": "12-gemmascope-res-16k", "index": "5",
+            "description": "mentions of cats", "explanationModelName": "gpt-4o-mini",
+            "typeName": "oai_token-act-pair"},
+           {"modelId": "gemma-2-2b", "layer": "12-gemmascope-res-16k", "index": 17,
+            "description": "the word 'the'"}]
+put("fuzz_explanations", "array.json", json.dumps(records).encode())
+put("fuzz_explanations", "lines.jsonl", "\n".join(json.dumps(r) for r in records).encode())

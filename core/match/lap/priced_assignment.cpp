@@ -77,7 +77,8 @@ int64_t addByRow(SparseAssignment &s, const at::Tensor &rows, const at::Tensor &
 
 // Candidates from two passes over the blocks (see the header): column minima and each
 // column's cheapest rows first, then each row's cheapest columns and the pair (i, i).
-Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const PricedOptions &o)
+Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const PricedOptions &o,
+    at::Device &device)
 {
     at::Tensor colMin;
     ColumnBest columnBest;
@@ -86,6 +87,7 @@ Status addCandidates(SparseAssignment &s, const CostRows &rows, int64_t n, const
         const int64_t r1 = std::min(n, r0 + o.blockRows);
         at::Tensor c;
         FS_TRY(c, block(rows, r0, r1, n));
+        device = c.device();
         const at::Tensor finite = at::isfinite(c).all(1).cpu();
         if (!finite.all().item<bool>()) {
             const int64_t bad = r0 + finite.logical_not().nonzero()[0][0].item<int64_t>();
@@ -201,9 +203,29 @@ Result<PricedAssignment> solvePricedAssignment(
     SparseAssignment s(n);
 
     auto t0 = std::chrono::steady_clock::now();
-    if (auto st = addCandidates(s, rows, n, o); !st)
+    at::Device device = at::kCPU;
+    if (auto st = addCandidates(s, rows, n, o, device); !st)
         return st.error();
     out.candidateSeconds = secondsSince(t0);
+
+    using WarmStart = PricedOptions::WarmStart;
+    if (o.warmStart == WarmStart::Auction || (o.warmStart == WarmStart::Auto && !device.is_cpu())) {
+        const auto t = std::chrono::steady_clock::now();
+        std::vector<int64_t> columns;
+        std::vector<double> costs;
+        int64_t width = 0;
+        s.candidateTable(columns, costs, width);
+        const at::Tensor cols = at::from_blob(columns.data(), { n, width }, at::kLong).to(device);
+        const at::Tensor vals = at::from_blob(costs.data(), { n, width }, at::kDouble).to(device);
+        AuctionResult auction;
+        FS_TRY(auction, auctionOnCandidates(cols, vals, o.auction));
+        const AuctionSeed seeded = auctionSeed(cols, vals, auction);
+        out.seededPairs = s.seed(seeded.rowToColumn, seeded.v);
+        out.auction = true;
+        out.auctionPhases = auction.phases;
+        out.auctionRounds = auction.rounds;
+        out.auctionSeconds = secondsSince(t);
+    }
 
     auto solve = [&]() -> Status {
         const auto t = std::chrono::steady_clock::now();

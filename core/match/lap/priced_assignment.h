@@ -21,12 +21,18 @@
 // This is column generation on the assignment LP; it ends because every pass adds at least one
 // pair and there are finitely many.
 //
+// Step 2's first solve starts either from JV's initialisation on the host (column reduction,
+// reduction transfer, augmenting row reduction) or from an auction run where the cost blocks
+// are (auction.h), whose prices seed the duals so the host only places the rows the auction
+// left without a tight pair. The default takes the auction when the blocks live on a GPU.
+//
 // Every pass also yields a lower bound on the optimum without further work: lowering each v_j
 // (or each u_i) by its most negative reduced cost makes the duals feasible, and their sum
 // bounds the optimum from below. The approximate mode (no pricing rounds) reports that bound, so
 // its gap to the optimum is known whenever it is checked.
 
 #include "core/match/lap/assignment.h"
+#include "core/match/lap/auction.h"
 #include "core/util/result.h"
 
 #include <ATen/ATen.h>
@@ -53,6 +59,9 @@ struct PricedOptions {
     // A reduced cost counts as negative below -tolerance * max(1, |cost|) (double rounding of
     // the duals, ~1e-13 relative, must not look like a missed pair).
     double tolerance = 1e-10;
+    enum class WarmStart { Auto, JonkerVolgenant, Auction };
+    WarmStart warmStart = WarmStart::Auto;
+    AuctionOptions auction;
 };
 
 struct PricedAssignment {
@@ -65,6 +74,12 @@ struct PricedAssignment {
     int rounds = 0; // pricing passes
     int64_t candidates = 0; // pairs the sparse solve held at the end
     double candidateSeconds = 0, solveSeconds = 0, pricingSeconds = 0;
+    // The auction warm start, when it ran: its time (the candidate table's transfer to the
+    // device included), phases, bidding rounds and the pairs it handed over tight.
+    bool auction = false;
+    double auctionSeconds = 0;
+    int auctionPhases = 0;
+    int64_t auctionRounds = 0, seededPairs = 0;
     // Each sparse solve: the rows it had to place, its Dijkstra row scans and its time.
     struct Solve {
         int64_t freeRows = 0, rowsScanned = 0;

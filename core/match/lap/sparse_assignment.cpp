@@ -156,6 +156,53 @@ void SparseAssignment::initialize()
     m_initialized = true;
 }
 
+int64_t SparseAssignment::seed(
+    const std::vector<int64_t> &rowToColumn, const std::vector<double> &v, double tolerance)
+{
+    m_s.v = v;
+    std::fill(m_s.col4row.begin(), m_s.col4row.end(), -1);
+    std::fill(m_s.row4col.begin(), m_s.row4col.end(), -1);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < m_n; ++i) {
+        double cheapest = kInf, own = kInf;
+        const int64_t j = rowToColumn[i];
+        for (const Entry &e : m_rows[i]) {
+            const double r = e.cost - m_s.v[e.column];
+            cheapest = std::min(cheapest, r);
+            if (e.column == j)
+                own = r;
+        }
+        m_s.u[i] = std::isfinite(cheapest) ? cheapest : 0.0;
+        // Tight up to the other solver's rounding: the pair's own reduced cost is then exactly
+        // 0, and any other candidate's is at worst -tolerance (the pricing pass's tolerance is
+        // far above it, so no pair is missed because of it).
+        if (j < 0 || !std::isfinite(own) || m_s.row4col[j] >= 0
+            || own - cheapest > tolerance * std::max(1.0, std::abs(own)))
+            continue;
+        m_s.u[i] = own;
+        m_s.col4row[i] = j;
+        m_s.row4col[j] = i;
+        ++kept;
+    }
+    m_initialized = true;
+    return kept;
+}
+
+void SparseAssignment::candidateTable(
+    std::vector<int64_t> &columns, std::vector<double> &costs, int64_t &width) const
+{
+    width = 1;
+    for (const auto &row : m_rows)
+        width = std::max<int64_t>(width, int64_t(row.size()));
+    columns.assign(size_t(m_n * width), -1);
+    costs.assign(size_t(m_n * width), kInf);
+    for (int64_t i = 0; i < m_n; ++i)
+        for (size_t t = 0; t < m_rows[i].size(); ++t) {
+            columns[size_t(i * width) + t] = m_rows[i][t].column;
+            costs[size_t(i * width) + t] = m_rows[i][t].cost;
+        }
+}
+
 // One shortest augmenting path from `start` over the candidates (the dense solver's
 // augment, with a heap for the frontier). Leaves everything unchanged when no free column
 // is reachable.

@@ -37,6 +37,17 @@ public:
     // Lowering v keeps every reduced cost >= 0.
     void lowerColumnDuals(const std::vector<double> &shift);
 
+    // Starts from another method's duals and pairs (the auction's, auction.h) instead of JV's
+    // initialisation: u is recomputed here from the candidates so the duals are feasible, and
+    // a pair is kept only where it is (within `tolerance` of) its row's cheapest reduced cost;
+    // every other row is left for solve(). Before the first solve only; returns the pairs kept.
+    int64_t seed(const std::vector<int64_t> &rowToColumn, const std::vector<double> &v,
+        double tolerance = 1e-12);
+    // Every row's candidates as a padded [n, width] table (column -1, cost +inf where a row has
+    // fewer), for a solver phase that runs elsewhere.
+    void candidateTable(
+        std::vector<int64_t> &columns, std::vector<double> &costs, int64_t &width) const;
+
     // Places every free row. An error names a row that cannot be placed (its candidates and
     // every row reachable from them are used up); adding candidates and solving again is fine.
     Status solve();
